@@ -96,6 +96,15 @@ class Frame:
         return int(w), int(h)
 
 
+def _frozen(arr: FloatArray | None) -> FloatArray | None:
+    """A read-only view: stage data are immutable, and the caller's array stays writable."""
+    if arr is None or not arr.flags.writeable:
+        return arr
+    view = arr.view()
+    view.setflags(write=False)
+    return view
+
+
 def _as_array(values: Any, shape_tail: tuple[int, ...]) -> FloatArray:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1 + len(shape_tail) or arr.shape[1:] != shape_tail:
@@ -112,6 +121,10 @@ class PoseObs:
     visibility: FloatArray  # (33,) 0..1: in view and not occluded
     presence: FloatArray  # (33,) 0..1: inside the image
     world: FloatArray | None = None  # (33, 3) metres, hip-centred (not camera depth)
+
+    def __post_init__(self) -> None:
+        for name in ("landmarks", "visibility", "presence", "world"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +152,10 @@ class FaceObs:
     landmarks: FloatArray  # (478, 3) normalised
     blendshapes: Mapping[str, float] = field(default_factory=dict)
     transform: FloatArray | None = None  # (4, 4) facial transformation matrix
+
+    def __post_init__(self) -> None:
+        for name in ("landmarks", "transform"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,6 +186,10 @@ class HandObs:
     side: Side  # the subject's own side
     score: float  # handedness confidence 0..1
     world: FloatArray | None = None  # (21, 3) metres
+
+    def __post_init__(self) -> None:
+        for name in ("landmarks", "world"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
         return {

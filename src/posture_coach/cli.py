@@ -1,0 +1,299 @@
+"""`posture-coach` command line: models, analyze, rules, calibrate, synth."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import CoachError
+
+app = typer.Typer(
+    name="posture-coach",
+    help="Computer-vision coach for customer-service etiquette. 服务礼仪姿态教练。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+ModelDirOpt = Annotated[
+    Path | None,
+    typer.Option("--model-dir", envvar="POSTURE_COACH_MODEL_DIR",
+                 help="Folder holding the .task model bundles (else the user cache)."),
+]
+
+
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    json = "json"
+
+
+class Posture(str, Enum):
+    auto = "auto"
+    standing = "standing"
+    sitting = "sitting"
+
+
+@contextlib.contextmanager
+def quiet_native_stderr(enabled: bool) -> Iterator[None]:
+    """Silence MediaPipe/TFLite's C++ log lines on fd 2 while Python keeps a real stderr.
+
+    The native libraries print INFO/WARNING lines straight to file descriptor 2, which
+    would drown the progress bar and the one-line errors users should see.
+    """
+    if not enabled:
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    old_stderr = sys.stderr
+    py_stderr = os.fdopen(saved, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    os.dup2(devnull, 2)
+    sys.stderr = py_stderr
+    err_console.file = py_stderr
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        sys.stderr = old_stderr
+        err_console.file = old_stderr
+        py_stderr.close()
+        os.close(saved)
+        os.close(devnull)
+
+
+def _fail(exc: CoachError) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(exc.exit_code)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"posture-coach {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Computer-vision coach for customer-service etiquette."""
+
+
+class _AtomicText:
+    """A text sink: stdout, or a file written as FILE.partial and renamed on success."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._tmp = None if path is None else path.with_name(path.name + ".partial")
+        if self._tmp is not None:
+            self._tmp.parent.mkdir(parents=True, exist_ok=True)
+        self.fh: IO[str] = sys.stdout if self._tmp is None else open(self._tmp, "w", encoding="utf-8")
+
+    def close(self, ok: bool) -> None:
+        if self._tmp is None:
+            self.fh.flush()
+            return
+        self.fh.close()
+        if ok:
+            assert self.path is not None
+            os.replace(self._tmp, self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
+
+
+@app.command()
+def analyze(
+    input: Annotated[str, typer.Argument(help="Video, image, folder of images, camera index, or a .jsonl landmark recording.")],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="jsonl: one object per frame; json: the session summary.")] = OutputFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    annotate: Annotated[Path | None, typer.Option("--annotate", help="Write the video with the skeleton and statuses drawn (MP4).")] = None,
+    save_landmarks: Annotated[Path | None, typer.Option("--save-landmarks", help="Record raw observations as JSONL (.gz ok) for replay.")] = None,
+    profile: Annotated[Path | None, typer.Option("--profile", help="Personal baseline from `posture-coach calibrate`.")] = None,
+    calibration: Annotated[Path | None, typer.Option("--calibration", help="Thresholds file (default: the built-in calibration/default.toml).")] = None,
+    posture: Annotated[Posture, typer.Option("--posture", help="Judge as standing, sitting, or decide per frame.")] = Posture.auto,
+    face: Annotated[bool, typer.Option("--face/--no-face", help="Run the face landmarker.")] = True,
+    hands: Annotated[bool, typer.Option("--hands/--no-hands", help="Run the hand landmarker.")] = True,
+    stride: Annotated[int, typer.Option("--stride", min=1, help="Analyse every N-th video frame.")] = 1,
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show MediaPipe's own log lines.")] = False,
+    model_dir: ModelDirOpt = None,
+) -> None:
+    """Analyse a recording or images and print per-frame results (JSONL) or a summary (JSON)."""
+    with quiet_native_stderr(not verbose):
+        try:
+            _analyze(input, format, output, annotate, save_landmarks, profile, calibration,
+                     posture, face, hands, stride, progress, model_dir)
+        except CoachError as exc:
+            raise _fail(exc) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted: nothing was written")
+            raise typer.Exit(130) from None
+
+
+def _analyze(
+    input: str, fmt: OutputFormat, output: Path | None, annotate: Path | None,
+    save_landmarks: Path | None, profile: Path | None, calibration: Path | None,
+    posture: Posture, face: bool, hands: bool, stride: int, progress: bool | None,
+    model_dir: Path | None,
+) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .engine import CoachEngine
+    from .pipeline import ObservationStream
+
+    engine_kwargs: dict[str, Any] = {"posture": posture.value}
+    cal = _load_calibration(calibration)
+    prof = _load_profile(profile)
+    stream = ObservationStream(input, model_dir=model_dir, face=face, hands=hands, stride=stride,
+                               save_landmarks=save_landmarks)
+    ok = False
+    sink: _AtomicText | None = None
+    writer = None
+    try:
+        engine = CoachEngine(cal, prof, mode=stream.info.mode, **engine_kwargs)
+        if annotate is not None:
+            if stream.info.kind in ("recording", "camera") or stream.info.mode == "image":
+                raise CoachError(f"{annotate}: --annotate needs a video file as input")
+            from .annotate import AnnotatedVideoWriter
+
+            writer = AnnotatedVideoWriter(annotate, stream.info.fps / stride,
+                                          (stream.info.width, stream.info.height))
+        sink = _AtomicText(output)
+        show = progress if progress is not None else err_console.is_terminal
+        total = stream.info.frame_count
+        if total and stride > 1:
+            total = (total + stride - 1) // stride
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err_console,
+                      disable=not show, transient=True) as bar:
+            task = bar.add_task("analysing", total=total)
+            for frame, obs in stream:
+                result = engine.update(obs)
+                res = result.to_dict()
+                if fmt is OutputFormat.jsonl:
+                    record = {"source": obs.source or stream.info.source, "frame": obs.frame_index,
+                              "t_ms": obs.timestamp_ms, **res}
+                    sink.fh.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+                if writer is not None and frame is not None:
+                    writer.write(frame.image, obs, res.get("verdicts"))
+                bar.advance(task)
+        src = stream.source
+        if src is not None and getattr(src, "truncated", False):
+            raise CoachError(
+                f"{stream.info.source}: the video ends early (truncated or corrupt after frame "
+                f"{getattr(src, 'frames_read', '?')}); nothing was written — re-export or repair the file"
+            )
+        if stream.times.frames == 0:
+            raise CoachError(f"{stream.info.source}: no frame could be read")
+        if fmt is OutputFormat.json:
+            summary = engine.summary().to_dict()
+            summary = {"source": stream.info.source, "frames": stream.times.frames, **summary}
+            sink.fh.write(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+        errors = getattr(src, "errors", None)
+        if errors:
+            for line in errors:
+                err_console.print(f"[yellow]skipped:[/] {line}", highlight=False)
+        ok = True
+    finally:
+        if writer is not None:
+            writer.close(ok=ok)
+        if sink is not None:
+            sink.close(ok)
+        stream.close(ok=ok)
+
+
+def _json_default(o: object) -> object:
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Enum):
+        return o.value
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _load_calibration(path: Path | None) -> Any:
+    from .calibration import load_calibration
+
+    return load_calibration(path)
+
+
+def _load_profile(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from .calibration import Profile
+
+    return Profile.load(path)
+
+
+def _mount_subcommands() -> None:
+    from . import cli_models
+
+    app.add_typer(cli_models.app, name="models", help="List, fetch, verify and import the MediaPipe model bundles.")
+    try:
+        from . import cli_rules
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli_rules.register(app)
+
+
+synth_app = typer.Typer(help="Synthetic labelled clips (needs the `synth` extra).", no_args_is_help=True)
+
+
+@synth_app.callback(invoke_without_command=True)
+def _synth(ctx: typer.Context) -> None:
+    """Render labelled synthetic people (optional extra: torch, anny, moderngl)."""
+
+
+def _mount_synth() -> None:
+    try:
+        from .synth import cli as synth_cli
+    except ImportError as exc:
+        missing = str(exc)
+
+        @synth_app.command("make")
+        def _missing() -> None:
+            """(unavailable: install the synth extra)"""
+            err_console.print(
+                f"[bold red]error:[/] the synthetic studio is not installed ({missing}). "
+                "Install it with: pip install torch==2.13.0 && pip install -e '.[synth]'"
+            )
+            raise typer.Exit(2)
+
+        app.add_typer(synth_app, name="synth")
+        return
+    app.add_typer(synth_cli.app, name="synth", help="Synthetic labelled clips (needs the `synth` extra).")
+
+
+def main() -> None:
+    _mount_subcommands()
+    _mount_synth()
+    try:
+        app()
+    except CoachError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

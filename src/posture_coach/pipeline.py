@@ -1,0 +1,184 @@
+"""Glue from an input (video, image, folder, camera, landmark recording) to observations.
+
+This is the edge where I/O happens; it holds no rule logic. The landmarker adapter is
+imported lazily so that replaying a recording never loads MediaPipe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .recording import RecordingHeader, RecordingWriter, read_recording
+from .sources import FrameSource, is_recording, open_source
+from .types import Frame, Observation
+
+if TYPE_CHECKING:
+    from .landmarker import Landmarkers
+
+
+@dataclass
+class StreamInfo:
+    source: str
+    kind: Literal["camera", "video", "image", "folder", "recording"]
+    fps: float
+    frame_count: int | None
+    mode: Literal["video", "image"]
+    width: int = 0
+    height: int = 0
+    load_seconds: float = 0.0
+
+
+@dataclass
+class StageTimes:
+    """Per-frame stage timings in milliseconds (last frame) and running totals."""
+
+    last: dict[str, float] = field(default_factory=dict)
+    total: dict[str, float] = field(default_factory=dict)
+    frames: int = 0
+
+    def add(self, stage: str, ms: float) -> None:
+        self.last[stage] = ms
+        self.total[stage] = self.total.get(stage, 0.0) + ms
+
+
+def landmarker_config(
+    model_dir: Path | None = None,
+    *,
+    face: bool = True,
+    hands: bool = True,
+    mode: Literal["video", "image"] = "video",
+    fetch: bool = True,
+) -> object:
+    """Resolve model paths through the store and build a LandmarkerConfig."""
+    from .landmarker import LandmarkerConfig
+    from .models import ModelStore
+
+    store = ModelStore.from_env(model_dir)
+    names = ["pose"] + (["face"] if face else []) + (["hands"] if hands else [])
+    paths = store.ensure(names) if fetch else {n: store.path(n) for n in names}
+    return LandmarkerConfig(
+        pose_model=paths["pose"],
+        face_model=paths.get("face"),
+        hand_model=paths.get("hands"),
+        face=face,
+        hands=hands,
+        mode=mode,
+    )
+
+
+class ObservationStream:
+    """Iterate ``(frame | None, observation)`` pairs; frame is None when replaying."""
+
+    def __init__(
+        self,
+        spec: str | Path,
+        *,
+        model_dir: Path | None = None,
+        face: bool = True,
+        hands: bool = True,
+        stride: int = 1,
+        save_landmarks: Path | None = None,
+        landmarkers: Landmarkers | None = None,
+        fetch_models: bool = True,
+    ) -> None:
+        self.times = StageTimes()
+        self._source: FrameSource | None = None
+        self._replay: Iterator[Observation] | None = None
+        self._own_landmarkers = False
+        self._landmarkers = landmarkers
+        self._writer: RecordingWriter | None = None
+        path = Path(str(spec)).expanduser()
+        if not str(spec).isdigit() and is_recording(path):
+            header, obs = read_recording(path)
+            self._replay = obs
+            self.info = StreamInfo(header.source or str(path), "recording", header.fps, None, header.mode)
+            return
+        src = open_source(spec, stride=stride)
+        self._source = src
+        mode: Literal["video", "image"] = "image" if src.info.is_still else "video"
+        self.info = StreamInfo(
+            src.info.name, src.info.kind, src.info.fps, src.info.frame_count, mode,
+            src.info.width, src.info.height,
+        )
+        try:
+            if self._landmarkers is None:
+                from .landmarker import LandmarkerConfig, Landmarkers
+
+                cfg = landmarker_config(model_dir, face=face, hands=hands, mode=mode, fetch=fetch_models)
+                assert isinstance(cfg, LandmarkerConfig)
+                self._landmarkers = Landmarkers(cfg)
+                self._own_landmarkers = True
+                self.info.load_seconds = self._landmarkers.load_seconds
+            if save_landmarks is not None:
+                self._writer = RecordingWriter(
+                    save_landmarks,
+                    RecordingHeader(self.info.source, self.info.fps, mode, self._landmarkers.tasks),
+                )
+        except BaseException:
+            self.close(ok=False)
+            raise
+
+    @property
+    def source(self) -> FrameSource | None:
+        return self._source
+
+    def __iter__(self) -> Iterator[tuple[Frame | None, Observation]]:
+        if self._replay is not None:
+            for obs in self._replay:
+                self.times.frames += 1
+                yield None, obs
+            return
+        assert self._source is not None and self._landmarkers is not None
+        it = iter(self._source)
+        while True:
+            t0 = time.perf_counter()
+            frame = next(it, None)
+            if frame is None:
+                return
+            t1 = time.perf_counter()
+            obs = self._landmarkers.observe(frame)
+            t2 = time.perf_counter()
+            self.times.add("decode", (t1 - t0) * 1000)
+            for task, ms in self._landmarkers.timings_ms.items():
+                self.times.add(task, ms)
+            self.times.add("landmarks", (t2 - t1) * 1000)
+            self.times.frames += 1
+            if self._writer is not None:
+                self._writer.write(obs)
+            yield frame, obs
+
+    def close(self, *, ok: bool = True) -> None:
+        if self._writer is not None:
+            if ok:
+                self._writer.commit()
+            else:
+                self._writer.abort()
+            self._writer = None
+        if self._source is not None:
+            self._source.close()
+        if self._own_landmarkers and self._landmarkers is not None:
+            self._landmarkers.close()
+            self._landmarkers = None
+
+    def __enter__(self) -> ObservationStream:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.close(ok=exc_type is None)
+
+
+def observations(
+    spec: str | Path,
+    *,
+    model_dir: Path | None = None,
+    face: bool = True,
+    hands: bool = True,
+) -> Iterator[Observation]:
+    """Yield the observations of a video, image, folder or ``.jsonl`` recording."""
+    with ObservationStream(spec, model_dir=model_dir, face=face, hands=hands) as stream:
+        for _, obs in stream:
+            yield obs

@@ -1,0 +1,241 @@
+"""Frame sources: a webcam, any OpenCV-readable video, one image, or a folder of images.
+
+Every source yields :class:`Frame` objects holding contiguous RGB uint8 images with
+timestamps that strictly increase (``round(index * 1000 / fps)`` for files: container
+timestamps are unreliable and MediaPipe's VIDEO mode rejects repeats).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from .errors import SourceError
+from .types import Frame
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m"})
+RECORDING_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+SourceKind = Literal["camera", "video", "image", "folder"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    kind: SourceKind
+    name: str
+    fps: float  # nominal; 0 for stills
+    frame_count: int | None  # None when unknown (camera)
+    width: int
+    height: int
+
+    @property
+    def is_still(self) -> bool:
+        return self.kind in ("image", "folder")
+
+
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    # cvtColor returns a fresh contiguous array (never a negative-stride view).
+    return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file as contiguous RGB uint8, or raise SourceError."""
+    data = np.fromfile(str(path), dtype=np.uint8)  # handles non-ASCII paths, unlike imread
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if bgr is None:
+        raise SourceError(f"{path}: not a readable image (supported: {', '.join(sorted(IMAGE_SUFFIXES))})")
+    return _rgb(bgr)
+
+
+def decode_jpeg(payload: bytes) -> np.ndarray | None:
+    """Decode a JPEG/PNG byte string to RGB, or None when it is not a valid image."""
+    if not payload:
+        return None
+    buf = np.frombuffer(payload, dtype=np.uint8)
+    bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return None if bgr is None else _rgb(bgr)
+
+
+class FrameSource:
+    """Base class: iterate to get frames; ``info`` describes the source."""
+
+    info: SourceInfo
+
+    def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the device or file."""
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoSource(FrameSource):
+    """A video file read with OpenCV. A truncated file ends early with an error flag."""
+
+    def __init__(self, path: Path, *, stride: int = 1) -> None:
+        if not path.is_file():
+            raise SourceError(f"{path}: file not found")
+        if path.stat().st_size == 0:
+            raise SourceError(f"{path}: the file is empty")
+        self.path = path
+        self.stride = max(1, stride)
+        self._cap = cv2.VideoCapture(str(path))
+        ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
+        if not ok or first is None:
+            self._cap.release()
+            raise SourceError(
+                f"{path}: not a readable video (OpenCV could not decode a frame); "
+                "convert it to H.264 MP4, e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`"
+            )
+        self._first: np.ndarray | None = first
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not (1.0 <= fps <= 240.0):
+            fps = 30.0  # some containers report 0 or 90000; assume a camera rate
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        h, w = first.shape[:2]
+        self.info = SourceInfo("video", str(path), fps, count if count > 0 else None, w, h)
+        self.frames_read = 0
+        self.truncated = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        fps = self.info.fps
+        while True:
+            if self._first is not None:
+                ok, bgr = True, self._first
+                self._first = None
+            else:
+                ok, bgr = self._cap.read()
+            if not ok or bgr is None:
+                count = self.info.frame_count
+                # Fewer frames than the header promised (beyond a small slack): truncated.
+                if count is not None and index < count - 2:
+                    self.truncated = True
+                return
+            self.frames_read += 1
+            if index % self.stride == 0:
+                yield Frame(_rgb(bgr), index, round(index * 1000 / fps), self.info.name)
+            index += 1
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class ImageSource(FrameSource):
+    """One image, or every image in a folder (sorted by name), each judged on its own."""
+
+    def __init__(self, path: Path) -> None:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                raise SourceError(f"{path}: the folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            kind: SourceKind = "folder"
+        elif path.is_file():
+            files = [path]
+            kind = "image"
+        else:
+            raise SourceError(f"{path}: file not found")
+        self.files = files
+        first = read_image(files[0]) if kind == "image" else None
+        h, w = (first.shape[:2] if first is not None else (0, 0))
+        self._first = first
+        self.info = SourceInfo(kind, str(path), 0.0, len(files), int(w), int(h))
+        self.errors: list[str] = []
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i, f in enumerate(self.files):
+            if i == 0 and self._first is not None:
+                img = self._first
+            else:
+                try:
+                    img = read_image(f)
+                except SourceError as exc:
+                    if self.info.kind == "image":
+                        raise
+                    self.errors.append(str(exc))  # one bad photo must not stop a folder
+                    continue
+            # Stills are unrelated: timestamps still increase so VIDEO mode never chokes.
+            yield Frame(img, i, i * 1000, str(f))
+
+
+class CameraSource(FrameSource):
+    """A webcam by index. Frames carry wall-clock timestamps since the first frame."""
+
+    def __init__(self, index: int, *, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            raise SourceError(
+                f"camera {index}: cannot be opened — is it connected, and not used by another "
+                "program? On Linux check /dev/video*; on macOS allow camera access for the terminal"
+            )
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self._cap.set(cv2.CAP_PROP_FPS, fps)
+        w = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)) or width
+        h = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) or height
+        self.info = SourceInfo("camera", f"camera:{index}", fps, None, w, h)
+        self.lost = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        t0 = time.monotonic()
+        index = 0
+        misses = 0
+        while True:
+            ok, bgr = self._cap.read()
+            if not ok or bgr is None:
+                misses += 1
+                if misses >= 30:  # ~1 s without a frame: the camera went away
+                    self.lost = True
+                    raise SourceError(f"{self.info.name}: the camera stopped delivering frames (unplugged?)")
+                time.sleep(0.03)
+                continue
+            misses = 0
+            yield Frame(_rgb(bgr), index, int((time.monotonic() - t0) * 1000), self.info.name)
+            index += 1
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+def is_recording(path: Path) -> bool:
+    return path.name.endswith(RECORDING_SUFFIXES)
+
+
+def open_source(spec: str | Path, *, stride: int = 1) -> FrameSource:
+    """Open ``spec``: an integer camera index (``0``), a video, an image or a folder."""
+    text = str(spec)
+    if text.isdigit():
+        return CameraSource(int(text))
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return ImageSource(path)
+    if not path.exists():
+        raise SourceError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    if suffix in VIDEO_SUFFIXES or suffix == "":
+        return VideoSource(path, stride=stride)
+    # Unknown extension: decide by content rather than by name.
+    if decode_jpeg(path.read_bytes()[: 64 * 1024 * 1024]) is not None:
+        return ImageSource(path)
+    try:
+        return VideoSource(path, stride=stride)
+    except SourceError:
+        raise SourceError(
+            f"{path}: unsupported file type {suffix!r} — give a video "
+            f"({', '.join(sorted(VIDEO_SUFFIXES))}), an image, a folder of images, "
+            "a landmark recording (.jsonl) or a camera index"
+        ) from None

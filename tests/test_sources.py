@@ -1,0 +1,107 @@
+"""Frame sources: what users feed the coach, including the bad inputs they will feed it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from posture_coach.errors import SourceError
+from posture_coach.sources import ImageSource, VideoSource, decode_jpeg, open_source
+
+
+def write_video(path: Path, frames: int = 12, size: tuple[int, int] = (160, 120), fourcc: str = "MJPG") -> Path:
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 15.0, size)
+    assert wr.isOpened()
+    for i in range(frames):
+        img = np.full((size[1], size[0], 3), (i * 20) % 255, np.uint8)
+        cv2.putText(img, str(i), (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 255), 2)
+        wr.write(img)
+    wr.release()
+    return path
+
+
+def test_video_frames_are_contiguous_rgb_with_increasing_timestamps(tmp_path: Path) -> None:
+    src = open_source(write_video(tmp_path / "clip.avi"))
+    frames = list(src)
+    assert len(frames) == 12
+    assert src.info.kind == "video" and src.info.fps == pytest.approx(15.0)
+    assert all(f.image.flags["C_CONTIGUOUS"] and f.image.dtype == np.uint8 for f in frames)
+    assert [f.timestamp_ms for f in frames] == [round(i * 1000 / 15) for i in range(12)]
+    # BGR -> RGB: the red digits are red in channel 0.
+    assert frames[0].image[..., 0].max() == 255 or frames[0].image[..., 0].max() > 200
+
+
+def test_stride_keeps_original_indices(tmp_path: Path) -> None:
+    src = VideoSource(write_video(tmp_path / "clip.avi"), stride=3)
+    assert [f.index for f in src] == [0, 3, 6, 9]
+
+
+def test_truncated_video_is_flagged(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "clip.avi", frames=60)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    try:
+        src = VideoSource(path)
+    except SourceError:
+        return  # unreadable from the start is also a clear error
+    list(src)
+    assert src.truncated
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.mp4", b"", "empty"),
+        ("garbage.mp4", b"\x00\x01not a video at all" * 100, "not a readable video"),
+        ("notes.txt", b"hello", "unsupported file type"),
+        ("broken.jpg", b"\xff\xd8\xff garbage", "not a readable image"),
+    ],
+)
+def test_bad_files_get_a_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(SourceError, match=message) as err:
+        list(open_source(path))
+    assert str(path) in str(err.value)
+
+
+def test_missing_file_and_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        open_source(tmp_path / "nope.mp4")
+    with pytest.raises(SourceError, match="no images"):
+        open_source(tmp_path)
+
+
+def test_image_renamed_as_video_is_read_by_content(tmp_path: Path) -> None:
+    ok, buf = cv2.imencode(".jpg", np.zeros((40, 50, 3), np.uint8))
+    assert ok
+    path = tmp_path / "photo.dat"
+    path.write_bytes(buf.tobytes())
+    frames = list(open_source(path))
+    assert len(frames) == 1 and frames[0].size == (50, 40)
+
+
+def test_folder_skips_a_bad_photo_and_reports_it(tmp_path: Path) -> None:
+    ok, buf = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "a.png").write_bytes(buf.tobytes())
+    (tmp_path / "b.jpg").write_bytes(b"broken")
+    src = ImageSource(tmp_path)
+    frames = list(src)
+    assert [Path(f.source).name for f in frames] == ["a.png"]
+    assert len(src.errors) == 1 and "b.jpg" in src.errors[0]
+
+
+def test_camera_that_cannot_open_is_a_clear_error() -> None:
+    with pytest.raises(SourceError, match="camera 97: cannot be opened"):
+        open_source("97")
+
+
+def test_decode_jpeg_rejects_non_images() -> None:
+    assert decode_jpeg(b"") is None
+    assert decode_jpeg(b"GIF89a....") is None
+    ok, buf = cv2.imencode(".jpg", np.zeros((4, 6, 3), np.uint8))
+    img = decode_jpeg(buf.tobytes())
+    assert img is not None and img.shape == (4, 6, 3)
