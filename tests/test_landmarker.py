@@ -81,7 +81,7 @@ def test_pool_reuses_instances(model_dir: Path) -> None:
 
 def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     cfg = lm_mod.LandmarkerConfig(pose_model=tmp_path / "nope.task", face=False, hands=False)
-    with pytest.raises(ModelError, match="nope.task"):
+    with pytest.raises(ModelError, match=r"nope\.task"):
         lm_mod.Landmarkers(cfg)
 
 

@@ -85,7 +85,7 @@ def test_image_renamed_as_video_is_read_by_content(tmp_path: Path) -> None:
 
 
 def test_folder_skips_a_bad_photo_and_reports_it(tmp_path: Path) -> None:
-    ok, buf = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))
+    _ok, buf = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))
     (tmp_path / "a.png").write_bytes(buf.tobytes())
     (tmp_path / "b.jpg").write_bytes(b"broken")
     src = ImageSource(tmp_path)
@@ -102,6 +102,6 @@ def test_camera_that_cannot_open_is_a_clear_error() -> None:
 def test_decode_jpeg_rejects_non_images() -> None:
     assert decode_jpeg(b"") is None
     assert decode_jpeg(b"GIF89a....") is None
-    ok, buf = cv2.imencode(".jpg", np.zeros((4, 6, 3), np.uint8))
+    _ok, buf = cv2.imencode(".jpg", np.zeros((4, 6, 3), np.uint8))
     img = decode_jpeg(buf.tobytes())
     assert img is not None and img.shape == (4, 6, 3)

@@ -72,7 +72,8 @@ class AnnotatedVideoWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer: cv2.VideoWriter | None = None
         for fourcc in ("avc1", "mp4v"):
-            wr = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*fourcc), fps or 30.0, size)
+            code = cv2.VideoWriter_fourcc(*fourcc)  # type: ignore[attr-defined]
+            wr = cv2.VideoWriter(str(self._tmp), code, fps or 30.0, size)
             if wr.isOpened():
                 self._writer = wr
                 break

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -34,12 +34,12 @@ ModelDirOpt = Annotated[
 ]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     jsonl = "jsonl"
     json = "json"
 
 
-class Posture(str, Enum):
+class Posture(StrEnum):
     auto = "auto"
     standing = "standing"
     sitting = "sitting"
@@ -105,7 +105,7 @@ class _AtomicText:
         self._tmp = None if path is None else path.with_name(path.name + ".partial")
         if self._tmp is not None:
             self._tmp.parent.mkdir(parents=True, exist_ok=True)
-        self.fh: IO[str] = sys.stdout if self._tmp is None else open(self._tmp, "w", encoding="utf-8")
+        self.fh: IO[str] = sys.stdout if self._tmp is None else open(self._tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def close(self, ok: bool) -> None:
         if self._tmp is None:
@@ -134,13 +134,14 @@ def analyze(
     stride: Annotated[int, typer.Option("--stride", min=1, help="Analyse every N-th video frame.")] = 1,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show MediaPipe's own log lines.")] = False,
+    fetch: Annotated[bool, typer.Option("--fetch/--no-fetch", help="Fetch missing models before analysing.")] = True,
     model_dir: ModelDirOpt = None,
 ) -> None:
     """Analyse a recording or images and print per-frame results (JSONL) or a summary (JSON)."""
     with quiet_native_stderr(not verbose):
         try:
             _analyze(input, format, output, annotate, save_landmarks, profile, calibration,
-                     posture, face, hands, stride, progress, model_dir)
+                     posture, face, hands, stride, progress, model_dir, fetch)
         except CoachError as exc:
             raise _fail(exc) from None
         except KeyboardInterrupt:
@@ -152,7 +153,7 @@ def _analyze(
     input: str, fmt: OutputFormat, output: Path | None, annotate: Path | None,
     save_landmarks: Path | None, profile: Path | None, calibration: Path | None,
     posture: Posture, face: bool, hands: bool, stride: int, progress: bool | None,
-    model_dir: Path | None,
+    model_dir: Path | None, fetch: bool,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -163,7 +164,7 @@ def _analyze(
     cal = _load_calibration(calibration)
     prof = _load_profile(profile)
     stream = ObservationStream(input, model_dir=model_dir, face=face, hands=hands, stride=stride,
-                               save_landmarks=save_landmarks)
+                               save_landmarks=save_landmarks, fetch_models=fetch)
     ok = False
     sink: _AtomicText | None = None
     writer = None

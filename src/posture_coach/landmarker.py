@@ -37,9 +37,9 @@ from .types import FaceObs, Frame, HandObs, Observation, PoseLm, PoseObs, Side
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import mediapipe as mp  # noqa: E402
-from mediapipe.tasks.python import vision  # noqa: E402
-from mediapipe.tasks.python.core.base_options import BaseOptions  # noqa: E402
+import mediapipe as mp
+from mediapipe.tasks.python import vision
+from mediapipe.tasks.python.core.base_options import BaseOptions
 
 log = logging.getLogger(__name__)
 
@@ -230,10 +230,7 @@ class Landmarkers:
     def _run(self, task: str, image: Any, ts: int) -> tuple[Any, float]:
         t0 = time.perf_counter()
         lm = self._tasks[task]
-        if self.config.mode == "video":
-            res = lm.detect_for_video(image, self._next_ts(task, ts))
-        else:
-            res = lm.detect(image)
+        res = lm.detect_for_video(image, self._next_ts(task, ts)) if self.config.mode == "video" else lm.detect(image)
         return res, (time.perf_counter() - t0) * 1000.0
 
     def observe(self, frame: Frame, *, tasks: tuple[str, ...] | None = None) -> Observation:

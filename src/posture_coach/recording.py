@@ -13,7 +13,6 @@ feeds the rules bit-identical numbers and gives identical output.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -48,7 +47,7 @@ class RecordingHeader:
 
 def _open_text(path: Path, mode: Literal["r", "w"], *, gz: bool | None = None) -> IO[str]:
     if path.name.endswith(".gz") if gz is None else gz:
-        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8")
+        return gzip.open(path, mode + "t", encoding="utf-8")
     return open(path, mode, encoding="utf-8")
 
 
@@ -111,7 +110,7 @@ def read_recording(path: Path) -> tuple[RecordingHeader, Iterator[Observation]]:
         raise RecordingError(
             f"{path}: recording version {head.get('version')} is not supported (expected {VERSION})"
         )
-    mode = "image" if head.get("mode") == "image" else "video"
+    mode: Literal["video", "image"] = "image" if head.get("mode") == "image" else "video"
     header = RecordingHeader(
         source=str(head.get("source", "")),
         fps=float(head.get("fps", 0.0)),

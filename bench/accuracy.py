@@ -1,0 +1,703 @@
+#!/usr/bin/env python3
+"""Accuracy benchmark: every detector against labelled data, printed as tables.
+
+Sets
+----
+- a folder of synthetic clips (``*.mp4`` + ``*.labels.jsonl`` sidecars from
+  ``posture-coach synth make``), e.g. ``sample_videos/`` or an evaluation folder;
+- the real labelled photos of ``../shared/data/real/`` by name (``slouch_webcam``,
+  ``sitting_fyp``, ``sitting_csv``, ``genki4k_faces64``, ``smile_smilesmiled``,
+  ``yawn_yawdd_rf``, ``teeth_faces``, ``handshake_rf``, ``ut_interaction_frames``,
+  ``smoke_people``) or ``real`` for all of them.
+
+Landmarks are computed once per file and cached (keyed by the file's sha256, the
+preprocessing and the model hashes) under ``~/.cache/posture-coach/bench``, so re-running
+after a rule change replays observations instead of running MediaPipe again. The rules
+themselves always run fresh.
+
+Usage::
+
+    python bench/accuracy.py sample_videos                 # a synthetic folder
+    python bench/accuracy.py real --data-dir ../shared/data/real
+    python bench/accuracy.py slouch_webcam --json
+    python bench/accuracy.py sample_videos --check-baseline bench/baseline_sample_videos.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from posture_coach.types import Observation, PoseObs  # noqa: E402
+
+REAL_SETS = (
+    "smoke_people", "slouch_webcam", "sitting_fyp", "sitting_csv", "genki4k_faces64",
+    "smile_smilesmiled", "yawn_yawdd_rf", "teeth_faces", "handshake_rf", "ut_interaction_frames",
+)
+CACHE_VERSION = 1
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+@dataclass
+class BinaryCounts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    unknown: int = 0  # the detector said "cannot judge"
+
+    def add(self, truth: bool, pred: bool | None) -> None:
+        if pred is None:
+            self.unknown += 1
+        elif truth and pred:
+            self.tp += 1
+        elif truth:
+            self.fn += 1
+        elif pred:
+            self.fp += 1
+        else:
+            self.tn += 1
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn + self.unknown
+
+    def row(self) -> dict[str, Any]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else math.nan
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else math.nan
+        f1 = 2 * p * r / (p + r) if p + r and not (math.isnan(p) or math.isnan(r)) else math.nan
+        judged = self.tp + self.fp + self.fn + self.tn
+        acc = (self.tp + self.tn) / judged if judged else math.nan
+        # Accuracy with "unknown" counted as an error: what a user experiences.
+        acc_all = (self.tp + self.tn) / self.n if self.n else math.nan
+        return {
+            "precision": p, "recall": r, "f1": f1, "accuracy": acc, "accuracy_incl_unknown": acc_all,
+            "unknown_share": self.unknown / self.n if self.n else math.nan, "n": self.n,
+            "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn,
+        }
+
+
+@dataclass
+class ErrorStats:
+    errors: list[float] = field(default_factory=list)
+    unknown: int = 0
+
+    def add(self, truth: float, pred: float | None) -> None:
+        if pred is None:
+            self.unknown += 1
+        else:
+            self.errors.append(abs(float(pred) - float(truth)))
+
+    def row(self) -> dict[str, Any]:
+        n = len(self.errors) + self.unknown
+        e = np.array(self.errors) if self.errors else np.array([math.nan])
+        return {
+            "mean_abs_error": float(np.mean(e)), "p90_abs_error": float(np.percentile(e, 90)),
+            "unknown_share": self.unknown / n if n else math.nan, "n": n,
+        }
+
+
+@dataclass
+class Report:
+    name: str
+    binary: dict[str, BinaryCounts] = field(default_factory=lambda: defaultdict(BinaryCounts))
+    errors: dict[str, ErrorStats] = field(default_factory=lambda: defaultdict(ErrorStats))
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "set": self.name,
+            "binary": {k: _clean(v.row()) for k, v in sorted(self.binary.items())},
+            "errors": {k: _clean(v.row()) for k, v in sorted(self.errors.items())},
+            "notes": self.notes,
+            **({"extra": self.extra} if self.extra else {}),
+        }
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else (round(v, 4) if isinstance(v, float) else v))
+            for k, v in d.items()}
+
+
+def macro_f1(confusion: Counter[tuple[str, str]], classes: Sequence[str]) -> float:
+    f1s = []
+    for c in classes:
+        tp = confusion[(c, c)]
+        fp = sum(v for (t, p), v in confusion.items() if p == c and t != c)
+        fn = sum(v for (t, p), v in confusion.items() if t == c and p != c)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+    return float(np.mean(f1s))
+
+
+# ----------------------------------------------------------------------------- observations
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Observer:
+    """Runs the landmarkers on files, with a persistent observation cache."""
+
+    def __init__(self, model_dir: Path | None, cache_dir: Path, use_cache: bool = True) -> None:
+        self.model_dir = model_dir
+        self.cache_dir = cache_dir
+        self.use_cache = use_cache
+        self._lms: dict[tuple[str, bool, bool], Any] = {}
+        self._models_key: str | None = None
+
+    def _models(self) -> str:
+        if self._models_key is None:
+            from posture_coach.models import MODELS
+
+            self._models_key = hashlib.sha256(
+                "".join(sorted(s.sha256 for s in MODELS.values())).encode()).hexdigest()[:12]
+        return self._models_key
+
+    def _landmarkers(self, mode: str, face: bool, hands: bool) -> Any:
+        key = (mode, face, hands)
+        if key not in self._lms:
+            from posture_coach.landmarker import LandmarkerConfig, Landmarkers
+            from posture_coach.pipeline import landmarker_config
+
+            cfg = landmarker_config(self.model_dir, face=face, hands=hands, mode=mode)  # type: ignore[arg-type]
+            assert isinstance(cfg, LandmarkerConfig)
+            self._lms[key] = Landmarkers(cfg)
+        return self._lms[key]
+
+    def _cache_path(self, path: Path, prep: str, mode: str) -> Path:
+        key = f"{_sha256(path)}-{prep}-{mode}-{self._models()}-v{CACHE_VERSION}"
+        return self.cache_dir / key[:2] / f"{key}.jsonl.gz"
+
+    def image(self, path: Path, prep: str = "none", *, face: bool = True, hands: bool = True) -> Observation:
+        """One still image → one observation (IMAGE mode)."""
+        cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}", "image")
+        if self.use_cache and cache.is_file():
+            with gzip.open(cache, "rt") as fh:
+                return Observation.from_dict(json.loads(fh.readline()))
+        from posture_coach.sources import read_image
+        from posture_coach.types import Frame
+
+        img = PREPROCESS[prep](read_image(path))
+        obs = self._landmarkers("image", face, hands).observe(Frame(img, 0, 0, str(path)))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(cache, "wt") as fh:
+            fh.write(json.dumps(obs.to_dict()) + "\n")
+        return obs
+
+    def video(self, path: Path, *, face: bool = True, hands: bool = True) -> list[Observation]:
+        """A video → its observations (VIDEO mode), cached as a landmark recording."""
+        cache = self._cache_path(path, f"f{int(face)}h{int(hands)}", "video")
+        from posture_coach.pipeline import ObservationStream
+        from posture_coach.recording import read_recording
+
+        if self.use_cache and cache.is_file():
+            return list(read_recording(cache)[1])
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with ObservationStream(path, model_dir=self.model_dir, face=face, hands=hands,
+                               save_landmarks=cache) as stream:
+            return [obs for _, obs in stream]
+
+    def close(self) -> None:
+        for lm in self._lms.values():
+            lm.close()
+
+
+def _upscale_pad(img: np.ndarray, scale: int = 4, pad_frac: float = 0.5) -> np.ndarray:
+    """Small face crops: FaceLandmarker's detector needs a face of reasonable size with margin."""
+    import cv2
+
+    h, w = img.shape[:2]
+    big = cv2.resize(img, (w * scale, h * scale), interpolation=cv2.INTER_CUBIC)
+    p = int(pad_frac * w * scale)
+    out = cv2.copyMakeBorder(big, p, p, p, p, cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(out)
+
+
+PREPROCESS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "none": lambda img: img,
+    "upscale4pad": _upscale_pad,
+}
+
+
+# ----------------------------------------------------------------------------- engine glue
+
+
+def _engine(mode: str, profile: Any = None, posture: str = "auto") -> Any:
+    from posture_coach.engine import CoachEngine
+
+    from posture_coach.calibration import load_calibration
+
+    return CoachEngine(load_calibration(), profile, mode=mode, posture=posture)  # type: ignore[arg-type]
+
+
+def judge_image(obs: Observation, profile: Any = None, posture: str = "auto") -> dict[str, Any]:
+    result: dict[str, Any] = _engine("image", profile, posture).update(obs).to_dict()
+    return result
+
+
+def _manifest(folder: Path) -> list[dict[str, str]]:
+    with (folder / "MANIFEST.tsv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _state(res: dict[str, Any], key: str) -> Any:
+    return res.get("states", {}).get(key)
+
+
+def _has_state(key: str) -> bool:
+    """Does any rule of the current engine produce this state key?"""
+    from posture_coach.rules import ALL_RULES
+
+    return any(key in getattr(r, "states", ()) for r in ALL_RULES)
+
+
+# ----------------------------------------------------------------------------- real sets
+
+
+def eval_smoke(data: Path, obs: Observer) -> Report:
+    rep = Report("smoke_people")
+    counts = rep.binary["person_found"]
+    crashes = 0
+    for row in _manifest(data / "smoke_people"):
+        path = data / "smoke_people" / row["relpath"]
+        if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+            continue
+        try:
+            res = judge_image(obs.image(path))
+        except Exception as exc:  # the point of a smoke test: count crashes, keep going
+            crashes += 1
+            rep.notes.append(f"crash on {row['relpath']}: {exc!r}")
+            continue
+        counts.add(row["label"] != "no_person", bool(res["person"]))
+    rep.extra["crashes"] = crashes
+    rep.notes.append("labels say only whether a person is in the photo; COCO photos hold "
+                     "several, often small, people")
+    return rep
+
+
+def eval_slouch(data: Path, obs: Observer) -> Report:
+    """Front webcam at a desk: each photo judged against a baseline from ONE upright photo
+    of the same session (the first not-slouching photo by name), as a user would calibrate."""
+    from posture_coach.calibration import Profile
+
+    rep = Report("slouch_webcam")
+    rows = _manifest(data / "slouch_webcam")
+    by_session: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_session[row["relpath"].split("/")[0]].append(row)
+    for _session, items in sorted(by_session.items()):
+        items.sort(key=lambda r: r["relpath"])
+        base_row = next(r for r in items if r["label"] == "not_slouching")
+        base_obs = obs.image(data / "slouch_webcam" / base_row["relpath"])
+        profile = Profile.from_observations([base_obs])
+        for row in items:
+            if row is base_row:
+                continue
+            res = judge_image(obs.image(data / "slouch_webcam" / row["relpath"]), profile, "sitting")
+            rep.binary["slouching"].add(row["label"] == "slouching", _slouch_pred(res))
+    rep.notes.append("one person, two sessions; baseline = first not-slouching photo of the "
+                     "session (excluded from scoring)")
+    return rep
+
+
+def _slouch_pred(res: dict[str, Any]) -> bool | None:
+    lean = _state(res, "sitting_lean")
+    if lean is None:
+        return None
+    return bool(lean in ("slumped", "leaning_back") or _state(res, "hunched") is True)
+
+
+SITTING_CLASS = {"proper": "proper", "reclining": "reclining", "slouching": "slouching",
+                 "crossed_legs": "crossed_legs"}
+
+
+def _sitting_class(res: dict[str, Any]) -> str | None:
+    legs = _state(res, "legs_crossed")
+    lean = _state(res, "sitting_lean")
+    if legs is True:
+        return "crossed_legs"
+    if lean is None:
+        return None
+    return {"upright": "proper", "slight_forward": "proper", "leaning_back": "reclining",
+            "slumped": "slouching"}.get(str(lean))
+
+
+def _add_sitting(rep: Report, conf: Counter[tuple[str, str]], truth: str, res: dict[str, Any]) -> None:
+    pred = _sitting_class(res)
+    conf[(truth, pred or "unknown")] += 1
+    rep.binary["legs_crossed"].add(truth == "crossed_legs", None if _state(res, "legs_crossed") is None
+                                   else bool(_state(res, "legs_crossed")))
+    lean = _state(res, "sitting_lean")
+    if truth != "crossed_legs":
+        rep.binary["leaning_back"].add(truth == "reclining", None if lean is None else lean == "leaning_back")
+        rep.binary["slumped"].add(truth == "slouching", None if lean is None else lean == "slumped")
+
+
+def _finish_sitting(rep: Report, conf: Counter[tuple[str, str]]) -> Report:
+    classes = ["crossed_legs", "proper", "reclining", "slouching"]
+    rep.extra["macro_f1"] = round(macro_f1(conf, classes), 4)
+    rep.extra["confusion"] = {f"{t}->{p}": n for (t, p), n in sorted(conf.items())}
+    return rep
+
+
+def eval_sitting_images(data: Path, obs: Observer) -> Report:
+    rep = Report("sitting_fyp")
+    conf: Counter[tuple[str, str]] = Counter()
+    for row in _manifest(data / "sitting_fyp"):
+        truth = SITTING_CLASS.get(row["label"])
+        if truth is None:
+            continue
+        res = judge_image(obs.image(data / "sitting_fyp" / row["relpath"]), None, "sitting")
+        _add_sitting(rep, conf, truth, res)
+    rep.notes.append("15 stock photos, mostly side/three-quarter; multi-person and ambiguous "
+                     "photos are left out")
+    return _finish_sitting(rep, conf)
+
+
+CSV_POINTS = {
+    "nose": 0, "left_shoulder": 11, "right_shoulder": 12, "left_hip": 23, "right_hip": 24,
+    "left_knee": 25, "right_knee": 26, "left_ankle": 27, "right_ankle": 28,
+}
+
+
+def csv_observations(path: Path) -> Iterator[tuple[str, Observation]]:
+    """The author's MediaPipe pose vectors as observations (other joints: not visible).
+
+    The CSV carries normalised x, y only: no image size (a square image is assumed, so
+    angles are approximate) and no visibility (the given points count as visible).
+    """
+    with path.open(encoding="utf-8") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            lm = np.zeros((33, 3))
+            vis = np.zeros(33)
+            for name, idx in CSV_POINTS.items():
+                lm[idx, 0] = float(row[f"{name}_x"])
+                lm[idx, 1] = float(row[f"{name}_y"])
+                vis[idx] = 1.0
+            pose = PoseObs(lm, vis, vis.copy(), None)
+            yield row["class"], Observation(i, i * 1000, (640, 640), pose, None, (), f"csv:{i}",
+                                            frozenset({"pose"}))
+
+
+def eval_sitting_csv(data: Path, obs: Observer) -> Report:
+    rep = Report("sitting_csv")
+    conf: Counter[tuple[str, str]] = Counter()
+    for truth, o in csv_observations(data / "sitting_fyp/landmarks/xy_filtered_keypoints_vectors_mediapipe.csv"):
+        _add_sitting(rep, conf, truth, judge_image(o, None, "sitting"))
+    rep.notes.append("781 rows of the author's landmark vectors replayed as observations; "
+                     "rules only, no classifier trained on them; square aspect assumed")
+    return _finish_sitting(rep, conf)
+
+
+def eval_smile(name: str) -> Callable[[Path, Observer], Report]:
+    def run(data: Path, obs: Observer) -> Report:
+        rep = Report(name)
+        if not _has_state("smiling"):
+            rep.notes.append("face.smile is not built yet: no rule produces `smiling`")
+            return rep
+        detected = 0
+        rows = _manifest(data / name)
+        for row in rows:
+            o = obs.image(data / name / row["relpath"], "upscale4pad", hands=False)
+            detected += o.face is not None
+            res = judge_image(o)
+            s = _state(res, "smiling")
+            rep.binary["smiling"].add(row["label"] == "smile", None if s is None else bool(s))
+            y = _state(res, "yawning")
+            if y is not None:
+                rep.binary["yawn_false_alarm"].add(False, bool(y))
+        rep.extra["face_detection_rate"] = round(detected / len(rows), 4)
+        rep.notes.append("64×64 crops upscaled 4× and padded before detection; undetected faces "
+                         "are `unknown` and count as errors in accuracy_incl_unknown")
+        return rep
+
+    return run
+
+
+def eval_yawn(data: Path, obs: Observer) -> Report:
+    rep = Report("yawn_yawdd_rf")
+    if not _has_state("yawning"):
+        rep.notes.append("face.yawn is not built yet: no rule produces `yawning`")
+        return rep
+    for row in _manifest(data / "yawn_yawdd_rf"):
+        res = judge_image(obs.image(data / "yawn_yawdd_rf" / row["relpath"], hands=False))
+        y = _state(res, "yawning")
+        rep.binary["yawning"].add(True, None if y is None else bool(y))
+    rep.notes.append("positives only: recall is meaningful, precision is not")
+    return rep
+
+
+def eval_teeth(data: Path, obs: Observer) -> Report:
+    rep = Report("teeth_faces")
+    if not _has_state("upper_teeth_visible"):
+        rep.notes.append("face.smile_teeth is not built yet: no rule produces `upper_teeth_visible`")
+        return rep
+    within1 = closed_ok = verdict_ok = n_teeth = n_closed = n_hi = 0
+    for row in _manifest(data / "teeth_faces"):
+        if row.get("face_index") not in ("0", "") or row.get("yaw") != "frontal":
+            continue
+        res = judge_image(obs.image(data / "teeth_faces" / row["relpath"], hands=False))
+        pred = _state(res, "upper_teeth_visible")
+        truth = int(row["upper_teeth"])
+        rep.errors["upper_teeth_visible"].add(truth, None if pred is None else float(pred))
+        if row["lips_closed"] == "1":
+            n_closed += 1
+            closed_ok += pred == 0
+        elif truth > 0:
+            n_teeth += 1
+            within1 += pred is not None and abs(int(pred) - truth) <= 1
+        if row["confidence"] == "high":
+            n_hi += 1
+            verdict_ok += pred is not None and (int(pred) <= 6) == (truth <= 6)
+    rep.extra.update({
+        "within_1_tooth": round(within1 / n_teeth, 4) if n_teeth else None,
+        "lips_closed_zero": round(closed_ok / n_closed, 4) if n_closed else None,
+        "six_tooth_verdict_high_conf": round(verdict_ok / n_hi, 4) if n_hi else None,
+    })
+    rep.notes.append("frontal faces, first face per photo only")
+    return rep
+
+
+def eval_handshake(name: str) -> Callable[[Path, Observer], Report]:
+    def run(data: Path, obs: Observer) -> Report:
+        rep = Report(name)
+        if not _has_state("handshake"):
+            rep.notes.append("handshake detection is not built yet")
+            return rep
+        for row in _manifest(data / name):
+            res = judge_image(obs.image(data / name / row["relpath"]))
+            hs = _state(res, "handshake")
+            rep.binary["handshake"].add(row["label"] == "handshake", None if hs is None else bool(hs))
+        return rep
+
+    return run
+
+
+REAL_EVALUATORS: dict[str, Callable[[Path, Observer], Report]] = {
+    "smoke_people": eval_smoke,
+    "slouch_webcam": eval_slouch,
+    "sitting_fyp": eval_sitting_images,
+    "sitting_csv": eval_sitting_csv,
+    "genki4k_faces64": eval_smile("genki4k_faces64"),
+    "smile_smilesmiled": eval_smile("smile_smilesmiled"),
+    "yawn_yawdd_rf": eval_yawn,
+    "teeth_faces": eval_teeth,
+    "handshake_rf": eval_handshake("handshake_rf"),
+    "ut_interaction_frames": eval_handshake("ut_interaction_frames"),
+}
+
+
+# ----------------------------------------------------------------------------- synthetic
+
+
+def read_labels(path: Path) -> tuple[dict[str, Any], dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    header: dict[str, Any] = {}
+    frames: dict[int, dict[str, Any]] = {}
+    events: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            kind = obj.get("kind")
+            if kind == "header":
+                header = obj
+            elif kind == "event":
+                events.append(obj)
+            elif "frame" in obj:
+                frames[int(obj["frame"])] = obj
+    return header, frames, events
+
+
+NUMERIC_STATES = ("torso_incline_deg", "shoulder_tilt_deg", "stance_width_ratio", "lean_deg")
+
+
+def eval_synthetic(folder: Path, obs: Observer, split: str | None = None) -> Report:
+    """Per-frame comparison of detector states with the rendered ground truth.
+
+    Frames labelled as transitions (``"transition": true``) are skipped: the truth is
+    between two postures there.
+    """
+    rep = Report(f"synthetic:{folder.name}" + (f" ({split})" if split else ""))
+    clips = sorted(folder.rglob("*.labels.jsonl"))
+    used = 0
+    for labels in clips:
+        video = labels.with_name(labels.name.replace(".labels.jsonl", ".mp4"))
+        if not video.is_file():
+            continue
+        header, truth_frames, _events = read_labels(labels)
+        if split and header.get("split") != split:
+            continue
+        used += 1
+        observations = obs.video(video)
+        engine = _engine("video")
+        for o in observations:
+            res = engine.update(o).to_dict()
+            truth = truth_frames.get(o.frame_index)
+            if truth is None or truth.get("transition"):
+                continue
+            for key, tval in truth.get("states", {}).items():
+                if tval is None:
+                    continue
+                pred = _state(res, key)
+                if key in NUMERIC_STATES or (isinstance(tval, float) and not isinstance(tval, bool)):
+                    rep.errors[key].add(float(tval), None if pred is None else float(pred))
+                elif isinstance(tval, bool):
+                    rep.binary[key].add(tval, None if pred is None else bool(pred))
+                else:  # categorical: one-vs-rest per class
+                    rep.binary[f"{key}={tval}"].add(True, None if pred is None else pred == tval)
+                    if pred is not None and pred != tval:
+                        rep.binary[f"{key}={pred}"].add(False, True)
+            for key in ("torso_incline_deg", "shoulder_tilt_deg"):
+                tval = truth.get("angles", {}).get(key)
+                if tval is not None and key not in truth.get("states", {}):
+                    pred = _state(res, key)
+                    rep.errors[key].add(float(tval), None if pred is None else float(pred))
+    rep.extra["clips"] = used
+    return rep
+
+
+# ----------------------------------------------------------------------------- printing
+
+
+def print_report(rep: Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    d = rep.to_dict()
+    if d["binary"]:
+        t = Table(title=f"{rep.name} — detection", title_justify="left")
+        for col in ("state", "precision", "recall", "F1", "accuracy", "unknown", "n"):
+            t.add_column(col, justify="right" if col != "state" else "left")
+        for key, r in d["binary"].items():
+            t.add_row(key, *(_fmt(r[k]) for k in ("precision", "recall", "f1", "accuracy")),
+                      _fmt(r["unknown_share"]), str(r["n"]))
+        console.print(t)
+    if d["errors"]:
+        t = Table(title=f"{rep.name} — measurement error", title_justify="left")
+        for col in ("state", "mean |err|", "p90 |err|", "unknown", "n"):
+            t.add_column(col, justify="right" if col != "state" else "left")
+        for key, r in d["errors"].items():
+            t.add_row(key, _fmt(r["mean_abs_error"]), _fmt(r["p90_abs_error"]), _fmt(r["unknown_share"]), str(r["n"]))
+        console.print(t)
+    for k, v in d.get("extra", {}).items():
+        if k != "confusion":
+            console.print(f"  {k}: {v}")
+    if "confusion" in d.get("extra", {}):
+        console.print(f"  confusion (truth->pred): {d['extra']['confusion']}")
+    for note in d["notes"]:
+        console.print(f"  [dim]note: {note}[/]")
+
+
+def _fmt(v: Any) -> str:
+    return "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+
+# ----------------------------------------------------------------------------- baseline
+
+
+def check_baseline(reports: Iterable[Report], path: Path, tolerance: float = 0.02) -> list[str]:
+    """Regressions against a committed baseline: F1 may not drop, errors may not grow."""
+    base = json.loads(path.read_text())
+    problems: list[str] = []
+    for rep in reports:
+        b = base.get(rep.name)
+        if b is None:
+            problems.append(f"{rep.name}: not in the baseline (run with --update-baseline)")
+            continue
+        d = rep.to_dict()
+        for key, row in b.get("binary", {}).items():
+            now = d["binary"].get(key, {}).get("f1")
+            if row.get("f1") is not None and (now is None or now < row["f1"] - tolerance):
+                problems.append(f"{rep.name} {key}: F1 {now} < baseline {row['f1']}")
+        for key, row in b.get("errors", {}).items():
+            now = d["errors"].get(key, {}).get("mean_abs_error")
+            if row.get("mean_abs_error") is not None and (
+                    now is None or now > row["mean_abs_error"] * (1 + tolerance) + 0.25):
+                problems.append(f"{rep.name} {key}: error {now} > baseline {row['mean_abs_error']}")
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sets", nargs="+", help="real set names, 'real', or folders of synthetic clips")
+    ap.add_argument("--data-dir", type=Path, default=Path(os.environ.get(
+        "POSTURE_COACH_DATA_DIR", REPO.parent / "shared" / "data" / "real")))
+    ap.add_argument("--model-dir", type=Path, default=None)
+    ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "posture-coach" / "bench")
+    ap.add_argument("--no-cache", action="store_true")
+    ap.add_argument("--split", choices=("tune", "eval"), help="only synthetic clips of this split")
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    ap.add_argument("--check-baseline", type=Path)
+    ap.add_argument("--update-baseline", type=Path)
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    observer = Observer(args.model_dir, args.cache_dir, not args.no_cache)
+    names: list[str] = []
+    for s in args.sets:
+        names.extend(REAL_SETS if s == "real" else [s])
+    reports: list[Report] = []
+    t0 = time.perf_counter()
+    try:
+        for name in names:
+            if name in REAL_EVALUATORS:
+                if not (args.data_dir / name.replace("sitting_csv", "sitting_fyp")).is_dir():
+                    print(f"skipping {name}: not found under {args.data_dir}", file=sys.stderr)
+                    continue
+                reports.append(REAL_EVALUATORS[name](args.data_dir, observer))
+            elif Path(name).is_dir():
+                reports.append(eval_synthetic(Path(name), observer, args.split))
+            else:
+                ap.error(f"unknown set {name!r}: give a folder or one of {', '.join(REAL_SETS)}")
+    finally:
+        observer.close()
+    elapsed = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({"reports": [r.to_dict() for r in reports], "seconds": round(elapsed, 1)},
+                         ensure_ascii=False, indent=2))
+    else:
+        for rep in reports:
+            print_report(rep)
+        print(f"({elapsed:.1f} s)")
+    if args.update_baseline:
+        args.update_baseline.write_text(json.dumps({r.name: r.to_dict() for r in reports}, indent=2,
+                                                   ensure_ascii=False) + "\n")
+    if args.check_baseline:
+        problems = check_baseline(reports, args.check_baseline)
+        for p in problems:
+            print(f"REGRESSION: {p}", file=sys.stderr)
+        return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""`posture-coach analyze` end to end, as a user runs it: real models, real photos."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from posture_coach.sources import read_image
+
+pytestmark = pytest.mark.models
+CONTRACT_KEYS = {"source", "frame", "t_ms", "person", "states", "verdicts", "events"}
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "posture_coach.cli", *args],
+        capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def person_clip(tmp_path_factory: pytest.TempPathFactory, person_photo: Path) -> Path:
+    """A short 640-wide video of a real person (a photo with a slow pan)."""
+    rgb = read_image(person_photo)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    h, w = bgr.shape[:2]
+    path = tmp_path_factory.mktemp("clip") / "person.avi"
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (w - 20, h - 20))
+    for i in range(12):
+        wr.write(bgr[10 + (i % 3): h - 10 + (i % 3), 10 + i: w - 10 + i].copy())
+    wr.release()
+    return path
+
+
+def test_image_prints_one_contract_line(model_dir: Path, person_photo: Path) -> None:
+    out = run_cli("analyze", str(person_photo), "--model-dir", str(model_dir))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 1
+    rec = json.loads(lines[0])
+    assert set(rec) >= CONTRACT_KEYS
+    assert rec["person"] is True
+    assert rec["source"].endswith(person_photo.name)
+    for rule_id, v in rec["verdicts"].items():
+        assert "." in rule_id
+        assert v["status"] in {"pass", "warn", "fail", "unknown"}
+        if v["status"] == "unknown":
+            assert v["reason"], f"{rule_id} is unknown without a reason"
+
+
+def test_recorded_landmarks_replay_to_identical_output(model_dir: Path, person_clip: Path, tmp_path: Path) -> None:
+    rec = tmp_path / "rec.jsonl.gz"
+    live = run_cli("analyze", str(person_clip), "--model-dir", str(model_dir), "--save-landmarks", str(rec),
+                   "--annotate", str(tmp_path / "annotated.mp4"))
+    assert live.returncode == 0, live.stderr
+    assert rec.is_file() and (tmp_path / "annotated.mp4").stat().st_size > 1000
+    replay = run_cli("analyze", str(rec))
+    assert replay.returncode == 0, replay.stderr
+    live_lines = live.stdout.splitlines()
+    assert len(live_lines) == 12
+    assert replay.stdout.splitlines() == live_lines
+    summary = run_cli("analyze", str(rec), "--format", "json")
+    assert summary.returncode == 0, summary.stderr
+    data = json.loads(summary.stdout)
+    assert data["frames"] == 12
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.mp4", None, "file not found"),
+        ("empty.mp4", b"", "empty"),
+        ("junk.mp4", b"junk" * 999, "not a readable video"),
+        ("notes.txt", b"hi", "unsupported file type"),
+        ("bad.jsonl", b"{}\n", "not a posture-coach landmark recording"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_writes_nothing(
+    tmp_path: Path, model_dir: Path, name: str, content: bytes | None, message: str
+) -> None:
+    src = tmp_path / name
+    if content is not None:
+        src.write_bytes(content)
+    out_dir = tmp_path / "out"
+    res = run_cli("analyze", str(src), "--model-dir", str(model_dir), "-o", str(out_dir / "result.jsonl"))
+    assert res.returncode == 4, res.stderr
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and name in err[0], res.stderr
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+def test_truncated_video_fails_without_output(tmp_path: Path, model_dir: Path, person_clip: Path) -> None:
+    data = person_clip.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    out_file = tmp_path / "out.jsonl"
+    res = run_cli("analyze", str(cut), "--model-dir", str(model_dir), "-o", str(out_file))
+    assert res.returncode != 0
+    assert "cut.avi" in res.stderr
+    assert not out_file.exists() and not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_missing_models_name_the_file_and_the_fix(tmp_path: Path, person_photo: Path) -> None:
+    empty = tmp_path / "models"
+    empty.mkdir()
+    res = run_cli("analyze", str(person_photo), "--model-dir", str(empty), "--no-fetch",
+                  env={"POSTURE_COACH_CACHE_DIR": str(tmp_path / "cache")})
+    assert res.returncode == 3, res.stderr
+    assert "pose_landmarker_full.task" in res.stderr and "models fetch" in res.stderr
+
+
+def test_a_photo_without_a_person_is_not_an_error(tmp_path: Path, model_dir: Path) -> None:
+    blank = tmp_path / "wall.png"
+    cv2.imwrite(str(blank), (cv2.UMat(240, 320, cv2.CV_8UC3, (180, 180, 180)).get()))
+    res = run_cli("analyze", str(blank), "--model-dir", str(model_dir))
+    assert res.returncode == 0, res.stderr
+    rec = json.loads(res.stdout)
+    assert rec["person"] is False
+    assert all(v["status"] == "unknown" and v["reason"] == "no_person" for v in rec["verdicts"].values())
