@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from .pixels import measure
 from .recording import RecordingHeader, RecordingWriter, read_recording
 from .sources import FrameSource, is_recording, open_source
 from .types import Frame, Observation
@@ -146,6 +147,8 @@ class ObservationStream:
             t1 = time.perf_counter()
             obs = self._landmarkers.observe(frame)
             t2 = time.perf_counter()
+            obs = measure(frame, obs)
+            self.times.add("pixels", (time.perf_counter() - t2) * 1000)
             self.times.add("decode", (t1 - t0) * 1000)
             for task, ms in self._landmarkers.timings_ms.items():
                 self.times.add(task, ms)

@@ -47,7 +47,8 @@ class RecordingHeader:
 
 def _open_text(path: Path, mode: Literal["r", "w"], *, gz: bool | None = None) -> IO[str]:
     if path.name.endswith(".gz") if gz is None else gz:
-        return gzip.open(path, mode + "t", encoding="utf-8")
+        fh: IO[str] = gzip.open(path, "rt" if mode == "r" else "wt", encoding="utf-8")
+        return fh
     return open(path, mode, encoding="utf-8")
 
 

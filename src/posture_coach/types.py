@@ -226,6 +226,10 @@ class Observation:
     source: str = ""
     # Which landmarkers actually ran: a missing face is only evidence when face ran.
     ran: frozenset[str] = frozenset({"pose", "face", "hands"})
+    # Pixel measurements taken at the edge (posture_coach.pixels) where landmarks alone
+    # are not enough, e.g. the visible-teeth band. JSON values only, so they are recorded
+    # and replayed like landmarks: {"teeth": {"band_px": 41.0, ...}}.
+    measures: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def person(self) -> bool:
@@ -248,6 +252,7 @@ class Observation:
             "pose": None if self.pose is None else self.pose.to_dict(),
             "face": None if self.face is None else self.face.to_dict(),
             "hands": [h.to_dict() for h in self.hands],
+            "measures": dict(self.measures),
         }
 
     @classmethod
@@ -262,4 +267,5 @@ class Observation:
             hands=tuple(HandObs.from_dict(x) for x in d.get("hands", [])),
             source=str(d.get("source", "")),
             ran=frozenset(d.get("ran", ("pose", "face", "hands"))),
+            measures=dict(d.get("measures") or {}),
         )
