@@ -41,7 +41,7 @@ importlint: setup
 	$(BIN)/lint-imports
 
 unit: setup
-	$(BIN)/python -m pytest -q
+	POSTURE_COACH_TEST_NETWORK=$${POSTURE_COACH_TEST_NETWORK:-1} $(BIN)/python -m pytest -q
 
 test: lint typecheck importlint unit
 

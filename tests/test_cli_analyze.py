@@ -29,12 +29,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 def person_clip(tmp_path_factory: pytest.TempPathFactory, person_photo: Path) -> Path:
     """A short 640-wide video of a real person (a photo with a slow pan)."""
     rgb = read_image(person_photo)
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    bgr = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), (660, 500))  # even sizes for the codec
     h, w = bgr.shape[:2]
     path = tmp_path_factory.mktemp("clip") / "person.avi"
     wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (w - 20, h - 20))
     for i in range(12):
-        wr.write(bgr[10 + (i % 3): h - 10 + (i % 3), 10 + i: w - 10 + i].copy())
+        wr.write(bgr[10 + (i % 3): h - 10 + (i % 3), 10 + (i % 10): w - 10 + (i % 10)].copy())
     wr.release()
     return path
 

@@ -1,0 +1,449 @@
+"""Calibration: rule thresholds from TOML, and personal baselines (profiles) from JSON.
+
+Thresholds live in ``calibration/default.toml`` (one table per rule id, units in key
+names). :func:`load_calibration` reads it, or a custom file layered on top of it, and
+validates everything at start-up: an unknown table, an unknown key or a wrong type is a
+:class:`~posture_coach.errors.ConfigError` naming the file, the table and the key.
+
+A :class:`Profile` is one person's neutral pose, captured in a few seconds in front of
+the camera: camera roll, neck length, face size, view. Rules that cannot see a lean
+from the front compare against it.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from posture_coach.errors import ConfigError
+from posture_coach.rules import RULES_BY_ID
+from posture_coach.rules.base import Param, Params, ParamValue
+from posture_coach.types import Observation
+
+#: The repository's source of truth (absent in an installed wheel).
+REPO_DEFAULT = Path(__file__).resolve().parents[2] / "calibration" / "default.toml"
+PROFILE_VERSION = 1
+
+PostureOpt = Literal["auto", "standing", "sitting"]
+
+# Schemas of the non-rule tables. Units are in the names, as for rules.
+FEATURE_PARAMS: tuple[Param, ...] = (
+    Param("min_visibility", "ratio", "joints below this visibility count as not seen"),
+    Param("min_visibility_hand", "ratio", "the same for wrists and finger points"),
+    Param("frame_margin", "ratio", "share of the image border treated as out of frame"),
+    Param("front_min_sw_torso", "ratio", "SW / torso length at or above: front view"),
+    Param("side_max_sw_torso", "ratio", "SW / torso length at or below: side view"),
+    Param("front_max_nose_offset", "ratio", "nose offset / ear span at or below: front"),
+    Param("side_min_nose_offset", "ratio", "nose offset / ear span at or above: side"),
+    Param("standing_min_thigh_drop_tl", "tl", "knee below hip by at least this: standing"),
+    Param("sitting_max_thigh_drop_tl", "tl", "knee below hip by at most this: sitting"),
+)
+SIGNAL_PARAMS: tuple[Param, ...] = (
+    Param("sway_window_s", "s", "window for the hip sway"),
+    Param("osc_window_s", "s", "window for leg oscillation and fidgeting"),
+    Param("band_low_hz", "hz", "oscillation band, low edge"),
+    Param("band_high_hz", "hz", "oscillation band, high edge"),
+    Param("fidget_low_hz", "hz", "fidgeting band, low edge"),
+    Param("min_fill_ratio", "ratio", "how full a window must be before it is judged"),
+)
+ENGINE_PARAMS: tuple[Param, ...] = (
+    Param("max_frame_gap_ms", "ms", "a longer gap between frames counts as this much"),
+    Param("posture_switch_s", "s", "auto posture: a new posture must hold this long"),
+    Param("posture_hold_s", "s", "keep the last posture this long when legs leave view"),
+)
+TEMPORAL_PARAMS: tuple[Param, ...] = (
+    Param("onset_s", "s", "a violation must persist this long to be flagged"),
+    Param("offset_s", "s", "and be gone this long to be cleared"),
+    Param("min_duration_s", "s", "shorter episodes are dropped from timeline and score"),
+)
+_SECTIONS: dict[str, tuple[Param, ...]] = {
+    "features": FEATURE_PARAMS,
+    "signals": SIGNAL_PARAMS,
+    "engine": ENGINE_PARAMS,
+    "temporal": TEMPORAL_PARAMS,
+}
+_PACK_KEYS = {"title_zh": str, "title_en": str, "posture": str, "rules": list, "params": dict}
+
+
+@dataclass(frozen=True, slots=True)
+class TemporalParams:
+    """Persistence settings of one rule, in seconds."""
+
+    onset_s: float
+    offset_s: float
+    min_duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    """A named selection of rules, with the posture it implies and parameter overrides."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    posture: PostureOpt
+    rules: tuple[str, ...]
+    params: Mapping[str, Mapping[str, ParamValue]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationSet:
+    """Validated calibration: every rule's parameters and the engine's settings."""
+
+    sources: tuple[str, ...]
+    features: Mapping[str, float]
+    signals: Mapping[str, float]
+    engine: Mapping[str, float]
+    rules: Mapping[str, Mapping[str, ParamValue]]
+    temporal: Mapping[str, TemporalParams]
+    warn_credit: float
+    weights: Mapping[str, float]
+    rule_packs: Mapping[str, RulePack]
+
+    def params(self, rule_id: str) -> Params:
+        """The parameters of one rule (``KeyError`` for an unknown id)."""
+        return self.rules[rule_id]
+
+    def weight(self, rule_id: str) -> float:
+        return self.weights.get(rule_id, 1.0)
+
+    def with_pack(self, name: str) -> CalibrationSet:
+        """This calibration with a rule pack's parameter overrides applied."""
+        if name not in self.rule_packs:
+            known = ", ".join(sorted(self.rule_packs)) or "none"
+            raise ConfigError(f"unknown rule pack {name!r} (known: {known})")
+        pack = self.rule_packs[name]
+        rules = {rid: dict(vals) for rid, vals in self.rules.items()}
+        for rid, over in pack.params.items():
+            rules[rid].update(over)
+        return replace(self, rules=rules)
+
+
+# -- loading ------------------------------------------------------------------------
+
+
+def default_calibration_path() -> Path:
+    """The repository's ``calibration/default.toml`` if present, else the packaged copy."""
+    if REPO_DEFAULT.is_file():
+        return REPO_DEFAULT
+    return Path(str(resources.files("posture_coach") / "data" / "default.toml"))
+
+
+def load_calibration(path: Path | None = None) -> CalibrationSet:
+    """Load and validate calibration.
+
+    ``None`` loads the default. A custom file is layered on the default: it may set
+    only the keys it changes, but every table and key it names must exist.
+    """
+    base_path = default_calibration_path()
+    raw = _read_toml(base_path)
+    tables = _Tables(str(base_path))
+    tables.merge(raw, base_path)
+    sources = [str(base_path)]
+    if path is not None and Path(path).resolve() != base_path.resolve():
+        tables.merge(_read_toml(Path(path)), Path(path))
+        sources.append(str(path))
+    return tables.build(tuple(sources))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: calibration file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+
+
+def _check_type(file: Path, table: str, key: str, value: Any, kind: type) -> ParamValue:
+    ok = (
+        isinstance(value, int | float) and not isinstance(value, bool)
+        if kind is float
+        else isinstance(value, int) and not isinstance(value, bool)
+        if kind is int
+        else isinstance(value, kind)
+    )
+    if not ok:
+        raise ConfigError(
+            f"{file}: [{table}] {key} must be {kind.__name__}, got {type(value).__name__} "
+            f"{value!r}"
+        )
+    return float(value) if kind is float else value
+
+
+def _check_keys(file: Path, table: str, got: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    for key in got:
+        if key not in allowed:
+            raise ConfigError(
+                f"{file}: [{table}] unknown key {key!r} (expected one of: "
+                f"{', '.join(sorted(allowed))})"
+            )
+
+
+class _Tables:
+    """Accumulates validated tables from one or more files, then checks completeness."""
+
+    def __init__(self, first: str) -> None:
+        self.first = first
+        self.sections: dict[str, dict[str, ParamValue]] = {k: {} for k in _SECTIONS}
+        self.rules: dict[str, dict[str, ParamValue]] = {rid: {} for rid in RULES_BY_ID}
+        self.warn_credit: float | None = None
+        self.weights: dict[str, float] = {}
+        self.packs: dict[str, RulePack] = {}
+
+    def merge(self, raw: Mapping[str, Any], file: Path) -> None:
+        for top, value in raw.items():
+            if not isinstance(value, dict):
+                raise ConfigError(f"{file}: top-level key {top!r} must be a table")
+            if top in _SECTIONS:
+                self._section(file, top, value)
+            elif top == "scoring":
+                self._scoring(file, value)
+            elif top == "rule_packs":
+                for name, pack in value.items():
+                    self._pack(file, name, pack)
+            else:
+                self._family(file, top, value)
+
+    def _section(self, file: Path, name: str, table: Mapping[str, Any]) -> None:
+        schema = {p.name: p for p in _SECTIONS[name]}
+        _check_keys(file, name, table, schema)
+        for key, v in table.items():
+            self.sections[name][key] = _check_type(file, name, key, v, schema[key].kind)
+
+    def _family(self, file: Path, family: str, tables: Mapping[str, Any]) -> None:
+        for sub, table in tables.items():
+            rid = f"{family}.{sub}"
+            if not isinstance(table, dict):
+                raise ConfigError(f"{file}: [{family}] {sub!r} is not a rule table "
+                                  f"(rule tables look like [{family}.<name>])")
+            if rid not in RULES_BY_ID:
+                raise ConfigError(f"{file}: [{rid}] unknown rule {rid!r} (known: "
+                                  f"{', '.join(RULES_BY_ID)})")
+            schema = {p.name: p.kind for p in RULES_BY_ID[rid].params}
+            schema.update({p.name: p.kind for p in TEMPORAL_PARAMS})
+            _check_keys(file, rid, table, schema)
+            for key, v in table.items():
+                self.rules[rid][key] = _check_type(file, rid, key, v, schema[key])
+
+    def _scoring(self, file: Path, table: Mapping[str, Any]) -> None:
+        _check_keys(file, "scoring", table, ("warn_credit", "weights"))
+        if "warn_credit" in table:
+            self.warn_credit = float(_check_type(file, "scoring", "warn_credit",
+                                                 table["warn_credit"], float))
+        weights = table.get("weights", {})
+        if not isinstance(weights, dict):
+            raise ConfigError(f"{file}: [scoring] weights must be a table")
+        for rid, w in weights.items():
+            if rid not in RULES_BY_ID:
+                raise ConfigError(f"{file}: [scoring.weights] unknown rule {rid!r}")
+            self.weights[rid] = float(_check_type(file, "scoring.weights", rid, w, float))
+
+    def _pack(self, file: Path, name: str, table: Any) -> None:
+        where = f"rule_packs.{name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{file}: [{where}] must be a table")
+        _check_keys(file, where, table, _PACK_KEYS)
+        for key, kind in _PACK_KEYS.items():
+            if key in table:
+                _check_type(file, where, key, table[key], kind)
+        posture = table.get("posture", "auto")
+        if posture not in ("auto", "standing", "sitting"):
+            raise ConfigError(f"{file}: [{where}] posture must be auto, standing or sitting, "
+                              f"got {posture!r}")
+        rules = table.get("rules", list(RULES_BY_ID))
+        for rid in rules:
+            if rid not in RULES_BY_ID:
+                raise ConfigError(f"{file}: [{where}] rules: unknown rule {rid!r}")
+        params: dict[str, dict[str, ParamValue]] = {}
+        for rid, over in table.get("params", {}).items():
+            at = f"{where}.params.{rid}"
+            if rid not in RULES_BY_ID:
+                raise ConfigError(f"{file}: [{at}] unknown rule {rid!r}")
+            if not isinstance(over, dict):
+                raise ConfigError(f"{file}: [{at}] must be a table")
+            schema = {p.name: p.kind for p in RULES_BY_ID[rid].params}
+            _check_keys(file, at, over, schema)
+            params[rid] = {k: _check_type(file, at, k, v, schema[k]) for k, v in over.items()}
+        self.packs[name] = RulePack(
+            name=name, title_zh=str(table.get("title_zh", name)),
+            title_en=str(table.get("title_en", name)), posture=posture,
+            rules=tuple(str(r) for r in rules), params=params,
+        )
+
+    def build(self, sources: tuple[str, ...]) -> CalibrationSet:
+        for name, schema in _SECTIONS.items():
+            for prm in schema:
+                if prm.name not in self.sections[name]:
+                    raise ConfigError(f"{self.first}: [{name}] missing key {prm.name!r}")
+        tdef = self.sections["temporal"]
+        temporal: dict[str, TemporalParams] = {}
+        for rid, rule in RULES_BY_ID.items():
+            vals = self.rules[rid]
+            for prm in rule.params:
+                if prm.name not in vals:
+                    raise ConfigError(f"{self.first}: [{rid}] missing key {prm.name!r} "
+                                      f"({prm.unit}: {prm.description})")
+            temporal[rid] = TemporalParams(**{
+                p.name: float(vals.get(p.name, tdef[p.name]))
+                for p in TEMPORAL_PARAMS
+            })
+        rules = {
+            rid: {k: v for k, v in vals.items() if k not in {p.name for p in TEMPORAL_PARAMS}}
+            for rid, vals in self.rules.items()
+        }
+        return CalibrationSet(
+            sources=sources,
+            features={k: float(v) for k, v in self.sections["features"].items()},
+            signals={k: float(v) for k, v in self.sections["signals"].items()},
+            engine={k: float(v) for k, v in self.sections["engine"].items()},
+            rules=rules,
+            temporal=temporal,
+            warn_credit=1.0 if self.warn_credit is None else self.warn_credit,
+            weights=dict(self.weights),
+            rule_packs=dict(self.packs),
+        )
+
+
+# -- personal baseline ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One person's neutral pose, measured at calibration.
+
+    ``roll_deg`` is the shoulder-line tilt seen in the neutral pose: camera roll plus the
+    person's own habit, both of which later frames should not be blamed for.
+    """
+
+    name: str = "default"
+    roll_deg: float = 0.0
+    neck_ratio: float = 0.0  # nose to shoulder line / SW
+    face_width_rel: float | None = None  # face-mesh width / image width
+    ear_span_rel: float | None = None  # pose ear-to-ear / image width
+    sw_rel: float | None = None  # shoulder width / image width
+    torso_incline_deg: float | None = None
+    view: str = "unknown"
+    frames: int = 0
+    image_size: tuple[int, int] = (0, 0)
+    version: int = PROFILE_VERSION
+
+    @classmethod
+    def from_observations(
+        cls, observations: Iterable[Observation], calibration: CalibrationSet | None = None,
+        name: str = "default",
+    ) -> Profile:
+        """Build a baseline from a short neutral capture (medians over usable frames)."""
+        from posture_coach.features import compute_features, ear_span_rel, face_width_rel
+
+        cal = calibration or load_calibration()
+        fp = cal.features
+        tilts: list[float] = []
+        necks: list[float] = []
+        faces: list[float] = []
+        ears: list[float] = []
+        sws: list[float] = []
+        inclines: list[float] = []
+        views: list[str] = []
+        size = (0, 0)
+        total = 0
+        for obs in observations:
+            total += 1
+            f = compute_features(obs, fp)
+            neck = f.get("neck_ratio")
+            if not f.view.shoulders_visible or neck is None:
+                continue
+            size = obs.image_size
+            necks.append(neck)
+            views.append(f.view.view)
+            sw = f.get("sw_px")
+            if sw is not None:
+                sws.append(sw / obs.image_size[0])
+            tilt = f.get("shoulder_tilt_deg")
+            if tilt is not None and f.view.view == "front":
+                tilts.append(tilt)
+            inc = f.get("torso_incline_deg")
+            if inc is not None:
+                inclines.append(inc)
+            fw = face_width_rel(obs)
+            if fw is not None:
+                faces.append(fw)
+            es = ear_span_rel(obs, fp["min_visibility"])
+            if es is not None:
+                ears.append(es)
+        if not necks:
+            raise ConfigError(
+                f"calibration capture: none of {total} frame(s) showed the head and both "
+                "shoulders; face the camera, sit or stand upright and keep the shoulders "
+                "in frame"
+            )
+
+        def med(xs: list[float]) -> float | None:
+            return float(statistics.median(xs)) if xs else None
+
+        return cls(
+            name=name,
+            roll_deg=med(tilts) or 0.0,
+            neck_ratio=float(statistics.median(necks)),
+            face_width_rel=med(faces),
+            ear_span_rel=med(ears),
+            sw_rel=med(sws),
+            torso_incline_deg=med(inclines),
+            view=statistics.mode(views),
+            frames=len(necks),
+            image_size=size,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["image_size"] = list(self.image_size)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], source: str = "profile") -> Profile:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"{source}: unknown profile key(s) {sorted(unknown)}")
+        if d.get("version", PROFILE_VERSION) != PROFILE_VERSION:
+            raise ConfigError(f"{source}: profile version {d.get('version')!r} is not "
+                              f"{PROFILE_VERSION}; recalibrate")
+        try:
+            kwargs = dict(d)
+            if "image_size" in kwargs:
+                w, h = kwargs["image_size"]
+                kwargs["image_size"] = (int(w), int(h))
+            prof = cls(**kwargs)
+            float(prof.roll_deg)
+            if float(prof.neck_ratio) <= 0:
+                raise ValueError("neck_ratio must be positive")
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{source}: invalid profile: {err}") from None
+        return prof
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Profile:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: profile not found") from None
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{path}: profile is not valid JSON: {err}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: profile must be a JSON object")
+        return cls.from_dict(data, source=str(path))

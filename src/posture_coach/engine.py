@@ -1,0 +1,280 @@
+"""The coach's per-frame loop: Observation in, FrameResult out. No I/O.
+
+>>> engine = CoachEngine(load_calibration())                       # doctest: +SKIP
+>>> for obs in observations:                                       # doctest: +SKIP
+...     result = engine.update(obs)
+>>> engine.summary().to_dict()["overall_score"]                    # doctest: +SKIP
+
+Per frame: features (pure) -> windowed signals (video only) -> posture -> every rule's
+pure verdict -> onset/offset debouncing (video only) -> timeline. In ``image`` mode
+every observation is judged alone: no windows, no persistence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from posture_coach.calibration import CalibrationSet, PostureOpt, Profile
+from posture_coach.errors import ConfigError
+from posture_coach.features import Features, Posture, View, compute_features
+from posture_coach.geometry import midpoint
+from posture_coach.rules import RULES_BY_ID, Rule, Verdict
+from posture_coach.rules.base import StateValue
+from posture_coach.scoring import SessionSummary, summarise
+from posture_coach.temporal import Debouncer, Ema, Latch, Window, band_amplitude_max
+from posture_coach.timeline import Timeline
+from posture_coach.types import Observation, PoseLm
+
+Mode = Literal["video", "image"]
+
+__all__ = ["CoachEngine", "FrameResult", "SessionSummary"]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """The coach's reading of one frame."""
+
+    frame: int
+    t_ms: int
+    person: bool
+    view: View
+    posture: Posture
+    states: dict[str, StateValue]
+    verdicts: dict[str, Verdict]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the CLI adds ``source``, ``frame`` and ``t_ms``."""
+        return {
+            "person": self.person,
+            "view": self.view.to_dict(),
+            "states": {k: (round(v, 4) if isinstance(v, float) else v)
+                       for k, v in self.states.items()},
+            "verdicts": {rid: v.to_dict() for rid, v in self.verdicts.items()},
+            "events": list(self.events),
+        }
+
+
+class _Signals:
+    """Windowed signals for video: hip sway, leg oscillation, hand fidgeting.
+
+    Positions are pushed in pixels and scaled by an EMA of the shoulder width / torso
+    length when read, so a per-frame wobble of the scale does not look like motion.
+    """
+
+    def __init__(self, sig: dict[str, float]) -> None:
+        self.p = sig
+        self.sw = Ema(0.1)
+        self.tl = Ema(0.1)
+        self.sway = Window(sig["sway_window_s"])
+        self.legs = [Window(sig["osc_window_s"]) for _ in range(4)]
+        self.legs_source = ""
+        self.hands = [Window(sig["osc_window_s"]) for _ in range(4)]
+
+    def update(self, obs: Observation, f: Features, want_legs: bool,
+               want_hands: bool) -> dict[str, float | None]:
+        out: dict[str, float | None] = {
+            "sway_sw": None, "leg_osc_tl": None, "leg_osc_hz": None, "fidget_sw": None,
+        }
+        if obs.pose is None or not f.view.shoulders_visible:
+            return out
+        w, h = obs.image_size
+        lm = obs.pose.landmarks
+        t = obs.timestamp_ms
+        sw = self.sw.update(f.get("sw_px"))
+        tl = self.tl.update(f.get("torso_px"))
+        fill = self.p["min_fill_ratio"]
+
+        def px(i: PoseLm) -> tuple[float, float]:
+            return (float(lm[i][0]) * w, float(lm[i][1]) * h)
+
+        if f.view.hips_visible and sw:
+            hip = midpoint(px(PoseLm.LEFT_HIP), px(PoseLm.RIGHT_HIP))
+            self.sway.push(t, hip[0])
+            if self.sway.full(fill):
+                out["sway_sw"] = self.sway.std() / sw
+        else:
+            self.sway.clear()
+
+        # Legs when in view, else the shoulders (RULES.md): never mix the two.
+        pts: tuple[PoseLm, ...]
+        if f.view.legs_visible:
+            src, pts = "legs", (PoseLm.LEFT_KNEE, PoseLm.RIGHT_KNEE,
+                                PoseLm.LEFT_ANKLE, PoseLm.RIGHT_ANKLE)
+        else:
+            src, pts = "shoulders", (PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER)
+        if src != self.legs_source:
+            for win in self.legs:
+                win.clear()
+            self.legs_source = src
+        for win, i in zip(self.legs, pts, strict=False):
+            win.push(t, px(i)[1])
+        scale = tl if tl else (sw / 0.7 if sw else None)  # ~SW/TL of an adult, front view
+        if want_legs and scale and self.legs[0].full(fill):
+            amp, hz = band_amplitude_max(self.legs[0].t, [w.x for w in self.legs[: len(pts)]],
+                                         self.p["band_low_hz"], self.p["band_high_hz"])
+            out["leg_osc_tl"], out["leg_osc_hz"] = amp / scale, hz
+
+        # Hands relative to the shoulders, so that body sway is not fidgeting.
+        sh = midpoint(px(PoseLm.LEFT_SHOULDER), px(PoseLm.RIGHT_SHOULDER))
+        wrists = (PoseLm.LEFT_WRIST, PoseLm.RIGHT_WRIST)
+        vis = obs.pose.visibility
+        for k, i in enumerate(wrists):
+            if vis[i] < 0.2 or f.get("elbow_angle_l_deg" if k == 0 else "elbow_angle_r_deg") is None:
+                self.hands[2 * k].clear()
+                self.hands[2 * k + 1].clear()
+                continue
+            p = px(i)
+            self.hands[2 * k].push(t, p[0] - sh[0])
+            self.hands[2 * k + 1].push(t, p[1] - sh[1])
+        # x and y of one wrist share their timestamps: one batched FFT per wrist.
+        ready = [(self.hands[k], self.hands[k + 1]) for k in (0, 2) if self.hands[k].full(fill)]
+        if want_hands and sw and ready:
+            amp = max(band_amplitude_max(wx.t, [wx.x, wy.x], self.p["fidget_low_hz"],
+                                         self.p["band_high_hz"])[0] for wx, wy in ready)
+            out["fidget_sw"] = amp / sw
+        return out
+
+
+class CoachEngine:
+    """Judges a stream of observations against the rules.
+
+    ``posture`` declares standing or sitting (a rule pack or drill knows it); ``auto``
+    reads it from hip-knee geometry and says ``posture_unknown`` when the legs are not
+    in view. ``rule_ids`` selects rules (default: all). Construction fails loudly on
+    unknown rule ids; frames degrade to ``unknown`` verdicts, never an exception.
+    """
+
+    def __init__(
+        self,
+        calibration: CalibrationSet,
+        profile: Profile | None = None,
+        *,
+        mode: Mode = "video",
+        posture: PostureOpt = "auto",
+        rule_ids: Sequence[str] | None = None,
+    ) -> None:
+        if mode not in ("video", "image"):
+            raise ConfigError(f"mode must be 'video' or 'image', got {mode!r}")
+        if posture not in ("auto", "standing", "sitting"):
+            raise ConfigError(f"posture must be auto, standing or sitting, got {posture!r}")
+        ids = list(RULES_BY_ID) if rule_ids is None else list(rule_ids)
+        unknown = [r for r in ids if r not in RULES_BY_ID]
+        if unknown:
+            raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} "
+                              f"(see `posture-coach rules`)")
+        self.calibration = calibration
+        self.profile = profile
+        self.mode: Mode = mode
+        self.posture_opt: PostureOpt = posture
+        self.rules: list[Rule] = [RULES_BY_ID[r]() for r in ids]
+        self._params = {r.id: calibration.params(r.id) for r in self.rules}
+        self._debouncers = {
+            r.id: Debouncer(r.id, **_temporal(calibration, r.id)) for r in self.rules
+        }
+        eng = calibration.engine
+        self._posture = Latch(eng["posture_switch_s"] * 1000.0, eng["posture_hold_s"] * 1000.0)
+        self._signals = _Signals(dict(calibration.signals))
+        self._want_legs = bool({"standing.steady", "sitting.leg_shaking"} & set(ids))
+        self._want_hands = "sitting.hands_still" in ids
+        self._max_gap = eng["max_frame_gap_ms"]
+        self._prev_t: int | None = None
+        self._last_posture: Posture = "unknown"
+        self.timeline = Timeline(ids, calibration.warn_credit,
+                                 "ms" if mode == "video" else "frame")
+
+    @classmethod
+    def from_pack(cls, calibration: CalibrationSet, pack: str, profile: Profile | None = None,
+                  *, mode: Mode = "video") -> CoachEngine:
+        """An engine for a rule pack: its rules, its posture, its parameter overrides."""
+        cal = calibration.with_pack(pack)
+        rp = cal.rule_packs[pack]
+        return cls(cal, profile, mode=mode, posture=rp.posture, rule_ids=rp.rules)
+
+    def update(self, obs: Observation) -> FrameResult:
+        """Judge one observation (timestamps must not go backwards in video mode)."""
+        video = self.mode == "video"
+        t = obs.timestamp_ms
+        f = compute_features(obs, self.calibration.features, self.profile)
+        events: list[dict[str, Any]] = []
+        posture = self._decide_posture(f, t, events)
+        extra: dict[str, float | None] = {}
+        if video:
+            extra = self._signals.update(
+                obs, f, self._want_legs, self._want_hands and posture == "sitting"
+            )
+        f = f.with_values(extra, posture=posture, video=video)
+
+        if video:
+            dt = 0.0 if self._prev_t is None else float(min(max(t - self._prev_t, 0),
+                                                              self._max_gap))
+            self._prev_t = t
+        else:
+            dt = 1.0
+        self.timeline.tick(t)
+
+        verdicts: dict[str, Verdict] = {}
+        states: dict[str, StateValue] = {}
+        for rule in self.rules:
+            v = rule.check(f, self._params[rule.id])
+            if video:
+                v = self._debounce(v, t, dt, events)
+            self.timeline.record(rule.id, v.status, v.reason, dt)
+            verdicts[rule.id] = v
+            for k, val in v.states.items():
+                # Two rules may share a state key (shoulder tilt, standing and sitting):
+                # the one that could judge wins.
+                if val is not None or k not in states:
+                    states[k] = val
+        for ev in events:
+            self.timeline.add_event(ev)
+        return FrameResult(obs.frame_index, t, obs.person, f.view, posture, states, verdicts,
+                           events)
+
+    def summary(self) -> SessionSummary:
+        """Scores so far; open episodes are closed at the last frame (idempotent)."""
+        if self.mode == "video" and self.timeline.last_ms is not None:
+            for deb in self._debouncers.values():
+                step = deb.finish(self.timeline.last_ms)
+                if step is not None and step.closed is not None:
+                    self.timeline.add_episode(step.closed, step.counted)
+        return summarise(self.timeline, self.calibration.weights, self.mode)
+
+    # -- internals --------------------------------------------------------------------
+
+    def _decide_posture(self, f: Features, t: int, events: list[dict[str, Any]]) -> Posture:
+        if self.posture_opt != "auto":
+            return self.posture_opt
+        if self.mode == "image":
+            return f.posture
+        raw = None if f.posture == "unknown" else f.posture
+        value = self._posture.update(t, raw)
+        posture: Posture = "unknown" if value is None else value  # type: ignore[assignment]
+        if posture != self._last_posture:
+            events.append({"type": "posture", "t_ms": t, "posture": posture})
+            self._last_posture = posture
+        return posture
+
+    def _debounce(self, v: Verdict, t: int, dt: float, events: list[dict[str, Any]]) -> Verdict:
+        step = self._debouncers[v.rule_id].update(t, v.status, v.value, dt)
+        if step.opened is not None:
+            events.append({"type": "violation_start", "rule_id": v.rule_id,
+                           "t_ms": t, "start_ms": step.opened.start_ms, "status": v.status})
+        if step.closed is not None:
+            ep = step.closed
+            self.timeline.add_episode(ep, step.counted)
+            events.append({"type": "violation_end", "rule_id": v.rule_id, "t_ms": t,
+                           "start_ms": ep.start_ms, "end_ms": ep.end_ms,
+                           "status": ep.worst, "counted": step.counted,
+                           "peak": None if ep.peak is None else round(ep.peak, 4)})
+        if step.status == v.status:
+            return v
+        return replace(v, status=step.status)
+
+
+def _temporal(cal: CalibrationSet, rule_id: str) -> dict[str, float]:
+    tp = cal.temporal[rule_id]
+    return {"onset_s": tp.onset_s, "offset_s": tp.offset_s,
+            "min_duration_s": tp.min_duration_s}

@@ -1,0 +1,473 @@
+"""Per-frame features: one pass from an :class:`~posture_coach.types.Observation` to
+named measurements that the rules judge.
+
+A feature is a float, or ``None`` when it cannot be measured honestly in this frame
+(a joint is hidden or out of frame, the view is wrong, or it needs a personal baseline
+that is missing). Rules never look at landmarks directly; they read features by name.
+
+Units are in the names: ``_deg`` degrees, ``_sw`` multiples of the shoulder width
+(SW, 2-D, pixels), ``_tl`` multiples of the torso length (shoulder midpoint to hip
+midpoint; used where SW collapses in a side view), ``_rel`` a ratio to the person's
+calibrated baseline, flags are 0.0/1.0.
+
+All geometry is done in pixels after undoing the camera roll measured at calibration.
+"Left" and "right" are the subject's own sides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+from posture_coach import geometry as g
+from posture_coach.geometry import Point
+from posture_coach.types import Observation, PoseLm, Side
+
+if TYPE_CHECKING:
+    from posture_coach.calibration import Profile
+
+ViewName = Literal["front", "oblique", "side", "unknown"]
+Framing = Literal["none", "head_shoulders", "half_body", "full_body"]
+Posture = Literal["standing", "sitting", "unknown"]
+
+# Face-mesh indices: cheek extremes for face width, and the chin tip.
+_FACE_LEFT_CHEEK = 454
+_FACE_RIGHT_CHEEK = 234
+_FACE_CHIN = 152
+
+#: Feature names, for documentation and for tests that every name is produced.
+FEATURE_NAMES: tuple[str, ...] = (
+    "sw_px", "torso_px", "sw_torso_ratio",
+    "torso_incline_deg", "head_forward_deg", "shoulder_tilt_deg",
+    "neck_ratio", "neck_ratio_rel", "face_size_rel",
+    "wrist_hip_l_sw", "wrist_hip_r_sw", "wrist_opp_elbow_l_sw", "wrist_opp_elbow_r_sw",
+    "elbow_span_sw", "elbow_out_l_sw", "elbow_out_r_sw",
+    "elbow_angle_l_deg", "elbow_angle_r_deg", "wrist_height_l", "wrist_height_r",
+    "wrist_lat_l_sw", "wrist_lat_r_sw", "wrists_gap_sw", "wrists_mid_offset_sw",
+    "hand_hidden_l", "hand_hidden_r", "hand_detected_l", "hand_detected_r",
+    "stance_width_ratio", "heel_gap_ratio", "feet_angle_deg",
+    "thigh_drop_tl", "knee_height_gap_tl", "ankle_other_knee_tl", "knees_swapped",
+    "chin_hand_sw", "chin_hand_elbow_drop_sw",
+)
+
+#: Features added by the engine from a time window (video only); ``None`` per image.
+WINDOW_FEATURE_NAMES: tuple[str, ...] = (
+    "sway_sw", "leg_osc_tl", "leg_osc_hz", "fidget_sw",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """How the person is seen: the camera angle and how much of the body is in frame."""
+
+    view: ViewName = "unknown"
+    framing: Framing = "none"
+    #: +1 when the person faces the image right, -1 the image left, 0 front/unknown.
+    facing: int = 0
+    shoulders_visible: bool = False
+    hips_visible: bool = False
+    knees_visible: bool = False
+    legs_visible: bool = False
+    face_visible: bool = False
+
+    def to_dict(self) -> dict[str, str]:
+        return {"view": self.view, "framing": self.framing}
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """Everything the rules may read about one frame."""
+
+    t_ms: int
+    person: bool
+    view: View
+    #: Posture read from hip-knee geometry; the engine may override it (rule packs).
+    posture: Posture = "unknown"
+    values: Mapping[str, float | None] = field(default_factory=dict)
+    has_profile: bool = False
+    #: Whether windowed features (sway, oscillation) are available: video mode only.
+    video: bool = False
+
+    def get(self, name: str) -> float | None:
+        """A named feature, or ``None`` when it is not measurable in this frame."""
+        return self.values.get(name)
+
+    def with_values(self, extra: Mapping[str, float | None], **changes: object) -> Features:
+        """A copy with more (or replaced) values and optional field changes."""
+        merged = dict(self.values)
+        merged.update(extra)
+        return replace(self, values=merged, **changes)  # type: ignore[arg-type]
+
+
+class _Body:
+    """Roll-corrected pixel landmarks with visibility gates, for one frame."""
+
+    def __init__(self, obs: Observation, params: Mapping[str, float], roll_deg: float) -> None:
+        assert obs.pose is not None
+        pose = obs.pose
+        w, h = obs.image_size
+        self.roll_deg = roll_deg
+        pts = g.to_pixels(pose.landmarks, obs.image_size)
+        if roll_deg:
+            centre = (w / 2.0, h / 2.0)
+            pts = [g.rotate(p, centre, -roll_deg) for p in pts]
+        self.pts = pts
+        margin = params["frame_margin"]
+        lm = pose.landmarks
+        vis = pose.visibility
+        self._ok = [
+            g.is_visible(float(vis[i]), lm[i], params["min_visibility"], margin)
+            for i in range(len(pts))
+        ]
+        self._ok_hand = [
+            g.is_visible(float(vis[i]), lm[i], params["min_visibility_hand"], margin)
+            for i in range(len(pts))
+        ]
+        self.vis = vis
+
+    def ok(self, *idx: PoseLm) -> bool:
+        return all(self._ok[i] for i in idx)
+
+    def ok_hand(self, *idx: PoseLm) -> bool:
+        """Looser gate for wrists and hand points, which are often partly hidden."""
+        return all(self._ok_hand[i] for i in idx)
+
+    def p(self, i: PoseLm) -> Point:
+        return self.pts[i]
+
+
+_SIDE_LM: dict[Side, dict[str, PoseLm]] = {
+    "left": {
+        "shoulder": PoseLm.LEFT_SHOULDER, "elbow": PoseLm.LEFT_ELBOW,
+        "wrist": PoseLm.LEFT_WRIST, "hip": PoseLm.LEFT_HIP, "knee": PoseLm.LEFT_KNEE,
+        "ankle": PoseLm.LEFT_ANKLE, "heel": PoseLm.LEFT_HEEL, "toe": PoseLm.LEFT_FOOT_INDEX,
+        "pinky": PoseLm.LEFT_PINKY, "index": PoseLm.LEFT_INDEX, "thumb": PoseLm.LEFT_THUMB,
+    },
+    "right": {
+        "shoulder": PoseLm.RIGHT_SHOULDER, "elbow": PoseLm.RIGHT_ELBOW,
+        "wrist": PoseLm.RIGHT_WRIST, "hip": PoseLm.RIGHT_HIP, "knee": PoseLm.RIGHT_KNEE,
+        "ankle": PoseLm.RIGHT_ANKLE, "heel": PoseLm.RIGHT_HEEL,
+        "toe": PoseLm.RIGHT_FOOT_INDEX,
+        "pinky": PoseLm.RIGHT_PINKY, "index": PoseLm.RIGHT_INDEX, "thumb": PoseLm.RIGHT_THUMB,
+    },
+}
+_OTHER: dict[Side, Side] = {"left": "right", "right": "left"}
+_SUFFIX: dict[Side, str] = {"left": "l", "right": "r"}
+_SIDES: tuple[Side, Side] = ("left", "right")
+
+
+def compute_features(
+    obs: Observation, params: Mapping[str, float], profile: Profile | None = None
+) -> Features:
+    """Measure one frame. ``params`` is the ``[features]`` table of the calibration."""
+    values: dict[str, float | None] = dict.fromkeys(FEATURE_NAMES)
+    if obs.pose is None:
+        return Features(
+            t_ms=obs.timestamp_ms, person=obs.person,
+            view=View(face_visible=obs.face is not None), values=values,
+            has_profile=profile is not None,
+        )
+    body = _Body(obs, params, profile.roll_deg if profile is not None else 0.0)
+    L, R = PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER
+    shoulders = body.ok(L, R)
+    hips = body.ok(PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP)
+    knees = hips and body.ok(PoseLm.LEFT_KNEE, PoseLm.RIGHT_KNEE)
+    ankles = body.ok(PoseLm.LEFT_ANKLE, PoseLm.RIGHT_ANKLE)
+    legs = knees and ankles
+
+    sw = g.dist(body.p(L), body.p(R)) if shoulders else 0.0
+    sh_mid = g.midpoint(body.p(L), body.p(R))
+    hip_mid = g.midpoint(body.p(PoseLm.LEFT_HIP), body.p(PoseLm.RIGHT_HIP))
+    tl = g.dist(sh_mid, hip_mid) if (shoulders and hips) else 0.0
+    if sw > 0:
+        values["sw_px"] = sw
+    if tl > 0:
+        values["torso_px"] = tl
+        values["sw_torso_ratio"] = sw / tl
+
+    view, facing = _classify_view(body, params, sw, tl)
+    framing: Framing = (
+        "full_body" if hips and ankles
+        else "half_body" if hips
+        else "head_shoulders" if shoulders
+        else "none"
+    )
+    vw = View(
+        view=view, framing=framing, facing=facing, shoulders_visible=shoulders,
+        hips_visible=hips, knees_visible=knees, legs_visible=legs,
+        face_visible=obs.face is not None,
+    )
+
+    if shoulders and sw > 0:
+        _upper_body(values, body, obs, profile, vw, sw, sh_mid, hip_mid, tl)
+        _arms(values, body, obs, vw, sw, sh_mid, hip_mid, tl)
+        if ankles:
+            _feet(values, body, sw)
+    if knees and tl > 0:
+        _legs(values, body, vw, sw, tl)
+
+    return Features(
+        t_ms=obs.timestamp_ms, person=True, view=vw,
+        posture=_classify_posture(values.get("thigh_drop_tl"), params),
+        values=values, has_profile=profile is not None,
+    )
+
+
+def _classify_view(
+    body: _Body, params: Mapping[str, float], sw: float, tl: float
+) -> tuple[ViewName, int]:
+    """Front, oblique or side, and which way a sideways person faces."""
+    facing = 0
+    nose_ok = body.ok(PoseLm.NOSE)
+    ears_ok = body.ok_hand(PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR)  # one ear is often hidden
+    nose_offset: float | None = None
+    if nose_ok and ears_ok:
+        ear_l, ear_r = body.p(PoseLm.LEFT_EAR), body.p(PoseLm.RIGHT_EAR)
+        ear_mid = g.midpoint(ear_l, ear_r)
+        span = max(abs(ear_l[0] - ear_r[0]), 1e-6)
+        dx = body.p(PoseLm.NOSE)[0] - ear_mid[0]
+        nose_offset = abs(dx) / span
+        facing = 1 if dx > 0 else -1
+
+    view: ViewName = "unknown"
+    if tl > 0 and sw > 0:
+        # Shoulder width against torso length does not depend on distance to camera.
+        r = sw / tl
+        if r >= params["front_min_sw_torso"]:
+            view = "front"
+        elif r <= params["side_max_sw_torso"]:
+            view = "side"
+        else:
+            view = "oblique"
+    elif nose_offset is not None:
+        if nose_offset <= params["front_max_nose_offset"]:
+            view = "front"
+        elif nose_offset >= params["side_min_nose_offset"]:
+            view = "side"
+        else:
+            view = "oblique"
+    if view == "front":
+        facing = 0
+    return view, facing
+
+
+def _classify_posture(thigh_drop: float | None, params: Mapping[str, float]) -> Posture:
+    # Standing thighs hang down a torso-length or so; seated thighs point forward,
+    # so their vertical drop collapses in every view (side: horizontal; front:
+    # foreshortened towards the camera).
+    if thigh_drop is None:
+        return "unknown"
+    if thigh_drop >= params["standing_min_thigh_drop_tl"]:
+        return "standing"
+    if thigh_drop <= params["sitting_max_thigh_drop_tl"]:
+        return "sitting"
+    return "unknown"
+
+
+def _upper_body(
+    values: dict[str, float | None], body: _Body, obs: Observation,
+    profile: Profile | None, vw: View, sw: float, sh_mid: Point, hip_mid: Point, tl: float,
+) -> None:
+    pl, pr = body.p(PoseLm.LEFT_SHOULDER), body.p(PoseLm.RIGHT_SHOULDER)
+    # Positive = the subject's left shoulder is higher, whichever way they face.
+    values["shoulder_tilt_deg"] = math.degrees(
+        math.atan2(pr[1] - pl[1], max(abs(pl[0] - pr[0]), 1e-6))
+    )
+    if vw.facing != 0 and vw.hips_visible:
+        values["torso_incline_deg"] = vw.facing * g.angle_from_vertical_deg(hip_mid, sh_mid)
+    if vw.facing != 0 and body.ok_hand(PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR):
+        ear_mid = g.midpoint(body.p(PoseLm.LEFT_EAR), body.p(PoseLm.RIGHT_EAR))
+        values["head_forward_deg"] = vw.facing * g.angle_from_vertical_deg(sh_mid, ear_mid)
+    if body.ok(PoseLm.NOSE):
+        neck = g.point_line_distance(body.p(PoseLm.NOSE), pl, pr) / sw
+        values["neck_ratio"] = neck
+        if profile is not None and profile.neck_ratio > 0:
+            values["neck_ratio_rel"] = neck / profile.neck_ratio
+    if profile is not None:
+        values["face_size_rel"] = _face_size_rel(body, obs, profile)
+
+
+def face_width_rel(obs: Observation) -> float | None:
+    """Face width (cheek to cheek, face mesh) as a share of the image width."""
+    if obs.face is None:
+        return None
+    w, h = obs.image_size
+    a = obs.face.landmarks[_FACE_LEFT_CHEEK]
+    b = obs.face.landmarks[_FACE_RIGHT_CHEEK]
+    return math.hypot((a[0] - b[0]) * w, (a[1] - b[1]) * h) / w
+
+
+def ear_span_rel(obs: Observation, min_visibility: float) -> float | None:
+    """Ear-to-ear distance (pose) as a share of the image width: a face-size fallback."""
+    if obs.pose is None:
+        return None
+    vis = obs.pose.visibility
+    if min(vis[PoseLm.LEFT_EAR], vis[PoseLm.RIGHT_EAR]) < min_visibility:
+        return None
+    w, h = obs.image_size
+    a = obs.pose.landmarks[PoseLm.LEFT_EAR]
+    b = obs.pose.landmarks[PoseLm.RIGHT_EAR]
+    return math.hypot((a[0] - b[0]) * w, (a[1] - b[1]) * h) / w
+
+
+def _face_size_rel(body: _Body, obs: Observation, profile: Profile) -> float | None:
+    # Compare like with like: the face mesh if both now and at calibration, else ears.
+    now = face_width_rel(obs)
+    if now is not None and profile.face_width_rel:
+        return now / profile.face_width_rel
+    ears = ear_span_rel(obs, 0.0) if body.ok_hand(PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR) else None
+    if ears is not None and profile.ear_span_rel:
+        return ears / profile.ear_span_rel
+    return None
+
+
+def _arms(
+    values: dict[str, float | None], body: _Body, obs: Observation, vw: View,
+    sw: float, sh_mid: Point, hip_mid: Point, tl: float,
+) -> None:
+    pl, pr = body.p(PoseLm.LEFT_SHOULDER), body.p(PoseLm.RIGHT_SHOULDER)
+    # Unit vector towards the subject's left, along the shoulder line.
+    ux, uy = (pl[0] - pr[0]) / sw, (pl[1] - pr[1]) / sw
+    torso_dy = hip_mid[1] - sh_mid[1] if vw.hips_visible else 0.0
+    elbows: dict[Side, Point] = {}
+    wrists: dict[Side, Point] = {}
+    for side in _SIDES:
+        lm = _SIDE_LM[side]
+        sfx = _SUFFIX[side]
+        outward = 1.0 if side == "left" else -1.0
+        _hand_flags(values, body, obs, side)
+        if not body.ok(lm["elbow"]):
+            continue
+        elbow = body.p(lm["elbow"])
+        elbows[side] = elbow
+        shoulder = body.p(lm["shoulder"])
+        values[f"elbow_out_{sfx}_sw"] = outward * (
+            (elbow[0] - shoulder[0]) * ux + (elbow[1] - shoulder[1]) * uy
+        ) / sw
+        if not body.ok_hand(lm["wrist"]):
+            continue
+        wrist = body.p(lm["wrist"])
+        wrists[side] = wrist
+        values[f"elbow_angle_{sfx}_deg"] = g.interior_angle_deg(shoulder, elbow, wrist)
+        if vw.hips_visible:
+            hip = body.p(lm["hip"])
+            values[f"wrist_hip_{sfx}_sw"] = g.dist(wrist, hip) / sw
+            values[f"wrist_lat_{sfx}_sw"] = abs(
+                (wrist[0] - hip[0]) * ux + (wrist[1] - hip[1]) * uy
+            ) / sw
+            if torso_dy > 0:
+                values[f"wrist_height_{sfx}"] = (wrist[1] - sh_mid[1]) / torso_dy
+    for side in _SIDES:
+        other = _OTHER[side]
+        if side in wrists and other in elbows:
+            values[f"wrist_opp_elbow_{_SUFFIX[side]}_sw"] = g.dist(wrists[side], elbows[other]) / sw
+    if len(elbows) == 2:
+        values["elbow_span_sw"] = g.dist(elbows["left"], elbows["right"]) / sw
+    if len(wrists) == 2:
+        values["wrists_gap_sw"] = g.dist(wrists["left"], wrists["right"]) / sw
+        wm = g.midpoint(wrists["left"], wrists["right"])
+        centre = g.midpoint(sh_mid, hip_mid) if vw.hips_visible else sh_mid
+        values["wrists_mid_offset_sw"] = abs(
+            (wm[0] - centre[0]) * ux + (wm[1] - centre[1]) * uy
+        ) / sw
+    _chin_hand(values, body, obs, sw, wrists, elbows)
+
+
+def _hand_flags(values: dict[str, float | None], body: _Body, obs: Observation, side: Side) -> None:
+    lm = _SIDE_LM[side]
+    sfx = _SUFFIX[side]
+    pts = (lm["pinky"], lm["index"], lm["thumb"])
+    values[f"hand_hidden_{sfx}"] = 1.0 - sum(float(body.vis[i]) for i in pts) / 3.0
+    if "hands" in obs.ran:
+        values[f"hand_detected_{sfx}"] = 1.0 if obs.hand(side) is not None else 0.0
+
+
+def _chin_hand(
+    values: dict[str, float | None], body: _Body, obs: Observation, sw: float,
+    wrists: dict[Side, Point], elbows: dict[Side, Point],
+) -> None:
+    chin = _chin(body, obs)
+    if chin is None:
+        return
+    best: tuple[float, Side, Point] | None = None
+    for side in _SIDES:
+        pts = _hand_points(body, obs, side)
+        for p in pts:
+            d = g.dist(p, chin)
+            if best is None or d < best[0]:
+                best = (d, side, p)
+    if best is None:
+        return
+    d, side, p = best
+    values["chin_hand_sw"] = d / sw
+    if side in elbows:
+        values["chin_hand_elbow_drop_sw"] = (elbows[side][1] - p[1]) / sw
+
+
+def _chin(body: _Body, obs: Observation) -> Point | None:
+    if obs.face is not None:
+        w, h = obs.image_size
+        c = obs.face.landmarks[_FACE_CHIN]
+        return _rotate_like_body((float(c[0]) * w, float(c[1]) * h), body, obs)
+    if not body.ok(PoseLm.NOSE, PoseLm.MOUTH_LEFT, PoseLm.MOUTH_RIGHT):
+        return None
+    # Pose has no chin point: extend nose -> mouth (chin sits ~1.5 nose-mouth gaps below).
+    nose = body.p(PoseLm.NOSE)
+    mouth = g.midpoint(body.p(PoseLm.MOUTH_LEFT), body.p(PoseLm.MOUTH_RIGHT))
+    return (mouth[0] + 1.5 * (mouth[0] - nose[0]), mouth[1] + 1.5 * (mouth[1] - nose[1]))
+
+
+def _rotate_like_body(p: Point, body: _Body, obs: Observation) -> Point:
+    # Face and hand points must share the body's roll-corrected frame.
+    roll = body.roll_deg
+    if not roll:
+        return p
+    w, h = obs.image_size
+    return g.rotate(p, (w / 2.0, h / 2.0), -roll)
+
+
+def _hand_points(body: _Body, obs: Observation, side: Side) -> list[Point]:
+    hand = obs.hand(side)
+    if hand is not None:
+        w, h = obs.image_size
+        return [_rotate_like_body((float(r[0]) * w, float(r[1]) * h), body, obs)
+                for r in hand.landmarks]
+    lm = _SIDE_LM[side]
+    return [body.p(i) for i in (lm["wrist"], lm["index"], lm["thumb"], lm["pinky"])
+            if body.ok_hand(i)]
+
+
+def _feet(values: dict[str, float | None], body: _Body, sw: float) -> None:
+    la, ra = body.p(PoseLm.LEFT_ANKLE), body.p(PoseLm.RIGHT_ANKLE)
+    values["stance_width_ratio"] = abs(la[0] - ra[0]) / sw
+    if body.ok(PoseLm.LEFT_HEEL, PoseLm.RIGHT_HEEL):
+        lh, rh = body.p(PoseLm.LEFT_HEEL), body.p(PoseLm.RIGHT_HEEL)
+        values["heel_gap_ratio"] = g.dist(lh, rh) / sw
+        if body.ok(PoseLm.LEFT_FOOT_INDEX, PoseLm.RIGHT_FOOT_INDEX):
+            lt, rt = body.p(PoseLm.LEFT_FOOT_INDEX), body.p(PoseLm.RIGHT_FOOT_INDEX)
+            # Angle between the two feet as projected in the image: a 2-D proxy, not
+            # the true angle on the floor (calibrate thresholds per camera height).
+            values["feet_angle_deg"] = g.vector_angle_deg(
+                (lt[0] - lh[0], lt[1] - lh[1]), (rt[0] - rh[0], rt[1] - rh[1])
+            )
+
+
+def _legs(values: dict[str, float | None], body: _Body, vw: View, sw: float, tl: float) -> None:
+    drops = []
+    for side in _SIDES:
+        lm = _SIDE_LM[side]
+        drops.append((body.p(lm["knee"])[1] - body.p(lm["hip"])[1]) / tl)
+    values["thigh_drop_tl"] = sum(drops) / len(drops)
+    lk, rk = body.p(PoseLm.LEFT_KNEE), body.p(PoseLm.RIGHT_KNEE)
+    values["knee_height_gap_tl"] = abs(lk[1] - rk[1]) / tl
+    if vw.view != "side":
+        lh, rh = body.p(PoseLm.LEFT_HIP), body.p(PoseLm.RIGHT_HIP)
+        hip_order = lh[0] - rh[0]
+        knee_order = lk[0] - rk[0]
+        # Knees in the opposite left-right order to the hips: one thigh crosses over.
+        values["knees_swapped"] = 1.0 if hip_order * knee_order < 0 else 0.0
+    if vw.legs_visible:
+        la, ra = body.p(PoseLm.LEFT_ANKLE), body.p(PoseLm.RIGHT_ANKLE)
+        values["ankle_other_knee_tl"] = min(g.dist(la, rk), g.dist(ra, lk)) / tl

@@ -1,0 +1,37 @@
+"""The rule catalogue: every rule class, in one explicit list.
+
+Rule ids are a public contract (RULES.md): they never change once shipped.
+"""
+
+from __future__ import annotations
+
+from posture_coach.rules.base import (
+    REASONS,
+    Param,
+    Params,
+    Rule,
+    Status,
+    Verdict,
+    reason_text,
+)
+from posture_coach.rules.sitting import SITTING_RULES
+from posture_coach.rules.standing import STANDING_RULES
+
+#: Every rule, in catalogue order. Add new rule classes here.
+ALL_RULES: tuple[type[Rule], ...] = (*STANDING_RULES, *SITTING_RULES)
+
+#: Rule classes by id.
+RULES_BY_ID: dict[str, type[Rule]] = {r.id: r for r in ALL_RULES}
+assert len(RULES_BY_ID) == len(ALL_RULES), "duplicate rule id"
+
+__all__ = [
+    "ALL_RULES",
+    "REASONS",
+    "RULES_BY_ID",
+    "Param",
+    "Params",
+    "Rule",
+    "Status",
+    "Verdict",
+    "reason_text",
+]

@@ -1,0 +1,244 @@
+"""Sitting rules 坐姿 (seed 000 §二.二, seed 001 §4.5.3 坐姿禁忌, seed 002 与客人交谈,
+seed 003 坐姿).
+
+Leg cues are normalised by the torso length (TL), which, unlike the shoulder width,
+does not collapse in a side view.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from posture_coach.features import Features, Posture, ViewName
+from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, grade, num
+from posture_coach.rules.standing import StandingShouldersLevel
+
+_SIDEISH: frozenset[ViewName] = frozenset({"side", "oblique"})
+
+
+class SittingUpright(Rule):
+    """Sit upright: no leaning back, no slumping; a slight forward lean is welcome.
+
+    Side or oblique view: the hip-to-shoulder angle from vertical, positive when
+    leaning forward. Front view (a laptop camera): against the calibrated upright
+    baseline, a smaller face means leaning back and a shorter neck (nose to shoulder
+    line) means slumping; without a baseline the rule says ``baseline_needed``.
+    """
+
+    id = "sitting.upright"
+    title_zh = "上身挺直，不后仰不瘫坐"
+    title_en = "Sit upright: no leaning back or slumping"
+    clause = "seed 000 §二.二 坐姿; seed 001 §4.5.3 坐姿禁忌; seed 003 坐姿"
+    states = ("sitting_lean",)
+    posture: ClassVar[Posture | None] = "sitting"
+    params = (
+        Param("warn_back_deg", "deg", "leaning back this far behind vertical warns"),
+        Param("fail_back_deg", "deg", "leaning back this far behind vertical fails"),
+        Param("slight_forward_min_deg", "deg", "forward lean from here on is 'slight_forward'"),
+        Param("warn_forward_deg", "deg", "forward lean that counts as slumping (warn)"),
+        Param("fail_forward_deg", "deg", "forward lean that counts as slumping (fail)"),
+        Param("fail_face_shrink_ratio", "ratio", "face smaller than baseline by this (front): "
+              "leaning back"),
+        Param("forward_face_growth_ratio", "ratio", "face larger than baseline by this "
+              "(front): slight forward lean"),
+        Param("warn_neck_drop_ratio", "ratio", "neck shorter than baseline by this warns"),
+        Param("fail_neck_drop_ratio", "ratio", "neck shorter than baseline by this fails"),
+    )
+    cue_zh = "坐直，别后仰"
+    cue_en = "Sit up straight"
+    explain_zh = ("坐时上身挺直、略向前倾以示专注；后仰或瘫坐显得懒散、不尊重客户。")
+    explain_en = ("Sit with the back straight, leaning slightly towards the customer to "
+                  "show attention; leaning back or slumping looks careless.")
+
+    def judge(self, f: Features, p: Params) -> Verdict:
+        if f.view.view in _SIDEISH:
+            return self._side(f, p)
+        return self._front(f, p)
+
+    def _side(self, f: Features, p: Params) -> Verdict:
+        inc = f.get("torso_incline_deg")
+        if inc is None:
+            return self.unknown("hips_not_visible")
+        lean = "upright"
+        status: Status = "pass"
+        limit = num(p, "fail_back_deg")
+        if inc <= -num(p, "warn_back_deg"):
+            lean = "leaning_back"
+            status = "fail" if inc <= -num(p, "fail_back_deg") else "warn"
+        elif inc >= num(p, "warn_forward_deg"):
+            lean = "slumped"
+            status = grade(inc, num(p, "warn_forward_deg"), num(p, "fail_forward_deg"))
+            limit = num(p, "fail_forward_deg")
+        elif inc >= num(p, "slight_forward_min_deg"):
+            lean = "slight_forward"
+        return self.verdict(status, inc, limit, sitting_lean=lean)
+
+    def _front(self, f: Features, p: Params) -> Verdict:
+        if not f.has_profile:
+            return self.unknown("baseline_needed")
+        neck = f.get("neck_ratio_rel")
+        if neck is None:
+            return self.unknown("face_not_visible")
+        face = f.get("face_size_rel")
+        drop = 1.0 - neck
+        if face is not None and face <= 1.0 - num(p, "fail_face_shrink_ratio"):
+            return self.verdict("fail", drop, num(p, "fail_neck_drop_ratio"),
+                                sitting_lean="leaning_back")
+        if drop >= num(p, "warn_neck_drop_ratio"):
+            status = grade(drop, num(p, "warn_neck_drop_ratio"), num(p, "fail_neck_drop_ratio"))
+            return self.verdict(status, drop, num(p, "fail_neck_drop_ratio"),
+                                sitting_lean="slumped")
+        lean = ("slight_forward"
+                if face is not None and face >= 1.0 + num(p, "forward_face_growth_ratio")
+                else "upright")
+        return self.verdict("pass", drop, num(p, "fail_neck_drop_ratio"), sitting_lean=lean)
+
+
+class SittingShouldersLevel(StandingShouldersLevel):
+    """Shoulders level while seated; measured as for standing."""
+
+    id = "sitting.shoulders_level"
+    title_zh = "双肩平正"
+    title_en = "Keep the shoulders level (seated)"
+    clause = "seed 000 §二.二 坐姿"
+    posture: ClassVar[Posture | None] = "sitting"
+
+
+class LegsCrossed(Rule):
+    """No crossed legs (跷二郎腿).
+
+    Knees and ankles must be in frame. Crossed when an ankle rests near the other knee,
+    the knees swap their left-right order (front view), or one knee rides clearly higher
+    than the other. With the legs out of frame the answer is ``legs_not_visible``.
+    """
+
+    id = "sitting.legs_crossed"
+    title_zh = "不跷二郎腿"
+    title_en = "Do not cross the legs"
+    clause = "seed 001 §4.5.3 坐姿禁忌"
+    states = ("legs_crossed",)
+    posture: ClassVar[Posture | None] = "sitting"
+    params = (
+        Param("max_ankle_other_knee_tl", "tl", "an ankle this close to the other knee"),
+        Param("min_knee_height_gap_tl", "tl", "one knee this much higher than the other"),
+    )
+    cue_zh = "双腿放平，别跷腿"
+    cue_en = "Uncross your legs"
+    explain_zh = "与客户交谈时跷二郎腿显得傲慢、随意。双膝应并拢或自然平放。"
+    explain_en = ("Crossing the legs in front of a customer looks arrogant and casual; "
+                  "keep the knees together and the feet on the floor.")
+
+    def judge(self, f: Features, p: Params) -> Verdict:
+        if not f.view.legs_visible:
+            return self.unknown("legs_not_visible")
+        gap = f.get("knee_height_gap_tl")
+        ankle = f.get("ankle_other_knee_tl")
+        if gap is None or ankle is None:
+            return self.unknown("legs_not_visible")
+        crossed = (f.get("knees_swapped") == 1.0
+                   or ankle <= num(p, "max_ankle_other_knee_tl")
+                   or gap >= num(p, "min_knee_height_gap_tl"))
+        return self.verdict("fail" if crossed else "pass", gap,
+                            num(p, "min_knee_height_gap_tl"), legs_crossed=crossed)
+
+
+class LegShaking(Rule):
+    """No jiggling legs or feet.
+
+    Judges the engine's windowed 2–8 Hz oscillation amplitude of the knees and ankles
+    (the shoulders when the legs are out of frame), in torso lengths. Needs video; the
+    ≥ 2 s persistence lives in the rule's ``onset_s``.
+    """
+
+    id = "sitting.leg_shaking"
+    title_zh = "不抖动腿脚"
+    title_en = "No leg shaking"
+    clause = "seed 001 §4.5.3 坐姿禁忌"
+    states = ("leg_shaking",)
+    posture: ClassVar[Posture | None] = "sitting"
+    needs_video = True
+    params = (Param("fail_amp_tl", "tl", "2–8 Hz oscillation amplitude that fails"),)
+    cue_zh = "腿别抖"
+    cue_en = "Keep your legs still"
+    explain_zh = "抖腿显得紧张、不耐烦，也会分散客户的注意力。"
+    explain_en = "A jiggling leg looks nervous or impatient and distracts the customer."
+
+    def judge(self, f: Features, p: Params) -> Verdict:
+        amp = f.get("leg_osc_tl")
+        if amp is None:
+            return self.unknown("warming_up")
+        shaking = amp >= num(p, "fail_amp_tl")
+        return self.verdict("fail" if shaking else "pass", amp, num(p, "fail_amp_tl"),
+                            leg_shaking=shaking)
+
+
+class ChinOnHand(Rule):
+    """No propping the chin on a hand (托腮).
+
+    A hand (hand landmarks when found, else the pose's wrist and finger points) near
+    the chin with its elbow well below it. The ≥ 1.5 s persistence is ``onset_s``.
+    """
+
+    id = "sitting.chin_on_hand"
+    title_zh = "不用手托腮"
+    title_en = "Do not rest the chin on a hand"
+    clause = "seed 001 §4.5.3 坐姿禁忌"
+    states = ("chin_on_hand",)
+    posture: ClassVar[Posture | None] = "sitting"
+    params = (
+        Param("max_chin_hand_sw", "sw", "hand this close to the chin"),
+        Param("min_elbow_drop_sw", "sw", "elbow at least this far below the hand"),
+    )
+    cue_zh = "手从下巴拿开"
+    cue_en = "Hand away from your chin"
+    explain_zh = "用手托腮显得疲倦、无聊，对客户不够尊重。"
+    explain_en = "Resting the chin on a hand looks bored or tired to the customer."
+
+    def judge(self, f: Features, p: Params) -> Verdict:
+        d = f.get("chin_hand_sw")
+        if d is None:
+            return self.unknown(
+                "face_not_visible" if f.get("neck_ratio") is None else "arms_not_visible"
+            )
+        drop = f.get("chin_hand_elbow_drop_sw")
+        on = (d <= num(p, "max_chin_hand_sw")
+              and drop is not None and drop >= num(p, "min_elbow_drop_sw"))
+        return self.verdict("fail" if on else "pass", d, num(p, "max_chin_hand_sw"),
+                            chin_on_hand=on)
+
+
+class HandsStill(Rule):
+    """No fiddling with fingers, clothes or small objects.
+
+    Judges the engine's windowed high-frequency hand motion (wrist and finger points
+    relative to the shoulders, in SW): sustained small fast movement is fidgeting.
+    """
+
+    id = "sitting.hands_still"
+    title_zh = "不摆弄手指、衣角、小物件"
+    title_en = "Keep the hands still: no fidgeting"
+    clause = "seed 001 §4.5.3 坐姿禁忌"
+    states = ("fidgeting",)
+    posture: ClassVar[Posture | None] = "sitting"
+    needs_video = True
+    params = (
+        Param("warn_fidget_sw", "sw", "high-frequency hand motion that warns"),
+        Param("fail_fidget_sw", "sw", "high-frequency hand motion that fails"),
+    )
+    cue_zh = "双手放稳"
+    cue_en = "Rest your hands"
+    explain_zh = "摆弄手指、衣角或笔等小物件显得紧张、心不在焉。"
+    explain_en = "Fiddling with fingers, clothes or a pen looks nervous and distracted."
+
+    def judge(self, f: Features, p: Params) -> Verdict:
+        amp = f.get("fidget_sw")
+        if amp is None:
+            arms = f.get("elbow_angle_l_deg") is not None or f.get("elbow_angle_r_deg") is not None
+            return self.unknown("warming_up" if arms else "arms_not_visible")
+        status = grade(amp, num(p, "warn_fidget_sw"), num(p, "fail_fidget_sw"))
+        return self.verdict(status, amp, num(p, "fail_fidget_sw"), fidgeting=status == "fail")
+
+
+SITTING_RULES: tuple[type[Rule], ...] = (
+    SittingUpright, SittingShouldersLevel, LegsCrossed, LegShaking, ChinOnHand, HandsStill,
+)

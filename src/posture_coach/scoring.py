@@ -1,0 +1,119 @@
+"""Scores: per rule, the share of assessable time that was compliant; overall, the
+weighted mean over the rules that could be assessed at all.
+
+A rule that was never assessable has no score (``None``) and does not drag the overall
+score up or down: "could not see" is reported as the unknown share and its reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from posture_coach.timeline import RuleTrack, Timeline
+
+
+def rule_score(track: RuleTrack) -> float | None:
+    """Compliant share of the assessable time (0..1), or ``None`` if never assessable."""
+    if track.assessable <= 0:
+        return None
+    return max(0.0, min(1.0, 1.0 - track.penalty / track.assessable))
+
+
+def overall_score(
+    scores: Mapping[str, float | None], weights: Mapping[str, float]
+) -> float | None:
+    """Weighted mean of the available rule scores (weight 1.0 unless given)."""
+    num = den = 0.0
+    for rid, s in scores.items():
+        if s is None:
+            continue
+        w = weights.get(rid, 1.0)
+        num += w * s
+        den += w
+    return None if den <= 0 else num / den
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSummary:
+    rule_id: str
+    score: float | None
+    assessable_s: float | None  # None in image mode
+    assessable_frames: int
+    unknown_share: float
+    episodes: tuple[dict[str, Any], ...]
+    top_reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": None if self.score is None else round(self.score, 4),
+            "assessable_s": None if self.assessable_s is None else round(self.assessable_s, 3),
+            "assessable_frames": self.assessable_frames,
+            "unknown_share": round(self.unknown_share, 4),
+            "episodes": list(self.episodes),
+            "top_reason": self.top_reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """The end-of-session scores (what ``--format json`` prints)."""
+
+    mode: str
+    frames: int
+    duration_s: float
+    overall_score: float | None
+    unknown_share: float
+    top_reasons: tuple[tuple[str, float], ...]
+    rules: Mapping[str, RuleSummary]
+    events: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "frames": self.frames,
+            "duration_s": round(self.duration_s, 3),
+            "overall_score": None if self.overall_score is None else round(self.overall_score, 4),
+            "unknown_share": round(self.unknown_share, 4),
+            "top_reasons": [{"reason": r, "share": round(s, 4)} for r, s in self.top_reasons],
+            "rules": {rid: r.to_dict() for rid, r in self.rules.items()},
+            "events": list(self.events),
+        }
+
+
+def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
+              top_n: int = 3) -> SessionSummary:
+    """Turn a session's timeline into scores."""
+    video = timeline.unit == "ms"
+    rules: dict[str, RuleSummary] = {}
+    reasons: dict[str, float] = {}
+    seen = unknown = 0.0
+    for rid, tr in timeline.rules.items():
+        total = tr.assessable + tr.unknown
+        seen += total
+        unknown += tr.unknown
+        for r, n in tr.reasons.items():
+            reasons[r] = reasons.get(r, 0.0) + n
+        rules[rid] = RuleSummary(
+            rule_id=rid,
+            score=rule_score(tr),
+            assessable_s=tr.assessable / 1000.0 if video else None,
+            assessable_frames=tr.assessable_frames,
+            unknown_share=tr.unknown / total if total > 0 else 0.0,
+            episodes=tuple(ep.to_dict() for ep in tr.episodes),
+            top_reason=max(tr.reasons, key=tr.reasons.__getitem__) if tr.reasons else None,
+        )
+    reason_total = sum(reasons.values())
+    ranked = sorted(reasons.items(), key=lambda kv: -kv[1])[:top_n]
+    top = tuple((r, n / reason_total) for r, n in ranked) if reason_total else ()
+    return SessionSummary(
+        mode=mode,
+        frames=timeline.frames,
+        duration_s=timeline.duration_ms / 1000.0,
+        overall_score=overall_score({r: s.score for r, s in rules.items()}, weights),
+        unknown_share=unknown / seen if seen > 0 else 0.0,
+        top_reasons=top,
+        rules=rules,
+        events=tuple(timeline.events),
+    )

@@ -1,0 +1,317 @@
+"""Interaction cues and rules: hand shapes, face touching, distance maths, lean gating, verdicts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from posture_coach.events import load_interaction_calibration
+from posture_coach.features import Features, View
+from posture_coach.interaction_features import (
+    InteractionTracker,
+    camera_distance_m,
+    classify_hand,
+    face_touch,
+    focal_px,
+    hand_table,
+    interaction_values,
+    joined_hands,
+    torso_lean_towards_deg,
+    two_person_distance_m,
+)
+from posture_coach.rules.base import REASONS
+from posture_coach.rules.interaction import INTERACTION_RULES
+from posture_coach.types import HandObs, Observation, PoseLm, PoseObs
+
+SIZE = (640, 480)
+
+
+@pytest.fixture(scope="module")
+def cal() -> Any:
+    return load_interaction_calibration()
+
+
+@pytest.fixture(scope="module")
+def p(cal: Any) -> dict[str, float]:
+    return dict(cal.params)
+
+
+# -- builders -------------------------------------------------------------------------------
+
+
+def hand(shape: str, x0: float = 0.5, y0: float = 0.8, s: float = 0.1) -> np.ndarray:
+    """21 hand landmarks (normalised), fingers pointing up: straight, curled or spread."""
+    rows = [[x0, y0, 0.0]]
+    # thumb: out to the side, half bent
+    rows += [[x0 - 0.3 * s, y0 - 0.2 * s, 0], [x0 - 0.5 * s, y0 - 0.35 * s, 0],
+             [x0 - 0.55 * s, y0 - 0.5 * s, 0], [x0 - 0.5 * s, y0 - 0.6 * s, 0]]
+    for k, dx in enumerate((-0.15, -0.05, 0.05, 0.15)):
+        mx, my = x0 + dx * s, y0 - 1.0 * s
+        straight = shape == "open" or (shape == "point" and k == 0) or shape == "spread"
+        if straight:
+            fan = (k - 1.5) * 0.35 * s if shape == "spread" else 0.0
+            rows += [[mx, my, 0], [mx + fan * 0.4, my - 0.4 * s, 0], [mx + fan * 0.7, my - 0.65 * s, 0],
+                     [mx + fan, my - 0.85 * s, 0]]
+        else:  # curled: folds forward (z) and back down towards the wrist
+            rows += [[mx, my, 0], [mx, my - 0.3 * s, -0.25 * s], [mx, my - 0.1 * s, -0.4 * s],
+                     [mx, my + 0.1 * s, -0.3 * s]]
+    return hand_table(rows)
+
+
+def pose(cx: float = 0.5, sw: float = 0.2, top: float = 0.3, tl: float = 0.3,
+         wrists: tuple[tuple[float, float], tuple[float, float]] | None = None,
+         facing: int = 0) -> PoseObs:
+    """A standing person, normalised coords (x of a 640 px wide image scaled to look square)."""
+    lm = np.zeros((33, 3))
+    ls, rs = (cx + sw / 2, top), (cx - sw / 2, top)  # subject's left is image right (facing camera)
+    lm[PoseLm.LEFT_SHOULDER, :2], lm[PoseLm.RIGHT_SHOULDER, :2] = ls, rs
+    lm[PoseLm.LEFT_HIP, :2], lm[PoseLm.RIGHT_HIP, :2] = (cx + sw / 3, top + tl), (cx - sw / 3, top + tl)
+    lm[PoseLm.LEFT_ELBOW, :2], lm[PoseLm.RIGHT_ELBOW, :2] = (cx + sw * 0.6, top + tl * 0.5), (cx - sw * 0.6, top + tl * 0.5)
+    wl, wr = wrists or ((cx + sw * 0.6, top + tl), (cx - sw * 0.6, top + tl))
+    lm[PoseLm.LEFT_WRIST, :2], lm[PoseLm.RIGHT_WRIST, :2] = wl, wr
+    for i, w in ((PoseLm.LEFT_INDEX, wl), (PoseLm.LEFT_PINKY, wl), (PoseLm.LEFT_THUMB, wl),
+                 (PoseLm.RIGHT_INDEX, wr), (PoseLm.RIGHT_PINKY, wr), (PoseLm.RIGHT_THUMB, wr)):
+        lm[i, :2] = (w[0], w[1] + 0.02)
+    head = top - 0.12
+    nose_dx = 0.03 * facing
+    lm[PoseLm.NOSE, :2] = (cx + nose_dx, head)
+    lm[PoseLm.LEFT_EYE, :2], lm[PoseLm.RIGHT_EYE, :2] = (cx + 0.015 + nose_dx, head - 0.02), (cx - 0.015 + nose_dx, head - 0.02)
+    lm[PoseLm.LEFT_EAR, :2], lm[PoseLm.RIGHT_EAR, :2] = (cx + 0.035, head - 0.01), (cx - 0.035, head - 0.01)
+    lm[PoseLm.MOUTH_LEFT, :2], lm[PoseLm.MOUTH_RIGHT, :2] = (cx + 0.012 + nose_dx, head + 0.025), (cx - 0.012 + nose_dx, head + 0.025)
+    for i in (PoseLm.LEFT_KNEE, PoseLm.RIGHT_KNEE, PoseLm.LEFT_ANKLE, PoseLm.RIGHT_ANKLE):
+        lm[i, :2] = (cx, 0.95)
+    vis = np.full(33, 0.95)
+    return PoseObs(landmarks=lm, visibility=vis, presence=vis.copy())
+
+
+def obs_of(pose_obs: PoseObs | None, hands: tuple[HandObs, ...] = (), t: int = 0) -> Observation:
+    return Observation(frame_index=t // 33, timestamp_ms=t, image_size=SIZE, pose=pose_obs, hands=hands,
+                       ran=frozenset({"pose", "hands"}))
+
+
+def feats(values: dict[str, float | None], *, view: str = "side", video: bool = True,
+          profile: bool = False) -> Features:
+    vw = View(view=view, framing="full_body", facing=1 if view != "front" else 0,  # type: ignore[arg-type]
+              shoulders_visible=True, hips_visible=True, knees_visible=True, legs_visible=True)
+    return Features(t_ms=0, person=True, view=vw, posture="standing", values=values, has_profile=profile,
+                    video=video)
+
+
+def rule(rid: str) -> Any:
+    return next(r for r in INTERACTION_RULES if r.id == rid)()
+
+
+# -- hand shapes ----------------------------------------------------------------------------
+
+
+def test_pointing_vs_open_palm(p: dict[str, float]) -> None:
+    assert classify_hand(hand("point"), p) == "pointing"
+    assert classify_hand(hand("open"), p) == "open_palm"
+    assert classify_hand(hand("fist"), p) == "other"
+    assert classify_hand(hand("spread"), p) == "other"  # straight but not together
+
+
+def test_pointing_hand_object_uses_world_when_present(p: dict[str, float]) -> None:
+    lm = hand("point")
+    h = HandObs(landmarks=hand("open"), side="right", score=0.9, world=lm)  # world wins
+    assert classify_hand(h, p) == "pointing"
+
+
+# -- face touching ------------------------------------------------------------------------
+
+
+def _hand_at(pt: tuple[float, float], side: str = "right") -> HandObs:
+    lm = hand("point", x0=pt[0], y0=pt[1] + 0.085, s=0.1)
+    lm[8, :2] = pt  # index tip exactly on the target
+    return HandObs(landmarks=lm, side=side, score=0.9)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("target", "region"), [
+    (PoseLm.NOSE, "nose"), (PoseLm.RIGHT_EAR, "ear"), (PoseLm.LEFT_EYE, "eye"), (None, "mouth"),
+])
+def test_face_touch_regions(p: dict[str, float], target: PoseLm | None, region: str) -> None:
+    po = pose()
+    if target is None:
+        pt = tuple((po.landmarks[PoseLm.MOUTH_LEFT, :2] + po.landmarks[PoseLm.MOUTH_RIGHT, :2]) / 2)
+    else:
+        pt = tuple(po.landmarks[target, :2])
+    got, dist = face_touch(obs_of(po, (_hand_at(pt),)), p)  # type: ignore[arg-type]
+    assert got == region and dist is not None and dist < 0.05
+
+
+def test_face_touch_scalp_and_none(p: dict[str, float]) -> None:
+    po = pose()
+    eye_y = po.landmarks[PoseLm.LEFT_EYE, 1]
+    mouth_y = po.landmarks[PoseLm.MOUTH_LEFT, 1]
+    scalp = (0.5, eye_y - 1.6 * (mouth_y - eye_y))
+    assert face_touch(obs_of(po, (_hand_at(scalp),)), p)[0] == "scalp"
+    region, dist = face_touch(obs_of(po), p)  # hands hanging at the hips
+    assert region is None and dist is not None and dist > p["touch_radius_fw"]
+
+
+# -- distance maths -------------------------------------------------------------------------
+
+
+def test_camera_distance_from_ipd() -> None:
+    f = focal_px(640, 60.0)
+    assert f == pytest.approx(320 / math.tan(math.radians(30)))
+    ipd_px = f * 0.063 / 1.5  # a face 1.5 m away
+    assert camera_distance_m(ipd_px, 640, 60.0) == pytest.approx(1.5)
+    assert camera_distance_m(0.0, 640, 60.0) is None
+
+
+def test_two_person_distance(p: dict[str, float]) -> None:
+    # Two people from the front, shoulder widths 0.40 m -> 0.1 of a 640 px frame = 64 px;
+    # centres 0.25 apart = 160 px = 2.5 SW = 1.0 m.
+    a, b = pose(cx=0.3, sw=0.1, tl=0.12), pose(cx=0.55, sw=0.1, tl=0.12)
+    assert two_person_distance_m(a, b, SIZE, p) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_joined_hands_vs_hug_and_lean(p: dict[str, float]) -> None:
+    # A handshake: right wrists meet halfway between, at waist-chest height.
+    a = pose(cx=0.35, sw=0.12, wrists=((0.45, 0.45), (0.30, 0.6)))
+    b = pose(cx=0.65, sw=0.12, wrists=((0.70, 0.6), (0.46, 0.45)))
+    jh = joined_hands(a, b, SIZE, p)
+    assert jh is not None and jh.joined and jh.trainee_hand == "left"
+    # A hug: hands at the other's shoulders -> not at waist-chest height, not between.
+    a = pose(cx=0.45, sw=0.12, wrists=((0.60, 0.27), (0.30, 0.6)))
+    b = pose(cx=0.6, sw=0.12, wrists=((0.46, 0.27), (0.70, 0.6)))
+    jh = joined_hands(a, b, SIZE, p)
+    assert jh is not None and not jh.joined
+    # Lean towards the other person: shift the trainee's shoulders towards b.
+    lm = a.landmarks.copy()
+    lm[[PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER], 0] += 0.05
+    leaning = PoseObs(landmarks=lm, visibility=a.visibility, presence=a.presence)
+    lean = torso_lean_towards_deg(leaning, b, SIZE, p)
+    assert lean is not None and lean > 5.0
+    assert torso_lean_towards_deg(b, leaning, SIZE, p) == pytest.approx(0.0, abs=1e-9)
+
+
+# -- per-frame values -----------------------------------------------------------------------
+
+
+def test_interaction_values_handshake_alone_side_view(p: dict[str, float]) -> None:
+    # Side view facing image right: right wrist held forward at waist-chest height.
+    po = pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1)
+    v = interaction_values(obs_of(po), p, view="side", facing=1, torso_incline_deg=12.0)
+    assert v["reach_r"] == 1.0 and v["reach_l"] == 0.0
+    assert v["handshake_alone"] == 1.0 and v["handshake_hand_right"] == 1.0
+    assert v["lean_deg"] == 12.0 and v["lean_source_side"] == 1.0
+
+
+def test_front_lean_needs_baseline(p: dict[str, float]) -> None:
+    po = pose(sw=0.2)
+    v = interaction_values(obs_of(po), p, view="front")
+    assert v["lean_deg"] is None
+    # With a baseline: the shoulders now 10 % wider than at calibration -> a forward lean.
+    v = interaction_values(obs_of(po), p, view="front", baseline_sw_rel=0.2 / 1.1)
+    assert v["lean_deg"] is not None and 5.0 < v["lean_deg"] < 40.0
+
+
+def test_tracker_video_speed_and_events(p: dict[str, float]) -> None:
+    tr = InteractionTracker(p)
+    speeds = []
+    for i in range(60):
+        x = 0.3 + 0.05 * math.sin(i / 3.0)
+        po = pose(wrists=((0.56, 0.6), (x, 0.6)))
+        v, _ = tr.update(obs_of(po, t=i * 33), None, None, video=True)
+        speeds.append(v["hand_speed_sw_per_s"])
+    assert speeds[0] is None and speeds[-1] is not None and speeds[-1] > 0.1
+    assert "ev_handshake_closed" in v
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+
+def test_rule_params_match_calibration(cal: Any) -> None:
+    temporal = {"onset_s", "offset_s", "min_duration_s"}
+    assert len(INTERACTION_RULES) == 11
+    for r in INTERACTION_RULES:
+        table = cal.rules[r.id]
+        assert {prm.name for prm in r.params} == set(table) - temporal, r.id
+        for prm in r.params:
+            assert isinstance(table[prm.name], prm.kind) or (prm.kind is float and isinstance(table[prm.name], int))
+        assert r.title_zh and r.title_en and r.clause and r.cue_zh and r.cue_en and r.explain_zh and r.explain_en
+
+
+def test_frontal_lean_without_baseline_is_side_view_needed(cal: Any) -> None:
+    r = rule("handshake.lean")
+    f = feats({"ev_handshake_closed": 1.0, "ev_handshake_lean_deg": None, "ev_handshake_duration_s": 2.0},
+              view="front")
+    v = r.check(f, cal.rules[r.id])
+    assert v.status == "unknown" and v.reason == "side_view_needed" and v.states["handshake"] is True
+    assert REASONS["no_event_yet"][1]
+
+
+@pytest.mark.parametrize(("lean", "status"), [(12.0, "pass"), (3.0, "warn"), (0.0, "fail"), (22.0, "warn"),
+                                              (30.0, "fail")])
+def test_handshake_lean_band(cal: Any, lean: float, status: str) -> None:
+    r = rule("handshake.lean")
+    f = feats({"ev_handshake_closed": 1.0, "ev_handshake_lean_deg": lean, "ev_handshake_hand_right": 1.0})
+    assert r.check(f, cal.rules[r.id]).status == status
+
+
+def test_event_rules_wait_for_event(cal: Any) -> None:
+    for rid in ("handshake.lean", "handshake.duration", "handover.two_hands", "handover.look_at_card"):
+        r = rule(rid)
+        v = r.check(feats({"lean_deg": 1.0}), cal.rules[rid])
+        assert v.status == "unknown" and v.reason == "no_event_yet", rid
+        kind = {"handshake.lean": "handshake", "handshake.duration": "handshake", "handover.two_hands": "handover",
+                "handover.look_at_card": "card_view"}[rid]
+        v = r.check(feats({f"ev_{kind}_active": 1.0, "lean_deg": 1.0}), cal.rules[rid])
+        assert v.reason == "event_in_progress", rid
+
+
+@pytest.mark.parametrize(("dur", "right", "status"), [(2.0, 1.0, "pass"), (0.7, 1.0, "warn"), (0.3, 1.0, "fail"),
+                                                      (5.0, 1.0, "fail"), (2.0, 0.0, "fail")])
+def test_handshake_duration(cal: Any, dur: float, right: float, status: str) -> None:
+    r = rule("handshake.duration")
+    f = feats({"ev_handshake_closed": 1.0, "ev_handshake_duration_s": dur, "ev_handshake_hand_right": right})
+    v = r.check(f, cal.rules[r.id])
+    assert v.status == status and v.states["hand"] == ("right" if right else "left")
+
+
+def test_handover_one_hand_fails(cal: Any) -> None:
+    r = rule("handover.two_hands")
+    for used, status in ((2.0, "pass"), (1.0, "fail")):
+        f = feats({"ev_handover_closed": 1.0, "ev_handover_hands_used": used})
+        v = r.check(f, cal.rules[r.id])
+        assert v.status == status and v.states["hands_used"] == int(used)
+
+
+def test_still_image_handshake_state(cal: Any) -> None:
+    r = rule("handshake.lean")
+    f = feats({"tp_handshake": 1.0, "tp_lean_deg": 10.0}, video=False)
+    v = r.check(f, cal.rules[r.id])
+    assert v.status == "pass" and v.states["handshake"] is True
+    v = r.check(feats({"tp_handshake": 0.0}, video=False), cal.rules[r.id])
+    assert v.status == "unknown" and v.states["handshake"] is False
+
+
+def test_gesture_rules(cal: Any) -> None:
+    r = rule("gesture.open_palm")
+    assert r.check(feats({"pointing_r": 1.0}, video=False), cal.rules[r.id]).status == "fail"
+    assert r.check(feats({"pointing_r": 0.0, "open_palm_r": 1.0}, video=False), cal.rules[r.id]).status == "pass"
+    assert r.check(feats({"ev_pointing_closed": 1.0, "pointing_r": 0.0}), cal.rules[r.id]).status == "fail"
+    r = rule("gesture.face_touching")
+    v = r.check(feats({"ev_face_touch_closed": 1.0, "ev_face_touch_code": 4.0}), cal.rules[r.id])
+    assert v.status == "fail" and v.states["face_touch_region"] == "nose"
+    assert r.check(feats({"face_touch_code": 0.0, "face_touch_fw": 1.2}), cal.rules[r.id]).status == "pass"
+    r = rule("gesture.calm_hands")
+    assert r.check(feats({"hand_speed_sw_per_s": 5.0}), cal.rules[r.id]).status == "fail"
+    assert r.check(feats({"hand_speed_sw_per_s": 0.5}), cal.rules[r.id]).status == "pass"
+
+
+def test_distance_rules(cal: Any) -> None:
+    r = rule("distance.customer")
+    assert r.check(feats({"tp_distance_m": 0.7}), cal.rules[r.id]).status == "pass"
+    assert r.check(feats({"tp_distance_m": 0.5}), cal.rules[r.id]).status == "warn"
+    assert r.check(feats({"distance_cam_m": 1.5}), cal.rules[r.id]).status == "fail"
+    assert r.check(feats({}), cal.rules[r.id]).reason == "distance_unknown"
+    r = rule("distance.smile_range")
+    assert r.check(feats({"distance_cam_m": 4.0}), cal.rules[r.id]).reason == "not_in_smile_range"
+    assert r.check(feats({"distance_cam_m": 2.0, "smiling": 1.0}), cal.rules[r.id]).status == "pass"
+    assert r.check(feats({"distance_cam_m": 2.0, "smiling": 0.0}), cal.rules[r.id]).status == "fail"

@@ -1,0 +1,177 @@
+"""CoachEngine end to end on synthetic observations: contract, persistence, windows, speed."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import pytest
+
+from posture_coach.calibration import CalibrationSet, load_calibration
+from posture_coach.engine import CoachEngine
+from posture_coach.errors import ConfigError
+from posture_coach.types import Observation
+from tests.helpers_pose import front_sitting, front_standing, observation, side_sitting
+
+FPS = 30
+
+
+@pytest.fixture(scope="module")
+def cal() -> CalibrationSet:
+    return load_calibration()
+
+
+def clip(poses: list[dict[str, tuple[float, float]]]) -> list[Observation]:
+    return [observation(j, t_ms=round(i * 1000 / FPS), frame=i) for i, j in enumerate(poses)]
+
+
+def test_frame_result_contract(cal: CalibrationSet) -> None:
+    engine = CoachEngine(cal)
+    d = engine.update(observation(front_standing("crossed"))).to_dict()
+    assert set(d) == {"person", "view", "states", "verdicts", "events"}
+    assert d["view"] == {"view": "front", "framing": "full_body"}
+    assert d["person"] is True
+    for rid, v in d["verdicts"].items():
+        assert set(v) == {"status", "value", "limit", "reason"}, rid
+        assert v["status"] in ("pass", "warn", "fail", "unknown")
+    assert "arms_crossed" in d["states"] and "sitting_lean" in d["states"]
+    json.dumps(d)
+
+
+def test_no_person(cal: CalibrationSet) -> None:
+    d = CoachEngine(cal).update(Observation(0, 0, (640, 480))).to_dict()
+    assert d["person"] is False
+    assert {v["reason"] for v in d["verdicts"].values()} == {"no_person"}
+
+
+def test_unknown_rule_id_fails_at_construction(cal: CalibrationSet) -> None:
+    with pytest.raises(ConfigError, match=r"standing\.nope"):
+        CoachEngine(cal, rule_ids=["standing.nope"])
+
+
+def test_flicker_is_not_a_finding(cal: CalibrationSet) -> None:
+    poses = [front_standing("crossed" if i % 4 == 0 else "neutral") for i in range(60)]
+    engine = CoachEngine(cal, rule_ids=["standing.arms_crossed"])
+    statuses = [engine.update(o).verdicts["standing.arms_crossed"].status for o in clip(poses)]
+    assert set(statuses) == {"pass"}
+    s = engine.summary().rules["standing.arms_crossed"]
+    assert s.score == 1.0 and s.episodes == ()
+
+
+def test_sustained_crossed_arms_is_an_episode(cal: CalibrationSet) -> None:
+    poses = [front_standing()] * 30 + [front_standing("crossed")] * 60 + [front_standing()] * 30
+    engine = CoachEngine(cal, rule_ids=["standing.arms_crossed"])
+    results = [engine.update(o) for o in clip(poses)]
+    statuses = [r.verdicts["standing.arms_crossed"].status for r in results]
+    assert statuses[35] == "pass"  # onset 0.3 s not reached yet
+    assert statuses[50] == "fail"
+    assert statuses[-1] == "pass"
+    events = [e for r in results for e in r.events if e["type"] != "posture"]
+    assert [e["type"] for e in events] == ["violation_start", "violation_end"]
+    summary = engine.summary()
+    ep = summary.rules["standing.arms_crossed"].episodes
+    assert len(ep) == 1
+    assert ep[0]["start_ms"] == 1000 and ep[0]["end_ms"] == 3000
+    # 2 s bad in a 3.97 s clip
+    assert summary.rules["standing.arms_crossed"].score == pytest.approx(1 - 2.0 / 3.967, abs=0.02)
+    json.dumps(summary.to_dict())
+
+
+def test_image_mode_judges_each_image_alone(cal: CalibrationSet) -> None:
+    engine = CoachEngine(cal, mode="image", rule_ids=["standing.arms_crossed"])
+    out = [engine.update(observation(front_standing(a), frame=i)).verdicts[
+        "standing.arms_crossed"].status for i, a in enumerate(["crossed", "neutral", "crossed"])]
+    assert out == ["fail", "pass", "fail"]
+    s = engine.summary()
+    assert s.rules["standing.arms_crossed"].score == pytest.approx(1 / 3)
+    assert s.rules["standing.arms_crossed"].assessable_s is None
+
+
+def test_auto_posture_switches_after_holding(cal: CalibrationSet) -> None:
+    poses = [front_standing()] * 30 + [front_sitting()] * 40
+    engine = CoachEngine(cal, rule_ids=["standing.shoulders_level", "sitting.shoulders_level"])
+    results = [engine.update(o) for o in clip(poses)]
+    assert results[10].posture == "standing"
+    assert results[35].posture == "standing"  # 0.5 s switch time not reached
+    assert results[-1].posture == "sitting"
+    v = results[-1].verdicts
+    assert v["standing.shoulders_level"].reason == "not_standing"
+    assert v["sitting.shoulders_level"].status == "pass"
+    kinds = [e["posture"] for r in results for e in r.events if e["type"] == "posture"]
+    assert kinds == ["standing", "sitting"]
+
+
+def _shaking(amp_px: float, hz: float, n: int) -> list[dict[str, tuple[float, float]]]:
+    poses = []
+    for i in range(n):
+        j = front_sitting()
+        dy = amp_px * math.sin(2 * math.pi * hz * i / FPS)
+        for k in ("left_knee", "left_ankle"):
+            j[k] = (j[k][0], j[k][1] + dy)
+        poses.append(j)
+    return poses
+
+
+def test_leg_shaking_needs_oscillation_for_two_seconds(cal: CalibrationSet) -> None:
+    engine = CoachEngine(cal, posture="sitting", rule_ids=["sitting.leg_shaking"])
+    results = [engine.update(o) for o in clip(_shaking(4.0, 5.0, 180))]
+    st = [r.verdicts["sitting.leg_shaking"] for r in results]
+    assert st[30].reason == "warming_up"
+    assert st[-1].status == "fail" and st[-1].states["leg_shaking"] is True
+    still = CoachEngine(cal, posture="sitting", rule_ids=["sitting.leg_shaking"])
+    last = [still.update(o) for o in clip(_shaking(0.0, 5.0, 180))][-1]
+    assert last.verdicts["sitting.leg_shaking"].status == "pass"
+
+
+def test_sway_is_measured_over_a_window(cal: CalibrationSet) -> None:
+    poses = []
+    for i in range(180):
+        dx = 15 * math.sin(2 * math.pi * 0.5 * i / FPS)  # slow 0.5 Hz sway of 15 px
+        poses.append({k: (p[0] + dx, p[1]) for k, p in front_standing().items()})
+    engine = CoachEngine(cal, rule_ids=["standing.steady"])
+    last = [engine.update(o) for o in clip(poses)][-1]
+    assert last.verdicts["standing.steady"].status == "fail"
+    calm = CoachEngine(cal, rule_ids=["standing.steady"])
+    last = [calm.update(o) for o in clip([front_standing()] * 180)][-1]
+    assert last.verdicts["standing.steady"].status == "pass"
+
+
+def test_fidgeting_hands(cal: CalibrationSet) -> None:
+    poses = []
+    for i in range(150):  # 5 s: ~2.4 s to fill the window, then 1.5 s onset
+        j = front_sitting("front")
+        d = 5 * math.sin(2 * math.pi * 4 * i / FPS)
+        for k in ("left_wrist", "right_wrist"):
+            j[k] = (j[k][0] + d, j[k][1])
+        poses.append(j)
+    engine = CoachEngine(cal, posture="sitting", rule_ids=["sitting.hands_still"])
+    last = [engine.update(o) for o in clip(poses)][-1]
+    assert last.verdicts["sitting.hands_still"].status == "fail"
+    calm = CoachEngine(cal, posture="sitting", rule_ids=["sitting.hands_still"])
+    last = [calm.update(o) for o in clip([front_sitting("front")] * 150)][-1]
+    assert last.verdicts["sitting.hands_still"].status == "pass"
+
+
+def test_side_view_leaning_back_scores(cal: CalibrationSet) -> None:
+    poses = [side_sitting(0)] * 60 + [side_sitting(-15)] * 60
+    engine = CoachEngine(cal, rule_ids=["sitting.upright"])
+    results = [engine.update(o) for o in clip(poses)]
+    assert results[-1].states["sitting_lean"] == "leaning_back"
+    s = engine.summary().to_dict()
+    assert 0.4 < s["rules"]["sitting.upright"]["score"] < 0.6
+    assert s["overall_score"] is not None
+
+
+def test_rules_and_features_are_fast(cal: CalibrationSet) -> None:
+    """Budget: rules + features <= 2 ms per frame. Asserted loosely for slow CI machines."""
+    engine = CoachEngine(cal)
+    obs = clip([front_standing("crossed"), front_standing()] * 500)
+    for o in obs[:50]:
+        engine.update(o)
+    t0 = time.perf_counter()
+    for o in obs:
+        engine.update(o)
+    per_frame_ms = (time.perf_counter() - t0) * 1000 / len(obs)
+    print(f"engine.update: {per_frame_ms:.3f} ms per frame (all {len(engine.rules)} rules)")
+    assert per_frame_ms < 6.0

@@ -1,0 +1,64 @@
+"""Scoring arithmetic: compliant share of assessable time, weights, unknown shares."""
+
+from __future__ import annotations
+
+import pytest
+
+from posture_coach.scoring import overall_score, rule_score, summarise
+from posture_coach.temporal import Episode
+from posture_coach.timeline import RuleTrack, Timeline
+
+
+def test_rule_score_is_compliant_share() -> None:
+    assert rule_score(RuleTrack("r", assessable=10_000, penalty=2_500)) == 0.75
+    assert rule_score(RuleTrack("r", assessable=0, unknown=5_000)) is None
+    assert rule_score(RuleTrack("r", assessable=1_000, penalty=5_000)) == 0.0
+
+
+def test_overall_is_weighted_mean_of_available_scores() -> None:
+    scores = {"a": 1.0, "b": 0.5, "c": None}
+    assert overall_score(scores, {"a": 1.0, "b": 3.0}) == pytest.approx((1.0 + 1.5) / 4)
+    assert overall_score({"c": None}, {}) is None
+
+
+def test_video_timeline_counts_only_counted_episodes() -> None:
+    tl = Timeline(["r"], warn_credit=0.5, unit="ms")
+    for _ in range(100):
+        tl.tick(0)
+        tl.record("r", "pass", None, 100.0)  # 10 s assessable
+    ep = Episode("r", 1000, 3000, "fail", 12.0, fail_ms=1500, warn_ms=500)
+    tl.add_episode(ep, counted=True)
+    tl.add_episode(Episode("r", 5000, 5100, "fail", fail_ms=100), counted=False)
+    s = summarise(tl, {}, "video")
+    r = s.rules["r"]
+    assert r.score == pytest.approx(1 - (1500 + 0.5 * 500) / 10_000)
+    assert r.assessable_s == pytest.approx(10.0)
+    assert len(r.episodes) == 1 and r.episodes[0]["peak"] == 12.0
+
+
+def test_image_mode_scores_per_image() -> None:
+    tl = Timeline(["r"], warn_credit=0.5, unit="frame")
+    for status in ("pass", "warn", "fail", "unknown"):
+        tl.tick(0)
+        tl.record("r", status, "hips_not_visible" if status == "unknown" else None, 1.0)  # type: ignore[arg-type]
+    s = summarise(tl, {}, "image")
+    r = s.rules["r"]
+    assert r.score == pytest.approx((1 + 0.5 + 0) / 3)
+    assert r.assessable_s is None and r.assessable_frames == 3
+    assert r.unknown_share == pytest.approx(0.25)
+    assert s.unknown_share == pytest.approx(0.25)
+    assert s.top_reasons[0][0] == "hips_not_visible"
+
+
+def test_summary_to_dict_is_json_ready() -> None:
+    import json
+
+    tl = Timeline(["a", "b"], warn_credit=1.0, unit="ms")
+    tl.tick(0)
+    tl.record("a", "pass", None, 40.0)
+    tl.record("b", "unknown", "legs_not_visible", 40.0)
+    d = summarise(tl, {"a": 2.0}, "video").to_dict()
+    json.dumps(d)
+    assert d["overall_score"] == 1.0
+    assert d["rules"]["b"]["score"] is None
+    assert d["rules"]["b"]["top_reason"] == "legs_not_visible"
