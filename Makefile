@@ -14,7 +14,12 @@ ifneq ($(SHARED_MODELS),)
   endif
 endif
 
-.PHONY: run test setup lint typecheck importlint unit bench clean
+.PHONY: run test setup sysdeps lint typecheck importlint unit bench clean
+
+# System packages the tests use: Debian's Chromium (browser tests), CJK fonts (Chinese
+# screenshots), strace (the no-outbound-connection test). Installed when missing and
+# apt-get is usable (root); otherwise those tests skip and say why.
+SYSDEPS := chromium fonts-noto-cjk strace
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "posture-coach needs Python >= 3.11"'
@@ -31,6 +36,14 @@ run: setup
 	$(BIN)/posture-coach models fetch
 	$(BIN)/posture-coach analyze $(DEMO) --format json
 
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: missing$$missing (browser/privacy tests will skip); install them with apt"; fi; \
+	fi
+
 lint: setup
 	$(BIN)/ruff check src tests bench
 
@@ -40,7 +53,7 @@ typecheck: setup
 importlint: setup
 	$(BIN)/lint-imports
 
-unit: setup
+unit: setup sysdeps
 	POSTURE_COACH_TEST_NETWORK=$${POSTURE_COACH_TEST_NETWORK:-1} $(BIN)/python -m pytest -q
 
 test: lint typecheck importlint unit

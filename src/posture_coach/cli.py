@@ -250,12 +250,11 @@ def _load_profile(path: Path | None) -> Any:
 def _mount_subcommands() -> None:
     from . import cli_models
 
+    from . import cli_rules, cli_serve
+
     app.add_typer(cli_models.app, name="models", help="List, fetch, verify and import the MediaPipe model bundles.")
-    try:
-        from . import cli_rules
-    except ImportError:  # pragma: no cover - during development only
-        return
     cli_rules.register(app)
+    cli_serve.register(app)
 
 
 synth_app = typer.Typer(help="Synthetic labelled clips (needs the `synth` extra).", no_args_is_help=True)
