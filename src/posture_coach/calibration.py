@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from posture_coach.errors import ConfigError
+from posture_coach.events import INTERACTION_PARAMS
 from posture_coach.rules import RULES_BY_ID
 from posture_coach.rules.base import Param, Params, ParamValue
 from posture_coach.types import Observation
@@ -63,6 +64,7 @@ TEMPORAL_PARAMS: tuple[Param, ...] = (
     Param("min_duration_s", "s", "shorter episodes are dropped from timeline and score"),
 )
 _SECTIONS: dict[str, tuple[Param, ...]] = {
+    "interaction": INTERACTION_PARAMS,
     "features": FEATURE_PARAMS,
     "signals": SIGNAL_PARAMS,
     "engine": ENGINE_PARAMS,
@@ -98,6 +100,7 @@ class CalibrationSet:
 
     sources: tuple[str, ...]
     features: Mapping[str, float]
+    interaction: Mapping[str, float]
     signals: Mapping[str, float]
     engine: Mapping[str, float]
     rules: Mapping[str, Mapping[str, ParamValue]]
@@ -303,6 +306,7 @@ class _Tables:
         return CalibrationSet(
             sources=sources,
             features={k: float(v) for k, v in self.sections["features"].items()},
+            interaction={k: float(v) for k, v in self.sections["interaction"].items()},
             signals={k: float(v) for k, v in self.sections["signals"].items()},
             engine={k: float(v) for k, v in self.sections["engine"].items()},
             rules=rules,
@@ -334,6 +338,8 @@ class Profile:
     view: str = "unknown"
     frames: int = 0
     image_size: tuple[int, int] = (0, 0)
+    # The neutral face (blendshapes, mouth width…), so face rules judge change, not shape.
+    face_neutral: dict[str, float] | None = None
     version: int = PROFILE_VERSION
 
     @classmethod
@@ -342,8 +348,10 @@ class Profile:
         name: str = "default",
     ) -> Profile:
         """Build a baseline from a short neutral capture (medians over usable frames)."""
+        from posture_coach.face_features import face_neutral_from_observations
         from posture_coach.features import compute_features, ear_span_rel, face_width_rel
 
+        observations = list(observations)
         cal = calibration or load_calibration()
         fp = cal.features
         tilts: list[float] = []
@@ -400,6 +408,7 @@ class Profile:
             view=statistics.mode(views),
             frames=len(necks),
             image_size=size,
+            face_neutral=face_neutral_from_observations(observations) or None,
         )
 
     def to_dict(self) -> dict[str, Any]:

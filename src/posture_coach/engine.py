@@ -18,8 +18,11 @@ from typing import Any, Literal
 
 from posture_coach.calibration import CalibrationSet, PostureOpt, Profile
 from posture_coach.errors import ConfigError
+from posture_coach.face_features import compute_face_features
+from posture_coach.face_temporal import FaceTemporal
 from posture_coach.features import Features, Posture, View, compute_features
 from posture_coach.geometry import midpoint
+from posture_coach.interaction_features import InteractionTracker
 from posture_coach.rules import RULES_BY_ID, Rule, Verdict
 from posture_coach.rules.base import StateValue
 from posture_coach.scoring import SessionSummary, summarise
@@ -177,6 +180,9 @@ class CoachEngine:
         eng = calibration.engine
         self._posture = Latch(eng["posture_switch_s"] * 1000.0, eng["posture_hold_s"] * 1000.0)
         self._signals = _Signals(dict(calibration.signals))
+        self._interaction = InteractionTracker(calibration.interaction)
+        self._face_temporal = FaceTemporal(calibration.rules)
+        self._face_neutral = profile.face_neutral if profile is not None else None
         self._want_legs = bool({"standing.steady", "sitting.leg_shaking"} & set(ids))
         self._want_hands = "sitting.hands_still" in ids
         self._max_gap = eng["max_frame_gap_ms"]
@@ -206,6 +212,13 @@ class CoachEngine:
                 obs, f, self._want_legs, self._want_hands and posture == "sitting"
             )
         f = f.with_values(extra, posture=posture, video=video)
+        face_values = compute_face_features(obs, self._face_neutral)
+        if video:
+            face_values.update(self._face_temporal.update(t, face_values))
+        f = f.with_values(face_values)
+        inter, inter_events = self._interaction.update(obs, f, self.profile, video=video)
+        f = f.with_values(inter)
+        events.extend(inter_events)
 
         if video:
             dt = 0.0 if self._prev_t is None else float(min(max(t - self._prev_t, 0),

@@ -47,7 +47,7 @@ class RecordingHeader:
 
 def _open_text(path: Path, mode: Literal["r", "w"], *, gz: bool | None = None) -> IO[str]:
     if path.name.endswith(".gz") if gz is None else gz:
-        fh: IO[str] = gzip.open(path, "rt" if mode == "r" else "wt", encoding="utf-8")
+        fh: IO[str] = gzip.open(path, "rt" if mode == "r" else "wt", encoding="utf-8")  # noqa: SIM115 - the caller closes it
         return fh
     return open(path, mode, encoding="utf-8")
 

@@ -69,7 +69,8 @@ def pose(cx: float = 0.5, sw: float = 0.2, top: float = 0.3, tl: float = 0.3,
     ls, rs = (cx + sw / 2, top), (cx - sw / 2, top)  # subject's left is image right (facing camera)
     lm[PoseLm.LEFT_SHOULDER, :2], lm[PoseLm.RIGHT_SHOULDER, :2] = ls, rs
     lm[PoseLm.LEFT_HIP, :2], lm[PoseLm.RIGHT_HIP, :2] = (cx + sw / 3, top + tl), (cx - sw / 3, top + tl)
-    lm[PoseLm.LEFT_ELBOW, :2], lm[PoseLm.RIGHT_ELBOW, :2] = (cx + sw * 0.6, top + tl * 0.5), (cx - sw * 0.6, top + tl * 0.5)
+    lm[PoseLm.LEFT_ELBOW, :2] = (cx + sw * 0.6, top + tl * 0.5)
+    lm[PoseLm.RIGHT_ELBOW, :2] = (cx - sw * 0.6, top + tl * 0.5)
     wl, wr = wrists or ((cx + sw * 0.6, top + tl), (cx - sw * 0.6, top + tl))
     lm[PoseLm.LEFT_WRIST, :2], lm[PoseLm.RIGHT_WRIST, :2] = wl, wr
     for i, w in ((PoseLm.LEFT_INDEX, wl), (PoseLm.LEFT_PINKY, wl), (PoseLm.LEFT_THUMB, wl),
@@ -78,9 +79,11 @@ def pose(cx: float = 0.5, sw: float = 0.2, top: float = 0.3, tl: float = 0.3,
     head = top - 0.12
     nose_dx = 0.03 * facing
     lm[PoseLm.NOSE, :2] = (cx + nose_dx, head)
-    lm[PoseLm.LEFT_EYE, :2], lm[PoseLm.RIGHT_EYE, :2] = (cx + 0.015 + nose_dx, head - 0.02), (cx - 0.015 + nose_dx, head - 0.02)
+    lm[PoseLm.LEFT_EYE, :2] = (cx + 0.015 + nose_dx, head - 0.02)
+    lm[PoseLm.RIGHT_EYE, :2] = (cx - 0.015 + nose_dx, head - 0.02)
     lm[PoseLm.LEFT_EAR, :2], lm[PoseLm.RIGHT_EAR, :2] = (cx + 0.035, head - 0.01), (cx - 0.035, head - 0.01)
-    lm[PoseLm.MOUTH_LEFT, :2], lm[PoseLm.MOUTH_RIGHT, :2] = (cx + 0.012 + nose_dx, head + 0.025), (cx - 0.012 + nose_dx, head + 0.025)
+    lm[PoseLm.MOUTH_LEFT, :2] = (cx + 0.012 + nose_dx, head + 0.025)
+    lm[PoseLm.MOUTH_RIGHT, :2] = (cx - 0.012 + nose_dx, head + 0.025)
     for i in (PoseLm.LEFT_KNEE, PoseLm.RIGHT_KNEE, PoseLm.LEFT_ANKLE, PoseLm.RIGHT_ANKLE):
         lm[i, :2] = (cx, 0.95)
     vis = np.full(33, 0.95)

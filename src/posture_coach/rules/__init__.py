@@ -14,11 +14,15 @@ from posture_coach.rules.base import (
     Verdict,
     reason_text,
 )
+from posture_coach.rules.face import FACE_RULES
+from posture_coach.rules.interaction import INTERACTION_RULES
 from posture_coach.rules.sitting import SITTING_RULES
 from posture_coach.rules.standing import STANDING_RULES
 
 #: Every rule, in catalogue order. Add new rule classes here.
-ALL_RULES: tuple[type[Rule], ...] = (*STANDING_RULES, *SITTING_RULES)
+ALL_RULES: tuple[type[Rule], ...] = (
+    *STANDING_RULES, *SITTING_RULES, *FACE_RULES, *INTERACTION_RULES,
+)
 
 #: Rule classes by id.
 RULES_BY_ID: dict[str, type[Rule]] = {r.id: r for r in ALL_RULES}

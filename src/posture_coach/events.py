@@ -1,0 +1,431 @@
+"""Interaction events: small state machines that open, update and close events.
+
+An event (a handover, a handshake, a bow, a face touch, a pointing gesture, looking at a
+received card) is a stretch of time during which a per-frame cue holds. Each
+:class:`EventMachine` applies hysteresis on the cue level (opens at ``on_level``, stays
+open down to ``off_level``), a hold time to open (``open_ms``: a flicker never opens an
+event) and to close (``close_ms``: a one-frame dropout never splits one), and drops events
+shorter than ``min_ms``. It keeps the start/end times, the peak frame and the values at
+the peak, and per-key aggregates (max, min, mean, share of frames true) as evidence for
+reports.
+
+:class:`InteractionEvents` runs one machine per event kind on the cues from
+:func:`posture_coach.interaction_features.interaction_values` and returns, per frame,
+flat ``ev_*`` features for the rules (:mod:`posture_coach.rules.interaction`), which
+judge an event on the frame it closes.
+
+Pure Python (no numpy, no cv2, no mediapipe), timestamps in milliseconds.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posture_coach.rules.base import Param
+
+Values = Mapping[str, float | None]
+
+#: The repository's interaction calibration (until merged into default.toml).
+
+#: Event kinds, in a fixed order.
+EVENT_KINDS: tuple[str, ...] = ("handover", "handshake", "bow", "face_touch", "pointing", "card_view")
+
+
+@dataclass(slots=True)
+class Event:
+    """One event: when, how long, the peak frame and what was measured."""
+
+    kind: str
+    start_ms: int
+    end_ms: int | None = None
+    frames: int = 0
+    peak_frame: int = -1
+    peak_ms: int = 0
+    peak_level: float = float("-inf")
+    peak_values: dict[str, float | None] = field(default_factory=dict)
+    maxima: dict[str, float] = field(default_factory=dict)
+    minima: dict[str, float] = field(default_factory=dict)
+    sums: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    last_ms: int = 0
+
+    @property
+    def duration_ms(self) -> int:
+        return (self.end_ms if self.end_ms is not None else self.last_ms) - self.start_ms
+
+    @property
+    def duration_s(self) -> float:
+        return self.duration_ms / 1000.0
+
+    def add(self, t_ms: int, frame: int, level: float, values: Values, keys: tuple[str, ...]) -> None:
+        self.frames += 1
+        self.last_ms = t_ms
+        if level > self.peak_level:
+            self.peak_level, self.peak_frame, self.peak_ms = level, frame, t_ms
+            self.peak_values = {k: values.get(k) for k in keys}
+        for k in keys:
+            x = values.get(k)
+            if x is None:
+                continue
+            if k not in self.maxima or x > self.maxima[k]:
+                self.maxima[k] = x
+            if k not in self.minima or x < self.minima[k]:
+                self.minima[k] = x
+            self.sums[k] = self.sums.get(k, 0.0) + x
+            self.counts[k] = self.counts.get(k, 0) + 1
+
+    def mean(self, key: str) -> float | None:
+        """Mean over the frames where ``key`` was measured (for 0/1 flags: the share true)."""
+        n = self.counts.get(key, 0)
+        return self.sums[key] / n if n else None
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
+        return {
+            "type": self.kind, "start_ms": self.start_ms, "end_ms": self.end_ms,
+            "duration_s": round(self.duration_s, 3), "frames": self.frames,
+            "peak_frame": self.peak_frame, "peak_ms": self.peak_ms, "peak_level": r(self.peak_level),
+            "peak": {k: r(v) for k, v in self.peak_values.items()},
+            "max": {k: r(v) for k, v in self.maxima.items()},
+            "mean": {k: r(self.mean(k)) for k in self.counts},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventStep:
+    """What one frame did to a machine."""
+
+    active: Event | None = None  # the open event (after this frame), if any
+    opened: Event | None = None  # an event opened on this frame (back-dated to its first frame)
+    closed: Event | None = None  # an event closed on this frame and was long enough
+    dropped: Event | None = None  # an event closed on this frame but was too short
+
+
+class EventMachine:
+    """Hysteresis + hold times + minimum duration for one kind of event.
+
+    ``update(t_ms, frame, level, values)``: ``level`` is the cue (a flag 0/1 or a
+    magnitude such as a lean in degrees); ``None`` = not measurable in this frame, which
+    never opens anything and, while an event is open, counts as "cue gone" only once it
+    has lasted ``close_ms`` since the cue was last seen.
+    """
+
+    def __init__(self, kind: str, *, on_level: float = 0.5, off_level: float | None = None,
+                 open_ms: float = 200.0, close_ms: float = 400.0, min_ms: float = 500.0,
+                 keys: tuple[str, ...] = ()) -> None:
+        self.kind = kind
+        self.on_level = on_level
+        self.off_level = on_level if off_level is None else off_level
+        if self.off_level > self.on_level:
+            raise ValueError(f"{kind}: off_level must not exceed on_level")
+        self.open_ms = open_ms
+        self.close_ms = close_ms
+        self.min_ms = min_ms
+        self.keys = keys
+        self._pending: Event | None = None
+        self._open: Event | None = None
+        self._last_on: int | None = None
+
+    @property
+    def active(self) -> Event | None:
+        return self._open
+
+    def update(self, t_ms: int, frame: int, level: float | None, values: Values) -> EventStep:
+        if self._open is None:
+            if level is None or level < self.on_level:
+                self._pending = None
+                return EventStep()
+            if self._pending is None:
+                self._pending = Event(self.kind, t_ms)
+            self._pending.add(t_ms, frame, level, values, self.keys)
+            self._last_on = t_ms
+            if t_ms - self._pending.start_ms >= self.open_ms:
+                self._open, self._pending = self._pending, None
+                return EventStep(active=self._open, opened=self._open)
+            return EventStep()
+        ev = self._open
+        if level is not None and level >= self.off_level:
+            ev.add(t_ms, frame, level, values, self.keys)
+            self._last_on = t_ms
+            return EventStep(active=ev)
+        assert self._last_on is not None
+        if t_ms - self._last_on >= self.close_ms:
+            return self._close(self._last_on)
+        return EventStep(active=ev)
+
+    def _close(self, end_ms: int) -> EventStep:
+        ev = self._open
+        assert ev is not None
+        ev.end_ms = end_ms
+        self._open = None
+        self._pending = None
+        if ev.duration_ms >= self.min_ms:
+            return EventStep(closed=ev)
+        return EventStep(dropped=ev)
+
+    def finish(self) -> EventStep:
+        """Close an open event at the end of a session (at the last frame it was seen)."""
+        if self._open is None or self._last_on is None:
+            return EventStep()
+        return self._close(self._last_on)
+
+    def reset(self) -> None:
+        self._pending = self._open = None
+        self._last_on = None
+
+
+# -- the interaction event set ---------------------------------------------------------------
+
+
+def _flag_any(*keys: str) -> Callable[[Values], float | None]:
+    def level(v: Values) -> float | None:
+        xs = [v.get(k) for k in keys]
+        seen = [x for x in xs if x is not None]
+        if not seen:
+            return None
+        return max(seen)
+
+    return level
+
+
+def _handover_level(v: Values) -> float | None:
+    # Hands held out at chest height towards the receiver; the handshake cue (one hand
+    # out, the other down, not together) is a handshake, not a handover.
+    reach = _flag_any("reach_l", "reach_r")(v)
+    if reach is None:
+        return None
+    if v.get("tp_persons") is not None and (v.get("tp_persons") or 0.0) >= 2.0:
+        return 0.0 if v.get("tp_handshake") == 1.0 else reach
+    if v.get("hands_together") == 1.0:
+        return reach
+    # One hand reaching alone: a handover only if a pinch/card grip was seen, else a handshake.
+    return reach if v.get("card_grip") == 1.0 else 0.0
+
+
+def _handshake_level(v: Values) -> float | None:
+    tp = v.get("tp_handshake")
+    if tp is not None:
+        return tp
+    return v.get("handshake_alone")
+
+
+def _bow_level(v: Values) -> float | None:
+    # A bow is a lean without a hand held out (that is a handshake's lean).
+    if v.get("handshake_alone") == 1.0 or v.get("tp_handshake") == 1.0:
+        return 0.0
+    return v.get("lean_deg")
+
+
+def _face_touch_level(v: Values) -> float | None:
+    code = v.get("face_touch_code")
+    return None if code is None else (1.0 if code > 0 else 0.0)
+
+
+def _card_view_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
+    def level(v: Values) -> float | None:
+        down, together = v.get("head_down_ratio"), v.get("hands_together")
+        if down is None or together is None:
+            return None
+        chest = (v.get("wrist_chest_l") or 0.0) + (v.get("wrist_chest_r") or 0.0) >= 1.0
+        reaching = (v.get("reach_l") or 0.0) + (v.get("reach_r") or 0.0) > 0.0
+        return 1.0 if down >= p["look_down_min_ratio"] and together == 1.0 and chest and not reaching else 0.0
+
+    return level
+
+
+#: Evidence kept per event kind (per-frame cue names).
+EVENT_KEYS: dict[str, tuple[str, ...]] = {
+    "handover": ("hands_together", "card_grip", "reach_l", "reach_r", "wrists_gap_sw", "lean_deg"),
+    "handshake": ("lean_deg", "tp_lean_deg", "handshake_hand_right", "looking_at_target", "tp_distance_m",
+                  "head_yaw_ratio"),
+    "bow": ("lean_deg", "lean_source_side", "head_down_ratio"),
+    "face_touch": ("face_touch_code", "face_touch_fw"),
+    "pointing": ("pointing_l", "pointing_r", "open_palm_l", "open_palm_r"),
+    "card_view": ("head_down_ratio", "wrists_gap_sw"),
+}
+
+
+class InteractionEvents:
+    """One machine per event kind, fed with one frame's interaction cues.
+
+    ``update`` returns ``(features, events)``: flat ``ev_*`` values for the rules on this
+    frame, and the opened/closed events as JSON-ready dicts for the timeline.
+    """
+
+    def __init__(self, p: Mapping[str, float]) -> None:
+        self.p = p
+
+        def ms(key: str) -> float:
+            return float(p[key]) * 1000.0
+
+        def machine(kind: str, **kw: float) -> EventMachine:
+            return EventMachine(kind, open_ms=ms(f"{kind}_open_s"), close_ms=ms(f"{kind}_close_s"),
+                                min_ms=ms(f"{kind}_min_s"), keys=EVENT_KEYS[kind], **kw)
+
+        self.machines: dict[str, EventMachine] = {
+            "handover": machine("handover"),
+            "handshake": machine("handshake"),
+            "bow": machine("bow", on_level=float(p["bow_open_lean_deg"]), off_level=float(p["bow_close_lean_deg"])),
+            "face_touch": machine("face_touch"),
+            "pointing": machine("pointing"),
+            "card_view": machine("card_view"),
+        }
+        self._levels: dict[str, Callable[[Values], float | None]] = {
+            "handover": _handover_level,
+            "handshake": _handshake_level,
+            "bow": _bow_level,
+            "face_touch": _face_touch_level,
+            "pointing": _flag_any("pointing_l", "pointing_r"),
+            "card_view": _card_view_level(p),
+        }
+        self.last_closed: dict[str, Event] = {}
+
+    def update(self, t_ms: int, frame: int, v: Values) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
+        out: dict[str, float | None] = {}
+        events: list[dict[str, Any]] = []
+        for kind, m in self.machines.items():
+            step = m.update(t_ms, frame, self._levels[kind](v), v)
+            self._emit(kind, step, out, events, t_ms)
+        return out, events
+
+    def finish(self, t_ms: int) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
+        """Close every open event at the end of a session."""
+        out: dict[str, float | None] = {}
+        events: list[dict[str, Any]] = []
+        for kind, m in self.machines.items():
+            self._emit(kind, m.finish(), out, events, t_ms)
+        return out, events
+
+    def _emit(self, kind: str, step: EventStep, out: dict[str, float | None],
+              events: list[dict[str, Any]], t_ms: int) -> None:
+        out[f"ev_{kind}_active"] = 1.0 if step.active is not None else 0.0
+        out[f"ev_{kind}_closed"] = 0.0
+        if step.opened is not None:
+            events.append({"type": f"{kind}_start", "t_ms": t_ms, "start_ms": step.opened.start_ms})
+        if step.closed is not None:
+            ev = step.closed
+            self.last_closed[kind] = ev
+            out[f"ev_{kind}_closed"] = 1.0
+            out.update(event_features(kind, ev, self.p))
+            events.append({**ev.to_dict(), "t_ms": t_ms})
+
+
+def event_features(kind: str, ev: Event, p: Mapping[str, float]) -> dict[str, float | None]:
+    """The ``ev_<kind>_*`` values a closed event hands to its rules."""
+    pre = f"ev_{kind}_"
+    out: dict[str, float | None] = {pre + "duration_s": ev.duration_s, pre + "peak_frame": float(ev.peak_frame)}
+    if kind == "handover":
+        together = ev.mean("hands_together")
+        out[pre + "hands_used"] = (
+            None if together is None else 2.0 if together >= p["handover_two_hands_share"] else 1.0
+        )
+    elif kind == "handshake":
+        lean = ev.maxima.get("tp_lean_deg", ev.maxima.get("lean_deg"))
+        out[pre + "lean_deg"] = lean
+        out[pre + "hand_right"] = ev.mean("handshake_hand_right")
+        out[pre + "attention_share"] = ev.mean("looking_at_target")
+    elif kind == "bow":
+        out[pre + "lean_deg"] = ev.maxima.get("lean_deg")
+        out[pre + "side_view"] = ev.mean("lean_source_side")
+    elif kind == "face_touch":
+        code = ev.peak_values.get("face_touch_code")
+        out[pre + "code"] = code
+        out[pre + "min_fw"] = ev.minima.get("face_touch_fw")
+    elif kind == "pointing":
+        out[pre + "open_palm_share"] = max(ev.mean("open_palm_l") or 0.0, ev.mean("open_palm_r") or 0.0)
+    return out
+
+
+# -- calibration -------------------------------------------------------------------------------
+
+#: Schema of the ``[interaction]`` table (cue and event parameters), units in the names.
+INTERACTION_PARAMS: tuple[Param, ...] = tuple(
+    Param(name, unit, desc) for name, unit, desc in (
+        ("min_visibility", "ratio", "joints below this visibility count as not seen"),
+        ("min_visibility_hand", "ratio", "the same for wrists and finger points"),
+        ("front_min_sw_torso", "ratio", "SW / torso length at or above: front view"),
+        ("sw_per_tl_front", "ratio", "SW / torso length of an adult seen from the front"),
+        ("chest_min_tl", "tl", "wrist below the shoulder line by at least this: chest height"),
+        ("chest_max_tl", "tl", "and by at most this (1 = hip line)"),
+        ("reach_min_forward_sw", "sw", "side view: wrist ahead of the shoulder by this: reaching"),
+        ("reach_max_forearm_ratio", "ratio", "front: forearm / upper arm at or below: reaching to camera"),
+        ("reach_min_hand_sw", "sw", "front: hand size / SW at or above: reaching to camera"),
+        ("together_max_gap_sw", "sw", "wrists this close: both hands together"),
+        ("pinch_max_gap_hand", "ratio", "thumb-index tip gap / hand size: a pinch"),
+        ("card_min_apart_sw", "sw", "two pinches at least this far apart: a card"),
+        ("card_max_apart_sw", "sw", "and at most this far"),
+        ("finger_straight_min_deg", "deg", "finger joint angle at or above: straight"),
+        ("finger_curled_max_deg", "deg", "finger joint angle at or below: curled"),
+        ("palm_together_max_deg", "deg", "index vs pinky direction at or below: fingers together"),
+        ("touch_radius_fw", "fw", "fingertip within this many face widths of a region: touching"),
+        ("attention_max_yaw_ratio", "ratio", "nose offset / ear span at or below: facing the camera"),
+        ("look_down_min_ratio", "ratio", "nose below the ear line / ear span at or above: looking down"),
+        ("camera_hfov_deg", "deg", "camera horizontal field of view"),
+        ("ipd_m", "m", "adult inter-pupil distance"),
+        ("shoulder_width_m", "m", "adult shoulder width"),
+        ("torso_length_m", "m", "adult shoulder-to-hip length"),
+        ("join_max_gap_sw", "sw", "two people's closest wrists within this: hands joined"),
+        ("join_between_margin_sw", "sw", "joined hands may lie this far outside the pair"),
+        ("join_min_clearance_sw", "sw", "joined hands at least this far from either centre line"),
+        ("join_min_height_tl", "tl", "joined hands below both shoulder lines by at least this"),
+        ("join_max_height_tl", "tl", "and by at most this"),
+        *((f"{k}_{s}_s", "s", f"{k}: {d}") for k in ("handover", "handshake", "bow", "face_touch",
+                                                  "pointing", "card_view")
+          for s, d in (("open", "cue must hold this long to open"), ("close", "be gone this long to close"),
+                       ("min", "shorter events are dropped"))),
+        ("handover_two_hands_share", "ratio", "share of a handover with both hands together: two-handed"),
+        ("bow_open_lean_deg", "deg", "lean that opens a bow"),
+        ("bow_close_lean_deg", "deg", "lean below which a bow closes"),
+        ("speed_window_s", "s", "window for the wrist speed"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionCalibration:
+    """The ``[interaction]`` table and the interaction rules' tables of one file."""
+
+    params: Mapping[str, float]
+    rules: Mapping[str, Mapping[str, float | int | str | bool]]
+
+
+def load_interaction_calibration(path: Path | None = None) -> InteractionCalibration:
+    """Read the ``[interaction]`` table of ``calibration/default.toml`` (or ``path``); every key is checked.
+
+    Rule tables are returned as they are (temporal keys included); the main loader
+    validates them once the file is merged into ``default.toml``.
+    """
+    if path is None:
+        from posture_coach.calibration import default_calibration_path  # avoids an import cycle
+
+        path = default_calibration_path()
+    path = Path(path)
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    table = raw.get("interaction")
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: missing [interaction] table")
+    names = {p.name for p in INTERACTION_PARAMS}
+    unknown = set(table) - names
+    missing = names - set(table)
+    if unknown or missing:
+        raise ValueError(f"{path}: [interaction] unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
+    params: dict[str, float] = {}
+    for k, x in table.items():
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise ValueError(f"{path}: [interaction] {k} must be a number, got {x!r}")
+        params[k] = float(x)
+    rules: dict[str, dict[str, float | int | str | bool]] = {}
+    for family, subs in raw.items():
+        if family == "interaction" or not isinstance(subs, dict):
+            continue
+        for sub, t in subs.items():
+            if isinstance(t, dict):
+                rules[f"{family}.{sub}"] = dict(t)
+    return InteractionCalibration(params, rules)

@@ -1,0 +1,673 @@
+"""Per-frame cues for the interaction rules (handover, handshake, bow, gestures, distance).
+
+Pure numpy and math: landmarks in, named floats out (``None`` = not measurable here).
+Units are in the names, as in :mod:`posture_coach.features`: ``_sw`` shoulder widths
+(2-D, pixels), ``_tl`` torso lengths, ``_deg`` degrees, ``_m`` metres, ``_sw_per_s``
+shoulder widths per second; flags are 0.0/1.0. Sides are the subject's own.
+
+Parameters come from the ``[interaction]`` table (``calibration/default.toml``);
+nothing numeric that could be tuned lives here except geometry (landmark indices).
+
+Entry points:
+
+- :func:`interaction_values` — one frame's cues for the rules and event machines;
+- :class:`WristSpeed` — wrist speed across frames (the one stateful cue);
+- :func:`classify_hand` — pointing / open palm / other from 21 hand landmarks;
+- :func:`face_touch` — nearest face region touched by a fingertip;
+- :func:`camera_distance_m` — distance to the camera from the inter-pupil distance;
+- :func:`joined_hands`, :func:`torso_lean_towards_deg`, :func:`two_person_distance_m` —
+  two-person geometry used by :mod:`posture_coach.two_person`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from posture_coach.types import FloatArray, HandObs, Observation, PoseLm, PoseObs, Side
+
+Point = tuple[float, float]
+HandShape = Literal["pointing", "open_palm", "other"]
+
+#: Face regions a fingertip may touch, in the order of their codes (code = index + 1).
+FACE_REGIONS: tuple[str, ...] = ("scalp", "ear", "eye", "nose", "mouth")
+
+#: Names this module produces (values of :func:`interaction_values`).
+INTERACTION_FEATURE_NAMES: tuple[str, ...] = (
+    "wrist_above_shoulder_l_sw", "wrist_above_shoulder_r_sw", "wrist_above_hip_l_sw", "wrist_above_hip_r_sw",
+    "wrist_chest_l", "wrist_chest_r", "forearm_ratio_l", "forearm_ratio_r", "hand_size_l_sw", "hand_size_r_sw",
+    "reach_l", "reach_r", "wrists_gap_sw", "hands_together", "card_grip", "handshake_alone", "handshake_hand_right",
+    "lean_deg", "lean_source_side", "pointing_l", "pointing_r", "open_palm_l", "open_palm_r",
+    "face_touch_code", "face_touch_fw", "head_down_ratio", "head_yaw_ratio", "looking_at_target",
+    "distance_cam_m", "tp_persons", "tp_handshake", "tp_lean_deg", "tp_distance_m", "hand_speed_sw_per_s",
+)
+
+# Hand landmarks (MediaPipe hand topology).
+_WRIST = 0
+_THUMB_TIP = 4
+_FINGERS = ((5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))  # index..pinky: mcp, pip, dip, tip
+_TIPS = (4, 8, 12, 16, 20)
+# Face mesh: iris centres, nose tip, eye corners, mouth, cheeks (ear level), forehead.
+_IRIS_L, _IRIS_R = 473, 468
+_FM_NOSE, _FM_MOUTH, _FM_FOREHEAD, _FM_CHIN = 1, 13, 10, 152
+_FM_EYES = (33, 133, 263, 362)
+_FM_EARS = (234, 454)
+
+_SIDES: tuple[Side, Side] = ("left", "right")
+_SFX: dict[Side, str] = {"left": "l", "right": "r"}
+_SH = {"left": PoseLm.LEFT_SHOULDER, "right": PoseLm.RIGHT_SHOULDER}
+_EL = {"left": PoseLm.LEFT_ELBOW, "right": PoseLm.RIGHT_ELBOW}
+_WR = {"left": PoseLm.LEFT_WRIST, "right": PoseLm.RIGHT_WRIST}
+_HP = {"left": PoseLm.LEFT_HIP, "right": PoseLm.RIGHT_HIP}
+_HAND_PTS = {"left": (PoseLm.LEFT_INDEX, PoseLm.LEFT_PINKY, PoseLm.LEFT_THUMB),
+             "right": (PoseLm.RIGHT_INDEX, PoseLm.RIGHT_PINKY, PoseLm.RIGHT_THUMB)}
+
+
+def _px(lm: FloatArray, i: int, size: tuple[int, int]) -> Point:
+    return (float(lm[i, 0]) * size[0], float(lm[i, 1]) * size[1])
+
+
+def _mid(a: Point, b: Point) -> Point:
+    return ((a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0)
+
+
+def _d(a: Point, b: Point) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def _vis(pose: PoseObs, min_vis: float, *idx: int) -> bool:
+    return all(float(pose.visibility[i]) >= min_vis and 0.0 <= float(pose.landmarks[i, 0]) <= 1.0
+               and 0.0 <= float(pose.landmarks[i, 1]) <= 1.0 for i in idx)
+
+
+# -- hands ---------------------------------------------------------------------------
+
+
+def _hand_xyz(hand: HandObs | FloatArray, aspect: float) -> FloatArray:
+    """3-D hand points on a common scale: world metres if known, else x·aspect, y, z."""
+    if isinstance(hand, HandObs):
+        if hand.world is not None:
+            return np.asarray(hand.world, dtype=np.float64)
+        lm = hand.landmarks
+    else:
+        lm = hand
+    out = np.array(lm, dtype=np.float64, copy=True)
+    out[:, 0] *= aspect
+    out[:, 2] *= aspect  # MediaPipe's hand z is on the scale of x
+    return out
+
+
+def finger_extension(hand: HandObs | FloatArray, aspect: float = 1.0) -> tuple[float, ...]:
+    """Straightness of index..pinky: the mean of the PIP and DIP joint angles, degrees (180 = straight)."""
+    p = _hand_xyz(hand, aspect)
+    out = []
+    for mcp, pip, dip, tip in _FINGERS:
+        angs = []
+        for a, v, b in ((mcp, pip, dip), (pip, dip, tip)):
+            u, w = p[a] - p[v], p[b] - p[v]
+            nu, nw = float(np.linalg.norm(u)), float(np.linalg.norm(w))
+            c = 1.0 if nu == 0 or nw == 0 else float(np.clip(np.dot(u, w) / (nu * nw), -1.0, 1.0))
+            angs.append(math.degrees(math.acos(c)))
+        # Also curled when the tip folds back towards the wrist (angles alone miss a fist seen end-on).
+        folded = float(np.linalg.norm(p[tip] - p[_WRIST])) < float(np.linalg.norm(p[pip] - p[_WRIST]))
+        out.append(0.0 if folded else sum(angs) / 2.0)
+    return tuple(out)
+
+
+def finger_spread_deg(hand: HandObs | FloatArray, aspect: float = 1.0) -> float:
+    """Angle between the index and the pinky directions (MCP->tip): fingers together ~ < 25°."""
+    p = _hand_xyz(hand, aspect)
+    u = p[8] - p[5]
+    w = p[20] - p[17]
+    nu, nw = float(np.linalg.norm(u)), float(np.linalg.norm(w))
+    if nu == 0 or nw == 0:
+        return 180.0
+    return math.degrees(math.acos(float(np.clip(np.dot(u, w) / (nu * nw), -1.0, 1.0))))
+
+
+def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: float = 1.0) -> HandShape:
+    """Pointing (index straight, the others curled) vs open palm (all straight, together) vs other."""
+    ext = finger_extension(hand, aspect)
+    straight = [e >= p["finger_straight_min_deg"] for e in ext]
+    curled = [e <= p["finger_curled_max_deg"] for e in ext]
+    if straight[0] and sum(curled[1:]) >= 2:
+        return "pointing"
+    if all(straight) and finger_spread_deg(hand, aspect) <= p["palm_together_max_deg"]:
+        return "open_palm"
+    return "other"
+
+
+def hand_size_px(hand: HandObs, size: tuple[int, int]) -> float:
+    """Wrist to middle-finger MCP, pixels: a hand-size scale that does not depend on the fingers."""
+    lm = hand.landmarks
+    return _d(_px(lm, 0, size), _px(lm, 9, size))
+
+
+def pinch_point(hand: HandObs, size: tuple[int, int], max_gap_ratio: float) -> Point | None:
+    """Midpoint of thumb and index tips when they pinch (gap ≤ ratio × hand size), else None."""
+    lm = hand.landmarks
+    hs = hand_size_px(hand, size)
+    t, i = _px(lm, _THUMB_TIP, size), _px(lm, 8, size)
+    if hs <= 0 or _d(t, i) > max_gap_ratio * hs:
+        return None
+    return _mid(t, i)
+
+
+# -- face --------------------------------------------------------------------------------
+
+
+def _face_targets(obs: Observation, min_vis: float) -> tuple[dict[str, list[Point]], float] | None:
+    """Face region points (pixels) and a face-width scale, from the face mesh or pose face points."""
+    size = obs.image_size
+    if obs.face is not None:
+        lm = obs.face.landmarks
+        ears = [_px(lm, i, size) for i in _FM_EARS]
+        fw = _d(*ears)
+        top, chin = _px(lm, _FM_FOREHEAD, size), _px(lm, _FM_CHIN, size)
+        # Scalp: above the forehead by ~0.35 face heights, plus the temples' upper corners.
+        up = (top[0] - chin[0], top[1] - chin[1])
+        scalp = (top[0] + 0.35 * up[0], top[1] + 0.35 * up[1])
+        return ({
+            "scalp": [scalp, top],
+            "ear": ears,
+            "eye": [_mid(_px(lm, 33, size), _px(lm, 133, size)), _mid(_px(lm, 263, size), _px(lm, 362, size))],
+            "nose": [_px(lm, _FM_NOSE, size)],
+            "mouth": [_px(lm, _FM_MOUTH, size)],
+        }, fw)
+    pose = obs.pose
+    if pose is None or not _vis(pose, min_vis, PoseLm.NOSE, PoseLm.LEFT_EYE, PoseLm.RIGHT_EYE):
+        return None
+    lm = pose.landmarks
+    nose = _px(lm, PoseLm.NOSE, size)
+    eyes = [_px(lm, PoseLm.LEFT_EYE, size), _px(lm, PoseLm.RIGHT_EYE, size)]
+    ears = [_px(lm, PoseLm.LEFT_EAR, size), _px(lm, PoseLm.RIGHT_EAR, size)]
+    fw = max(_d(*ears), 2.0 * _d(*eyes))
+    eye_mid = _mid(*eyes)
+    mouth = _mid(_px(lm, PoseLm.MOUTH_LEFT, size), _px(lm, PoseLm.MOUTH_RIGHT, size))
+    down = (mouth[0] - eye_mid[0], mouth[1] - eye_mid[1])
+    scalp = (eye_mid[0] - 1.6 * down[0], eye_mid[1] - 1.6 * down[1])
+    targets = {"scalp": [scalp], "eye": eyes, "nose": [nose], "mouth": [mouth]}
+    if _vis(pose, min_vis, PoseLm.LEFT_EAR) or _vis(pose, min_vis, PoseLm.RIGHT_EAR):
+        targets["ear"] = ears
+    return targets, fw
+
+
+def fingertips(obs: Observation, min_vis: float) -> list[Point]:
+    """Fingertips in pixels: hand landmarks when detected, else the pose hand points."""
+    size = obs.image_size
+    pts: list[Point] = []
+    for side in _SIDES:
+        hand = obs.hand(side)
+        if hand is not None:
+            pts.extend(_px(hand.landmarks, i, size) for i in _TIPS)
+        elif obs.pose is not None:
+            idx = (PoseLm.LEFT_INDEX, PoseLm.LEFT_THUMB) if side == "left" else (PoseLm.RIGHT_INDEX, PoseLm.RIGHT_THUMB)
+            pts.extend(_px(obs.pose.landmarks, i, size) for i in idx if _vis(obs.pose, min_vis, i))
+    return pts
+
+
+def face_touch(obs: Observation, p: Mapping[str, float]) -> tuple[str | None, float | None]:
+    """The face region nearest to any fingertip if within ``touch_radius_fw`` face widths.
+
+    Returns (region or None, that distance in face widths; None when nothing is measurable).
+    """
+    ft = _face_targets(obs, p["min_visibility_hand"])
+    tips = fingertips(obs, p["min_visibility_hand"])
+    if ft is None or not tips:
+        return None, None
+    targets, fw = ft
+    if fw <= 0:
+        return None, None
+    best: tuple[float, str] | None = None
+    for region in FACE_REGIONS:
+        for q in targets.get(region, ()):
+            for t in tips:
+                d = _d(q, t) / fw
+                if best is None or d < best[0]:
+                    best = (d, region)
+    assert best is not None
+    return (best[1] if best[0] <= p["touch_radius_fw"] else None), best[0]
+
+
+def inter_pupil_px(obs: Observation, min_vis: float) -> float | None:
+    """Distance between the pupils in pixels (face-mesh irises, else pose eye centres)."""
+    size = obs.image_size
+    if obs.face is not None and len(obs.face.landmarks) > max(_IRIS_L, _IRIS_R):
+        return _d(_px(obs.face.landmarks, _IRIS_L, size), _px(obs.face.landmarks, _IRIS_R, size))
+    if obs.pose is not None and _vis(obs.pose, min_vis, PoseLm.LEFT_EYE, PoseLm.RIGHT_EYE):
+        return _d(_px(obs.pose.landmarks, PoseLm.LEFT_EYE, size), _px(obs.pose.landmarks, PoseLm.RIGHT_EYE, size))
+    return None
+
+
+def focal_px(image_width: int, hfov_deg: float) -> float:
+    """Pinhole focal length in pixels from the horizontal field of view."""
+    return (image_width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
+
+
+def camera_distance_m(ipd_px: float, image_width: int, hfov_deg: float, ipd_m: float = 0.063,
+                      yaw_ratio: float = 0.0) -> float | None:
+    """Distance to the camera from the inter-pupil distance (adult mean 63 mm), pinhole model.
+
+    ``yaw_ratio`` (nose offset / ear span, 0 = frontal) undoes part of the foreshortening
+    of a turned head (cos of ~ yaw, clamped so a profile face is not blown up).
+    """
+    if ipd_px <= 0:
+        return None
+    cos_yaw = max(0.5, math.cos(min(abs(yaw_ratio), 1.0) * math.pi / 2.0))
+    return focal_px(image_width, hfov_deg) * ipd_m * cos_yaw / ipd_px
+
+
+# -- two people ---------------------------------------------------------------------------
+
+
+def pose_box(pose: PoseObs, min_vis: float = 0.3) -> tuple[float, float, float, float]:
+    """Bounding box (x0, y0, x1, y1, normalised) of the visible landmarks."""
+    ok = pose.visibility >= min_vis
+    lm = pose.landmarks[ok] if bool(ok.any()) else pose.landmarks
+    x0, y0 = np.clip(lm[:, :2].min(axis=0), 0.0, 1.0)
+    x1, y1 = np.clip(lm[:, :2].max(axis=0), 0.0, 1.0)
+    return (round(float(x0), 4), round(float(y0), 4), round(float(x1), 4), round(float(y1), 4))
+
+
+def person_centre_x(pose: PoseObs) -> float:
+    """Normalised x of the shoulder midpoint (the hips are often hidden by the other person)."""
+    return float((pose.landmarks[PoseLm.LEFT_SHOULDER, 0] + pose.landmarks[PoseLm.RIGHT_SHOULDER, 0]) / 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Body2D:
+    """The few pixel points the interaction geometry needs, with scales."""
+
+    sh: Point  # shoulder midpoint
+    hip: Point | None
+    sw: float
+    tl: float | None
+    wrists: dict[Side, Point]
+    shoulders: dict[Side, Point]
+    hand_pts: dict[Side, list[Point]]  # wrist, index, pinky, thumb (pose points), when seen
+
+
+def body2d(pose: PoseObs, size: tuple[int, int], min_vis: float, min_vis_hand: float) -> Body2D | None:
+    lm = pose.landmarks
+    if not _vis(pose, min_vis, PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER):
+        return None
+    ls, rs = _px(lm, PoseLm.LEFT_SHOULDER, size), _px(lm, PoseLm.RIGHT_SHOULDER, size)
+    sh = _mid(ls, rs)
+    hip: Point | None = None
+    tl: float | None = None
+    if _vis(pose, min_vis_hand, PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP):
+        hip = _mid(_px(lm, PoseLm.LEFT_HIP, size), _px(lm, PoseLm.RIGHT_HIP, size))
+        tl = _d(sh, hip) or None
+    wrists = {s: _px(lm, _WR[s], size) for s in _SIDES if _vis(pose, min_vis_hand, _WR[s])}
+    hands = {s: [_px(lm, i, size) for i in (_WR[s], *_HAND_PTS[s]) if _vis(pose, min_vis_hand, i)]
+             for s in _SIDES}
+    return Body2D(sh, hip, _d(ls, rs), tl, wrists, {"left": ls, "right": rs},
+                  {s: pts for s, pts in hands.items() if pts})
+
+
+def _scale(b: Body2D) -> float:
+    """A body scale robust to turning: SW from the front, ~0.75 TL when SW collapses sideways."""
+    return max(b.sw, 0.75 * b.tl) if b.tl else b.sw
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedHands:
+    joined: bool
+    gap_sw: float  # closest trainee-wrist to other-wrist distance / mean body scale
+    trainee_hand: Side
+    height_ok: bool
+    between: bool
+
+
+def joined_hands(trainee: PoseObs, other: PoseObs, size: tuple[int, int],
+                 p: Mapping[str, float]) -> JoinedHands | None:
+    """Do two people join hands at waist–chest height between them (a handshake)?
+
+    The closest pair of wrists (one per person) must lie within ``join_max_gap_sw`` body
+    scales of each other, their midpoint horizontally between the two shoulder midpoints
+    (not on one person's chest: a push or a punch), and at waist–chest height for both
+    (between ``join_min_height_tl`` and ``join_max_height_tl`` torso lengths below the
+    shoulders; a hug puts the hands at the shoulders or the back). ``None`` when a person
+    lacks shoulders or both wrists.
+    """
+    a = body2d(trainee, size, p["min_visibility"], p["min_visibility_hand"])
+    b = body2d(other, size, p["min_visibility"], p["min_visibility_hand"])
+    if a is None or b is None or not a.hand_pts or not b.hand_pts:
+        return None
+    # Closest pair of hand points (wrist, index, pinky, thumb), one per person: in a
+    # handshake one wrist is often hidden by the other hand, the fingers still meet.
+    best: tuple[float, Side, Point, Point] | None = None
+    for sa, pa in a.hand_pts.items():
+        for pb in b.hand_pts.values():
+            for wa in pa:
+                for wb in pb:
+                    d = _d(wa, wb)
+                    if best is None or d < best[0]:
+                        best = (d, sa, wa, wb)
+    assert best is not None
+    d, side, wa, wb = best
+    scale = (_scale(a) + _scale(b)) / 2.0
+    gap = d / scale
+    m = _mid(wa, wb)
+    lo, hi = sorted((a.sh[0], b.sh[0]))
+    margin = p["join_between_margin_sw"] * scale
+    between = lo - margin <= m[0] <= hi + margin
+    # Hands well in front of each body: the wrists' midpoint away from both shoulder midpoints.
+    clear = min(abs(m[0] - a.sh[0]), abs(m[0] - b.sh[0])) >= p["join_min_clearance_sw"] * scale
+    heights = []
+    for body in (a, b):
+        tl = body.tl if body.tl else body.sw / p["sw_per_tl_front"]
+        heights.append((m[1] - body.sh[1]) / tl)
+    height_ok = all(p["join_min_height_tl"] <= h <= p["join_max_height_tl"] for h in heights)
+    joined = gap <= p["join_max_gap_sw"] and between and clear and height_ok
+    return JoinedHands(joined, gap, side, height_ok, between and clear)
+
+
+def torso_lean_towards_deg(trainee: PoseObs, other: PoseObs, size: tuple[int, int],
+                           p: Mapping[str, float]) -> float | None:
+    """2-D torso angle (hips -> shoulders) from vertical, positive towards the other person."""
+    a = body2d(trainee, size, p["min_visibility"], p["min_visibility_hand"])
+    b = body2d(other, size, p["min_visibility"], p["min_visibility_hand"])
+    if a is None or a.hip is None or b is None:
+        return None
+    ang = math.degrees(math.atan2(a.sh[0] - a.hip[0], a.hip[1] - a.sh[1]))
+    return ang if b.sh[0] >= a.sh[0] else -ang
+
+
+def two_person_distance_m(trainee: PoseObs, other: PoseObs, size: tuple[int, int],
+                          p: Mapping[str, float]) -> float | None:
+    """Centre-to-centre distance between two people standing side-on to the camera, metres.
+
+    The pixels-per-metre scale comes from their torso lengths (``torso_length_m``),
+    which survive a side view where shoulder widths collapse; from the front the
+    shoulder widths (``shoulder_width_m``) are used. Assumes both at the same depth.
+    """
+    a = body2d(trainee, size, p["min_visibility"], p["min_visibility_hand"])
+    b = body2d(other, size, p["min_visibility"], p["min_visibility_hand"])
+    if a is None or b is None:
+        return None
+    scales = []
+    for body in (a, b):
+        if body.tl and body.sw / body.tl < p["front_min_sw_torso"]:
+            scales.append(body.tl / p["torso_length_m"])
+        else:
+            scales.append(body.sw / p["shoulder_width_m"])
+    ppm = sum(scales) / len(scales)
+    if ppm <= 0:
+        return None
+    return abs(a.sh[0] - b.sh[0]) / ppm
+
+
+# -- one frame ------------------------------------------------------------------------------
+
+
+def _front_lean_deg(obs: Observation, sw_px: float, baseline_sw_rel: float | None,
+                    p: Mapping[str, float]) -> float | None:
+    """Forward lean seen from the front, from the growth of the shoulder width against the baseline.
+
+    A pinhole camera sees the shoulders ``f·SW/D`` wide; leaning by θ brings them
+    ``L·sin θ`` closer (L = torso length), so θ = asin(ΔD / L). Needs the person's
+    calibrated shoulder width (profile ``sw_rel``), the camera's field of view and the
+    anthropometric ``shoulder_width_m`` / ``torso_length_m``: an estimate (±5° or so),
+    and stepping towards the camera reads as a lean.
+    """
+    if baseline_sw_rel is None or baseline_sw_rel <= 0 or sw_px <= 0:
+        return None
+    w = obs.image_size[0]
+    f = focal_px(w, p["camera_hfov_deg"])
+    d_base = f * p["shoulder_width_m"] / (baseline_sw_rel * w)
+    d_now = f * p["shoulder_width_m"] / sw_px
+    s = (d_base - d_now) / p["torso_length_m"]
+    return math.degrees(math.asin(max(-1.0, min(1.0, s))))
+
+
+def interaction_values(
+    obs: Observation, p: Mapping[str, float], *, view: str = "unknown", facing: int = 0,
+    torso_incline_deg: float | None = None, baseline_sw_rel: float | None = None,
+) -> dict[str, float | None]:
+    """All per-frame interaction cues of one observation.
+
+    ``view``, ``facing`` and ``torso_incline_deg`` come from the engine's
+    :class:`~posture_coach.features.Features` (``f.view.view``, ``f.view.facing``,
+    ``f.get("torso_incline_deg")``); ``baseline_sw_rel`` from the profile (``sw_rel``).
+    """
+    v: dict[str, float | None] = dict.fromkeys(INTERACTION_FEATURE_NAMES)
+    _two_person(v, obs)
+    pose = obs.pose
+    if pose is None:
+        return v
+    size = obs.image_size
+    aspect = size[0] / size[1] if size[1] else 1.0
+    b = body2d(pose, size, p["min_visibility"], p["min_visibility_hand"])
+    _head(v, obs, p, size)
+    if b is None:
+        return v
+    sw = b.sw
+    if sw <= 0:
+        return v
+    tl = b.tl
+    lm = pose.landmarks
+    for side in _SIDES:
+        s = _SFX[side]
+        if side not in b.wrists:
+            continue
+        wr = b.wrists[side]
+        v[f"wrist_above_shoulder_{s}_sw"] = (b.sh[1] - wr[1]) / sw
+        if b.hip is not None:
+            v[f"wrist_above_hip_{s}_sw"] = (b.hip[1] - wr[1]) / sw
+        # Height as a share of the torso (0 = shoulder line, 1 = hip line).
+        t = tl if tl else sw / p["sw_per_tl_front"]
+        hgt = (wr[1] - b.sh[1]) / t
+        v[f"wrist_chest_{s}"] = 1.0 if p["chest_min_tl"] <= hgt <= p["chest_max_tl"] else 0.0
+        if _vis(pose, p["min_visibility_hand"], _EL[side]):
+            sh, el = b.shoulders[side], _px(lm, _EL[side], size)
+            upper = _d(sh, el)
+            if upper > 0:
+                v[f"forearm_ratio_{s}"] = _d(el, wr) / upper
+        hand = obs.hand(side)
+        if hand is not None:
+            v[f"hand_size_{s}_sw"] = hand_size_px(hand, size) / sw
+            shape = classify_hand(hand, p, aspect)
+            v[f"pointing_{s}"] = 1.0 if shape == "pointing" else 0.0
+            v[f"open_palm_{s}"] = 1.0 if shape == "open_palm" else 0.0
+        v[f"reach_{s}"] = _reach(v, s, wr, b, view, facing, p)
+    if len(b.wrists) == 2:
+        gap = _d(b.wrists["left"], b.wrists["right"]) / sw
+        v["wrists_gap_sw"] = gap
+        v["hands_together"] = 1.0 if gap <= p["together_max_gap_sw"] else 0.0
+        v["card_grip"] = _card_grip(obs, size, sw, p)
+    v["handshake_alone"], v["handshake_hand_right"] = _handshake_alone(v)
+    # Lean: the 2-D torso angle from the side or at an angle; from the front an estimate
+    # against the calibrated baseline, else unknown (the rule says side_view_needed).
+    if view in ("side", "oblique") and torso_incline_deg is not None:
+        v["lean_deg"], v["lean_source_side"] = torso_incline_deg, 1.0
+    elif view == "front":
+        est = _front_lean_deg(obs, sw, baseline_sw_rel, p)
+        if est is not None:
+            v["lean_deg"], v["lean_source_side"] = est, 0.0
+    code, dist = face_touch(obs, p)
+    v["face_touch_code"] = None if dist is None else (0.0 if code is None else float(FACE_REGIONS.index(code) + 1))
+    v["face_touch_fw"] = dist
+    ipd = inter_pupil_px(obs, p["min_visibility"])
+    if ipd is not None:
+        v["distance_cam_m"] = camera_distance_m(ipd, size[0], p["camera_hfov_deg"], p["ipd_m"],
+                                                v["head_yaw_ratio"] or 0.0)
+    return v
+
+
+def _reach(v: Mapping[str, float | None], s: str, wr: Point, b: Body2D, view: str, facing: int,
+           p: Mapping[str, float]) -> float | None:
+    """1.0 when the hand is held out towards the receiver at chest height, 0.0 when not.
+
+    From the side: the wrist ahead of the shoulder (in the facing direction) by
+    ``reach_min_forward_sw`` body scales. From the front (towards the camera) the arm is
+    foreshortened: forearm shorter than ``reach_max_forearm_ratio`` upper arms, or the hand
+    bigger than ``reach_min_hand_sw`` shoulder widths (a near hand grows).
+    """
+    if v.get(f"wrist_chest_{s}") != 1.0:
+        return 0.0
+    if view in ("side", "oblique") and facing != 0:
+        return 1.0 if facing * (wr[0] - b.sh[0]) / _scale(b) >= p["reach_min_forward_sw"] else 0.0
+    fr = v.get(f"forearm_ratio_{s}")
+    hs = v.get(f"hand_size_{s}_sw")
+    if fr is None and hs is None:
+        return None
+    return 1.0 if ((fr is not None and fr <= p["reach_max_forearm_ratio"])
+                   or (hs is not None and hs >= p["reach_min_hand_sw"])) else 0.0
+
+
+def _card_grip(obs: Observation, size: tuple[int, int], sw: float, p: Mapping[str, float]) -> float | None:
+    """1.0 when both hands pinch a card-width apart, 0.0 when the hands are seen and do not, None unseen."""
+    hl, hr = obs.hand("left"), obs.hand("right")
+    if hl is None or hr is None:
+        return None
+    a = pinch_point(hl, size, p["pinch_max_gap_hand"])
+    b = pinch_point(hr, size, p["pinch_max_gap_hand"])
+    if a is None or b is None:
+        return 0.0
+    apart = _d(a, b) / sw
+    return 1.0 if p["card_min_apart_sw"] <= apart <= p["card_max_apart_sw"] else 0.0
+
+
+def _handshake_alone(v: Mapping[str, float | None]) -> tuple[float | None, float | None]:
+    """One hand reaching at waist–chest height while the other does not (both = a handover)."""
+    rl, rr = v.get("reach_l"), v.get("reach_r")
+    if rl is None and rr is None:
+        return None, None
+    if v.get("hands_together") == 1.0:
+        return 0.0, None
+    if rr == 1.0 and rl != 1.0:
+        return 1.0, 1.0
+    if rl == 1.0 and rr != 1.0:
+        return 1.0, 0.0
+    return 0.0, None
+
+
+def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], size: tuple[int, int]) -> None:
+    pose = obs.pose
+    assert pose is not None
+    if not _vis(pose, p["min_visibility"], PoseLm.NOSE):
+        return
+    if not _vis(pose, p["min_visibility_hand"], PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR):
+        return
+    lm = pose.landmarks
+    nose = _px(lm, PoseLm.NOSE, size)
+    el, er = _px(lm, PoseLm.LEFT_EAR, size), _px(lm, PoseLm.RIGHT_EAR, size)
+    span = _d(el, er)
+    if span <= 0:
+        return
+    em = _mid(el, er)
+    v["head_down_ratio"] = (nose[1] - em[1]) / span
+    yaw = (nose[0] - em[0]) / span
+    v["head_yaw_ratio"] = yaw
+    tp = obs.measures.get("two_person") if obs.measures else None
+    if isinstance(tp, Mapping) and tp.get("n_persons", 0) >= 2 and tp.get("facing_other") is not None:
+        v["looking_at_target"] = 1.0 if tp["facing_other"] else 0.0
+    else:
+        v["looking_at_target"] = 1.0 if abs(yaw) <= p["attention_max_yaw_ratio"] else 0.0
+
+
+def _two_person(v: dict[str, float | None], obs: Observation) -> None:
+    tp: Any = obs.measures.get("two_person") if obs.measures else None
+    if not isinstance(tp, Mapping):
+        return
+    n = tp.get("n_persons")
+    v["tp_persons"] = float(n) if isinstance(n, int | float) else None
+    for key, name in (("handshake", "tp_handshake"), ("lean_deg", "tp_lean_deg"), ("distance_m", "tp_distance_m")):
+        val = tp.get(key)
+        v[name] = None if val is None else float(val)
+
+
+class WristSpeed:
+    """Wrist speed in shoulder widths per second, the faster wrist, between consecutive frames.
+
+    Pixel motion is scaled by an EMA of the shoulder width so a wobbling scale is not motion.
+    Gaps longer than ``max_gap_ms`` restart the measurement.
+    """
+
+    def __init__(self, max_gap_ms: float = 500.0, sw_alpha: float = 0.2) -> None:
+        self.max_gap_ms = max_gap_ms
+        self.alpha = sw_alpha
+        self._sw: float | None = None
+        self._last: tuple[int, dict[Side, Point]] | None = None
+
+    def update(self, obs: Observation, p: Mapping[str, float]) -> float | None:
+        if obs.pose is None:
+            self._last = None
+            return None
+        b = body2d(obs.pose, obs.image_size, p["min_visibility"], p["min_visibility_hand"])
+        if b is None or not b.wrists or b.sw <= 0:
+            self._last = None
+            return None
+        self._sw = b.sw if self._sw is None else self._sw + self.alpha * (b.sw - self._sw)
+        t = obs.timestamp_ms
+        out: float | None = None
+        if self._last is not None:
+            t0, prev = self._last
+            dt = (t - t0) / 1000.0
+            if 0 < dt * 1000.0 <= self.max_gap_ms:
+                speeds = [_d(prev[s], w) for s, w in b.wrists.items() if s in prev]
+                if speeds:
+                    out = max(speeds) / self._sw / dt
+        self._last = (t, dict(b.wrists))
+        return out
+
+
+def hand_table(rows: Sequence[Sequence[float]]) -> FloatArray:
+    """A (21, 3) hand-landmark array from rows (tests and tables)."""
+    arr = np.asarray(rows, dtype=np.float64)
+    if arr.shape != (21, 3):
+        raise ValueError(f"expected 21 hand landmarks (x, y, z), got {arr.shape}")
+    return arr
+
+
+class InteractionTracker:
+    """The engine's one call per frame: cues, wrist speed and events, as flat feature values.
+
+    >>> tracker = InteractionTracker(params)                                 # doctest: +SKIP
+    >>> extra, events = tracker.update(obs, f, profile, video=True)          # doctest: +SKIP
+    >>> f = f.with_values(extra)                                             # doctest: +SKIP
+
+    ``params`` is the ``[interaction]`` table. In image mode no speed and no events are
+    produced (stills are judged one by one).
+    """
+
+    def __init__(self, params: Mapping[str, float]) -> None:
+        from posture_coach.events import InteractionEvents
+
+        self.p = params
+        self.speed = WristSpeed()
+        self.events = InteractionEvents(params)
+        self._speeds: list[tuple[int, float]] = []
+
+    def update(self, obs: Observation, f: Any = None, profile: Any = None, *,
+               video: bool = True) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
+        view = f.view.view if f is not None else "unknown"
+        facing = f.view.facing if f is not None else 0
+        incline = f.get("torso_incline_deg") if f is not None else None
+        base = getattr(profile, "sw_rel", None) if profile is not None else None
+        v = interaction_values(obs, self.p, view=view, facing=facing, torso_incline_deg=incline,
+                               baseline_sw_rel=base)
+        v["hand_speed_sw_per_s"] = None
+        if not video:
+            return v, []
+        t = obs.timestamp_ms
+        s = self.speed.update(obs, self.p)
+        if s is None:
+            self._speeds.clear()
+        else:
+            self._speeds.append((t, s))
+            span = self.p["speed_window_s"] * 1000.0
+            self._speeds = [(ti, si) for ti, si in self._speeds if t - ti <= span]
+            if self._speeds[-1][0] - self._speeds[0][0] >= 0.8 * span:
+                v["hand_speed_sw_per_s"] = sum(si for _, si in self._speeds) / len(self._speeds)
+        ev, events = self.events.update(t, obs.frame_index, v)
+        v.update(ev)
+        return v, events
+
+    def finish(self, t_ms: int) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
+        return self.events.finish(t_ms)

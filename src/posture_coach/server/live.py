@@ -1,0 +1,472 @@
+"""One live practice session: newest-frame slot, landmarks, engine, cues, messages.
+
+Wire format of ``/ws/live``
+---------------------------
+Browser → server, binary: a JPEG, optionally prefixed by a 16-byte header
+``b"PCF1" + uint32 frame id + float64 capture time (ms, the client's clock)``, both
+little-endian; the server echoes id and time so the client can measure latency on its
+own clock. Browser → server, text: JSON control messages ``{"type": ...}``:
+``start``, ``stop``, ``lang`` (``{"lang": "zh"|"en"}``), ``posture``
+(``{"posture": "auto"|"standing"|"sitting"}``), ``calibrate_start``
+(``{"phase": "neutral"|"face"|"smile"}``), ``calibrate_finish``, ``drill_start``
+(``{"id": ...}``), ``drill_stop``, ``ping``.
+
+Server → browser, text JSON, each with ``type``: ``hello``, ``feedback`` (one per
+processed frame, see :meth:`LiveSession.process`), ``started``, ``summary``,
+``calibration``, ``drill``, ``drill_result``, ``error`` (``code``, ``message``), ``busy``.
+
+Frames are never queued: a newer frame replaces one still waiting (see
+:class:`LatestSlot`), so a slow server shows fewer but fresh results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import struct
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..drills import Drill, DrillRunner
+from ..landmarker import Landmarkers
+from ..sources import decode_jpeg
+from ..types import Frame, Observation
+from .coach import EngineFactory, RuleInfo
+from .pool import AffinityPool
+from .settings import ServerSettings
+
+HEADER = struct.Struct("<4sId")
+MAGIC = b"PCF1"
+
+# A few face-mesh points for the overlay: outer lips and both eye outlines.
+FACE_LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37,
+             39, 40, 185)
+FACE_LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+FACE_RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
+BAD_STATUSES = ("warn", "fail")
+# Neutral stance, neutral face (closer), natural smile; the first two form the baseline.
+CALIBRATION_PHASES = ("neutral", "face", "smile")
+
+
+class FrameError(ValueError):
+    """A binary message that is not a usable frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameIn:
+    """A received frame, still encoded."""
+
+    jpeg: bytes
+    frame_id: int | None
+    t_capture: float | None
+    t_recv: float  # time.perf_counter() at receipt
+
+
+def parse_frame(payload: bytes, t_recv: float) -> FrameIn:
+    """Split the optional header off a binary message (no decoding yet)."""
+    if payload[:4] == MAGIC:
+        if len(payload) < HEADER.size:
+            raise FrameError("frame header truncated")
+        _, fid, t_cap = HEADER.unpack_from(payload)
+        return FrameIn(payload[HEADER.size:], fid, t_cap if math.isfinite(t_cap) else None, t_recv)
+    return FrameIn(payload, None, None, t_recv)
+
+
+class LatestSlot:
+    """Holds only the newest frame: ``put`` replaces a waiting one (counted as dropped)."""
+
+    def __init__(self) -> None:
+        self._item: FrameIn | None = None
+        self._event = asyncio.Event()
+        self.dropped = 0
+
+    def put(self, item: FrameIn) -> None:
+        if self._item is not None:
+            self.dropped += 1
+        self._item = item
+        self._event.set()
+
+    async def take(self) -> FrameIn:
+        while self._item is None:
+            self._event.clear()
+            await self._event.wait()
+        item, self._item = self._item, None
+        self._event.clear()
+        return item
+
+
+def _r(x: float) -> float:
+    return round(float(x), 3)
+
+
+def _compact(obj: Any) -> Any:
+    """Round floats to 3 decimals and turn NaN/inf into null, recursively (JSON-safe)."""
+    if isinstance(obj, float):
+        return round(obj, 3) if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): _compact(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_compact(v) for v in obj]
+    return obj
+
+
+def overlay(obs: Observation) -> dict[str, Any]:
+    """Landmarks for the browser overlay, in normalised image coordinates."""
+    pose = None
+    if obs.pose is not None:
+        lm, vis = obs.pose.landmarks, obs.pose.visibility
+        pose = [[_r(lm[i, 0]), _r(lm[i, 1]), _r(vis[i])] for i in range(lm.shape[0])]
+    hands = [
+        {"side": h.side, "lm": [[_r(p[0]), _r(p[1])] for p in h.landmarks]} for h in obs.hands
+    ]
+    face = None
+    if obs.face is not None:
+        flm = obs.face.landmarks
+
+        def pts(idx: tuple[int, ...]) -> list[list[float]]:
+            return [[_r(flm[i, 0]), _r(flm[i, 1])] for i in idx if i < flm.shape[0]]
+
+        face = {"lips": pts(FACE_LIPS), "left_eye": pts(FACE_LEFT_EYE),
+                "right_eye": pts(FACE_RIGHT_EYE)}
+    return {"pose": pose, "hands": hands, "face": face}
+
+
+def _overall(summary: Mapping[str, Any]) -> float | None:
+    for key in ("overall_score", "overall", "score"):
+        v = summary.get(key)
+        if isinstance(v, Mapping):
+            v = v.get("score")
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+            return float(v)
+    return None
+
+
+@dataclass
+class CueGate:
+    """Turns per-frame findings into sparse cues.
+
+    A rule earns a cue only after it has been ``warn``/``fail`` for ``after_ms`` without
+    a break; then it rests ``cooldown_ms``, and no two cues come closer than ``gap_ms``.
+    """
+
+    after_ms: int
+    cooldown_ms: int
+    gap_ms: int
+    _since: dict[str, int] = field(default_factory=dict)
+    _last: dict[str, int] = field(default_factory=dict)
+    _last_any: int = -(10**9)
+
+    def update(self, t_ms: int, verdicts: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+        due: list[tuple[str, str, int]] = []
+        for rid, v in verdicts.items():
+            status = v.get("status")
+            if status in BAD_STATUSES:
+                start = self._since.setdefault(rid, t_ms)
+                if (t_ms - start >= self.after_ms
+                        and t_ms - self._last.get(rid, -(10**9)) >= self.cooldown_ms):
+                    due.append((rid, str(status), t_ms - start))
+            else:
+                self._since.pop(rid, None)
+        if not due or t_ms - self._last_any < self.gap_ms:
+            return []
+        # One cue at a time: the worst status first, then the longest-standing finding.
+        rid, status, _ = max(due, key=lambda d: (d[1] == "fail", d[2]))
+        self._last[rid] = t_ms
+        self._last_any = t_ms
+        return [(rid, status)]
+
+
+class LiveSession:
+    """State of one connection. ``process`` runs in a worker thread; ``control`` too.
+
+    A lock serialises the two, so a control message never sees an engine half-way
+    through a frame. Frames are processed one at a time per session, in order.
+    """
+
+    def __init__(
+        self,
+        session_id: int,
+        settings: ServerSettings,
+        pool: AffinityPool | None,
+        engines: EngineFactory,
+        rules: Mapping[str, RuleInfo],
+        drills: Mapping[str, Drill],
+    ) -> None:
+        self.id = session_id
+        self.settings = settings
+        self.pool = pool
+        self.engines = engines
+        self.rules = rules
+        self.drills = drills
+        self.lang = "zh"
+        self.posture = "auto"
+        self.slot = LatestSlot()
+        self._lock = threading.Lock()
+        self._busy = threading.Lock()  # held for a whole frame: release() waits for it
+        self._t0 = time.monotonic()
+        self._frames = 0
+        self._bad_frames = 0
+        self._last_lm: Landmarkers | None = None
+        self._held: Any = None  # context manager of a session-long pool lease
+        self._held_lm: Landmarkers | None = None
+        self.engine: Any = engines.create(self.posture)
+        self.profile: Any = None
+        self.running = False
+        self._run_t0 = 0
+        self.cues = self._new_gate()
+        self._score: float | None = None
+        self._score_at = -1.0
+        self._calib_phase: str | None = None
+        self._calib_until = 0.0
+        self._calib: dict[str, list[Observation]] = {}
+        self.drill: DrillRunner | None = None
+        self._drill_reported = False
+        self.outbox: list[dict[str, Any]] = []  # extra messages to send after a frame
+
+    # --- helpers ---------------------------------------------------------------------
+    def _new_gate(self) -> CueGate:
+        s = self.settings
+        return CueGate(round(s.cue_after_s * 1000), round(s.cue_cooldown_s * 1000),
+                       round(s.cue_gap_s * 1000))
+
+    def now_ms(self) -> int:
+        return round((time.monotonic() - self._t0) * 1000)
+
+    def _reset_engine(self) -> None:
+        self.engine = self.engines.create(self.posture, self.profile)
+        self.cues = self._new_gate()
+        self._score, self._score_at = None, -1.0
+
+    def _summary(self) -> dict[str, Any] | None:
+        if self.engine is None:
+            return None
+        return dict(self.engine.summary().to_dict())
+
+    # --- landmarks -------------------------------------------------------------------
+    def _observe(self, frame: Frame) -> tuple[Observation, dict[str, float]]:
+        assert self.pool is not None
+        timeout = self.settings.acquire_timeout_s
+        if self.settings.acquire == "session":
+            if self._held_lm is None:
+                lease = self.pool.acquire_for(None, timeout)
+                self._held_lm = lease.__enter__()  # TimeoutError: nothing held, retry later
+                self._held = lease
+            lm = self._held_lm
+            obs = lm.observe(frame)
+            return obs, dict(lm.timings_ms)
+        with self.pool.acquire_for(self._last_lm, timeout) as lm:
+            self._last_lm = lm
+            obs = lm.observe(frame)
+            return obs, dict(lm.timings_ms)
+
+    def release(self) -> None:
+        """Give back a session-long lease (called when the client goes away).
+
+        Waits for a frame still being processed in a worker thread: the lease must not
+        reach another session while this one's frame is inside the landmarkers.
+        """
+        with self._busy, self._lock:
+            if self._held is not None:
+                held, self._held, self._held_lm = self._held, None, None
+                held.__exit__(None, None, None)
+
+    # --- one frame -------------------------------------------------------------------
+    def process(self, item: FrameIn) -> dict[str, Any]:
+        """Decode, observe, judge and build the FeedbackMessage for one frame."""
+        with self._busy:
+            return self._process(item)
+
+    def _process(self, item: FrameIn) -> dict[str, Any]:
+        t_start = time.perf_counter()
+        echo = {"id": item.frame_id, "t_capture": item.t_capture}
+        rgb = decode_jpeg(item.jpeg)
+        if rgb is None:
+            self._bad_frames += 1
+            return {"type": "error", "code": "bad_frame", **echo,
+                    "message": "not a JPEG image" if self.lang == "en" else "不是有效的 JPEG 图像"}
+        t_dec = time.perf_counter()
+        if self.pool is None:
+            return {"type": "error", "code": "models_unavailable", **echo,
+                    "message": "the landmark models could not be loaded"}
+        # One global, strictly increasing clock for the shared VIDEO-mode landmarkers;
+        # the engine gets the session's own clock.
+        wall_ms = round(time.monotonic() * 1000)
+        frame = Frame(rgb, self._frames, wall_ms, f"live:{self.id}")
+        try:
+            obs, task_ms = self._observe(frame)
+        except TimeoutError:
+            return {"type": "busy", **echo, "message": "all landmarkers busy; frame skipped"}
+        t_lm = time.perf_counter()
+        with self._lock:
+            t_ms = self.now_ms()
+            obs = dataclasses.replace(obs, timestamp_ms=t_ms)
+            self._frames += 1
+            msg = self._judge(obs, t_ms)
+        t_end = time.perf_counter()
+        msg.update(echo)
+        msg["type"] = "feedback"
+        msg["seq"] = self._frames
+        msg["dropped"] = self.slot.dropped
+        msg["size"] = list(obs.image_size)
+        msg.update(overlay(obs))
+        msg["timing"] = {
+            "queue_ms": _r((t_start - item.t_recv) * 1000),
+            "decode_ms": _r((t_dec - t_start) * 1000),
+            "landmarks_ms": _r((t_lm - t_dec) * 1000),
+            **{f"{k}_ms": _r(v) for k, v in task_ms.items()},
+            "engine_ms": _r((t_end - t_lm) * 1000),
+            "server_ms": _r((t_end - item.t_recv) * 1000),
+        }
+        return msg
+
+    def _judge(self, obs: Observation, t_ms: int) -> dict[str, Any]:
+        msg: dict[str, Any] = {"t_ms": t_ms, "person": obs.person, "running": self.running}
+        if self._calib_phase is not None:
+            msg["calibration"] = self._collect(obs)
+        if self.engine is None:
+            msg.update(view=None, rules={}, events=[], cues=[], score=None,
+                       engine=self.engines.error or "unavailable")
+            return msg
+        result = _compact(self.engine.update(obs).to_dict())
+        verdicts: dict[str, Any] = result.get("verdicts", {})
+        events = result.get("events", [])
+        msg["view"] = result.get("view")
+        msg["states"] = result.get("states", {})
+        msg["rules"] = verdicts
+        msg["events"] = events
+        cues: list[dict[str, Any]] = []
+        if self.running:
+            for rid, status in self.cues.update(t_ms, verdicts):
+                info = self.rules.get(rid)
+                text = info.cue(self.lang) if info else rid
+                cues.append({"rule_id": rid, "status": status, "text": text})
+            now = time.monotonic()
+            if now - self._score_at >= self.settings.score_every_s:
+                self._score = self.engines.live_score(self.engine)
+                self._score_at = now
+            msg["elapsed_s"] = round((t_ms - self._run_t0) / 1000, 1)
+        msg["cues"] = cues
+        msg["score"] = self._score
+        if self.drill is not None:
+            msg["drill"] = self.drill.update(t_ms, verdicts, events)
+            if self.drill.done and not self._drill_reported:
+                self._drill_reported = True
+                self.outbox.append({"type": "drill_result", "result": self.drill.result()})
+        return msg
+
+    def _collect(self, obs: Observation) -> dict[str, Any]:
+        phase = self._calib_phase
+        assert phase is not None
+        if obs.person:
+            self._calib.setdefault(phase, []).append(obs)
+        left = self._calib_until - time.monotonic()
+        n = len(self._calib.get(phase, []))
+        if left <= 0:
+            self._calib_phase = None
+            ok = n >= 5
+            return {"phase": phase, "status": "collected" if ok else "failed", "frames": n,
+                    "progress": 1.0}
+        total = self.settings.calibration_s
+        return {"phase": phase, "status": "collecting", "frames": n,
+                "progress": _r(1 - left / total)}
+
+    # --- control messages ------------------------------------------------------------
+    def control(self, msg: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Apply one control message; returns the replies to send."""
+        with self._lock:
+            return self._control(msg)
+
+    def _control(self, msg: Mapping[str, Any]) -> list[dict[str, Any]]:
+        kind = msg.get("type")
+        if kind == "ping":
+            return [{"type": "pong", "t": msg.get("t")}]
+        if kind == "lang":
+            lang = msg.get("lang")
+            if lang not in ("zh", "en"):
+                return [_error("bad_message", "lang must be 'zh' or 'en'")]
+            self.lang = str(lang)
+            return [{"type": "lang", "lang": self.lang}]
+        if kind == "posture":
+            posture = msg.get("posture")
+            if posture not in ("auto", "standing", "sitting"):
+                return [_error("bad_message", "posture must be auto, standing or sitting")]
+            self.posture = str(posture)
+            self._reset_engine()
+            return [{"type": "posture", "posture": self.posture}]
+        if kind == "start":
+            self._reset_engine()
+            self.running = True
+            self._run_t0 = self.now_ms()
+            return [{"type": "started", "posture": self.posture,
+                     "engine": self.engine is not None}]
+        if kind == "stop":
+            return self._stop()
+        if kind == "calibrate_start":
+            phase = msg.get("phase", "neutral")
+            if phase not in CALIBRATION_PHASES:
+                return [_error("bad_message", "phase must be one of "
+                               + ", ".join(CALIBRATION_PHASES))]
+            self._calib_phase = str(phase)
+            self._calib[self._calib_phase] = []
+            self._calib_until = time.monotonic() + self.settings.calibration_s
+            return [{"type": "calibration", "phase": phase, "status": "collecting",
+                     "frames": 0, "progress": 0.0}]
+        if kind == "calibrate_finish":
+            return [self._finish_calibration()]
+        if kind == "drill_start":
+            drill = self.drills.get(str(msg.get("id")))
+            if drill is None:
+                return [_error("unknown_drill", f"no drill {msg.get('id')!r}")]
+            if drill.posture != "auto":
+                self.posture = drill.posture
+            self._reset_engine()
+            self.running = True
+            self._run_t0 = self.now_ms()
+            self.drill = DrillRunner(drill, self.rules.keys())
+            self.drill.start(self._run_t0)
+            self._drill_reported = False
+            return [{"type": "drill", "id": drill.id, "posture": self.posture,
+                     "drill": drill.to_dict(self.rules.keys())}]
+        if kind == "drill_stop":
+            if self.drill is None:
+                return []
+            res = self.drill.result()
+            self.drill = None
+            return [{"type": "drill_result", "result": res}]
+        return [_error("bad_message", f"unknown control message type {kind!r}")]
+
+    def _stop(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self.drill is not None:
+            out.append({"type": "drill_result", "result": self.drill.result()})
+            self.drill = None
+        summary = _compact(self._summary()) if self.running else None
+        self.running = False
+        out.append({"type": "summary", "summary": summary,
+                    "score": None if summary is None else _overall(summary),
+                    "elapsed_s": round((self.now_ms() - self._run_t0) / 1000, 1),
+                    "engine": self.engine is not None})
+        return out
+
+    def _finish_calibration(self) -> dict[str, Any]:
+        neutral = self._calib.get("neutral", []) + self._calib.get("face", [])
+        smile = self._calib.get("smile", [])
+        self._calib_phase = None
+        if len(neutral) < 5:
+            return {"type": "calibration", "status": "failed", "reason": "too_few_frames",
+                    "frames": len(neutral)}
+        try:
+            self.profile = self.engines.profile(neutral, smile)
+        except Exception as exc:  # a baseline that cannot be built must not end the session
+            return {"type": "calibration", "status": "failed", "reason": str(exc)}
+        self._calib.clear()
+        self._reset_engine()
+        return {"type": "calibration", "status": "done", "frames": len(neutral) + len(smile)}
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message}

@@ -1,0 +1,269 @@
+"""Two people in one frame (role-plays): find both with a single-person pose model.
+
+MediaPipe's pose landmarker is single-person (MEDIAPIPE_NOTES pitfall 6). Two ways to
+find a second person, both built on :class:`posture_coach.landmarker.Landmarkers`
+(the only module that touches mediapipe):
+
+``mask`` (stills, IMAGE mode)
+    Run pose on the full frame (person A), paint over A's head and torso (not the arms:
+    in a handshake B's hand is in A's hand), and run pose again (person B). The pose
+    detector keys on the head and torso, so it finds B. Two pose passes per frame.
+
+``halves`` (stills or video)
+    Run pose on the left and on the right ~60 % of the frame. For video give each half
+    its own VIDEO-mode :class:`Landmarkers` (``secondary``) so each keeps tracking its
+    own person: feeding one tracker alternating frames breaks its tracking.
+
+Landmarks of both people come back in full-frame normalised coordinates; which of them
+is the trainee is a setting (``trainee="left"`` = the person on the image left), never
+guessed. The pure geometry (joined hands, lean, distance) lives in
+:mod:`posture_coach.interaction_features`.
+
+:func:`two_person_measures` turns the result into the JSON-friendly dict stored under
+``Observation.measures["two_person"]``, so recordings replay it and the pure rules judge it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from posture_coach.interaction_features import (
+    joined_hands,
+    person_centre_x,
+    pose_box,
+    torso_lean_towards_deg,
+    two_person_distance_m,
+)
+from posture_coach.landmarker import Landmarkers
+from posture_coach.types import Frame, Observation, PoseLm, PoseObs
+
+Strategy = Literal["mask", "halves"]
+ImageSide = Literal["left", "right"]
+
+#: Share of the frame width each half covers in the ``halves`` strategy (they overlap).
+HALF_SHARE = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class TwoPersonResult:
+    """Up to two people, ordered by image x (left first), and what finding them cost."""
+
+    persons: tuple[PoseObs, ...]
+    image_size: tuple[int, int]
+    ms: float
+    passes: int
+
+    def trainee_index(self, trainee: ImageSide) -> int | None:
+        if not self.persons:
+            return None
+        return 0 if trainee == "left" or len(self.persons) == 1 else len(self.persons) - 1
+
+
+def _paint_out(image: npt.NDArray[np.uint8], pose: PoseObs) -> npt.NDArray[np.uint8]:
+    """A copy with the person's head and torso painted over with the image mean."""
+    h, w = image.shape[:2]
+    lm = pose.landmarks
+    pts = {int(i): (float(lm[i, 0]) * w, float(lm[i, 1]) * h) for i in range(len(lm))}
+    ls, rs = pts[PoseLm.LEFT_SHOULDER], pts[PoseLm.RIGHT_SHOULDER]
+    lh, rh = pts[PoseLm.LEFT_HIP], pts[PoseLm.RIGHT_HIP]
+    sw = max(math.dist(ls, rs), 1.0)
+    tl = max(math.dist(((ls[0] + rs[0]) / 2, (ls[1] + rs[1]) / 2), ((lh[0] + rh[0]) / 2, (lh[1] + rh[1]) / 2)), 1.0)
+    scale = max(sw, 0.5 * tl)
+    out = image.copy()
+    fill = tuple(int(c) for c in image.reshape(-1, 3).mean(axis=0))
+    # Torso: the shoulder-hip quadrilateral, grown a little about its centre.
+    quad = np.array([ls, rs, rh, lh], dtype=np.float64)
+    c = quad.mean(axis=0)
+    quad = c + (quad - c) * 1.15
+    cv2.fillPoly(out, [np.round(quad).astype(np.int32)], fill)
+    # Head: a disc about the nose covering the ears, and a neck band.
+    nose = pts[PoseLm.NOSE]
+    ears = [pts[PoseLm.LEFT_EAR], pts[PoseLm.RIGHT_EAR]]
+    r = max(0.55 * scale, max(math.dist(nose, e) for e in ears) * 1.4)
+    cv2.circle(out, (round(nose[0]), round(nose[1])), round(r), fill, -1)
+    sh_mid = ((ls[0] + rs[0]) / 2, (ls[1] + rs[1]) / 2)
+    cv2.line(out, (round(nose[0]), round(nose[1])), (round(sh_mid[0]), round(sh_mid[1])), fill,
+             max(1, round(0.5 * scale)))
+    return out
+
+
+def _uncrop(pose: PoseObs, x0: int, cw: int, w: int) -> PoseObs:
+    """Map a pose found in a full-height crop ``[x0, x0 + cw)`` back to full-frame coordinates."""
+    lm = pose.landmarks.copy()
+    lm[:, 0] = (x0 + lm[:, 0] * cw) / w
+    lm[:, 2] = lm[:, 2] * cw / w
+    return PoseObs(landmarks=lm, visibility=pose.visibility.copy(), presence=pose.presence.copy(), world=pose.world)
+
+
+def _slim(pose: PoseObs) -> dict[str, Any]:
+    """A pose as JSON without world landmarks, rounded (kept in recordings)."""
+    return {"lm": np.round(pose.landmarks, 5).tolist(), "vis": np.round(pose.visibility, 4).tolist(),
+            "pres": np.round(pose.presence, 4).tolist(), "world": None}
+
+
+def _same_person(a: PoseObs, b: PoseObs, size: tuple[int, int], within_sw: float = 0.5) -> bool:
+    w, h = size
+    sa = (a.landmarks[[PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER], :2] * (w, h)).mean(axis=0)
+    sb = (b.landmarks[[PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER], :2] * (w, h)).mean(axis=0)
+    sh = a.landmarks[PoseLm.LEFT_SHOULDER, :2] - a.landmarks[PoseLm.RIGHT_SHOULDER, :2]
+    sw = float(np.linalg.norm(sh * (w, h)))
+    return float(np.linalg.norm(sa - sb)) < max(within_sw * sw, 0.03 * w)
+
+
+class TwoPersonDetector:
+    """Find up to two people per frame with single-person pose landmarkers.
+
+    ``primary`` runs every pass of ``mask`` and the left half of ``halves``;
+    ``secondary`` (optional) runs the right half of ``halves`` so that each VIDEO-mode
+    tracker sees one consistent stream.
+    """
+
+    def __init__(self, primary: Landmarkers, *, strategy: Strategy = "mask",
+                 secondary: Landmarkers | None = None, max_persons: int = 2) -> None:
+        if strategy not in ("mask", "halves"):
+            raise ValueError(f"strategy must be 'mask' or 'halves', got {strategy!r}")
+        if strategy == "mask" and primary.config.mode == "video":
+            raise ValueError("the mask strategy needs IMAGE mode (tracking would follow the painted-out person)")
+        self.primary = primary
+        self.secondary = secondary
+        self.strategy = strategy
+        #: ``mask`` keeps painting out people until this many are found (photos with
+        #: bystanders need 3-4 to reach the two who shake hands; a role-play needs 2).
+        self.max_persons = max_persons
+
+    def _pose(self, lm: Landmarkers, image: npt.NDArray[np.uint8], frame: Frame) -> PoseObs | None:
+        img = np.ascontiguousarray(image)
+        return lm.observe(Frame(img, frame.index, frame.timestamp_ms, frame.source), tasks=("pose",)).pose
+
+    def find(self, frame: Frame, first: PoseObs | None = None) -> TwoPersonResult:
+        """Both people in ``frame``. ``first``: a pose already found on the full frame (saves a pass)."""
+        t0 = time.perf_counter()
+        w, h = frame.size
+        persons: list[PoseObs] = []
+        passes = 0
+        if self.strategy == "mask":
+            a = first
+            if a is None:
+                a = self._pose(self.primary, frame.image, frame)
+                passes += 1
+            img = frame.image
+            while a is not None:
+                persons.append(a)
+                if len(persons) >= self.max_persons:
+                    break
+                img = _paint_out(img, a)
+                a = self._pose(self.primary, img, frame)
+                passes += 1
+                if a is not None and any(_same_person(q, a, (w, h)) for q in persons):
+                    break
+        else:
+            cw = round(w * HALF_SHARE)
+            for x0, lm in ((0, self.primary), (w - cw, self.secondary or self.primary)):
+                crop = frame.image[:, x0:x0 + cw]
+                p = self._pose(lm, crop, frame)
+                passes += 1
+                if p is not None:
+                    p = _uncrop(p, x0, cw, w)
+                    if not any(_same_person(q, p, (w, h)) for q in persons):
+                        persons.append(p)
+        persons.sort(key=lambda p: person_centre_x(p))
+        return TwoPersonResult(tuple(persons), (w, h), (time.perf_counter() - t0) * 1000.0, passes)
+
+
+def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
+                        trainee: ImageSide = "left") -> dict[str, Any]:
+    """The JSON-friendly ``Observation.measures["two_person"]`` entry for one frame.
+
+    ``params``: the ``[interaction]`` calibration table.
+    """
+    prm = params
+    out: dict[str, Any] = {
+        "n_persons": len(result.persons),
+        "trainee": trainee,
+        "ms": round(result.ms, 2),
+        "boxes": [list(pose_box(p)) for p in result.persons],
+        "handshake": None,
+        "lean_deg": None,
+        "distance_m": None,
+        "hand_gap_sw": None,
+        "hand": None,
+        "facing_other": None,
+    }
+    if len(result.persons) < 2:
+        return out
+    trainee_pose, other = pick_pair(result, prm, trainee)
+    jh = joined_hands(trainee_pose, other, result.image_size, prm)
+    if jh is not None:
+        out["handshake"] = jh.joined
+        out["hand_gap_sw"] = round(jh.gap_sw, 4)
+        out["hand"] = jh.trainee_hand
+    else:
+        out["handshake"] = False
+    lean = torso_lean_towards_deg(trainee_pose, other, result.image_size, prm)
+    out["lean_deg"] = None if lean is None else round(lean, 2)
+    dist = two_person_distance_m(trainee_pose, other, result.image_size, prm)
+    out["distance_m"] = None if dist is None else round(dist, 3)
+    out["facing_other"] = _faces_towards(trainee_pose, other, prm)
+    return out
+
+
+def pick_pair(result: TwoPersonResult, params: Mapping[str, float],
+              trainee: ImageSide = "left") -> tuple[PoseObs, PoseObs]:
+    """(trainee, other): with more than two people, the pair whose hands are closest
+    (joined first); the trainee is the pair's left or right person by the setting."""
+    ps = result.persons
+    pair = (ps[0], ps[1])
+    if len(ps) > 2:
+        best: tuple[int, float] | None = None
+        for i in range(len(ps)):
+            for j in range(i + 1, len(ps)):
+                if _same_person(ps[i], ps[j], result.image_size, 1.0):
+                    continue  # one person found twice (painted out only in part)
+                jh = joined_hands(ps[i], ps[j], result.image_size, params)
+                if jh is None:
+                    continue
+                key = (0 if jh.joined else 1, jh.gap_sw)
+                if best is None or key < best:
+                    best, pair = key, (ps[i], ps[j])
+    left, right = sorted(pair, key=person_centre_x)
+    return (left, right) if trainee == "left" else (right, left)
+
+
+def _faces_towards(pose: PoseObs, other: PoseObs, p: Mapping[str, float]) -> bool | None:
+    """Does the nose point (ahead of the ear midpoint) towards the other person? None if unseen."""
+    vis = pose.visibility
+    ear_vis = max(vis[PoseLm.LEFT_EAR], vis[PoseLm.RIGHT_EAR])
+    if vis[PoseLm.NOSE] < p["min_visibility"] or ear_vis < p["min_visibility_hand"]:
+        return None
+    lm = pose.landmarks
+    ears = [i for i in (PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR) if vis[i] >= p["min_visibility_hand"]]
+    ear_x = float(np.mean([lm[i, 0] for i in ears]))
+    towards = person_centre_x(other) - person_centre_x(pose)
+    return bool((lm[PoseLm.NOSE, 0] - ear_x) * towards > 0)
+
+
+def observe_two_person(detector: TwoPersonDetector, frame: Frame, obs: Observation,
+                       params: Mapping[str, float], trainee: ImageSide = "left") -> Observation:
+    """``obs`` with ``measures["two_person"]`` filled in; the trainee's pose replaces ``obs.pose``.
+
+    ``obs`` is the usual single-person observation of ``frame`` (its pose is reused as
+    the first person of the ``mask`` strategy, which saves one pass).
+    """
+    res = detector.find(frame, first=obs.pose if detector.strategy == "mask" else None)
+    meas = dict(obs.measures)
+    meas["two_person"] = two_person_measures(res, params, trainee)
+    meas["two_person"]["persons"] = [_slim(p) for p in res.persons]
+    if len(res.persons) >= 2:
+        pose: PoseObs | None = pick_pair(res, params, trainee)[0]
+    else:
+        pose = res.persons[0] if res.persons else obs.pose
+    return dataclasses.replace(obs, pose=pose, measures=meas)

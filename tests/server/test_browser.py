@@ -1,0 +1,179 @@
+"""End to end: Debian's Chromium with a fake camera fed from a generated .y4m clip.
+
+Needs ``apt-get install chromium`` and ``pip install playwright`` (never
+``playwright install``: it downloads a browser). Screenshots go to a temporary folder
+(``$POSTURE_COACH_SHOTS`` to keep them) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [pytest.mark.browser, pytest.mark.models]
+
+
+def write_y4m(path: Path, image_bgr: np.ndarray, frames: int = 60, fps: int = 30) -> Path:
+    """A 640×480 I420 Y4M clip of ``image_bgr`` with a slow sway (so tracking works)."""
+    h, w = 480, 640
+    ih, iw = image_bgr.shape[:2]
+    scale = min(w / iw, h / ih)
+    small = cv2.resize(image_bgr, (round(iw * scale), round(ih * scale)))
+    base = np.zeros((h, w, 3), np.uint8)
+    y0, x0 = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+    base[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for i in range(frames):
+            dx = round(6 * np.sin(2 * np.pi * i / frames))
+            m = np.float32([[1, 0, dx], [0, 1, 0]])
+            img = cv2.warpAffine(base, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)  # Y, then U, then V planes
+            f.write(b"FRAME\n")
+            f.write(yuv.tobytes())
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(model_dir: Path) -> Iterator[str]:
+    import uvicorn
+
+    from posture_coach.server import ServerSettings, create_app
+
+    port = _free_port()
+    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", ws_max_size=settings.max_frame_bytes * 2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    keep = os.environ.get("POSTURE_COACH_SHOTS")
+    path = Path(keep) if keep else Path(os.environ.get("TMPDIR", "/tmp")) / "pc-shots"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def test_live_page_in_chromium(
+    server_url: str, person_photo: Path, tmp_path: Path, shots: Path
+) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    img = cv2.imread(str(person_photo))
+    clip = write_y4m(tmp_path / "person.y4m", img)
+    args = [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run",
+    ]
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(server_url)
+            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 20",
+                                   timeout=30_000)
+            assert page.locator("#conn").inner_text() == "已连接"
+            assert page.locator("#cards li").count() > 0
+            assert not page.locator("#framing").is_hidden()
+            page.evaluate("document.getElementById('debug').open = true; scrollTo(0, 0)")
+            page.screenshot(path=str(shots / "1-preview-zh.png"))
+
+            page.select_option("#posture", "standing")  # the photo shows no knees
+            page.locator("#start").click()
+            page.wait_for_timeout(4000)
+            stats = page.evaluate("window.__coachStats")
+            assert stats["fps"] > 2, stats
+            page.screenshot(path=str(shots / "2-running-zh.png"))
+
+            page.select_option("#lang", "en")
+            page.wait_for_timeout(800)
+            assert page.locator("h1").inner_text() == "Service etiquette practice"
+            page.screenshot(path=str(shots / "3-running-en.png"))
+
+            page.locator("#stop").click()
+            page.wait_for_selector("#summary-dialog[open]", timeout=10_000)
+            page.screenshot(path=str(shots / "4-summary-en.png"))
+            page.locator("#summary-close").click()
+
+            page.select_option("#drill", "standing_15s")
+            page.locator("#drill-start").click()
+            page.wait_for_selector("#drillbox:not([hidden])", timeout=10_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(shots / "5-drill-en.png"))
+
+            page.locator("#stop").click()
+            page.wait_for_selector("#summary-dialog[open]", timeout=10_000)
+            page.screenshot(path=str(shots / "6-drill-summary-en.png"))
+            page.locator("#summary-close").click()
+
+            page.locator("#calibrate").click()
+            page.locator("#calib-go").click()
+            page.wait_for_function(
+                "document.getElementById('calib-step').textContent.startsWith('Step 2')",
+                timeout=15_000)
+            page.screenshot(path=str(shots / "7-calibration-en.png"))
+            final = page.evaluate("window.__coachStats")
+        finally:
+            browser.close()
+    print(f"\nscreenshots: {shots}\nbrowser stats: {final}")
+    assert not errors, errors
+
+
+def test_camera_refused_shows_help(server_url: str, shots: Path) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--use-fake-device-for-media-stream", "--no-sandbox", "--disable-gpu",
+                  "--deny-permission-prompts"],
+        )
+        try:
+            context = browser.new_context(locale="en-US")
+            page = context.new_page()
+            page.goto(server_url)
+            page.wait_for_selector("#camera-help:not([hidden])", timeout=15_000)
+            assert "refused" in page.locator("#camera-help-title").inner_text()
+            page.screenshot(path=str(shots / "8-camera-refused-en.png"))
+        finally:
+            browser.close()

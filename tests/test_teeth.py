@@ -1,0 +1,121 @@
+"""The teeth pixel measure on synthetic mouths drawn with numpy/cv2, and the arch model."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from posture_coach.face_features import ADULT_IPD_MM, INNER_LIP_RING, L_IRIS, R_IRIS, DentalArch
+from posture_coach.teeth import OUTER_LIP_RING, render_mouth_evidence, teeth_measure
+from posture_coach.types import FaceObs, Frame, Observation
+
+W, H = 640, 480
+CX, CY = 320.0, 330.0
+IPD_PX = 126.0  # 2 px per mm
+
+
+def _ring(a: float, b: float) -> npt.NDArray[np.float64]:
+    """20 points: lower lip image-left -> right (11), then upper right -> left (9)."""
+    lower = [(CX + a * math.cos(math.pi - k * math.pi / 10), CY + b * math.sin(math.pi - k * math.pi / 10))
+             for k in range(11)]
+    upper = [(CX + a * math.cos(-k * math.pi / 10), CY + b * math.sin(-k * math.pi / 10)) for k in range(1, 10)]
+    return np.array(lower + upper)
+
+
+def synthetic_mouth(n_teeth: int, gap_b: float = 28.0, yaw_deg: float = 0.0
+                    ) -> tuple[npt.NDArray[np.uint8], Observation]:
+    inner = _ring(72.0, gap_b)
+    outer = _ring(84.0, gap_b + 22.0)
+    lm = np.zeros((478, 3))
+    lm[:, 0], lm[:, 1] = CX / W, (CY - 150) / H
+    for idx, p in zip(INNER_LIP_RING, inner, strict=True):
+        lm[idx, :2] = p[0] / W, p[1] / H
+    for idx, p in zip(OUTER_LIP_RING, outer, strict=True):
+        lm[idx, :2] = p[0] / W, p[1] / H
+    lm[R_IRIS, :2] = (CX - IPD_PX / 2) / W, (CY - 150) / H
+    lm[L_IRIS, :2] = (CX + IPD_PX / 2) / W, (CY - 150) / H
+    img = np.zeros((H, W, 3), np.uint8)
+    img[:] = (205, 160, 135)  # skin
+    cv2.fillPoly(img, [np.round(outer).astype(np.int32)], (170, 70, 80))  # lips
+    mouth = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(mouth, [np.round(inner).astype(np.int32)], 1)
+    img[mouth > 0] = (45, 20, 25)  # cavity
+    teeth = np.zeros_like(mouth)
+    px_mm = IPD_PX / ADULT_IPD_MM
+    left, right = DentalArch().boundaries(yaw_deg)
+    n_left = (n_teeth + 1) // 2
+    for edges, n in ((left, n_left), (right, n_teeth - n_left)):
+        for i in range(n):
+            a, b = sorted((CX + edges[i] * px_mm, CX + edges[i + 1] * px_mm))
+            cv2.rectangle(teeth, (int(a) + 1, int(CY - gap_b)), (int(b) - 1, int(CY + 4)), 1, -1)
+    img[(teeth > 0) & (mouth > 0)] = (235, 232, 222)
+    th = math.radians(yaw_deg)
+    mat = np.eye(4)
+    mat[0, 0], mat[0, 2], mat[2, 0], mat[2, 2] = math.cos(th), math.sin(th), -math.sin(th), math.cos(th)
+    obs = Observation(0, 0, (W, H), face=FaceObs(lm, {}, mat), ran=frozenset({"face"}))
+    return img, obs
+
+
+@pytest.mark.parametrize("n", [0, 2, 4, 6, 8, 10])
+def test_count_within_one(n: int) -> None:
+    img, obs = synthetic_mouth(n)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and m["judged"]
+    assert abs(m["count"] - n) <= 1, m
+    json.dumps(m)  # replayable
+
+
+def test_closed_lips_zero() -> None:
+    img, obs = synthetic_mouth(6, gap_b=1.0)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and m["count"] == 0
+
+
+def test_turned_face_not_judged() -> None:
+    img, obs = synthetic_mouth(6, yaw_deg=30.0)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and not m["judged"] and m["reason"] == "face_not_frontal"
+
+
+def test_moderate_yaw_counted() -> None:
+    img, obs = synthetic_mouth(6, yaw_deg=15.0)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and abs(m["count"] - 6) <= 1, m
+
+
+@pytest.mark.parametrize("yaw", [0.0, 10.0, 20.0, -20.0])
+def test_arch_monotonic(yaw: float) -> None:
+    arch = DentalArch()
+    counts = [arch.count(e / 2, e / 2, yaw) for e in np.linspace(0, 70, 141)]
+    assert all(b >= a for a, b in itertools.pairwise(counts))
+    assert counts[0] == 0 and counts[-1] >= 10
+
+
+def test_arch_six_teeth_band() -> None:
+    # Six upper teeth (incisors + canines) span about half an inter-pupil distance.
+    assert DentalArch().count_ipd(0.26, 0.26) == 6
+
+
+def test_render_evidence() -> None:
+    img, obs = synthetic_mouth(6)
+    out = render_mouth_evidence(img, obs)
+    assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
+
+
+def test_teeth_measure_cost() -> None:
+    img, obs = synthetic_mouth(6)
+    frame = Frame(img, 0, 0)
+    ts = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        teeth_measure(frame, obs)
+        ts.append((time.perf_counter() - t0) * 1000)
+    # Lower quartile: the machine is shared, and the cost of the code is its quiet-time cost.
+    assert float(np.percentile(ts, 25)) < 2.0, np.percentile(ts, 25)

@@ -1,0 +1,761 @@
+// posture-coach live page: camera → JPEG frames over /ws/live → overlay, cards, cues.
+// Plain ES module, no build step. Frames are sent un-mirrored; only the preview is
+// mirrored (CSS). At most MAX_IN_FLIGHT frames are unanswered at any time.
+import { initialLang, lang, pick, setLang, t } from "./i18n.js";
+
+const MAX_IN_FLIGHT = 2;
+const SEND_W = 640;
+const SEND_H = 480;
+const JPEG_QUALITY = 0.7;
+const TARGET_FPS = 30;
+const POSE_EDGES = [
+  [11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24],
+  [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30],
+  [30, 32], [28, 32], [15, 17], [15, 19], [15, 21], [16, 18], [16, 20], [16, 22],
+  [0, 2], [0, 5], [2, 7], [5, 8], [9, 10],
+];
+const HAND_EDGES = [
+  [0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [5, 9], [9, 10],
+  [10, 11], [11, 12], [9, 13], [13, 14], [14, 15], [15, 16], [13, 17], [0, 17],
+  [17, 18], [18, 19], [19, 20],
+];
+const STATUS_COLOURS = { pass: "#2fbf5b", warn: "#f2a900", fail: "#ff4d40", unknown: "#9aa4b1" };
+const SEVERITY = { unknown: -1, pass: 0, warn: 1, fail: 2 };
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  video: $("video"), overlay: $("overlay"), cards: $("cards"), conn: $("conn"), notice: $("notice"),
+  framing: $("framing"), cue: $("cue"), timer: $("timer"), score: $("score"),
+  start: $("start"), stop: $("stop"), calibrate: $("calibrate"), drill: $("drill"),
+  drillStart: $("drill-start"), drillSummary: $("drill-summary"), drillbox: $("drillbox"),
+  speak: $("speak"), lang: $("lang"), posture: $("posture"),
+  help: $("camera-help"), helpTitle: $("camera-help-title"), helpText: $("camera-help-text"),
+  calibDialog: $("calib-dialog"), calibStep: $("calib-step"), calibProgress: $("calib-progress"),
+  calibStatus: $("calib-status"), calibGo: $("calib-go"),
+  summaryDialog: $("summary-dialog"), summaryBody: $("summary-body"),
+};
+
+const state = {
+  ws: null, wsOpen: false, busy: false, retryMs: 1000,
+  rules: new Map(), reasons: {}, drills: new Map(),
+  engineOk: true, modelsOk: true,
+  nextId: 1, lastAcked: 0, lastAckAt: 0, sent: 0, encoding: false,
+  last: null, running: false, runStart: 0,
+  latencies: [], doneTimes: [], serverMs: [], dropped: 0,
+  statuses: {}, drill: null, drillDef: null, drillResult: null,
+  calibPhase: -1, snapshots: new Map(), lastCueAt: 0, brightness: 255,
+};
+const grab = document.createElement("canvas");
+grab.width = SEND_W;
+grab.height = SEND_H;
+const grabCtx = grab.getContext("2d", { willReadFrequently: true });
+const CALIB_PHASES = ["neutral", "face", "smile"];
+
+// ---------------------------------------------------------------- catalogue and i18n
+async function loadCatalogue() {
+  const [rules, drills] = await Promise.all([
+    fetch("api/rules").then((r) => r.json()),
+    fetch("api/drills").then((r) => r.json()),
+  ]);
+  state.reasons = rules.reasons || {};
+  state.engineOk = rules.engine === "ok";
+  for (const r of rules.rules) state.rules.set(r.id, r);
+  for (const d of drills.drills) state.drills.set(d.id, d);
+  renderDrillOptions();
+  renderCards();
+  refreshNotice();
+}
+
+function applyLang(code) {
+  setLang(code);
+  el.lang.value = lang();
+  renderDrillOptions();
+  renderCards();
+  renderDrillBox();
+  refreshNotice();
+  send({ type: "lang", lang: lang() });
+}
+
+function reasonText(code) {
+  if (!code) return "";
+  const r = state.reasons[code];
+  return r ? r[lang()] || r.en : code;
+}
+
+function ruleTitle(id) {
+  const r = state.rules.get(id);
+  return r ? pick(r, "title") : id;
+}
+
+// ---------------------------------------------------------------- camera
+async function startCamera() {
+  el.help.hidden = true;
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    showCameraHelp("camera_insecure_title", "camera_insecure_help");
+    return;
+  }
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: SEND_W }, height: { ideal: SEND_H }, facingMode: "user" },
+      audio: false,
+    });
+    el.video.srcObject = stream;
+    await el.video.play().catch(() => {});
+  } catch (err) {
+    const name = err && err.name;
+    if (name === "NotAllowedError" || name === "SecurityError") {
+      showCameraHelp("camera_denied_title", "camera_denied_help");
+    } else if (name === "NotFoundError" || name === "OverconstrainedError") {
+      showCameraHelp("camera_missing_title", "camera_missing_help");
+    } else if (name === "NotReadableError" || name === "AbortError") {
+      showCameraHelp("camera_busy_title", "camera_busy_help");
+    } else {
+      showCameraHelp("camera_error_title", "camera_missing_help", String(err));
+    }
+  }
+}
+
+function showCameraHelp(titleKey, textKey, extra = "") {
+  el.help.hidden = false;
+  el.helpTitle.dataset.i18n = titleKey;
+  el.helpText.dataset.i18n = textKey;
+  el.helpTitle.textContent = t(titleKey);
+  el.helpText.textContent = t(textKey) + (extra ? ` (${extra})` : "");
+}
+
+// ---------------------------------------------------------------- WebSocket
+function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}/ws/live`);
+  ws.binaryType = "arraybuffer";
+  state.ws = ws;
+  setConn("conn_connecting");
+  ws.onopen = () => {
+    state.wsOpen = true;
+    state.busy = false;
+    state.retryMs = 1000;
+    state.lastAcked = state.nextId - 1;
+    setConn("conn_open");
+    send({ type: "lang", lang: lang() });
+    send({ type: "posture", posture: el.posture.value });
+  };
+  ws.onmessage = (ev) => {
+    if (typeof ev.data === "string") onMessage(JSON.parse(ev.data));
+  };
+  ws.onclose = (ev) => {
+    state.wsOpen = false;
+    state.ws = null;
+    if (ev.code === 1013) {
+      state.busy = true;
+      setConn("conn_busy", true);
+      setTimeout(connect, 5000);
+    } else {
+      setConn("conn_closed", true);
+      setTimeout(connect, state.retryMs);
+      state.retryMs = Math.min(state.retryMs * 2, 10000);
+    }
+    if (state.running) setRunning(false);
+  };
+}
+
+function setConn(key, bad = false) {
+  el.conn.dataset.i18n = key;
+  el.conn.textContent = t(key);
+  el.conn.classList.toggle("bad", bad);
+}
+
+function send(msg) {
+  if (state.ws && state.wsOpen) state.ws.send(JSON.stringify(msg));
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "hello":
+      state.engineOk = msg.engine === "ok";
+      state.modelsOk = msg.models === "ok";
+      refreshNotice();
+      break;
+    case "feedback":
+      ack(msg);
+      onFeedback(msg);
+      break;
+    case "error":
+    case "busy":
+      ack(msg);
+      if (msg.code && msg.code !== "bad_frame") console.warn("coach:", msg.code, msg.message);
+      break;
+    case "started":
+      setRunning(true);
+      break;
+    case "summary":
+      showSummary(msg);
+      break;
+    case "calibration":
+      onCalibration(msg);
+      break;
+    case "drill":
+      state.drillDef = msg.drill;
+      state.drillResult = null;
+      el.posture.value = msg.posture || el.posture.value;
+      setRunning(true);
+      renderDrillBox();
+      renderCards();
+      break;
+    case "drill_result":
+      state.drillResult = msg.result;
+      if (state.drillDef && msg.result.done && state.running && !state.stopRequested) {
+        state.stopRequested = true;
+        send({ type: "stop" });
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+function ack(msg) {
+  if (typeof msg.id === "number" && msg.id > state.lastAcked) state.lastAcked = msg.id;
+  state.lastAckAt = performance.now();
+}
+
+// ---------------------------------------------------------------- capture loop
+function inFlight() {
+  return state.nextId - 1 - state.lastAcked;
+}
+
+function captureTick() {
+  const now = performance.now();
+  // A frame lost without an answer (reconnect, server restart) must not stall the loop.
+  if (inFlight() > 0 && now - state.lastAckAt > 2000) state.lastAcked = state.nextId - 1;
+  if (!state.wsOpen || state.encoding || inFlight() >= MAX_IN_FLIGHT) return;
+  const v = el.video;
+  if (v.readyState < 2 || !v.videoWidth) return;
+  grabCtx.drawImage(v, 0, 0, SEND_W, SEND_H);
+  const id = state.nextId++;
+  if (state.lastAckAt === 0) state.lastAckAt = now;
+  state.encoding = true;
+  grab.toBlob(async (blob) => {
+    state.encoding = false;
+    if (!blob || !state.wsOpen) return;
+    const jpeg = new Uint8Array(await blob.arrayBuffer());
+    const buf = new ArrayBuffer(16 + jpeg.length);
+    const dv = new DataView(buf);
+    [0x50, 0x43, 0x46, 0x31].forEach((b, i) => dv.setUint8(i, b)); // "PCF1"
+    dv.setUint32(4, id, true);
+    dv.setFloat64(8, now, true);
+    new Uint8Array(buf, 16).set(jpeg);
+    state.ws.send(buf);
+    state.sent += 1;
+  }, "image/jpeg", JPEG_QUALITY);
+  if (id % 15 === 0) measureBrightness();
+}
+
+function measureBrightness() {
+  // The central half of the picture, where the person is: a dark room edge or a
+  // letterbox must not trigger "too dark".
+  const d = grabCtx.getImageData(SEND_W / 4, SEND_H / 4, SEND_W / 2, SEND_H / 2).data;
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4 * 97) {
+    sum += 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+    n += 1;
+  }
+  state.brightness = n ? sum / n : 255;
+}
+
+// ---------------------------------------------------------------- feedback
+function onFeedback(msg) {
+  const now = performance.now();
+  if (typeof msg.t_capture === "number") push(state.latencies, now - msg.t_capture, 120);
+  push(state.doneTimes, now, 240);
+  if (msg.timing) push(state.serverMs, msg.timing.server_ms, 120);
+  state.dropped = msg.dropped || 0;
+  state.last = msg;
+  if (msg.engine && state.engineOk) {
+    state.engineOk = false;
+    refreshNotice();
+  }
+  state.statuses = msg.rules || {};
+  if (msg.drill) {
+    state.drill = msg.drill;
+    renderDrillBox();
+  }
+  if (msg.calibration) onCalibration({ type: "calibration", ...msg.calibration });
+  for (const cue of msg.cues || []) showCue(cue);
+  if (typeof msg.score === "number") el.score.textContent = formatScore(msg.score);
+  updateFraming(msg);
+  renderCards();
+  draw();
+}
+
+function push(arr, v, max) {
+  arr.push(v);
+  if (arr.length > max) arr.shift();
+}
+
+function formatScore(s) {
+  return String(Math.round(s <= 1 ? s * 100 : s));
+}
+
+function updateFraming(msg) {
+  let key = null;
+  const pose = msg.pose;
+  const sitting = el.posture.value === "sitting";
+  if (!msg.person) key = "frame_no_person";
+  else if (state.brightness < 45) key = "frame_dark";
+  else if (pose && !sitting && Math.min(pose[23][2], pose[24][2]) < 0.5) key = "frame_hips";
+  else if (pose && sitting && Math.min(pose[11][2], pose[12][2]) < 0.5) key = "frame_hips_sitting";
+  // No face while the nose is hidden: turned away. (A far full-body view may lack a
+  // face too; the face detector is short-range, so that alone is no reason to nag.)
+  else if (!msg.face && pose && pose[0][2] < 0.5) key = "frame_face";
+  el.framing.hidden = false;
+  el.framing.classList.toggle("ok", !key);
+  el.framing.textContent = t(key || "frame_ok");
+}
+
+function showCue(cue) {
+  el.cue.hidden = false;
+  el.cue.textContent = cue.text;
+  el.cue.className = `cue ${cue.status}`;
+  state.lastCueAt = performance.now();
+  clearTimeout(showCue.timer);
+  showCue.timer = setTimeout(() => { el.cue.hidden = true; }, 4000);
+  if (el.speak.checked && "speechSynthesis" in window) {
+    const u = new SpeechSynthesisUtterance(cue.text);
+    u.lang = lang() === "zh" ? "zh-CN" : "en-US";
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(u);
+  }
+  takeSnapshot(cue);
+}
+
+/** Keep the worst moment per rule as a small JPEG from the preview (page memory only). */
+function takeSnapshot(cue) {
+  const prev = state.snapshots.get(cue.rule_id);
+  if (prev && SEVERITY[prev.status] >= SEVERITY[cue.status]) return;
+  const c = document.createElement("canvas");
+  c.width = 320;
+  c.height = 240;
+  const ctx = c.getContext("2d");
+  ctx.translate(320, 0);
+  ctx.scale(-1, 1); // as the user saw it: mirrored
+  ctx.drawImage(el.video, 0, 0, 320, 240);
+  ctx.drawImage(el.overlay, 0, 0, 320, 240);
+  const elapsed = state.running ? (performance.now() - state.runStart) / 1000 : 0;
+  state.snapshots.set(cue.rule_id, {
+    status: cue.status, text: cue.text, at: elapsed, url: c.toDataURL("image/jpeg", 0.75),
+  });
+}
+
+// ---------------------------------------------------------------- overlay
+function draw() {
+  const c = el.overlay;
+  const rect = c.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.round(rect.width * dpr);
+  const h = Math.round(rect.height * dpr);
+  if (c.width !== w || c.height !== h) {
+    c.width = w;
+    c.height = h;
+  }
+  const ctx = c.getContext("2d");
+  ctx.clearRect(0, 0, w, h);
+  const msg = state.last;
+  if (!msg) return;
+  // The video is letterboxed (object-fit: contain): map normalised coords into its box.
+  const vw = el.video.videoWidth || SEND_W;
+  const vh = el.video.videoHeight || SEND_H;
+  const scale = Math.min(w / vw, h / vh);
+  const bw = vw * scale;
+  const bh = vh * scale;
+  const ox = (w - bw) / 2;
+  const oy = (h - bh) / 2;
+  const X = (x) => ox + x * bw;
+  const Y = (y) => oy + y * bh;
+  ctx.lineWidth = Math.max(2, 3 * dpr);
+  ctx.lineCap = "round";
+  const worst = worstStatus();
+  if (msg.pose) {
+    ctx.strokeStyle = STATUS_COLOURS[worst] || "#59c3ff";
+    for (const [a, b] of POSE_EDGES) {
+      const p = msg.pose[a];
+      const q = msg.pose[b];
+      if (p[2] < 0.5 || q[2] < 0.5) continue;
+      ctx.beginPath();
+      ctx.moveTo(X(p[0]), Y(p[1]));
+      ctx.lineTo(X(q[0]), Y(q[1]));
+      ctx.stroke();
+    }
+    ctx.fillStyle = "#ffffff";
+    for (const p of msg.pose) {
+      if (p[2] < 0.5) continue;
+      ctx.beginPath();
+      ctx.arc(X(p[0]), Y(p[1]), 3 * dpr, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+  ctx.lineWidth = Math.max(1, 2 * dpr);
+  for (const hand of msg.hands || []) {
+    ctx.strokeStyle = hand.side === "left" ? "#7ee0ff" : "#ffd36e";
+    for (const [a, b] of HAND_EDGES) {
+      ctx.beginPath();
+      ctx.moveTo(X(hand.lm[a][0]), Y(hand.lm[a][1]));
+      ctx.lineTo(X(hand.lm[b][0]), Y(hand.lm[b][1]));
+      ctx.stroke();
+    }
+  }
+  if (msg.face) {
+    ctx.strokeStyle = "#ff8ad8";
+    for (const key of ["lips", "left_eye", "right_eye"]) {
+      const pts = msg.face[key];
+      if (!pts || !pts.length) continue;
+      ctx.beginPath();
+      pts.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+      ctx.closePath();
+      ctx.stroke();
+    }
+  }
+}
+
+function worstStatus() {
+  let worst = "pass";
+  let any = false;
+  for (const v of Object.values(state.statuses)) {
+    if (v.status === "unknown") continue;
+    any = true;
+    if (SEVERITY[v.status] > SEVERITY[worst]) worst = v.status;
+  }
+  return any ? worst : "unknown";
+}
+
+// ---------------------------------------------------------------- rule cards
+function focusRules() {
+  if (!state.drillDef || !state.drill || state.drill.done) return null;
+  const step = state.drillDef.steps[state.drill.step];
+  return step ? new Set(step.rules) : null;
+}
+
+/** Rules of the other posture pack are noise ("not sitting"): hide them. */
+function offPack(id) {
+  const p = el.posture.value;
+  return (p === "standing" && id.startsWith("sitting.")) || (p === "sitting" && id.startsWith("standing."));
+}
+
+function renderCards() {
+  const focus = focusRules();
+  const ids = new Set([...state.rules.keys(), ...Object.keys(state.statuses)]
+    .filter((id) => !offPack(id)));
+  if (focus) for (const id of focus) ids.add(id);
+  const frag = document.createDocumentFragment();
+  for (const id of ids) {
+    const v = state.statuses[id];
+    const known = state.rules.has(id);
+    const status = v ? v.status : "unknown";
+    const li = document.createElement("li");
+    li.className = `card ${status}`;
+    if (focus) li.classList.add(focus.has(id) ? "focus" : "dim");
+    li.dataset.rule = id;
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = ruleTitle(id);
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = t(v ? `status_${status}` : "status_idle");
+    li.append(title, badge);
+    let reason = "";
+    if (!known) reason = t("not_assessable_yet");
+    else if (v && status === "unknown") reason = reasonText(v.reason);
+    else if (!v && state.last && !state.engineOk) reason = t("engine_missing");
+    if (reason) {
+      const r = document.createElement("span");
+      r.className = "reason";
+      r.textContent = reason;
+      li.append(r);
+    }
+    frag.append(li);
+  }
+  el.cards.replaceChildren(frag);
+}
+
+// ---------------------------------------------------------------- session, timer
+function setRunning(on) {
+  state.running = on;
+  el.start.disabled = on;
+  el.stop.disabled = !on;
+  el.drillStart.disabled = on;
+  if (on) {
+    state.stopRequested = false;
+    state.runStart = performance.now();
+    state.snapshots.clear();
+    el.score.textContent = "–";
+  }
+}
+
+function tickTimer() {
+  if (!state.running) return;
+  const s = Math.floor((performance.now() - state.runStart) / 1000);
+  el.timer.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function tickDebug() {
+  const now = performance.now();
+  const recent = state.doneTimes.filter((x) => now - x < 2000);
+  const fps = recent.length / 2;
+  const sorted = [...state.latencies].sort((a, b) => a - b);
+  const q = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN);
+  const srv = [...state.serverMs].sort((a, b) => a - b);
+  $("dbg-fps").textContent = fps.toFixed(1);
+  $("dbg-lat").textContent = sorted.length ? `${q(0.5).toFixed(0)} / ${q(0.95).toFixed(0)} ms` : "–";
+  $("dbg-server").textContent = srv.length ? `${srv[Math.floor(srv.length / 2)].toFixed(0)} ms` : "–";
+  $("dbg-dropped").textContent = String(state.dropped);
+  $("dbg-inflight").textContent = String(inFlight());
+  $("dbg-sent").textContent = String(state.sent);
+  // Exposed for the end-to-end test and curious users.
+  window.__coachStats = { fps, p50: q(0.5), p95: q(0.95), sent: state.sent, processed: state.doneTimes.length };
+}
+
+function refreshNotice() {
+  const msgs = [];
+  if (!state.modelsOk) msgs.push(t("models_missing"));
+  else if (!state.engineOk) msgs.push(t("engine_missing"));
+  el.notice.hidden = msgs.length === 0;
+  el.notice.textContent = msgs.join(" ");
+}
+
+// ---------------------------------------------------------------- drills
+function renderDrillOptions() {
+  const selected = el.drill.value;
+  const opts = [];
+  for (const d of state.drills.values()) {
+    const o = document.createElement("option");
+    o.value = d.id;
+    o.textContent = `${pick(d, "title")} (${Math.round(d.duration_s)} s)`;
+    opts.push(o);
+  }
+  el.drill.replaceChildren(...opts);
+  if (selected) el.drill.value = selected;
+  const d = state.drills.get(el.drill.value);
+  el.drillSummary.textContent = d ? pick(d, "summary") : "";
+}
+
+function renderDrillBox() {
+  const def = state.drillDef;
+  const st = state.drill;
+  if (!def || !st || st.done || !state.running) {
+    el.drillbox.hidden = true;
+    return;
+  }
+  const step = def.steps[st.step];
+  el.drillbox.hidden = false;
+  $("drill-step").textContent = `${t("step")} ${st.step + 1}/${st.steps} · ${pick(step, "title")}`;
+  $("drill-instr").textContent = pick(step, "instruction");
+  let text = t("seconds_left", { s: Math.ceil(st.step_left_s) });
+  const unassessable = step.rules.filter((r) => !state.rules.has(r));
+  if (step.rules.length && unassessable.length === step.rules.length) text += ` · ${t("not_assessable_yet")}`;
+  $("drill-left").textContent = text;
+  $("drill-progress").value = step.duration_s ? 1 - st.step_left_s / step.duration_s : 0;
+}
+
+// ---------------------------------------------------------------- calibration
+function openCalibration() {
+  state.calibPhase = 0;
+  el.calibProgress.value = 0;
+  el.calibStatus.textContent = "";
+  el.calibStep.textContent = t(`calib_step_${CALIB_PHASES[0]}`);
+  el.calibGo.disabled = false;
+  el.calibGo.textContent = t("calib_ready");
+  el.calibDialog.showModal();
+}
+
+function onCalibration(msg) {
+  if (state.calibPhase < 0) return;
+  if (msg.status === "collecting") {
+    el.calibProgress.value = msg.progress || 0;
+    el.calibStatus.textContent = t("calib_collecting");
+  } else if (msg.status === "collected") {
+    el.calibProgress.value = 1;
+    state.calibPhase += 1;
+    if (state.calibPhase >= CALIB_PHASES.length) {
+      send({ type: "calibrate_finish" });
+    } else {
+      el.calibStep.textContent = t(`calib_step_${CALIB_PHASES[state.calibPhase]}`);
+      el.calibStatus.textContent = "";
+      el.calibProgress.value = 0;
+      el.calibGo.disabled = false;
+    }
+  } else if (msg.status === "done") {
+    el.calibStatus.textContent = t("calib_done");
+    el.calibGo.disabled = true;
+    state.calibPhase = -1;
+  } else if (msg.status === "failed") {
+    el.calibStatus.textContent = t("calib_failed");
+    state.calibPhase = Math.min(state.calibPhase, CALIB_PHASES.length - 1);
+    el.calibGo.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- summary
+function showSummary(msg) {
+  setRunning(false);
+  el.drillbox.hidden = true;
+  const body = el.summaryBody;
+  body.replaceChildren();
+  const add = (tag, text, cls) => {
+    const n = document.createElement(tag);
+    if (text !== undefined) n.textContent = text;
+    if (cls) n.className = cls;
+    body.append(n);
+    return n;
+  };
+  if (typeof msg.score === "number") {
+    add("p", `${t("summary_overall")}: `).append(Object.assign(document.createElement("span"), {
+      className: "summary-score", textContent: formatScore(msg.score),
+    }));
+  } else if (!msg.engine) {
+    add("p", t("summary_engine_missing"));
+  }
+  add("p", `${t("summary_duration")}: ${msg.elapsed_s} s`);
+
+  const perRule = ruleResults(msg.summary);
+  if (perRule.length) {
+    add("h3", t("summary_rules"));
+    const table = add("table", undefined, "result-table");
+    for (const r of perRule) {
+      const tr = table.insertRow();
+      tr.insertCell().textContent = ruleTitle(r.id);
+      const c = tr.insertCell();
+      c.className = `outcome ${r.status}`;
+      c.textContent = r.score !== null ? `${formatScore(r.score)}` : t(`status_${r.status}`);
+      tr.insertCell().textContent = r.score === null && r.reason ? reasonText(r.reason) : "";
+    }
+    if (perRule.every((r) => r.score === null)) {
+      const top = (msg.summary.top_reasons || [])[0];
+      add("p", t("summary_nothing_judged", { reason: top ? reasonText(top.reason) : "" }), "notice");
+    }
+  }
+  if (state.drillResult) renderDrillResult(add, state.drillResult);
+
+  add("h3", t("summary_worst"));
+  const judged = perRule.some((r) => r.score !== null) || !perRule.length;
+  if (state.snapshots.size) {
+    const grid = add("div", undefined, "snaps");
+    const items = [...state.snapshots.entries()].sort((a, b) => SEVERITY[b[1].status] - SEVERITY[a[1].status]);
+    for (const [id, s] of items.slice(0, 6)) {
+      const fig = document.createElement("figure");
+      const img = document.createElement("img");
+      img.src = s.url;
+      img.alt = `${ruleTitle(id)} – ${s.text}`;
+      const cap = document.createElement("figcaption");
+      cap.textContent = `${ruleTitle(id)} · ${s.at.toFixed(1)} s · ${s.text}`;
+      fig.append(img, cap);
+      grid.append(fig);
+    }
+  } else {
+    add("p", t(judged ? "summary_worst_none" : "summary_worst_unjudged"));
+  }
+
+  add("h3", t("summary_next"));
+  const next = practiseNext(perRule);
+  if (next.length) {
+    const ul = add("ul");
+    for (const n of next) {
+      const li = document.createElement("li");
+      li.textContent = n;
+      ul.append(li);
+    }
+  } else {
+    add("p", t(judged ? "summary_next_none" : "summary_next_framing"));
+  }
+  state.drillDef = null;
+  state.drill = null;
+  if (!el.summaryDialog.open) el.summaryDialog.showModal();
+}
+
+/** Per-rule results from the engine's summary, tolerant of its exact shape. */
+function ruleResults(summary) {
+  if (!summary) return [];
+  const src = summary.rules || summary.per_rule || summary.scores || {};
+  const out = [];
+  const entries = Array.isArray(src) ? src.map((r) => [r.rule_id || r.id, r]) : Object.entries(src);
+  for (const [id, r] of entries) {
+    if (!id || offPack(id)) continue;
+    const score = typeof r === "number" ? r : (typeof r.score === "number" ? r.score : null);
+    const reason = typeof r === "object" ? r.top_reason || null : null;
+    let status = r.status || r.worst || null;
+    if (!status) status = score === null ? "unknown" : score >= 0.8 || score >= 80 ? "pass" : score >= 0.5 || score >= 50 ? "warn" : "fail";
+    out.push({ id, score, status, reason });
+  }
+  return out.sort((a, b) => (a.score ?? 2) - (b.score ?? 2));
+}
+
+function renderDrillResult(add, result) {
+  add("h3", t("summary_drill"));
+  const table = add("table", undefined, "result-table");
+  for (const step of result.steps) {
+    const tr = table.insertRow();
+    tr.insertCell().textContent = pick(step, "title");
+    const c = tr.insertCell();
+    c.className = `outcome ${step.outcome}`;
+    c.textContent = t(`outcome_${step.outcome}`);
+    const d = tr.insertCell();
+    const notes = Object.entries(step.rules)
+      .map(([id, r]) => `${ruleTitle(id)}: ${t(`outcome_${r.outcome}`)}`);
+    if (step.missing_events && step.missing_events.length) notes.push(t("missing_events") + step.missing_events.join(", "));
+    d.textContent = notes.join(" · ");
+  }
+}
+
+function practiseNext(perRule) {
+  const weak = perRule.filter((r) => r.status === "fail" || r.status === "warn").slice(0, 3);
+  const snapRules = [...state.snapshots.keys()].filter((id) => !weak.some((w) => w.id === id));
+  const out = [];
+  for (const id of [...weak.map((w) => w.id), ...snapRules].slice(0, 3)) {
+    const rule = state.rules.get(id);
+    const explain = rule ? pick(rule, "explain") || pick(rule, "cue") : "";
+    const drill = [...state.drills.values()].find((d) => d.kind === "drill" && d.steps.some((s) => s.rules.includes(id)));
+    out.push(`${ruleTitle(id)}${explain ? ` — ${explain}` : ""}${drill ? ` (${t("practise_drill")}${pick(drill, "title")})` : ""}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- wiring
+function wire() {
+  el.lang.addEventListener("change", () => applyLang(el.lang.value));
+  el.posture.addEventListener("change", () => {
+    send({ type: "posture", posture: el.posture.value });
+    renderCards();
+  });
+  el.start.addEventListener("click", () => {
+    state.drillDef = null;
+    state.drillResult = null;
+    send({ type: "start" });
+  });
+  el.stop.addEventListener("click", () => send({ type: "stop" }));
+  el.drill.addEventListener("change", renderDrillOptions);
+  el.drillStart.addEventListener("click", () => send({ type: "drill_start", id: el.drill.value }));
+  el.calibrate.addEventListener("click", openCalibration);
+  el.calibGo.addEventListener("click", () => {
+    el.calibGo.disabled = true;
+    send({ type: "calibrate_start", phase: CALIB_PHASES[state.calibPhase] });
+  });
+  $("calib-close").addEventListener("click", () => {
+    state.calibPhase = -1;
+    el.calibDialog.close();
+  });
+  $("summary-close").addEventListener("click", () => el.summaryDialog.close());
+  $("camera-retry").addEventListener("click", startCamera);
+  window.addEventListener("resize", draw);
+}
+
+async function main() {
+  setLang(initialLang());
+  el.lang.value = lang();
+  wire();
+  setInterval(captureTick, 1000 / TARGET_FPS);
+  setInterval(tickTimer, 250);
+  setInterval(tickDebug, 500);
+  await Promise.all([loadCatalogue().catch((e) => console.error(e)), startCamera()]);
+  connect();
+}
+
+main();
