@@ -248,9 +248,7 @@ def _load_profile(path: Path | None) -> Any:
 
 
 def _mount_subcommands() -> None:
-    from . import cli_models
-
-    from . import cli_rules, cli_serve
+    from . import cli_models, cli_rules, cli_serve
 
     app.add_typer(cli_models.app, name="models", help="List, fetch, verify and import the MediaPipe model bundles.")
     cli_rules.register(app)

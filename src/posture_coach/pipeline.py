@@ -6,6 +6,8 @@ imported lazily so that replaying a recording never loads MediaPipe.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -75,6 +77,60 @@ def landmarker_config(
     )
 
 
+def _timed(source: FrameSource, times: StageTimes) -> Iterator[Frame]:
+    it = iter(source)
+    while True:
+        t0 = time.perf_counter()
+        frame = next(it, None)
+        if frame is None:
+            return
+        times.add("decode", (time.perf_counter() - t0) * 1000)
+        yield frame
+
+
+_END = object()
+
+
+def _prefetch(source: FrameSource, times: StageTimes, depth: int = 2) -> Iterator[Frame]:
+    """Decode the next frames in a thread while the landmarkers work on this one.
+
+    Decoding (~2–4 ms at 640×480) then overlaps the landmarker threads instead of adding
+    to every frame. The queue is bounded, so memory stays flat; errors are re-raised here.
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in _timed(source, times):
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_END)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Frame)
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 class ObservationStream:
     """Iterate ``(frame | None, observation)`` pairs; frame is None when replaying."""
 
@@ -89,8 +145,11 @@ class ObservationStream:
         save_landmarks: Path | None = None,
         landmarkers: Landmarkers | None = None,
         fetch_models: bool = True,
+        prefetch: bool = True,
     ) -> None:
         self.times = StageTimes()
+        # Cameras deliver at their own pace; decode-ahead is for files.
+        self.prefetch = prefetch
         self._source: FrameSource | None = None
         self._replay: Iterator[Observation] | None = None
         self._own_landmarkers = False
@@ -104,6 +163,8 @@ class ObservationStream:
             return
         src = open_source(spec, stride=stride)
         self._source = src
+        if src.info.kind == "camera":
+            self.prefetch = False
         mode: Literal["video", "image"] = "image" if src.info.is_still else "video"
         self.info = StreamInfo(
             src.info.name, src.info.kind, src.info.fps, src.info.frame_count, mode,
@@ -138,18 +199,13 @@ class ObservationStream:
                 yield None, obs
             return
         assert self._source is not None and self._landmarkers is not None
-        it = iter(self._source)
-        while True:
-            t0 = time.perf_counter()
-            frame = next(it, None)
-            if frame is None:
-                return
+        frames = _prefetch(self._source, self.times) if self.prefetch else _timed(self._source, self.times)
+        for frame in frames:
             t1 = time.perf_counter()
             obs = self._landmarkers.observe(frame)
             t2 = time.perf_counter()
             obs = measure(frame, obs)
             self.times.add("pixels", (time.perf_counter() - t2) * 1000)
-            self.times.add("decode", (t1 - t0) * 1000)
             for task, ms in self._landmarkers.timings_ms.items():
                 self.times.add(task, ms)
             self.times.add("landmarks", (t2 - t1) * 1000)
