@@ -51,7 +51,7 @@ REAL_SETS = (
     "smoke_people", "slouch_webcam", "sitting_fyp", "sitting_csv", "genki4k_faces64",
     "smile_smilesmiled", "yawn_yawdd_rf", "teeth_faces", "handshake_rf", "ut_interaction_frames",
 )
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: pixel measures (teeth) in the cached observations
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -201,11 +201,13 @@ class Observer:
         if self.use_cache and cache.is_file():
             with gzip.open(cache, "rt") as fh:
                 return Observation.from_dict(json.loads(fh.readline()))
+        from posture_coach.pixels import measure
         from posture_coach.sources import read_image
         from posture_coach.types import Frame
 
         img = PREPROCESS[prep](read_image(path))
-        obs = self._landmarkers("image", face, hands).observe(Frame(img, 0, 0, str(path)))
+        frame = Frame(img, 0, 0, str(path))
+        obs = measure(frame, self._landmarkers("image", face, hands).observe(frame))
         cache.parent.mkdir(parents=True, exist_ok=True)
         with gzip.open(cache, "wt") as fh:
             fh.write(json.dumps(obs.to_dict()) + "\n")
@@ -250,9 +252,8 @@ PREPROCESS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def _engine(mode: str, profile: Any = None, posture: str = "auto") -> Any:
-    from posture_coach.engine import CoachEngine
-
     from posture_coach.calibration import load_calibration
+    from posture_coach.engine import CoachEngine
 
     return CoachEngine(load_calibration(), profile, mode=mode, posture=posture)  # type: ignore[arg-type]
 

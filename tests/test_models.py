@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -441,3 +442,14 @@ def test_assembled_pose_bundle_matches_official_landmarks(tmp_path: Path) -> Non
         assert len(result.pose_landmarks) == 1
         points.append(np.array([[p.x * w, p.y * h] for p in result.pose_landmarks[0]]))
     assert float(np.abs(points[0] - points[1]).max()) <= 2.0
+
+
+def test_package_clients_do_not_inherit_the_telemetry_block(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The landmarker points MediaPipe's native telemetry at a dead proxy with os.putenv;
+    pip/npm (the offline model routes) must still see the user's own proxy settings."""
+    pytest.importorskip("posture_coach.landmarker")
+    monkeypatch.delenv("https_proxy", raising=False)
+    out = m._run(
+        [sys.executable, "-c", "import os; print(os.environ.get('https_proxy'))"], cwd=tmp_path, timeout=30
+    )
+    assert out.strip() == "None"

@@ -248,9 +248,29 @@ def _classify_view(
             view = "side"
         else:
             view = "oblique"
+    if facing == 0 and view in ("side", "oblique"):
+        facing = _facing_fallback(body, params, tl)
     if view == "front":
         facing = 0
     return view, facing
+
+
+def _facing_fallback(body: _Body, params: Mapping[str, float], tl: float) -> int:
+    """Facing direction without both ears: the nose leads the shoulders; seated knees lead the hips."""
+    if tl <= 0:
+        return 0
+    sh_mid = g.midpoint(body.p(PoseLm.LEFT_SHOULDER), body.p(PoseLm.RIGHT_SHOULDER))
+    if body.ok(PoseLm.NOSE):
+        dx = (body.p(PoseLm.NOSE)[0] - sh_mid[0]) / tl
+        if abs(dx) >= params["facing_min_nose_ahead_tl"]:
+            return 1 if dx > 0 else -1
+    if body.ok(PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP, PoseLm.LEFT_KNEE, PoseLm.RIGHT_KNEE):
+        hip = g.midpoint(body.p(PoseLm.LEFT_HIP), body.p(PoseLm.RIGHT_HIP))
+        knee = g.midpoint(body.p(PoseLm.LEFT_KNEE), body.p(PoseLm.RIGHT_KNEE))
+        dx = (knee[0] - hip[0]) / tl
+        if abs(dx) >= params["facing_min_knee_ahead_tl"]:
+            return 1 if dx > 0 else -1
+    return 0
 
 
 def _classify_posture(thigh_drop: float | None, params: Mapping[str, float]) -> Posture:

@@ -41,6 +41,22 @@ import mediapipe as mp
 from mediapipe.tasks.python import vision
 from mediapipe.tasks.python.core.base_options import BaseOptions
 
+# --- Privacy: nothing leaves the machine (docs/PRIVACY.md, tests/test_privacy.py) ---------
+# mediapipe 1.2.x's native library gives EVERY task a usage logger that POSTs stats (task
+# name, running mode, invocation counts, OS/Python version) to
+# https://play.googleapis.com/log through a statically linked libcurl: every 60 s while a
+# landmarker lives and at close(). There is no option or env var to turn it off. libcurl
+# honours the standard proxy variables, so we point them at a closed loopback port: the
+# upload fails locally (ECONNREFUSED) without even a DNS lookup. os.putenv sets them for
+# native code only; os.environ, and so Python's own HTTP clients (model fetch), stay as
+# they were. Child processes inherit them: spawn with env=os.environ.copy() to avoid that.
+# libcurl reads them per upload, so setting them here, before any task exists, suffices.
+_TELEMETRY_SINK = "http://127.0.0.1:9"  # discard port: nothing listens there
+# Lower-case names win over upper-case ones (and over a user's NO_PROXY) in libcurl.
+os.putenv("https_proxy", _TELEMETRY_SINK)
+os.putenv("no_proxy", "127.0.0.1")
+# ------------------------------------------------------------------------------------------
+
 log = logging.getLogger(__name__)
 
 RunningMode = Literal["video", "image"]

@@ -520,8 +520,11 @@ class Source:
 def _run(cmd: Sequence[str], cwd: Path, timeout: float) -> str:
     """Run a package-manager client; raise with its last error line on failure."""
     try:
+        # env=os.environ: the landmarker adapter os.putenv()s a dead proxy for MediaPipe's
+        # native telemetry; the package clients must see the user's real settings instead.
         proc = subprocess.run(
-            list(cmd), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+            list(cmd), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+            env=os.environ.copy(),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ModelError(f"{cmd[0]} failed: {exc}") from exc

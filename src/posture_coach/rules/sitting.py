@@ -58,7 +58,7 @@ class SittingUpright(Rule):
     def _side(self, f: Features, p: Params) -> Verdict:
         inc = f.get("torso_incline_deg")
         if inc is None:
-            return self.unknown("hips_not_visible")
+            return self.unknown("view_unknown" if f.view.hips_visible else "hips_not_visible")
         lean = "upright"
         status: Status = "pass"
         limit = num(p, "fail_back_deg")
