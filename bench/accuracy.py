@@ -392,7 +392,8 @@ def csv_observations(path: Path) -> Iterator[tuple[str, Observation]]:
     """The author's MediaPipe pose vectors as observations (other joints: not visible).
 
     The CSV carries normalised x, y only: no image size (a square image is assumed, so
-    angles are approximate) and no visibility (the given points count as visible).
+    angles are approximate) and no visibility. The author "filtered" unseen points to
+    (0, 0) (499 of 781 rows have some): those count as not visible, the rest as visible.
     """
     with path.open(encoding="utf-8") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
@@ -401,7 +402,7 @@ def csv_observations(path: Path) -> Iterator[tuple[str, Observation]]:
             for name, idx in CSV_POINTS.items():
                 lm[idx, 0] = float(row[f"{name}_x"])
                 lm[idx, 1] = float(row[f"{name}_y"])
-                vis[idx] = 1.0
+                vis[idx] = 0.0 if lm[idx, 0] == 0.0 and lm[idx, 1] == 0.0 else 1.0
             pose = PoseObs(lm, vis, vis.copy(), None)
             yield row["class"], Observation(i, i * 1000, (640, 640), pose, None, (), f"csv:{i}",
                                             frozenset({"pose"}))
