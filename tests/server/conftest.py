@@ -43,8 +43,9 @@ def person_jpeg(person_photo: Path) -> bytes:
 
 
 @pytest.fixture()
-def offline_client(tmp_path: Path) -> Iterator[TestClient]:
+def offline_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """An app whose models are missing: REST and frame validation still work."""
+    monkeypatch.setenv("POSTURE_COACH_CACHE_DIR", str(tmp_path / "empty-cache"))
     settings = ServerSettings(model_dir=tmp_path, fetch_models=False, warm_up=False)
     with TestClient(create_app(settings)) as client:
         yield client
