@@ -195,9 +195,10 @@ class Observer:
         key = f"{_sha256(path)}-{prep}-{mode}-{self._models()}-v{CACHE_VERSION}"
         return self.cache_dir / key[:2] / f"{key}.jsonl.gz"
 
-    def image(self, path: Path, prep: str = "none", *, face: bool = True, hands: bool = True) -> Observation:
-        """One still image → one observation (IMAGE mode)."""
-        cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}", "image")
+    def image(self, path: Path, prep: str = "none", *, face: bool = True, hands: bool = True,
+              two_person: bool = False) -> Observation:
+        """One still image → one observation (IMAGE mode); ``two_person`` finds a second person."""
+        cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}{'-tp' if two_person else ''}", "image")
         if self.use_cache and cache.is_file():
             with gzip.open(cache, "rt") as fh:
                 return Observation.from_dict(json.loads(fh.readline()))
@@ -207,7 +208,13 @@ class Observer:
 
         img = PREPROCESS[prep](read_image(path))
         frame = Frame(img, 0, 0, str(path))
-        obs = measure(frame, self._landmarkers("image", face, hands).observe(frame))
+        lms = self._landmarkers("image", face, hands)
+        obs = measure(frame, lms.observe(frame))
+        if two_person:
+            from posture_coach.calibration import load_calibration
+            from posture_coach.two_person import two_person_still
+
+            obs = two_person_still(lms, frame, obs, load_calibration().interaction)
         cache.parent.mkdir(parents=True, exist_ok=True)
         with gzip.open(cache, "wt") as fh:
             fh.write(json.dumps(obs.to_dict()) + "\n")
@@ -494,7 +501,7 @@ def eval_handshake(name: str) -> Callable[[Path, Observer], Report]:
             rep.notes.append("handshake detection is not built yet")
             return rep
         for row in _manifest(data / name):
-            res = judge_image(obs.image(data / name / row["relpath"]))
+            res = judge_image(obs.image(data / name / row["relpath"], two_person=True))
             hs = _state(res, "handshake")
             rep.binary["handshake"].add(row["label"] == "handshake", None if hs is None else bool(hs))
         return rep

@@ -38,7 +38,14 @@ DATA = (REPO / ".." / "shared" / "data" / "real").resolve()
 MODELS = (REPO / ".." / "shared" / "models").resolve()
 CACHE = Path.home() / ".cache" / "posture-coach" / "interaction_eval"
 SETS = ("handshake_rf", "ut_interaction_frames")
-STRATEGIES = ("mask", "mask@4", "halves")  # mask@4: paint out up to 4 people (bystanders)
+# mask@4: paint out up to 4 people (bystanders); body@4: paint head, torso and limbs (hands kept);
+# "+hands": probe the hand landmarker where one hand reaches between the pair (hidden wrists).
+STRATEGIES = ("mask", "mask@4", "halves", "body@4", "body@4+hands")
+PROBE_KEYS = ("reach_min_share", "reach_max_share", "reach_min_clearance_sw", "hand_probe_half_sw", "hand_probe_px",
+              "join_max_gap_sw", "join_between_margin_sw", "join_min_clearance_sw", "join_min_height_tl",
+              "join_max_height_tl", "pair_max_scale_ratio", "hug_max_head_gap_sw", "hug_min_reach_share",
+              "hand_probe_near_sw")
+PAINT_KEYS = ("paint_forearm_share", "paint_limb_width_sw")
 
 
 def _sha(path: Path) -> str:
@@ -46,12 +53,14 @@ def _sha(path: Path) -> str:
 
 
 class Finder:
-    """Runs the two-person detector on photos, caching the poses it finds."""
+    """Runs the two-person detector on photos, caching the poses (and probed hands) it finds."""
 
-    def __init__(self, use_cache: bool) -> None:
+    def __init__(self, use_cache: bool, params: dict[str, float]) -> None:
         self.use_cache = use_cache
+        self.params = params
         self._det: dict[str, Any] = {}
         self._lm: Any = None
+        self._hands: Any = None
 
     def _detector(self, strategy: str) -> Any:
         if strategy not in self._det:
@@ -62,21 +71,41 @@ class Finder:
                 cfg = LandmarkerConfig(pose_model=MODELS / "pose_landmarker_full.task", face=False, hands=False,
                                        mode="image", min_pose_confidence=0.3)
                 self._lm = Landmarkers(cfg)
-            strat, _, n = strategy.partition("@")
+            base, _, extra = strategy.partition("+")
+            strat, _, n = base.partition("@")
+            hands = None
+            if extra == "hands":
+                if self._hands is None:
+                    cfg = LandmarkerConfig(pose_model=MODELS / "pose_landmarker_full.task",
+                                           hand_model=MODELS / "hand_landmarker.task", face=False, hands=True,
+                                           num_hands=2, mode="image", min_hand_confidence=0.3)
+                    self._hands = Landmarkers(cfg)
+                hands = self._hands
             self._det[strategy] = TwoPersonDetector(self._lm, strategy=strat,  # type: ignore[arg-type]
-                                                    max_persons=int(n or 2))
+                                                    max_persons=int(n or 2), hands=hands, params=self.params)
         return self._det[strategy]
 
-    def find(self, path: Path, strategy: str) -> tuple[list[Any], tuple[int, int], float, bool]:
-        """(poses, image size, ms, from_cache)."""
-        from posture_coach.types import PoseObs
+    def _key(self, path: Path, strategy: str) -> str:
+        keys = PAINT_KEYS if strategy.startswith("body") else ()
+        if "+hands" in strategy:
+            keys = keys + PROBE_KEYS
+        if not keys:
+            return f"{_sha(path)}-{strategy}-v1"  # mask / halves: nothing tunable changes the poses
+        ph = hashlib.sha256(json.dumps([self.params[k] for k in keys]).encode()).hexdigest()[:8]
+        return f"{_sha(path)}-{strategy}-{ph}-v2"
 
-        key = f"{_sha(path)}-{strategy}-v1"
-        cache = CACHE / f"{key}.json.gz"
+    def find(self, path: Path, strategy: str) -> tuple[Any, bool]:
+        """(TwoPersonResult, from_cache)."""
+        from posture_coach.two_person import TwoPersonResult
+        from posture_coach.types import HandObs, PoseObs
+
+        cache = CACHE / f"{self._key(path, strategy)}.json.gz"
         if self.use_cache and cache.is_file():
             with gzip.open(cache, "rt") as fh:
                 d = json.load(fh)
-            return [PoseObs.from_dict(p) for p in d["persons"]], tuple(d["size"]), d["ms"], True  # type: ignore[return-value]
+            hands = tuple(HandObs.from_dict(h) for h in d.get("hands", []))
+            return TwoPersonResult(tuple(PoseObs.from_dict(p) for p in d["persons"]), tuple(d["size"]),  # type: ignore[arg-type]
+                                   d["ms"], d.get("passes", 0), hands), True
         from posture_coach.sources import read_image
         from posture_coach.two_person import _slim
         from posture_coach.types import Frame
@@ -85,12 +114,34 @@ class Finder:
         res = self._detector(strategy).find(Frame(img, 0, 0, str(path)))
         CACHE.mkdir(parents=True, exist_ok=True)
         with gzip.open(cache, "wt") as fh:
-            json.dump({"persons": [_slim(p) for p in res.persons], "size": list(res.image_size), "ms": res.ms}, fh)
-        return list(res.persons), res.image_size, res.ms, False
+            json.dump({"persons": [_slim(p) for p in res.persons], "size": list(res.image_size), "ms": res.ms,
+                       "passes": res.passes, "hands": [h.to_dict() for h in res.hands]}, fh)
+        return res, False
 
     def close(self) -> None:
-        if self._lm is not None:
-            self._lm.close()
+        for lm in (self._lm, self._hands):
+            if lm is not None:
+                lm.close()
+
+
+def split_of(relpath: str) -> str:
+    """``tune`` when the SHA-256 of the file name is even, else ``test`` (a fixed, content-free split)."""
+    return "tune" if int(hashlib.sha256(Path(relpath).name.encode()).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def _in_box(xy: list[float] | None, extra: str, grow: float = 0.5) -> bool:
+    """Is the meeting point inside a labelled handshake box (grown by ``grow`` of its size each way)?"""
+    if xy is None:
+        return False
+    try:
+        boxes = json.loads(extra)["yolo_boxes_cls_cx_cy_w_h_norm"]
+    except (ValueError, KeyError):
+        return False
+    for b in boxes:
+        cx, cy, bw, bh = (float(v) for v in b[1:5])
+        if abs(xy[0] - cx) <= bw * (0.5 + grow) and abs(xy[1] - cy) <= bh * (0.5 + grow):
+            return True
+    return False
 
 
 def _manifest(name: str) -> list[dict[str, str]]:
@@ -107,51 +158,106 @@ def _both_visible(persons: list[Any], p: dict[str, float]) -> bool:
 
 
 def evaluate(name: str, strategy: str, finder: Finder, limit: int | None, trainee: str) -> dict[str, Any]:
-    from posture_coach.events import load_interaction_calibration
-    from posture_coach.two_person import TwoPersonResult, two_person_measures
+    from posture_coach.two_person import two_person_measures
 
-    p = dict(load_interaction_calibration().params)
+    p = finder.params
     rows = _manifest(name)[:limit] if limit else _manifest(name)
     n_persons: Counter[int] = Counter()
     conf: Counter[tuple[str, str]] = Counter()
     ms_fresh: list[float] = []
     ms_all: list[float] = []
+    passes: list[int] = []
     per: list[dict[str, Any]] = []
-    both = hits_both = hits_all = 0
+    tally: dict[str, Counter[str]] = {k: Counter() for k in ("all", "tune", "test")}
     for row in rows:
         path = DATA / name / row["relpath"]
-        persons, size, ms, cached = finder.find(path, strategy)
-        ms_all.append(ms)
+        res, cached = finder.find(path, strategy)
+        persons = list(res.persons)
+        ms_all.append(res.ms)
+        passes.append(res.passes)
         if not cached:
-            ms_fresh.append(ms)
-        res = TwoPersonResult(tuple(persons), size, ms, 0)
+            ms_fresh.append(res.ms)
         m = two_person_measures(res, p, trainee)  # type: ignore[arg-type]
         n_persons[min(len(persons), 2)] += 1
         vis2 = _both_visible(persons, p)
         hs = bool(m["handshake"])
-        both += vis2
-        hits_both += vis2 and hs
-        hits_all += hs
+        loc = hs and _in_box(m["meet_xy"], row.get("extra", ""))
+        for part in ("all", split_of(row["relpath"])):
+            t = tally[part]
+            t["n"] += 1
+            t["both"] += vis2
+            t["hits_both"] += vis2 and hs
+            t["hits"] += hs
+            t["hits_loc"] += loc
+            t["reach"] += hs and m["handshake_kind"] == "reach"
         pred = "handshake" if hs else "not_handshake"
         conf[(row["label"], pred)] += 1
         per.append({"file": row["relpath"], "label": row["label"], "persons": len(persons), "both_visible": vis2,
-                    "handshake": hs, "gap_sw": m["hand_gap_sw"], "lean_deg": m["lean_deg"],
-                    "distance_m": m["distance_m"]})
+                    "handshake": hs, "kind": m["handshake_kind"], "hug": m["hug"], "gap_sw": m["hand_gap_sw"],
+                    "lean_deg": m["lean_deg"], "distance_m": m["distance_m"]})
     out: dict[str, Any] = {
         "set": name, "strategy": strategy, "n": len(rows),
         "persons_found": {str(k): v for k, v in sorted(n_persons.items())},
-        "both_visible": both,
+        "both_visible": tally["all"]["both"],
         "ms_median": round(statistics.median(ms_all), 1) if ms_all else None,
         "ms_p90": round(sorted(ms_all)[int(0.9 * (len(ms_all) - 1))], 1) if ms_all else None,
+        "passes_mean": round(statistics.mean(passes), 2) if passes else None,
         "ms_measured_now": len(ms_fresh),
     }
     if name == "handshake_rf":
-        out["recall_all"] = round(hits_all / len(rows), 4) if rows else None
-        out["recall_both_visible"] = round(hits_both / both, 4) if both else None
-        out["note"] = "positives only; photos stretched to 416x416 (aspect not preserved)"
+        for part in ("all", "tune", "test"):
+            t = tally[part]
+            out[part] = {"n": t["n"], "both_visible": t["both"],
+                         "recall_both_visible": round(t["hits_both"] / t["both"], 4) if t["both"] else None,
+                         "recall_all": round(t["hits"] / t["n"], 4) if t["n"] else None,
+                         "recall_all_localised": round(t["hits_loc"] / t["n"], 4) if t["n"] else None,
+                         "by_reach": t["reach"]}
+        out["note"] = ("positives only; photos stretched to 416x416 (aspect not preserved); split by "
+                       "sha256(file name) parity: tune = even; localised = meeting point within the labelled "
+                       "box grown by 50 %")
     else:
         out["confusion"] = {f"{t}->{pr}": c for (t, pr), c in sorted(conf.items())}
         out["per_frame"] = per
+    return out
+
+
+def hand_gate_bench(clips: list[Path], params: dict[str, float]) -> list[dict[str, Any]]:
+    """Hands on demand on real or rendered clips: every frame vs :class:`posture_coach.hand_gate.HandGate`.
+
+    Two VIDEO-mode passes per clip with pose+face+hands loaded: (a) hands every frame,
+    (b) hands only when the gate asked for them on the previous frame. Reports the frames
+    that skipped the hand model and the hand-model milliseconds of both passes.
+    """
+    from posture_coach.hand_gate import HandGate
+    from posture_coach.interaction_features import InteractionTracker
+    from posture_coach.landmarker import LandmarkerConfig, Landmarkers
+    from posture_coach.sources import open_source
+
+    out = []
+    cfg = LandmarkerConfig(pose_model=MODELS / "pose_landmarker_full.task", face_model=MODELS / "face_landmarker.task",
+                           hand_model=MODELS / "hand_landmarker.task", mode="video")
+    for clip in clips:
+        row: dict[str, Any] = {"clip": clip.name}
+        for gated in (False, True):
+            gate = HandGate(needed=True)
+            tracker = InteractionTracker(params)
+            hands_ms: list[float] = []
+            total_ms: list[float] = []
+            with Landmarkers(cfg) as lm, open_source(str(clip)) as src:
+                for frame in src:
+                    tasks = gate.tasks(lm.tasks) if gated else lm.tasks
+                    t0 = time.perf_counter()
+                    obs = lm.observe(frame, tasks=tasks)
+                    total_ms.append((time.perf_counter() - t0) * 1000.0)
+                    hands_ms.append(lm.timings_ms.get("hands", 0.0) if "hands" in tasks else 0.0)
+                    values, _ = tracker.update(obs, video=True)
+                    gate.update(obs.timestamp_ms, values)
+            key = "gated" if gated else "always"
+            row[key] = {"frames": len(total_ms), "hand_frames": sum(1 for x in hands_ms if x > 0),
+                        "hands_ms_mean": round(statistics.mean(hands_ms), 2) if hands_ms else None,
+                        "observe_ms_median": round(statistics.median(total_ms), 2) if total_ms else None,
+                        "observe_ms_mean": round(statistics.mean(total_ms), 2) if total_ms else None}
+        out.append(row)
     return out
 
 
@@ -163,11 +269,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--trainee", default="left", choices=("left", "right"))
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--hand-gate", nargs="*", type=Path, default=None, metavar="CLIP",
+                    help="measure hands on demand on these clips instead (VIDEO mode, two passes each)")
     args = ap.parse_args(argv)
+    if args.hand_gate is not None:
+        from posture_coach.events import load_interaction_calibration
+
+        print(f"load {Path('/proc/loadavg').read_text().split()[:3]}")
+        for r in hand_gate_bench(args.hand_gate, dict(load_interaction_calibration().params)):
+            print(json.dumps(r))
+        return 0
     if not DATA.is_dir():
         print(f"no data at {DATA}", file=sys.stderr)
         return 2
-    finder = Finder(use_cache=not args.no_cache)
+    from posture_coach.events import load_interaction_calibration
+
+    finder = Finder(use_cache=not args.no_cache, params=dict(load_interaction_calibration().params))
     results = []
     t0 = time.perf_counter()
     try:

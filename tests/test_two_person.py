@@ -58,3 +58,53 @@ def test_mask_strategy_on_real_handshake(model_dir: Path, shared_dir: Path, p: d
     assert out.pose.landmarks[11:13, 0].mean() == pytest.approx(min(xs), abs=1e-3)  # the left person
     with pytest.raises(ValueError):
         TwoPersonDetector(lm, strategy="bogus")  # type: ignore[arg-type]
+
+
+def test_hug_guard_vetoes_joined_hands(p: dict[str, float]) -> None:
+    # Heads close and both of A's wrists across towards B: a hug, even though hands meet.
+    a = pose(cx=0.45, sw=0.12, wrists=((0.52, 0.45), (0.50, 0.42)))
+    b = pose(cx=0.55, sw=0.12, wrists=((0.52, 0.46), (0.60, 0.6)))
+    m = two_person_measures(TwoPersonResult((a, b), SIZE, 0.0, 2), p, "left")
+    assert m["hug"] is True and m["handshake"] is False
+
+
+def test_reach_needs_a_probed_hand(p: dict[str, float]) -> None:
+    from posture_coach.interaction_features import hand_table, handshake_evidence, meeting_zones
+    from posture_coach.types import HandObs
+
+    # A reaches half way to B at chest height; B's wrist hangs (hidden / misplaced).
+    a = pose(cx=0.30, sw=0.12, wrists=((0.30, 0.62), (0.45, 0.45)))
+    b = pose(cx=0.60, sw=0.12, wrists=((0.66, 0.62), (0.54, 0.62)))
+    ev = handshake_evidence(a, b, SIZE, p)
+    assert ev is not None and not ev.joined
+    assert meeting_zones(a, b, SIZE, p)
+    # A hand at A's reaching hand, its fingers pointing back at A: B's hand.
+    rows = [(0.49 - 0.002 * i, 0.45, 0.0) for i in range(21)]
+    lm = hand_table(rows)
+    ev = handshake_evidence(a, b, SIZE, p, (HandObs(landmarks=lm, side="right", score=0.9),))
+    assert ev is not None and ev.joined and ev.kind == "reach"
+    # The same hand pointing away from A (A's own hand) is no evidence.
+    lm2 = hand_table([(0.44 + 0.002 * i, 0.45, 0.0) for i in range(21)])
+    ev = handshake_evidence(a, b, SIZE, p, (HandObs(landmarks=lm2, side="right", score=0.9),))
+    assert ev is not None and not ev.joined
+
+
+def test_body_strategy_and_still_helper(model_dir: Path, shared_dir: Path, p: dict[str, float]) -> None:
+    from posture_coach.landmarker import LandmarkerConfig, Landmarkers
+    from posture_coach.sources import read_image
+    from posture_coach.two_person import TwoPersonDetector, two_person_still
+    from posture_coach.types import Frame
+
+    path = shared_dir / "data/real/ut_interaction_frames/handshake/0_2_34.png"
+    if not path.is_file():
+        pytest.skip("UT-Interaction frame not present")
+    cfg = LandmarkerConfig(pose_model=model_dir / "pose_landmarker_full.task", face=False, hands=False,
+                           mode="image", min_pose_confidence=0.3)
+    with Landmarkers(cfg) as lm:
+        frame = Frame(read_image(path), 0, 0, str(path))
+        obs = lm.observe(frame, tasks=("pose",))
+        out = two_person_still(lm, frame, obs, p)
+        res = TwoPersonDetector(lm, strategy="body", max_persons=4, params=p).find(frame)
+    tp = out.measures["two_person"]
+    assert tp["n_persons"] >= 2 and tp["handshake"] is True and tp["handshake_kind"] == "wrists"
+    assert len(res.persons) >= 2 and res.passes >= 2

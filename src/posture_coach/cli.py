@@ -163,13 +163,16 @@ def _analyze(
     engine_kwargs: dict[str, Any] = {"posture": posture.value}
     cal = _load_calibration(calibration)
     prof = _load_profile(profile)
+    holder: dict[str, Any] = {}
     stream = ObservationStream(input, model_dir=model_dir, face=face, hands=hands, stride=stride,
-                               save_landmarks=save_landmarks, fetch_models=fetch)
+                               save_landmarks=save_landmarks, fetch_models=fetch,
+                               wants_hands=lambda: bool(holder["engine"].wants_hands()) if holder else True)
     ok = False
     sink: _AtomicText | None = None
     writer = None
     try:
         engine = CoachEngine(cal, prof, mode=stream.info.mode, **engine_kwargs)
+        holder["engine"] = engine
         if annotate is not None:
             if stream.info.kind in ("recording", "camera") or stream.info.mode == "image":
                 raise CoachError(f"{annotate}: --annotate needs a video file as input")

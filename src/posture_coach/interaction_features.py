@@ -367,6 +367,159 @@ def joined_hands(trainee: PoseObs, other: PoseObs, size: tuple[int, int],
     return JoinedHands(joined, gap, side, height_ok, between and clear)
 
 
+@dataclass(frozen=True, slots=True)
+class HandshakeEvidence:
+    """Why two people are (or are not) read as shaking hands.
+
+    ``kind``: ``"wrists"`` (both people's hand points meet, :func:`joined_hands`),
+    ``"reach"`` (one person's hand reaches the meeting zone between them and a detected
+    hand there points back at that person: the other's wrist is hidden or misplaced) or
+    ``None``. ``hug``: the hug guard that vetoes both: heads close (``hug_max_head_gap_sw``)
+    and both wrists of one person reaching across (``hug_min_reach_share`` of the way).
+    """
+
+    joined: bool
+    gap_sw: float | None
+    trainee_hand: Side | None
+    kind: str | None
+    hug: bool
+    point: Point | None  # where the hands meet, pixels
+
+
+def _head_gap(a: PoseObs, b: PoseObs, size: tuple[int, int], p: Mapping[str, float]) -> float | None:
+    """Nose-to-nose distance in pixels, None when either nose is unseen."""
+    if not (_vis(a, p["min_visibility"], PoseLm.NOSE) and _vis(b, p["min_visibility"], PoseLm.NOSE)):
+        return None
+    return _d(_px(a.landmarks, PoseLm.NOSE, size), _px(b.landmarks, PoseLm.NOSE, size))
+
+
+def _heights_ok(pt: Point, bodies: Sequence[Body2D], p: Mapping[str, float]) -> bool:
+    for body in bodies:
+        tl = body.tl if body.tl else body.sw / p["sw_per_tl_front"]
+        if not p["join_min_height_tl"] <= (pt[1] - body.sh[1]) / tl <= p["join_max_height_tl"]:
+            return False
+    return True
+
+
+def reach_point(x: Body2D, y: Body2D, p: Mapping[str, float]) -> tuple[Side, Point, float] | None:
+    """``x``'s hand point furthest towards ``y`` when it lies in the meeting zone between them.
+
+    The zone: between ``reach_min_share`` and ``reach_max_share`` of the way from ``x``'s
+    centre line to ``y``'s, at least ``reach_min_clearance_sw`` of ``x``'s body scale out
+    from its own centre line, at waist-chest height for both. Returns (side, point, share).
+    """
+    span = y.sh[0] - x.sh[0]
+    if abs(span) < 1e-6 or not x.hand_pts:
+        return None
+    best: tuple[Side, Point, float] | None = None
+    for side, pts in x.hand_pts.items():
+        for pt in pts:
+            t = (pt[0] - x.sh[0]) / span
+            if best is None or t > best[2]:
+                best = (side, pt, t)
+    assert best is not None
+    side, pt, t = best
+    if not p["reach_min_share"] <= t <= p["reach_max_share"]:
+        return None
+    if abs(pt[0] - x.sh[0]) < p["reach_min_clearance_sw"] * _scale(x):
+        return None
+    if not _heights_ok(pt, (x, y), p):
+        return None
+    return side, pt, t
+
+
+def _hand_points_at(hand: HandObs, size: tuple[int, int]) -> tuple[Point, Point]:
+    """(wrist, middle-finger MCP) of a detected hand, pixels."""
+    return _px(hand.landmarks, 0, size), _px(hand.landmarks, 9, size)
+
+
+def foreign_hand_near(pt: Point, owner: Body2D, hands: Sequence[HandObs], size: tuple[int, int],
+                      p: Mapping[str, float]) -> bool:
+    """A detected hand near ``pt`` whose wrist lies on the side away from ``owner``: the other's hand."""
+    scale = _scale(owner)
+    towards_owner = owner.sh[0] - pt[0]
+    for h in hands:
+        wr, mcp = _hand_points_at(h, size)
+        centre = _mid(wr, mcp)
+        if _d(centre, pt) > p["hand_probe_near_sw"] * scale:
+            continue
+        # The other person's hand points back at the owner: its fingers lie towards the owner.
+        if (mcp[0] - wr[0]) * towards_owner > 0:
+            return True
+    return False
+
+
+def _arms_across(x: Body2D, y: Body2D, p: Mapping[str, float]) -> bool:
+    """Both of ``x``'s wrists at least ``hug_min_reach_share`` of the way towards ``y`` (arms around, or a push)."""
+    span = y.sh[0] - x.sh[0]
+    if abs(span) < 1e-6 or len(x.wrists) < 2:
+        return False
+    return all((w[0] - x.sh[0]) / span >= p["hug_min_reach_share"] for w in x.wrists.values())
+
+
+def handshake_evidence(trainee: PoseObs, other: PoseObs, size: tuple[int, int], p: Mapping[str, float],
+                       hands: Sequence[HandObs] = ()) -> HandshakeEvidence | None:
+    """Joined hands (:func:`joined_hands`), else a one-sided reach confirmed by a detected hand, with a hug guard.
+
+    ``hands``: hands found by the hand landmarker near the pair (full-frame coordinates),
+    e.g. by :meth:`posture_coach.two_person.TwoPersonDetector.probe_hands`; without them
+    only ``"wrists"`` evidence counts. ``None`` when a person lacks both shoulders.
+    """
+    a = body2d(trainee, size, p["min_visibility"], p["min_visibility_hand"])
+    b = body2d(other, size, p["min_visibility"], p["min_visibility_hand"])
+    if a is None or b is None:
+        return None
+    scale = (_scale(a) + _scale(b)) / 2.0
+    hg = _head_gap(trainee, other, size, p)
+    hug = hg is not None and hg <= p["hug_max_head_gap_sw"] * scale and (_arms_across(a, b, p) or _arms_across(b, a, p))
+    jh = joined_hands(trainee, other, size, p)
+    gap = None if jh is None else jh.gap_sw
+    if jh is not None and jh.joined:
+        pt = _closest_hand_mid(a, b)
+        return HandshakeEvidence(not hug, gap, jh.trainee_hand, "wrists", hug, pt)
+    for x, y, is_trainee in ((a, b, True), (b, a, False)):
+        r = reach_point(x, y, p)
+        if r is None or not foreign_hand_near(r[1], x, hands, size, p):
+            continue
+        side: Side | None = r[0] if is_trainee else None
+        if side is None and jh is not None:
+            side = jh.trainee_hand
+        return HandshakeEvidence(not hug, gap, side, "reach", hug, r[1])
+    return HandshakeEvidence(False, gap, None if jh is None else jh.trainee_hand, None, hug, None)
+
+
+def _closest_hand_mid(a: Body2D, b: Body2D) -> Point | None:
+    best: tuple[float, Point] | None = None
+    for pa in a.hand_pts.values():
+        for pb in b.hand_pts.values():
+            for wa in pa:
+                for wb in pb:
+                    d = _d(wa, wb)
+                    if best is None or d < best[0]:
+                        best = (d, _mid(wa, wb))
+    return None if best is None else best[1]
+
+
+def meeting_zones(trainee: PoseObs, other: PoseObs, size: tuple[int, int],
+                  p: Mapping[str, float]) -> list[tuple[Point, float]]:
+    """Where to look for a hidden hand between two people: (centre, half-size) in pixels.
+
+    One zone per person whose hand reaches the meeting zone (:func:`reach_point`); empty
+    when neither does (or a person lacks shoulders).
+    """
+    a = body2d(trainee, size, p["min_visibility"], p["min_visibility_hand"])
+    b = body2d(other, size, p["min_visibility"], p["min_visibility_hand"])
+    if a is None or b is None:
+        return []
+    scale = (_scale(a) + _scale(b)) / 2.0
+    out = []
+    for x, y in ((a, b), (b, a)):
+        r = reach_point(x, y, p)
+        if r is not None:
+            out.append((r[1], p["hand_probe_half_sw"] * scale))
+    return out
+
+
 def torso_lean_towards_deg(trainee: PoseObs, other: PoseObs, size: tuple[int, int],
                            p: Mapping[str, float]) -> float | None:
     """2-D torso angle (hips -> shoulders) from vertical, positive towards the other person."""

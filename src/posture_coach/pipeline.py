@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -146,10 +146,13 @@ class ObservationStream:
         landmarkers: Landmarkers | None = None,
         fetch_models: bool = True,
         prefetch: bool = True,
+        wants_hands: Callable[[], bool] | None = None,
     ) -> None:
         self.times = StageTimes()
         # Cameras deliver at their own pace; decode-ahead is for files.
         self.prefetch = prefetch
+        # Asked before each frame; None = always run every loaded task.
+        self.wants_hands = wants_hands
         self._source: FrameSource | None = None
         self._replay: Iterator[Observation] | None = None
         self._own_landmarkers = False
@@ -202,12 +205,16 @@ class ObservationStream:
         frames = _prefetch(self._source, self.times) if self.prefetch else _timed(self._source, self.times)
         for frame in frames:
             t1 = time.perf_counter()
-            obs = self._landmarkers.observe(frame)
+            tasks = None
+            if self.wants_hands is not None and not self.wants_hands():
+                tasks = tuple(t for t in self._landmarkers.tasks if t != "hands")
+            obs = self._landmarkers.observe(frame, tasks=tasks)
             t2 = time.perf_counter()
             obs = measure(frame, obs)
             self.times.add("pixels", (time.perf_counter() - t2) * 1000)
             for task, ms in self._landmarkers.timings_ms.items():
-                self.times.add(task, ms)
+                # timings_ms keeps the last value of a task that did not run this frame.
+                self.times.add(task, ms if task in obs.ran else 0.0)
             self.times.add("landmarks", (t2 - t1) * 1000)
             self.times.frames += 1
             if self._writer is not None:

@@ -37,16 +37,19 @@ import numpy as np
 import numpy.typing as npt
 
 from posture_coach.interaction_features import (
+    body2d,
+    handshake_evidence,
     joined_hands,
+    meeting_zones,
     person_centre_x,
     pose_box,
     torso_lean_towards_deg,
     two_person_distance_m,
 )
 from posture_coach.landmarker import Landmarkers
-from posture_coach.types import Frame, Observation, PoseLm, PoseObs
+from posture_coach.types import Frame, HandObs, Observation, PoseLm, PoseObs
 
-Strategy = Literal["mask", "halves"]
+Strategy = Literal["mask", "body", "halves"]
 ImageSide = Literal["left", "right"]
 
 #: Share of the frame width each half covers in the ``halves`` strategy (they overlap).
@@ -61,6 +64,8 @@ class TwoPersonResult:
     image_size: tuple[int, int]
     ms: float
     passes: int
+    #: Hands found by :meth:`TwoPersonDetector.probe_hands` between the pair (full-frame coordinates).
+    hands: tuple[HandObs, ...] = ()
 
     def trainee_index(self, trainee: ImageSide) -> int | None:
         if not self.persons:
@@ -96,6 +101,53 @@ def _paint_out(image: npt.NDArray[np.uint8], pose: PoseObs) -> npt.NDArray[np.ui
     return out
 
 
+#: Pose limbs painted by the ``body`` strategy (forearms only part-way: see :func:`_paint_body`).
+_LIMBS = ((PoseLm.LEFT_SHOULDER, PoseLm.LEFT_ELBOW), (PoseLm.RIGHT_SHOULDER, PoseLm.RIGHT_ELBOW),
+          (PoseLm.LEFT_HIP, PoseLm.LEFT_KNEE), (PoseLm.RIGHT_HIP, PoseLm.RIGHT_KNEE),
+          (PoseLm.LEFT_KNEE, PoseLm.LEFT_ANKLE), (PoseLm.RIGHT_KNEE, PoseLm.RIGHT_ANKLE))
+_FOREARMS = ((PoseLm.LEFT_ELBOW, PoseLm.LEFT_WRIST), (PoseLm.RIGHT_ELBOW, PoseLm.RIGHT_WRIST))
+
+
+def _paint_body(image: npt.NDArray[np.uint8], pose: PoseObs, painted: npt.NDArray[np.bool_],
+                forearm_share: float = 0.5, limb_width: float = 0.35,
+                min_vis: float = 0.3) -> npt.NDArray[np.uint8]:
+    """:func:`_paint_out` plus the person's upper arms, legs and the elbow half of each forearm.
+
+    The hands stay: in a handshake the other person's hand is inside this person's hand.
+    Painting the limbs stops a leftover arm or leg being found again as a "person".
+    ``painted`` (H×W bool) is updated with the painted pixels (duplicate check).
+    """
+    out = _paint_out(image, pose)
+    h, w = image.shape[:2]
+    lm, vis = pose.landmarks, pose.visibility
+    sw = math.dist(lm[PoseLm.LEFT_SHOULDER, :2] * (w, h), lm[PoseLm.RIGHT_SHOULDER, :2] * (w, h))
+    sh = (lm[PoseLm.LEFT_SHOULDER, :2] + lm[PoseLm.RIGHT_SHOULDER, :2]) / 2
+    hp = (lm[PoseLm.LEFT_HIP, :2] + lm[PoseLm.RIGHT_HIP, :2]) / 2
+    tl = math.dist(sh * (w, h), hp * (w, h))
+    thick = max(2, round(limb_width * max(sw, 0.5 * tl)))
+    fill = tuple(int(c) for c in image.reshape(-1, 3).mean(axis=0))
+    segs = [(lm[i, :2], lm[j, :2]) for i, j in _LIMBS if vis[i] >= min_vis and vis[j] >= min_vis]
+    segs += [(lm[i, :2], lm[i, :2] + forearm_share * (lm[j, :2] - lm[i, :2]))
+             for i, j in _FOREARMS if vis[i] >= min_vis and vis[j] >= min_vis]
+    layer = np.zeros((h, w), np.uint8)
+    for a, b in segs:
+        pa = (round(float(a[0]) * w), round(float(a[1]) * h))
+        pb = (round(float(b[0]) * w), round(float(b[1]) * h))
+        cv2.line(layer, pa, pb, 255, thick)
+    diff = np.any(out != image, axis=2)
+    out[layer > 0] = fill
+    painted |= diff | (layer > 0)
+    return out
+
+
+def _inside(pose: PoseObs, painted: npt.NDArray[np.bool_]) -> bool:
+    """Is this pose's shoulder midpoint on pixels painted over already (a leftover of someone found)?"""
+    h, w = painted.shape
+    x, y = (pose.landmarks[PoseLm.LEFT_SHOULDER, :2] + pose.landmarks[PoseLm.RIGHT_SHOULDER, :2]) / 2
+    xi, yi = int(np.clip(x * w, 0, w - 1)), int(np.clip(y * h, 0, h - 1))
+    return bool(painted[yi, xi])
+
+
 def _uncrop(pose: PoseObs, x0: int, cw: int, w: int) -> PoseObs:
     """Map a pose found in a full-height crop ``[x0, x0 + cw)`` back to full-frame coordinates."""
     lm = pose.landmarks.copy()
@@ -128,10 +180,11 @@ class TwoPersonDetector:
     """
 
     def __init__(self, primary: Landmarkers, *, strategy: Strategy = "mask",
-                 secondary: Landmarkers | None = None, max_persons: int = 2) -> None:
-        if strategy not in ("mask", "halves"):
-            raise ValueError(f"strategy must be 'mask' or 'halves', got {strategy!r}")
-        if strategy == "mask" and primary.config.mode == "video":
+                 secondary: Landmarkers | None = None, max_persons: int = 2,
+                 hands: Landmarkers | None = None, params: Mapping[str, float] | None = None) -> None:
+        if strategy not in ("mask", "body", "halves"):
+            raise ValueError(f"strategy must be 'mask', 'body' or 'halves', got {strategy!r}")
+        if strategy in ("mask", "body") and primary.config.mode == "video":
             raise ValueError("the mask strategy needs IMAGE mode (tracking would follow the painted-out person)")
         self.primary = primary
         self.secondary = secondary
@@ -139,6 +192,10 @@ class TwoPersonDetector:
         #: ``mask`` keeps painting out people until this many are found (photos with
         #: bystanders need 3-4 to reach the two who shake hands; a role-play needs 2).
         self.max_persons = max_persons
+        #: An IMAGE-mode landmarker with the hand task: :meth:`probe_hands` looks for a hand
+        #: hidden between the pair (needs ``params``, the ``[interaction]`` table).
+        self.hands = hands
+        self.params = params
 
     def _pose(self, lm: Landmarkers, image: npt.NDArray[np.uint8], frame: Frame) -> PoseObs | None:
         img = np.ascontiguousarray(image)
@@ -165,6 +222,24 @@ class TwoPersonDetector:
                 passes += 1
                 if a is not None and any(_same_person(q, a, (w, h)) for q in persons):
                     break
+        elif self.strategy == "body":
+            a = first
+            if a is None:
+                a = self._pose(self.primary, frame.image, frame)
+                passes += 1
+            img = frame.image
+            painted = np.zeros((h, w), dtype=bool)
+            tries = 0
+            while a is not None and tries < 2 * self.max_persons:
+                tries += 1
+                dup = _inside(a, painted) or any(_same_person(q, a, (w, h)) for q in persons)
+                if not dup:
+                    persons.append(a)
+                    if len(persons) >= self.max_persons:
+                        break
+                img = _paint_body(img, a, painted, **self._paint_kw())
+                a = self._pose(self.primary, img, frame)
+                passes += 1
         else:
             cw = round(w * HALF_SHARE)
             for x0, lm in ((0, self.primary), (w - cw, self.secondary or self.primary)):
@@ -176,14 +251,60 @@ class TwoPersonDetector:
                     if not any(_same_person(q, p, (w, h)) for q in persons):
                         persons.append(p)
         persons.sort(key=lambda p: person_centre_x(p))
-        return TwoPersonResult(tuple(persons), (w, h), (time.perf_counter() - t0) * 1000.0, passes)
+        res = TwoPersonResult(tuple(persons), (w, h), (time.perf_counter() - t0) * 1000.0, passes)
+        if self.hands is not None and self.params is not None and len(persons) >= 2:
+            hands, n = self.probe_hands(frame, res)
+            res = dataclasses.replace(res, hands=hands, passes=res.passes + n,
+                                      ms=(time.perf_counter() - t0) * 1000.0)
+        return res
+
+    def _paint_kw(self) -> dict[str, float]:
+        p = self.params or {}
+        return {"forearm_share": p.get("paint_forearm_share", 0.5), "limb_width": p.get("paint_limb_width_sw", 0.35)}
+
+    def probe_hands(self, frame: Frame, result: TwoPersonResult) -> tuple[tuple[HandObs, ...], int]:
+        """Run the hand landmarker on square crops where a hand reaches between the chosen pair.
+
+        Only when the pair's hand points do not already meet (a joined-hands pair needs no
+        probe). Each crop is resized to ``hand_probe_px`` square. Returns (hands in full-frame
+        coordinates, hand passes run).
+        """
+        assert self.hands is not None and self.params is not None
+        p = self.params
+        t, o = pick_pair(result, p)
+        jh = joined_hands(t, o, result.image_size, p)
+        if jh is not None and jh.joined:
+            return (), 0
+        w, h = result.image_size
+        out: list[HandObs] = []
+        n = 0
+        side = int(p["hand_probe_px"])
+        for (cx, cy), half in meeting_zones(t, o, result.image_size, p)[:2]:
+            r = max(8, round(half))
+            x0, y0 = max(0, round(cx) - r), max(0, round(cy) - r)
+            x1, y1 = min(w, round(cx) + r), min(h, round(cy) + r)
+            if x1 - x0 < 8 or y1 - y0 < 8:
+                continue
+            crop = cv2.resize(frame.image[y0:y1, x0:x1], (side, side), interpolation=cv2.INTER_CUBIC)
+            obs = self.hands.observe(Frame(np.ascontiguousarray(crop), frame.index, frame.timestamp_ms,
+                                           frame.source), tasks=("hands",))
+            n += 1
+            for hd in obs.hands:
+                lm = hd.landmarks.copy()
+                lm[:, 0] = (x0 + lm[:, 0] * (x1 - x0)) / w
+                lm[:, 1] = (y0 + lm[:, 1] * (y1 - y0)) / h
+                lm[:, 2] = lm[:, 2] * (x1 - x0) / w
+                out.append(HandObs(landmarks=lm, side=hd.side, score=hd.score, world=None))
+        return tuple(out), n
 
 
 def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
                         trainee: ImageSide = "left") -> dict[str, Any]:
     """The JSON-friendly ``Observation.measures["two_person"]`` entry for one frame.
 
-    ``params``: the ``[interaction]`` calibration table.
+    ``params``: the ``[interaction]`` table. ``handshake_kind``: ``"wrists"`` (hand points
+    meet) or ``"reach"`` (one hand reaches between them and a probed hand confirms it);
+    ``hug``: the heads are very close (the guard that vetoes a handshake).
     """
     prm = params
     out: dict[str, Any] = {
@@ -192,6 +313,9 @@ def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
         "ms": round(result.ms, 2),
         "boxes": [list(pose_box(p)) for p in result.persons],
         "handshake": None,
+        "handshake_kind": None,
+        "hug": None,
+        "meet_xy": None,
         "lean_deg": None,
         "distance_m": None,
         "hand_gap_sw": None,
@@ -201,11 +325,16 @@ def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
     if len(result.persons) < 2:
         return out
     trainee_pose, other = pick_pair(result, prm, trainee)
-    jh = joined_hands(trainee_pose, other, result.image_size, prm)
-    if jh is not None:
-        out["handshake"] = jh.joined
-        out["hand_gap_sw"] = round(jh.gap_sw, 4)
-        out["hand"] = jh.trainee_hand
+    ev = handshake_evidence(trainee_pose, other, result.image_size, prm, result.hands)
+    if ev is not None:
+        out["handshake"] = ev.joined
+        out["handshake_kind"] = ev.kind if ev.joined else None
+        out["hug"] = ev.hug
+        out["hand_gap_sw"] = None if ev.gap_sw is None else round(ev.gap_sw, 4)
+        out["hand"] = ev.trainee_hand
+        if ev.point is not None:
+            w, h = result.image_size
+            out["meet_xy"] = [round(ev.point[0] / w, 4), round(ev.point[1] / h, 4)]
     else:
         out["handshake"] = False
     lean = torso_lean_towards_deg(trainee_pose, other, result.image_size, prm)
@@ -216,22 +345,34 @@ def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
     return out
 
 
+def _scale_px(pose: PoseObs, size: tuple[int, int], p: Mapping[str, float]) -> float | None:
+    b = body2d(pose, size, p["min_visibility"], p["min_visibility_hand"])
+    if b is None:
+        return None
+    return max(b.sw, 0.75 * b.tl) if b.tl else b.sw
+
+
 def pick_pair(result: TwoPersonResult, params: Mapping[str, float],
               trainee: ImageSide = "left") -> tuple[PoseObs, PoseObs]:
-    """(trainee, other): with more than two people, the pair whose hands are closest
-    (joined first); the trainee is the pair's left or right person by the setting."""
+    """(trainee, other): with more than two people, the pair read as shaking hands (joined
+    hands, or a probed reach), else the one whose hands are closest; pairs of very different
+    body scale (``pair_max_scale_ratio``: a bystander nearer or further) come last. The
+    trainee is the pair's left or right person by the setting."""
     ps = result.persons
     pair = (ps[0], ps[1])
     if len(ps) > 2:
-        best: tuple[int, float] | None = None
+        size = result.image_size
+        best: tuple[int, int, float] | None = None
         for i in range(len(ps)):
             for j in range(i + 1, len(ps)):
-                if _same_person(ps[i], ps[j], result.image_size, 1.0):
+                if _same_person(ps[i], ps[j], size, 1.0):
                     continue  # one person found twice (painted out only in part)
-                jh = joined_hands(ps[i], ps[j], result.image_size, params)
-                if jh is None:
+                ev = handshake_evidence(ps[i], ps[j], size, params, result.hands)
+                if ev is None or ev.gap_sw is None:
                     continue
-                key = (0 if jh.joined else 1, jh.gap_sw)
+                si, sj = _scale_px(ps[i], size, params), _scale_px(ps[j], size, params)
+                odd = int(si is None or sj is None or max(si, sj) > params["pair_max_scale_ratio"] * min(si, sj))
+                key = (odd, 0 if ev.joined else 1, ev.gap_sw)
                 if best is None or key < best:
                     best, pair = key, (ps[i], ps[j])
     left, right = sorted(pair, key=person_centre_x)
@@ -258,7 +399,7 @@ def observe_two_person(detector: TwoPersonDetector, frame: Frame, obs: Observati
     ``obs`` is the usual single-person observation of ``frame`` (its pose is reused as
     the first person of the ``mask`` strategy, which saves one pass).
     """
-    res = detector.find(frame, first=obs.pose if detector.strategy == "mask" else None)
+    res = detector.find(frame, first=obs.pose if detector.strategy in ("mask", "body") else None)
     meas = dict(obs.measures)
     meas["two_person"] = two_person_measures(res, params, trainee)
     meas["two_person"]["persons"] = [_slim(p) for p in res.persons]
@@ -267,3 +408,18 @@ def observe_two_person(detector: TwoPersonDetector, frame: Frame, obs: Observati
     else:
         pose = res.persons[0] if res.persons else obs.pose
     return dataclasses.replace(obs, pose=pose, measures=meas)
+
+
+def two_person_still(landmarkers: Landmarkers, frame: Frame, obs: Observation, params: Mapping[str, float],
+                     trainee: ImageSide = "left", max_persons: int = 4,
+                     strategy: Strategy = "mask") -> Observation:
+    """One-line two-person step for still images (the accuracy bench's ``Observer.image``).
+
+    ``landmarkers`` must be IMAGE mode with pose loaded (``obs`` is its observation of
+    ``frame``; its pose is reused as the first person). Paints out up to ``max_persons``
+    people (bystanders; ``mask@4`` measured best on handshake_rf) and, when
+    ``landmarkers`` has the hand task, probes for a hidden hand between the pair.
+    """
+    hands = landmarkers if "hands" in landmarkers.tasks else None
+    det = TwoPersonDetector(landmarkers, strategy=strategy, max_persons=max_persons, hands=hands, params=params)
+    return observe_two_person(det, frame, obs, params, trainee)

@@ -1,0 +1,123 @@
+"""Hands on demand: decide, frame by frame, whether the hand landmarker must run next frame.
+
+The hand model is the most expensive task after pose (MEDIAPIPE_NOTES: 8-15 ms per frame
+in VIDEO mode on 2 cores). Only a few rules read hand landmarks (:data:`HAND_RULES`), and
+only while the hands are somewhere that matters: at chest height (a card handover, a
+handshake, a pointing gesture), near the face (face touching), or while a handover,
+handshake or pointing event is open. Everything here is pure: the pose-only cues of
+:func:`posture_coach.interaction_features.interaction_values` (and the engine's event
+flags) in, one bool out. Once wanted, hands stay on for ``hold_ms`` (hysteresis), so a
+hand that drops out of the chest band for a frame does not restart the hand tracker.
+
+>>> gate = HandGate(needed=True)
+>>> gate.update(0, {"wrist_chest_r": 1.0})
+True
+>>> gate.update(500, {"wrist_chest_r": 0.0})      # still held
+True
+>>> gate.update(1600, {"wrist_chest_r": 0.0})
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+#: Rules that read hand landmarks (card grip, hand shapes, fingertips). Others never need hands.
+HAND_RULES: frozenset[str] = frozenset({
+    "handover.two_hands", "handover.look_at_card", "gesture.open_palm", "gesture.face_touching",
+    "handshake.lean", "handshake.duration", "handshake.attention",
+})
+
+#: Event flags (``ev_<kind>_active`` from :class:`posture_coach.events.InteractionEvents`) that keep hands on.
+HAND_EVENTS: tuple[str, ...] = ("ev_handover_active", "ev_handshake_active", "ev_pointing_active",
+                                "ev_face_touch_active")
+
+Values = Mapping[str, float | None]
+
+
+def rules_need_hands(rule_ids: Iterable[str]) -> bool:
+    """Does any of these rules read hand landmarks?"""
+    return any(r in HAND_RULES for r in rule_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class HandCue:
+    """Why hands were wanted on one frame (``None`` = not wanted)."""
+
+    reason: str | None
+
+
+def hand_cue(values: Values, *, face_near_fw: float = 0.6, raised_min_sw: float = -0.6) -> HandCue:
+    """The reason this frame's pose-only cues call for the hand model, if any.
+
+    - a wrist at chest height (``wrist_chest_l/r``): handover, handshake, pointing;
+    - a wrist raised towards the face (``wrist_above_shoulder_*_sw`` above ``raised_min_sw``,
+      i.e. less than 0.6 SW below the shoulder line) or a pose fingertip within
+      ``face_near_fw`` face widths of the face (``face_touch_fw``): face touching;
+    - two people's hands joined (``tp_handshake``) or an open handover/handshake/pointing event.
+    """
+    for ev in HAND_EVENTS:
+        if values.get(ev) == 1.0:
+            return HandCue(ev)
+    if values.get("tp_handshake") == 1.0:
+        return HandCue("tp_handshake")
+    for s in ("l", "r"):
+        if values.get(f"wrist_chest_{s}") == 1.0:
+            return HandCue(f"wrist_chest_{s}")
+    for s in ("l", "r"):
+        up = values.get(f"wrist_above_shoulder_{s}_sw")
+        if up is not None and up >= raised_min_sw:
+            return HandCue(f"wrist_raised_{s}")
+    fw = values.get("face_touch_fw")
+    if fw is not None and fw <= face_near_fw:
+        return HandCue("near_face")
+    return HandCue(None)
+
+
+class HandGate:
+    """Hysteresis on :func:`hand_cue`: wanted now, or wanted within the last ``hold_ms``.
+
+    ``needed=False`` (no active rule reads hands) always answers False. A frame without
+    pose cues keeps the last decision until the hold runs out. ``update`` returns whether
+    hands should run on the NEXT frame; :attr:`wanted` holds the last answer (True before
+    the first frame, so the first frames are observed fully).
+    """
+
+    def __init__(self, needed: bool = True, hold_ms: float = 1000.0, *, face_near_fw: float = 0.6,
+                 raised_min_sw: float = -0.6) -> None:
+        self.needed = needed
+        self.hold_ms = hold_ms
+        self.face_near_fw = face_near_fw
+        self.raised_min_sw = raised_min_sw
+        self.wanted = needed
+        self.reason: str | None = "start" if needed else None
+        self._last_cue_ms: float | None = None
+        self.frames = 0
+        self.frames_on = 0
+
+    def update(self, t_ms: float, values: Values) -> bool:
+        """Feed one frame's cues (at ``t_ms``); returns whether hands are wanted next frame."""
+        self.frames += 1
+        if not self.needed:
+            self.wanted = False
+            return False
+        cue = hand_cue(values, face_near_fw=self.face_near_fw, raised_min_sw=self.raised_min_sw)
+        if cue.reason is not None:
+            self._last_cue_ms = t_ms
+            self.reason = cue.reason
+        held = self._last_cue_ms is not None and t_ms - self._last_cue_ms <= self.hold_ms
+        self.wanted = cue.reason is not None or held
+        if not self.wanted:
+            self.reason = None
+        self.frames_on += self.wanted
+        return self.wanted
+
+    def tasks(self, loaded: Iterable[str]) -> tuple[str, ...]:
+        """The landmarker tasks to run next frame: ``loaded`` without ``"hands"`` when not wanted."""
+        return tuple(t for t in loaded if t != "hands" or self.wanted)
+
+    def reset(self) -> None:
+        self.wanted = self.needed
+        self.reason = "start" if self.needed else None
+        self._last_cue_ms = None

@@ -1,0 +1,38 @@
+"""Hands on demand: the pure gate (cues, hysteresis, rules that need hands)."""
+
+from __future__ import annotations
+
+from posture_coach.hand_gate import HAND_RULES, HandGate, hand_cue, rules_need_hands
+
+
+def test_cues() -> None:
+    assert hand_cue({}).reason is None
+    assert hand_cue({"wrist_chest_l": 0.0, "wrist_chest_r": 1.0}).reason == "wrist_chest_r"
+    assert hand_cue({"wrist_above_shoulder_l_sw": -0.2}).reason == "wrist_raised_l"
+    assert hand_cue({"wrist_above_shoulder_l_sw": -1.5}).reason is None  # hanging
+    assert hand_cue({"face_touch_fw": 0.3}).reason == "near_face"
+    assert hand_cue({"ev_handshake_active": 1.0}).reason == "ev_handshake_active"
+    assert hand_cue({"tp_handshake": 1.0}).reason == "tp_handshake"
+
+
+def test_hysteresis_holds_then_releases() -> None:
+    g = HandGate(needed=True, hold_ms=1000)
+    assert g.wanted  # first frames observed fully
+    assert g.update(0, {"wrist_chest_r": 0.0}) is False
+    assert g.update(100, {"wrist_chest_r": 1.0}) is True
+    assert g.update(700, {"wrist_chest_r": 0.0}) is True  # held
+    assert g.update(1100, {}) is True  # exactly at the hold boundary
+    assert g.update(1200, {}) is False
+    assert g.tasks(("pose", "face", "hands")) == ("pose", "face")
+    assert g.frames == 5 and g.frames_on == 3
+    g.reset()
+    assert g.wanted and g.tasks(("pose", "hands")) == ("pose", "hands")
+
+
+def test_not_needed_never_wants_hands() -> None:
+    g = HandGate(needed=False)
+    assert not g.wanted
+    assert g.update(0, {"wrist_chest_r": 1.0}) is False
+    assert not rules_need_hands(["standing.upright", "face.smile"])
+    assert rules_need_hands(["standing.upright", "gesture.open_palm"])
+    assert "handover.two_hands" in HAND_RULES
