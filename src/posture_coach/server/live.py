@@ -33,6 +33,7 @@ from typing import Any
 
 from ..drills import Drill, DrillRunner
 from ..landmarker import Landmarkers
+from ..pixels import measure
 from ..sources import decode_jpeg
 from ..types import Frame, Observation
 from .coach import EngineFactory, RuleInfo
@@ -247,7 +248,21 @@ class LiveSession:
         return dict(self.engine.summary().to_dict())
 
     # --- landmarks -------------------------------------------------------------------
+    def _tasks(self, lm: Landmarkers) -> tuple[str, ...] | None:
+        """Skip the hand model while no active rule can use it (the engine's hand gate)."""
+        if self.engine is None or self.engine.wants_hands():
+            return None
+        return tuple(t for t in lm.tasks if t != "hands")
+
     def _observe(self, frame: Frame) -> tuple[Observation, dict[str, float]]:
+        obs, task_ms = self._observe_landmarks(frame)
+        t0 = time.perf_counter()
+        obs = measure(frame, obs)  # pixel measures (teeth…), as in recorded analysis
+        task_ms = {k: v for k, v in task_ms.items() if k in obs.ran}
+        task_ms["pixels"] = (time.perf_counter() - t0) * 1000
+        return obs, task_ms
+
+    def _observe_landmarks(self, frame: Frame) -> tuple[Observation, dict[str, float]]:
         assert self.pool is not None
         timeout = self.settings.acquire_timeout_s
         if self.settings.acquire == "session":
@@ -256,11 +271,11 @@ class LiveSession:
                 self._held_lm = lease.__enter__()  # TimeoutError: nothing held, retry later
                 self._held = lease
             lm = self._held_lm
-            obs = lm.observe(frame)
+            obs = lm.observe(frame, tasks=self._tasks(lm))
             return obs, dict(lm.timings_ms)
         with self.pool.acquire_for(self._last_lm, timeout) as lm:
             self._last_lm = lm
-            obs = lm.observe(frame)
+            obs = lm.observe(frame, tasks=self._tasks(lm))
             return obs, dict(lm.timings_ms)
 
     def release(self) -> None:
