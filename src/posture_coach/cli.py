@@ -39,6 +39,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class Side(StrEnum):
+    left = "left"
+    right = "right"
+
+
 class Posture(StrEnum):
     auto = "auto"
     standing = "standing"
@@ -135,13 +140,14 @@ def analyze(
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show MediaPipe's own log lines.")] = False,
     fetch: Annotated[bool, typer.Option("--fetch/--no-fetch", help="Fetch missing models before analysing.")] = True,
+    role_play: Annotated[Side | None, typer.Option("--role-play", help="Two people in view: the trainee is the one on this side of the image.")] = None,
     model_dir: ModelDirOpt = None,
 ) -> None:
     """Analyse a recording or images and print per-frame results (JSONL) or a summary (JSON)."""
     with quiet_native_stderr(not verbose):
         try:
             _analyze(input, format, output, annotate, save_landmarks, profile, calibration,
-                     posture, face, hands, stride, progress, model_dir, fetch)
+                     posture, face, hands, stride, progress, model_dir, fetch, role_play)
         except CoachError as exc:
             raise _fail(exc) from None
         except KeyboardInterrupt:
@@ -153,7 +159,7 @@ def _analyze(
     input: str, fmt: OutputFormat, output: Path | None, annotate: Path | None,
     save_landmarks: Path | None, profile: Path | None, calibration: Path | None,
     posture: Posture, face: bool, hands: bool, stride: int, progress: bool | None,
-    model_dir: Path | None, fetch: bool,
+    model_dir: Path | None, fetch: bool, role_play: Side | None = None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -166,7 +172,8 @@ def _analyze(
     holder: dict[str, Any] = {}
     stream = ObservationStream(input, model_dir=model_dir, face=face, hands=hands, stride=stride,
                                save_landmarks=save_landmarks, fetch_models=fetch,
-                               wants_hands=lambda: bool(holder["engine"].wants_hands()) if holder else True)
+                               wants_hands=lambda: bool(holder["engine"].wants_hands()) if holder else True,
+                               role_play=None if role_play is None else role_play.value)
     ok = False
     sink: _AtomicText | None = None
     writer = None

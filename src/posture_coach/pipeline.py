@@ -147,12 +147,17 @@ class ObservationStream:
         fetch_models: bool = True,
         prefetch: bool = True,
         wants_hands: Callable[[], bool] | None = None,
+        role_play: Literal["left", "right"] | None = None,
     ) -> None:
         self.times = StageTimes()
         # Cameras deliver at their own pace; decode-ahead is for files.
         self.prefetch = prefetch
         # Asked before each frame; None = always run every loaded task.
         self.wants_hands = wants_hands
+        # Role-play: two people; the trainee stands on this side of the image.
+        self.role_play = role_play
+        self._two_person: object | None = None
+        self._two_person_lms: list[Landmarkers] = []
         self._source: FrameSource | None = None
         self._replay: Iterator[Observation] | None = None
         self._own_landmarkers = False
@@ -182,6 +187,8 @@ class ObservationStream:
                 self._landmarkers = Landmarkers(cfg)
                 self._own_landmarkers = True
                 self.info.load_seconds = self._landmarkers.load_seconds
+            if role_play is not None:
+                self._setup_two_person(model_dir, mode, fetch_models)
             if save_landmarks is not None:
                 self._writer = RecordingWriter(
                     save_landmarks,
@@ -190,6 +197,21 @@ class ObservationStream:
         except BaseException:
             self.close(ok=False)
             raise
+
+    def _setup_two_person(self, model_dir: Path | None, mode: Literal["video", "image"], fetch: bool) -> None:
+        """MediaPipe pose is single-person: run it on each half of the frame (two extra
+        pose passes, ~15–20 ms each on 2 cores) and pick the pair (two_person.py)."""
+        from .calibration import load_calibration
+        from .landmarker import LandmarkerConfig, Landmarkers
+        from .two_person import TwoPersonDetector
+
+        cfg = landmarker_config(model_dir, face=False, hands=False, mode=mode, fetch=fetch)
+        assert isinstance(cfg, LandmarkerConfig)
+        left, right = Landmarkers(cfg), Landmarkers(cfg)
+        self._two_person_lms = [left, right]
+        strategy: Literal["halves", "mask"] = "halves" if mode == "video" else "mask"
+        self._two_person = TwoPersonDetector(left, strategy=strategy, secondary=right if mode == "video" else None)
+        self._interaction_params = load_calibration().interaction
 
     @property
     def source(self) -> FrameSource | None:
@@ -212,6 +234,13 @@ class ObservationStream:
             t2 = time.perf_counter()
             obs = measure(frame, obs)
             self.times.add("pixels", (time.perf_counter() - t2) * 1000)
+            if self._two_person is not None and self.role_play is not None:
+                from .two_person import TwoPersonDetector, observe_two_person
+
+                assert isinstance(self._two_person, TwoPersonDetector)
+                t3 = time.perf_counter()
+                obs = observe_two_person(self._two_person, frame, obs, self._interaction_params, self.role_play)
+                self.times.add("two_person", (time.perf_counter() - t3) * 1000)
             for task, ms in self._landmarkers.timings_ms.items():
                 # timings_ms keeps the last value of a task that did not run this frame.
                 self.times.add(task, ms if task in obs.ran else 0.0)
@@ -230,6 +259,9 @@ class ObservationStream:
             self._writer = None
         if self._source is not None:
             self._source.close()
+        for lm in self._two_person_lms:
+            lm.close()
+        self._two_person_lms = []
         if self._own_landmarkers and self._landmarkers is not None:
             self._landmarkers.close()
             self._landmarkers = None
