@@ -140,6 +140,8 @@ def analyze(
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show MediaPipe's own log lines.")] = False,
     fetch: Annotated[bool, typer.Option("--fetch/--no-fetch", help="Fetch missing models before analysing.")] = True,
+    pack: Annotated[str | None, typer.Option("--pack", help="A rule pack from the calibration (e.g. standing_women, sitting, grooming); `posture-coach rules --json` lists them.")] = None,
+    rules: Annotated[str | None, typer.Option("--rules", help="Comma-separated rule ids to run (default: all but the opt-in grooming checks).")] = None,
     role_play: Annotated[Side | None, typer.Option("--role-play", help="Two people in view: the trainee is the one on this side of the image.")] = None,
     model_dir: ModelDirOpt = None,
 ) -> None:
@@ -147,7 +149,7 @@ def analyze(
     with quiet_native_stderr(not verbose):
         try:
             _analyze(input, format, output, annotate, save_landmarks, profile, calibration,
-                     posture, face, hands, stride, progress, model_dir, fetch, role_play)
+                     posture, face, hands, stride, progress, model_dir, fetch, role_play, pack, rules)
         except CoachError as exc:
             raise _fail(exc) from None
         except KeyboardInterrupt:
@@ -160,15 +162,27 @@ def _analyze(
     save_landmarks: Path | None, profile: Path | None, calibration: Path | None,
     posture: Posture, face: bool, hands: bool, stride: int, progress: bool | None,
     model_dir: Path | None, fetch: bool, role_play: Side | None = None,
+    pack: str | None = None, rules: str | None = None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .engine import CoachEngine
     from .pipeline import ObservationStream
 
-    engine_kwargs: dict[str, Any] = {"posture": posture.value}
     cal = _load_calibration(calibration)
     prof = _load_profile(profile)
+    engine_kwargs: dict[str, Any] = {"posture": posture.value}
+    if pack is not None:
+        if pack not in cal.rule_packs:
+            raise CoachError(f"unknown rule pack {pack!r} (known: {', '.join(sorted(cal.rule_packs))})")
+        rp = cal.rule_packs[pack]
+        cal = cal.with_pack(pack)
+        engine_kwargs["rule_ids"] = list(rp.rules)
+        if posture is Posture.auto:
+            engine_kwargs["posture"] = rp.posture
+    if rules is not None:
+        engine_kwargs["rule_ids"] = [r.strip() for r in rules.split(",") if r.strip()]
+    _enable_pixel_measures(engine_kwargs.get("rule_ids"))
     holder: dict[str, Any] = {}
     stream = ObservationStream(input, model_dir=model_dir, face=face, hands=hands, stride=stride,
                                save_landmarks=save_landmarks, fetch_models=fetch,
@@ -229,6 +243,13 @@ def _analyze(
         if sink is not None:
             sink.close(ok)
         stream.close(ok=ok)
+
+
+def _enable_pixel_measures(rule_ids: list[str] | None) -> None:
+    """Costly pixel measures run only for the rules that read them (grooming: 10–40 ms)."""
+    from . import grooming
+
+    grooming.set_tasks(grooming.tasks_for_rules(rule_ids or ()))
 
 
 def _json_default(o: object) -> object:

@@ -22,9 +22,10 @@ from posture_coach.face_features import compute_face_features
 from posture_coach.face_temporal import FaceTemporal
 from posture_coach.features import Features, Posture, View, compute_features
 from posture_coach.geometry import midpoint
+from posture_coach.grooming_features import grooming_features
 from posture_coach.hand_gate import HandGate, rules_need_hands
 from posture_coach.interaction_features import InteractionTracker
-from posture_coach.rules import RULES_BY_ID, Rule, Verdict
+from posture_coach.rules import DEFAULT_RULE_IDS, RULES_BY_ID, Rule, Verdict
 from posture_coach.rules.base import StateValue
 from posture_coach.scoring import SessionSummary, summarise
 from posture_coach.temporal import Debouncer, Ema, Latch, Window, band_amplitude_max
@@ -164,7 +165,7 @@ class CoachEngine:
             raise ConfigError(f"mode must be 'video' or 'image', got {mode!r}")
         if posture not in ("auto", "standing", "sitting"):
             raise ConfigError(f"posture must be auto, standing or sitting, got {posture!r}")
-        ids = list(RULES_BY_ID) if rule_ids is None else list(rule_ids)
+        ids = list(DEFAULT_RULE_IDS) if rule_ids is None else list(rule_ids)
         unknown = [r for r in ids if r not in RULES_BY_ID]
         if unknown:
             raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} "
@@ -219,6 +220,7 @@ class CoachEngine:
         if video:
             face_values.update(self._face_temporal.update(t, face_values))
         f = f.with_values(face_values)
+        f = f.with_values(grooming_features(obs))
         inter, inter_events = self._interaction.update(obs, f, self.profile, video=video)
         f = f.with_values(inter)
         if video:

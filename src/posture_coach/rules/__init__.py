@@ -15,14 +15,18 @@ from posture_coach.rules.base import (
     reason_text,
 )
 from posture_coach.rules.face import FACE_RULES
+from posture_coach.rules.grooming import GROOMING_RULES
 from posture_coach.rules.interaction import INTERACTION_RULES
 from posture_coach.rules.sitting import SITTING_RULES
 from posture_coach.rules.standing import STANDING_RULES
 
 #: Every rule, in catalogue order. Add new rule classes here.
 ALL_RULES: tuple[type[Rule], ...] = (
-    *STANDING_RULES, *SITTING_RULES, *FACE_RULES, *INTERACTION_RULES,
+    *STANDING_RULES, *SITTING_RULES, *FACE_RULES, *INTERACTION_RULES, *GROOMING_RULES,
 )
+
+#: The rules an engine runs when nobody chose: everything but the opt-in self-checks.
+DEFAULT_RULE_IDS: tuple[str, ...] = tuple(r.id for r in ALL_RULES if r.default_enabled)
 
 #: Rule classes by id.
 RULES_BY_ID: dict[str, type[Rule]] = {r.id: r for r in ALL_RULES}
@@ -30,6 +34,7 @@ assert len(RULES_BY_ID) == len(ALL_RULES), "duplicate rule id"
 
 __all__ = [
     "ALL_RULES",
+    "DEFAULT_RULE_IDS",
     "REASONS",
     "RULES_BY_ID",
     "Param",

@@ -127,6 +127,8 @@ class Rule:
     needs_video: ClassVar[bool] = False
     #: A recommended behaviour (e.g. hands clasped in front): missing it only warns.
     recommended: ClassVar[bool] = False
+    #: Opt-in rules (the grooming self-check) run only when a pack or drill names them.
+    default_enabled: ClassVar[bool] = True
     cue_zh: ClassVar[str]
     cue_en: ClassVar[str]
     explain_zh: ClassVar[str]

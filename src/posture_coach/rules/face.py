@@ -46,7 +46,8 @@ class FaceRule(Rule):
 
 
 class Smile(FaceRule):
-    """Smile 面带微笑: mouthSmile blendshapes above the neutral plus mouth widening.
+    """Smile 面带微笑: mouthSmile blendshapes above the neutral plus weighted cues (upper
+    lip raised, lips stretched, mouth widening), see ``face_temporal.smile_evidence``.
 
     Per image a threshold; in video the window feature ``smile_on`` adds hysteresis.
     Recommended behaviour: no smile only warns.
@@ -61,6 +62,8 @@ class Smile(FaceRule):
     params = (
         Param("on_score", "ratio", "smile score at or above: smiling"),
         Param("off_score", "ratio", "smile score at or below: no longer smiling (video hysteresis)"),
+        Param("upper_up_weight", "ratio", "weight of mouthUpperUp (upper lip raised) added to the blendshape smile"),
+        Param("stretch_weight", "ratio", "weight of mouthStretch (lips stretched) added to the blendshape smile"),
         Param("width_weight", "ratio", "weight of the mouth widening (in IPD) added to the blendshape smile"),
         Param("neutral_mouth_width_ipd", "ipd", "mouth width / IPD of a neutral face, when no profile"),
     )
