@@ -17,9 +17,10 @@ endif
 .PHONY: run test setup sysdeps lint typecheck importlint unit bench clean
 
 # System packages the tests use: Debian's Chromium (browser tests), CJK fonts (Chinese
-# screenshots), strace (the no-outbound-connection test). Installed when missing and
+# screenshots), strace (the no-outbound-connection test), PostgreSQL (the storage tests
+# start a throwaway cluster). Installed when missing and
 # apt-get is usable (root); otherwise those tests skip and say why.
-SYSDEPS := chromium fonts-noto-cjk strace
+SYSDEPS := chromium fonts-noto-cjk strace postgresql
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "posture-coach needs Python >= 3.11"'

@@ -279,11 +279,12 @@ def _load_profile(path: Path | None) -> Any:
 
 
 def _mount_subcommands() -> None:
-    from . import cli_models, cli_rules, cli_serve
+    from . import cli_models, cli_rules, cli_serve, cli_store
 
     app.add_typer(cli_models.app, name="models", help="List, fetch, verify and import the MediaPipe model bundles.")
     cli_rules.register(app)
     cli_serve.register(app)
+    cli_store.register(app)
 
 
 synth_app = typer.Typer(help="Synthetic labelled clips (needs the `synth` extra).", no_args_is_help=True)

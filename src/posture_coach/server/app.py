@@ -193,6 +193,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     async def ws_live(ws: WebSocket) -> None:
         await _live(ws, state(), settings)
 
+    from .store_api import store_router  # issue 8: trainer/HR API (server/store_api.py)
+    app.include_router(store_router())  # issue 8: before the static mount, which takes "/"
+
     web = find_web_dir(settings.web_dir)
     if web is not None:
         app.mount("/", StaticFiles(directory=web, html=True), name="web")

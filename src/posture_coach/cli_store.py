@@ -1,0 +1,196 @@
+"""Commands for trainers and HR: ``db``, ``report``, ``score``, ``batch``, ``users``, ``purge-media``.
+
+Mounted by :mod:`posture_coach.cli` through :func:`register`; heavy modules are imported
+inside the commands so other commands start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .errors import CoachError
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+class BatchEngine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+ModelDirOpt = Annotated[Path | None, typer.Option("--model-dir", envvar="POSTURE_COACH_MODEL_DIR", help="Folder holding the .task model bundles (else the user cache).")]
+DbUrlOpt = Annotated[str | None, typer.Option("--db", envvar="POSTURE_COACH_DB_URL", help="Database URL (default: SQLite in the user data dir).")]
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="Logins for trainees, trainers and HR admins.", no_args_is_help=True)
+
+
+def _db(url: str | None) -> Any:
+    from .store import Database
+
+    return Database(url)
+
+
+def _fail(msg: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {msg}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Create or migrate the schema (Alembic)."""
+    try:
+        db = _db(db_url)
+        db.upgrade(revision)
+    except CoachError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    typer.echo(f"database at {revision}: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="trainee, trainer or hr_admin")],
+    person: Annotated[int | None, typer.Option(help="Person id (needed for trainees).")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Add a login (the password is stored as an Argon2id hash)."""
+    from .store import repo
+
+    db = _db(db_url)
+    try:
+        with db.session() as s:
+            u = repo.create_user(s, username, password, role, person_id=person)
+            typer.echo(f"user {u.id} {u.username} ({u.role})")
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def report(
+    session_id: Annotated[int, typer.Argument(help="Stored session id.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .html (self-contained) or .json.")],
+    lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Write the report of a stored session (scores, timeline, evidence, trainer reviews)."""
+    from . import report as rep
+    from .store.repo import NotFound
+
+    try:
+        data = rep.report_from_session(_db(db_url), session_id)
+    except NotFound as exc:
+        raise _fail(str(exc), 4) from None
+    if out.suffix.lower() == ".json":
+        rep.write_json(data, out)
+    else:
+        rep.write_html(data, out, lang.value)
+    typer.echo(str(out))
+
+
+def score(
+    video: Annotated[Path, typer.Argument(help="A recorded role-play video.")],
+    report_path: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the report JSON here.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
+    evidence: Annotated[Path | None, typer.Option("--keep-evidence", help="Keep evidence snapshots in this folder (frames are not stored otherwise).")] = None,
+    posture: Annotated[str, typer.Option(help="auto, standing or sitting.")] = "auto",
+    stride: Annotated[int, typer.Option(min=1, help="Analyse every N-th frame (see the README's speed notes).")] = 1,
+    model_dir: ModelDirOpt = None,
+) -> None:
+    """Score a video and write its report (nothing is stored in the database)."""
+    from . import report as rep
+    from .cli import quiet_native_stderr
+    from .jobs import AnalysisOptions, analyse_video
+
+    opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir, evidence_dir=evidence)
+    with quiet_native_stderr(True):
+        try:
+            result = analyse_video(video, opts)
+        except CoachError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
+    data = rep.report_from_result(result, source=str(video), stride=stride)
+    if json_path is not None:
+        rep.write_json(data, json_path)
+    if report_path is not None:
+        rep.write_html(data, report_path, lang.value)
+    if report_path is None and json_path is None:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        overall = data["overall_score"]
+        typer.echo(f"{video.name}: overall {'—' if overall is None else round(100 * overall)}; "
+                   f"{len(data['findings'])} finding(s)")
+
+
+def batch(
+    inputs: Annotated[list[Path], typer.Argument(help="Folders of videos, video files, or .txt lists (one path a line).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports and summary.json.")],
+    engine: Annotated[BatchEngine, typer.Option("--engine", help="local: threads in this process; ray: a Ray runtime (local if none is running).")] = BatchEngine.local,
+    workers: Annotated[int, typer.Option(min=1, help="Videos analysed at once.")] = 1,
+    lang: Annotated[list[Lang] | None, typer.Option("--lang", help="Report language(s); default zh and en.")] = None,
+    evidence: Annotated[bool, typer.Option("--keep-evidence/--no-evidence", help="Keep evidence snapshots under OUT/evidence.")] = False,
+    posture: Annotated[str, typer.Option(help="auto, standing or sitting.")] = "auto",
+    stride: Annotated[int, typer.Option(min=1, help="Analyse every N-th frame.")] = 1,
+    model_dir: ModelDirOpt = None,
+) -> None:
+    """Score many videos and write a report per video; failures are listed, never fatal."""
+    from .cli import quiet_native_stderr
+    from .jobs import AnalysisOptions, collect_videos, run_batch
+
+    videos = collect_videos(inputs)
+    if not videos:
+        raise _fail("no videos found in the inputs", 2)
+    opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir,
+                           evidence_dir=(out / "evidence").resolve() if evidence else None)
+    langs = tuple(x.value for x in (lang or [Lang.zh, Lang.en]))
+
+    def done(item: dict[str, Any]) -> None:
+        state = "ok" if item["ok"] else f"FAILED: {item['error']}"
+        typer.echo(f"{Path(item['video']).name}: {state} ({item.get('seconds', 0):.1f} s)", err=True)
+
+    with quiet_native_stderr(True):
+        try:
+            summary = run_batch(videos, out, engine=engine.value, workers=workers, opts=opts, langs=langs,
+                                on_done=done)
+        except CoachError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
+    typer.echo(f"{summary['ok']}/{summary['videos']} scored in {summary['wall_s']:.1f} s "
+               f"({engine.value}, {workers} worker(s)); summary: {out / 'summary.json'}")
+    for item in summary["failed"]:
+        typer.echo(f"  failed: {item['video']}: {item['error']}")
+    if summary["failed"]:
+        raise typer.Exit(1)
+
+
+def purge_media(
+    older_than_days: Annotated[int | None, typer.Option(help="Default: the retention setting.")] = None,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Delete stored videos and evidence older than the retention period (scores stay)."""
+    from .store import repo
+
+    n = repo.purge_media(_db(db_url), older_than_days)
+    typer.echo(f"removed {n} file(s)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the trainer/HR commands to the main CLI."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.command("report")(report)
+    app.command("score")(score)
+    app.command("batch")(batch)
+    app.command("purge-media")(purge_media)

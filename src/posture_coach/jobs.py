@@ -1,0 +1,516 @@
+"""Analysis of recorded videos: one function for a video, and a bounded pool of workers
+that runs queued jobs from the database.
+
+* :func:`analyse_video` runs the pipeline and the engine over a file and returns an
+  :class:`~posture_coach.store.repo.AnalysisResult` (scores, findings with the time and
+  frame of their peak, events) and, when asked, evidence snapshots re-read from the video.
+* :class:`JobRunner` takes queued jobs (``workers`` at a time), beats a heartbeat while a
+  job runs and writes the whole result set in one transaction. On start it requeues jobs
+  left ``running`` by a crashed process (stale heartbeat); the claim token fences off a
+  worker that was presumed dead, so a session never gets two result sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CoachError, SourceError
+from .store import repo
+from .store.db import Database
+
+log = logging.getLogger(__name__)
+
+#: Findings of these rules also get the teeth crop as evidence.
+TEETH_RULES = frozenset({"face.smile_teeth"})
+NOT_FINDING_EVENTS = frozenset({"violation_start", "violation_end"})
+
+
+class JobCancelled(Exception):
+    """The job's claim was revoked (another worker owns it now): stop without writing."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    posture: str = "auto"
+    stride: int = 1
+    face: bool = True
+    hands: bool = True
+    model_dir: Path | None = None
+    calibration: Path | None = None
+    profile: Path | None = None
+    #: Where evidence snapshots go; None = keep no frames (the default: privacy).
+    evidence_dir: Path | None = None
+    fetch_models: bool = True
+
+
+@dataclass(slots=True)
+class _Peak:
+    """The worst frame of a finding so far (by |value|, else its first frame)."""
+
+    rule_id: str
+    start_ms: int
+    t_ms: int
+    frame: int
+    value: float | None
+    obs: Any
+    verdicts: dict[str, Any] = field(default_factory=dict)
+
+
+def _magnitude(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return abs(float(v))
+
+
+def analyse_video(
+    path: Path, opts: AnalysisOptions = AnalysisOptions(),
+    progress: Callable[[float], None] | None = None,
+) -> repo.AnalysisResult:
+    """Score one recorded video. ``progress`` gets 0..1 (it may raise to abort)."""
+    from .calibration import Profile, load_calibration
+    from .engine import CoachEngine
+    from .pipeline import ObservationStream
+
+    cal = load_calibration(opts.calibration)
+    prof = Profile.load(opts.profile) if opts.profile is not None else None
+    stream = ObservationStream(path, model_dir=opts.model_dir, face=opts.face, hands=opts.hands,
+                               stride=opts.stride, fetch_models=opts.fetch_models)
+    ok = False
+    try:
+        if stream.info.kind != "video":
+            raise SourceError(f"{path}: not a video ({stream.info.kind})")
+        engine = CoachEngine(cal, prof, mode="video", posture=opts.posture)  # type: ignore[arg-type]
+        total = stream.info.frame_count or 0
+        open_peaks: dict[str, _Peak] = {}
+        closed: dict[tuple[str, int], _Peak] = {}
+        keep_obs = opts.evidence_dir is not None
+        n = 0
+        last_report = 0.0
+        for _frame, obs in stream:
+            res = engine.update(obs)
+            for ev in res.events:
+                if ev.get("type") == "violation_start":
+                    rid = str(ev["rule_id"])
+                    open_peaks[rid] = _Peak(rid, int(ev["start_ms"]), res.t_ms, res.frame, None,
+                                            obs if keep_obs else None,
+                                            {rid: res.verdicts[rid].to_dict()} if keep_obs else {})
+            for rid, pk in open_peaks.items():
+                v = res.verdicts.get(rid)
+                if v is None or v.status not in ("warn", "fail"):
+                    continue
+                mag = _magnitude(v.value)
+                if mag is not None and (pk.value is None or mag > pk.value):
+                    pk.value, pk.t_ms, pk.frame = mag, res.t_ms, res.frame
+                    if keep_obs:
+                        pk.obs = obs
+                        pk.verdicts = {rid: v.to_dict()}
+            for ev in res.events:
+                if ev.get("type") == "violation_end":
+                    rid = str(ev["rule_id"])
+                    pk_done = open_peaks.pop(rid, None)
+                    if pk_done is not None:
+                        closed[(rid, pk_done.start_ms)] = pk_done
+            n += 1
+            if progress is not None and total:
+                now = time.monotonic()
+                if now - last_report > 0.25:
+                    last_report = now
+                    progress(min(0.99, n * max(1, opts.stride) / total))
+        src = stream.source
+        if src is not None and getattr(src, "truncated", False):
+            raise SourceError(f"{path}: the video ends early (truncated or corrupt after frame "
+                              f"{getattr(src, 'frames_read', '?')})")
+        if stream.times.frames == 0:
+            raise SourceError(f"{path}: no frame could be read")
+        summary = engine.summary()
+        for pk in open_peaks.values():
+            closed[(pk.rule_id, pk.start_ms)] = pk
+        ok = True
+    finally:
+        stream.close(ok=ok)
+
+    warn_credit = cal.warn_credit
+    findings: list[repo.FindingOutcome] = []
+    rules: list[repo.RuleOutcome] = []
+    snapshots: list[tuple[int, Path, Any, dict[str, Any], Path | None]] = []  # frame, file, obs, verdicts, teeth
+    for rid, tr in engine.timeline.rules.items():
+        rs = summary.rules[rid]
+        unknown_total = sum(tr.reasons.values())
+        rules.append(repo.RuleOutcome(
+            rule_id=rid, score=rs.score, weight=float(cal.weights.get(rid, 1.0)),
+            assessable_s=rs.assessable_s, penalty_s=tr.penalty / 1000.0, unknown_share=rs.unknown_share,
+            top_reason=rs.top_reason,
+            reasons={k: round(v / unknown_total, 4) for k, v in tr.reasons.items()} if unknown_total else {},
+        ))
+        for i, ep in enumerate(tr.episodes):
+            found = closed.get((rid, ep.start_ms))
+            evidence: dict[str, Path] = {}
+            if opts.evidence_dir is not None and found is not None and found.obs is not None:
+                stem = f"{rid.replace('.', '_')}_{ep.start_ms}_{i}"
+                snap = opts.evidence_dir / f"{stem}.jpg"
+                teeth = opts.evidence_dir / f"{stem}_teeth.jpg" if rid in TEETH_RULES else None
+                evidence["snapshot"] = snap
+                if teeth is not None:
+                    evidence["teeth"] = teeth
+                snapshots.append((found.frame, snap, found.obs, found.verdicts, teeth))
+            findings.append(repo.FindingOutcome(
+                rule_id=rid, status=ep.worst, start_ms=ep.start_ms, end_ms=ep.end_ms, peak=ep.peak,
+                peak_ms=None if found is None else found.t_ms, peak_frame=None if found is None else found.frame,
+                penalty_s=(ep.fail_ms + (1.0 - warn_credit) * ep.warn_ms) / 1000.0, evidence=evidence,
+            ))
+    if snapshots:
+        write_evidence(path, snapshots)
+    events = [repo.EventOutcome(str(e.get("type")), int(e.get("t_ms", 0)), dict(e))
+              for e in summary.events if e.get("type") not in NOT_FINDING_EVENTS]
+    findings.sort(key=lambda f: (f.start_ms, f.rule_id))
+    if progress is not None:
+        progress(1.0)
+    return repo.AnalysisResult(
+        frames=summary.frames, duration_s=summary.duration_s, overall_score=summary.overall_score,
+        unknown_share=summary.unknown_share, summary=_jsonable(summary.to_dict()), rules=rules,
+        findings=findings, events=events,
+    )
+
+
+def write_evidence(video: Path, wanted: list[tuple[int, Path, Any, dict[str, Any], Path | None]]) -> None:
+    """Re-read the peak frames from the video and write the overlay (and teeth crop) JPEGs."""
+    import cv2
+    import numpy as np
+
+    from .annotate import draw_observation
+    from .teeth import render_mouth_evidence
+
+    by_frame: dict[int, list[tuple[Path, Any, dict[str, Any], Path | None]]] = {}
+    for frame, snap, obs, verdicts, teeth in wanted:
+        by_frame.setdefault(frame, []).append((snap, obs, verdicts, teeth))
+    cap = cv2.VideoCapture(str(video))
+    try:
+        index = 0
+        last = max(by_frame)
+        while index <= last:
+            if index in by_frame:
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                for snap, obs, verdicts, teeth in by_frame[index]:
+                    snap.parent.mkdir(parents=True, exist_ok=True)
+                    if teeth is not None:
+                        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+                        crop = render_mouth_evidence(rgb, obs)
+                        cv2.imwrite(str(teeth), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+                    img = draw_observation(bgr.copy(), obs, verdicts)
+                    cv2.imwrite(str(snap), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+            elif not cap.grab():
+                break
+            index += 1
+    finally:
+        cap.release()
+
+
+def _jsonable(o: Any) -> Any:
+    import json
+
+    def default(x: Any) -> Any:
+        if hasattr(x, "item"):
+            return x.item()
+        if hasattr(x, "tolist"):
+            return x.tolist()
+        return str(x)
+
+    return json.loads(json.dumps(o, default=default))
+
+
+# -- the worker pool -----------------------------------------------------------------------
+
+
+Analyse = Callable[[Path, AnalysisOptions, Callable[[float], None]], repo.AnalysisResult]
+
+
+class JobRunner:
+    """A bounded in-process pool of analysis workers fed from the jobs table."""
+
+    def __init__(
+        self, db: Database, *, workers: int = 1, heartbeat_s: float = 5.0, stale_after_s: float = 60.0,
+        options: AnalysisOptions = AnalysisOptions(), analyse: Analyse | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be ≥ 1")
+        if stale_after_s <= heartbeat_s:
+            raise ValueError("stale_after_s must exceed heartbeat_s")
+        self.db = db
+        self.workers = workers
+        self.heartbeat_s = heartbeat_s
+        self.stale_after_s = stale_after_s
+        self.options = options
+        self._analyse: Analyse = analyse or analyse_video
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._lock = threading.Lock()
+        self._active: dict[int, tuple[str, float]] = {}
+        self._revoked: set[int] = set()
+        self._futures: dict[int, Future[None]] = {}
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._beat_loop, name="job-heartbeat", daemon=True)
+        self._beat.start()
+
+    # public API
+    def start(self) -> list[int]:
+        """Requeue jobs a crash left running, then submit every queued job. Returns requeued ids."""
+        requeued = repo.requeue_stale(self.db, self.stale_after_s)
+        if requeued:
+            log.warning("requeued %d interrupted job(s): %s", len(requeued), requeued)
+        for job_id in repo.queued_job_ids(self.db):
+            self.submit(job_id)
+        return requeued
+
+    def enqueue(self, session_id: int) -> int:
+        with self.db.session() as s:
+            job_id = repo.create_job(s, session_id).id
+        self.submit(job_id)
+        return job_id
+
+    def submit(self, job_id: int) -> None:
+        with self._lock:
+            fut = self._futures.get(job_id)
+            if fut is not None and not fut.done():
+                return
+            self._futures[job_id] = self._pool.submit(self._run, job_id)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every submitted job has finished; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = [f for f in self._futures.values() if not f.done()]
+            if not pending:
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            pending[0].exception(timeout=left)
+
+    def close(self, wait: bool = True) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._beat.join(timeout=self.heartbeat_s + 1)
+
+    def __enter__(self) -> JobRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # internals
+    def _beat_loop(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            with self._lock:
+                active = dict(self._active)
+            for job_id, (claim, prog) in active.items():
+                try:
+                    alive = repo.heartbeat(self.db, job_id, claim, prog)
+                except Exception:  # a DB hiccup must not kill the heartbeat thread
+                    log.exception("heartbeat for job %s failed", job_id)
+                    continue
+                if not alive:
+                    with self._lock:
+                        self._revoked.add(job_id)
+
+    def _run(self, job_id: int) -> None:
+        claim = repo.claim_job(self.db, job_id)
+        if claim is None:
+            return
+        evidence_dir: Path | None = None
+        try:
+            with self.db.session() as s:
+                job = repo.get_job(s, job_id)
+                sess = job.session
+                if not sess.media_path:
+                    raise SourceError(f"session {sess.id}: its video is no longer stored")
+                video = self.db.path(sess.media_path)
+                opts = _replace(self.options, posture=sess.posture, stride=sess.stride)
+                if sess.keep_evidence:
+                    evidence_dir = self.db.data_dir / "evidence" / f"session_{sess.id}" / claim[:12]
+                    opts = _replace(opts, evidence_dir=evidence_dir)
+                session_id = sess.id
+            with self._lock:
+                self._active[job_id] = (claim, 0.0)
+
+            def progress(p: float) -> None:
+                with self._lock:
+                    if job_id in self._revoked:
+                        raise JobCancelled(f"job {job_id} was taken over")
+                    self._active[job_id] = (claim, p)
+
+            result = self._analyse(video, opts, progress)
+            if not repo.save_results(self.db, job_id, claim, result):
+                raise JobCancelled(f"job {job_id} was taken over before its results were saved")
+            self._after_success(session_id, evidence_dir)
+        except JobCancelled as exc:
+            log.warning("%s", exc)
+            _rmtree(evidence_dir)
+        except CoachError as exc:  # bad input: retrying will not help
+            repo.fail_job(self.db, job_id, claim, str(exc), retry=False)
+            _rmtree(evidence_dir)
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            repo.fail_job(self.db, job_id, claim, f"{type(exc).__name__}: {exc}", retry=True)
+            _rmtree(evidence_dir)
+            if not self._stop.is_set():
+                with self._db_session() as s:
+                    if repo.get_job(s, job_id).status == "queued":
+                        self._pool.submit(self._run, job_id)
+        finally:
+            with self._lock:
+                self._active.pop(job_id, None)
+                self._revoked.discard(job_id)
+
+    def _db_session(self) -> Any:
+        return self.db.session()
+
+    def _after_success(self, session_id: int, evidence_dir: Path | None) -> None:
+        # Older attempts' evidence folders are not referenced any more.
+        if evidence_dir is not None:
+            for d in evidence_dir.parent.iterdir():
+                if d.is_dir() and d != evidence_dir:
+                    _rmtree(d)
+        with self.db.session() as s:
+            keep = repo.get_settings(s)["keep_media_after_analysis"]
+            sess = repo.get_session(s, session_id)
+            media = sess.media_path
+            if not keep and media:
+                sess.media_path = None
+        if not keep and media:
+            self.db.path(media).unlink(missing_ok=True)
+
+
+def _replace(opts: AnalysisOptions, **kw: Any) -> AnalysisOptions:
+    from dataclasses import replace
+
+    return replace(opts, **kw)
+
+
+def _rmtree(d: Path | None) -> None:
+    import shutil
+
+    if d is not None:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# -- batch: score many videos and write their reports ---------------------------------------
+
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
+
+
+def collect_videos(inputs: list[Path]) -> list[Path]:
+    """Folders (recursively, video suffixes), ``.txt`` lists (one path a line, # comments), files."""
+    out: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            out.extend(sorted(p for p in item.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES))
+        elif item.suffix.lower() in (".txt", ".lst", ".list"):
+            for line in item.read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    p = Path(line).expanduser()
+                    out.append(p if p.is_absolute() else (item.parent / p))
+        else:
+            out.append(item)
+    return out
+
+
+def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
+              langs: tuple[str, ...] = ("zh", "en")) -> dict[str, Any]:
+    """Score one video and write ``NAME.json`` and ``NAME.LANG.html``; never raises."""
+    from . import report as rep
+
+    t0 = time.perf_counter()
+    name = video.stem
+    item: dict[str, Any] = {"video": str(video), "ok": False, "error": None}
+    try:
+        vopts = opts
+        if opts.evidence_dir is not None:
+            vopts = _replace(opts, evidence_dir=opts.evidence_dir / name)
+        result = analyse_video(video, vopts)
+        data = rep.report_from_result(result, source=str(video), stride=opts.stride)
+        rep.write_json(data, out_dir / f"{name}.json")
+        for lang in langs:
+            rep.write_html(data, out_dir / f"{name}.{lang}.html", lang)  # type: ignore[arg-type]
+        item.update(ok=True, overall_score=data["overall_score"], findings=len(data["findings"]),
+                    duration_s=result.duration_s, frames=result.frames)
+    except CoachError as exc:
+        item["error"] = str(exc)
+    except Exception as exc:  # one bad video must not stop a batch
+        item["error"] = f"{type(exc).__name__}: {exc}"
+    item["seconds"] = round(time.perf_counter() - t0, 3)
+    return item
+
+
+def run_batch(videos: list[Path], out_dir: Path, *, engine: str = "local", workers: int = 1,
+              opts: AnalysisOptions = AnalysisOptions(), langs: tuple[str, ...] = ("zh", "en"),
+              on_done: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Score every video; failures are listed with their reason. ``engine``: local | ray."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    items: list[dict[str, Any]] = []
+    if engine == "local":
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="batch") as pool:
+            futs = [pool.submit(score_one, v, out_dir, opts, langs) for v in videos]
+            for fut in futs:
+                item = fut.result()
+                items.append(item)
+                if on_done is not None:
+                    on_done(item)
+    elif engine == "ray":
+        items = _run_ray(videos, out_dir, workers, opts, langs, on_done)
+    else:
+        raise ValueError("engine must be 'local' or 'ray'")
+    summary = {
+        "engine": engine, "workers": workers, "videos": len(videos),
+        "ok": sum(1 for i in items if i["ok"]), "failed": [i for i in items if not i["ok"]],
+        "wall_s": round(time.perf_counter() - t0, 3), "items": items,
+    }
+    import json
+
+    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return summary
+
+
+def _run_ray(videos: list[Path], out_dir: Path, workers: int, opts: AnalysisOptions, langs: tuple[str, ...],
+             on_done: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
+    try:
+        import ray
+    except ImportError:
+        raise CoachError("the ray engine needs Ray: pip install 'posture-coach[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
+        started = True
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=0)(score_one)
+        refs = [remote.remote(v, out_dir, opts, langs) for v in videos]
+        by_ref = dict(zip(refs, range(len(refs)), strict=True))
+        items: list[dict[str, Any] | None] = [None] * len(refs)
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                i = by_ref[ref]
+                try:
+                    item: dict[str, Any] = ray.get(ref)
+                except Exception as exc:  # the worker process died
+                    item = {"video": str(videos[i]), "ok": False, "error": f"ray worker failed: {exc}"}
+                items[i] = item
+                if on_done is not None:
+                    on_done(item)
+        return [i for i in items if i is not None]
+    finally:
+        if started:
+            ray.shutdown()

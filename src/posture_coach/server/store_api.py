@@ -1,0 +1,465 @@
+"""REST for trainers and HR under ``/api/``: sign-in, uploads and jobs, sessions and
+reports, trainer reviews and agreement, people, cohorts, privacy settings.
+
+Mounted into :func:`posture_coach.server.create_app` with ``store_router()``; the router
+brings its own lifespan (database, job runner), so the live coach is unaffected when the
+database is unavailable: these routes then answer 503 with the reason.
+
+No ``from __future__ import annotations`` here: FastAPI must see the dependency aliases
+defined inside :func:`store_router` as real objects.
+"""
+
+
+import logging
+import os
+import shutil
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from ..jobs import AnalysisOptions, JobRunner
+from ..store import repo
+from ..store.db import Database
+from ..store.models import User
+from . import auth
+from .uploads import UploadRejected, check_video, save_limited
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoreConfig:
+    """Where the store lives and how many analyses run at once (env defaults)."""
+
+    db_url: str | None = None
+    data_dir: Path | None = None
+    workers: int = field(default_factory=lambda: int(os.environ.get("POSTURE_COACH_JOB_WORKERS", "1")))
+    max_upload_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("POSTURE_COACH_MAX_UPLOAD_MB", "500")) * 1_000_000)
+    model_dir: Path | None = field(
+        default_factory=lambda: Path(p) if (p := os.environ.get("POSTURE_COACH_MODEL_DIR")) else None)
+    run_jobs: bool = True
+    migrate: bool = True
+    stale_after_s: float = 120.0
+    heartbeat_s: float = 5.0
+
+
+class StoreState:
+    def __init__(self, cfg: StoreConfig) -> None:
+        self.cfg = cfg
+        self.db: Database | None = None
+        self.runner: JobRunner | None = None
+        self.error: str | None = None
+        self._lock = threading.Lock()
+
+    def exists(self) -> bool:
+        """Is there a store to open at start-up (so interrupted jobs resume)? A fresh
+        install creates its SQLite file on the first store request instead."""
+        if self.cfg.db_url or os.environ.get("POSTURE_COACH_DB_URL"):
+            return True
+        from ..store.db import default_data_dir
+
+        return ((self.cfg.data_dir or default_data_dir()) / "posture-coach.db").is_file()
+
+    def ensure_open(self) -> None:
+        with self._lock:
+            if self.db is None and self.error is None:
+                self.open()
+
+    def open(self) -> None:
+        try:
+            self.db = Database(self.cfg.db_url, self.cfg.data_dir)
+            if self.cfg.migrate:
+                self.db.upgrade()
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.error("store unavailable: %s", self.error)
+            return
+        if self.cfg.run_jobs:
+            self.runner = JobRunner(self.db, workers=self.cfg.workers, heartbeat_s=self.cfg.heartbeat_s,
+                                    stale_after_s=self.cfg.stale_after_s,
+                                    options=AnalysisOptions(model_dir=self.cfg.model_dir))
+            self.runner.start()
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.close(wait=True)
+        if self.db is not None:
+            self.db.dispose()
+
+
+# -- request bodies ----------------------------------------------------------------------------
+
+
+FORM_OVERHEAD = 64_000  # multipart boundaries and the small fields
+UPLOAD_OPENAPI: dict[str, Any] = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file", "person_id", "consent"],
+    "properties": {"file": {"type": "string", "format": "binary"}, "person_id": {"type": "integer"},
+                   "consent": {"type": "boolean"}, "scenario": {"type": "string"},
+                   "keep_evidence": {"type": "boolean"}, "posture": {"enum": ["auto", "standing", "sitting"]},
+                   "stride": {"type": "integer", "minimum": 1, "maximum": 10}, "csrf_token": {"type": "string"}},
+}}}}}
+
+
+class UploadForm(BaseModel):
+    person_id: int
+    consent: bool = False
+    scenario: str | None = Field(None, max_length=64)
+    keep_evidence: bool = False
+    posture: Literal["auto", "standing", "sitting"] = "auto"
+    stride: int = Field(1, ge=1, le=10)
+    csrf_token: str | None = None
+
+
+class LoginBody(BaseModel):
+    username: str
+    password: str
+
+
+class ReviewBody(BaseModel):
+    decision: Literal["agree", "disagree"]
+    comment: str = Field("", max_length=4000)
+
+
+class MissedBody(BaseModel):
+    rule_id: str
+    at_ms: int | None = None
+    comment: str = Field("", max_length=4000)
+
+
+class PersonBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = None
+    consent_media: bool = False
+
+
+class ConsentBody(BaseModel):
+    consent_media: bool
+
+
+class CohortBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    trainer_id: int | None = None
+    pass_score: float = Field(0.8, ge=0.0, le=1.0)
+
+
+class MemberBody(BaseModel):
+    person_id: int
+
+
+class PrivacyBody(BaseModel):
+    retention_days: int | None = Field(None, ge=0)
+    keep_media_after_analysis: bool = True
+
+
+def store_router(cfg: StoreConfig | None = None) -> APIRouter:
+    """The trainer/HR API as a router with its own lifespan."""
+    state = StoreState(cfg or StoreConfig())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        if state.exists():
+            await asyncio.to_thread(state.ensure_open)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(state.close)
+
+    router = APIRouter(prefix="/api", lifespan=lifespan)
+    router.state = state  # type: ignore[attr-defined]  # tests reach the runner through this
+
+    def get_db() -> Database:
+        if state.db is None:
+            state.ensure_open()
+        if state.db is None:
+            raise HTTPException(503, f"the session store is unavailable: {state.error or 'not started'}")
+        return state.db
+
+    check_user = auth.current_user_dependency(get_db)
+    current_user = check_user
+    UserDep = Annotated[User, Depends(current_user)]
+
+    def guard(fn: Any, *a: Any, **kw: Any) -> Any:
+        try:
+            return fn(*a, **kw)
+        except repo.NotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        except repo.Forbidden as exc:
+            raise HTTPException(403, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    # -- auth ------------------------------------------------------------------------------
+
+    @router.post("/auth/login")
+    async def login(request: Request, response: Response) -> dict[str, Any]:
+        """Sign in with JSON ``{username, password}`` or a form post; sets the session cookie."""
+        if not auth.same_origin(request):
+            raise HTTPException(403, "cross-site login refused")
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith("application/json"):
+            body = LoginBody.model_validate(await request.json())
+        else:
+            form = await request.form()
+            body = LoginBody(username=str(form.get("username", "")), password=str(form.get("password", "")))
+        db = get_db()
+        with db.session() as s:
+            user = repo.authenticate(s, body.username, body.password)
+            if user is not None:
+                s.expunge(user)
+        if user is None:
+            raise HTTPException(401, "wrong user name or password")
+        csrf = auth.login(db, response, request, user)
+        return {"user": _user(user), "csrf_token": csrf}
+
+    @router.post("/auth/logout")
+    def logout(request: Request, response: Response, user: UserDep) -> dict[str, str]:
+        auth.logout(get_db(), request, response)
+        return {"status": "signed out"}
+
+    @router.get("/auth/me")
+    def me(request: Request, user: UserDep) -> dict[str, Any]:
+        return {"user": _user(user), "csrf_token": request.state.csrf_token}
+
+    # -- uploads and jobs -------------------------------------------------------------------
+
+    @router.post("/uploads", status_code=202, openapi_extra=UPLOAD_OPENAPI)
+    async def upload(request: Request) -> dict[str, Any]:
+        """Store a video and queue its analysis (multipart: file, person_id, consent, scenario,
+        keep_evidence, posture, stride). Checked by content; a rejected file leaves nothing behind."""
+        import asyncio
+
+        limit = state.cfg.max_upload_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+            raise HTTPException(413, f"the file is larger than the limit of {limit // 1_000_000} MB")
+        user = await check_user(request)  # cookie + CSRF (header, or the form field)
+        form = await request.form(max_files=1, max_fields=20)
+        file = form.get("file")
+        if file is None or isinstance(file, str):
+            raise HTTPException(400, "no file: send the video as the multipart field 'file'")
+        try:
+            fields = UploadForm.model_validate({k: v for k, v in form.items() if isinstance(v, str)})
+        except ValidationError as exc:
+            raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
+        return await asyncio.to_thread(_store_upload, user, file, fields)
+
+    def _store_upload(user: User, file: Any, fields: UploadForm) -> dict[str, Any]:
+        db = get_db()
+        if not fields.consent:
+            raise HTTPException(400, "consent is required: the person filmed must agree to the video being stored")
+        with db.session() as s:
+            person = guard(repo.get_person, s, fields.person_id)
+            if user.role == "trainee" and user.person_id != person.id:
+                raise HTTPException(403, "trainees upload their own recordings only")
+            if user.role == "trainer" and person.id not in set(s.scalars(repo.trainer_person_ids(user))):
+                raise HTTPException(403, "this person is not in one of your cohorts")
+        tmp_dir = db.data_dir / "uploads" / "tmp"
+        try:
+            tmp, size = save_limited(file.file, tmp_dir, state.cfg.max_upload_bytes)
+        except UploadRejected as exc:
+            raise HTTPException(exc.status, exc.message) from None
+        try:
+            checked = check_video(tmp, size)
+        except UploadRejected as exc:
+            tmp.unlink(missing_ok=True)
+            raise HTTPException(exc.status, exc.message) from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        final: Path | None = None
+        try:
+            with db.session() as s:
+                sess = repo.create_session(s, source=Path(file.filename or "upload").name[:200],
+                                           person_id=fields.person_id, scenario=fields.scenario,
+                                           keep_evidence=fields.keep_evidence, posture=fields.posture,
+                                           stride=fields.stride)
+                final = db.data_dir / "uploads" / f"session_{sess.id}" / f"video{checked.suffix}"
+                final.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(tmp), final)
+                sess.media_path = db.rel(final)
+                job = repo.create_job(s, sess.id)
+                sid, jid = sess.id, job.id
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            if final is not None:
+                shutil.rmtree(final.parent, ignore_errors=True)
+            raise
+        if state.runner is not None:
+            state.runner.submit(jid)
+        return {"session_id": sid, "job_id": jid, "container": checked.container, "bytes": checked.size}
+
+    @router.get("/jobs/{job_id}")
+    def job(job_id: int, user: UserDep) -> dict[str, Any]:
+        with get_db().session() as s:
+            j = guard(repo.get_job, s, job_id)
+            guard(repo.session_for, s, user, j.session_id)
+            return {"id": j.id, "session_id": j.session_id, "status": j.status, "progress": round(j.progress, 3),
+                    "attempts": j.attempts, "error": j.error}
+
+    # -- sessions and reports ---------------------------------------------------------------
+
+    @router.get("/sessions")
+    def sessions(user: UserDep) -> dict[str, Any]:
+        with get_db().session() as s:
+            rows = repo.visible_sessions(s, user)
+            return {"sessions": [{"id": r.id, "person_id": r.person_id, "source": r.source, "kind": r.kind,
+                                  "scenario": r.scenario, "status": r.status, "duration_s": r.duration_s,
+                                  "overall_score": r.overall_score,
+                                  "created_at": r.created_at.isoformat(timespec="seconds")} for r in rows]}
+
+    @router.get("/sessions/{session_id}")
+    def session(session_id: int, user: UserDep) -> dict[str, Any]:
+        return _report(session_id, user)
+
+    @router.get("/sessions/{session_id}/report", response_model=None)
+    def session_report(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
+                       format: Literal["html", "json"] = "html") -> HTMLResponse | JSONResponse:
+        from ..report import render_html
+
+        data = _report(session_id, user)
+        if format == "json":
+            return JSONResponse(data)
+        return HTMLResponse(render_html(data, lang))
+
+    def _report(session_id: int, user: User) -> dict[str, Any]:
+        from ..report import report_from_session
+
+        db = get_db()
+        with db.session() as s:
+            guard(repo.session_for, s, user, session_id)
+        data: dict[str, Any] = guard(report_from_session, db, session_id)
+        return data
+
+    @router.delete("/sessions/{session_id}")
+    def delete_session(session_id: int, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        return {"files_removed": guard(repo.delete_session, get_db(), session_id)}
+
+    # -- reviews and agreement ---------------------------------------------------------------
+
+    @router.post("/findings/{finding_id}/review")
+    def review(finding_id: int, body: ReviewBody, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "trainer", "hr_admin")
+        with get_db().session() as s:
+            rv = guard(repo.add_review, s, user, decision=body.decision, episode_id=finding_id, comment=body.comment)
+            sid = rv.session_id
+            out = {"review_id": rv.id, "decision": rv.decision}
+        with get_db().session() as s:
+            rs = repo.reviewed_scores(repo.get_session(s, sid))
+        return {**out, "session_id": sid, "overall_score_reviewed": rs.overall}
+
+    @router.post("/sessions/{session_id}/missed")
+    def missed(session_id: int, body: MissedBody, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "trainer", "hr_admin")
+        with get_db().session() as s:
+            rv = guard(repo.add_review, s, user, decision="missed", session_id=session_id, rule_id=body.rule_id,
+                       at_ms=body.at_ms, comment=body.comment)
+            return {"review_id": rv.id}
+
+    @router.get("/agreement", response_model=None)
+    def agreement(user: UserDep, format: Literal["json", "csv"] = "json",
+                  trainer_id: int | None = None) -> dict[str, Any] | PlainTextResponse:
+        auth.require_role(user, "trainer", "hr_admin")
+        if user.role == "trainer":
+            trainer_id = user.id
+        with get_db().session() as s:
+            rows = [a.to_dict() for a in repo.agreement(s, trainer_id=trainer_id)]
+        if format == "csv":
+            return _csv(repo.to_csv(rows, AGREEMENT_COLUMNS), "agreement.csv")
+        return {"rules": rows}
+
+    # -- people, cohorts, HR ----------------------------------------------------------------
+
+    @router.post("/people", status_code=201)
+    def create_person(body: PersonBody, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            p = guard(repo.create_person, s, body.name, email=body.email, consent_media=body.consent_media)
+            return {"id": p.id, "name": p.name}
+
+    @router.post("/people/{person_id}/consent")
+    def consent(person_id: int, body: ConsentBody, user: UserDep) -> dict[str, Any]:
+        if not (user.role == "hr_admin" or (user.role == "trainee" and user.person_id == person_id)):
+            raise HTTPException(403, "only the person or HR can change consent")
+        with get_db().session() as s:
+            p = guard(repo.set_consent, s, person_id, body.consent_media)
+            return {"id": p.id, "consent_media": p.consent_media}
+
+    @router.delete("/people/{person_id}")
+    def delete_person(person_id: int, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        return {"files_removed": guard(repo.delete_person, get_db(), person_id)}
+
+    @router.get("/cohorts")
+    def cohorts(user: UserDep) -> dict[str, Any]:
+        with get_db().session() as s:
+            rows = guard(repo.list_cohorts, s, user)
+            return {"cohorts": [{"id": c.id, "name": c.name, "trainer_id": c.trainer_id,
+                                 "pass_score": c.pass_score, "members": len(c.members)} for c in rows]}
+
+    @router.post("/cohorts", status_code=201)
+    def create_cohort(body: CohortBody, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            c = guard(repo.create_cohort, s, body.name, trainer_id=body.trainer_id, pass_score=body.pass_score)
+            return {"id": c.id, "name": c.name}
+
+    @router.post("/cohorts/{cohort_id}/members")
+    def add_member(cohort_id: int, body: MemberBody, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            guard(repo.add_member, s, cohort_id, body.person_id)
+        return {"cohort_id": cohort_id, "person_id": body.person_id}
+
+    @router.get("/cohorts/{cohort_id}/table", response_model=None)
+    def cohort_table(cohort_id: int, user: UserDep, format: Literal["json", "csv"] = "json",
+                     scenario: str = "onboarding") -> dict[str, Any] | PlainTextResponse:
+        with get_db().session() as s:
+            table: dict[str, Any] = guard(repo.cohort_table, s, user, cohort_id, scenario)
+        if format == "csv":
+            return _csv(repo.cohort_csv(table), f"cohort_{cohort_id}.csv")
+        return table
+
+    @router.get("/settings/privacy")
+    def privacy(user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            return repo.get_settings(s)
+
+    @router.put("/settings/privacy")
+    def set_privacy(body: PrivacyBody, user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            out: dict[str, Any] = guard(repo.set_settings, s, retention_days=body.retention_days,
+                                        keep_media_after_analysis=body.keep_media_after_analysis)
+            return out
+
+    @router.post("/admin/purge-media")
+    def purge(user: UserDep) -> dict[str, Any]:
+        auth.require_role(user, "hr_admin")
+        return {"files_removed": repo.purge_media(get_db())}
+
+    return router
+
+
+AGREEMENT_COLUMNS = ("rule_id", "findings_reviewed", "agreed", "agree_pct", "missed", "units", "both_yes",
+                     "coach_only", "trainer_only", "both_no", "kappa")
+
+
+def _user(u: User) -> dict[str, Any]:
+    return {"id": u.id, "username": u.username, "role": u.role, "person_id": u.person_id}
+
+
+def _csv(text: str, name: str) -> PlainTextResponse:
+    return PlainTextResponse(text, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,118 @@
+"""Upload checks: size while streaming, then the type by CONTENT (magic bytes, then OpenCV
+must decode real frames). The file name and the declared content type are never trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+MIN_FRAMES = 2
+
+
+class UploadRejected(Exception):
+    """A clear 4xx answer: ``status`` and a one-line message users can act on."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedVideo:
+    path: Path
+    container: str
+    suffix: str
+    size: int
+    frames_checked: int
+    width: int
+    height: int
+
+
+IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+    (b"BM", "BMP"), (b"%PDF", "PDF"), (b"PK\x03\x04", "ZIP"),
+)
+
+
+def sniff_container(head: bytes) -> tuple[str, str] | None:
+    """(container, suffix) of a video file from its first bytes, or None."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return ("quicktime", ".mov") if brand == b"qt  " else ("mp4", ".mp4")
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi", ".avi"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return ("webm", ".webm") if b"webm" in head[:64] else ("matroska", ".mkv")
+    return None
+
+
+def what_image(head: bytes) -> str | None:
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    for magic, name in IMAGE_MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def save_limited(stream: BinaryIO, directory: Path, max_bytes: int) -> tuple[Path, int]:
+    """Copy an upload to a temporary file, refusing more than ``max_bytes``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadRejected(413, "too_large",
+                                         f"the file is larger than the limit of {max_bytes // 1_000_000} MB")
+                out.write(chunk)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name), size
+
+
+def check_video(path: Path, size: int) -> CheckedVideo:
+    """Raise :class:`UploadRejected` unless ``path`` is a decodable video (by content)."""
+    if size == 0:
+        raise UploadRejected(400, "empty", "the file is empty")
+    with open(path, "rb") as f:
+        head = f.read(64)
+    img = what_image(head)
+    if img is not None:
+        raise UploadRejected(415, "not_a_video", f"this is a {img} file, not a video (whatever its name says)")
+    sniffed = sniff_container(head)
+    if sniffed is None:
+        raise UploadRejected(415, "not_a_video",
+                             "not a video container this coach reads (MP4/MOV, AVI, MKV/WebM)")
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        frames = 0
+        w = h = 0
+        while frames < MIN_FRAMES and cap.isOpened():
+            ok, bgr = cap.read()
+            if not ok or bgr is None:
+                break
+            h, w = bgr.shape[:2]
+            frames += 1
+    finally:
+        cap.release()
+    if frames < MIN_FRAMES:
+        raise UploadRejected(422, "corrupt_video",
+                             f"the {sniffed[0]} file cannot be decoded (corrupt, truncated or an unsupported "
+                             "codec); re-export it as H.264 MP4")
+    return CheckedVideo(path, sniffed[0], sniffed[1], size, frames, int(w), int(h))

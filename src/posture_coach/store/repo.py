@@ -1,0 +1,743 @@
+"""The repository: typed functions over the ORM. Routes, jobs and the CLI call these only.
+
+Functions taking an ``OrmSession`` run inside the caller's unit of work
+(``with db.session() as s: ...``); functions taking a :class:`Database` open their own
+transaction because they must be atomic on their own (job claims, result sets, deletes
+that also remove files).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import selectinload
+
+from .db import Database
+from .models import (
+    DECISIONS,
+    ROLES,
+    Cohort,
+    CohortMember,
+    EpisodeRow,
+    Evidence,
+    Job,
+    Person,
+    Review,
+    RuleResult,
+    Session,
+    Setting,
+    User,
+    utcnow,
+)
+from .passwords import hash_password, verify_password
+
+
+class NotFound(LookupError):
+    """No such row (routes answer 404)."""
+
+
+class Forbidden(PermissionError):
+    """The user's role does not allow this (routes answer 403)."""
+
+
+# -- analysis results as plain data (what a job hands to save_results) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    rule_id: str
+    score: float | None
+    weight: float
+    assessable_s: float | None
+    penalty_s: float
+    unknown_share: float
+    top_reason: str | None
+    reasons: dict[str, float] = field(default_factory=dict)  # reason -> share of unknown time
+
+
+@dataclass(frozen=True, slots=True)
+class FindingOutcome:
+    """A counted violation; ``evidence`` maps kind (snapshot/teeth) to an absolute file path."""
+
+    rule_id: str
+    status: str
+    start_ms: int
+    end_ms: int | None
+    peak: float | None
+    peak_ms: int | None
+    peak_frame: int | None
+    penalty_s: float
+    evidence: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    type: str
+    t_ms: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    frames: int
+    duration_s: float
+    overall_score: float | None
+    unknown_share: float
+    summary: dict[str, Any]
+    rules: Sequence[RuleOutcome]
+    findings: Sequence[FindingOutcome]
+    events: Sequence[EventOutcome]
+
+
+# -- people, users, cohorts ---------------------------------------------------------------
+
+
+def create_person(s: OrmSession, name: str, *, email: str | None = None, consent_media: bool = False) -> Person:
+    p = Person(name=name, email=email, consent_media=consent_media,
+               consent_at=utcnow() if consent_media else None)
+    s.add(p)
+    s.flush()
+    return p
+
+
+def set_consent(s: OrmSession, person_id: int, consent_media: bool) -> Person:
+    p = get_person(s, person_id)
+    p.consent_media = consent_media
+    p.consent_at = utcnow()
+    return p
+
+
+def get_person(s: OrmSession, person_id: int) -> Person:
+    p = s.get(Person, person_id)
+    if p is None:
+        raise NotFound(f"no person {person_id}")
+    return p
+
+
+def create_user(s: OrmSession, username: str, password: str, role: str, *, person_id: int | None = None) -> User:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if role == "trainee" and person_id is None:
+        raise ValueError("a trainee user needs a person")
+    u = User(username=username, password_hash=hash_password(password), role=role, person_id=person_id)
+    s.add(u)
+    s.flush()
+    return u
+
+
+def authenticate(s: OrmSession, username: str, password: str) -> User | None:
+    u = s.scalars(select(User).where(User.username == username)).first()
+    if u is None:
+        verify_password(_dummy_hash(), password)  # same time whether or not the user exists
+        return None
+    return u if verify_password(u.password_hash, password) else None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password")
+
+
+def get_user(s: OrmSession, user_id: int) -> User:
+    u = s.get(User, user_id)
+    if u is None:
+        raise NotFound(f"no user {user_id}")
+    return u
+
+
+def create_cohort(s: OrmSession, name: str, *, trainer_id: int | None = None, pass_score: float = 0.8) -> Cohort:
+    if not 0.0 <= pass_score <= 1.0:
+        raise ValueError("pass_score must be within 0..1")
+    c = Cohort(name=name, trainer_id=trainer_id, pass_score=pass_score)
+    s.add(c)
+    s.flush()
+    return c
+
+
+def get_cohort(s: OrmSession, cohort_id: int) -> Cohort:
+    c = s.get(Cohort, cohort_id)
+    if c is None:
+        raise NotFound(f"no cohort {cohort_id}")
+    return c
+
+
+def add_member(s: OrmSession, cohort_id: int, person_id: int) -> None:
+    get_cohort(s, cohort_id)
+    get_person(s, person_id)
+    if s.get(CohortMember, (cohort_id, person_id)) is None:
+        s.add(CohortMember(cohort_id=cohort_id, person_id=person_id))
+        s.flush()
+
+
+def list_cohorts(s: OrmSession, user: User) -> list[Cohort]:
+    q = select(Cohort).order_by(Cohort.name)
+    if user.role == "trainer":
+        q = q.where(Cohort.trainer_id == user.id)
+    elif user.role != "hr_admin":
+        raise Forbidden("only trainers and HR see cohorts")
+    return list(s.scalars(q))
+
+
+# -- sessions and access -----------------------------------------------------------------
+
+
+def create_session(
+    s: OrmSession, *, source: str, person_id: int | None = None, kind: str = "recorded",
+    media_path: str | None = None, scenario: str | None = None, keep_evidence: bool = False,
+    posture: str = "auto", stride: int = 1,
+) -> Session:
+    if person_id is not None:
+        get_person(s, person_id)
+    row = Session(person_id=person_id, kind=kind, source=source, media_path=media_path, scenario=scenario,
+                  keep_evidence=keep_evidence, posture=posture, stride=stride, status="queued")
+    s.add(row)
+    s.flush()
+    return row
+
+
+def get_session(s: OrmSession, session_id: int) -> Session:
+    row = s.get(Session, session_id, options=[
+        selectinload(Session.rule_results), selectinload(Session.episodes).selectinload(EpisodeRow.evidence),
+        selectinload(Session.reviews), selectinload(Session.person),
+    ])
+    if row is None:
+        raise NotFound(f"no session {session_id}")
+    return row
+
+
+def trainer_person_ids(user: User) -> Any:
+    return (select(CohortMember.person_id).join(Cohort, Cohort.id == CohortMember.cohort_id)
+            .where(Cohort.trainer_id == user.id))
+
+
+def can_view_session(s: OrmSession, user: User, row: Session) -> bool:
+    """Trainee: own sessions; trainer: sessions of their cohorts' members; HR admin: all."""
+    if user.role == "hr_admin":
+        return True
+    if user.role == "trainee":
+        return row.person_id is not None and row.person_id == user.person_id
+    if user.role == "trainer":
+        if row.person_id is None:
+            return False
+        return row.person_id in set(s.scalars(trainer_person_ids(user)))
+    return False
+
+
+def session_for(s: OrmSession, user: User, session_id: int) -> Session:
+    row = get_session(s, session_id)
+    if not can_view_session(s, user, row):
+        raise Forbidden(f"session {session_id} is not yours to see")
+    return row
+
+
+def visible_sessions(s: OrmSession, user: User, *, limit: int = 200) -> list[Session]:
+    q = select(Session).order_by(Session.id.desc()).limit(limit)
+    if user.role == "trainee":
+        q = q.where(Session.person_id == user.person_id)
+    elif user.role == "trainer":
+        q = q.where(Session.person_id.in_(trainer_person_ids(user)))
+    elif user.role != "hr_admin":
+        return []
+    return list(s.scalars(q))
+
+
+# -- jobs ---------------------------------------------------------------------------------
+
+
+def create_job(s: OrmSession, session_id: int, *, max_attempts: int = 3) -> Job:
+    job = Job(session_id=session_id, status="queued", max_attempts=max_attempts)
+    s.add(job)
+    s.flush()
+    return job
+
+
+def get_job(s: OrmSession, job_id: int) -> Job:
+    job = s.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job
+
+
+def queued_job_ids(db: Database) -> list[int]:
+    with db.session() as s:
+        return list(s.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id)))
+
+
+def claim_job(db: Database, job_id: int) -> str | None:
+    """Atomically take a queued job: returns the claim token, or None if someone else has it."""
+    claim = uuid.uuid4().hex
+    now = utcnow()
+    with db.session() as s:
+        res = s.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(
+            status="running", claim=claim, heartbeat_at=now, attempts=Job.attempts + 1, error=None,
+            progress=0.0).execution_options(synchronize_session=False))
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        job = get_job(s, job_id)
+        s.execute(update(Session).where(Session.id == job.session_id).values(status="running"))
+    return claim
+
+
+def heartbeat(db: Database, job_id: int, claim: str, progress: float) -> bool:
+    """Record progress; False when this worker's claim was revoked (stop working)."""
+    with db.session() as s:
+        res = s.execute(update(Job).where(Job.id == job_id, Job.claim == claim, Job.status == "running")
+                        .values(heartbeat_at=utcnow(), progress=max(0.0, min(1.0, progress)))
+                        .execution_options(synchronize_session=False))
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def requeue_stale(db: Database, stale_after_s: float, *, now: dt.datetime | None = None) -> list[int]:
+    """Jobs left ``running`` by a crashed process (old heartbeat) go back to the queue,
+    or fail when they have used up their attempts. Returns the ids requeued."""
+    now = now or utcnow()
+    limit = now - dt.timedelta(seconds=stale_after_s)
+    requeued: list[int] = []
+    with db.session() as s:
+        stale = list(s.scalars(select(Job).where(
+            Job.status == "running", or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < limit))))
+        for job in stale:
+            job.claim = None  # fences off the old worker if it is in fact alive
+            if job.attempts >= job.max_attempts:
+                job.status = "failed"
+                job.error = f"gave up after {job.attempts} interrupted attempts"
+                job.finished_at = now
+                s.execute(update(Session).where(Session.id == job.session_id).values(status="failed"))
+            else:
+                job.status = "queued"
+                job.progress = 0.0
+                requeued.append(job.id)
+                s.execute(update(Session).where(Session.id == job.session_id).values(status="queued"))
+    return requeued
+
+
+def fail_job(db: Database, job_id: int, claim: str, error: str, *, retry: bool = False) -> None:
+    with db.session() as s:
+        job = get_job(s, job_id)
+        if job.claim != claim:
+            return
+        job.claim = None
+        job.error = error[:2000]
+        if retry and job.attempts < job.max_attempts:
+            job.status = "queued"
+            status = "queued"
+        else:
+            job.status = "failed"
+            job.finished_at = utcnow()
+            status = "failed"
+        s.execute(update(Session).where(Session.id == job.session_id).values(status=status))
+
+
+def save_results(db: Database, job_id: int, claim: str, result: AnalysisResult) -> bool:
+    """Write a whole result set in ONE transaction, replacing any earlier one.
+
+    Fenced: if the job's claim is no longer ``claim`` (a restart gave the job to another
+    worker) nothing is written and False is returned, so a session never holds two result
+    sets nor half of one.
+    """
+    with db.session() as s:
+        job = s.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
+        if job is None or job.claim != claim or job.status != "running":
+            return False
+        sid = job.session_id
+        s.execute(delete(RuleResult).where(RuleResult.session_id == sid))
+        s.execute(delete(Evidence).where(Evidence.episode_id.in_(
+            select(EpisodeRow.id).where(EpisodeRow.session_id == sid))))
+        s.execute(delete(Review).where(Review.session_id == sid, Review.episode_id.is_not(None)))
+        s.execute(delete(EpisodeRow).where(EpisodeRow.session_id == sid))
+        for r in result.rules:
+            s.add(RuleResult(session_id=sid, rule_id=r.rule_id, score=r.score, weight=r.weight,
+                             assessable_s=r.assessable_s, penalty_s=r.penalty_s, unknown_share=r.unknown_share,
+                             top_reason=r.top_reason, reasons=dict(r.reasons)))
+        for f in result.findings:
+            ep = EpisodeRow(session_id=sid, kind="finding", rule_id=f.rule_id, status=f.status,
+                            start_ms=f.start_ms, end_ms=f.end_ms, peak=f.peak, peak_ms=f.peak_ms,
+                            peak_frame=f.peak_frame, penalty_s=f.penalty_s)
+            for kind, path in f.evidence.items():
+                ep.evidence.append(Evidence(kind=kind, path=db.rel(path)))
+            s.add(ep)
+        for e in result.events:
+            s.add(EpisodeRow(session_id=sid, kind="event", event_type=e.type, start_ms=e.t_ms,
+                             end_ms=e.data.get("end_ms"), data=e.data))
+        sess = s.get(Session, sid)
+        assert sess is not None
+        sess.status = "done"
+        sess.frames = result.frames
+        sess.duration_s = result.duration_s
+        sess.overall_score = result.overall_score
+        sess.unknown_share = result.unknown_share
+        sess.summary = result.summary
+        sess.analysed_at = utcnow()
+        job.status = "done"
+        job.progress = 1.0
+        job.finished_at = utcnow()
+        job.claim = None
+    return True
+
+
+# -- deletion and retention --------------------------------------------------------------
+
+
+def _session_files(db: Database, s: OrmSession, session_ids: Iterable[int]) -> list[Path]:
+    ids = list(session_ids)
+    if not ids:
+        return []
+    files: list[Path] = []
+    for media in s.scalars(select(Session.media_path).where(Session.id.in_(ids), Session.media_path.is_not(None))):
+        if media:
+            files.append(db.path(media))
+    ev = select(Evidence.path).join(EpisodeRow, EpisodeRow.id == Evidence.episode_id).where(
+        EpisodeRow.session_id.in_(ids))
+    files.extend(db.path(p) for p in s.scalars(ev))
+    return files
+
+
+def _remove(paths: Iterable[Path]) -> int:
+    n = 0
+    for p in paths:
+        if p.is_file():
+            p.unlink()
+            n += 1
+    return n
+
+
+def session_dirs(db: Database, session_id: int) -> list[Path]:
+    return [db.data_dir / "uploads" / f"session_{session_id}", db.data_dir / "evidence" / f"session_{session_id}"]
+
+
+def delete_session(db: Database, session_id: int) -> int:
+    """Delete a session, its results and its files. Returns the number of files removed."""
+    with db.session() as s:
+        files = _session_files(db, s, [session_id])
+        row = s.get(Session, session_id)
+        if row is None:
+            raise NotFound(f"no session {session_id}")
+        s.delete(row)
+    n = _remove(files)
+    for d in session_dirs(db, session_id):
+        shutil.rmtree(d, ignore_errors=True)
+    return n
+
+
+def delete_person(db: Database, person_id: int) -> int:
+    """Delete a person with all their sessions, results, reviews, media and evidence files."""
+    with db.session() as s:
+        person = get_person(s, person_id)
+        ids = list(s.scalars(select(Session.id).where(Session.person_id == person_id)))
+        files = _session_files(db, s, ids)
+        s.execute(delete(User).where(User.person_id == person_id, User.role == "trainee"))
+        s.delete(person)
+    n = _remove(files)
+    for sid in ids:
+        for d in session_dirs(db, sid):
+            shutil.rmtree(d, ignore_errors=True)
+    return n
+
+
+def get_settings(s: OrmSession) -> dict[str, Any]:
+    """Installation settings with defaults: media retention in days (0 = keep none after
+    analysis, None = keep until deleted)."""
+    row = s.get(Setting, "privacy")
+    out: dict[str, Any] = {"retention_days": 30, "keep_media_after_analysis": True}
+    if row is not None:
+        out.update(row.value)
+    return out
+
+
+def set_settings(s: OrmSession, **values: Any) -> dict[str, Any]:
+    allowed = {"retention_days", "keep_media_after_analysis"}
+    bad = set(values) - allowed
+    if bad:
+        raise ValueError(f"unknown setting(s): {', '.join(sorted(bad))}")
+    rd = values.get("retention_days")
+    if rd is not None and (not isinstance(rd, int) or rd < 0):
+        raise ValueError("retention_days must be a whole number ≥ 0 (or null to keep media)")
+    cur = get_settings(s)
+    cur.update(values)
+    row = s.get(Setting, "privacy")
+    if row is None:
+        s.add(Setting(key="privacy", value=cur))
+    else:
+        row.value = cur
+    return cur
+
+
+def purge_media(db: Database, older_than_days: int | None = None, *, now: dt.datetime | None = None) -> int:
+    """Delete uploaded videos and evidence snapshots of sessions older than N days (the
+    retention setting when not given). Scores, findings and reviews stay. Returns files removed."""
+    now = now or utcnow()
+    with db.session() as s:
+        days = get_settings(s)["retention_days"] if older_than_days is None else older_than_days
+        if days is None:
+            return 0
+        limit = now - dt.timedelta(days=int(days))
+        ids = list(s.scalars(select(Session.id).where(Session.created_at < limit)))
+        files = _session_files(db, s, ids)
+        if ids:
+            s.execute(delete(Evidence).where(Evidence.episode_id.in_(
+                select(EpisodeRow.id).where(EpisodeRow.session_id.in_(ids)))))
+            s.execute(update(Session).where(Session.id.in_(ids)).values(media_path=None, keep_evidence=False))
+    return _remove(files)
+
+
+# -- reviews ------------------------------------------------------------------------------
+
+
+def add_review(
+    s: OrmSession, trainer: User, *, decision: str, episode_id: int | None = None,
+    session_id: int | None = None, rule_id: str | None = None, at_ms: int | None = None, comment: str = "",
+) -> Review:
+    """A trainer's decision: agree/disagree on a finding, or ``missed`` (a violation the
+    coach did not flag: needs session_id, rule_id, at_ms). Re-reviewing replaces."""
+    if trainer.role not in ("trainer", "hr_admin"):
+        raise Forbidden("only trainers review findings")
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}")
+    if decision == "missed":
+        if session_id is None or not rule_id:
+            raise ValueError("a missed finding needs session_id and rule_id")
+        row = session_for(s, trainer, session_id)
+        rv = Review(session_id=row.id, episode_id=None, trainer_id=trainer.id, rule_id=rule_id,
+                    decision=decision, at_ms=at_ms, comment=comment)
+        s.add(rv)
+        s.flush()
+        return rv
+    if episode_id is None:
+        raise ValueError("agree/disagree needs the finding (episode_id)")
+    ep = s.get(EpisodeRow, episode_id)
+    if ep is None or ep.kind != "finding" or ep.rule_id is None:
+        raise NotFound(f"no finding {episode_id}")
+    session_for(s, trainer, ep.session_id)
+    old = s.scalars(select(Review).where(Review.trainer_id == trainer.id, Review.episode_id == episode_id)).first()
+    if old is not None:
+        old.decision, old.comment, old.created_at = decision, comment, utcnow()
+        s.flush()
+        return old
+    rv = Review(session_id=ep.session_id, episode_id=ep.id, trainer_id=trainer.id, rule_id=ep.rule_id,
+                decision=decision, at_ms=ep.peak_ms, comment=comment)
+    s.add(rv)
+    s.flush()
+    return rv
+
+
+def finding_decisions(row: Session) -> dict[int, Review]:
+    """The latest review of each finding in a session (any trainer)."""
+    latest: dict[int, Review] = {}
+    for rv in row.reviews:
+        if rv.episode_id is None:
+            continue
+        cur = latest.get(rv.episode_id)
+        if cur is None or (rv.created_at, rv.id) > (cur.created_at, cur.id):
+            latest[rv.episode_id] = rv
+    return latest
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedScores:
+    overall: float | None
+    rules: dict[str, float | None]
+    disagreed: int
+
+
+def reviewed_scores(row: Session) -> ReviewedScores:
+    """Scores with the trainers' decisions applied: a disagreed finding no longer costs."""
+    decisions = finding_decisions(row)
+    refund: dict[str, float] = {}
+    n = 0
+    for ep in row.episodes:
+        rv = decisions.get(ep.id)
+        if ep.kind == "finding" and ep.rule_id and rv is not None and rv.decision == "disagree":
+            refund[ep.rule_id] = refund.get(ep.rule_id, 0.0) + ep.penalty_s
+            n += 1
+    rules: dict[str, float | None] = {}
+    num = den = 0.0
+    for rr in row.rule_results:
+        if rr.score is None or not rr.assessable_s:
+            rules[rr.rule_id] = rr.score
+            continue
+        pen = max(0.0, rr.penalty_s - refund.get(rr.rule_id, 0.0))
+        sc = max(0.0, min(1.0, 1.0 - pen / rr.assessable_s))
+        rules[rr.rule_id] = sc
+        num += rr.weight * sc
+        den += rr.weight
+    return ReviewedScores(None if den <= 0 else num / den, rules, n)
+
+
+# -- agreement (trainer vs coach) -----------------------------------------------------------
+
+
+def cohen_kappa(a: int, b: int, c: int, d: int) -> float | None:
+    """Cohen's kappa of a 2×2 table: a = both yes, b = coach yes / trainer no,
+    c = coach no / trainer yes, d = both no. None when chance agreement is 1 (undefined)."""
+    n = a + b + c + d
+    if n == 0:
+        return None
+    po = (a + d) / n
+    pe = ((a + b) * (a + c) + (c + d) * (b + d)) / (n * n)
+    if pe >= 1.0:
+        return None
+    return (po - pe) / (1.0 - pe)
+
+
+@dataclass(slots=True)
+class RuleAgreement:
+    rule_id: str
+    findings_reviewed: int = 0
+    agreed: int = 0
+    missed: int = 0
+    table: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # a, b, c, d
+
+    @property
+    def agree_pct(self) -> float | None:
+        return None if not self.findings_reviewed else 100.0 * self.agreed / self.findings_reviewed
+
+    @property
+    def kappa(self) -> float | None:
+        return cohen_kappa(*self.table)
+
+    def to_dict(self) -> dict[str, Any]:
+        k = self.kappa
+        pct = self.agree_pct
+        return {"rule_id": self.rule_id, "findings_reviewed": self.findings_reviewed, "agreed": self.agreed,
+                "agree_pct": None if pct is None else round(pct, 1), "missed": self.missed,
+                "units": sum(self.table), "both_yes": self.table[0], "coach_only": self.table[1],
+                "trainer_only": self.table[2], "both_no": self.table[3],
+                "kappa": None if k is None else round(k, 4)}
+
+
+def agreement(s: OrmSession, *, trainer_id: int | None = None) -> list[RuleAgreement]:
+    """Per rule: findings reviewed and agreed (count, %), and Cohen's kappa over the units
+    (trainer × session × rule) the trainer decided: coach yes = the coach flagged the rule
+    in that session; trainer yes = they agreed with a flag or added a missed one; a unit
+    with coach flags that the trainer left partly unreviewed (and agreed with none) is
+    left out as undecided."""
+    q = select(Review)
+    if trainer_id is not None:
+        q = q.where(Review.trainer_id == trainer_id)
+    reviews = list(s.scalars(q))
+    stats: dict[str, RuleAgreement] = {}
+
+    def st(rid: str) -> RuleAgreement:
+        return stats.setdefault(rid, RuleAgreement(rid))
+
+    by_trainer_session: dict[tuple[int, int], list[Review]] = {}
+    for rv in reviews:
+        by_trainer_session.setdefault((rv.trainer_id, rv.session_id), []).append(rv)
+        if rv.decision == "missed":
+            st(rv.rule_id).missed += 1
+        else:
+            st(rv.rule_id).findings_reviewed += 1
+            st(rv.rule_id).agreed += rv.decision == "agree"
+    for (_tid, sid), rvs in sorted(by_trainer_session.items()):
+        sess = s.get(Session, sid)
+        if sess is None:
+            continue
+        findings: dict[str, list[int]] = {}
+        for ep in sess.episodes:
+            if ep.kind == "finding" and ep.rule_id:
+                findings.setdefault(ep.rule_id, []).append(ep.id)
+        rule_ids = {rr.rule_id for rr in sess.rule_results if rr.assessable_s} | set(findings)
+        rule_ids |= {rv.rule_id for rv in rvs}
+        mine = {rv.episode_id: rv.decision for rv in rvs if rv.episode_id is not None}
+        missed = {rv.rule_id for rv in rvs if rv.decision == "missed"}
+        for rid in sorted(rule_ids):
+            eps = findings.get(rid, [])
+            coach = bool(eps)
+            agreed = any(mine.get(e) == "agree" for e in eps)
+            if agreed or rid in missed:
+                trainer = True
+            elif all(e in mine for e in eps):
+                trainer = False
+            else:
+                continue  # undecided
+            cell = 0 if coach and trainer else 1 if coach else 2 if trainer else 3
+            st(rid).table[cell] += 1
+    return [stats[k] for k in sorted(stats)]
+
+
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    cols = list(columns or (rows[0].keys() if rows else []))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+    return buf.getvalue()
+
+
+# -- HR: the onboarding scenario per person and the cohort table ---------------------------
+
+
+def latest_scenario_session(s: OrmSession, person_id: int, scenario: str = "onboarding") -> Session | None:
+    q = (select(Session).where(Session.person_id == person_id, Session.scenario == scenario,
+                               Session.status == "done").order_by(Session.id.desc()).limit(1))
+    row = s.scalars(q).first()
+    return None if row is None else get_session(s, row.id)
+
+
+def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onboarding") -> dict[str, Any]:
+    """Per person: the latest scenario result (reviewed scores) and pass/fail per rule;
+    per rule: the pass rate among the people it could be assessed for."""
+    cohort = get_cohort(s, cohort_id)
+    if user.role == "trainer" and cohort.trainer_id != user.id:
+        raise Forbidden("not your cohort")
+    if user.role not in ("trainer", "hr_admin"):
+        raise Forbidden("only trainers and HR see cohort tables")
+    people = sorted((m.person for m in cohort.members), key=lambda p: (p.name, p.id))
+    people_rows: list[dict[str, Any]] = []
+    passes: dict[str, list[int]] = {}
+    for p in people:
+        row = latest_scenario_session(s, p.id, scenario)
+        entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "overall": None,
+                                 "passed": None, "rules": {}}
+        if row is not None:
+            rs = reviewed_scores(row)
+            entry["session_id"] = row.id
+            entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
+            ok_all = True
+            for rid, sc in rs.rules.items():
+                if sc is None:
+                    entry["rules"][rid] = None  # not assessable
+                    continue
+                ok = sc >= cohort.pass_score
+                ok_all &= ok
+                entry["rules"][rid] = "pass" if ok else "fail"
+                tally = passes.setdefault(rid, [0, 0])
+                tally[0] += ok
+                tally[1] += 1
+            entry["passed"] = ok_all
+        people_rows.append(entry)
+    rates = {rid: {"passed": t[0], "assessed": t[1], "pass_rate": round(t[0] / t[1], 4)}
+             for rid, t in sorted(passes.items())}
+    return {"cohort": {"id": cohort.id, "name": cohort.name, "pass_score": cohort.pass_score},
+            "scenario": scenario, "people": people_rows, "rules": rates}
+
+
+def cohort_csv(table: dict[str, Any]) -> str:
+    rule_ids = sorted({rid for p in table["people"] for rid in p["rules"]} | set(table["rules"]))
+    rows: list[dict[str, Any]] = []
+    for p in table["people"]:
+        r: dict[str, Any] = {"person_id": p["person_id"], "name": p["name"], "session_id": p["session_id"],
+                             "overall": p["overall"],
+                             "passed": "" if p["passed"] is None else ("yes" if p["passed"] else "no")}
+        for rid in rule_ids:
+            v = p["rules"].get(rid, "")
+            r[rid] = "not_assessable" if v is None else v
+        rows.append(r)
+    rate_row: dict[str, Any] = {"person_id": "", "name": "pass_rate", "session_id": "", "overall": "", "passed": ""}
+    for rid in rule_ids:
+        rr = table["rules"].get(rid)
+        rate_row[rid] = "" if rr is None else rr["pass_rate"]
+    rows.append(rate_row)
+    return to_csv(rows, ["person_id", "name", "session_id", "overall", "passed", *rule_ids])

@@ -1,0 +1,40 @@
+"""Helpers for the store tests: a short real video, hand-made analysis results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from posture_coach.store.repo import AnalysisResult, EventOutcome, FindingOutcome, RuleOutcome
+
+
+def make_pan_video(photo: Path, out: Path, frames: int = 15, fps: float = 15.0) -> Path:
+    """A real photo panned over ``frames`` frames, 640×480 MJPG AVI."""
+    img = cv2.imread(str(photo))
+    assert img is not None, photo
+    big = cv2.resize(img, None, fx=1.25, fy=1.25)
+    h, w = big.shape[:2]
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))  # type: ignore[attr-defined]
+    assert writer.isOpened()
+    for i in range(frames):
+        x = int((w - 640) * (i % 15) / 14) if w > 640 else 0
+        y = max(0, (h - 480) // 2)
+        crop = big[y:y + 480, x:x + 640]
+        crop = cv2.copyMakeBorder(crop, 0, 480 - crop.shape[0], 0, 640 - crop.shape[1], cv2.BORDER_CONSTANT)
+        writer.write(crop)
+    writer.release()
+    return out
+
+
+def fake_result(evidence: dict[str, Path] | None = None, *, penalty: float = 1.0) -> AnalysisResult:
+    """Two assessable rules (one with a finding), one never assessable."""
+    rules = [
+        RuleOutcome("standing.upright", 1.0 - penalty / 10.0, 1.0, 10.0, penalty, 0.0, None, {}),
+        RuleOutcome("face.smile", 1.0, 1.0, 10.0, 0.0, 0.0, None, {}),
+        RuleOutcome("sitting.legs_crossed", None, 1.0, 0.0, 0.0, 1.0, "legs_not_visible", {"legs_not_visible": 1.0}),
+    ]
+    findings = [FindingOutcome("standing.upright", "fail", 2000, 3000, 14.5, 2500, 75, penalty, evidence or {})]
+    events = [EventOutcome("handshake", 6000, {"type": "handshake", "t_ms": 6000, "duration_s": 1.5})]
+    return AnalysisResult(frames=300, duration_s=10.0, overall_score=(1.0 - penalty / 10.0 + 1.0) / 2,
+                          unknown_share=1 / 3, summary={"frames": 300}, rules=rules, findings=findings, events=events)

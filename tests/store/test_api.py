@@ -1,0 +1,255 @@
+"""The trainer/HR REST API: sign-in, cookies, CSRF, role checks, upload validation, end to end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from posture_coach.server.store_api import StoreConfig, store_router
+from posture_coach.store import Database, repo
+from posture_coach.store.models import Session
+
+PASSWORDS = {"hr": "hr-password-1", "trainer1": "trainer-pass-1", "trainer2": "trainer-pass-2",
+             "lilei": "trainee-pass-1", "hanmm": "trainee-pass-2"}
+
+
+def _app(tmp_path: Path, **kw: Any) -> tuple[FastAPI, StoreConfig]:
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", **kw)
+    app = FastAPI()
+    app.include_router(store_router(cfg))
+    return app, cfg
+
+
+def _seed(cfg: StoreConfig) -> dict[str, int]:
+    db = Database(cfg.db_url, cfg.data_dir)
+    db.upgrade()
+    with db.session() as s:
+        repo.create_user(s, "hr", PASSWORDS["hr"], "hr_admin")
+        t1 = repo.create_user(s, "trainer1", PASSWORDS["trainer1"], "trainer")
+        repo.create_user(s, "trainer2", PASSWORDS["trainer2"], "trainer")
+        a = repo.create_person(s, "李雷", consent_media=True)
+        b = repo.create_person(s, "Han Meimei", consent_media=True)
+        repo.create_user(s, "lilei", PASSWORDS["lilei"], "trainee", person_id=a.id)
+        repo.create_user(s, "hanmm", PASSWORDS["hanmm"], "trainee", person_id=b.id)
+        c1 = repo.create_cohort(s, "2026-A", trainer_id=t1.id)
+        repo.add_member(s, c1.id, a.id)
+        out = {"a": a.id, "b": b.id, "c1": c1.id}
+    db.dispose()
+    return out
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[TestClient, StoreConfig, dict[str, int]]]:
+    app, cfg = _app(tmp_path, run_jobs=False)
+    ids = _seed(cfg)
+    with TestClient(app) as client:
+        yield client, cfg, ids
+
+
+def login(client: TestClient, user: str) -> str:
+    r = client.post("/api/auth/login", json={"username": user, "password": PASSWORDS[user]})
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf_token"])
+
+
+def _upload(client: TestClient, csrf: str, data: bytes, name: str, person: int, **fields: Any) -> Any:
+    form = {"person_id": str(person), "consent": "true", **{k: str(v) for k, v in fields.items()}}
+    return client.post("/api/uploads", files={"file": (name, data, "video/mp4")}, data=form,
+                       headers={"X-CSRF-Token": csrf})
+
+
+def _stored(cfg: StoreConfig) -> tuple[int, list[Path]]:
+    db = Database(cfg.db_url, cfg.data_dir)
+    with db.session() as s:
+        n = int(s.scalar(select(func.count()).select_from(Session)) or 0)
+    db.dispose()
+    files = [p for p in (Path(cfg.data_dir or ".") / "uploads").rglob("*") if p.is_file()]
+    return n, files
+
+
+def test_login_sets_a_safe_cookie_and_needs_the_password(api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    client, _, _ = api
+    assert client.get("/api/sessions").status_code == 401
+    assert client.post("/api/auth/login", json={"username": "hr", "password": "nope-nope"}).status_code == 401
+    r = client.post("/api/auth/login", json={"username": "hr", "password": PASSWORDS["hr"]})
+    cookie = r.headers["set-cookie"]
+    assert "pc_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http (localhost); see the https test
+    me = client.get("/api/auth/me").json()
+    assert me["user"]["role"] == "hr_admin" and me["csrf_token"] == r.json()["csrf_token"]
+
+
+def test_cookie_is_secure_over_https(tmp_path: Path) -> None:
+    app, cfg = _app(tmp_path, run_jobs=False)
+    _seed(cfg)
+    with TestClient(app, base_url="https://testserver") as client:
+        r = client.post("/api/auth/login", json={"username": "hr", "password": PASSWORDS["hr"]})
+        assert "Secure" in r.headers["set-cookie"]
+
+
+def test_csrf_is_required_on_posts(api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    client, _, _ = api
+    csrf = login(client, "hr")
+    body = {"name": "王五"}
+    assert client.post("/api/people", json=body).status_code == 403
+    assert client.post("/api/people", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post("/api/people", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+    # A form post may carry the token as a field instead of the header.
+    form = {"person_id": "1", "consent": "true"}
+    r = client.post("/api/uploads", files={"file": ("x.mp4", b"", "video/mp4")}, data=form)
+    assert r.status_code == 403
+    r = client.post("/api/uploads", files={"file": ("x.mp4", b"", "video/mp4")}, data={**form, "csrf_token": csrf})
+    assert r.status_code == 400 and "empty" in r.json()["detail"]  # past CSRF, stopped by the content check
+    # Cross-site login forms are refused.
+    r = client.post("/api/auth/login", data={"username": "hr", "password": PASSWORDS["hr"]},
+                    headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+
+
+def test_roles(api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    client, cfg, ids = api
+    db = Database(cfg.db_url, cfg.data_dir)
+    with db.session() as s:
+        sa = repo.create_session(s, source="a.mp4", person_id=ids["a"]).id
+        sb = repo.create_session(s, source="b.mp4", person_id=ids["b"]).id
+    db.dispose()
+    expect = {"hr": {sa, sb}, "trainer1": {sa}, "trainer2": set(), "lilei": {sa}, "hanmm": {sb}}
+    for user, visible in expect.items():
+        client.cookies.clear()
+        csrf = login(client, user)
+        got = {x["id"] for x in client.get("/api/sessions").json()["sessions"]}
+        assert got == visible, user
+        for sid in (sa, sb):
+            code = client.get(f"/api/sessions/{sid}").status_code
+            assert code == (200 if sid in visible else 403), (user, sid)
+        people_code = client.post("/api/people", json={"name": "x"}, headers={"X-CSRF-Token": csrf}).status_code
+        assert people_code == (201 if user == "hr" else 403)
+        cohort_code = client.get(f"/api/cohorts/{ids['c1']}/table").status_code
+        assert cohort_code == (200 if user in ("hr", "trainer1") else 403), user
+        if user != "hr":
+            assert client.delete(f"/api/people/{ids['b']}", headers={"X-CSRF-Token": csrf}).status_code == 403
+    client.cookies.clear()
+    csrf = login(client, "hr")
+    assert client.delete(f"/api/people/{ids['b']}", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert client.get(f"/api/sessions/{sb}").status_code == 404
+
+
+def _jpeg_bytes() -> bytes:
+    ok, buf = cv2.imencode(".jpg", np.full((48, 64, 3), 128, np.uint8))
+    assert ok
+    return buf.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "words"),
+    [
+        ("empty", 400, "empty"),
+        ("image_renamed", 415, "JPEG"),
+        ("corrupt_mp4", 422, "cannot be decoded"),
+        ("text", 415, "not a video container"),
+        ("no_consent", 400, "consent"),
+    ],
+)
+def test_bad_uploads_are_refused_and_leave_nothing(
+    api: tuple[TestClient, StoreConfig, dict[str, int]], case: str, status: int, words: str, tmp_path: Path,
+) -> None:
+    client, cfg, ids = api
+    csrf = login(client, "trainer1")
+    extra: dict[str, Any] = {}
+    if case == "empty":
+        data = b""
+    elif case == "image_renamed":
+        data = _jpeg_bytes()
+    elif case == "corrupt_mp4":  # a real MP4 header, then garbage
+        data = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 200
+    elif case == "text":
+        data = b"hello, this is not a video at all\n" * 100
+    else:
+        data = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
+        extra["consent"] = "false"
+    form = {"person_id": str(ids["a"]), "consent": "true", **extra}
+    r = client.post("/api/uploads", files={"file": ("clip.mp4", data, "video/mp4")}, data=form,
+                    headers={"X-CSRF-Token": csrf})
+    assert r.status_code == status, r.text
+    assert words in r.json()["detail"]
+    assert _stored(cfg) == (0, [])
+
+
+def test_oversize_upload_is_refused(tmp_path: Path) -> None:
+    app, cfg = _app(tmp_path, run_jobs=False, max_upload_bytes=100_000)
+    ids = _seed(cfg)
+    with TestClient(app) as client:
+        csrf = login(client, "hr")
+        big = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 300_000
+        r = _upload(client, csrf, big, "big.mp4", ids["a"])
+        assert r.status_code == 413 and "limit" in r.json()["detail"]
+        # Without a Content-Length the streamed copy enforces the limit as well.
+        import io
+
+        from posture_coach.server.uploads import UploadRejected, save_limited
+
+        with pytest.raises(UploadRejected) as exc:
+            save_limited(io.BytesIO(big), tmp_path / "t", 100_000)
+        assert exc.value.status == 413 and not list((tmp_path / "t").iterdir())
+    assert _stored(cfg) == (0, [])
+
+
+def test_trainee_cannot_upload_for_someone_else(api: tuple[TestClient, StoreConfig, dict[str, int]],
+                                                real_video: Path) -> None:
+    client, cfg, ids = api
+    csrf = login(client, "lilei")
+    r = _upload(client, csrf, real_video.read_bytes(), "x.avi", ids["b"])
+    assert r.status_code == 403
+    assert _stored(cfg) == (0, [])
+
+
+@pytest.mark.models
+def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Path, model_dir: Path) -> None:
+    app, cfg = _app(tmp_path, run_jobs=True, model_dir=model_dir)
+    ids = _seed(cfg)
+    with TestClient(app) as client:
+        csrf = login(client, "trainer1")
+        # The name lies (".mp4"); the content (an MJPG AVI) decides.
+        r = _upload(client, csrf, real_video.read_bytes(), "roleplay.mp4", ids["a"], keep_evidence="true",
+                    scenario="onboarding")
+        assert r.status_code == 202, r.text
+        up = r.json()
+        assert up["container"] == "avi"
+        deadline = time.monotonic() + 120
+        while True:
+            job = client.get(f"/api/jobs/{up['job_id']}").json()
+            if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert job["status"] == "done", job
+        rep = client.get(f"/api/sessions/{up['session_id']}").json()
+        assert rep["session"]["frames"] == 15 and rep["overall_score"] is not None
+        assert rep["findings"], "the panned photo has at least one finding (no smile)"
+        f = rep["findings"][0]
+        assert Path(f["evidence"]["snapshot"]).is_file()
+        r = client.post(f"/api/findings/{f['id']}/review", json={"decision": "disagree", "comment": "ok"},
+                        headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200
+        html = client.get(f"/api/sessions/{up['session_id']}/report?lang=en").text
+        assert "<svg" in html and "disagrees" in html and "data:image/jpeg;base64," in html
+        agree_csv = client.get("/api/agreement?format=csv")
+        assert agree_csv.headers["content-type"].startswith("text/csv")
+        assert agree_csv.text.startswith("rule_id,findings_reviewed,agreed,agree_pct")
+        table = client.get(f"/api/cohorts/{ids['c1']}/table?format=csv").text
+        assert "李雷" in table
+        # HR deletes the person: media and evidence files go too.
+        client.cookies.clear()
+        hr_csrf = login(client, "hr")
+        r = client.delete(f"/api/people/{ids['a']}", headers={"X-CSRF-Token": hr_csrf})
+        assert r.status_code == 200 and r.json()["files_removed"] >= 2
+    assert _stored(cfg) == (0, [])
+    assert not [p for p in (tmp_path / "data" / "evidence").rglob("*") if p.is_file()]

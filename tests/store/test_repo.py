@@ -1,0 +1,209 @@
+"""The repository on SQLite and PostgreSQL: results, fencing, deletes, retention, roles, HR."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from posture_coach.store import Database, repo
+from posture_coach.store.models import EpisodeRow, Evidence, Job, Review, RuleResult, Session, User
+from tests.store.helpers import fake_result
+
+
+def _setup(db: Database) -> dict[str, int]:
+    """HR admin, two trainers with a cohort each, two trainees (one per cohort), one session each."""
+    with db.session() as s:
+        hr = repo.create_user(s, "hr", "hr-password-1", "hr_admin")
+        t1 = repo.create_user(s, "trainer1", "trainer-pass-1", "trainer")
+        t2 = repo.create_user(s, "trainer2", "trainer-pass-2", "trainer")
+        a = repo.create_person(s, "李雷", consent_media=True)
+        b = repo.create_person(s, "Han Meimei", consent_media=True)
+        ua = repo.create_user(s, "lilei", "trainee-pass-1", "trainee", person_id=a.id)
+        ub = repo.create_user(s, "hanmm", "trainee-pass-2", "trainee", person_id=b.id)
+        c1 = repo.create_cohort(s, "2026-A", trainer_id=t1.id)
+        c2 = repo.create_cohort(s, "2026-B", trainer_id=t2.id)
+        repo.add_member(s, c1.id, a.id)
+        repo.add_member(s, c2.id, b.id)
+        sa = repo.create_session(s, source="a.mp4", person_id=a.id, scenario="onboarding")
+        sb = repo.create_session(s, source="b.mp4", person_id=b.id, scenario="onboarding")
+        ja = repo.create_job(s, sa.id)
+        jb = repo.create_job(s, sb.id)
+        return {"hr": hr.id, "t1": t1.id, "t2": t2.id, "a": a.id, "b": b.id, "ua": ua.id, "ub": ub.id,
+                "c1": c1.id, "c2": c2.id, "sa": sa.id, "sb": sb.id, "ja": ja.id, "jb": jb.id}
+
+
+def _finish(db: Database, job_id: int, **kw: object) -> str:
+    claim = repo.claim_job(db, job_id)
+    assert claim is not None
+    assert repo.save_results(db, job_id, claim, fake_result(**kw))  # type: ignore[arg-type]
+    return claim
+
+
+def _count(db: Database, model: type, session_id: int) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model).where(model.session_id == session_id)))
+
+
+def test_result_set_is_written_once_and_replaced_whole(db: Database) -> None:
+    ids = _setup(db)
+    _finish(db, ids["ja"])
+    assert _count(db, RuleResult, ids["sa"]) == 3
+    assert _count(db, EpisodeRow, ids["sa"]) == 2  # one finding, one event
+    with db.session() as s:
+        sess = repo.get_session(s, ids["sa"])
+        assert sess.status == "done" and sess.overall_score == pytest.approx(0.95)
+        job = repo.get_job(s, ids["ja"])
+        assert job.status == "done" and job.progress == 1.0 and job.claim is None
+        # Re-running the analysis (e.g. a trainer asks for it) replaces, never adds.
+        job.status = "queued"
+    _finish(db, ids["ja"], penalty=2.0)
+    assert _count(db, RuleResult, ids["sa"]) == 3
+    assert _count(db, EpisodeRow, ids["sa"]) == 2
+    with db.session() as s:
+        assert repo.get_session(s, ids["sa"]).overall_score == pytest.approx(0.9)
+
+
+def test_claims_fence_off_a_worker_presumed_dead(db: Database) -> None:
+    ids = _setup(db)
+    old = repo.claim_job(db, ids["ja"])
+    assert old is not None
+    assert repo.claim_job(db, ids["ja"]) is None  # a running job cannot be claimed twice
+    # The process "crashed": its heartbeat is old, so start-up requeues the job.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    assert repo.requeue_stale(db, 60.0, now=later) == [ids["ja"]]
+    new = repo.claim_job(db, ids["ja"])
+    assert new is not None and new != old
+    # The old worker wakes up and tries to write: refused. Heartbeats are refused too.
+    assert not repo.heartbeat(db, ids["ja"], old, 0.5)
+    assert not repo.save_results(db, ids["ja"], old, fake_result())
+    assert _count(db, RuleResult, ids["sa"]) == 0
+    assert repo.save_results(db, ids["ja"], new, fake_result())
+    assert _count(db, RuleResult, ids["sa"]) == 3
+    with db.session() as s:
+        assert repo.get_job(s, ids["ja"]).attempts == 2
+
+
+def test_stale_job_out_of_attempts_fails(db: Database) -> None:
+    ids = _setup(db)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    for _ in range(3):
+        assert repo.claim_job(db, ids["jb"]) is not None
+        repo.requeue_stale(db, 60.0, now=later)
+    with db.session() as s:
+        job = repo.get_job(s, ids["jb"])
+        assert job.status == "failed" and "3 interrupted attempts" in (job.error or "")
+        assert repo.get_session(s, ids["sb"]).status == "failed"
+
+
+def test_delete_person_removes_rows_and_files(db: Database) -> None:
+    ids = _setup(db)
+    video = db.data_dir / "uploads" / f"session_{ids['sa']}" / "video.avi"
+    snap = db.data_dir / "evidence" / f"session_{ids['sa']}" / "x" / "snap.jpg"
+    for p in (video, snap):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+    with db.session() as s:
+        repo.get_session(s, ids["sa"]).media_path = db.rel(video)
+    _finish(db, ids["ja"], evidence={"snapshot": snap})
+    with db.session() as s:
+        t1 = repo.get_user(s, ids["t1"])
+        ep = s.scalars(select(EpisodeRow).where(EpisodeRow.kind == "finding")).first()
+        assert ep is not None
+        repo.add_review(s, t1, decision="disagree", episode_id=ep.id, comment="he was bowing")
+    assert repo.delete_person(db, ids["a"]) == 2
+    assert not video.exists() and not snap.exists()
+    with db.session() as s:
+        assert s.get(Session, ids["sa"]) is None
+        assert s.scalar(select(func.count()).select_from(RuleResult)) == 0
+        assert s.scalar(select(func.count()).select_from(Evidence)) == 0
+        assert s.scalar(select(func.count()).select_from(Review)) == 0
+        assert s.scalar(select(func.count()).select_from(Job).where(Job.session_id == ids["sa"])) == 0
+        assert s.scalars(select(User).where(User.username == "lilei")).first() is None
+        assert s.get(Session, ids["sb"]) is not None  # the other person is untouched
+
+
+def test_retention_purges_old_media_keeps_scores(db: Database, tmp_path: Path) -> None:
+    ids = _setup(db)
+    video = db.data_dir / "uploads" / f"session_{ids['sa']}" / "video.avi"
+    video.parent.mkdir(parents=True)
+    video.write_bytes(b"x")
+    with db.session() as s:
+        repo.get_session(s, ids["sa"]).media_path = db.rel(video)
+        assert repo.set_settings(s, retention_days=30)["retention_days"] == 30
+    _finish(db, ids["ja"])
+    assert repo.purge_media(db) == 0  # young media stay
+    assert repo.purge_media(db, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=31)) == 1
+    assert not video.exists()
+    with db.session() as s:
+        sess = repo.get_session(s, ids["sa"])
+        assert sess.media_path is None and sess.overall_score is not None
+    with db.session() as s, pytest.raises(ValueError):
+        repo.set_settings(s, retention_days=-1)
+
+
+def test_role_visibility(db: Database) -> None:
+    ids = _setup(db)
+    with db.session() as s:
+        def seen(uid: int) -> set[int]:
+            return {r.id for r in repo.visible_sessions(s, repo.get_user(s, uid))}
+
+        assert seen(ids["hr"]) == {ids["sa"], ids["sb"]}
+        assert seen(ids["t1"]) == {ids["sa"]}
+        assert seen(ids["t2"]) == {ids["sb"]}
+        assert seen(ids["ua"]) == {ids["sa"]}
+        assert seen(ids["ub"]) == {ids["sb"]}
+        with pytest.raises(repo.Forbidden):
+            repo.session_for(s, repo.get_user(s, ids["ua"]), ids["sb"])
+        with pytest.raises(repo.Forbidden):
+            repo.session_for(s, repo.get_user(s, ids["t1"]), ids["sb"])
+        with pytest.raises(repo.Forbidden):
+            repo.list_cohorts(s, repo.get_user(s, ids["ua"]))
+        assert [c.name for c in repo.list_cohorts(s, repo.get_user(s, ids["t1"]))] == ["2026-A"]
+
+
+def test_passwords_are_hashed_and_checked(db: Database) -> None:
+    _setup(db)
+    with db.session() as s:
+        u = s.scalars(select(User).where(User.username == "hr")).one()
+        assert u.password_hash.startswith("$argon2id$") and "hr-password-1" not in u.password_hash
+        assert repo.authenticate(s, "hr", "hr-password-1") is not None
+        assert repo.authenticate(s, "hr", "wrong-password") is None
+        assert repo.authenticate(s, "nobody", "hr-password-1") is None
+        with pytest.raises(ValueError):
+            repo.create_user(s, "short", "abc", "trainer")
+
+
+def test_reviews_rescore_and_cohort_table(db: Database) -> None:
+    ids = _setup(db)
+    _finish(db, ids["ja"], penalty=3.0)  # upright 0.7 < pass 0.8
+    _finish(db, ids["jb"], penalty=1.0)  # upright 0.9
+    with db.session() as s:
+        hr = repo.get_user(s, ids["hr"])
+        table = repo.cohort_table(s, hr, ids["c1"])
+        (row,) = table["people"]
+        assert row["rules"]["standing.upright"] == "fail" and row["passed"] is False
+        assert row["rules"]["sitting.legs_crossed"] is None  # not assessable
+        assert table["rules"]["standing.upright"] == {"passed": 0, "assessed": 1, "pass_rate": 0.0}
+        # The trainer disagrees with the only finding: it no longer counts.
+        t1 = repo.get_user(s, ids["t1"])
+        ep = s.scalars(select(EpisodeRow).where(EpisodeRow.session_id == ids["sa"],
+                                                EpisodeRow.kind == "finding")).one()
+        repo.add_review(s, t1, decision="disagree", episode_id=ep.id, comment="camera angle")
+        with pytest.raises(repo.Forbidden):  # not their cohort
+            repo.add_review(s, repo.get_user(s, ids["t2"]), decision="agree", episode_id=ep.id)
+    with db.session() as s:
+        rs = repo.reviewed_scores(repo.get_session(s, ids["sa"]))
+        assert rs.rules["standing.upright"] == pytest.approx(1.0) and rs.overall == pytest.approx(1.0)
+        assert rs.disagreed == 1
+        table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
+        assert table["people"][0]["rules"]["standing.upright"] == "pass"
+        with pytest.raises(repo.Forbidden):
+            repo.cohort_table(s, repo.get_user(s, ids["t2"]), ids["c1"])
+        csv_text = repo.cohort_csv(table)
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("person_id,name,session_id,overall,passed,")
+    assert "李雷" in lines[1] and "not_assessable" in lines[1]
+    assert lines[-1].split(",")[1] == "pass_rate"

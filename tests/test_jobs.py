@@ -1,0 +1,193 @@
+"""Analysis jobs: crash and resume with exactly one result set, atomic writes, failures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from posture_coach.jobs import AnalysisOptions, JobRunner
+from posture_coach.store import Database, repo
+from posture_coach.store.models import EpisodeRow, RuleResult
+from tests.store.helpers import fake_result, make_pan_video
+
+
+def _db(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
+    db.upgrade()
+    return db
+
+
+def _queue(db: Database, video: Path | None, **kw: object) -> tuple[int, int]:
+    with db.session() as s:
+        p = repo.create_person(s, "trainee", consent_media=True)
+        sess = repo.create_session(s, source="clip.avi", person_id=p.id, **kw)  # type: ignore[arg-type]
+        if video is not None:
+            dest = db.data_dir / "uploads" / f"session_{sess.id}" / video.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(video.read_bytes())
+            sess.media_path = db.rel(dest)
+        return sess.id, repo.create_job(s, sess.id).id
+
+
+def _results(db: Database, sid: int) -> tuple[int, int]:
+    with db.session() as s:
+        rr = s.scalar(select(func.count()).select_from(RuleResult).where(RuleResult.session_id == sid))
+        ep = s.scalar(select(func.count()).select_from(EpisodeRow).where(EpisodeRow.session_id == sid))
+    return int(rr or 0), int(ep or 0)
+
+
+def test_a_failing_write_leaves_no_half_result_set(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    sid, jid = _queue(db, None)
+    claim = repo.claim_job(db, jid)
+    assert claim is not None
+    # Evidence outside the data dir makes the write fail after the rule rows were added.
+    bad = fake_result({"snapshot": tmp_path / "elsewhere.jpg"})
+    with pytest.raises(ValueError, match="subpath"):
+        repo.save_results(db, jid, claim, bad)
+    assert _results(db, sid) == (0, 0)
+    assert repo.save_results(db, jid, claim, fake_result())
+    assert _results(db, sid) == (3, 2)
+
+
+def test_runner_retries_errors_and_fails_bad_input(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    (tmp_path / "v.avi").write_bytes(b"x")
+    sid, jid = _queue(db, tmp_path / "v.avi")
+    sid2, jid2 = _queue(db, tmp_path / "v.avi")
+    calls: list[Path] = []
+
+    def flaky(video: Path, opts: AnalysisOptions, progress: object) -> repo.AnalysisResult:
+        calls.append(video)
+        if len(calls) == 1:
+            raise RuntimeError("worker hiccup")
+        return fake_result()
+
+    with JobRunner(db, workers=1, heartbeat_s=0.1, stale_after_s=1.0, analyse=flaky) as runner:
+        runner.submit(jid)
+        assert runner.wait(30)
+    with db.session() as s:
+        job = repo.get_job(s, jid)
+        assert job.status == "done" and job.attempts == 2
+    assert _results(db, sid) == (3, 2)
+
+    from posture_coach.errors import SourceError
+
+    def broken(video: Path, opts: AnalysisOptions, progress: object) -> repo.AnalysisResult:
+        raise SourceError(f"{video}: not a readable video")
+
+    with JobRunner(db, workers=1, heartbeat_s=0.1, stale_after_s=1.0, analyse=broken) as runner:
+        runner.submit(jid2)
+        assert runner.wait(30)
+    with db.session() as s:
+        job = repo.get_job(s, jid2)
+        assert job.status == "failed" and job.attempts == 1 and "not a readable video" in (job.error or "")
+        assert repo.get_session(s, sid2).status == "failed"
+    assert _results(db, sid2) == (0, 0)
+
+
+CRASHER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from posture_coach.jobs import AnalysisOptions, JobRunner, analyse_video
+    from posture_coach.store import Database
+
+    db = Database(sys.argv[1], Path(sys.argv[2]))
+
+    def slow(video, opts, progress):
+        def p(x):
+            progress(x)
+            time.sleep(0.2)  # a long role-play: plenty of time to be killed mid-way
+        return analyse_video(video, opts, p)
+
+    runner = JobRunner(db, workers=1, heartbeat_s=0.2, stale_after_s=1.0,
+                       options=AnalysisOptions(model_dir=Path(sys.argv[3])), analyse=slow)
+    runner.start()
+    runner.wait()
+""")
+
+
+@pytest.mark.models
+def test_job_killed_mid_analysis_resumes_with_exactly_one_result_set(
+    tmp_path: Path, person_photo: Path, model_dir: Path,
+) -> None:
+    db = _db(tmp_path)
+    video = make_pan_video(person_photo, tmp_path / "clip.avi", frames=45)
+    sid, jid = _queue(db, video, keep_evidence=True)
+    script = tmp_path / "crasher.py"
+    script.write_text(CRASHER)
+    proc = subprocess.Popen([sys.executable, str(script), db.url, str(db.data_dir), str(model_dir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with db.session() as s:
+                job = repo.get_job(s, jid)
+                if job.status == "running" and job.progress > 0:
+                    break
+            assert proc.poll() is None, "the worker ended before it could be killed"
+            time.sleep(0.05)
+        else:
+            pytest.fail("the job never started")
+        os.kill(proc.pid, signal.SIGKILL)  # a crash: no cleanup, no final write
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+    with db.session() as s:
+        job = repo.get_job(s, jid)
+        assert job.status == "running" and job.attempts == 1
+    assert _results(db, sid) == (0, 0)
+    time.sleep(1.2)  # the heartbeat goes stale
+    with JobRunner(db, workers=1, heartbeat_s=0.2, stale_after_s=1.0,
+                   options=AnalysisOptions(model_dir=model_dir)) as runner:
+        assert runner.start() == [jid]
+        assert runner.wait(180)
+    with db.session() as s:
+        job = repo.get_job(s, jid)
+        assert job.status == "done" and job.attempts == 2, job.error
+        sess = repo.get_session(s, sid)
+        assert sess.frames == 45
+        n_rules = len(sess.rule_results)
+        assert n_rules == len({r.rule_id for r in sess.rule_results})  # one row per rule: one set
+        findings = [e for e in sess.episodes if e.kind == "finding"]
+        assert findings and all(e.evidence for e in findings)
+    # Evidence of the killed attempt was not kept beside the good one.
+    attempt_dirs = [d for d in (db.data_dir / "evidence" / f"session_{sid}").iterdir() if d.is_dir()]
+    assert len(attempt_dirs) == 1
+
+
+def _batch_inputs(tmp_path: Path, person_photo: Path) -> list[Path]:
+    (tmp_path / "in").mkdir()
+    good = make_pan_video(person_photo, tmp_path / "in" / "good.avi")
+    (tmp_path / "in" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"junk" * 100)
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# role-plays\n{good}\nin/broken.mp4\nin/missing.mp4\n")
+    return [listing]
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_batch_reports_and_lists_failures(tmp_path: Path, person_photo: Path, model_dir: Path, engine: str) -> None:
+    from posture_coach.jobs import collect_videos, run_batch
+
+    if engine == "ray":
+        pytest.importorskip("ray", reason="the ray engine needs `pip install ray` (the ray extra)")
+    videos = collect_videos(_batch_inputs(tmp_path, person_photo))
+    assert [v.name for v in videos] == ["good.avi", "broken.mp4", "missing.mp4"]
+    out = tmp_path / "out"
+    summary = run_batch(videos, out, engine=engine, workers=2, opts=AnalysisOptions(model_dir=model_dir))
+    assert summary["ok"] == 1 and summary["videos"] == 3
+    reasons = {Path(i["video"]).name: i["error"] for i in summary["failed"]}
+    assert "not a readable video" in reasons["broken.mp4"]
+    assert "not found" in reasons["missing.mp4"]
+    assert (out / "good.json").is_file() and (out / "good.zh.html").is_file() and (out / "good.en.html").is_file()
+    assert (out / "summary.json").is_file()

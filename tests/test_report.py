@@ -1,0 +1,97 @@
+"""Reports: JSON shape, zh/en HTML, the SVG timeline drawn from the data, honest unknowns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from posture_coach import report as rep
+from posture_coach.store import Database, repo
+from posture_coach.store.models import EpisodeRow
+from tests.store.helpers import fake_result
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> Path:
+    p = tmp_path / "snap.jpg"
+    cv2.imwrite(str(p), np.full((48, 64, 3), 200, np.uint8))
+    return p
+
+
+def test_json_report_from_a_result(snapshot: Path) -> None:
+    data = rep.report_from_result(fake_result({"snapshot": snapshot}), source="/videos/role.mp4")
+    assert data["schema"] == rep.SCHEMA
+    assert data["overall_score"] == pytest.approx(0.95)
+    rules = {r["rule_id"]: r for r in data["rules"]}
+    assert rules["standing.upright"]["clause"] and rules["standing.upright"]["title_zh"]
+    assert rules["sitting.legs_crossed"]["score"] is None
+    assert data["findings"][0]["peak_ms"] == 2500 and data["evidence_kept"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("zh", ["服务礼仪评估报告", "时间轴", "无法评估", "膝盖或脚踝不在画面内", "抬头挺胸"]),
+     ("en", ["Etiquette assessment report", "Timeline", "could not be assessed", "knees or ankles out of frame"])],
+)
+def test_html_in_both_languages(lang: str, words: list[str], snapshot: Path) -> None:
+    data = rep.report_from_result(fake_result({"snapshot": snapshot}), source="/videos/role.mp4")
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    for w in words:
+        assert w in page, w
+    assert page.count("<svg") >= 2  # the timeline and score bars
+    assert "data:image/jpeg;base64," in page  # self-contained evidence
+    bare = page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "http://" not in bare and "https://" not in bare  # nothing fetched from elsewhere
+
+
+def test_timeline_is_drawn_from_the_data() -> None:
+    data = rep.report_from_result(fake_result(), source="v.mp4")
+    svg = rep.timeline_svg(data, "en", width=1000)
+    # One finding 2.0–3.0 s in a 10 s session: its bar spans 10 % of the plot width.
+    m = re.search(r'class="finding" data-rule="standing.upright" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
+    assert m is not None
+    label_w, plot_w = 210, 1000 - 210 - 20
+    assert float(m.group(1)) == pytest.approx(label_w + 0.2 * plot_w, abs=0.1)
+    assert float(m.group(2)) == pytest.approx(0.1 * plot_w, abs=0.1)
+    assert 'class="event"' in svg and "handshake" in svg
+    moved = rep.report_from_result(fake_result(), source="v.mp4")
+    moved["findings"][0]["start_ms"] = 5000
+    moved["findings"][0]["end_ms"] = 9000
+    assert rep.timeline_svg(moved, "en") != svg
+
+
+def test_no_evidence_is_said_plainly() -> None:
+    page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
+    assert "No evidence snapshot kept" in page
+
+
+def test_report_of_a_reviewed_session(tmp_path: Path, snapshot: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
+    db.upgrade()
+    ev = db.data_dir / "evidence" / "s" / "snap.jpg"
+    ev.parent.mkdir(parents=True)
+    ev.write_bytes(snapshot.read_bytes())
+    with db.session() as s:
+        t = repo.create_user(s, "coach", "trainer-pass", "trainer")
+        p = repo.create_person(s, "王芳")
+        c = repo.create_cohort(s, "c", trainer_id=t.id)
+        repo.add_member(s, c.id, p.id)
+        sid = repo.create_session(s, source="role.mp4", person_id=p.id).id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, fake_result({"snapshot": ev}, penalty=4.0))
+    with db.session() as s:
+        ep = s.scalars(select(EpisodeRow).where(EpisodeRow.kind == "finding")).one()
+        repo.add_review(s, repo.get_user(s, t.id), decision="disagree", episode_id=ep.id, comment="鞠躬动作")
+    data = rep.report_from_session(db, sid)
+    assert data["overall_score"] == pytest.approx(0.8) and data["overall_score_reviewed"] == pytest.approx(1.0)
+    assert data["findings"][0]["review"] == {"decision": "disagree", "comment": "鞠躬动作", "trainer": "coach"}
+    page = rep.render_html(data, "zh")
+    assert "培训师复核后总分" in page and "不同意" in page and "王芳" in page
+    out = rep.write_html(data, tmp_path / "r.html", "zh")
+    assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
