@@ -29,8 +29,13 @@ def _ring(a: float, b: float) -> npt.NDArray[np.float64]:
     return np.array(lower + upper)
 
 
-def synthetic_mouth(n_teeth: int, gap_b: float = 28.0, yaw_deg: float = 0.0
+def synthetic_mouth(n_teeth: int, gap_b: float = 28.0, yaw_deg: float = 0.0, shade_from: int | None = None,
+                    shade: tuple[int, int, int] = (100, 96, 90), gap_px: int = 1,
+                    skin: tuple[int, int, int] = (205, 160, 135), tooth: tuple[int, int, int] = (235, 232, 222)
                     ) -> tuple[npt.NDArray[np.uint8], Observation]:
+    """A drawn mouth showing ``n_teeth`` upper teeth laid out by the arch model; teeth
+    from the ``shade_from``-th outwards (0 = central incisor) in the cheeks' shadow
+    (``shade``), ``gap_px`` dark pixels between neighbouring teeth."""
     inner = _ring(72.0, gap_b)
     outer = _ring(84.0, gap_b + 22.0)
     lm = np.zeros((478, 3))
@@ -42,7 +47,7 @@ def synthetic_mouth(n_teeth: int, gap_b: float = 28.0, yaw_deg: float = 0.0
     lm[R_IRIS, :2] = (CX - IPD_PX / 2) / W, (CY - 150) / H
     lm[L_IRIS, :2] = (CX + IPD_PX / 2) / W, (CY - 150) / H
     img = np.zeros((H, W, 3), np.uint8)
-    img[:] = (205, 160, 135)  # skin
+    img[:] = skin
     cv2.fillPoly(img, [np.round(outer).astype(np.int32)], (170, 70, 80))  # lips
     mouth = np.zeros((H, W), np.uint8)
     cv2.fillPoly(mouth, [np.round(inner).astype(np.int32)], 1)
@@ -54,8 +59,10 @@ def synthetic_mouth(n_teeth: int, gap_b: float = 28.0, yaw_deg: float = 0.0
     for edges, n in ((left, n_left), (right, n_teeth - n_left)):
         for i in range(n):
             a, b = sorted((CX + edges[i] * px_mm, CX + edges[i + 1] * px_mm))
-            cv2.rectangle(teeth, (int(a) + 1, int(CY - gap_b)), (int(b) - 1, int(CY + 4)), 1, -1)
-    img[(teeth > 0) & (mouth > 0)] = (235, 232, 222)
+            tone = 2 if shade_from is not None and i >= shade_from else 1
+            cv2.rectangle(teeth, (int(a) + gap_px, int(CY - gap_b)), (int(b) - gap_px, int(CY + 4)), tone, -1)
+    img[(teeth == 1) & (mouth > 0)] = tooth
+    img[(teeth == 2) & (mouth > 0)] = shade
     th = math.radians(yaw_deg)
     mat = np.eye(4)
     mat[0, 0], mat[0, 2], mat[2, 0], mat[2, 2] = math.cos(th), math.sin(th), -math.sin(th), math.cos(th)
@@ -70,6 +77,33 @@ def test_count_within_one(n: int) -> None:
     assert m is not None and m["judged"]
     assert abs(m["count"] - n) <= 1, m
     json.dumps(m)  # replayable
+
+
+@pytest.mark.parametrize("n", [6, 8])
+def test_shadowed_side_teeth_counted(n: int) -> None:
+    # Canines and premolars in the cheeks' shadow: grey, darker than the incisors but
+    # whiter than the lips; the hysteresis mask keeps them (the band used to stop at 4).
+    img, obs = synthetic_mouth(n, shade_from=2)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and abs(m["count"] - n) <= 1, m
+
+
+def test_dark_gaps_bridged() -> None:
+    # 3.5 mm dark gaps between teeth (8 px here; the band used to stop at the first) are bridged.
+    img, obs = synthetic_mouth(8, gap_px=4)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and abs(m["count"] - 8) <= 1, m
+
+
+def test_not_whiter_than_skin_is_not_teeth() -> None:
+    # A pale grey patch in the opening, greyer than the lips but not whiter than the skin
+    # around the mouth (pale skin or a highlight the landmarks let in), is not teeth.
+    img, obs = synthetic_mouth(6, skin=(235, 205, 190), tooth=(172, 170, 167))
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and m["count"] == 0, m
+    img, obs = synthetic_mouth(6, skin=(235, 205, 190))  # real teeth on very fair skin still count
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and abs(m["count"] - 6) <= 1, m
 
 
 def test_closed_lips_zero() -> None:
@@ -112,10 +146,11 @@ def test_render_evidence() -> None:
 def test_teeth_measure_cost() -> None:
     img, obs = synthetic_mouth(6)
     frame = Frame(img, 0, 0)
-    ts = []
+    cpu = []
     for _ in range(50):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         teeth_measure(frame, obs)
-        ts.append((time.perf_counter() - t0) * 1000)
-    # Lower quartile: the machine is shared, and the cost of the code is its quiet-time cost.
-    assert float(np.percentile(ts, 25)) < 2.0, np.percentile(ts, 25)
+        cpu.append((time.thread_time() - t0) * 1000)
+    # This thread's CPU time, median: the cost of the code itself. Wall time on the shared
+    # 2-core machine mostly measures the other jobs (bench/face_eval.py reports both).
+    assert float(np.median(cpu)) < 2.0, np.median(cpu)

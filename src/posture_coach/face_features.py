@@ -23,6 +23,7 @@ are averaged and, when a personal neutral is given, the neutral is subtracted.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import statistics
@@ -61,7 +62,7 @@ EYE_WIDTH_MM = 30.0
 FACE_FEATURE_NAMES: tuple[str, ...] = (
     "face_present",
     "head_yaw_deg", "head_pitch_deg", "head_roll_deg", "face_frontal",
-    "smile_raw", "smile_score",
+    "smile_raw", "smile_score", "upper_up_raw", "upper_up", "stretch_raw", "stretch",
     "blink_l", "blink_r", "blink", "eye_open_ratio",
     "iris_offset_x", "iris_offset_y", "gaze_yaw_deg", "gaze_pitch_deg",
     "jaw_open", "mouth_ar", "mouth_width_px", "mouth_width_ipd", "mouth_widen_ipd", "ipd_px",
@@ -72,7 +73,8 @@ FACE_FEATURE_NAMES: tuple[str, ...] = (
 
 #: Values a personal neutral holds (medians over a neutral capture).
 NEUTRAL_KEYS: tuple[str, ...] = (
-    "smile_raw", "brow_down", "frown", "sneer", "jaw_open", "mouth_ar", "blink", "mouth_width_ipd",
+    "smile_raw", "upper_up_raw", "stretch_raw", "brow_down", "frown", "sneer", "jaw_open", "mouth_ar", "blink",
+    "mouth_width_ipd",
     "head_yaw_deg", "head_pitch_deg", "head_roll_deg", "iris_offset_x", "iris_offset_y",
 )
 
@@ -163,6 +165,14 @@ def compute_face_features(
     if smile is not None:
         values["smile_raw"] = smile
         values["smile_score"] = float(np.clip(smile - neu.get("smile_raw", 0.0), 0.0, 1.0))
+    # Two more smile cues (see face_temporal.smile_evidence): the upper lip raised (teeth
+    # shown) and the lips stretched sideways, each above the neutral.
+    for key, names in (("upper_up", ("mouthUpperUpLeft", "mouthUpperUpRight")),
+                       ("stretch", ("mouthStretchLeft", "mouthStretchRight"))):
+        v = _bs(face, *names)
+        if v is not None:
+            values[f"{key}_raw"] = v
+            values[key] = float(np.clip(v - neu.get(f"{key}_raw", 0.0), 0.0, 1.0))
 
     # Eyes: blink blendshapes (asymmetric, so both sides are kept) and lid geometry.
     bl = _bs(face, "eyeBlinkLeft")
@@ -263,18 +273,16 @@ class DentalArch:
     def boundaries(self, yaw_deg: float) -> tuple[FloatArray, FloatArray]:
         """Projected tooth edges (mm, + = subject's left, 0 = the upper lip's centre
         landmark) of the left and right halves, from the midline outwards."""
-        c = self.depth_mm / max(self.half_width_mm, 1e-6) ** 2
-        xs = np.linspace(0.0, 60.0, 601)
-        ds = np.sqrt(1.0 + (2.0 * c * xs) ** 2)
-        arc = np.concatenate(([0.0], np.cumsum((ds[1:] + ds[:-1]) / 2.0 * np.diff(xs))))
-        s = np.concatenate(([0.0], np.cumsum(self.widths_mm)))
-        x = np.interp(s, arc, xs)
-        z = -c * x**2
+        x, z = self._edges_on_arch()
         th = math.radians(yaw_deg)
         shift = self.lip_ahead_mm * math.sin(th)  # the lip landmark moves more than the teeth
         left: FloatArray = x * math.cos(th) + z * math.sin(th) - shift
         right: FloatArray = -x * math.cos(th) + z * math.sin(th) - shift
         return left, right
+
+    def _edges_on_arch(self) -> tuple[FloatArray, FloatArray]:
+        """Tooth edges (x, z in mm) laid along the parabola; independent of the yaw."""
+        return _arch_edges(self.widths_mm, self.half_width_mm, self.depth_mm)
 
     def count(self, left_mm: float, right_mm: float, yaw_deg: float = 0.0) -> int:
         """Upper teeth shown by a band from ``-right_mm`` to ``+left_mm`` (mm, around the
@@ -294,6 +302,21 @@ class DentalArch:
     def count_ipd(self, left_ipd: float, right_ipd: float, yaw_deg: float = 0.0) -> int:
         """The same with extents in inter-pupil distances (scaled by ``ipd_mm``)."""
         return self.count(left_ipd * self.ipd_mm, right_ipd * self.ipd_mm, yaw_deg)
+
+
+@functools.lru_cache(maxsize=16)
+def _arch_edges(widths_mm: tuple[float, ...], half_width_mm: float, depth_mm: float
+                ) -> tuple[FloatArray, FloatArray]:
+    c = depth_mm / max(half_width_mm, 1e-6) ** 2
+    xs = np.linspace(0.0, 60.0, 601)
+    ds = np.sqrt(1.0 + (2.0 * c * xs) ** 2)
+    arc = np.concatenate(([0.0], np.cumsum((ds[1:] + ds[:-1]) / 2.0 * np.diff(xs))))
+    s = np.concatenate(([0.0], np.cumsum(widths_mm)))
+    x: FloatArray = np.interp(s, arc, xs)
+    z: FloatArray = -c * x**2
+    x.setflags(write=False)
+    z.setflags(write=False)
+    return x, z
 
 
 def face_neutral_from_observations(observations: Iterable[Observation]) -> dict[str, float]:

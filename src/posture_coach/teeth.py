@@ -5,16 +5,26 @@ Method (geometry first, nothing fitted to the evaluation photos):
 1. The mouth is warped to a canonical crop: the mouth-corner line horizontal, the mouth
    ``CANON_MOUTH_PX`` wide, so every later size is relative to the mouth.
 2. Inside the inner-lip polygon (face landmarks), teeth are the pixels that are bright
-   and nearly grey in CIELAB, judged against this mouth's own lighting: L* above an
-   Otsu split of the opening (teeth vs cavity/tongue) and above the lips' median L*,
-   chroma well below the lips' chroma (lipstick raises the lips' chroma and so only
-   helps; metal braces are grey and pass as teeth; shadowed teeth drop out, which
-   errs towards fewer teeth).
-3. The upper-teeth band is the set of columns whose pixels just under the upper inner
-   lip are teeth; small gaps (interdental shadows) are closed, and the run through the
-   midline is kept. Its extent either side of the upper lip's centre, in inter-pupil
-   distances, goes through :class:`~posture_coach.face_features.DentalArch` (tooth
-   widths along a parabolic arch, projected with the head yaw) to a tooth count.
+   and nearly grey in CIELAB, judged against this mouth's own lighting, by hysteresis:
+   clear teeth (seeds, inside the opening) have L* above an Otsu split of the opening and
+   are ``WHITE_OVER_LIPS`` whiter than the lips; shadowed teeth (canines and premolars in
+   the cheeks' shadow) need only be ``WEAK_OVER_LIPS`` whiter than the lips and joined to
+   clear teeth, across dark inter-tooth gaps up to ``BAND_GAP_IPD`` inter-pupil distances
+   (~4 mm) bridged along the arch (horizontally in the canonical crop). Chroma well below
+   the lips' (lipstick only helps); metal braces are grey and pass as teeth.
+3. A last check against pale skin and highlights: the teeth inside the opening must be,
+   on median, whiter than the skin just around the lips (enamel is greyer and brighter
+   than skin in the same light); otherwise the count is 0.
+4. The upper-teeth band is the set of columns whose pixels around the upper inner lip
+   are teeth; gaps up to the same bridge are closed, and the run through the midline is
+   kept. Its extent either side of the upper lip's centre, horizontally in the image (the
+   arch model projects onto the image plane, so the horizontal extent, not the length
+   along the lip curve, is what it predicts), in inter-pupil distances, goes through
+   :class:`~posture_coach.face_features.DentalArch` (tooth widths along a parabolic arch,
+   projected with the head yaw) to a tooth count.
+
+Constants were set from geometry and checked on our own labelled mouths
+(bench/teeth_labels_*.tsv, ``bench/face_eval.py teeth-labels``), never on teeth_faces.
 
 The measure returns JSON values only (``Observation.measures["teeth"]``), so recordings
 replay it; :func:`render_mouth_evidence` draws the crop with the band for reports.
@@ -55,12 +65,14 @@ MIN_MOUTH_PX = 40.0             # below this a tooth is narrower than ~4 px: not
 MIN_OPEN_RATIO = 0.04           # inner-lip gap / mouth width below this (~2 mm): lips closed
 CHROMA_WEIGHT = 2.0             # whiteness = L (8-bit) - this * chroma (CIELAB a/b units)
 LIP_PERCENTILE = 40.0           # the lips' whiteness reference in the lip ring
-WHITE_OVER_LIPS = 40.0          # teeth are at least this much whiter than the lips
+WHITE_OVER_LIPS = 40.0          # clear teeth are at least this much whiter than the lips
+WEAK_OVER_LIPS = 15.0           # shadowed teeth: this much whiter, and touching clear teeth
 BAND_ABOVE_RATIO = 0.06         # band window above the upper inner-lip line (x mouth width)
 BAND_BELOW_RATIO = 0.10         # and below it
 BAND_MIN_PX = 3                 # teeth pixels a column needs in that window
 BAND_DEPTH_RATIO = 0.06         # drawn band height (x mouth width)
-BAND_GAP_RATIO = 0.035          # gaps narrower than this (x mouth width) are closed
+SKIN_RING_RATIO = 0.12          # skin reference: this far (x mouth width) around the lips
+BAND_GAP_IPD = 0.06             # gaps narrower than this (x IPD, ~4 mm) are bridged
 MIN_BAND_RATIO = 0.05           # a band narrower than this (x mouth width) is no teeth
 
 _ARCH = DentalArch()
@@ -167,19 +179,38 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
         return res
 
     # Whiteness: bright and grey. Teeth vs lips vs cavity, in this mouth's own light.
-    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
-    chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
-    white = lab[..., 0] - CHROMA_WEIGHT * chroma
+    # Only the rows that hold the lips and the opening are converted (about half the crop).
+    # The skin just around the lips, for a last check that the "teeth" are teeth.
+    near = round(SKIN_RING_RATIO * CANON_MOUTH_PX)
+    skin = (cv2.dilate(lips_all, np.ones((2 * near + 1, 2 * near + 1), np.uint8)) > 0) & (
+        cv2.dilate(lips_all, np.ones((5, 5), np.uint8)) == 0)
+    rws = np.flatnonzero(region.any(axis=1) | skin.any(axis=1))
+    r0, r1 = int(rws[0]), int(rws[-1]) + 1
+    lab = cv2.cvtColor(np.ascontiguousarray(crop[r0:r1]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    white = np.full((ch, cw), -255.0, np.float32)
+    white[r0:r1] = lab[..., 0] - CHROMA_WEIGHT * np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
     ins = region > 0
     # The lips' reference: a low percentile of the lip ring, robust to teeth that the
     # landmarks' inner lip line (which often sits on the teeth in a broad smile) lets in.
     lip_ref = float(np.percentile(white[lips > 0], LIP_PERCENTILE))
     vals = np.clip(white[ins], 0, 255).astype(np.uint8).reshape(1, -1)
     otsu, _ = cv2.threshold(vals, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    teeth = ins & (white >= max(float(otsu), lip_ref + WHITE_OVER_LIPS))
+    strong = ins & (white >= max(float(otsu), lip_ref + WHITE_OVER_LIPS))
+    # Seeds only inside the opening (a lip line lying on the teeth lets teeth into the lip
+    # ring, but pale skin or a lip highlight there is no tooth unless it joins one inside).
+    seeds = strong & (inner > 0)
+    bridge = round(BAND_GAP_IPD * ipd * s)
+    teeth = _grow(seeds, ins & (white >= lip_ref + WEAK_OVER_LIPS), bridge)
     tm = np.asarray(cv2.morphologyEx(teeth.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)), np.uint8)
     res.teeth = tm
     res.fill_ratio = float(tm.sum()) / area
+    # Enamel is greyer and brighter than the facial skin in the same light: when the teeth
+    # found inside the opening are not, on median, whiter than the skin around the lips,
+    # they are pale skin, a lip highlight or a dim cavity, not teeth.
+    in_open = (tm > 0) & (inner > 0)
+    if skin.any() and in_open.any() and float(np.median(white[in_open])) < float(np.median(white[skin])):
+        res.count = 0
+        return res
 
     # Upper band: columns with teeth around the upper inner lip line (from a little above
     # it, where a collapsed lip line hides teeth, to a little below).
@@ -195,7 +226,7 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
     hits = (tm[rows, colidx] > 0).sum(axis=0)
     span = (cx >= up[:, 0].min()) & (cx <= up[:, 0].max())
     on = (hits >= BAND_MIN_PX) & span
-    band = _main_run(on, res.mid_col, round(BAND_GAP_RATIO * CANON_MOUTH_PX))
+    band = _main_run(on, res.mid_col, bridge)
     if band is None or band[1] - band[0] < MIN_BAND_RATIO * CANON_MOUTH_PX:
         res.count = 0
         return res
@@ -205,6 +236,27 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
     res.right_px = max(0.0, res.mid_col - band[0]) / s
     res.count = _ARCH.count_ipd(res.left_px / ipd, res.right_px / ipd, yaw)
     return res
+
+
+def _grow(strong: npt.NDArray[np.bool_], weak: npt.NDArray[np.bool_], bridge_px: int
+          ) -> npt.NDArray[np.bool_]:
+    """Hysteresis along the arch: the ``weak`` pixels connected to a ``strong`` one once
+    gaps up to ``bridge_px`` wide are closed horizontally (the arch direction in the
+    canonical crop), plus the strong ones. Teeth in the shadow of the cheeks stay grey and
+    whiter than the lips but drop below the clear-teeth threshold, and dark interdental
+    gaps separate them from their clear neighbours; joined this way, they count. Only
+    real pixels are returned: the closing decides connectivity, it adds no teeth."""
+    if not strong.any():
+        return strong
+    both = (weak | strong).astype(np.uint8)
+    if bridge_px > 1:
+        both = np.asarray(cv2.morphologyEx(both, cv2.MORPH_CLOSE, np.ones((1, bridge_px), np.uint8)), np.uint8)
+    n, lab = cv2.connectedComponents(both, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(lab[strong])] = True
+    keep[0] = False
+    out: npt.NDArray[np.bool_] = keep[lab] & (weak | strong)
+    return out
 
 
 def _main_run(on: npt.NDArray[np.bool_], mid: float, gap: int) -> tuple[int, int] | None:

@@ -11,7 +11,7 @@ import pytest
 
 from posture_coach.calibration import load_calibration
 from posture_coach.face_features import compute_face_features
-from posture_coach.face_temporal import FaceTemporal
+from posture_coach.face_temporal import FaceTemporal, smile_evidence
 from posture_coach.features import Features, View
 from posture_coach.rules.base import REASONS
 from posture_coach.rules.face import FACE_RULES
@@ -110,6 +110,27 @@ def test_neutral_subtracted_from_smile() -> None:
     obs = _obs({"mouthSmileLeft": 0.5, "mouthSmileRight": 0.3})
     assert compute_face_features(obs)["smile_score"] == pytest.approx(0.4)
     assert compute_face_features(obs, {"smile_raw": 0.3})["smile_score"] == pytest.approx(0.1)
+
+
+def test_upper_up_and_stretch_neutral_subtracted() -> None:
+    obs = _obs({"mouthSmileLeft": 0.1, "mouthSmileRight": 0.1, "mouthUpperUpLeft": 0.4, "mouthUpperUpRight": 0.2,
+                "mouthStretchLeft": 0.3, "mouthStretchRight": 0.1})
+    v = compute_face_features(obs)
+    assert v["upper_up"] == pytest.approx(0.3) and v["stretch"] == pytest.approx(0.2)
+    v = compute_face_features(obs, {"upper_up_raw": 0.1, "stretch_raw": 0.5})
+    assert v["upper_up"] == pytest.approx(0.2) and v["stretch"] == 0.0
+
+
+def test_smile_from_upper_lip_and_stretch() -> None:
+    # A weak mouthSmile (grey, tight crops) with the upper lip raised and the lips stretched.
+    p = CAL["face.smile"]
+    base = {"smile_score": 0.1, "smile_raw": 0.1, "mouth_width_ipd": 0.8}
+    assert not check("face.smile", feats(**base)).states["smiling"]
+    v = check("face.smile", feats(**base, upper_up=0.2, stretch=0.2))
+    assert v.states["smiling"] and v.status == "pass"
+    expected = 0.1 + float(p["upper_up_weight"]) * 0.2 + float(p["stretch_weight"]) * 0.2
+    assert smile_evidence({**base, "upper_up": 0.2, "stretch": 0.2}, p) == pytest.approx(expected)
+    assert smile_evidence({**base}, p) == pytest.approx(0.1)  # missing cues add nothing
 
 
 def test_temporal_blinks_and_yawn() -> None:
