@@ -1,0 +1,569 @@
+"""Scenarios: a clip is a timeline of held postures joined by smooth transitions.
+
+Between two held postures the per-bone rotations are slerped (smooth-step easing), so
+every in-between frame is a valid pose of the same skeleton. Held frames carry the
+posture's asserted states; transition frames only the measured geometric ones.
+
+:func:`generate` renders a scenario to ``<out>/<name>.mp4`` plus the
+``<name>.labels.jsonl`` sidecar (see :mod:`posture_coach.synth.labels`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from posture_coach.synth.labels import (
+    frame_labels,
+    labels_path,
+    torso_incline_deg,
+    write_labels,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Hold ``posture`` (a :data:`posture_coach.synth.postures.POSTURES` name with
+    ``params``) for ``hold_s`` seconds."""
+
+    posture: str
+    hold_s: float
+    params: dict[str, Any] = field(default_factory=dict)
+    face: dict[str, float] = field(default_factory=dict)  # ARKit blendshapes, 0..1
+    head_yaw_deg: float = 0.0  # head turn relative to the torso, + = to the person's left
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named timeline with a default camera."""
+
+    name: str
+    description: str
+    segments: tuple[Segment, ...]
+    camera: str = "front_full"
+    transition_s: float = 0.6
+    rules: tuple[str, ...] = ()  # RULES.md ids this clip exercises
+    blink_every_s: float = 0.0  # > 0: a 200 ms blink this often (labelled as events)
+
+    @property
+    def duration_s(self) -> float:
+        """Natural length in seconds."""
+        return sum(s.hold_s for s in self.segments) + self.transition_s * (len(self.segments) - 1)
+
+
+S = Segment
+SMILE = {"mouthSmileLeft": 0.9, "mouthSmileRight": 0.9, "cheekSquintLeft": 0.3,
+         "cheekSquintRight": 0.3}  # fmt: skip
+YAWN = {"jawOpen": 0.95, "eyeSquintLeft": 0.4, "eyeSquintRight": 0.4, "browInnerUp": 0.3}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("neutral_vs_arms_crossed", "standing relaxed, then arms crossed (tucked)",
+                 (S("standing_neutral", 1.8), S("arms_crossed", 2.6, {"style": "tucked"}),
+                  S("standing_neutral", 1.2)), rules=("standing.arms_crossed",)),
+        Scenario("arms_crossed_upper", "arms crossed, hands on the upper arms",
+                 (S("standing_neutral", 1.5),
+                  S("arms_crossed", 3.0, {"style": "hands_on_upper_arms"})),
+                 rules=("standing.arms_crossed",)),
+        Scenario("hands_on_hips_both", "both hands on the hips",
+                 (S("standing_neutral", 1.5), S("hands_on_hips", 3.0, {"side": "both"}),
+                  S("standing_neutral", 1.0)), rules=("standing.hands_on_hips",)),
+        Scenario("hands_on_hips_left", "left hand on the hip (subject's left)",
+                 (S("standing_neutral", 1.5), S("hands_on_hips", 3.0, {"side": "left"}),
+                  S("standing_neutral", 1.0)), rules=("standing.hands_on_hips",)),
+        Scenario("hands_on_hips_right", "right hand on the hip (subject's right)",
+                 (S("standing_neutral", 1.5), S("hands_on_hips", 3.0, {"side": "right"})),
+                 rules=("standing.hands_on_hips",)),
+        Scenario("hands_front", "hands clasped in front of the lower abdomen (recommended)",
+                 (S("standing_neutral", 1.5), S("hands_front", 3.5)),
+                 rules=("standing.hands_front",)),
+        Scenario("hands_in_pockets", "hands into the front trouser pockets",
+                 (S("standing_neutral", 1.5), S("hands_in_pockets", 3.5)),
+                 rules=("standing.hands_in_pockets",)),
+        Scenario("hunched_side", "upright, then hunched (30° thoracic flexion), side view",
+                 (S("standing_neutral", 1.5), S("hunched", 3.0, {"deg": 30.0}),
+                  S("standing_neutral", 1.0)), camera="side", rules=("standing.upright",)),
+        Scenario("upright_side", "standing upright, side view (respects standing.upright)",
+                 (S("standing_neutral", 2.0), S("hands_front", 3.0)), camera="side",
+                 rules=("standing.upright",)),
+        Scenario("shoulders_tilted", "left shoulder raised, then right shoulder raised",
+                 (S("standing_neutral", 1.2), S("shoulder_raise", 2.0, {"side": "left", "deg": 12.0}),
+                  S("standing_neutral", 0.8), S("shoulder_raise", 2.0, {"side": "right", "deg": 9.0})),
+                 rules=("standing.shoulders_level",)),
+        Scenario("bow_side", "a 15° greeting bow from the hips, side view",
+                 (S("standing_neutral", 1.5), S("torso_lean", 1.5, {"deg": 15.0}),
+                  S("standing_neutral", 1.5)), camera="side", transition_s=0.8,
+                 rules=("greeting.bow", "standing.upright")),
+        Scenario("sitting_upright_vs_back", "sitting upright, then leaning back 20°",
+                 (S("sitting_upright", 2.0), S("sitting_leaning_back", 2.5, {"deg": 20.0}),
+                  S("sitting_upright", 1.0)), camera="oblique_right", rules=("sitting.upright",)),
+        Scenario("sitting_forward", "sitting upright, then a slight forward lean (recommended)",
+                 (S("sitting_upright", 2.0), S("sitting_forward", 3.0, {"deg": 12.0})),
+                 camera="side", rules=("sitting.upright",)),
+        Scenario("sitting_slumped", "sitting upright, then slumped",
+                 (S("sitting_upright", 2.0), S("sitting_slumped", 3.0)), camera="side",
+                 rules=("sitting.upright",)),
+        Scenario("legs_crossed", "sitting, then right knee crossed over the left",
+                 (S("sitting_upright", 1.8), S("legs_crossed", 3.0, {"over": "right"}),
+                  S("sitting_upright", 1.0)), camera="oblique", rules=("sitting.legs_crossed",)),
+        Scenario("chin_on_hand", "sitting, then chin resting on the right hand",
+                 (S("sitting_upright", 1.5), S("chin_on_hand", 3.5, {"side": "right"})),
+                 camera="laptop", rules=("sitting.chin_on_hand",)),
+        Scenario("smile_laptop", "laptop framing: neutral face, smile, neutral",
+                 (S("sitting_upright", 1.8), S("sitting_upright", 2.5, face=SMILE),
+                  S("sitting_upright", 1.2)), camera="laptop", rules=("face.smile",)),
+        Scenario("yawn_laptop", "laptop framing: a 2 s yawn (jaw wide open)",
+                 (S("sitting_upright", 1.5), S("sitting_upright", 2.0, face=YAWN),
+                  S("sitting_upright", 1.2)), camera="laptop", transition_s=0.5,
+                 rules=("face.yawn",)),
+        Scenario("head_turns_laptop", "laptop framing: head turns 35° left, then right",
+                 (S("sitting_upright", 1.2), S("sitting_upright", 1.5, head_yaw_deg=35.0),
+                  S("sitting_upright", 1.0), S("sitting_upright", 1.5, head_yaw_deg=-35.0)),
+                 camera="laptop", rules=("face.gaze",)),
+        Scenario("blinks_laptop", "laptop framing: blinking every 1.2 s (50/min)",
+                 (S("sitting_upright", 6.0),), camera="laptop", blink_every_s=1.2,
+                 rules=("face.blink_rate",)),
+        Scenario("handshake_side", "offering a handshake with a 12° forward lean, side view",
+                 (S("standing_neutral", 1.5), S("handshake", 2.5, {"lean_deg": 12.0}),
+                  S("standing_neutral", 1.0)), camera="side_right",
+                 rules=("handshake.lean", "handshake.duration")),
+        Scenario("card_two_hands", "handing over a business card with both hands",
+                 (S("standing_neutral", 1.5), S("card_handover", 3.0, {"hands": 2}),
+                  S("standing_neutral", 1.0)), camera="front_full",
+                 rules=("handover.two_hands",)),
+        Scenario("card_one_hand", "handing over a business card with one hand (a fail)",
+                 (S("standing_neutral", 1.5), S("card_handover", 3.0, {"hands": 1}),
+                  S("standing_neutral", 1.0)), camera="oblique",
+                 rules=("handover.two_hands",)),
+        Scenario("pointing_vs_open_palm", "showing the way: index finger, then open palm",
+                 (S("standing_neutral", 1.0), S("indicate", 2.0, {"pointing": True}),
+                  S("standing_neutral", 0.8), S("indicate", 2.0, {"pointing": False})),
+                 camera="front_full", rules=("gesture.open_palm",)),
+        Scenario("laptop_slump", "laptop framing: sitting upright, then slumped",
+                 (S("sitting_upright", 2.0), S("sitting_slumped", 3.0)), camera="laptop",
+                 rules=("sitting.upright",)),
+    )
+}  # fmt: skip
+
+
+def camera_pool(sc: Scenario) -> tuple[str, ...]:
+    """Camera presets under which a scenario's labels stay meaningful (for random sets)."""
+    if sc.camera in ("side", "side_right"):
+        return ("side", "side_right", "oblique", "oblique_right")
+    if sc.camera == "laptop":
+        return ("laptop",)
+    if sc.camera.startswith("oblique"):
+        return ("oblique", "oblique_right", "side", "front_full")
+    return ("front_full", "front_full_right", "oblique", "oblique_right", "front_rolled")
+
+
+# --------------------------------------------------------------------------- timeline
+def _quat(m: FloatArray) -> FloatArray:
+    """Rotation matrices (..., 3, 3) → unit quaternions (..., 4) as (w, x, y, z)."""
+    w = np.sqrt(np.clip(1 + m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2], 0, None)) / 2
+    x = np.sqrt(np.clip(1 + m[..., 0, 0] - m[..., 1, 1] - m[..., 2, 2], 0, None)) / 2
+    y = np.sqrt(np.clip(1 - m[..., 0, 0] + m[..., 1, 1] - m[..., 2, 2], 0, None)) / 2
+    z = np.sqrt(np.clip(1 - m[..., 0, 0] - m[..., 1, 1] + m[..., 2, 2], 0, None)) / 2
+    x = np.copysign(x, m[..., 2, 1] - m[..., 1, 2])
+    y = np.copysign(y, m[..., 0, 2] - m[..., 2, 0])
+    z = np.copysign(z, m[..., 1, 0] - m[..., 0, 1])
+    q = np.stack([w, x, y, z], axis=-1)
+    out: FloatArray = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return out
+
+
+def _mat(q: FloatArray) -> FloatArray:
+    w, x, y, z = (q[..., i] for i in range(4))
+    out: FloatArray = np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+    ], axis=-2)  # fmt: skip
+    return out
+
+
+def slerp_rotations(a: FloatArray, b: FloatArray, u: float) -> FloatArray:
+    """Per-bone slerp between rotation stacks ``a`` and ``b`` (B, 3, 3) at ``u`` in 0..1."""
+    qa, qb = _quat(a), _quat(b)
+    dot = np.sum(qa * qb, axis=-1, keepdims=True)
+    qb = np.where(dot < 0, -qb, qb)
+    dot = np.abs(dot)
+    theta = np.arccos(np.clip(dot, -1, 1))
+    s = np.sin(theta)
+    small = s < 1e-6
+    wa = np.where(small, 1 - u, np.sin((1 - u) * theta) / np.where(small, 1, s))
+    wb = np.where(small, u, np.sin(u * theta) / np.where(small, 1, s))
+    q = wa * qa + wb * qb
+    return _mat(q / np.linalg.norm(q, axis=-1, keepdims=True))
+
+
+def timeline(sc: Scenario, duration_s: float | None, fps: float) -> list[tuple[int, int, float]]:
+    """Per frame ``(segment_a, segment_b, u)``: ``a == b`` while holding, else a
+    transition from a to b with eased progress ``u``."""
+    holds = [s.hold_s for s in sc.segments]
+    trans = sc.transition_s
+    if duration_s is not None:
+        fixed = trans * (len(holds) - 1)
+        scale = max(duration_s - fixed, 0.3 * len(holds)) / sum(holds)
+        holds = [h * scale for h in holds]
+    bounds: list[tuple[float, float, int, int]] = []  # (start, end, a, b)
+    t = 0.0
+    for i, h in enumerate(holds):
+        bounds.append((t, t + h, i, i))
+        t += h
+        if i + 1 < len(holds):
+            bounds.append((t, t + trans, i, i + 1))
+            t += trans
+    n = max(1, round(t * fps))
+    out = []
+    for f in range(n):
+        tf = f / fps
+        for start, end, a, b in bounds:
+            if tf < end or (start, end, a, b) == bounds[-1]:
+                u = 0.0 if a == b else (tf - start) / (end - start)
+                u = u * u * (3 - 2 * u)  # smooth-step easing
+                out.append((a, b, float(u)))
+                break
+    return out
+
+
+# --------------------------------------------------------------------------- generate
+@dataclass
+class ClipResult:
+    """What :func:`generate` wrote and how long it took."""
+
+    video: Path
+    labels: Path
+    frames: int
+    seconds: float
+    ms_per_frame: float
+    header: dict[str, Any]
+
+
+def _chair_rows(body: Any, verts: list[FloatArray], recline_deg: float) -> FloatArray:
+    """A chair fitted under the posed, floor-lifted sitting body(ies)."""
+    from posture_coach.synth.render import chair
+
+    names = np.array(body.bone_labels, dtype=object)[body.dominant_bone]
+    seat_m = np.array([str(n).startswith(("upperleg0", "pelvis", "spine05")) for n in names])
+    trunk = np.array([str(n).startswith(("spine", "clavicle", "shoulder01")) for n in names])
+    v0 = verts[0]
+    knee_y = float(np.min(v0[seat_m, 1]))  # front-most thigh point
+    rear = seat_m & (v0[:, 1] > knee_y + 0.22)
+    seat_top = float(np.min(v0[rear, 2])) + 0.012  # sink 1 cm into the cushion
+    tan_r = np.tan(np.radians(recline_deg))
+    back_y = -np.inf
+    for v in verts:
+        h = v[:, 2] - seat_top
+        sel = trunk & (h > 0.05) & (h < 0.55)
+        back_y = max(back_y, float(np.max(v[sel, 1] - h[sel] * tan_r)) + 0.012)
+        sel2 = seat_m & (h > -0.02) & (h < 0.1)
+        back_y = max(back_y, float(np.max(v[sel2, 1])) + 0.005)
+    front_y = max(knee_y + 0.08, back_y - 0.48)
+    return chair(seat_top, front_y, back_y, recline_deg)
+
+
+def generate(
+    scenario: str,
+    *,
+    seed: int = 0,
+    out_dir: Path,
+    duration_s: float | None = None,
+    fps: float = 15.0,
+    width: int = 640,
+    height: int = 480,
+    camera: str | None = None,
+    body: str | None = None,
+    split: str = "tune",
+    degrade: float = 1.0,
+    name: str | None = None,
+    codec: str = "auto",
+) -> ClipResult:
+    """Render one labelled clip. Deterministic for a given argument set (labels are
+    bit-identical; video bytes too on the same machine/software stack)."""
+    from posture_coach.synth.body import BODIES, COCO_LABELS, load_body
+    from posture_coach.synth.postures import make_posture, resolve
+    from posture_coach.synth.render import (
+        CAMERA_PRESETS,
+        Degradation,
+        Lighting,
+        Renderer,
+        VideoSink,
+        place_camera,
+        room,
+    )
+
+    t0 = time.perf_counter()
+    sc = SCENARIOS[scenario]
+    rng = np.random.default_rng(seed)
+    if body is None:
+        pool = sorted(k for k, b in BODIES.items() if b.split == split)
+        body = pool[int(rng.integers(len(pool)))]
+    bd = load_body(body)
+    if bd.spec.split == "eval" and split != "eval":
+        raise ValueError(f"body {body!r} is held out for eval; use --split eval")
+    cam_spec = CAMERA_PRESETS[camera or sc.camera]
+    postures = [make_posture(s.posture, **s.params) for s in sc.segments]
+    postures = [
+        p.with_local(head=(0.0, 0.0, s.head_yaw_deg)) if s.head_yaw_deg else p
+        for p, s in zip(postures, sc.segments, strict=True)
+    ]
+    sitting = {p.sitting for p in postures}
+    if len(sitting) != 1:
+        raise ValueError("a scenario must be all standing or all sitting")
+    keyframes = [resolve(bd, p) for p in postures]
+    plan = timeline(sc, duration_s, fps)
+
+    deltas = np.stack([
+        keyframes[a] if a == b else slerp_rotations(keyframes[a], keyframes[b], u)
+        for a, b, u in plan
+    ])  # fmt: skip
+    face = _face_tracks(sc, plan, fps)
+    verts_l: list[FloatArray] = []
+    kps_l: list[FloatArray] = []
+    for i in range(0, len(deltas), 16):
+        fc = {k: v[i : i + 16] for k, v in face.items()} or None
+        v, k = bd.pose(deltas[i : i + 16], fc)
+        verts_l.append(v)
+        kps_l.append(k)
+    verts = np.concatenate(verts_l)
+    kps = np.concatenate(kps_l)
+    lift = -verts[:, :, 2].min(axis=1)  # feet (or the planted foot) on the floor, Z = 0
+    verts[:, :, 2] += lift[:, None]
+    kps[:, :, 2] += lift[:, None]
+
+    i_ls = COCO_LABELS.index("left_shoulder")
+    first = plan.index(next(p for p in plan if p[0] == p[1] == 0))
+    cam = place_camera(cam_spec, width, height, verts[first], float(kps[first, i_ls, 2]))
+    renderer = Renderer(width, height)
+    props = room(rng, cam)
+    if sitting == {True}:
+        hold_idx = [plan.index(next(p for p in plan if p[0] == p[1] == i))
+                    for i in range(len(postures))]  # fmt: skip
+        incl = [torso_incline_deg(dict(zip(COCO_LABELS, kps[i], strict=True))) for i in hold_idx]
+        recline = max(0.0, -min(incl)) + 5.0
+        props = np.concatenate([props, _chair_rows(bd, [verts[i] for i in hold_idx], recline)])
+    renderer.set_props(props)
+    light = Lighting.random(rng)
+    deg = Degradation.random(rng, degrade)
+    noise_rng = np.random.default_rng([seed, 1])
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = name or f"{scenario}_s{seed}"
+    video = out_dir / f"{stem}.mp4"
+    writer = VideoSink(str(video), fps, width, height, codec)
+    frames: list[dict[str, Any]] = []
+    try:
+        for f, (a, b, _u) in enumerate(plan):
+            mv, mf, mc, mp = _with_props(bd, verts[f], postures, plan[f])
+            img, depth, part_map = renderer.draw(cam, mv, mf, mc, light, mp)
+            img = deg.apply(img, noise_rng)
+            writer.write(img)
+            px, dz = cam.project(kps[f])
+            kw = dict(zip(COCO_LABELS, kps[f], strict=True))
+            held = a == b
+            fr = frame_labels(
+                frame=f, fps=fps,
+                posture=postures[a].name if held else "transition",
+                posture_states=dict(postures[a].states) if held else None,
+                kp_world=kw,
+                kp_px=dict(zip(COCO_LABELS, px, strict=True)),
+                kp_depth=dict(zip(COCO_LABELS, dz.tolist(), strict=True)),
+                depth_map=depth, part_map=part_map, width=width, height=height, yaw_deg=cam_spec.yaw_deg,
+            )  # fmt: skip
+            _face_labels(fr, sc, plan, face, f, cam_spec.yaw_deg, fps)
+            frames.append(fr)
+    finally:
+        writer.close()
+        renderer.release()
+
+    events = _events(plan, postures, frames, fps) + _blink_events(face, fps)
+    header = {
+        "scenario": scenario,
+        "description": sc.description,
+        "rules": list(sc.rules),
+        "seed": seed,
+        "fps": fps,
+        "width": width,
+        "height": height,
+        "n_frames": len(frames),
+        "camera": {
+            **cam_spec.to_json(),
+            "eye_m": [round(float(x), 4) for x in cam.eye],
+            "target_m": [round(float(x), 4) for x in cam.target],
+        },
+        "body": {**bd.spec.to_json(), "phenotype": {k: round(v, 4) for k, v in bd.phenotype.items()}},
+        "split": "eval" if split == "eval" or bd.spec.split == "eval" else "tune",
+        "sitting": sitting == {True},
+        "degradation": deg.__dict__,
+        "codec": writer.codec,
+        "generator": "posture_coach.synth",
+        "conventions": {
+            "axes": "metres; Z up, -Y the person's forward, +X the person's left",
+            "torso_incline_deg": "3-D hip-mid to shoulder-mid from vertical, + forward",
+            "shoulder_tilt_deg": "image shoulder line, + = subject's left shoulder higher",
+            "yaw_deg": "camera azimuth, 0 = in front, +90 = at the person's left",
+            "keypoints2d": "[x_px, y_px, visible], origin top-left",
+        },
+    }
+    lp = labels_path(video)
+    write_labels(lp, header, frames, events)
+    secs = time.perf_counter() - t0
+    return ClipResult(video, lp, len(frames), secs, 1000 * secs / max(1, len(frames)), header)
+
+
+def _with_props(
+    bd: Any, v: FloatArray, postures: list[Any], step: tuple[int, int, float]
+) -> tuple[FloatArray, npt.NDArray[np.int32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The body mesh plus hand-held props for this frame (a business card held between
+    thumb and index tips while a ``card_handover`` posture is held or half reached)."""
+    a, b, u = step
+    p = postures[a] if u < 0.5 else postures[b]
+    if p.params.get("prop") != "card":
+        return v, bd.faces, bd.colors, bd.parts
+    from posture_coach.synth.render import box
+
+    names = np.array(bd.bone_labels, dtype=object)[bd.dominant_bone]
+    pinches = []
+    for side in ("L", "R") if p.params.get("hands") == 2 else ("R",):
+        tips = (names == f"finger1-3.{side}") | (names == f"finger2-3.{side}")
+        pinches.append(v[tips].mean(axis=0))
+    centre = np.mean(pinches, axis=0) + np.array([0.0, -0.012, 0.012])
+    if len(pinches) == 1:  # one hand: the card sticks out beyond the pinch, toward -X
+        centre = centre + np.array([0.03, -0.01, 0.0])
+    # a 90 × 54 mm card facing the receiver (-Y), with a dark logo/text band on its front
+    card = box(centre, (0.09, 0.003, 0.054), (0.97, 0.97, 0.95))
+    text = box(centre + np.array([0.0, -0.0025, 0.008]), (0.06, 0.001, 0.012), (0.1, 0.15, 0.4))
+    rows = np.concatenate([card, text])
+    n0 = len(v)
+    faces = np.concatenate([bd.faces, n0 + np.arange(len(rows), dtype=np.int32).reshape(-1, 3)])
+    colors = np.concatenate([bd.colors, rows[:, 6:9].astype(np.float32)])
+    parts = np.concatenate([bd.parts, np.zeros(len(rows), np.float32)])
+    return np.concatenate([v, rows[:, :3]]), faces, colors, parts
+
+
+def _face_tracks(sc: Scenario, plan: list[tuple[int, int, float]], fps: float) -> dict[str, FloatArray]:
+    """Per-frame ARKit blendshape values: segment faces blended like the pose, plus
+    blinks (200 ms, eyes fully closed in the middle frame)."""
+    names = sorted({k for s in sc.segments for k in s.face})
+    tracks = {k: np.zeros(len(plan)) for k in names}
+    for f, (a, b, u) in enumerate(plan):
+        fa, fb = sc.segments[a].face, sc.segments[b].face
+        for k in names:
+            tracks[k][f] = (1 - u) * fa.get(k, 0.0) + u * fb.get(k, 0.0)
+    if sc.blink_every_s > 0:
+        blink = np.zeros(len(plan))
+        t = sc.blink_every_s / 2
+        while t < len(plan) / fps:
+            c = round(t * fps)
+            for d, val in ((-1, 0.5), (0, 1.0), (1, 0.5)):
+                if 0 <= c + d < len(plan):
+                    blink[c + d] = max(blink[c + d], val)
+            t += sc.blink_every_s
+        tracks["eyeBlinkLeft"] = np.maximum(tracks.get("eyeBlinkLeft", 0.0), blink)
+        tracks["eyeBlinkRight"] = np.maximum(tracks.get("eyeBlinkRight", 0.0), blink)
+    return tracks
+
+
+def _face_labels(
+    fr: dict[str, Any],
+    sc: Scenario,
+    plan_all: list[tuple[int, int, float]],
+    face: dict[str, FloatArray],
+    f: int,
+    cam_yaw: float,
+    fps: float,
+) -> None:
+    """Add face states/angles to a frame label (only the unambiguous ones)."""
+    a, b, u = plan_all[f]
+    yaw = (1 - u) * sc.segments[a].head_yaw_deg + u * sc.segments[b].head_yaw_deg
+    # head yaw relative to the torso; the torso faces the camera at cam_yaw = 0
+    fr["angles"]["head_yaw_deg"] = round(yaw, 2)
+    fr["angles"]["head_yaw_to_camera_deg"] = round(yaw - cam_yaw, 2)
+    smile = float(min(face["mouthSmileLeft"][f], face["mouthSmileRight"][f])) if ("mouthSmileLeft" in face) else 0.0
+    jaw = float(face["jawOpen"][f]) if "jawOpen" in face else 0.0
+    fr["face"] = {k: round(float(v[f]), 3) for k, v in face.items() if v[f] > 0}
+    if a != b:
+        return
+    if smile >= 0.5:
+        fr["states"]["smiling"] = True
+    elif smile == 0.0 and jaw < 0.3:
+        fr["states"]["smiling"] = False
+    held_s = sum(1 for p in plan_all if p[:2] == (a, a)) / fps
+    if jaw >= 0.6 and held_s >= 1.5:
+        fr["states"]["yawning"] = True
+    elif jaw == 0.0:
+        fr["states"]["yawning"] = False
+
+
+def _blink_events(face: dict[str, FloatArray], fps: float) -> list[dict[str, Any]]:
+    """One ``blink`` event per run of frames with eyeBlink ≥ 0.5."""
+    if "eyeBlinkLeft" not in face:
+        return []
+    closed = np.minimum(face["eyeBlinkLeft"], face["eyeBlinkRight"]) >= 0.5
+    events = []
+    f = 0
+    while f < len(closed):
+        if closed[f]:
+            g = f
+            while g + 1 < len(closed) and closed[g + 1]:
+                g += 1
+            events.append({"type": "blink", "start_ms": round(f * 1000 / fps),
+                           "end_ms": round((g + 1) * 1000 / fps)})  # fmt: skip
+            f = g + 1
+        else:
+            f += 1
+    return events
+
+
+def _events(
+    plan: list[tuple[int, int, float]], postures: list[Any], frames: list[dict[str, Any]], fps: float
+) -> list[dict[str, Any]]:
+    """One ``posture`` event per held stretch, plus ``bow`` events for torso leans."""
+    events: list[dict[str, Any]] = []
+    f = 0
+    while f < len(plan):
+        a, b, _ = plan[f]
+        if a != b:
+            f += 1
+            continue
+        g = f
+        while g + 1 < len(plan) and plan[g + 1][:2] == (a, a):
+            g += 1
+        p = postures[a]
+        st = {k: v for k, v in frames[f]["states"].items() if not k.endswith("_deg")}
+        ev: dict[str, Any] = {
+            "type": "posture", "posture": p.name, "params": p.params,
+            "start_ms": round(f * 1000 / fps), "end_ms": round((g + 1) * 1000 / fps),
+            "states": st,
+        }  # fmt: skip
+        events.append(ev)
+        if p.name == "handshake":
+            lean = max(fr["angles"]["torso_incline_deg"] for fr in frames[f : g + 1])
+            events.append({"type": "handshake", "hand": "right", "lean_deg": round(lean, 2),
+                           "duration_s": round((g + 1 - f) / fps, 2),
+                           "start_ms": ev["start_ms"], "end_ms": ev["end_ms"]})  # fmt: skip
+        if p.params.get("prop") == "card":
+            events.append({"type": "handover", "hands_used": int(p.params["hands"]),
+                           "start_ms": ev["start_ms"], "end_ms": ev["end_ms"]})  # fmt: skip
+        if p.name == "torso_lean":
+            lo = max(0, f - round(fps))  # include the way down
+            hi = min(len(frames), g + 1 + round(fps))
+            lean = max(fr["angles"]["torso_incline_deg"] for fr in frames[lo:hi])
+            events.append(
+                {
+                    "type": "bow",
+                    "lean_deg": round(lean, 2),
+                    "start_ms": round(lo * 1000 / fps),
+                    "end_ms": round(hi * 1000 / fps),
+                }
+            )
+        f = g + 1
+    return events
