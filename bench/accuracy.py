@@ -579,7 +579,8 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None) -> Rep
             continue
         used += 1
         observations = obs.video(video)
-        engine = _engine("video")
+        # The user (or the drill's rule pack) declares standing or sitting; so does the clip.
+        engine = _engine("video", posture="sitting" if header.get("sitting") else "standing")
         for o in observations:
             res = engine.update(o).to_dict()
             truth = truth_frames.get(o.frame_index)

@@ -42,6 +42,7 @@ FEATURE_PARAMS: tuple[Param, ...] = (
     Param("side_max_sw_torso", "ratio", "SW / torso length at or below: side view"),
     Param("front_max_nose_offset", "ratio", "nose offset / ear span at or below: front"),
     Param("side_min_nose_offset", "ratio", "nose offset / ear span at or above: side"),
+    Param("front_override_sw_torso", "ratio", "SW / torso length at or above: front even when the head is turned"),
     Param("facing_min_nose_ahead_tl", "tl", "no ears: nose ahead of the shoulders gives the facing"),
     Param("facing_min_knee_ahead_tl", "tl", "no ears or nose cue: knees ahead of the hips (seated)"),
     Param("standing_min_thigh_drop_tl", "tl", "knee below hip by at least this: standing"),

@@ -232,19 +232,24 @@ def _classify_view(
         facing = 1 if dx > 0 else -1
 
     view: ViewName = "unknown"
-    if tl > 0 and sw > 0:
-        # Shoulder width against torso length does not depend on distance to camera.
-        r = sw / tl
-        if r >= params["front_min_sw_torso"]:
-            view = "front"
-        elif r <= params["side_max_sw_torso"]:
-            view = "side"
-        else:
-            view = "oblique"
-    elif nose_offset is not None:
+    ratio = sw / tl if tl > 0 and sw > 0 else None
+    if nose_offset is not None:
+        # The nose against the ears is the cleanest cue (front ≤ 0.1, 35–40° oblique
+        # 0.5–0.9, side > 4 on the tune renders); shoulder width against torso length
+        # is ambiguous when seated. Guard against a head turned on a frontal body.
         if nose_offset <= params["front_max_nose_offset"]:
             view = "front"
         elif nose_offset >= params["side_min_nose_offset"]:
+            view = "side"
+        elif ratio is not None and ratio >= params["front_override_sw_torso"]:
+            view = "front"
+        else:
+            view = "oblique"
+    elif ratio is not None:
+        # Shoulder width against torso length does not depend on distance to camera.
+        if ratio >= params["front_min_sw_torso"]:
+            view = "front"
+        elif ratio <= params["side_max_sw_torso"]:
             view = "side"
         else:
             view = "oblique"
@@ -358,7 +363,7 @@ def _arms(
         sfx = _SUFFIX[side]
         outward = 1.0 if side == "left" else -1.0
         _hand_flags(values, body, obs, side)
-        if not body.ok(lm["elbow"]):
+        if not body.ok_hand(lm["elbow"]):  # elbows hide behind crossed arms too
             continue
         elbow = body.p(lm["elbow"])
         elbows[side] = elbow

@@ -122,7 +122,7 @@ class ArmsCrossed(Rule):
     params = (
         Param("min_wrist_hip_sw", "sw", "each wrist at least this far from its own hip"),
         Param("max_elbow_span_sw", "sw", "elbows closer together than this"),
-        Param("min_wrists_gap_sw", "sw", "wrists at least this far apart (not clasped)"),
+        Param("max_wrist_opp_elbow_sw", "sw", "a wrist this close to the OTHER elbow (forearms across)"),
         Param("min_wrist_height", "torso", "wrists below this (0 = shoulders, 1 = hips)"),
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
     )
@@ -135,17 +135,19 @@ class ArmsCrossed(Rule):
     def judge(self, f: Features, p: Params) -> Verdict:
         if not f.view.hips_visible:
             return self.unknown("hips_not_visible")
-        need = ("wrist_hip_l_sw", "wrist_hip_r_sw", "elbow_span_sw", "wrists_gap_sw",
-                "wrist_height_l", "wrist_height_r")
+        need = ("wrist_hip_l_sw", "wrist_hip_r_sw", "elbow_span_sw", "wrist_height_l", "wrist_height_r")
         vals = [f.get(k) for k in need]
         if any(v is None for v in vals):
             return self.unknown("arms_not_visible")
-        wl, wr, span, gap, hl, hr = (float(v) for v in vals)  # type: ignore[arg-type]
+        wl, wr, span, hl, hr = (float(v) for v in vals)  # type: ignore[arg-type]
+        opp = [v for v in (f.get("wrist_opp_elbow_l_sw"), f.get("wrist_opp_elbow_r_sw")) if v is not None]
+        if not opp:
+            return self.unknown("arms_not_visible")
         lo, hi = num(p, "min_wrist_height"), num(p, "max_wrist_height")
         crossed = (
             min(wl, wr) >= num(p, "min_wrist_hip_sw")
             and span <= num(p, "max_elbow_span_sw")
-            and gap >= num(p, "min_wrists_gap_sw")
+            and min(opp) <= num(p, "max_wrist_opp_elbow_sw")
             and lo <= hl <= hi and lo <= hr <= hi
         )
         return self.verdict("fail" if crossed else "pass", span,
