@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-DEMO   ?= sample_videos/demo_standing.mp4
+DEMO   ?= sample_videos/neutral_vs_arms_crossed.mp4
 # Development and CI use the shared model copies when they sit beside the repository;
 # users get the models from the store (official URL, then registry packages).
 SHARED_MODELS := $(wildcard ../shared/models/pose_landmarker_full.task)
