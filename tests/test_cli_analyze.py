@@ -124,3 +124,11 @@ def test_a_photo_without_a_person_is_not_an_error(tmp_path: Path, model_dir: Pat
     rec = json.loads(res.stdout)
     assert rec["person"] is False
     assert all(v["status"] == "unknown" and v["reason"] == "no_person" for v in rec["verdicts"].values())
+
+
+def test_calibration_errors_keep_the_table_name(tmp_path: Path, person_photo: Path, model_dir: Path) -> None:
+    bad = tmp_path / "mine.toml"
+    bad.write_text("[standing.upright]\nfail_incline = 3.0\n")
+    res = run_cli("analyze", str(person_photo), "--model-dir", str(model_dir), "--calibration", str(bad))
+    assert res.returncode == 2, res.stderr
+    assert "[standing.upright]" in res.stderr and "fail_incline" in res.stderr

@@ -13,6 +13,7 @@ from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .errors import CoachError
@@ -84,7 +85,8 @@ def quiet_native_stderr(enabled: bool) -> Iterator[None]:
 
 
 def _fail(exc: CoachError) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    # escape(): messages name calibration tables like [standing.upright], not markup.
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -235,7 +237,7 @@ def _analyze(
         errors = getattr(src, "errors", None)
         if errors:
             for line in errors:
-                err_console.print(f"[yellow]skipped:[/] {line}", highlight=False)
+                err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
         ok = True
     finally:
         if writer is not None:
@@ -321,7 +323,7 @@ def main() -> None:
     try:
         app()
     except CoachError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

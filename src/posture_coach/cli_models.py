@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -57,7 +58,7 @@ _COLOUR: dict[str, Callable[[str], str]] = {
 
 
 def _fail(exc: ModelError) -> NoReturn:
-    _err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    _err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
