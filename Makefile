@@ -1,6 +1,7 @@
 # posture-coach: one command to run the coach, one to run the tests. Both set themselves up.
 #   make run    — create .venv, install, fetch the models, analyse the demo clip
 #   make test   — create .venv, install with dev tools, run every check (what CI runs)
+#   make serve  — the live practice page on http://127.0.0.1:8000
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -14,7 +15,7 @@ ifneq ($(SHARED_MODELS),)
   endif
 endif
 
-.PHONY: run test setup sysdeps lint typecheck importlint unit bench clean
+.PHONY: run serve test setup sysdeps lint typecheck importlint unit bench clean
 
 # System packages the tests use: Debian's Chromium (browser tests), CJK fonts (Chinese
 # screenshots), strace (the no-outbound-connection test), PostgreSQL (the storage tests
@@ -44,6 +45,10 @@ sysdeps:
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "note: missing$$missing (browser/privacy tests will skip); install them with apt"; fi; \
 	fi
+
+serve: setup
+	$(BIN)/posture-coach models fetch
+	$(BIN)/posture-coach serve
 
 lint: setup
 	$(BIN)/ruff check src tests bench
