@@ -561,13 +561,21 @@ FRONT_BLIND = frozenset({"torso_incline_deg", "lean_deg"})
 NUMERIC_STATES = ("torso_incline_deg", "shoulder_tilt_deg", "stance_width_ratio", "lean_deg")
 
 
-def eval_synthetic(folder: Path, obs: Observer, split: str | None = None) -> Report:
+def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
+                   baseline_s: float | None = None, by_view: bool = False) -> Report:
     """Per-frame comparison of detector states with the rendered ground truth.
 
     Frames labelled as transitions (``"transition": true``) are skipped: the truth is
     between two postures there.
+
+    ``baseline_s``: build a personal baseline (``Profile.from_observations``) from the
+    first ``baseline_s`` seconds of each clip (the clips start upright) and pass it to
+    the engine, as a user calibrating before a session would; those frames are not
+    scored. ``by_view``: also report every state per labelled camera view
+    (``state@front``, ``state@oblique``, ``state@side``).
     """
-    rep = Report(f"synthetic:{folder.name}" + (f" ({split})" if split else ""))
+    tag = f" [baseline {baseline_s:g} s]" if baseline_s else ""
+    rep = Report(f"synthetic:{folder.name}" + (f" ({split})" if split else "") + tag)
     clips = sorted(folder.rglob("*.labels.jsonl"))
     used = 0
     for labels in clips:
@@ -579,33 +587,47 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None) -> Rep
             continue
         used += 1
         observations = obs.video(video)
+        profile = None
+        if baseline_s:
+            from posture_coach.calibration import Profile
+
+            first = [o for o in observations if o.timestamp_ms < baseline_s * 1000.0]
+            profile = Profile.from_observations(first)
         # The user (or the drill's rule pack) declares standing or sitting; so does the clip.
-        engine = _engine("video", posture="sitting" if header.get("sitting") else "standing")
+        engine = _engine("video", profile, posture="sitting" if header.get("sitting") else "standing")
         for o in observations:
             res = engine.update(o).to_dict()
             truth = truth_frames.get(o.frame_index)
             if truth is None or truth.get("transition"):
                 continue
+            if baseline_s and o.timestamp_ms < baseline_s * 1000.0:
+                continue  # the calibration frames themselves are not scored
+            views = ("", f"@{truth.get('view')}") if by_view else ("",)
             for key, tval in truth.get("states", {}).items():
                 if tval is None:
                     continue
                 if key in FRONT_BLIND and truth.get("view") == "front":
                     continue  # a lean cannot be seen in 2-D from the front: `unknown` is right there
                 pred = _state(res, key)
-                if key in NUMERIC_STATES or (isinstance(tval, float) and not isinstance(tval, bool)):
-                    rep.errors[key].add(float(tval), None if pred is None else float(pred))
-                elif isinstance(tval, bool):
-                    rep.binary[key].add(tval, None if pred is None else bool(pred))
-                else:  # categorical: one-vs-rest per class
-                    rep.binary[f"{key}={tval}"].add(True, None if pred is None else pred == tval)
-                    if pred is not None and pred != tval:
-                        rep.binary[f"{key}={pred}"].add(False, True)
+                for v in views:
+                    if key in NUMERIC_STATES or (isinstance(tval, float) and not isinstance(tval, bool)):
+                        rep.errors[key + v].add(float(tval), None if pred is None else float(pred))
+                    elif isinstance(tval, bool):
+                        rep.binary[key + v].add(tval, None if pred is None else bool(pred))
+                    else:  # categorical: one-vs-rest per class
+                        rep.binary[f"{key}={tval}{v}"].add(True, None if pred is None else pred == tval)
+                        if pred is not None and pred != tval:
+                            rep.binary[f"{key}={pred}{v}"].add(False, True)
             for key in ("torso_incline_deg", "shoulder_tilt_deg"):
                 tval = truth.get("angles", {}).get(key)
                 if tval is not None and key not in truth.get("states", {}):
                     pred = _state(res, key)
-                    rep.errors[key].add(float(tval), None if pred is None else float(pred))
+                    for v in views:
+                        rep.errors[key + v].add(float(tval), None if pred is None else float(pred))
     rep.extra["clips"] = used
+    if baseline_s:
+        rep.notes.append(f"personal baseline from the first {baseline_s:g} s of each clip (upright); "
+                         "those frames are not scored")
     return rep
 
 
@@ -680,6 +702,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "posture-coach" / "bench")
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--split", choices=("tune", "eval"), help="only synthetic clips of this split")
+    ap.add_argument("--baseline-from-first-s", type=float, default=None, metavar="S",
+                    help="synthetic clips: personal baseline (Profile) from each clip's first S seconds")
+    ap.add_argument("--by-view", action="store_true", help="synthetic clips: also report per camera view")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     ap.add_argument("--check-baseline", type=Path)
     ap.add_argument("--update-baseline", type=Path)
@@ -700,7 +725,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 reports.append(REAL_EVALUATORS[name](args.data_dir, observer))
             elif Path(name).is_dir():
-                reports.append(eval_synthetic(Path(name), observer, args.split))
+                reports.append(eval_synthetic(Path(name), observer, args.split,
+                                              args.baseline_from_first_s, args.by_view))
             else:
                 ap.error(f"unknown set {name!r}: give a folder or one of {', '.join(REAL_SETS)}")
     finally:

@@ -45,6 +45,13 @@ make handshake_side             handshake_side           21   m_avg_light    sid
 make card_two_hands             card_two_hands           22   f_slim_medium  front_full       tune
 make card_one_hand              card_one_hand            23   m_heavy_dark   oblique          tune
 make pointing_vs_open_palm      pointing_vs_open_palm    24   f_avg_brown    front_full       tune
+make hands_on_hips_right        hands_on_hips_right      25   m_slim_asian   oblique          tune
+make stance_men                 stance_men               26   m_avg_light    front_full       tune
+make stance_women               stance_women             27   f_slim_medium  oblique          tune
+make leg_shaking                leg_shaking              28   m_slim_asian   oblique          tune
+make fidgeting                  fidgeting                29   f_avg_brown    oblique          tune
+# the onboarding drill in one ~28 s clip (3 shots joined by hard cuts; no grooming step)
+make onboarding                 onboarding               30   f_avg_brown    oblique          tune
 # held out (split eval): other bodies, seeds and camera angles
 make eval_arms_crossed          neutral_vs_arms_crossed  101  f_heavy_light  oblique_right    eval
 make eval_hands_on_hips_right   hands_on_hips_right      102  m_older_tan    front_full       eval
@@ -53,5 +60,10 @@ make eval_legs_crossed          legs_crossed             104  m_older_tan    obl
 make eval_shoulders_tilted      shoulders_tilted         105  m_older_tan    front_rolled     eval
 make eval_sitting_back          sitting_upright_vs_back  106  f_heavy_light  side             eval
 make eval_smile_laptop          smile_laptop             107  f_heavy_light  laptop           eval
+make eval_leg_shaking           leg_shaking              108  m_older_tan    oblique_right    eval
+make eval_fidgeting             fidgeting                109  f_heavy_light  oblique_right    eval
+make eval_stance_women          stance_women             110  f_heavy_light  oblique_right    eval
+make eval_stance_men            stance_men               111  m_older_tan    front_rolled     eval
+make eval_onboarding            onboarding               112  f_heavy_light  oblique_right    eval
 
 "$PY" -m posture_coach.synth.cli index "$OUT" > "$OUT/INDEX.md"

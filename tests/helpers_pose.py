@@ -149,15 +149,24 @@ def front_sitting(arms: str = "neutral", *, legs: str = "neutral",
     return j
 
 
-def _side_body(hip: tuple[float, float], incline_deg: float, facing: int) -> Joints:
-    """Torso from ``hip`` leaning ``incline_deg`` forward (negative = back)."""
+#: MediaPipe places its hip points on the front of the hip crease, this many torso lengths
+#: ahead of the hip-joint centres (calibration: ``hip_forward_offset_tl``); the helpers
+#: draw them there so that a posed angle reads back as itself.
+MP_HIP_FORWARD_TL = 0.05
+
+
+def _side_body(hip: tuple[float, float], incline_deg: float, facing: int,
+               head_forward_px: float = 0.0) -> Joints:
+    """Torso from ``hip`` (joint centre) leaning ``incline_deg`` forward (negative = back);
+    ``head_forward_px`` carries the head that far forward of the shoulders."""
     tl = 120.0
     r = math.radians(incline_deg)
     sx, sy = hip[0] + facing * tl * math.sin(r), hip[1] - tl * math.cos(r)
-    j: Joints = _head(sx, sy - 80, facing)
+    hx = hip[0] + facing * MP_HIP_FORWARD_TL * tl
+    j: Joints = _head(sx + facing * head_forward_px, sy - 80, facing)
     j.update({
         "left_shoulder": (sx + 2, sy), "right_shoulder": (sx - 2, sy),
-        "left_hip": (hip[0] + 2, hip[1]), "right_hip": (hip[0] - 2, hip[1]),
+        "left_hip": (hx + 2, hip[1]), "right_hip": (hx - 2, hip[1]),
         "left_elbow": (sx + 4 * facing, sy + 65), "right_elbow": (sx + 2 * facing, sy + 65),
         "left_wrist": (sx + 10 * facing, sy + 125), "right_wrist": (sx + 8 * facing, sy + 125),
     })
@@ -173,9 +182,10 @@ def side_standing(incline_deg: float = 0.0, facing: int = 1) -> Joints:
     return j
 
 
-def side_sitting(lean_deg: float = 0.0, facing: int = 1, legs: str = "neutral") -> Joints:
+def side_sitting(lean_deg: float = 0.0, facing: int = 1, legs: str = "neutral",
+                 head_forward_px: float = 0.0) -> Joints:
     """Seated, seen from the side: thighs horizontal, shins vertical."""
-    j = _side_body((300, 300), lean_deg, facing)
+    j = _side_body((300, 300), lean_deg, facing, head_forward_px)
     kx = 300 + 90 * facing
     j.update({"left_knee": (kx + 2, 305), "right_knee": (kx - 2, 305),
               "left_ankle": (kx + 2, 400), "right_ankle": (kx - 2, 400)})

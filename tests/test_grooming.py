@@ -72,6 +72,50 @@ def test_registered_in_pixels() -> None:
     assert MEASURES.get("grooming") is G.grooming_measure
 
 
+def test_per_call_tasks_override_the_process_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several live sessions in one process: each passes its own tasks per call, so one
+    session's grooming step neither turns the measure on for the others nor is turned off
+    by them, whatever the process default (environment or set_tasks) says."""
+    from posture_coach.pixels import OPTION_MEASURES, measure
+
+    assert OPTION_MEASURES.get("grooming") is G.grooming_measure
+    img, obs = E.draw_hands(np.random.default_rng(0), SKINS["medium"], "polish")
+    frame = Frame(img, 0, 0)
+    monkeypatch.setenv(G.ENV_VAR, "all")
+    G.set_tasks(None)
+    off = measure(frame, obs, options={"grooming": frozenset()})
+    assert "grooming" not in off.measures  # a session without grooming steps pays nothing
+    monkeypatch.setenv(G.ENV_VAR, "")
+    on = measure(frame, obs, options={"grooming": {"hands"}})
+    assert on.measures["grooming"]["tasks"] == ["hands"] and on.measures["grooming"]["nails"]["judged"]
+    assert "grooming" not in measure(frame, obs).measures  # no option: the (empty) process default
+    G.set_tasks(["chest"])  # the CLI's process default still works
+    assert measure(frame, obs).measures["grooming"]["tasks"] == ["chest"]
+    assert measure(frame, obs, options={"grooming": ["face", "bogus"]}).measures["grooming"]["tasks"] == ["face"]
+
+
+def test_live_session_measures_grooming_only_in_grooming_steps() -> None:
+    from posture_coach.drills import DrillRunner, load_drills
+    from posture_coach.server.live import LiveSession
+
+    drills = load_drills()
+    session = LiveSession.__new__(LiveSession)  # only the drill state matters here
+    session.drill = None
+    assert session._grooming_tasks() == frozenset()
+    runner = DrillRunner(drills["grooming"])
+    runner.start(0)
+    session.drill = runner
+    seen = []
+    for t in range(0, 13000, 1000):
+        runner.update(t, {})
+        seen.append(session._grooming_tasks())
+    assert seen[0] == {"face"} and {"hands"} in seen and {"chest"} in seen and seen[-1] == frozenset()
+    other = next(d for d in drills.values() if not any(r.startswith("grooming.") for s in d.steps for r in s.rules))
+    session.drill = DrillRunner(other)
+    session.drill.start(0)
+    assert session._grooming_tasks() == frozenset()
+
+
 # -- CIEDE2000 ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("a", "b", "de"), [  # Sharma, Wu & Dalal (2005) test data

@@ -2,6 +2,7 @@
 // Plain ES module, no build step. Frames are sent un-mirrored; only the preview is
 // mirrored (CSS). At most MAX_IN_FLIGHT frames are unanswered at any time.
 import { initialLang, lang, pick, setLang, t } from "./i18n.js";
+import { createGroomingPanel } from "./grooming.js"; // grooming (issue 9)
 
 const MAX_IN_FLIGHT = 2;
 const SEND_W = 640;
@@ -45,6 +46,7 @@ const state = {
   statuses: {}, drill: null, drillDef: null, drillResult: null,
   calibPhase: -1, snapshots: new Map(), lastCueAt: 0, brightness: 255,
 };
+const grooming = createGroomingPanel({ parent: document.querySelector(".side") || document.body, lang }); // grooming (issue 9)
 const grab = document.createElement("canvas");
 grab.width = SEND_W;
 grab.height = SEND_H;
@@ -73,6 +75,7 @@ function applyLang(code) {
   renderCards();
   renderDrillBox();
   refreshNotice();
+  if (grooming.setLang) grooming.setLang(); // grooming (issue 9)
   send({ type: "lang", lang: lang() });
 }
 
@@ -232,6 +235,7 @@ function captureTick() {
   if (v.readyState < 2 || !v.videoWidth) return;
   grabCtx.drawImage(v, 0, 0, SEND_W, SEND_H);
   const id = state.nextId++;
+  grooming.frameSent(id, grab); // grooming (issue 9)
   if (state.lastAckAt === 0) state.lastAckAt = now;
   state.encoding = true;
   grab.toBlob(async (blob) => {
@@ -271,6 +275,7 @@ function onFeedback(msg) {
   if (msg.timing) push(state.serverMs, msg.timing.server_ms, 120);
   state.dropped = msg.dropped || 0;
   state.last = msg;
+  grooming.onFeedback(msg, el.video); // grooming (issue 9)
   if (msg.engine && state.engineOk) {
     state.engineOk = false;
     refreshNotice();

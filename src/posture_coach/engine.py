@@ -177,7 +177,8 @@ class CoachEngine:
         self.rules: list[Rule] = [RULES_BY_ID[r]() for r in ids]
         self._params = {r.id: calibration.params(r.id) for r in self.rules}
         self._debouncers = {
-            r.id: Debouncer(r.id, **_temporal(calibration, r.id)) for r in self.rules
+            r.id: Debouncer(r.id, **_temporal(calibration, r.id), lower_is_worse=r.lower_is_worse)
+            for r in self.rules
         }
         eng = calibration.engine
         self._posture = Latch(eng["posture_switch_s"] * 1000.0, eng["posture_hold_s"] * 1000.0)
@@ -292,7 +293,8 @@ class CoachEngine:
             events.append({"type": "violation_end", "rule_id": v.rule_id, "t_ms": t,
                            "start_ms": ep.start_ms, "end_ms": ep.end_ms,
                            "status": ep.worst, "counted": step.counted,
-                           "peak": None if ep.peak is None else round(ep.peak, 4)})
+                           "peak": None if ep.peak is None else round(ep.peak, 4),
+                           "peak_ms": ep.peak_ms})
         if step.status == v.status:
             return v
         return replace(v, status=step.status)

@@ -41,7 +41,8 @@ _FACE_CHIN = 152
 FEATURE_NAMES: tuple[str, ...] = (
     "sw_px", "torso_px", "sw_torso_ratio",
     "torso_incline_deg", "head_forward_deg", "shoulder_tilt_deg",
-    "neck_ratio", "neck_ratio_rel", "face_size_rel",
+    "torso_fwd_tl", "torso_up_tl", "head_fwd_tl", "head_up_tl", "body_yaw_deg",
+    "neck_ratio", "neck_ratio_rel", "face_size_rel", "sw_size_rel",
     "wrist_hip_l_sw", "wrist_hip_r_sw", "wrist_opp_elbow_l_sw", "wrist_opp_elbow_r_sw",
     "elbow_span_sw", "elbow_out_l_sw", "elbow_out_r_sw",
     "elbow_angle_l_deg", "elbow_angle_r_deg", "wrist_height_l", "wrist_height_r",
@@ -291,6 +292,64 @@ def _classify_posture(thigh_drop: float | None, params: Mapping[str, float]) -> 
     return "unknown"
 
 
+def _body_yaw_deg(obs: Observation) -> float | None:
+    """Body yaw from the front (0) to side-on (90), from MediaPipe's world shoulders.
+
+    The world landmarks carry the model's depth guess (metres, hip-centred): noisy for a
+    lean seen from the front, but the shoulder line's turn is read to a few degrees
+    (tune renders: 35-40 deg obliques read 27-39 deg, side views 83-86 deg).
+    """
+    pose = obs.pose
+    if pose is None or pose.world is None:
+        return None
+    v = pose.world[PoseLm.LEFT_SHOULDER] - pose.world[PoseLm.RIGHT_SHOULDER]
+    return math.degrees(math.atan2(abs(float(v[2])), abs(float(v[0]))))
+
+
+def forward_scale(f: Features, front_sw_torso_ref: float, min_scale: float) -> float:
+    """How much of a forward/backward (sagittal) displacement shows in the image.
+
+    A side view shows it whole (1); a body turned ``psi`` from the camera shows
+    ``sin(psi)`` of it, so a 20 deg lean seen at 35 deg reads ~12 deg in 2-D. The yaw is
+    ``body_yaw_deg`` when known, else the shoulder width against the torso length
+    compared with a frontal body's (``front_sw_torso_ref``); never below ``min_scale``.
+    """
+    if f.view.view == "side":
+        return 1.0
+    yaw = f.get("body_yaw_deg")
+    if yaw is not None:
+        s = math.sin(math.radians(yaw))
+    else:
+        ratio = f.get("sw_torso_ratio")
+        if ratio is None:
+            return 1.0
+        s = math.sin(math.acos(min(1.0, ratio / front_sw_torso_ref)))
+    return max(min_scale, min(1.0, s))
+
+
+def sagittal_angles(
+    f: Features, hip_forward_offset_tl: float, front_sw_torso_ref: float, min_scale: float
+) -> tuple[float | None, float | None]:
+    """Torso incline and head-forward angles in the body's sagittal plane, + forward.
+
+    From the 2-D components (``torso_fwd_tl`` …): the forward component is divided by
+    :func:`forward_scale` (oblique views), and the hip midpoint is moved back by
+    ``hip_forward_offset_tl`` torso lengths: MediaPipe's hip points sit on the front of
+    the hip crease, ahead of the hip-joint centres, which reads as a lean back.
+    Returns ``(torso_incline_deg, head_forward_deg)``, each ``None`` when unmeasurable.
+    """
+    scale = forward_scale(f, front_sw_torso_ref, min_scale)
+    incline: float | None = None
+    head: float | None = None
+    fwd, up = f.get("torso_fwd_tl"), f.get("torso_up_tl")
+    if fwd is not None and up is not None:
+        incline = math.degrees(math.atan2(fwd / scale + hip_forward_offset_tl, up))
+    hf, hu = f.get("head_fwd_tl"), f.get("head_up_tl")
+    if hf is not None and hu is not None:
+        head = math.degrees(math.atan2(hf / scale, hu))
+    return incline, head
+
+
 def _upper_body(
     values: dict[str, float | None], body: _Body, obs: Observation,
     profile: Profile | None, vw: View, sw: float, sh_mid: Point, hip_mid: Point, tl: float,
@@ -300,11 +359,19 @@ def _upper_body(
     values["shoulder_tilt_deg"] = math.degrees(
         math.atan2(pr[1] - pl[1], max(abs(pl[0] - pr[0]), 1e-6))
     )
-    if vw.facing != 0 and vw.hips_visible:
+    if vw.facing != 0:
+        values["body_yaw_deg"] = _body_yaw_deg(obs)
+    if vw.facing != 0 and vw.hips_visible and tl > 0:
         values["torso_incline_deg"] = vw.facing * g.angle_from_vertical_deg(hip_mid, sh_mid)
+        # Sagittal components in torso lengths (+ forward, + up), for sagittal_angles().
+        values["torso_fwd_tl"] = vw.facing * (sh_mid[0] - hip_mid[0]) / tl
+        values["torso_up_tl"] = (hip_mid[1] - sh_mid[1]) / tl
     if vw.facing != 0 and body.ok_hand(PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR):
         ear_mid = g.midpoint(body.p(PoseLm.LEFT_EAR), body.p(PoseLm.RIGHT_EAR))
         values["head_forward_deg"] = vw.facing * g.angle_from_vertical_deg(sh_mid, ear_mid)
+        if tl > 0:
+            values["head_fwd_tl"] = vw.facing * (ear_mid[0] - sh_mid[0]) / tl
+            values["head_up_tl"] = (sh_mid[1] - ear_mid[1]) / tl
     if body.ok(PoseLm.NOSE):
         neck = g.point_line_distance(body.p(PoseLm.NOSE), pl, pr) / sw
         values["neck_ratio"] = neck
@@ -312,6 +379,10 @@ def _upper_body(
             values["neck_ratio_rel"] = neck / profile.neck_ratio
     if profile is not None:
         values["face_size_rel"] = _face_size_rel(body, obs, profile)
+        if profile.sw_rel and vw.view == "front":
+            # Shoulder width (share of the image width) against the baseline's: the trunk
+            # moving away from (< 1) or towards (> 1) the camera.
+            values["sw_size_rel"] = sw / obs.image_size[0] / profile.sw_rel
 
 
 def face_width_rel(obs: Observation) -> float | None:

@@ -14,10 +14,16 @@ against a population colour, and never from who the person is:
   the skin model; the darkest pixels of the eyebrows give the person's hair under this
   light. *Facial hair*: for the chin and the upper lip, ``coverage`` = (cheek L* - region
   L*) / (cheek L* - brow L*), i.e. roughly the share of the region covered by hair of
-  the brows' darkness, and ``specks`` = the share of pixels darker than their
-  neighbourhood by a fifth of that contrast, minus the cheeks' own share (pores,
-  noise). *Hair over the face*: the share of pixels in the brow-to-eye band (brows and
-  eye openings taken out) darker than the midpoint between brow and cheek.
+  the brows' darkness; ``specks`` = the share of pixels that stand out in a black top-hat
+  (dark dots smaller than ~0.07 IPD, so edges of the lips, teeth or a shadow do not count)
+  by a fraction of the local brightness and by a multiple of the cheeks' own top-hat,
+  minus the cheeks' share; ``redness_loss`` = how much less red (a*) than the cheeks the
+  region is (hair is grey-brown; a shadow keeps the skin's red, a lip edge adds some).
+  Texture weighs more than darkness in the rule: a smooth shadow under the nose is not
+  stubble. *Hair over the face*: in the brow-to-eye band (brows and eye openings taken
+  out), the share of pixels darker than the midpoint between brow and cheek, thin dark
+  lines running across the face (glasses rims) left out, and the share of thin dark
+  lines running down the face just above the brows (strands; not eyebrows or frames).
   *Hair colour*: the pixels just above the top of the face mesh that are not skin; their
   median CIELAB chroma and hue.
 * **hands** (hand landmarks, back of the hand to the camera): per finger, the nail
@@ -44,6 +50,20 @@ import numpy as np
 import numpy.typing as npt
 
 from .face_features import head_pose_deg
+
+# The pure half (features for the rules) lives in grooming_features.py so that the core
+# never imports cv2; re-exported here for callers of the measure.
+from .grooming_features import (
+    GROOMING_FEATURE_NAMES,
+    REASON_CODES,
+    RULE_TASKS,
+    TASKS,
+    grooming_features,
+    measures_of,
+    reason_code,
+    reason_of,
+    tasks_for_rules,
+)
 from .pixels import register
 from .types import Frame, HandObs, Observation, PoseLm
 
@@ -52,15 +72,6 @@ F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
 
-TASKS: tuple[str, ...] = ("face", "hands", "chest")
-#: Which measure task each grooming rule needs (for :func:`tasks_for_rules`).
-RULE_TASKS: dict[str, str] = {
-    "grooming.facial_hair": "face",
-    "grooming.hair_tidy": "face",
-    "grooming.hair_colour": "face",
-    "grooming.nails": "hands",
-    "grooming.badge": "chest",
-}
 ENV_VAR = "POSTURE_COACH_GROOMING"
 
 # -- reliability gates (of the measurement itself, not rule thresholds) ----------------
@@ -76,9 +87,15 @@ MIN_FINGER_PX = 10.0       # distal segment shorter than this: nail too small
 MIN_SW_PX = 80.0           # shoulder width below this: a badge is < 11 px wide
 CANON_SW = 200.0
 CARD_DE = 16.0             # a card differs from the shirt by at least this ΔE76
+SPECK_NOISE = 3.0          # ... and at least this many times the cheeks' median black top-hat
+SPECK_REL = 0.08           # a stubble speck: this much darker than its neighbourhood, relative to local L*
+STRAND_CURV = 0.2          # a strand: curvature across the face of at least this x (cheek - brow L*) per px^2
 
 
 # -- task switch -------------------------------------------------------------------------
+# A server with several sessions passes the tasks per call (``grooming_measure(frame, obs,
+# tasks)``, or ``pixels.measure(..., options={"grooming": tasks})``); :func:`set_tasks` and
+# the environment are only the process default, for one-analysis processes (the CLI).
 
 _tasks: frozenset[str] | None = None  # None = read the environment
 
@@ -91,20 +108,17 @@ def _parse(text: str) -> frozenset[str]:
 
 
 def set_tasks(tasks: Iterable[str] | None) -> None:
-    """Switch grooming tasks on (``face``, ``hands``, ``chest``); ``None`` = back to the env."""
+    """Process default (CLI): grooming tasks on (``face``, ``hands``, ``chest``); ``None`` =
+    back to the environment. Servers pass tasks per call instead."""
     global _tasks
     _tasks = None if tasks is None else frozenset(t for t in tasks if t in TASKS)
 
 
 def active_tasks() -> frozenset[str]:
+    """The process default tasks (set_tasks, else the environment)."""
     if _tasks is not None:
         return _tasks
     return _parse(os.environ.get(ENV_VAR, ""))
-
-
-def tasks_for_rules(rule_ids: Iterable[str]) -> frozenset[str]:
-    """The measure tasks the given (active) rule ids need; empty = skip the measure."""
-    return frozenset(RULE_TASKS[r] for r in rule_ids if r in RULE_TASKS)
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -191,6 +205,7 @@ FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
 R_CHEEK, L_CHEEK = 50, 280
 SUBNASALE, LIP_TOP, LIP_BOTTOM, CHIN = 2, 0, 17, 152
 MOUTH_R, MOUTH_L = 61, 291
+LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
 FOREHEAD_TOP = 10
 
 
@@ -294,12 +309,28 @@ def measure_face(image: U8, obs: Observation) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     # Facial hair ------------------------------------------------------------------
+    # Texture more than darkness: a shadow under the nose (or a blurred lip edge) darkens
+    # the upper lip smoothly, stubble breaks it into fine dark specks. The specks are read
+    # on a high-pass image divided by the local brightness (so a dim or side-lit face
+    # gives the same numbers as a bright one) and counted against the cheeks' own share
+    # under the same light (pores, noise, JPEG). A darker region that keeps the skin's
+    # redness is more likely shade or lip than hair (hair is grey-brown, skin is reddish),
+    # so the loss of a* against the cheeks is reported as a third number.
     if contrast < MIN_HAIR_CONTRAST_L:
         out["facial_hair"] = {**base, **_unknown_face("low_contrast")}
     else:
-        sigma = max(1.0, 0.05 * ipd_c)
-        hp = L - cv2.GaussianBlur(L, (0, 0), sigma)
-        speck = hp < -0.2 * contrast
+        # Specks = the black top-hat (closing minus image) with a disc of ~0.07 IPD: dark
+        # dots and short hairs smaller than the disc stand out, while edges of larger
+        # structures (lip line, teeth in a smile, nostrils, the shadow's border) give ~0.
+        d = max(3, 2 * round(0.035 * ipd_c) + 1)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
+        bh = cv2.morphologyEx(L, cv2.MORPH_BLACKHAT, disc)
+        local = np.maximum(cv2.GaussianBlur(L, (0, 0), max(1.0, 0.15 * ipd_c)), 5.0)
+        # A speck is darker than its surroundings by SPECK_REL of the local L* (the same
+        # under dim or side light) and by SPECK_NOISE times the cheeks' typical top-hat
+        # (pores, noise, JPEG; it matters on darker or dimly lit skin).
+        noise = float(np.median(bh[ck]))
+        speck = bh > np.maximum(SPECK_REL * local, SPECK_NOISE * noise)
         ck_speck = float(speck[ck].mean())
         up = ff.to_face(pts[[SUBNASALE, LIP_TOP, LIP_BOTTOM, CHIN, MOUTH_R, MOUTH_L]])
         mw = float(abs(up[5, 0] - up[4, 0]))
@@ -312,13 +343,21 @@ def measure_face(image: U8, obs: Observation) -> dict[str, Any]:
         res: dict[str, Any] = {**base, "judged": True, "reason": None, "contrast_L": _r(contrast, 2),
                                "cheek_specks": _r(ck_speck)}
         boxes: dict[str, list[float]] = {}
+        # The lips and anything brighter than the cheeks (teeth in a smile), with a margin,
+        # are never read as skin: their edges and the gaps between teeth are dark specks too.
+        kl = max(1, round(0.03 * ipd_c))
+        ker_l = np.ones((2 * kl + 1, 2 * kl + 1), np.uint8)
+        mouth = _poly_mask(shape, c(pts[list(LIPS_OUTER)])) | (L - L_cheek > 0.25 * contrast)
+        mouth = cv2.dilate(mouth.astype(np.uint8), ker_l) > 0
         for name, poly in regions.items():
-            m = _poly_mask(shape, c(poly))
+            m = _poly_mask(shape, c(poly)) & ~mouth
             if m.sum() < 6:
                 res[name] = None
                 continue
             cov = (L_cheek - float(np.median(L[m]))) / contrast
-            res[name] = {"coverage": _r(cov), "specks": _r(float(speck[m].mean()) - ck_speck)}
+            red_loss = min(1.0, max(0.0, float(ab_cheek[0]) - float(np.median(lab[m][:, 1]))) / 10.0)
+            res[name] = {"coverage": _r(cov), "specks": _r(float(speck[m].mean()) - ck_speck),
+                         "redness_loss": _r(red_loss)}
             boxes[name] = _box(poly, (W, H))
         res["boxes"] = boxes
         out["facial_hair"] = res
@@ -344,9 +383,32 @@ def measure_face(image: U8, obs: Observation) -> dict[str, Any]:
     if band.sum() < 20 or contrast < 0.5 * MIN_HAIR_CONTRAST_L:
         out["hair_over_face"] = {**base, **_unknown_face("low_contrast" if band.sum() >= 20 else "face_not_visible")}
     else:
-        dark = L_brow + 0.45 * contrast > L
+        # Strands: thin dark lines running down the face (hair falls from the hairline),
+        # from the second derivatives of L* in the face frame: a dark line across u with no
+        # such curvature along v. Eyebrows, glasses rims, lids and under-eye shadows run
+        # across the face (curvature along v) and do not count. Counted only in the strip
+        # above the brows, which a strand falling from the hairline crosses and a glasses
+        # frame (its sides run down beside the eyes) does not; frown lines between the
+        # brows (|u| < 0.15) are left out.
+        Ls = cv2.GaussianBlur(L, (0, 0), max(0.7, 0.015 * ipd_c))
+        gxx = cv2.Sobel(Ls, cv2.CV_32F, 2, 0, ksize=3)
+        gyy = cv2.Sobel(Ls, cv2.CV_32F, 0, 2, ksize=3)
+        gxy = cv2.Sobel(Ls, cv2.CV_32F, 1, 1, ksize=3)
+        ux, uy = float(ff.u[0]), float(ff.u[1])
+        luu = ux * ux * gxx + 2.0 * ux * uy * gxy + uy * uy * gyy
+        lvv = uy * uy * gxx - 2.0 * ux * uy * gxy + ux * ux * gyy
+        t = STRAND_CURV * contrast
+        strands = (luu > t) & (luu > 2.0 * np.abs(lvv))
+        sband = band & _poly_mask(shape, c(polys[0])) & ~_poly_mask(shape, c(ff.rect(-0.15, 0.15, v_top - 0.3, v_top)))
+        strand_share = float(strands[sband].mean()) if sband.any() else 0.0
+        # The dark share (a fringe, a curtain of hair) leaves out thin dark lines running
+        # across the face (glasses rims), a pixel or two around them.
+        across = ((lvv > t) & (lvv > 2.0 * np.abs(luu))).astype(np.uint8)
+        across = cv2.dilate(across, np.ones((3, 3), np.uint8)) > 0
+        dark = (L_brow + 0.45 * contrast > L) & ~across
         share = float(dark[band].mean())
         out["hair_over_face"] = {**base, "judged": True, "reason": None, "dark_share": _r(share),
+                                 "strand_share": _r(strand_share),
                                  "boxes": {"band": _box(ff.rect(-1.0, 1.0, v_top - 0.3, v_eye + 0.26), (W, H))}}
 
     # Hair colour above the forehead --------------------------------------------------
@@ -562,10 +624,13 @@ def measure_chest(image: U8, obs: Observation, min_visibility: float = 0.5) -> d
 
 # -- the measure ---------------------------------------------------------------------------
 
-@register("grooming")
-def grooming_measure(frame: Frame, obs: Observation) -> dict[str, Any] | None:
-    """The ``grooming`` pixel measure; ``None`` (nothing stored) when no task is on."""
-    tasks = active_tasks()
+@register("grooming", takes_option=True)
+def grooming_measure(frame: Frame, obs: Observation, tasks: Iterable[str] | None = None) -> dict[str, Any] | None:
+    """The ``grooming`` pixel measure; ``None`` (nothing stored) when no task is on.
+
+    ``tasks``: this call's tasks (a per-session choice, e.g. from
+    :func:`tasks_for_rules` of a drill step's rules); ``None`` = the process default."""
+    tasks = active_tasks() if tasks is None else frozenset(t for t in tasks if t in TASKS)
     if not tasks:
         return None
     out: dict[str, Any] = {"tasks": sorted(tasks)}
@@ -578,17 +643,7 @@ def grooming_measure(frame: Frame, obs: Observation) -> dict[str, Any] | None:
     return out
 
 
-# The pure half (features for the rules) lives in grooming_features.py so that the core
-# never imports cv2; re-exported here for callers of the measure.
-from .grooming_features import (  # noqa: E402
-    GROOMING_FEATURE_NAMES,
-    REASON_CODES,
-    grooming_features,
-    measures_of,
-    reason_code,
-    reason_of,
-)
-
 __all__ = [
-    "GROOMING_FEATURE_NAMES", "REASON_CODES", "grooming_features", "measures_of", "reason_code", "reason_of",
+    "GROOMING_FEATURE_NAMES", "REASON_CODES", "RULE_TASKS", "TASKS", "grooming_features", "measures_of",
+    "reason_code", "reason_of", "tasks_for_rules",
 ]

@@ -6,10 +6,29 @@ the core (no cv2, no mediapipe) so that rules and the engine can use it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .types import Observation
+
+#: The grooming measure's tasks: what each needs in view.
+TASKS: tuple[str, ...] = ("face", "hands", "chest")
+#: Which measure task each grooming rule needs (for :func:`tasks_for_rules`).
+RULE_TASKS: dict[str, str] = {
+    "grooming.facial_hair": "face",
+    "grooming.hair_tidy": "face",
+    "grooming.hair_colour": "face",
+    "grooming.nails": "hands",
+    "grooming.badge": "chest",
+}
+
+
+def tasks_for_rules(rule_ids: Iterable[str]) -> frozenset[str]:
+    """The measure tasks the given (active) rule ids need; empty = skip the measure.
+
+    Pure (no cv2), so a server can decide per session, per drill step, what to measure:
+    ``pixels.measure(frame, obs, options={"grooming": tasks_for_rules(step.rules)})``."""
+    return frozenset(RULE_TASKS[r] for r in rule_ids if r in RULE_TASKS)
 
 
 def measures_of(obs: Observation) -> Mapping[str, Any] | None:
@@ -29,8 +48,9 @@ REASON_CODES: tuple[str, ...] = (
 
 #: Every feature :func:`grooming_features` produces.
 GROOMING_FEATURE_NAMES: tuple[str, ...] = (
-    "fh_upper_lip_coverage", "fh_upper_lip_specks", "fh_chin_coverage", "fh_chin_specks", "fh_reason",
-    "hair_over_face_share", "hof_reason",
+    "fh_upper_lip_coverage", "fh_upper_lip_specks", "fh_upper_lip_redness_loss", "fh_chin_coverage",
+    "fh_chin_specks", "fh_chin_redness_loss", "fh_reason",
+    "hair_over_face_share", "hair_strand_share", "hof_reason",
     "hair_L", "hair_chroma", "hair_hue_deg", "hc_reason",
     "nail_delta_e", "nail_delta_e_max", "nail_fingers", "nails_reason",
     "badge_left_fill", "badge_left_aspect", "badge_left_area_sw2", "badge_left_tilt_deg", "badge_left_y_sw",
@@ -83,12 +103,14 @@ def grooming_features(obs: Observation) -> dict[str, float | None]:
             for reg in ("upper_lip", "chin"):
                 v[f"fh_{reg}_coverage"] = _num(fh.get(reg), "coverage")
                 v[f"fh_{reg}_specks"] = _num(fh.get(reg), "specks")
+                v[f"fh_{reg}_redness_loss"] = _num(fh.get(reg), "redness_loss")
         else:
             v["fh_reason"] = reason_code(fh.get("reason"))
     hof = m.get("hair_over_face")
     if isinstance(hof, Mapping):
         if hof.get("judged"):
             v["hair_over_face_share"] = _num(hof, "dark_share")
+            v["hair_strand_share"] = _num(hof, "strand_share")
         else:
             v["hof_reason"] = reason_code(hof.get("reason"))
     hc = m.get("hair_colour")

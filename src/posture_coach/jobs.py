@@ -77,6 +77,8 @@ def analyse_video(
     from .calibration import Profile, load_calibration
     from .engine import CoachEngine
     from .pipeline import ObservationStream
+    from .rules import RULES_BY_ID
+    from .rules.base import severity
 
     cal = load_calibration(opts.calibration)
     prof = Profile.load(opts.profile) if opts.profile is not None else None
@@ -105,7 +107,7 @@ def analyse_video(
                 v = res.verdicts.get(rid)
                 if v is None or v.status not in ("warn", "fail"):
                     continue
-                mag = _magnitude(v.value)
+                mag = severity(RULES_BY_ID[rid], v.value) if rid in RULES_BY_ID else _magnitude(v.value)
                 if mag is not None and (pk.value is None or mag > pk.value):
                     pk.value, pk.t_ms, pk.frame = mag, res.t_ms, res.frame
                     if keep_obs:

@@ -45,6 +45,8 @@ class Episode:
     end_ms: int | None = None
     worst: Status = "warn"
     peak: float | None = None
+    peak_ms: int | None = None  # when the peak was seen: the evidence frame of a finding
+    lower_is_worse: bool = False  # e.g. elbow span for crossed arms: smaller = worse
     fail_ms: float = 0.0  # time inside the episode judged "fail"
     warn_ms: float = 0.0  # time inside the episode judged "warn"
 
@@ -52,17 +54,29 @@ class Episode:
     def duration_ms(self) -> int:
         return (self.end_ms if self.end_ms is not None else self.start_ms) - self.start_ms
 
-    def add(self, status: Status, value: float | str | None, dt_ms: float) -> None:
+    def add(self, status: Status, value: float | str | None, dt_ms: float, t_ms: int | None = None) -> None:
         if status == "fail":
             self.fail_ms += dt_ms
         elif status == "warn":
             self.warn_ms += dt_ms
+        else:
+            return  # only bad frames can be the worst moment
         if SEVERITY[status] > SEVERITY[self.worst]:
             self.worst = status
-        if isinstance(value, int | float) and not isinstance(value, bool) and (
-            self.peak is None or abs(value) > abs(self.peak)
-        ):
+        t = self.start_ms if t_ms is None else t_ms
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            if self.peak_ms is None:
+                self.peak_ms = t
+            return
+        if self.peak is None:
+            worse = True
+        elif self.lower_is_worse:
+            worse = value < self.peak
+        else:
+            worse = abs(value) > abs(self.peak)
+        if worse:
             self.peak = float(value)
+            self.peak_ms = t
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +85,7 @@ class Episode:
             "end_ms": self.end_ms,
             "status": self.worst,
             "peak": None if self.peak is None else round(self.peak, 4),
+            "peak_ms": self.peak_ms,
         }
 
 
@@ -100,6 +115,7 @@ class Debouncer:
     onset_s: float
     offset_s: float
     min_duration_s: float
+    lower_is_worse: bool = False
     _pending: Episode | None = field(default=None, init=False)
     _open: Episode | None = field(default=None, init=False)
     _good_since: int | None = field(default=None, init=False)
@@ -121,8 +137,8 @@ class Debouncer:
                 self._pending = None
                 return Step("pass")
             if self._pending is None:
-                self._pending = Episode(self.rule_id, t_ms)
-            self._pending.add(status, value, dt_ms)
+                self._pending = Episode(self.rule_id, t_ms, lower_is_worse=self.lower_is_worse)
+            self._pending.add(status, value, dt_ms, t_ms)
             if t_ms - self._pending.start_ms >= self.onset_s * 1000.0:
                 self._open, self._pending = self._pending, None
                 self._good_since = None
@@ -131,7 +147,7 @@ class Debouncer:
         ep = self._open
         if bad:
             self._good_since = None
-            ep.add(status, value, dt_ms)
+            ep.add(status, value, dt_ms, t_ms)
             return Step(status)
         if self._good_since is None:
             self._good_since = t_ms

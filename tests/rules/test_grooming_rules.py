@@ -51,11 +51,26 @@ def test_no_measure_is_unknown() -> None:
         assert v.status == "unknown" and v.reason == "grooming_not_measured", v
 
 
-@pytest.mark.parametrize(("cov", "specks", "status"), [(0.1, 0.0, "pass"), (0.6, 0.1, "warn"), (1.2, 0.1, "fail")])
+@pytest.mark.parametrize(("cov", "specks", "status"), [(0.1, 0.0, "pass"), (0.6, 0.2, "warn"), (1.2, 0.3, "fail")])
 def test_facial_hair(cov: float, specks: float, status: str) -> None:
+    p = P["grooming.facial_hair"]
     v = FacialHair().check(feats(fh_chin_coverage=cov, fh_chin_specks=specks, fh_upper_lip_coverage=0.0,
-                                 fh_upper_lip_specks=0.0), P["grooming.facial_hair"])
-    assert v.status == status and v.states["facial_hair_score"] == pytest.approx(cov + 2.0 * specks)
+                                 fh_upper_lip_specks=0.0), p)
+    assert v.status == status and v.states["facial_hair_score"] == pytest.approx(cov + p["specks_weight"] * specks)
+
+
+def test_facial_hair_texture_outweighs_smooth_shade() -> None:
+    """A smooth shadow under the nose (darker, no specks, skin's redness kept) stays under
+    the limit; the same darkness with stubble specks and greyer colour does not."""
+    p = P["grooming.facial_hair"]
+    shade = FacialHair().check(feats(fh_upper_lip_coverage=0.9, fh_upper_lip_specks=0.0, fh_upper_lip_redness_loss=0.0,
+                                     fh_chin_coverage=0.0, fh_chin_specks=0.0), p)
+    assert shade.status == "pass", shade
+    stubble = FacialHair().check(feats(fh_upper_lip_coverage=0.4, fh_upper_lip_specks=0.2,
+                                       fh_upper_lip_redness_loss=0.5, fh_chin_coverage=0.0, fh_chin_specks=0.0), p)
+    assert stubble.status in ("warn", "fail"), stubble
+    assert stubble.states["facial_hair_score"] == pytest.approx(
+        0.4 + p["specks_weight"] * 0.2 + p["redness_weight"] * 0.5)
 
 
 def test_reason_passes_through() -> None:
@@ -68,7 +83,11 @@ def test_reason_passes_through() -> None:
 def test_hair_tidy_and_colour() -> None:
     p = P["grooming.hair_tidy"]
     assert HairTidy().check(feats(hair_over_face_share=0.05), p).states["hair_over_face"] is False
-    assert HairTidy().check(feats(hair_over_face_share=0.5), p).status == "fail"
+    assert HairTidy().check(feats(hair_over_face_share=0.5), p).status == "warn"
+    assert HairTidy().check(feats(hair_over_face_share=0.8), p).status == "fail"
+    # strands (thin dark lines down the face) weigh more than a dark share (brows, frames)
+    assert HairTidy().check(feats(hair_over_face_share=0.3, hair_strand_share=0.0), p).status == "pass"
+    assert HairTidy().check(feats(hair_over_face_share=0.3, hair_strand_share=0.03), p).status == "warn"
     c = P["grooming.hair_colour"]
     for chroma, hue, unusual in ((5.0, 250.0, False), (30.0, 60.0, False), (40.0, 270.0, True), (70.0, 40.0, True)):
         v = HairColour().check(feats(hair_chroma=chroma, hair_hue_deg=hue), c)

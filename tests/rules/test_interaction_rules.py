@@ -310,11 +310,18 @@ def test_gesture_rules(cal: Any) -> None:
 
 def test_distance_rules(cal: Any) -> None:
     r = rule("distance.customer")
-    assert r.check(feats({"tp_distance_m": 0.7}), cal.rules[r.id]).status == "pass"
-    assert r.check(feats({"tp_distance_m": 0.5}), cal.rules[r.id]).status == "warn"
-    assert r.check(feats({"distance_cam_m": 1.5}), cal.rules[r.id]).status == "fail"
-    assert r.check(feats({}), cal.rules[r.id]).reason == "distance_unknown"
+    p = cal.rules[r.id]
+    drill = {**p, "camera_is_customer": True}  # an approach drill: the camera is the customer
+    assert r.check(feats({"tp_distance_m": 0.7}), p).status == "pass"
+    assert r.check(feats({"tp_distance_m": 0.5}), p).status == "warn"
+    # Alone in front of a camera, the camera is not a customer unless the drill says so.
+    assert r.check(feats({"distance_cam_m": 1.5}), p).reason == "no_customer_in_view"
+    assert r.check(feats({"distance_cam_m": 1.5}), drill).status == "fail"
+    assert r.check(feats({}), drill).reason == "distance_unknown"
     r = rule("distance.smile_range")
-    assert r.check(feats({"distance_cam_m": 4.0}), cal.rules[r.id]).reason == "not_in_smile_range"
-    assert r.check(feats({"distance_cam_m": 2.0, "smiling": 1.0}), cal.rules[r.id]).status == "pass"
-    assert r.check(feats({"distance_cam_m": 2.0, "smiling": 0.0}), cal.rules[r.id]).status == "fail"
+    p = cal.rules[r.id]
+    drill = {**p, "camera_is_customer": True}
+    assert r.check(feats({"distance_cam_m": 2.0, "smiling": 0.0}), p).reason == "no_customer_in_view"
+    assert r.check(feats({"distance_cam_m": 4.0}), drill).reason == "not_in_smile_range"
+    assert r.check(feats({"distance_cam_m": 2.0, "smiling": 1.0}), drill).status == "pass"
+    assert r.check(feats({"distance_cam_m": 2.0, "smiling": 0.0}), drill).status == "fail"

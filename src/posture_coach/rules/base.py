@@ -92,6 +92,13 @@ class Verdict:
         return {"status": self.status, "value": value, "limit": limit, "reason": self.reason}
 
 
+def severity(rule: type[Rule] | Rule, value: object) -> float | None:
+    """How bad a verdict's value is, comparable within one rule (None: not numeric)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return -float(value) if rule.lower_is_worse else abs(float(value))
+
+
 def grade(value: float, warn: float | None, fail: float) -> Status:
     """``fail`` at or above ``fail``, ``warn`` at or above ``warn``, else ``pass``."""
     if value >= fail:
@@ -127,6 +134,8 @@ class Rule:
     needs_video: ClassVar[bool] = False
     #: A recommended behaviour (e.g. hands clasped in front): missing it only warns.
     recommended: ClassVar[bool] = False
+    #: The verdict's value gets worse as it falls (e.g. elbow span of crossed arms).
+    lower_is_worse: ClassVar[bool] = False
     #: Opt-in rules (the grooming self-check) run only when a pack or drill names them.
     default_enabled: ClassVar[bool] = True
     cue_zh: ClassVar[str]

@@ -60,8 +60,10 @@ class GroomingRule(Rule):
 class FacialHair(GroomingRule):
     """Clean-shaven 面部剃净胡须: for the upper lip and the chin, how much darker than the
     upper cheeks the skin is, in units of the cheek-to-eyebrow contrast (≈ the share
-    covered by hair), plus the excess of small dark specks (stubble texture) over the
-    cheeks'. Only in packs whose dress code asks for it."""
+    covered by hair), plus, weighted more, the excess of fine dark specks (stubble
+    texture, relative to the local brightness) over the cheeks' own, plus the loss of
+    redness against the cheeks (hair is grey-brown; a shadow under the nose or the lip's
+    edge keeps the skin's or adds the lip's red). Only in packs whose dress code asks for it."""
 
     id = "grooming.facial_hair"
     title_zh = "面部剃净胡须"
@@ -71,6 +73,7 @@ class FacialHair(GroomingRule):
     reason_key = "fh_reason"
     params = (
         Param("specks_weight", "ratio", "weight of the stubble-speck excess added to the coverage"),
+        Param("redness_weight", "ratio", "weight of the redness loss (0..1, 10 a* units = 1) added to the score"),
         Param("warn_score", "ratio", "facial-hair score at or above: suggest a shave"),
         Param("fail_score", "ratio", "facial-hair score at or above: clearly visible beard or stubble"),
     )
@@ -82,12 +85,12 @@ class FacialHair(GroomingRule):
                   "than the cheeks, with a fine stubble texture. If it is just a shadow, try again facing the light.")
 
     def judge(self, f: Features, p: Params) -> Verdict:
-        w = num(p, "specks_weight")
+        w, wr = num(p, "specks_weight"), num(p, "redness_weight")
         scores = []
         for reg in ("upper_lip", "chin"):
             cov, sp = f.get(f"fh_{reg}_coverage"), f.get(f"fh_{reg}_specks")
             if cov is not None and sp is not None:
-                scores.append(cov + w * sp)
+                scores.append(cov + w * sp + wr * (f.get(f"fh_{reg}_redness_loss") or 0.0))
         if not scores:
             return self.not_judged(f)
         score = max(scores)
@@ -96,9 +99,11 @@ class FacialHair(GroomingRule):
 
 
 class HairTidy(GroomingRule):
-    """Hair off the face 头发整洁，不遮挡面部: the share of hair-dark pixels in the band from
-    just above the eyebrows to below the eyes, the brows and eye openings themselves
-    taken out (fringe or strands over the brows and eyes)."""
+    """Hair off the face 头发整洁，不遮挡面部: in the band from just above the eyebrows to
+    below the eyes (the brows and eye openings themselves taken out), the share of
+    hair-dark pixels (a fringe) plus, weighted, the share of thin dark lines running down
+    the face (strands). Eyebrows and glasses rims run across the face and do not count as
+    strands."""
 
     id = "grooming.hair_tidy"
     title_zh = "头发整洁，不遮挡面部"
@@ -107,8 +112,9 @@ class HairTidy(GroomingRule):
     states = ("hair_over_face",)
     reason_key = "hof_reason"
     params = (
-        Param("warn_share", "ratio", "share of hair-dark pixels in the brow/eye band at or above: warn"),
-        Param("fail_share", "ratio", "share at or above: hair clearly over the brows or eyes"),
+        Param("strands_weight", "ratio", "weight of the strand share added to the dark share"),
+        Param("warn_share", "ratio", "dark share + weighted strand share at or above: warn"),
+        Param("fail_share", "ratio", "score at or above: hair clearly over the brows or eyes"),
     )
     cue_zh = "整理一下额前的头发，露出眉眼"
     cue_en = "Tidy your fringe so your brows and eyes show"
@@ -121,8 +127,9 @@ class HairTidy(GroomingRule):
         share = f.get("hair_over_face_share")
         if share is None:
             return self.not_judged(f)
-        status = grade(share, num(p, "warn_share"), num(p, "fail_share"))
-        return self.verdict(status, share, num(p, "warn_share"), hair_over_face=status != "pass")
+        score = share + num(p, "strands_weight") * (f.get("hair_strand_share") or 0.0)
+        status = grade(score, num(p, "warn_share"), num(p, "fail_share"))
+        return self.verdict(status, round(score, 4), num(p, "warn_share"), hair_over_face=status != "pass")
 
 
 class HairColour(GroomingRule):

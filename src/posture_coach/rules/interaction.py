@@ -27,6 +27,8 @@ INTERACTION_REASONS: dict[str, tuple[str, str]] = {
     "hands_not_visible": ("手部不在画面内或未检测到", "hands out of frame or not detected"),
     "not_in_smile_range": ("对方不在三米范围内", "the other person is not within 3 m"),
     "smile_not_measured": ("未测得微笑（需要面部检测）", "smile not measured (needs the face)"),
+    "no_customer_in_view": ("画面中没有客户（仅在两人同框或“客户走近”练习中判断）",
+                            "no customer in view (judged with two people in frame, or in an approach drill)"),
     "distance_unknown": ("无法估计距离（需要面部或两人同框）",
                          "distance unknown (needs the face, or both people in view)"),
 }
@@ -425,6 +427,7 @@ class DistanceCustomer(Rule):
         Param("min_distance_m", "m", "closer than this is too close"),
         Param("max_distance_m", "m", "farther than this is too far"),
         Param("warn_margin_m", "m", "outside the band by less than this warns"),
+        Param("camera_is_customer", "", "alone: the camera stands in for the customer (drills set it)", bool),
     )
     cue_zh = "与对方保持约一臂距离"
     cue_en = "Keep about an arm's length"
@@ -434,6 +437,10 @@ class DistanceCustomer(Rule):
     def judge(self, f: Features, p: Params) -> Verdict:
         d = f.get("tp_distance_m")
         if d is None:
+            # Alone, the camera is the customer only in a drill that says so: a trainer's
+            # tripod 2.5 m away is not a customer standing too far.
+            if not p["camera_is_customer"]:
+                return self.unknown("no_customer_in_view")
             d = f.get("distance_cam_m")
         if d is None:
             return self.unknown("distance_unknown")
@@ -449,7 +456,8 @@ class DistanceSmileRange(Rule):
     title_en = "Smile once the customer is within 3 m"
     clause = "seed 003 三米六齿"
     states = ("smiling", "distance_m")
-    params = (Param("smile_within_m", "m", "distance at or below which a smile is expected"),)
+    params = (Param("smile_within_m", "m", "distance at or below which a smile is expected"),
+              Param("camera_is_customer", "", "alone: the camera stands in for the customer (drills set it)", bool))
     cue_zh = "对方走近了，微笑"
     cue_en = "They are close: smile"
     explain_zh = "客户进入三米范围时应面带微笑、目光相迎。"
@@ -458,6 +466,8 @@ class DistanceSmileRange(Rule):
     def judge(self, f: Features, p: Params) -> Verdict:
         d = f.get("tp_distance_m")
         if d is None:
+            if not p["camera_is_customer"]:
+                return self.unknown("no_customer_in_view")
             d = f.get("distance_cam_m")
         if d is None:
             return self.unknown("distance_unknown")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from posture_coach.features import Features, Posture, ViewName
+from posture_coach.features import Features, Posture, ViewName, sagittal_angles
 from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, grade, num
 from posture_coach.rules.standing import StandingShouldersLevel
 
@@ -19,19 +19,31 @@ _SIDEISH: frozenset[ViewName] = frozenset({"side", "oblique"})
 class SittingUpright(Rule):
     """Sit upright: no leaning back, no slumping; a slight forward lean is welcome.
 
-    Side or oblique view: the hip-to-shoulder angle from vertical, positive when
-    leaning forward. Front view (a laptop camera): against the calibrated upright
-    baseline, a smaller face means leaning back and a shorter neck (nose to shoulder
-    line) means slumping; without a baseline the rule says ``baseline_needed``.
+    Side or oblique view: the hip-to-shoulder angle from vertical in the sagittal plane
+    (see :func:`~posture_coach.features.sagittal_angles`), positive when leaning
+    forward. A reclined trunk is ``leaning_back`` when the head goes back with it, and
+    ``slumped`` when the head stays carried forward of the shoulders (the pelvis rolled
+    back, the spine rounded, the chin poking forward to keep looking ahead). Front view
+    (a laptop camera): against the calibrated upright baseline, a smaller face means
+    leaning back and a shorter neck (nose to shoulder line) means slumping; without a
+    baseline the rule says ``baseline_needed``.
     """
 
     id = "sitting.upright"
     title_zh = "上身挺直，不后仰不瘫坐"
     title_en = "Sit upright: no leaning back or slumping"
     clause = "seed 000 §二.二 坐姿; seed 001 §4.5.3 坐姿禁忌; seed 003 坐姿"
-    states = ("sitting_lean",)
+    states = ("sitting_lean", "torso_incline_deg")
     posture: ClassVar[Posture | None] = "sitting"
     params = (
+        Param("hip_forward_offset_tl", "tl", "MediaPipe's hip midpoint sits this far ahead of the "
+              "hip-joint centres (torso lengths); moved back before measuring the incline"),
+        Param("front_sw_torso_ratio", "ratio", "SW / torso length of a frontal body: body yaw "
+              "when MediaPipe's world landmarks are missing"),
+        Param("min_forward_scale_ratio", "ratio", "oblique views: a lean is scaled up by at most "
+              "1 / this (sin of the body yaw)"),
+        Param("slumped_min_head_forward_deg", "deg", "reclined with the ear this far ahead of the "
+              "shoulder (from vertical): slumped, not leaning back"),
         Param("warn_back_deg", "deg", "leaning back this far behind vertical warns"),
         Param("fail_back_deg", "deg", "leaning back this far behind vertical fails"),
         Param("slight_forward_min_deg", "deg", "forward lean from here on is 'slight_forward'"),
@@ -43,6 +55,8 @@ class SittingUpright(Rule):
               "(front): slight forward lean"),
         Param("warn_neck_drop_ratio", "ratio", "neck shorter than baseline by this warns"),
         Param("fail_neck_drop_ratio", "ratio", "neck shorter than baseline by this fails"),
+        Param("warn_sw_shrink_ratio", "ratio", "shoulders narrower than baseline by this (front): "
+              "the trunk reclined away from the camera, leaning back (warn)"),
     )
     cue_zh = "坐直，别后仰"
     cue_en = "Sit up straight"
@@ -56,14 +70,18 @@ class SittingUpright(Rule):
         return self._front(f, p)
 
     def _side(self, f: Features, p: Params) -> Verdict:
-        inc = f.get("torso_incline_deg")
+        inc, head = sagittal_angles(f, num(p, "hip_forward_offset_tl"), num(p, "front_sw_torso_ratio"),
+                                    num(p, "min_forward_scale_ratio"))
         if inc is None:
             return self.unknown("view_unknown" if f.view.hips_visible else "hips_not_visible")
         lean = "upright"
         status: Status = "pass"
         limit = num(p, "fail_back_deg")
         if inc <= -num(p, "warn_back_deg"):
-            lean = "leaning_back"
+            # Reclined: the head carried forward of the shoulders is the slump (瘫坐), the
+            # head going back with the trunk is leaning back (后仰). Both are faults.
+            slumped = head is not None and head >= num(p, "slumped_min_head_forward_deg")
+            lean = "slumped" if slumped else "leaning_back"
             status = "fail" if inc <= -num(p, "fail_back_deg") else "warn"
         elif inc >= num(p, "warn_forward_deg"):
             lean = "slumped"
@@ -71,7 +89,7 @@ class SittingUpright(Rule):
             limit = num(p, "fail_forward_deg")
         elif inc >= num(p, "slight_forward_min_deg"):
             lean = "slight_forward"
-        return self.verdict(status, inc, limit, sitting_lean=lean)
+        return self.verdict(status, inc, limit, sitting_lean=lean, torso_incline_deg=round(inc, 2))
 
     def _front(self, f: Features, p: Params) -> Verdict:
         if not f.has_profile:
@@ -80,14 +98,20 @@ class SittingUpright(Rule):
         if neck is None:
             return self.unknown("face_not_visible")
         face = f.get("face_size_rel")
+        shoulders = f.get("sw_size_rel")
         drop = 1.0 - neck
-        if face is not None and face <= 1.0 - num(p, "fail_face_shrink_ratio"):
-            return self.verdict("fail", drop, num(p, "fail_neck_drop_ratio"),
-                                sitting_lean="leaning_back")
+        # The head sinking towards the shoulders is the slump; it is checked first because
+        # a slump also moves the trunk back (the pelvis rolls back), like leaning back.
         if drop >= num(p, "warn_neck_drop_ratio"):
             status = grade(drop, num(p, "warn_neck_drop_ratio"), num(p, "fail_neck_drop_ratio"))
             return self.verdict(status, drop, num(p, "fail_neck_drop_ratio"),
                                 sitting_lean="slumped")
+        if face is not None and face <= 1.0 - num(p, "fail_face_shrink_ratio"):
+            return self.verdict("fail", drop, num(p, "fail_neck_drop_ratio"),
+                                sitting_lean="leaning_back")
+        if shoulders is not None and shoulders <= 1.0 - num(p, "warn_sw_shrink_ratio"):
+            return self.verdict("warn", drop, num(p, "fail_neck_drop_ratio"),
+                                sitting_lean="leaning_back")
         lean = ("slight_forward"
                 if face is not None and face >= 1.0 + num(p, "forward_face_growth_ratio")
                 else "upright")

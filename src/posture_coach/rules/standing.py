@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from posture_coach.features import Features, Posture, ViewName
+from posture_coach.features import Features, Posture, ViewName, sagittal_angles
 from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, grade, num
 
 _FRONTISH: frozenset[ViewName] = frozenset({"front", "oblique"})
@@ -37,6 +37,12 @@ class StandingUpright(Rule):
     states = ("hunched", "torso_incline_deg")
     posture: ClassVar[Posture | None] = "standing"
     params = (
+        Param("hip_forward_offset_tl", "tl", "MediaPipe's hip midpoint sits this far ahead of the "
+              "hip-joint centres (torso lengths); moved back before measuring the incline"),
+        Param("front_sw_torso_ratio", "ratio", "SW / torso length of a frontal body: body yaw "
+              "when MediaPipe's world landmarks are missing"),
+        Param("min_forward_scale_ratio", "ratio", "oblique views: a lean is scaled up by at most "
+              "1 / this (sin of the body yaw)"),
         Param("warn_incline_deg", "deg", "torso lean from vertical (side view) that warns"),
         Param("fail_incline_deg", "deg", "torso lean from vertical (side view) that fails"),
         Param("warn_head_forward_deg", "deg", "ear ahead of shoulder (side view) that warns"),
@@ -51,11 +57,11 @@ class StandingUpright(Rule):
 
     def judge(self, f: Features, p: Params) -> Verdict:
         if f.view.view in _SIDEISH:
-            incline = f.get("torso_incline_deg")
+            incline, head = sagittal_angles(f, num(p, "hip_forward_offset_tl"),
+                                            num(p, "front_sw_torso_ratio"), num(p, "min_forward_scale_ratio"))
             if incline is None:
                 return self.unknown("hips_not_visible")
             status = grade(abs(incline), num(p, "warn_incline_deg"), num(p, "fail_incline_deg"))
-            head = f.get("head_forward_deg")
             if head is not None and head >= num(p, "warn_head_forward_deg"):
                 status = _worst(status, "warn")
             return self.verdict(status, incline, num(p, "fail_incline_deg"),
@@ -126,6 +132,7 @@ class ArmsCrossed(Rule):
         Param("min_wrist_height", "torso", "wrists below this (0 = shoulders, 1 = hips)"),
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
     )
+    lower_is_worse = True  # the value is the elbow span: arms drawn in = worse
     cue_zh = "放下双臂"
     cue_en = "Uncross your arms"
     explain_zh = "双手抱胸给人防备、冷漠、居高临下的感觉，服务中应避免。"

@@ -112,11 +112,23 @@ class EngineFactory:
     def available(self) -> bool:
         return self._engine_cls is not None and self.error is None
 
-    def create(self, posture: str, profile: Any = None) -> Any:
-        """A fresh engine for one live session (``None`` when the engine is unavailable)."""
+    def create(self, posture: str, profile: Any = None, extra_rules: tuple[str, ...] = ()) -> Any:
+        """A fresh engine for one live session (``None`` when the engine is unavailable).
+
+        ``extra_rules`` adds opt-in rules (the grooming self-check) to the default set.
+        """
         if not self.available:
             return None
-        return self._engine_cls(self._calibration, profile, mode="video", posture=posture)
+        from posture_coach.rules import DEFAULT_RULE_IDS
+
+        ids = list(DEFAULT_RULE_IDS) + [r for r in extra_rules if r not in DEFAULT_RULE_IDS]
+        return self._engine_cls(self._calibration, profile, mode="video", posture=posture, rule_ids=ids)
+
+    def pack_rules(self, pack: str) -> tuple[str, ...]:
+        """The rules of a calibration rule pack (empty when unknown)."""
+        if self._calibration is None or pack not in self._calibration.rule_packs:
+            return ()
+        return tuple(self._calibration.rule_packs[pack].rules)
 
     @staticmethod
     def live_score(engine: Any) -> float | None:

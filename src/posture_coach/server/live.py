@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..drills import Drill, DrillRunner
+from ..grooming_features import tasks_for_rules  # grooming (issue 9): per-session measure option
 from ..landmarker import Landmarkers
 from ..pixels import measure
 from ..sources import decode_jpeg
@@ -237,8 +238,8 @@ class LiveSession:
     def now_ms(self) -> int:
         return round((time.monotonic() - self._t0) * 1000)
 
-    def _reset_engine(self) -> None:
-        self.engine = self.engines.create(self.posture, self.profile)
+    def _reset_engine(self, extra_rules: tuple[str, ...] = ()) -> None:
+        self.engine = self.engines.create(self.posture, self.profile, extra_rules)
         self.cues = self._new_gate()
         self._score, self._score_at = None, -1.0
 
@@ -254,10 +255,19 @@ class LiveSession:
             return None
         return tuple(t for t in lm.tasks if t != "hands")
 
+    # --- grooming (issue 9) ---------------------------------------------------------
+    def _grooming_tasks(self) -> frozenset[str]:
+        """Grooming measure tasks for this session only: on while the current drill step
+        names grooming rules (never process-global, so other sessions pay nothing)."""
+        drill = self.drill
+        step = drill.current() if drill is not None else None
+        return frozenset() if step is None else tasks_for_rules(step.rules)
+
     def _observe(self, frame: Frame) -> tuple[Observation, dict[str, float]]:
         obs, task_ms = self._observe_landmarks(frame)
         t0 = time.perf_counter()
-        obs = measure(frame, obs)  # pixel measures (teeth…), as in recorded analysis
+        # pixel measures (teeth…), as in recorded analysis; grooming per session (issue 9)
+        obs = measure(frame, obs, options={"grooming": self._grooming_tasks()})
         task_ms = {k: v for k, v in task_ms.items() if k in obs.ran}
         task_ms["pixels"] = (time.perf_counter() - t0) * 1000
         return obs, task_ms
@@ -328,6 +338,8 @@ class LiveSession:
         msg["dropped"] = self.slot.dropped
         msg["size"] = list(obs.image_size)
         msg.update(overlay(obs))
+        if "grooming" in obs.measures:  # grooming (issue 9): judged boxes for web/grooming.js
+            msg["grooming"] = _compact(obs.measures["grooming"])
         msg["timing"] = {
             "queue_ms": _r((t_start - item.t_recv) * 1000),
             "decode_ms": _r((t_dec - t_start) * 1000),
@@ -438,7 +450,11 @@ class LiveSession:
                 return [_error("unknown_drill", f"no drill {msg.get('id')!r}")]
             if drill.posture != "auto":
                 self.posture = drill.posture
-            self._reset_engine()
+            # Opt-in rules a drill names (grooming) run only if the chosen pack includes them:
+            # e.g. grooming.facial_hair only with pack "grooming_clean_shaven", never guessed.
+            named = {r for st in drill.steps for r in st.rules}
+            pack = str(msg.get("pack") or "grooming")
+            self._reset_engine(tuple(sorted(named & set(self.engines.pack_rules(pack)))))
             self.running = True
             self._run_t0 = self.now_ms()
             self.drill = DrillRunner(drill, self.rules.keys())

@@ -95,9 +95,17 @@ def make_set(
 
 
 def rule_summary(
-    frames: list[dict[str, Any]], sitting: bool, events: list[dict[str, Any]] | None = None
+    frames: list[dict[str, Any]],
+    sitting: bool | str,
+    events: list[dict[str, Any]] | None = None,
+    stance_pack: str = "men",
 ) -> tuple[list[str], list[str]]:
-    """(violated, respected) RULES.md ids over a clip's held frames and events."""
+    """(violated, respected) RULES.md ids over a clip's held frames and events.
+
+    ``sitting``: the header's value (True/False, or ``"mixed"`` for a multi-shot clip,
+    where each frame's own ``sitting`` decides). ``stance_pack``: which
+    ``standing.stance`` variant to judge by (``men``: ankles ≤ 1.0 shoulder width;
+    ``women``: a V or T-step, feet angle ≥ 30° with the ankles ≤ 0.7 SW apart)."""
     events = events or []
     bad: set[str] = set()
     good: set[str] = set()
@@ -109,6 +117,14 @@ def rule_summary(
         if fr["posture"] == "transition":
             continue
         st = fr["states"]
+        sit = bool(fr.get("sitting", sitting))
+        if "stance_width_ratio" in st:
+            r, a = st["stance_width_ratio"], st["feet_angle_deg"]
+            mark("standing.stance", r > 1.0 if stance_pack == "men" else not (a >= 30 and r <= 0.7))
+        if "leg_shaking" in st:
+            mark("sitting.leg_shaking", st["leg_shaking"])
+        if "fidgeting" in st:
+            mark("sitting.hands_still", st["fidgeting"])
         if "arms_crossed" in st:
             mark("standing.arms_crossed", st["arms_crossed"])
         if "hands_on_hips" in st:
@@ -121,16 +137,16 @@ def rule_summary(
             mark("standing.upright", st["hunched"])
         if "shoulder_tilt_deg" in st:
             tilt = abs(st["shoulder_tilt_deg"])
-            rule = "sitting.shoulders_level" if sitting else "standing.shoulders_level"
+            rule = "sitting.shoulders_level" if sit else "standing.shoulders_level"
             if tilt >= 6:
                 bad.add(rule)
             elif tilt < 4:
                 good.add(rule)
         if "sitting_lean" in st:
             mark("sitting.upright", st["sitting_lean"] in ("leaning_back", "slumped"))
-        if sitting and "legs_crossed" in st:
+        if sit and "legs_crossed" in st:
             mark("sitting.legs_crossed", st["legs_crossed"])
-        if sitting and "chin_on_hand" in st:
+        if sit and "chin_on_hand" in st:
             mark("sitting.chin_on_hand", st["chin_on_hand"])
         if st.get("smiling"):
             good.add("face.smile")
@@ -145,10 +161,14 @@ def rule_summary(
             mark("handshake.lean", not 5 <= ev["lean_deg"] <= 20)
         if ev["type"] == "bow":
             good.add("greeting.bow")
+        if ev["type"] == "smile":
+            good.add("face.smile")
     blinks = sum(1 for ev in events if ev["type"] == "blink")
     if frames and blinks:
         per_min = blinks * 60000 / max(1, frames[-1]["t_ms"])
         mark("face.blink_rate", per_min > 30)
+    if sitting == "mixed":
+        return sorted(bad), sorted(good)
     drop = "standing." if sitting else "sitting."
     return sorted(r for r in bad if not r.startswith(drop)), sorted(r for r in good if not r.startswith(drop))
 
@@ -165,7 +185,9 @@ def index(
     typer.echo("|---|---|---|---|---|---|---|---|---|")
     for lp in sorted(directory.rglob("*.labels.jsonl")):
         h, frames, events = read_labels(lp)
-        bad, good = rule_summary(frames, bool(h.get("sitting")), events)
+        sitting = h.get("sitting")
+        pack = "women" if float(h["body"].get("gender", 0.0)) >= 0.5 else "men"
+        bad, good = rule_summary(frames, sitting if sitting == "mixed" else bool(sitting), events, pack)
         b = h["body"]
         mp4 = lp.relative_to(directory).as_posix().removesuffix(".labels.jsonl") + ".mp4"
         cam = h["camera"]

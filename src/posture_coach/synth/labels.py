@@ -82,7 +82,8 @@ SKIP = {"left_small_toe", "right_small_toe"}
 STATE_KEYS = (
     "hunched", "torso_incline_deg", "shoulder_tilt_deg", "arms_crossed", "hands_on_hips",
     "hands_in_pockets", "hands_front", "sitting_lean", "legs_crossed", "chin_on_hand",
-    "smiling", "yawning", "pointing_finger",
+    "smiling", "yawning", "pointing_finger", "leg_shaking", "fidgeting",
+    "stance_width_ratio", "feet_angle_deg",
 )  # fmt: skip
 
 
@@ -115,6 +116,19 @@ def shoulder_tilt_image_deg(px: Mapping[str, FloatArray]) -> float:
     return float(np.degrees(np.arctan2(ry - ly, abs(lx - rx))))
 
 
+def stance_measures(kp: Mapping[str, FloatArray]) -> tuple[float, float]:
+    """(``stance_width_ratio``, ``feet_angle_deg``) from 3-D keypoints: the floor-plane
+    distance between the ankles over the shoulder-keypoint distance, and the angle
+    between the two feet's heel → big-toe directions on the floor (0 = parallel, a V
+    stance ~40-60°, a T-step ~60-90°)."""
+    ank = kp["left_ankle"][:2] - kp["right_ankle"][:2]
+    sw = float(np.linalg.norm(kp["left_shoulder"] - kp["right_shoulder"]))
+    fl = kp["left_big_toe"][:2] - kp["left_heel"][:2]
+    fr = kp["right_big_toe"][:2] - kp["right_heel"][:2]
+    cosang = float(fl @ fr / (np.linalg.norm(fl) * np.linalg.norm(fr) + 1e-12))
+    return float(np.linalg.norm(ank)) / sw, float(np.degrees(np.arccos(np.clip(cosang, -1, 1))))
+
+
 def view_of(yaw_deg: float) -> str:
     """front (|yaw| ≤ 20°), oblique (≤ 65°) or side."""
     a = abs(yaw_deg)
@@ -135,8 +149,10 @@ def frame_labels(
     width: int,
     height: int,
     yaw_deg: float,
+    stance: bool = False,
 ) -> dict[str, Any]:
-    """One frame's label line. ``posture_states`` None = in a transition."""
+    """One frame's label line. ``posture_states`` None = in a transition. ``stance``:
+    add ``stance_width_ratio`` / ``feet_angle_deg`` (standing with both feet planted)."""
     # --- keypoints: in frame, and not hidden behind the body's own surface
     keypoints: dict[str, list[Any]] = {}
     in_frame: dict[str, bool] = {}
@@ -175,6 +191,10 @@ def frame_labels(
     v = sh - hip
     angles["torso_incline_image_deg"] = round(float(np.degrees(np.arctan2(abs(v[0]), -v[1]))), 2)
 
+    if stance:
+        ratio, feet = stance_measures(kp_world)
+        angles["stance_width_ratio"] = states["stance_width_ratio"] = round(ratio, 3)
+        angles["feet_angle_deg"] = states["feet_angle_deg"] = round(feet, 2)
     if posture_states is not None:
         for k, val in posture_states.items():
             states[k] = val

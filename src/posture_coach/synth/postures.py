@@ -170,6 +170,11 @@ class LimbGoal:
     curl_deg: float = 20.0  # finger flexion per joint (arms only)
     finger_curls: tuple[float, float, float, float] | None = None  # index..pinky, deg
     hand_roll_deg: float = 0.0  # twist of the hand about its own direction (palm up/down)
+    # legs: put the knee's bend plane through ``pole`` even for a (nearly) straight leg.
+    # False (the original solve, kept so the committed clips regenerate identically)
+    # takes the plane from the tiny bend itself, which for straight standing legs turns
+    # the feet ~50° outward.
+    knee_from_pole: bool = False
 
 
 def axis_angle(axis: FloatArray, deg: float) -> FloatArray:
@@ -201,10 +206,11 @@ def relaxed_arm(side: SideCode, out: float = 0.12, bend: float = 0.18) -> LimbGo
     )
 
 
-def standing_leg(side: SideCode, out: float = 0.04) -> LimbGoal:
-    """Straight leg, feet about hip width apart."""
+def standing_leg(side: SideCode, out: float = 0.04, planted: bool = False) -> LimbGoal:
+    """Straight leg, feet about hip width apart. ``planted``: knee plane from the pole
+    (feet point forward; see :attr:`LimbGoal.knee_from_pole`)."""
     s = SIGN[side]
-    return LimbGoal(upper=(s * out, 0.0, -1.0), lower=(s * 0.01, 0.02, -1.0), pole=(0, -1, 0))
+    return LimbGoal(upper=(s * out, 0.0, -1.0), lower=(s * 0.01, 0.02, -1.0), pole=(0, -1, 0), knee_from_pole=planted)
 
 
 def sitting_leg(side: SideCode, spread: float = 0.10, shin_back: float = 0.08) -> LimbGoal:
@@ -325,7 +331,8 @@ def _solve_limb(
         n0 = _unit(np.cross(_unit(vf - u0 * float(vf @ u0)), u0))
     a1, f1 = e - s, t - e
     c = np.cross(a1, f1)
-    if np.linalg.norm(c) > 1e-3 * np.linalg.norm(a1) * np.linalg.norm(f1):
+    bent = np.linalg.norm(c) > 1e-3 * np.linalg.norm(a1) * np.linalg.norm(f1)
+    if bent and not (kind == "leg" and goal.knee_from_pole):
         n1 = _unit(c)
     else:
         u1 = _unit(t - s)
@@ -647,6 +654,77 @@ def indicate(pointing: bool = False) -> Posture:
     )
 
 
+def walking(phase: float = 0.0, amp_deg: float = 14.0) -> Posture:
+    """One instant of a walk toward the person's front (-Y): thighs swing ``amp_deg``
+    (left = ``amp·sin(phase)``, + forward), the swinging leg's knee bends, arms swing
+    opposite to the legs. The generator advances ``phase`` per frame (``Segment.gait_hz``)
+    and moves the body along (``Segment.travel_m``); feet slide a little (no foot lock)."""
+    legs: dict[SideCode, LimbGoal] = {}
+    arms: dict[SideCode, LimbGoal] = {}
+    for c in SIDES:
+        s = SIGN[c]
+        ph = phase if c == "L" else phase + np.pi
+        th = np.radians(amp_deg) * np.sin(ph)
+        bend = np.radians(4.0 + 38.0 * max(0.0, float(np.cos(ph))))  # swing leg bends
+        legs[c] = LimbGoal(
+            upper=(s * 0.03, -np.sin(th), -np.cos(th)),
+            lower=(s * 0.01, -np.sin(th - bend), -np.cos(th - bend)),
+            pole=(0, -1, 0),
+            end_rot=(float(np.degrees(bend)) * 0.3, 0.0, 0.0),
+            knee_from_pole=True,
+        )
+        al = -0.9 * th  # the arm swings against the same-side leg
+        arms[c] = LimbGoal(upper=(s * 0.12, -np.sin(al), -np.cos(al)),
+                           lower=(s * 0.06, -np.sin(al + 0.25), -np.cos(al + 0.25)),
+                           pole=(s * 0.3, 1.0, 0.0))  # fmt: skip
+    return Posture("walking", arms=arms, legs=legs, states=_states(hunched=False),
+                   params={"amp_deg": amp_deg})  # fmt: skip
+
+
+def stance(style: str = "parallel", spread: float = 0.04, toe_out_deg: float = 6.0) -> Posture:
+    """Standing, hands clasped in front, with a chosen foot placement (RULES.md
+    ``standing.stance``). ``style``: ``parallel`` (legs spread by ``spread``, the x
+    component of the leg direction: 0.04 ≈ hip width, 0.30 ≈ 1.3 shoulder widths), ``v``
+    (heels together, toes out ``toe_out_deg`` each side) or ``t`` (丁字步: the right
+    heel at the left instep, right foot turned out ~70°). The label writer measures
+    ``stance_width_ratio`` and ``feet_angle_deg`` from the posed skeleton."""
+    legs: dict[SideCode, LimbGoal]
+    if style == "parallel":
+        legs = {c: LimbGoal(upper=(SIGN[c] * spread, 0.0, -1.0), lower=(SIGN[c] * spread * 0.3, 0.02, -1.0),
+                            pole=(0, -1, 0), end_rot=(0.0, 0.0, SIGN[c] * toe_out_deg), knee_from_pole=True)
+                for c in SIDES}  # fmt: skip
+    elif style == "v":
+        legs = {c: LimbGoal(upper=(-SIGN[c] * 0.085, 0.0, -1.0), lower=(-SIGN[c] * 0.03, 0.02, -1.0),
+                            pole=(0, -1, 0), end_rot=(0.0, 0.0, SIGN[c] * toe_out_deg), knee_from_pole=True)
+                for c in SIDES}  # fmt: skip
+    elif style == "t":
+        legs = {
+            "L": LimbGoal(upper=(-0.02, 0.0, -1.0), lower=(0.0, 0.02, -1.0), pole=(0, -1, 0),
+                          end_rot=(0.0, 0.0, 15.0), knee_from_pole=True),
+            "R": LimbGoal(upper=(0.09, -0.09, -1.0), lower=(0.04, -0.04, -1.0), pole=(0, -1, 0),
+                          end_rot=(0.0, 0.0, -toe_out_deg), knee_from_pole=True),
+        }  # fmt: skip
+    else:
+        raise ValueError(f"stance style must be parallel/v/t, got {style!r}")
+    base = hands_front()
+    return Posture(f"stance_{style}", arms=base.arms, legs=legs,
+                   states=_states(hunched=False, hands_front=True),
+                   params={"style": style, "spread": spread, "toe_out_deg": toe_out_deg, "stance": True})  # fmt: skip
+
+
+def hands_in_lap() -> Posture:
+    """Sitting upright, both hands together on the lap near the midline (the place where
+    fidgeting happens; the motion itself is a :class:`~posture_coach.synth.scenario.Osc`)."""
+    arms: dict[SideCode, LimbGoal] = {
+        c: LimbGoal(target=thigh_top(c, 0.62, 0.04), offset=(-SIGN[c] * 0.075, 0.0, 0.0),
+                    pole=(SIGN[c] * 0.7, 1.0, 0.0), hand_dir=(-SIGN[c] * 0.8, -1.0, -0.3),
+                    curl_deg=35)
+        for c in SIDES
+    }  # fmt: skip
+    return Posture("hands_in_lap", arms=arms, legs=_sit_legs(), sitting=True,
+                   states=_states(sitting_lean="upright", legs_crossed=False))  # fmt: skip
+
+
 #: Name → factory; factories take keyword parameters (see each docstring).
 POSTURES: dict[str, Callable[..., Posture]] = {
     "standing_neutral": standing_neutral,
@@ -666,6 +744,9 @@ POSTURES: dict[str, Callable[..., Posture]] = {
     "handshake": handshake,
     "card_handover": card_handover,
     "indicate": indicate,
+    "walking": walking,
+    "stance": stance,
+    "hands_in_lap": hands_in_lap,
 }
 
 

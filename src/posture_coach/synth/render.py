@@ -188,13 +188,15 @@ FLOOR_COLOURS = [(0.45, 0.38, 0.30), (0.55, 0.55, 0.55), (0.35, 0.30, 0.28),
                  (0.62, 0.56, 0.48)]  # fmt: skip
 
 
-def room(rng: np.random.Generator, cam: Camera) -> FloatArray:
-    """A floor, a back wall behind the person (as seen from the camera) and clutter."""
+def room(rng: np.random.Generator, cam: Camera, back_min_m: float = 0.0) -> FloatArray:
+    """A floor, a back wall behind the person (as seen from the camera) and clutter.
+    ``back_min_m``: keep the wall at least this far behind the camera target (room for
+    a person walking in from behind)."""
     wall = WALL_COLOURS[int(rng.integers(len(WALL_COLOURS)))]
     floor = FLOOR_COLOURS[int(rng.integers(len(FLOOR_COLOURS)))]
     yaw = np.radians(cam.spec.yaw_deg)
     # back wall: perpendicular to the camera's horizontal viewing direction
-    back = float(rng.uniform(1.2, 2.2))
+    back = max(float(rng.uniform(1.2, 2.2)), back_min_m)
     parts = [box((0, 0, -0.01), (14, 14, 0.02), floor)]
     fwd = np.array([-np.sin(yaw), np.cos(yaw), 0.0])  # from camera toward the person
     side = np.array([np.cos(yaw), np.sin(yaw), 0.0])

@@ -38,6 +38,31 @@ class Segment:
     params: dict[str, Any] = field(default_factory=dict)
     face: dict[str, float] = field(default_factory=dict)  # ARKit blendshapes, 0..1
     head_yaw_deg: float = 0.0  # head turn relative to the torso, + = to the person's left
+    osc: tuple[Osc, ...] = ()  # small periodic motions on top of the pose (leg shaking, fidgeting)
+    states: dict[str, Any] = field(default_factory=dict)  # extra states asserted while held
+    step: str | None = None  # ``scenario_step`` label (drill step id) of these frames
+    travel_m: tuple[float, float] = (0.0, 0.0)  # world XY the body moves while held
+    gait_hz: float = 0.0  # > 0: a walk (posture ``walking``), gait cycles per second
+
+
+@dataclass(frozen=True)
+class Osc:
+    """A periodic rotation of ``bone`` (and everything below it) about world axes through
+    the bone head: ``amp_deg`` (rx, ry, rz) at ``hz``. ``one_sided``: 0..amp (e.g. a knee
+    that only bounces up, so the foot never goes through the floor) instead of ±amp."""
+
+    bone: str
+    amp_deg: tuple[float, float, float]
+    hz: float
+    phase: float = 0.0
+    one_sided: bool = False
+
+    def angle(self, t: float) -> FloatArray:
+        """Rotation angles (deg) at time ``t`` seconds."""
+        w = 2 * np.pi * self.hz * t + self.phase
+        k = float((1 - np.cos(w)) / 2 if self.one_sided else np.sin(w))
+        out: FloatArray = np.asarray(self.amp_deg, dtype=float) * k
+        return out
 
 
 @dataclass(frozen=True)
@@ -51,10 +76,17 @@ class Scenario:
     transition_s: float = 0.6
     rules: tuple[str, ...] = ()  # RULES.md ids this clip exercises
     blink_every_s: float = 0.0  # > 0: a 200 ms blink this often (labelled as events)
+    shots: tuple[Scenario, ...] = ()  # a multi-shot clip: hard cuts between these
+    camera_at: int = 0  # aim the camera at the body as in this segment's first held frame
+    room_back_min_m: float = 0.0  # keep the back wall at least this far behind the target
+    label_stance: bool = False  # stance states on every held standing (non-walking) frame
+    planted_feet: bool = False  # default standing legs with feet forward (LimbGoal.knee_from_pole)
 
     @property
     def duration_s(self) -> float:
         """Natural length in seconds."""
+        if self.shots:
+            return sum(sh.duration_s for sh in self.shots)
         return sum(s.hold_s for s in self.segments) + self.transition_s * (len(self.segments) - 1)
 
 
@@ -62,6 +94,36 @@ S = Segment
 SMILE = {"mouthSmileLeft": 0.9, "mouthSmileRight": 0.9, "cheekSquintLeft": 0.3,
          "cheekSquintRight": 0.3}  # fmt: skip
 YAWN = {"jawOpen": 0.95, "eyeSquintLeft": 0.4, "eyeSquintRight": 0.4, "browInnerUp": 0.3}
+STILL: dict[str, Any] = {"leg_shaking": False, "fidgeting": False}
+#: Right-knee heel bounce: the thigh rotates up to 5° (knee up only, the foot never
+#: goes through the floor) at 4 Hz.
+LEG_SHAKE = (Osc("upperleg01.R", (-5.0, 0.0, 0.0), 4.0, one_sided=True),)
+#: Hands in the lap rubbing/twisting: forearms swing ±10° sideways, ±4° up, 3 Hz, antiphase.
+FIDGET = (Osc("lowerarm01.L", (4.0, 0.0, 10.0), 3.0), Osc("lowerarm01.R", (4.0, 0.0, -10.0), 3.0, np.pi))
+#: The onboarding drill (src/posture_coach/data/drills/onboarding.toml) without its
+#: grooming step: three shots joined by hard cuts (stand → sit → stand).
+ONBOARDING_SHOTS = (
+    Scenario("onboarding_standing", "approach, smile, bow, handshake, card", (
+        S("walking", 2.4, {"amp_deg": 11.0}, gait_hz=0.8, travel_m=(0.0, -1.8), step="approach"),
+        S("stance", 2.4, {"style": "v", "toe_out_deg": 30.0}, face=SMILE, step="stand_smile"),
+        S("torso_lean", 1.2, {"deg": 15.0}, face=SMILE, step="bow_greet"),
+        S("standing_neutral", 0.6, face=SMILE, step="bow_greet"),
+        S("handshake", 2.0, {"lean_deg": 10.0}, face=SMILE, step="handshake"),
+        S("card_handover", 2.2, {"hands": 2}, step="card_exchange"),
+        S("standing_neutral", 0.6, step="card_exchange"),
+    ), camera="oblique", camera_at=1, room_back_min_m=3.0, label_stance=True, planted_feet=True),
+    Scenario("onboarding_sitting", "sit and talk", (
+        S("sitting_upright", 2.5, states=STILL, step="sit_talk"),
+        S("sitting_forward", 2.5, {"deg": 10.0}, face=SMILE, states=STILL, step="sit_talk"),
+        S("sitting_upright", 1.0, states=STILL, step="sit_talk"),
+    ), camera="oblique"),
+    Scenario("onboarding_see_off", "stand, open-palm guide, small bow", (
+        S("standing_neutral", 0.6, step="see_off"),
+        S("indicate", 1.8, {"pointing": False}, face=SMILE, step="see_off"),
+        S("torso_lean", 1.0, {"deg": 12.0}, face=SMILE, step="see_off"),
+        S("hands_front", 0.8, face=SMILE, step="see_off"),
+    ), camera="oblique", label_stance=True, planted_feet=True),
+)  # fmt: skip
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -149,6 +211,33 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("laptop_slump", "laptop framing: sitting upright, then slumped",
                  (S("sitting_upright", 2.0), S("sitting_slumped", 3.0)), camera="laptop",
                  rules=("sitting.upright",)),
+        Scenario("leg_shaking", "sitting, then the right knee bounces 4 Hz (heel bounce, ~4 cm)",
+                 (S("sitting_upright", 1.5, states=STILL),
+                  S("sitting_upright", 4.0, osc=LEG_SHAKE, states={**STILL, "leg_shaking": True}),
+                  S("sitting_upright", 1.0, states=STILL)),
+                 camera="oblique", rules=("sitting.leg_shaking",)),
+        Scenario("fidgeting", "sitting, hands in the lap, then fiddling 3 Hz (hands rub/twist)",
+                 (S("hands_in_lap", 1.5, states=STILL),
+                  S("hands_in_lap", 4.0, osc=FIDGET, states={**STILL, "fidgeting": True}),
+                  S("hands_in_lap", 1.0, states=STILL)),
+                 camera="oblique", rules=("sitting.hands_still",)),
+        Scenario("stance_men", "feet about hip width, then wide (~1.3 SW, a fail for men), then back",
+                 (S("stance", 1.8, {"style": "parallel", "spread": 0.04}),
+                  S("stance", 2.5, {"style": "parallel", "spread": 0.24, "toe_out_deg": 10.0}),
+                  S("stance", 1.5, {"style": "parallel", "spread": 0.08})),
+                 camera="front_full", rules=("standing.stance",)),
+        Scenario("stance_women", "V stance (heels together, toes out), then a T-step (丁字步), then feet apart",
+                 (S("stance", 2.2, {"style": "v", "toe_out_deg": 32.0}),
+                  S("stance", 2.2, {"style": "t", "toe_out_deg": 70.0}),
+                  S("stance", 1.5, {"style": "parallel", "spread": 0.20})),
+                 camera="oblique", rules=("standing.stance",)),
+        Scenario("onboarding", "the onboarding drill: approach, stand and smile, bow, handshake, "
+                 "two-handed card, (cut) sit and talk, (cut) see-off with open palm and a bow",
+                 (), camera="oblique", shots=ONBOARDING_SHOTS,
+                 rules=("face.smile", "standing.upright", "standing.hands_front", "greeting.bow",
+                        "handshake.lean", "handshake.duration", "handover.two_hands",
+                        "sitting.upright", "sitting.legs_crossed", "sitting.leg_shaking",
+                        "gesture.open_palm", "standing.stance")),
     )
 }  # fmt: skip
 
@@ -270,6 +359,109 @@ def _chair_rows(body: Any, verts: list[FloatArray], recline_deg: float) -> Float
     return chair(seat_top, front_y, back_y, recline_deg)
 
 
+@dataclass
+class _Shot:
+    """One continuous shot, posed and placed (internal to :func:`generate`)."""
+
+    sc: Scenario
+    postures: list[Any]
+    plan: list[tuple[int, int, float]]
+    verts: FloatArray
+    kps: FloatArray
+    face: dict[str, FloatArray]
+    sitting: bool
+
+
+def _seg_times(plan: list[tuple[int, int, float]], fps: float) -> list[float]:
+    """Seconds since the start of the current held run (0 in transitions)."""
+    out, start = [], 0
+    for f, (a, b, _u) in enumerate(plan):
+        if a != b:
+            out.append(0.0)
+            continue
+        if f == 0 or plan[f - 1][:2] != (a, a):
+            start = f
+        out.append((f - start) / fps)
+    return out
+
+
+def _pose_shot(bd: Any, sc: Scenario, duration_s: float | None, fps: float) -> _Shot:
+    """Per-frame rotations → skinned vertices and keypoints (floor-lifted, travelled)."""
+    from dataclasses import replace
+
+    from posture_coach.synth.postures import SIDES, Rig, make_posture, resolve, rot, standing_leg
+
+    postures = [make_posture(s.posture, **s.params) for s in sc.segments]
+    if sc.planted_feet:
+        postures = [p if p.sitting or p.legs else replace(p, legs={c: standing_leg(c, planted=True) for c in SIDES})
+                    for p in postures]  # fmt: skip
+    postures = [
+        p.with_local(head=(0.0, 0.0, s.head_yaw_deg)) if s.head_yaw_deg else p
+        for p, s in zip(postures, sc.segments, strict=True)
+    ]
+    sitting = {p.sitting for p in postures}
+    if len(sitting) != 1:
+        raise ValueError("a shot must be all standing or all sitting (use Scenario.shots)")
+    keyframes = [resolve(bd, p) for p in postures]
+    plan = timeline(sc, duration_s, fps)
+    tseg = _seg_times(plan, fps)
+
+    last: dict[int, FloatArray] = {}
+    rows = []
+    for f, (a, b, u) in enumerate(plan):
+        if a == b:
+            seg = sc.segments[a]
+            if seg.gait_hz > 0:  # a walk: a fresh pose each frame
+                ph = 2 * np.pi * seg.gait_hz * tseg[f]
+                d = resolve(bd, make_posture(seg.posture, **{**seg.params, "phase": ph}))
+            else:
+                d = keyframes[a]
+            last[a] = d
+            rows.append(d)
+        else:
+            rows.append(slerp_rotations(last.get(a, keyframes[a]), keyframes[b], u))
+    deltas = np.stack(rows)
+    if any(s.osc for s in sc.segments):
+        rig = Rig(bd)
+        for f, (a, b, u) in enumerate(plan):
+            t = f / fps
+            for seg, w in ((sc.segments[a], 1 - u if a != b else 1.0), (sc.segments[b], u if a != b else 0.0)):
+                if w <= 0 or not seg.osc:
+                    continue
+                g, _ = rig.fk(deltas[f])
+                for o in seg.osc:
+                    i = bd.bone(o.bone)
+                    gp = g[int(bd.bone_parents[i])]
+                    rw = rot(*(w * o.angle(t)))
+                    deltas[f, i] = gp.T @ rw @ gp @ deltas[f, i]
+
+    face = _face_tracks(sc, plan, fps)
+    verts_l: list[FloatArray] = []
+    kps_l: list[FloatArray] = []
+    for i in range(0, len(deltas), 16):
+        fc = {k: v[i : i + 16] for k, v in face.items()} or None
+        v, k = bd.pose(deltas[i : i + 16], fc)
+        verts_l.append(v)
+        kps_l.append(k)
+    verts = np.concatenate(verts_l)
+    kps = np.concatenate(kps_l)
+    lift = -verts[:, :, 2].min(axis=1)  # feet (or the planted foot) on the floor, Z = 0
+    verts[:, :, 2] += lift[:, None]
+    kps[:, :, 2] += lift[:, None]
+    if any(s.travel_m != (0.0, 0.0) for s in sc.segments):  # walk in, ending at the origin
+        pos = np.zeros((len(plan), 2))
+        cur = -np.sum([s.travel_m for s in sc.segments], axis=0)
+        for f, (a, b, _u) in enumerate(plan):
+            seg = sc.segments[a]
+            if a == b and seg.travel_m != (0.0, 0.0):
+                n = sum(1 for p in plan if p[:2] == (a, a))
+                cur = cur + np.asarray(seg.travel_m) / n
+            pos[f] = cur
+        verts[:, :, :2] += pos[:, None, :]
+        kps[:, :, :2] += pos[:, None, :]
+    return _Shot(sc, postures, plan, verts, kps, face, sitting == {True})
+
+
 def generate(
     scenario: str,
     *,
@@ -287,9 +479,14 @@ def generate(
     codec: str = "auto",
 ) -> ClipResult:
     """Render one labelled clip. Deterministic for a given argument set (labels are
-    bit-identical; video bytes too on the same machine/software stack)."""
+    bit-identical; video bytes too on the same machine/software stack).
+
+    A scenario with ``shots`` renders them one after the other into the same file with
+    hard cuts (a ``cut`` event and a per-frame ``shot`` index; the camera is re-aimed,
+    the room keeps its colours); ``duration_s`` is then ignored."""
+    import copy
+
     from posture_coach.synth.body import BODIES, COCO_LABELS, load_body
-    from posture_coach.synth.postures import make_posture, resolve
     from posture_coach.synth.render import (
         CAMERA_PRESETS,
         Degradation,
@@ -310,81 +507,90 @@ def generate(
     if bd.spec.split == "eval" and split != "eval":
         raise ValueError(f"body {body!r} is held out for eval; use --split eval")
     cam_spec = CAMERA_PRESETS[camera or sc.camera]
-    postures = [make_posture(s.posture, **s.params) for s in sc.segments]
-    postures = [
-        p.with_local(head=(0.0, 0.0, s.head_yaw_deg)) if s.head_yaw_deg else p
-        for p, s in zip(postures, sc.segments, strict=True)
-    ]
-    sitting = {p.sitting for p in postures}
-    if len(sitting) != 1:
-        raise ValueError("a scenario must be all standing or all sitting")
-    keyframes = [resolve(bd, p) for p in postures]
-    plan = timeline(sc, duration_s, fps)
-
-    deltas = np.stack([
-        keyframes[a] if a == b else slerp_rotations(keyframes[a], keyframes[b], u)
-        for a, b, u in plan
-    ])  # fmt: skip
-    face = _face_tracks(sc, plan, fps)
-    verts_l: list[FloatArray] = []
-    kps_l: list[FloatArray] = []
-    for i in range(0, len(deltas), 16):
-        fc = {k: v[i : i + 16] for k, v in face.items()} or None
-        v, k = bd.pose(deltas[i : i + 16], fc)
-        verts_l.append(v)
-        kps_l.append(k)
-    verts = np.concatenate(verts_l)
-    kps = np.concatenate(kps_l)
-    lift = -verts[:, :, 2].min(axis=1)  # feet (or the planted foot) on the floor, Z = 0
-    verts[:, :, 2] += lift[:, None]
-    kps[:, :, 2] += lift[:, None]
+    multi = bool(sc.shots)
+    shots = [_pose_shot(bd, s, None if multi else duration_s, fps) for s in (sc.shots or (sc,))]
 
     i_ls = COCO_LABELS.index("left_shoulder")
-    first = plan.index(next(p for p in plan if p[0] == p[1] == 0))
-    cam = place_camera(cam_spec, width, height, verts[first], float(kps[first, i_ls, 2]))
     renderer = Renderer(width, height)
-    props = room(rng, cam)
-    if sitting == {True}:
-        hold_idx = [plan.index(next(p for p in plan if p[0] == p[1] == i))
-                    for i in range(len(postures))]  # fmt: skip
-        incl = [torso_incline_deg(dict(zip(COCO_LABELS, kps[i], strict=True))) for i in hold_idx]
-        recline = max(0.0, -min(incl)) + 5.0
-        props = np.concatenate([props, _chair_rows(bd, [verts[i] for i in hold_idx], recline)])
-    renderer.set_props(props)
-    light = Lighting.random(rng)
-    deg = Degradation.random(rng, degrade)
-    noise_rng = np.random.default_rng([seed, 1])
-
+    room_rng = copy.deepcopy(rng)
+    light = deg = None
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = name or f"{scenario}_s{seed}"
     video = out_dir / f"{stem}.mp4"
     writer = VideoSink(str(video), fps, width, height, codec)
     frames: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    cams = []
+    noise_rng = np.random.default_rng([seed, 1])
     try:
-        for f, (a, b, _u) in enumerate(plan):
-            mv, mf, mc, mp = _with_props(bd, verts[f], postures, plan[f])
-            img, depth, part_map = renderer.draw(cam, mv, mf, mc, light, mp)
-            img = deg.apply(img, noise_rng)
-            writer.write(img)
-            px, dz = cam.project(kps[f])
-            kw = dict(zip(COCO_LABELS, kps[f], strict=True))
-            held = a == b
-            fr = frame_labels(
-                frame=f, fps=fps,
-                posture=postures[a].name if held else "transition",
-                posture_states=dict(postures[a].states) if held else None,
-                kp_world=kw,
-                kp_px=dict(zip(COCO_LABELS, px, strict=True)),
-                kp_depth=dict(zip(COCO_LABELS, dz.tolist(), strict=True)),
-                depth_map=depth, part_map=part_map, width=width, height=height, yaw_deg=cam_spec.yaw_deg,
-            )  # fmt: skip
-            _face_labels(fr, sc, plan, face, f, cam_spec.yaw_deg, fps)
-            frames.append(fr)
+        for k, sh in enumerate(shots):
+            plan, verts, kps, postures = sh.plan, sh.verts, sh.kps, sh.postures
+            ca = sh.sc.camera_at
+            first = plan.index(next(p for p in plan if p[0] == p[1] == ca))
+            cam = place_camera(cam_spec, width, height, verts[first], float(kps[first, i_ls, 2]))
+            cams.append(cam)
+            props = room(rng if k == 0 else copy.deepcopy(room_rng), cam, sh.sc.room_back_min_m)
+            if sh.sitting:
+                hold_idx = [plan.index(next(p for p in plan if p[0] == p[1] == i))
+                            for i in range(len(postures))]  # fmt: skip
+                incl = [torso_incline_deg(dict(zip(COCO_LABELS, kps[i], strict=True))) for i in hold_idx]
+                recline = max(0.0, -min(incl)) + 5.0
+                props = np.concatenate([props, _chair_rows(bd, [verts[i] for i in hold_idx], recline)])
+            renderer.set_props(props)
+            if light is None:
+                light = Lighting.random(rng)
+                deg = Degradation.random(rng, degrade)
+            assert deg is not None
+            f0 = len(frames)
+            if k > 0:
+                t_cut = round(f0 * 1000 / fps)
+                events.append({"type": "cut", "start_ms": t_cut, "end_ms": t_cut, "to_shot": k,
+                               "sitting": sh.sitting})  # fmt: skip
+            shot_frames: list[dict[str, Any]] = []
+            for f, (a, b, _u) in enumerate(plan):
+                mv, mf, mc, mp = _with_props(bd, verts[f], postures, plan[f])
+                img, depth, part_map = renderer.draw(cam, mv, mf, mc, light, mp)
+                img = deg.apply(img, noise_rng)
+                writer.write(img)
+                px, dz = cam.project(kps[f])
+                kw = dict(zip(COCO_LABELS, kps[f], strict=True))
+                held = a == b
+                seg = sh.sc.segments[a]
+                st = {**postures[a].states, **seg.states} if held else None
+                stance = (
+                    held
+                    and not sh.sitting
+                    and seg.gait_hz == 0
+                    and not seg.osc
+                    and (sh.sc.label_stance or bool(postures[a].params.get("stance")))
+                )
+                fr = frame_labels(
+                    frame=f0 + f, fps=fps,
+                    posture=postures[a].name if held else "transition",
+                    posture_states=st,
+                    kp_world=kw,
+                    kp_px=dict(zip(COCO_LABELS, px, strict=True)),
+                    kp_depth=dict(zip(COCO_LABELS, dz.tolist(), strict=True)),
+                    depth_map=depth, part_map=part_map, width=width, height=height,
+                    yaw_deg=cam_spec.yaw_deg, stance=stance,
+                )  # fmt: skip
+                _face_labels(fr, sh.sc, plan, sh.face, f, cam_spec.yaw_deg, fps)
+                step = sh.sc.segments[a if held else b].step
+                if step is not None:
+                    fr["scenario_step"] = step
+                if multi:
+                    fr["shot"] = k
+                    fr["sitting"] = sh.sitting
+                shot_frames.append(fr)
+            frames.extend(shot_frames)
+            events.extend(_events(plan, postures, shot_frames, fps, f0, sh.sc))
+            events.extend(_blink_events(sh.face, fps, f0))
+            events.extend(_smile_events(sh.face, fps, f0))
     finally:
         writer.close()
         renderer.release()
 
-    events = _events(plan, postures, frames, fps) + _blink_events(face, fps)
+    cam = cams[0]
     header = {
         "scenario": scenario,
         "description": sc.description,
@@ -401,8 +607,8 @@ def generate(
         },
         "body": {**bd.spec.to_json(), "phenotype": {k: round(v, 4) for k, v in bd.phenotype.items()}},
         "split": "eval" if split == "eval" or bd.spec.split == "eval" else "tune",
-        "sitting": sitting == {True},
-        "degradation": deg.__dict__,
+        "sitting": "mixed" if len({sh.sitting for sh in shots}) > 1 else shots[0].sitting,
+        "degradation": deg.__dict__ if deg is not None else {},
         "codec": writer.codec,
         "generator": "posture_coach.synth",
         "conventions": {
@@ -413,6 +619,16 @@ def generate(
             "keypoints2d": "[x_px, y_px, visible], origin top-left",
         },
     }
+    if multi:
+        header["shots"] = [
+            {"start_ms": round(sum(len(s.plan) for s in shots[:k]) * 1000 / fps), "sitting": sh.sitting,
+             "eye_m": [round(float(x), 4) for x in cams[k].eye],
+             "target_m": [round(float(x), 4) for x in cams[k].target]}
+            for k, sh in enumerate(shots)
+        ]  # fmt: skip
+    steps = [s.step for sh in shots for s in sh.sc.segments if s.step]
+    if steps:
+        header["scenario_steps"] = list(dict.fromkeys(steps))
     lp = labels_path(video)
     write_labels(lp, header, frames, events)
     secs = time.perf_counter() - t0
@@ -503,30 +719,55 @@ def _face_labels(
         fr["states"]["yawning"] = False
 
 
-def _blink_events(face: dict[str, FloatArray], fps: float) -> list[dict[str, Any]]:
+def _blink_events(face: dict[str, FloatArray], fps: float, frame0: int = 0) -> list[dict[str, Any]]:
     """One ``blink`` event per run of frames with eyeBlink ≥ 0.5."""
     if "eyeBlinkLeft" not in face:
         return []
     closed = np.minimum(face["eyeBlinkLeft"], face["eyeBlinkRight"]) >= 0.5
-    events = []
+    return [{"type": "blink", "start_ms": round((frame0 + f) * 1000 / fps),
+             "end_ms": round((frame0 + g + 1) * 1000 / fps)} for f, g in _runs(closed)]  # fmt: skip
+
+
+def _runs(mask: Any) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    out: list[tuple[int, int]] = []
     f = 0
-    while f < len(closed):
-        if closed[f]:
+    while f < len(mask):
+        if mask[f]:
             g = f
-            while g + 1 < len(closed) and closed[g + 1]:
+            while g + 1 < len(mask) and mask[g + 1]:
                 g += 1
-            events.append({"type": "blink", "start_ms": round(f * 1000 / fps),
-                           "end_ms": round((g + 1) * 1000 / fps)})  # fmt: skip
+            out.append((f, g))
             f = g + 1
         else:
             f += 1
-    return events
+    return out
+
+
+def _smile_events(face: dict[str, FloatArray], fps: float, frame0: int = 0) -> list[dict[str, Any]]:
+    """One ``smile`` event per run of frames whose posed smile (the smaller of
+    mouthSmileLeft/Right) is ≥ 0.5, transitions included."""
+    if "mouthSmileLeft" not in face:
+        return []
+    on = np.minimum(face["mouthSmileLeft"], face["mouthSmileRight"]) >= 0.5
+    return [{"type": "smile", "start_ms": round((frame0 + f) * 1000 / fps),
+             "end_ms": round((frame0 + g + 1) * 1000 / fps)} for f, g in _runs(on)]  # fmt: skip
 
 
 def _events(
-    plan: list[tuple[int, int, float]], postures: list[Any], frames: list[dict[str, Any]], fps: float
+    plan: list[tuple[int, int, float]],
+    postures: list[Any],
+    frames: list[dict[str, Any]],
+    fps: float,
+    frame0: int = 0,
+    sc: Scenario | None = None,
 ) -> list[dict[str, Any]]:
-    """One ``posture`` event per held stretch, plus ``bow`` events for torso leans."""
+    """One ``posture`` event per held stretch, plus ``bow`` / ``handshake`` /
+    ``handover`` events. ``frame0``: global index of ``frames[0]`` (multi-shot clips)."""
+
+    def ms(i: int) -> int:
+        return round((frame0 + i) * 1000 / fps)
+
     events: list[dict[str, Any]] = []
     f = 0
     while f < len(plan):
@@ -538,12 +779,15 @@ def _events(
         while g + 1 < len(plan) and plan[g + 1][:2] == (a, a):
             g += 1
         p = postures[a]
-        st = {k: v for k, v in frames[f]["states"].items() if not k.endswith("_deg")}
+        st = {k: v for k, v in frames[f]["states"].items() if not k.endswith(("_deg", "_ratio"))}
         ev: dict[str, Any] = {
             "type": "posture", "posture": p.name, "params": p.params,
-            "start_ms": round(f * 1000 / fps), "end_ms": round((g + 1) * 1000 / fps),
+            "start_ms": ms(f), "end_ms": ms(g + 1),
             "states": st,
         }  # fmt: skip
+        step = sc.segments[a].step if sc is not None else None
+        if step is not None:
+            ev["scenario_step"] = step
         events.append(ev)
         if p.name == "handshake":
             lean = max(fr["angles"]["torso_incline_deg"] for fr in frames[f : g + 1])
@@ -561,8 +805,8 @@ def _events(
                 {
                     "type": "bow",
                     "lean_deg": round(lean, 2),
-                    "start_ms": round(lo * 1000 / fps),
-                    "end_ms": round(hi * 1000 / fps),
+                    "start_ms": ms(lo),
+                    "end_ms": ms(hi),
                 }
             )
         f = g + 1

@@ -60,6 +60,7 @@ def validate_clip(video: Path, model: Path, png_dir: Path | None = None) -> dict
     tilt_err: list[float] = []
     torso_err: list[float] = []
     detected = 0
+    mp_pts: dict[int, Any] = {}
     cap = cv2.VideoCapture(str(video))
     snap = {0, len(frames) // 2, len(frames) - 1}
     with vision.PoseLandmarker.create_from_options(opts) as lm:
@@ -74,6 +75,7 @@ def validate_clip(video: Path, model: Path, png_dir: Path | None = None) -> dict
             detected += 1
             h, w = rgb.shape[:2]
             pts = np.array([[p.x * w, p.y * h] for p in res.pose_landmarks[0]])
+            mp_pts[lab["frame"]] = pts
             for name, (x, y, vis) in lab["keypoints2d"].items():
                 if not vis or name not in MP_INDEX:
                     continue
@@ -117,7 +119,48 @@ def validate_clip(video: Path, model: Path, png_dir: Path | None = None) -> dict
         "per_joint_err_px": {k: stat(v) for k, v in sorted(errs.items())},
         "shoulder_tilt_err_deg": stat([abs(e) for e in tilt_err]),
         "side_torso_angle_err_deg": stat([abs(e) for e in torso_err]),
+        **_motion_checks(frames, mp_pts, float(header.get("fps", 15.0))),
     }
+
+
+def _dominant_hz(x: Any, fps: float) -> float:
+    x = np.asarray(x, dtype=float) - float(np.mean(x))
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.fft.rfftfreq(len(x), 1 / fps)[1:][np.argmax(spec[1:])])
+
+
+def _motion_checks(frames: list[dict[str, Any]], mp_pts: dict[int, Any], fps: float) -> dict[str, Any]:
+    """Does the labelled periodic motion survive in MediaPipe's landmarks? For
+    ``leg_shaking`` (right knee y) and ``fidgeting`` (left wrist x) frames: dominant
+    frequency and peak-to-peak pixels, labels vs MediaPipe. For stance frames: the 2-D
+    ankle distance / shoulder distance ratio, labels vs MediaPipe (mean abs error)."""
+    out: dict[str, Any] = {}
+    for state, joint, axis in (("leg_shaking", "right_knee", 1), ("fidgeting", "left_wrist", 0)):
+        sel = [fr for fr in frames if fr["states"].get(state) is True and fr["frame"] in mp_pts]
+        if len(sel) < 2 * fps:
+            continue
+        lab = [fr["keypoints2d"][joint][axis] for fr in sel]
+        det = [mp_pts[fr["frame"]][MP_INDEX[joint]][axis] for fr in sel]
+        out[f"{state}_motion"] = {
+            "joint": joint, "label_hz": round(_dominant_hz(lab, fps), 2), "mp_hz": round(_dominant_hz(det, fps), 2),
+            "label_ptp_px": round(float(np.ptp(lab)), 1), "mp_ptp_px": round(float(np.ptp(det)), 1),
+        }  # fmt: skip
+
+    def ratio(pts: dict[str, Any]) -> float:
+        a = np.hypot(*np.subtract(pts["left_ankle"], pts["right_ankle"]))
+        return float(a / np.hypot(*np.subtract(pts["left_shoulder"], pts["right_shoulder"])))
+
+    names = ("left_ankle", "right_ankle", "left_shoulder", "right_shoulder")
+    errs = []
+    for fr in frames:
+        if "stance_width_ratio" not in fr["states"] or fr["frame"] not in mp_pts:
+            continue
+        lab_p = {n: fr["keypoints2d"][n][:2] for n in names}
+        mp_p = {n: mp_pts[fr["frame"]][MP_INDEX[n]] for n in names}
+        errs.append(abs(ratio(lab_p) - ratio(mp_p)))
+    if errs:
+        out["stance_ratio_2d_err"] = round(float(np.mean(errs)), 3)
+    return out
 
 
 app = typer.Typer(help="Validate synthetic clips against MediaPipe PoseLandmarker.")
