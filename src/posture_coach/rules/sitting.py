@@ -55,8 +55,6 @@ class SittingUpright(Rule):
               "(front): slight forward lean"),
         Param("warn_neck_drop_ratio", "ratio", "neck shorter than baseline by this warns"),
         Param("fail_neck_drop_ratio", "ratio", "neck shorter than baseline by this fails"),
-        Param("warn_sw_shrink_ratio", "ratio", "shoulders narrower than baseline by this (front): "
-              "the trunk reclined away from the camera, leaning back (warn)"),
     )
     cue_zh = "坐直，别后仰"
     cue_en = "Sit up straight"
@@ -98,20 +96,14 @@ class SittingUpright(Rule):
         if neck is None:
             return self.unknown("face_not_visible")
         face = f.get("face_size_rel")
-        shoulders = f.get("sw_size_rel")
         drop = 1.0 - neck
-        # The head sinking towards the shoulders is the slump; it is checked first because
-        # a slump also moves the trunk back (the pelvis rolls back), like leaning back.
+        if face is not None and face <= 1.0 - num(p, "fail_face_shrink_ratio"):
+            return self.verdict("fail", drop, num(p, "fail_neck_drop_ratio"),
+                                sitting_lean="leaning_back")
         if drop >= num(p, "warn_neck_drop_ratio"):
             status = grade(drop, num(p, "warn_neck_drop_ratio"), num(p, "fail_neck_drop_ratio"))
             return self.verdict(status, drop, num(p, "fail_neck_drop_ratio"),
                                 sitting_lean="slumped")
-        if face is not None and face <= 1.0 - num(p, "fail_face_shrink_ratio"):
-            return self.verdict("fail", drop, num(p, "fail_neck_drop_ratio"),
-                                sitting_lean="leaning_back")
-        if shoulders is not None and shoulders <= 1.0 - num(p, "warn_sw_shrink_ratio"):
-            return self.verdict("warn", drop, num(p, "fail_neck_drop_ratio"),
-                                sitting_lean="leaning_back")
         lean = ("slight_forward"
                 if face is not None and face >= 1.0 + num(p, "forward_face_growth_ratio")
                 else "upright")
