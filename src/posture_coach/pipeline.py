@@ -224,13 +224,22 @@ class ObservationStream:
                 yield None, obs
             return
         assert self._source is not None and self._landmarkers is not None
+        lms = self._landmarkers
         frames = _prefetch(self._source, self.times) if self.prefetch else _timed(self._source, self.times)
-        for frame in frames:
-            t1 = time.perf_counter()
-            tasks = None
+
+        def tasks_for(_frame: Frame) -> tuple[str, ...] | None:
             if self.wants_hands is not None and not self.wants_hands():
-                tasks = tuple(t for t in self._landmarkers.tasks if t != "hands")
-            obs = self._landmarkers.observe(frame, tasks=tasks)
+                return tuple(t for t in lms.tasks if t != "hands")
+            return None
+
+        if self.prefetch:
+            # Files: pipelined, each landmarker on its own thread a frame or two ahead.
+            observed = lms.observe_stream(frames, tasks_for=tasks_for)
+        else:
+            # Cameras: one frame at a time, the freshest (lowest latency).
+            observed = ((f, lms.observe(f, tasks=tasks_for(f)), dict(lms.timings_ms)) for f in frames)
+        t1 = time.perf_counter()
+        for frame, obs, task_ms in observed:
             t2 = time.perf_counter()
             obs = measure(frame, obs)
             self.times.add("pixels", (time.perf_counter() - t2) * 1000)
@@ -241,14 +250,15 @@ class ObservationStream:
                 t3 = time.perf_counter()
                 obs = observe_two_person(self._two_person, frame, obs, self._interaction_params, self.role_play)
                 self.times.add("two_person", (time.perf_counter() - t3) * 1000)
-            for task, ms in self._landmarkers.timings_ms.items():
-                # timings_ms keeps the last value of a task that did not run this frame.
-                self.times.add(task, ms if task in obs.ran else 0.0)
+            for task in lms.tasks:
+                self.times.add(task, task_ms.get(task, 0.0) if task in obs.ran else 0.0)
+            # Waiting for the landmarkers (in the pipelined case: what is left after overlap).
             self.times.add("landmarks", (t2 - t1) * 1000)
             self.times.frames += 1
             if self._writer is not None:
                 self._writer.write(obs)
             yield frame, obs
+            t1 = time.perf_counter()
 
     def close(self, *, ok: bool = True) -> None:
         if self._writer is not None:
