@@ -129,6 +129,7 @@ class ArmsCrossed(Rule):
         Param("min_wrist_hip_sw", "sw", "each wrist at least this far from its own hip"),
         Param("max_elbow_span_sw", "sw", "elbows closer together than this"),
         Param("max_wrist_opp_elbow_sw", "sw", "a wrist this close to the OTHER elbow (forearms across)"),
+        Param("tight_elbow_span_sw", "sw", "elbows this close together: crossed even if the hidden wrists are misplaced"),
         Param("min_wrist_height", "torso", "wrists below this (0 = shoulders, 1 = hips)"),
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
     )
@@ -154,7 +155,7 @@ class ArmsCrossed(Rule):
         crossed = (
             min(wl, wr) >= num(p, "min_wrist_hip_sw")
             and span <= num(p, "max_elbow_span_sw")
-            and min(opp) <= num(p, "max_wrist_opp_elbow_sw")
+            and (min(opp) <= num(p, "max_wrist_opp_elbow_sw") or span <= num(p, "tight_elbow_span_sw"))
             and lo <= hl <= hi and lo <= hr <= hi
         )
         return self.verdict("fail" if crossed else "pass", span,
