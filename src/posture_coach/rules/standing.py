@@ -129,7 +129,7 @@ class ArmsCrossed(Rule):
         Param("min_wrist_hip_sw", "sw", "each wrist at least this far from its own hip"),
         Param("max_elbow_span_sw", "sw", "elbows closer together than this"),
         Param("max_wrist_opp_elbow_sw", "sw", "a wrist this close to the OTHER elbow (forearms across)"),
-        Param("tight_elbow_span_sw", "sw", "elbows this close together: crossed even if the hidden wrists are misplaced"),
+        Param("tight_elbow_span_sw", "sw", "elbows this close: crossed even if hidden wrists are misplaced"),
         Param("min_wrist_height", "torso", "wrists below this (0 = shoulders, 1 = hips)"),
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
     )

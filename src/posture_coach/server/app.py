@@ -29,7 +29,7 @@ from ..errors import CoachError
 from .coach import EngineFactory, RuleInfo, reason_catalogue, rule_catalogue
 from .live import FrameError, LiveSession, parse_frame
 from .pool import AffinityPool
-from .settings import ServerSettings
+from .settings import ServerSettings, login_required
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +189,17 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             raise HTTPException(404, f"no drill {drill_id!r}")
         return d.to_dict(live.rules.keys())
 
+    from .store_api import store_router  # issue 8: trainer/HR API (server/store_api.py)
+    router = store_router()
+    app.include_router(router)  # issue 8: before the static mount, which takes "/"
+
     @app.websocket("/ws/live")
     async def ws_live(ws: WebSocket) -> None:
+        if login_required(settings) and not await _signed_in(ws, router):
+            # Off the loopback address, camera streams need a signed-in user (issue 8 roles).
+            await ws.close(code=1008, reason="sign in first (POST /api/auth/login)")
+            return
         await _live(ws, state(), settings)
-
-    from .store_api import store_router  # issue 8: trainer/HR API (server/store_api.py)
-    app.include_router(store_router())  # issue 8: before the static mount, which takes "/"
 
     web = find_web_dir(settings.web_dir)
     if web is not None:
@@ -205,6 +210,24 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             return ("<!doctype html><title>posture-coach</title><p>The web page is not "
                     "installed (no web/index.html found). Set POSTURE_COACH_WEB_DIR.</p>")
     return app
+
+
+async def _signed_in(ws: WebSocket, router: Any) -> bool:
+    """A valid session cookie of the trainer/HR store (any role may practise)."""
+    import asyncio
+
+    from . import auth
+
+    st = router.state
+    try:
+        if st.db is None:
+            await asyncio.to_thread(st.ensure_open)
+        if st.db is None:
+            return False
+        return await asyncio.to_thread(auth.session_of, st.db, ws) is not None  # type: ignore[arg-type]
+    except Exception:  # a broken store must not open the stream to everyone
+        log.warning("session check failed", exc_info=True)
+        return False
 
 
 def _origin_ok(ws: WebSocket) -> bool:

@@ -21,6 +21,9 @@ class ServerSettings:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Serving beyond this machine exposes camera streams: a signed-in user (issue 8 roles)
+    # is then required for /ws/live. None = required unless bound to a loopback address.
+    require_login: bool | None = None
     model_dir: Path | None = None
     pool_size: int = 2
     max_frame_bytes: int = 2_000_000
@@ -49,3 +52,13 @@ class ServerSettings:
             raise ValueError("max_frame_bytes must be ≥ 1024")
         if self.acquire not in ("frame", "session"):
             raise ValueError("acquire must be 'frame' or 'session'")
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def login_required(settings: ServerSettings) -> bool:
+    """Is a signed-in user needed for the live stream? (Always, off the loopback address.)"""
+    if settings.require_login is not None:
+        return settings.require_login
+    return settings.host not in LOOPBACK_HOSTS
