@@ -33,6 +33,22 @@ def list_scenarios(
         typer.echo(f"{k:26s} {s.duration_s:4.1f}s  {s.camera:14s} {s.description}")
 
 
+def _renderer() -> Any:
+    """The renderer, or a one-line error naming the missing extra (torch, anny, moderngl)."""
+    try:
+        import posture_coach.synth.body
+        import posture_coach.synth.render  # noqa: F401  (moderngl; torch/anny come with body)
+        from posture_coach.synth.scenario import generate
+    except ImportError as exc:
+        typer.echo(
+            f"error: the synthetic studio needs the `synth` extra ({exc}). Install it with: "
+            "pip install torch==2.13.0 && pip install -e '.[synth]'",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    return generate
+
+
 @app.command("make")
 def make(
     scenario: Annotated[str, typer.Option(help="scenario name (see `list`)")],
@@ -49,7 +65,7 @@ def make(
     out: Annotated[Path, typer.Option(help="output directory")] = Path("out/synth"),
 ) -> None:
     """Render one clip: OUT/NAME.mp4 + OUT/NAME.labels.jsonl."""
-    from posture_coach.synth.scenario import generate
+    generate = _renderer()
 
     if scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; see `list`")
@@ -80,7 +96,8 @@ def make_set(
     scenario's compatible presets, consecutive seeds."""
     import numpy as np
 
-    from posture_coach.synth.scenario import camera_pool, generate
+    generate = _renderer()
+    from posture_coach.synth.scenario import camera_pool
 
     names = scenarios.split(",") if scenarios else list(SCENARIOS)
     seed = seed0
