@@ -177,3 +177,126 @@ def test_camera_refused_shows_help(server_url: str, shots: Path) -> None:
             page.screenshot(path=str(shots / "8-camera-refused-en.png"))
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------- rule cards from sample clips
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+
+
+def write_clip_y4m(src: Path, out: Path, first: int, last: int, seconds: float = 4.0,
+                   fps: int = 30) -> Path:
+    """Frames ``first..last`` (inclusive) of a 15 fps sample clip as a 640×480, ``fps``
+    I420 Y4M: each frame repeated to reach ``fps``, played forwards then backwards (no
+    jump cut to reset tracking) until ``seconds`` are filled. Chromium loops the file."""
+    cap = cv2.VideoCapture(str(src))
+    src_fps = cap.get(cv2.CAP_PROP_FPS) or 15.0
+    frames: list[np.ndarray] = []
+    i = 0
+    while True:
+        ok, img = cap.read()
+        if not ok or i > last:
+            break
+        if i >= first:
+            frames.append(cv2.resize(img, (640, 480)))
+        i += 1
+    cap.release()
+    if not frames:
+        raise ValueError(f"no frames {first}..{last} in {src}")
+    repeat = max(1, round(fps / src_fps))
+    order = frames + frames[-2:0:-1] if len(frames) > 2 else frames
+    total = round(seconds * fps)
+    with out.open("wb") as f:
+        f.write(f"YUV4MPEG2 W640 H480 F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        n = 0
+        while n < total:
+            for img in order:
+                yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420).tobytes()
+                for _ in range(repeat):
+                    f.write(b"FRAME\n")
+                    f.write(yuv)
+                    n += 1
+                if n >= total:
+                    break
+    return out
+
+
+def _open_live_page(sync_api, p, clip: Path, server_url: str):
+    args = [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run",
+    ]
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-US")
+    page.goto(server_url)
+    page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10",
+                           timeout=30_000)
+    page.select_option("#lang", "en")
+    page.select_option("#posture", "standing")
+    page.locator("#start").click()
+    page.wait_for_selector("#stop:not([disabled])", timeout=10_000)
+    page.evaluate("document.getElementById('debug').open = true; scrollTo(0, 0)")
+    return browser, page
+
+
+ARMS_CARD = '#cards li[data-rule="standing.arms_crossed"]'
+
+
+def _card_status(page) -> str:
+    cls = page.locator(ARMS_CARD).get_attribute("class") or ""
+    return next((s for s in ("fail", "warn", "pass", "unknown") if s in cls.split()), "idle")
+
+
+@pytest.mark.parametrize(
+    ("clip_name", "first", "last"),
+    [("neutral_vs_arms_crossed.mp4", 38, 73), ("arms_crossed_upper.mp4", 34, 75)],
+)
+def test_arms_crossed_card_turns_red(
+    server_url: str, tmp_path: Path, shots: Path, clip_name: str, first: int, last: int
+) -> None:
+    """Only the held crossed-arms frames (labels: ``arms_crossed: true``), looped."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    clip = write_clip_y4m(SAMPLES / clip_name, tmp_path / "crossed.y4m", first, last)
+    stem = clip_name.removesuffix(".mp4")
+    with sync_api.sync_playwright() as p:
+        browser, page = _open_live_page(sync_api, p, clip, server_url)
+        try:
+            try:
+                page.wait_for_selector(f"{ARMS_CARD}.fail", timeout=25_000)
+            finally:
+                page.screenshot(path=str(shots / f"10-arms-crossed-{stem}.png"))
+            stats = page.evaluate("window.__coachStats")
+        finally:
+            browser.close()
+    print(f"\n{stem}: standing.arms_crossed card is fail, stats {stats}")
+
+
+def test_neutral_keeps_arms_crossed_card_green(
+    server_url: str, tmp_path: Path, shots: Path
+) -> None:
+    """Standing relaxed (the first held frames of the same clip): never red over ~6 s."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    clip = write_clip_y4m(SAMPLES / "neutral_vs_arms_crossed.mp4", tmp_path / "neutral.y4m",
+                          0, 25)
+    seen: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser, page = _open_live_page(sync_api, p, clip, server_url)
+        try:
+            page.wait_for_selector(f"{ARMS_CARD}.pass", timeout=25_000)
+            for _ in range(24):  # 6 s
+                seen.append(_card_status(page))
+                page.wait_for_timeout(250)
+            page.screenshot(path=str(shots / "11-neutral-arms-crossed-pass.png"))
+        finally:
+            browser.close()
+    assert "fail" not in seen, seen
+    assert seen.count("pass") >= len(seen) * 0.8, seen
