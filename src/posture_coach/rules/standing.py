@@ -298,6 +298,8 @@ class HandsFront(Rule):
     recommended = True
     params = (
         Param("max_wrists_gap_sw", "sw", "wrists closer together than this"),
+        Param("max_mid_offset_oblique_sw", "sw", "the same in an oblique view (hands in front of the body "
+              "shift sideways in projection)"),
         Param("max_mid_offset_sw", "sw", "wrists' midpoint this close to the body midline"),
         Param("min_wrist_height", "torso", "wrists at least this low (1 = hip line)"),
         Param("max_wrist_height", "torso", "wrists no lower than this"),
@@ -317,7 +319,8 @@ class HandsFront(Rule):
             return self.unknown("arms_not_visible")
         gap, offset, hl, hr = (float(v) for v in vals)  # type: ignore[arg-type]
         lo, hi = num(p, "min_wrist_height"), num(p, "max_wrist_height")
-        front = (gap <= num(p, "max_wrists_gap_sw") and offset <= num(p, "max_mid_offset_sw")
+        max_offset = num(p, "max_mid_offset_oblique_sw" if f.view.view == "oblique" else "max_mid_offset_sw")
+        front = (gap <= num(p, "max_wrists_gap_sw") and offset <= max_offset
                  and lo <= hl <= hi and lo <= hr <= hi)
         return self.verdict("pass" if front else "warn", gap, num(p, "max_wrists_gap_sw"),
                             hands_front=front)
