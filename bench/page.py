@@ -78,7 +78,9 @@ def write_clip_y4m(src: Path, out: Path, first: int = 0, last: int = 10**9,
     return out
 
 
-def start_server(model_dir: str | None, max_sessions: int) -> tuple[str, object, threading.Thread]:
+def start_server(
+    model_dir: str | None, max_sessions: int, pool: int | None = None
+) -> tuple[str, object, threading.Thread]:
     import uvicorn
 
     from posture_coach.server import ServerSettings, create_app
@@ -87,7 +89,8 @@ def start_server(model_dir: str | None, max_sessions: int) -> tuple[str, object,
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     settings = ServerSettings(port=port, model_dir=Path(model_dir) if model_dir else None,
-                              fetch_models=False, max_sessions=max_sessions)
+                              fetch_models=False, max_sessions=max_sessions,
+                              **({"pool_size": pool} if pool else {}))
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning",
                                            ws_max_size=settings.max_frame_bytes * 2))
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> dict:
     server = thread = None
     url = args.url
     if not url:
-        url, server, thread = start_server(args.model_dir, max(4, args.n))
+        url, server, thread = start_server(args.model_dir, max(4, args.n), args.pool)
     tmp = tempfile.TemporaryDirectory(prefix="pc-page-")
     clip = write_clip_y4m(Path(args.clip), Path(tmp.name) / "camera.y4m", args.first,
                           args.last, args.clip_seconds)
@@ -201,6 +204,7 @@ def main() -> None:
     ap.add_argument("--chromium", default=CHROMIUM)
     ap.add_argument("--screenshot", help="save page 0 at the end to this PNG")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ap.add_argument("--pool", type=int, default=None, help="landmarker sets in the server (default: the server's)")
     args = ap.parse_args()
     if not Path(args.chromium).is_file():
         raise SystemExit(f"no {args.chromium}: apt-get install -y chromium")
