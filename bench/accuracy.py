@@ -558,7 +558,7 @@ def read_labels(path: Path) -> tuple[dict[str, Any], dict[int, dict[str, Any]], 
 
 #: States a front view cannot show (RULES.md: side/oblique views only, or a baseline).
 FRONT_BLIND = frozenset({"torso_incline_deg", "lean_deg"})
-NUMERIC_STATES = ("torso_incline_deg", "shoulder_tilt_deg", "stance_width_ratio", "lean_deg")
+NUMERIC_STATES = ("upper_teeth_visible", "torso_incline_deg", "shoulder_tilt_deg", "stance_width_ratio", "lean_deg")
 
 
 def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,

@@ -38,6 +38,8 @@ make chin_on_hand               chin_on_hand             14   f_slim_medium  lap
 make sitting_forward_side       sitting_forward          15   f_slim_medium  side             tune
 make laptop_slump               laptop_slump             16   m_avg_light    laptop           tune
 make smile_laptop               smile_laptop             17   m_heavy_dark   laptop           tune
+make smile_six_teeth            smile_six_teeth          31   m_avg_light    laptop_face      tune
+make smile_broad_teeth          smile_broad_teeth        32   f_avg_brown    laptop_face      tune
 make yawn_laptop                yawn_laptop              18   f_avg_brown    laptop           tune
 make head_turns_laptop          head_turns_laptop        19   m_slim_asian   laptop           tune
 make blinks_laptop              blinks_laptop            20   m_avg_light    laptop           tune

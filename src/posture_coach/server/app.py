@@ -192,6 +192,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     from .store_api import store_router  # issue 8: trainer/HR API (server/store_api.py)
     router = store_router()
     app.include_router(router)  # issue 8: before the static mount, which takes "/"
+    _store_error_handlers(app)
 
     @app.websocket("/ws/live")
     async def ws_live(ws: WebSocket) -> None:
@@ -210,6 +211,21 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             return ("<!doctype html><title>posture-coach</title><p>The web page is not "
                     "installed (no web/index.html found). Set POSTURE_COACH_WEB_DIR.</p>")
     return app
+
+
+def _store_error_handlers(app: FastAPI) -> None:
+    """Client mistakes the database reports become 4xx answers, never a 500 (found by schemathesis)."""
+    from fastapi.responses import JSONResponse
+    from sqlalchemy.exc import IntegrityError
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Any, _exc: IntegrityError) -> JSONResponse:
+        return JSONResponse({"detail": "conflicts with existing data (a name or e-mail already in use, "
+                                       "or a reference to something that does not exist)"}, status_code=409)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Any, _exc: OverflowError) -> JSONResponse:
+        return JSONResponse({"detail": "a number is out of range"}, status_code=422)
 
 
 async def _signed_in(ws: WebSocket, router: Any) -> bool:

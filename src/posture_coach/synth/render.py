@@ -61,6 +61,8 @@ CAMERA_PRESETS: dict[str, CameraSpec] = {
     "oblique": CameraSpec("oblique", 35.0, 6.0, 0.0, 2.6),
     "oblique_right": CameraSpec("oblique_right", -40.0, 8.0, 0.0, 2.5),
     "front_rolled": CameraSpec("front_rolled", 0.0, 5.0, 4.0, 2.6),
+    # a laptop webcam ~0.6 m in front of the face (face and shoulders; mouth ~50 px wide)
+    "laptop_face": CameraSpec("laptop_face", 0.0, -3.0, 0.0, 0.6, 40.0, "head", -0.03),
 }
 
 

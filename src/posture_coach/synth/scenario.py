@@ -81,6 +81,7 @@ class Scenario:
     room_back_min_m: float = 0.0  # keep the back wall at least this far behind the target
     label_stance: bool = False  # stance states on every held standing (non-walking) frame
     planted_feet: bool = False  # default standing legs with feet forward (LimbGoal.knee_from_pole)
+    teeth: bool = False  # render procedural teeth (synth.teeth); labels upper_teeth_visible
 
     @property
     def duration_s(self) -> float:
@@ -94,6 +95,14 @@ S = Segment
 SMILE = {"mouthSmileLeft": 0.9, "mouthSmileRight": 0.9, "cheekSquintLeft": 0.3,
          "cheekSquintRight": 0.3}  # fmt: skip
 YAWN = {"jawOpen": 0.95, "eyeSquintLeft": 0.4, "eyeSquintRight": 0.4, "browInnerUp": 0.3}
+#: Open-lip smiles for the teeth rule (三米六齿): the upper lip lifted off the incisors.
+SMILE_SIX = {"mouthSmileLeft": 0.5, "mouthSmileRight": 0.5, "cheekSquintLeft": 0.25,
+             "cheekSquintRight": 0.25, "mouthUpperUpLeft": 0.45, "mouthUpperUpRight": 0.45,
+             "jawOpen": 0.12}  # fmt: skip
+SMILE_BROAD = {"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0, "cheekSquintLeft": 0.5,
+               "cheekSquintRight": 0.5, "mouthUpperUpLeft": 1.0, "mouthUpperUpRight": 1.0,
+               "mouthStretchLeft": 1.0, "mouthStretchRight": 1.0, "mouthLowerDownLeft": 0.6,
+               "mouthLowerDownRight": 0.6, "jawOpen": 0.3}  # fmt: skip
 STILL: dict[str, Any] = {"leg_shaking": False, "fidgeting": False}
 #: Right-knee heel bounce: the thigh rotates up to 5° (knee up only, the foot never
 #: goes through the floor) at 4 Hz.
@@ -181,6 +190,14 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("smile_laptop", "laptop framing: neutral face, smile, neutral",
                  (S("sitting_upright", 1.8), S("sitting_upright", 2.5, face=SMILE),
                   S("sitting_upright", 1.2)), camera="laptop", rules=("face.smile",)),
+        Scenario("smile_six_teeth", "laptop face framing: neutral, an open-lip smile showing ~6 "
+                 "upper teeth, neutral", (S("sitting_upright", 1.2), S("sitting_upright", 2.6, face=SMILE_SIX),
+                  S("sitting_upright", 0.6)), camera="laptop_face", teeth=True,
+                 rules=("face.smile", "face.smile_teeth")),
+        Scenario("smile_broad_teeth", "laptop face framing: neutral, a broad smile showing premolars "
+                 "(~8-10 upper teeth), neutral", (S("sitting_upright", 1.2),
+                  S("sitting_upright", 2.6, face=SMILE_BROAD), S("sitting_upright", 0.6)),
+                 camera="laptop_face", teeth=True, rules=("face.smile", "face.smile_teeth")),
         Scenario("yawn_laptop", "laptop framing: a 2 s yawn (jaw wide open)",
                  (S("sitting_upright", 1.5), S("sitting_upright", 2.0, face=YAWN),
                   S("sitting_upright", 1.2)), camera="laptop", transition_s=0.5,
@@ -511,6 +528,7 @@ def generate(
     shots = [_pose_shot(bd, s, None if multi else duration_s, fps) for s in (sc.shots or (sc,))]
 
     i_ls = COCO_LABELS.index("left_shoulder")
+    teeth_rig = _teeth_rig(bd) if any(s.teeth for s in (sc.shots or (sc,))) else None
     renderer = Renderer(width, height)
     room_rng = copy.deepcopy(rng)
     light = deg = None
@@ -549,6 +567,9 @@ def generate(
             shot_frames: list[dict[str, Any]] = []
             for f, (a, b, _u) in enumerate(plan):
                 mv, mf, mc, mp = _with_props(bd, verts[f], postures, plan[f])
+                fronts = None
+                if teeth_rig is not None and sh.sc.teeth:
+                    mv, mf, mc, mp, fronts = _with_teeth(teeth_rig, mv, mf, mc, mp)
                 img, depth, part_map = renderer.draw(cam, mv, mf, mc, light, mp)
                 img = deg.apply(img, noise_rng)
                 writer.write(img)
@@ -575,6 +596,13 @@ def generate(
                     yaw_deg=cam_spec.yaw_deg, stance=stance,
                 )  # fmt: skip
                 _face_labels(fr, sh.sc, plan, sh.face, f, cam_spec.yaw_deg, fps)
+                if fronts is not None:
+                    from posture_coach.synth.teeth import upper_teeth_visible
+
+                    fpx, _ = cam.project(fronts.reshape(-1, 3))
+                    n_up, fracs = upper_teeth_visible(part_map, fpx.reshape(-1, 4, 2))
+                    fr["states"]["upper_teeth_visible"] = n_up
+                    fr["teeth"] = {"upper_visible_frac": fracs}
                 step = sh.sc.segments[a if held else b].step
                 if step is not None:
                     fr["scenario_step"] = step
@@ -663,6 +691,34 @@ def _with_props(
     colors = np.concatenate([bd.colors, rows[:, 6:9].astype(np.float32)])
     parts = np.concatenate([bd.parts, np.zeros(len(rows), np.float32)])
     return np.concatenate([v, rows[:, :3]]), faces, colors, parts
+
+
+def _teeth_rig(bd: Any) -> Any:
+    """The body's :class:`posture_coach.synth.teeth.TeethRig` (built once per body)."""
+    if bd.spec.name not in _TEETH_RIGS:
+        from posture_coach.synth.body import _face_parts, anny_model
+        from posture_coach.synth.teeth import build_teeth
+
+        head = np.array(bd.bone_labels, dtype=object)[bd.dominant_bone] == "head"
+        _TEETH_RIGS[bd.spec.name] = build_teeth(bd.rest_vertices, _face_parts(anny_model())["mouth"], head)
+    return _TEETH_RIGS[bd.spec.name]
+
+
+_TEETH_RIGS: dict[str, Any] = {}
+
+
+def _with_teeth(
+    rig: Any, v: FloatArray, faces: npt.NDArray[np.int32], colors: npt.NDArray[np.float32],
+    parts: npt.NDArray[np.float32],
+) -> tuple[FloatArray, npt.NDArray[np.int32], npt.NDArray[np.float32], npt.NDArray[np.float32], FloatArray]:
+    """Append this frame's posed teeth (unshared triangle rows) to the mesh."""
+    from posture_coach.synth.teeth import posed_teeth
+
+    rows, pid, fronts = posed_teeth(rig, v)
+    n0 = len(v)
+    faces = np.concatenate([faces, n0 + np.arange(len(rows), dtype=np.int32).reshape(-1, 3)])
+    colors = np.concatenate([colors, rows[:, 6:9].astype(np.float32)])
+    return np.concatenate([v, rows[:, :3]]), faces, colors, np.concatenate([parts, pid]), fronts
 
 
 def _face_tracks(sc: Scenario, plan: list[tuple[int, int, float]], fps: float) -> dict[str, FloatArray]:
