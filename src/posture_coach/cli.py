@@ -51,6 +51,9 @@ class Posture(StrEnum):
     sitting = "sitting"
 
 
+_quiet_active = False
+
+
 @contextlib.contextmanager
 def quiet_native_stderr(enabled: bool) -> Iterator[None]:
     """Silence MediaPipe/TFLite's C++ log lines on fd 2 while Python keeps a real stderr.
@@ -58,7 +61,8 @@ def quiet_native_stderr(enabled: bool) -> Iterator[None]:
     The native libraries print INFO/WARNING lines straight to file descriptor 2, which
     would drown the progress bar and the one-line errors users should see.
     """
-    if not enabled:
+    global _quiet_active
+    if not enabled or _quiet_active:  # nested: the outer block already redirected fd 2
         yield
         return
     try:
@@ -72,9 +76,11 @@ def quiet_native_stderr(enabled: bool) -> Iterator[None]:
     os.dup2(devnull, 2)
     sys.stderr = py_stderr
     err_console.file = py_stderr
+    _quiet_active = True
     try:
         yield
     finally:
+        _quiet_active = False
         sys.stderr.flush()
         os.dup2(saved, 2)
         sys.stderr = old_stderr
@@ -320,8 +326,12 @@ def _mount_synth() -> None:
 def main() -> None:
     _mount_subcommands()
     _mount_synth()
+    # Every command (calibrate, score, batch, serve…) hides MediaPipe's native log lines
+    # unless -v/--verbose is given; Python's own stderr keeps working.
+    verbose = any(a in ("-v", "--verbose") for a in sys.argv[1:])
     try:
-        app()
+        with quiet_native_stderr(not verbose):
+            app()
     except CoachError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
