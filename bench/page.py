@@ -36,46 +36,10 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 
-
-def write_clip_y4m(src: Path, out: Path, first: int = 0, last: int = 10**9,
-                   seconds: float = 6.0, fps: int = 30) -> Path:
-    """Frames ``first..last`` of ``src`` as a 640×480 I420 Y4M at ``fps``, ping-pong looped."""
-    cap = cv2.VideoCapture(str(src))
-    src_fps = cap.get(cv2.CAP_PROP_FPS) or 15.0
-    frames: list[np.ndarray] = []
-    i = 0
-    while i <= last:
-        ok, img = cap.read()
-        if not ok:
-            break
-        if i >= first:
-            frames.append(cv2.resize(img, (640, 480)))
-        i += 1
-    cap.release()
-    if not frames:
-        raise SystemExit(f"no frames {first}..{last} in {src}")
-    repeat = max(1, round(fps / src_fps))
-    order = frames + frames[-2:0:-1] if len(frames) > 2 else frames
-    total = round(seconds * fps)
-    with out.open("wb") as f:
-        f.write(f"YUV4MPEG2 W640 H480 F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        n = 0
-        while n < total:
-            for img in order:
-                yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420).tobytes()
-                for _ in range(repeat):
-                    f.write(b"FRAME\n")
-                    f.write(yuv)
-                    n += 1
-                if n >= total:
-                    break
-    return out
+from fakecam import write_clip_y4m  # noqa: E402  (this folder: shared with the browser tests)
 
 
 def start_server(
