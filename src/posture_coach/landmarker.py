@@ -209,6 +209,17 @@ def _to_hands(result: Any, pose: PoseObs | None, aspect: float) -> tuple[HandObs
     return tuple(hands)
 
 
+def _mp_image(frame: Frame) -> Any:
+    """Wrap a frame for MediaPipe: H×W×3 uint8 RGB, contiguous (a negative-stride view
+    would kill the process inside mediapipe)."""
+    img = frame.image
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"expected H×W×3 uint8 RGB, got {img.dtype} {img.shape}")
+    if not img.flags["C_CONTIGUOUS"]:
+        img = np.ascontiguousarray(img)
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=img)
+
+
 class Landmarkers:
     """Pose, face and hand landmarkers for ONE stream of frames (not thread-safe per call).
 
@@ -255,33 +266,15 @@ class Landmarkers:
         """Run the landmarkers on one frame. ``tasks`` limits which run (default: all loaded)."""
         if self._closed:
             raise RuntimeError("Landmarkers used after close()")
-        img = frame.image
-        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"expected H×W×3 uint8 RGB, got {img.dtype} {img.shape}")
-        if not img.flags["C_CONTIGUOUS"]:
-            img = np.ascontiguousarray(img)
-        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=img)
-        run = [t for t in (tasks or self.tasks) if t in self._tasks]
+        mp_image = _mp_image(frame)
+        run = tuple(t for t in (tasks or self.tasks) if t in self._tasks)
         futs: dict[str, Future[tuple[Any, float]]] = {
             t: self._executor.submit(self._run, t, mp_image, frame.timestamp_ms) for t in run
         }
         results: dict[str, Any] = {}
         for t, fut in futs.items():
             results[t], self.timings_ms[t] = fut.result()
-        w, h = frame.size
-        pose = _to_pose(results["pose"]) if "pose" in results else None
-        face = _to_face(results["face"]) if "face" in results else None
-        hands = _to_hands(results["hands"], pose, w / h) if "hands" in results else ()
-        return Observation(
-            frame_index=frame.index,
-            timestamp_ms=frame.timestamp_ms,
-            image_size=(w, h),
-            pose=pose,
-            face=face,
-            hands=hands,
-            source=frame.source,
-            ran=frozenset(run),
-        )
+        return self._assemble(frame, results, run)
 
     def observe_stream(
         self,
@@ -344,14 +337,9 @@ class Landmarkers:
 
         try:
             for seq, frame in enumerate(frames):
-                img = frame.image
-                if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-                    raise ValueError(f"expected H×W×3 uint8 RGB, got {img.dtype} {img.shape}")
-                if not img.flags["C_CONTIGUOUS"]:
-                    img = np.ascontiguousarray(img)
+                mp_image = _mp_image(frame)
                 wanted = tasks_for(frame) if tasks_for is not None else None
                 run = tuple(t for t in (wanted or names) if t in self._tasks)
-                mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=img)
                 for t in run:
                     queues[t].put((seq, mp_image, frame.timestamp_ms))
                 pending.append((seq, frame, run))
