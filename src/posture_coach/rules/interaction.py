@@ -408,6 +408,22 @@ class GestureCalmHands(Rule):
         return self.verdict(status, speed, num(p, "fail_speed_sw_per_s"), hand_speed_sw_per_s=round(speed, 3))
 
 
+def _customer_distance(f: Features, p: Params) -> tuple[float | None, str]:
+    """Metres to the customer, or None and the reason it is unknown.
+
+    Two people in frame: between them. Alone, the camera is the customer only in a drill
+    that says so (``camera_is_customer``): a trainer's tripod 2.5 m away is not a customer
+    standing too far.
+    """
+    d = f.get("tp_distance_m")
+    if d is not None:
+        return d, ""
+    if not p["camera_is_customer"]:
+        return None, "no_customer_in_view"
+    d = f.get("distance_cam_m")
+    return (d, "") if d is not None else (None, "distance_unknown")
+
+
 class DistanceCustomer(Rule):
     """Keep 60–80 cm from the customer when standing.
 
@@ -435,15 +451,9 @@ class DistanceCustomer(Rule):
     explain_en = "Stand 60–80 cm from the customer: closer feels pushy, farther feels distant."
 
     def judge(self, f: Features, p: Params) -> Verdict:
-        d = f.get("tp_distance_m")
+        d, why = _customer_distance(f, p)
         if d is None:
-            # Alone, the camera is the customer only in a drill that says so: a trainer's
-            # tripod 2.5 m away is not a customer standing too far.
-            if not p["camera_is_customer"]:
-                return self.unknown("no_customer_in_view")
-            d = f.get("distance_cam_m")
-        if d is None:
-            return self.unknown("distance_unknown")
+            return self.unknown(why)
         status = _band(d, num(p, "min_distance_m"), num(p, "max_distance_m"), num(p, "warn_margin_m"))
         return self.verdict(status, d, num(p, "max_distance_m"), distance_m=round(d, 3))
 
@@ -464,13 +474,9 @@ class DistanceSmileRange(Rule):
     explain_en = "When a customer comes within three metres, greet them with a smile."
 
     def judge(self, f: Features, p: Params) -> Verdict:
-        d = f.get("tp_distance_m")
+        d, why = _customer_distance(f, p)
         if d is None:
-            if not p["camera_is_customer"]:
-                return self.unknown("no_customer_in_view")
-            d = f.get("distance_cam_m")
-        if d is None:
-            return self.unknown("distance_unknown")
+            return self.unknown(why)
         if d > num(p, "smile_within_m"):
             return self.unknown("not_in_smile_range", distance_m=round(d, 3))
         smiling = f.get("smiling")
