@@ -22,6 +22,12 @@ class Lang(StrEnum):
     en = "en"
 
 
+class ReportFormat(StrEnum):
+    html = "html"
+    json = "json"
+    pdf = "pdf"
+
+
 class BatchEngine(StrEnum):
     local = "local"
     ray = "ray"
@@ -81,23 +87,48 @@ def users_add(
 
 def report(
     session_id: Annotated[int, typer.Argument(help="Stored session id.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .html (self-contained) or .json.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .html (self-contained), .json or .pdf.")],
     lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
+    fmt: Annotated[ReportFormat | None, typer.Option("--format", "-f", help="html, json or pdf (A4, printed by headless Chromium; set POSTURE_COACH_CHROMIUM to choose the browser). Default: from the --out suffix (.json, .pdf, else html).")] = None,
     db_url: DbUrlOpt = None,
 ) -> None:
     """Write the report of a stored session (scores, timeline, evidence, trainer reviews)."""
     from . import report as rep
     from .store.repo import NotFound
 
+    kind = fmt or _format_from_suffix(out)
+    if kind is ReportFormat.pdf:
+        from .pdf import find_chromium
+
+        try:  # before the database work: say at once that no PDF can be made here
+            find_chromium()
+        except CoachError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
     try:
         data = rep.report_from_session(_db(db_url), session_id)
     except NotFound as exc:
         raise _fail(str(exc), 4) from None
-    if out.suffix.lower() == ".json":
+    if kind is ReportFormat.json:
         rep.write_json(data, out)
+    elif kind is ReportFormat.pdf:
+        from .pdf import write_pdf
+
+        try:
+            write_pdf(data, out, lang.value)
+        except CoachError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
     else:
         rep.write_html(data, out, lang.value)
     typer.echo(str(out))
+
+
+def _format_from_suffix(out: Path) -> ReportFormat:
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        return ReportFormat.json
+    if suffix == ".pdf":
+        return ReportFormat.pdf
+    return ReportFormat.html
 
 
 def score(

@@ -5,7 +5,8 @@
 no database) build the same JSON shape; :func:`render_html` turns it into one HTML file
 with inline CSS, an inline SVG timeline drawn from the findings and events, evidence
 snapshots embedded as data URIs, and rules that could not be assessed listed with the
-reasons why.
+reasons why. Its print stylesheet (A4, page numbers, no awkward page breaks) is what
+:mod:`posture_coach.pdf` prints to PDF with headless Chromium.
 """
 
 from __future__ import annotations
@@ -315,9 +316,31 @@ margin-top:8px;font-size:13px}.disagreed{opacity:.6}.noev{color:#777;font-size:1
 footer{margin-top:30px;color:#999;font-size:12px}
 """
 
+# Printing (a browser's "Print", and the PDF, which is this page printed by Chromium): A4 with
+# page numbers, no screen-only width limits, colours kept, and no heading, table row, finding
+# card or the timeline split across pages.
+PRINT_CSS = """
+@media print{
+@page{size:A4;margin:14mm 12mm 16mm;
+@bottom-right{content:counter(page) " / " counter(pages);font-size:9px;color:#888}}
+html,body{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{margin:0;padding:0;max-width:none;font-size:13px}
+h1{margin-top:0}h2{break-after:avoid;page-break-after:avoid}
+thead{display:table-header-group}th.score{white-space:nowrap}
+tr,.card,.scores,div.finding,svg.timeline,.keep{break-inside:avoid;page-break-inside:avoid}
+div.finding{grid-template-columns:minmax(0,1fr) 240px}
+.no-print,button,input,select,textarea,nav{display:none!important}
+footer{break-before:avoid}
+}
+"""
 
-def render_html(report: Mapping[str, Any], lang: Lang = "zh") -> str:
-    """The whole report as one self-contained HTML page."""
+
+def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width: int = 1000) -> str:
+    """The whole report as one self-contained HTML page.
+
+    ``timeline_width`` is the SVG timeline's drawing width: it scales to the page width, so a
+    narrower drawing (the PDF uses 760, about an A4 page's text width) prints larger labels.
+    """
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
     sess = report["session"]
@@ -327,7 +350,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh") -> str:
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{_e(tr('title', lang))} — {_e(Path(str(sess.get('source') or '')).name)}</title>",
-        f"<style>{CSS}</style></head><body>",
+        f"<style>{CSS}{PRINT_CSS}</style></head><body>",
         f"<h1>{_e(tr('title', lang))}</h1>",
         '<div class="meta">',
         f"<span>{_e(tr('source', lang))}: {_e(Path(str(sess.get('source') or '')).name)}</span>",
@@ -355,13 +378,13 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh") -> str:
 
     # timeline
     h.append(f"<h2>{_e(tr('timeline', lang))}</h2>")
-    h.append(timeline_svg(report, lang))
+    h.append(timeline_svg(report, lang, width=timeline_width))
 
     # rules table (assessable ones)
     h.append(f"<h2>{_e(tr('rules', lang))}</h2>")
-    h.append(f"<table><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('clause', lang))}</th>"
-             f"<th>{_e(tr('score', lang))}</th><th></th><th>{_e(tr('assessable', lang))}</th>"
-             f"<th>{_e(tr('unknown_share', lang))}</th></tr>")
+    h.append(f"<table><thead><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('clause', lang))}</th>"
+             f"<th class=\"score\">{_e(tr('score', lang))}</th><th></th><th>{_e(tr('assessable', lang))}</th>"
+             f"<th>{_e(tr('unknown_share', lang))}</th></tr></thead><tbody>")
     not_assessable: list[Mapping[str, Any]] = []
     for r in rules:
         if r.get("score") is None:
@@ -377,7 +400,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh") -> str:
                  f'<td>{_score_bar(reviewed if reviewed is not None else r.get("score"), r.get("unknown_share"))}</td>'
                  f'<td class="num">{_e(r.get("assessable_s"))} {_e(tr("seconds", lang))}</td>'
                  f'<td class="num">{_pct(r.get("unknown_share"))}%</td></tr>')
-    h.append("</table>")
+    h.append("</tbody></table>")
 
     # findings
     h.append(f"<h2>{_e(tr('findings', lang))}</h2>")
@@ -417,13 +440,13 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh") -> str:
                      f'<img alt="teeth" src="{teeth}"></div>')
         h.append("</div></div>")
 
-    # not assessable, honestly
-    h.append(f"<h2>{_e(tr('not_assessable_list', lang))}</h2>")
+    # not assessable, honestly (kept on one printed page with its heading when it fits)
+    h.append(f'<div class="keep"><h2>{_e(tr("not_assessable_list", lang))}</h2>')
     if not not_assessable:
         h.append(f"<p>{_e(tr('none', lang))}</p>")
     else:
-        h.append(f"<table><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('why', lang))} "
-                 f"<span class=\"clause\">({_e(tr('reasons_share', lang))})</span></th></tr>")
+        h.append(f"<table><thead><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('why', lang))} "
+                 f"<span class=\"clause\">({_e(tr('reasons_share', lang))})</span></th></tr></thead><tbody>")
         for r in not_assessable:
             reasons: Mapping[str, float] = r.get("reasons") or {}
             top = r.get("top_reason")
@@ -434,7 +457,8 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh") -> str:
                 why = _e(reason_text(str(top), lang) if top else tr("not_assessable", lang))
             h.append(f'<tr class="na-rule" data-rule="{_e(r["rule_id"])}"><td>{_e(_title(r, lang))}<br>'
                      f'<span class="clause">{_e(r["rule_id"])}</span></td><td class="na">{why}</td></tr>')
-        h.append("</table>")
+        h.append("</tbody></table>")
+    h.append("</div>")
     h.append(f"<footer>{_e(tr('generated', lang))} · {_e(report.get('schema'))}</footer></body></html>")
     return "\n".join(h)
 

@@ -323,13 +323,36 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.get("/sessions/{session_id}/report", response_model=None)
     def session_report(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
-                       format: Literal["html", "json"] = "html") -> HTMLResponse | JSONResponse:
+                       format: Literal["html", "json", "pdf"] = "html") -> Response:
         from ..report import render_html
 
+        if format == "pdf":
+            return _pdf_report(session_id, user, lang)
         data = _report(session_id, user)
         if format == "json":
             return JSONResponse(data)
         return HTMLResponse(render_html(data, lang))
+
+    @router.get("/sessions/{session_id}/report.pdf", response_class=Response,
+                responses={200: {"content": {"application/pdf": {}}, "description": "The report, A4 PDF."},
+                           503: {"description": "No Chromium on the server to print the PDF with."}})
+    def session_report_pdf(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh") -> Response:
+        """The report printed to PDF by headless Chromium (same access rules as the HTML report)."""
+        return _pdf_report(session_id, user, lang)
+
+    def _pdf_report(session_id: int, user: User, lang: Literal["zh", "en"]) -> Response:
+        from ..pdf import ChromiumNotFound, PdfError, render_pdf
+
+        data = _report(session_id, user)  # the access checks first: no hint about the server to outsiders
+        try:
+            pdf = render_pdf(data, lang)
+        except ChromiumNotFound as exc:
+            return JSONResponse({"detail": str(exc), "error": "chromium_missing"}, status_code=503)
+        except PdfError as exc:
+            log.warning("PDF of session %s failed: %s", session_id, exc)
+            return JSONResponse({"detail": str(exc), "error": "pdf_failed"}, status_code=500)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="session-{session_id}-{lang}.pdf"'})
 
     def _report(session_id: int, user: User) -> dict[str, Any]:
         from ..report import report_from_session
