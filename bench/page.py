@@ -43,7 +43,7 @@ from fakecam import write_clip_y4m  # noqa: E402  (this folder: shared with the 
 
 
 def start_server(
-    model_dir: str | None, max_sessions: int, pool: int | None = None
+    model_dir: str | None, max_sessions: int, pool: int | None = None, hands: bool = True
 ) -> tuple[str, object, threading.Thread]:
     import uvicorn
 
@@ -53,7 +53,7 @@ def start_server(
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     settings = ServerSettings(port=port, model_dir=Path(model_dir) if model_dir else None,
-                              fetch_models=False, max_sessions=max_sessions,
+                              fetch_models=False, max_sessions=max_sessions, hands=hands,
                               **({"pool_size": pool} if pool else {}))
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning",
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> dict:
     server = thread = None
     url = args.url
     if not url:
-        url, server, thread = start_server(args.model_dir, max(4, args.n), args.pool)
+        url, server, thread = start_server(args.model_dir, max(4, args.n), args.pool, not args.no_hands)
     tmp = tempfile.TemporaryDirectory(prefix="pc-page-")
     clip = write_clip_y4m(Path(args.clip), Path(tmp.name) / "camera.y4m", args.first,
                           args.last, args.clip_seconds)
@@ -163,6 +163,7 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=0, help="first frame of --clip")
     ap.add_argument("--last", type=int, default=10**9, help="last frame of --clip")
     ap.add_argument("--clip-seconds", type=float, default=6.0, help="length of the .y4m")
+    ap.add_argument("--no-hands", action="store_true", help="server without the hand model (what it costs)")
     ap.add_argument("--posture", default="standing", choices=["auto", "standing", "sitting"])
     ap.add_argument("--model-dir", default=os.environ.get("POSTURE_COACH_MODEL_DIR"))
     ap.add_argument("--chromium", default=CHROMIUM)

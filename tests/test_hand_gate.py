@@ -36,3 +36,36 @@ def test_not_needed_never_wants_hands() -> None:
     assert not rules_need_hands(["standing.upright", "face.smile"])
     assert rules_need_hands(["standing.upright", "gesture.open_palm"])
     assert "handover.two_hands" in HAND_RULES
+
+
+def test_hidden_hands_are_searched_for_every_third_frame_until_one_is_found() -> None:
+    g = HandGate(needed=True, search_after_misses=3, search_every=3)
+    chest = {"wrist_chest_r": 1.0}
+    # wrists at chest height, hands hidden: three empty runs at full rate...
+    assert [g.update(i * 33, chest, hands_ran=True, hands_found=0) for i in range(3)] == [True, True, False]
+    assert g.searching
+    # ...then the palm detector runs on one frame in three
+    runs = []
+    for i in range(3, 12):
+        ran = g.wanted
+        runs.append(ran)
+        g.update(i * 33, chest, hands_ran=ran, hands_found=0)
+    assert runs == [False, False, True] * 3
+    # a run that finds a hand returns to every frame at once (tracking is cheap)
+    while not g.wanted:
+        g.update(400, chest, hands_ran=False)
+    assert g.update(433, chest, hands_ran=True, hands_found=1) is True
+    assert not g.searching
+    assert g.update(466, chest, hands_ran=True, hands_found=2) is True
+
+
+def test_back_off_starts_afresh_for_a_new_cue_and_can_be_turned_off() -> None:
+    g = HandGate(needed=True, hold_ms=100, search_after_misses=2, search_every=4)
+    for i in range(4):
+        g.update(i * 33, {"wrist_chest_l": 1.0}, hands_ran=g.wanted, hands_found=0)
+    assert g.searching
+    assert g.update(1000, {}, hands_ran=False) is False  # cue gone, hold over
+    assert g.misses == 0
+    assert g.update(1033, {"near_face": 1.0, "face_touch_fw": 0.2}) is True  # full rate again
+    off = HandGate(needed=True, search_every=1)
+    assert all(off.update(i * 33, {"wrist_chest_l": 1.0}, hands_ran=True, hands_found=0) for i in range(10))

@@ -224,8 +224,6 @@ class CoachEngine:
         f = f.with_values(grooming_features(obs))
         inter, inter_events = self._interaction.update(obs, f, self.profile, video=video)
         f = f.with_values(inter)
-        if video:
-            self.hand_gate.update(t, inter)
         events.extend(inter_events)
 
         if video:
@@ -251,6 +249,9 @@ class CoachEngine:
                     states[k] = val
         for ev in events:
             self.timeline.add_event(ev)
+        if video:  # the hand model for the next frame (folded arms need none)
+            cues = {**inter, "arms_crossed": 1.0 if states.get("arms_crossed") is True else 0.0}
+            self.hand_gate.update(t, cues, hands_ran="hands" in obs.ran, hands_found=len(obs.hands))
         return FrameResult(obs.frame_index, t, obs.person, f.view, posture, states, verdicts,
                            events)
 

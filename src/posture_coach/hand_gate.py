@@ -48,10 +48,16 @@ class HandCue:
     reason: str | None
 
 
-def hand_cue(values: Values, *, face_near_fw: float = 0.6, raised_min_sw: float = -0.6) -> HandCue:
+def hand_cue(values: Values, *, face_near_fw: float = 0.6, raised_min_sw: float = -0.6,
+             chest_min_above_hip_sw: float | None = None) -> HandCue:
     """The reason this frame's pose-only cues call for the hand model, if any.
 
-    - a wrist at chest height (``wrist_chest_l/r``): handover, handshake, pointing;
+    - a wrist at chest height (``wrist_chest_l/r``): handover, handshake, pointing; with
+      ``chest_min_above_hip_sw`` the wrist must also be that far above the hip line
+      (``wrist_above_hip_*_sw``, when known): hands hanging or resting clasped in front
+      (the service stance, 0.3–0.4 SW above the hips on the sample clips) need no hand
+      model, a card held out (≥ 0.65 SW) or a hand extended for a handshake does; and not
+      while the arms are folded (``arms_crossed``: no handover, handshake or pointing then);
     - a wrist raised towards the face (``wrist_above_shoulder_*_sw`` above ``raised_min_sw``,
       i.e. less than 0.6 SW below the shoulder line) or a pose fingertip within
       ``face_near_fw`` face widths of the face (``face_touch_fw``): face touching;
@@ -62,9 +68,13 @@ def hand_cue(values: Values, *, face_near_fw: float = 0.6, raised_min_sw: float 
             return HandCue(ev)
     if values.get("tp_handshake") == 1.0:
         return HandCue("tp_handshake")
-    for s in ("l", "r"):
-        if values.get(f"wrist_chest_{s}") == 1.0:
-            return HandCue(f"wrist_chest_{s}")
+    if values.get("arms_crossed") != 1.0:
+        for s in ("l", "r"):
+            if values.get(f"wrist_chest_{s}") != 1.0:
+                continue
+            above = values.get(f"wrist_above_hip_{s}_sw")
+            if chest_min_above_hip_sw is None or above is None or above >= chest_min_above_hip_sw:
+                return HandCue(f"wrist_chest_{s}")
     for s in ("l", "r"):
         up = values.get(f"wrist_above_shoulder_{s}_sw")
         if up is not None and up >= raised_min_sw:
@@ -82,36 +92,68 @@ class HandGate:
     pose cues keeps the last decision until the hold runs out. ``update`` returns whether
     hands should run on the NEXT frame; :attr:`wanted` holds the last answer (True before
     the first frame, so the first frames are observed fully).
+
+    Search back-off: when the hand model finds nothing, it runs its palm detector on every
+    frame (the expensive half of the model: ~15 of ~20 ms on one core), typically because
+    the hands are hidden (arms crossed, hands behind the back) while the wrists sit at chest
+    height. After ``search_after_misses`` consecutive runs without a hand, the gate searches
+    only every ``search_every``-th frame, and returns to every frame as soon as a run finds
+    a hand (found hands are tracked, which is cheap). The cost is a hand that appears while
+    hidden hands were being searched for is seen at most ``search_every - 1`` frames late.
+    ``search_every=1`` turns the back-off off.
     """
 
     def __init__(self, needed: bool = True, hold_ms: float = 1000.0, *, face_near_fw: float = 0.6,
-                 raised_min_sw: float = -0.6) -> None:
+                 raised_min_sw: float = -0.6, chest_min_above_hip_sw: float | None = 0.45,
+                 search_after_misses: int = 3, search_every: int = 3) -> None:
+        if search_every < 1 or search_after_misses < 1:
+            raise ValueError("search_every and search_after_misses must be ≥ 1")
         self.needed = needed
         self.hold_ms = hold_ms
         self.face_near_fw = face_near_fw
         self.raised_min_sw = raised_min_sw
+        self.chest_min_above_hip_sw = chest_min_above_hip_sw
+        self.search_after_misses = search_after_misses
+        self.search_every = search_every
+        self.misses = 0  # consecutive hand-model runs that found no hand
+        self.searching = False  # backing off: hands hidden, searched every search_every-th frame
+        self._since_search = 0
         self.wanted = needed
         self.reason: str | None = "start" if needed else None
         self._last_cue_ms: float | None = None
         self.frames = 0
         self.frames_on = 0
 
-    def update(self, t_ms: float, values: Values) -> bool:
-        """Feed one frame's cues (at ``t_ms``); returns whether hands are wanted next frame."""
+    def update(self, t_ms: float, values: Values, *, hands_ran: bool = False, hands_found: int = 0) -> bool:
+        """Feed one frame's cues (at ``t_ms``) and, when the hand model ran on that frame,
+        how many hands it found; returns whether hands are wanted next frame."""
         self.frames += 1
         if not self.needed:
             self.wanted = False
             return False
-        cue = hand_cue(values, face_near_fw=self.face_near_fw, raised_min_sw=self.raised_min_sw)
+        if hands_ran:
+            self.misses = 0 if hands_found > 0 else self.misses + 1
+        cue = hand_cue(values, face_near_fw=self.face_near_fw, raised_min_sw=self.raised_min_sw,
+                       chest_min_above_hip_sw=self.chest_min_above_hip_sw)
         if cue.reason is not None:
             self._last_cue_ms = t_ms
             self.reason = cue.reason
         held = self._last_cue_ms is not None and t_ms - self._last_cue_ms <= self.hold_ms
-        self.wanted = cue.reason is not None or held
-        if not self.wanted:
+        wanted = cue.reason is not None or held
+        if not wanted:
             self.reason = None
-        self.frames_on += self.wanted
-        return self.wanted
+            self.misses = 0  # the next time hands are wanted, look on every frame again
+        self.searching = wanted and self.misses >= self.search_after_misses
+        if self.searching:
+            self._since_search += 1
+            wanted = self._since_search >= self.search_every
+            if wanted:
+                self._since_search = 0
+        else:
+            self._since_search = 0
+        self.wanted = wanted
+        self.frames_on += wanted
+        return wanted
 
     def tasks(self, loaded: Iterable[str]) -> tuple[str, ...]:
         """The landmarker tasks to run next frame: ``loaded`` without ``"hands"`` when not wanted."""
@@ -121,3 +163,6 @@ class HandGate:
         self.wanted = self.needed
         self.reason = "start" if self.needed else None
         self._last_cue_ms = None
+        self.misses = 0
+        self.searching = False
+        self._since_search = 0
