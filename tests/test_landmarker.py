@@ -70,6 +70,18 @@ def test_video_mode_survives_repeated_and_mirrored_frames(model_dir: Path, perso
         assert second.ran == frozenset({"pose", "face"})
 
 
+def test_one_thread_gives_the_same_landmarks_as_parallel_tasks(model_dir: Path, person_photo: Path) -> None:
+    """A job given one CPU (a Ray worker) runs the tasks in turn: same answers, same order."""
+    frame = next(iter(open_source(person_photo)))
+    with lm_mod.Landmarkers(config(model_dir, mode="image")) as par, \
+            lm_mod.Landmarkers(config(model_dir, mode="image"), parallel=False) as seq:
+        a, b = par.observe(frame), seq.observe(frame)
+    assert a.pose is not None and b.pose is not None and a.face is not None and b.face is not None
+    np.testing.assert_allclose(a.pose.landmarks, b.pose.landmarks, atol=1e-6)
+    np.testing.assert_allclose(a.face.landmarks, b.face.landmarks, atol=1e-6)
+    assert len(a.hands) == len(b.hands) and a.ran == b.ran
+
+
 def test_pool_reuses_instances(model_dir: Path) -> None:
     pool = lm_mod.LandmarkerPool(config(model_dir, face=False, hands=False), size=1)
     with pool.acquire() as a:

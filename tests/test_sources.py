@@ -39,6 +39,15 @@ def test_stride_keeps_original_indices(tmp_path: Path) -> None:
     assert [f.index for f in src] == [0, 3, 6, 9]
 
 
+def test_stride_skips_frames_without_changing_the_kept_pictures(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "clip.avi")
+    every = {f.index: f.image for f in VideoSource(path)}
+    kept = list(VideoSource(path, stride=2))
+    assert [f.index for f in kept] == sorted(i for i in every if i % 2 == 0)
+    for f in kept:  # skipped frames are only grabbed: the kept ones decode exactly as before
+        np.testing.assert_array_equal(f.image, every[f.index])
+
+
 def test_truncated_video_is_flagged(tmp_path: Path) -> None:
     path = write_video(tmp_path / "clip.avi", frames=60)
     data = path.read_bytes()

@@ -48,6 +48,9 @@ class AnalysisOptions:
     #: Where evidence snapshots go; None = keep no frames (the default: privacy).
     evidence_dir: Path | None = None
     fetch_models: bool = True
+    #: One thread for the whole analysis (no decode-ahead, landmarkers in turn): a job
+    #: that was given one CPU, as each Ray task is, so N workers use N cores, not 2N.
+    single_cpu: bool = False
 
 
 @dataclass(slots=True)
@@ -82,13 +85,15 @@ def analyse_video(
 
     cal = load_calibration(opts.calibration)
     prof = Profile.load(opts.profile) if opts.profile is not None else None
+    engine = CoachEngine(cal, prof, mode="video", posture=opts.posture)  # type: ignore[arg-type]
+    # The hand model runs only on frames where a rule can use it (the engine's hand gate).
     stream = ObservationStream(path, model_dir=opts.model_dir, face=opts.face, hands=opts.hands,
-                               stride=opts.stride, fetch_models=opts.fetch_models)
+                               stride=opts.stride, fetch_models=opts.fetch_models,
+                               wants_hands=engine.wants_hands, parallel=not opts.single_cpu)
     ok = False
     try:
         if stream.info.kind != "video":
             raise SourceError(f"{path}: not a video ({stream.info.kind})")
-        engine = CoachEngine(cal, prof, mode="video", posture=opts.posture)  # type: ignore[arg-type]
         total = stream.info.frame_count or 0
         open_peaks: dict[str, _Peak] = {}
         closed: dict[tuple[str, int], _Peak] = {}
@@ -433,6 +438,10 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
     from . import report as rep
 
     t0 = time.perf_counter()
+    if opts.single_cpu:  # a worker process given one CPU (Ray): OpenCV must not fan out
+        import cv2
+
+        cv2.setNumThreads(1)
     name = video.stem
     item: dict[str, Any] = {"video": str(video), "ok": False, "error": None}
     try:
@@ -497,7 +506,9 @@ def _run_ray(videos: list[Path], out_dir: Path, workers: int, opts: AnalysisOpti
         started = True
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(score_one)
-        refs = [remote.remote(v, out_dir, opts, langs) for v in videos]
+        # Each task holds one CPU, so each runs single-threaded (OpenCV too, see score_one).
+        one_cpu = _replace(opts, single_cpu=True)
+        refs = [remote.remote(v, out_dir, one_cpu, langs) for v in videos]
         by_ref = dict(zip(refs, range(len(refs)), strict=True))
         items: list[dict[str, Any] | None] = [None] * len(refs)
         pending = list(refs)

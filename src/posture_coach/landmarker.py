@@ -227,8 +227,11 @@ class Landmarkers:
     :meth:`reset` (recreating is costly and leaks: the pool keeps instances alive).
     """
 
-    def __init__(self, config: LandmarkerConfig) -> None:
+    def __init__(self, config: LandmarkerConfig, *, parallel: bool = True) -> None:
         self.config = config
+        # parallel=False: :meth:`observe` runs the tasks one after another in the calling
+        # thread (a job given one CPU, e.g. a Ray worker with num_cpus=1).
+        self.parallel = parallel
         t0 = time.perf_counter()
         self._tasks: dict[str, Any] = {}
         try:
@@ -268,10 +271,14 @@ class Landmarkers:
             raise RuntimeError("Landmarkers used after close()")
         mp_image = _mp_image(frame)
         run = tuple(t for t in (tasks or self.tasks) if t in self._tasks)
+        results: dict[str, Any] = {}
+        if not self.parallel:
+            for t in run:
+                results[t], self.timings_ms[t] = self._run(t, mp_image, frame.timestamp_ms)
+            return self._assemble(frame, results, run)
         futs: dict[str, Future[tuple[Any, float]]] = {
             t: self._executor.submit(self._run, t, mp_image, frame.timestamp_ms) for t in run
         }
-        results: dict[str, Any] = {}
         for t, fut in futs.items():
             results[t], self.timings_ms[t] = fut.result()
         return self._assemble(frame, results, run)

@@ -148,10 +148,13 @@ class ObservationStream:
         prefetch: bool = True,
         wants_hands: Callable[[], bool] | None = None,
         role_play: Literal["left", "right"] | None = None,
+        parallel: bool = True,
     ) -> None:
         self.times = StageTimes()
-        # Cameras deliver at their own pace; decode-ahead is for files.
-        self.prefetch = prefetch
+        # Cameras deliver at their own pace; decode-ahead is for files. parallel=False: one
+        # thread does everything (decode, each landmarker in turn), for a job given one CPU.
+        self.prefetch = prefetch and parallel
+        self.parallel = parallel
         # Asked before each frame; None = always run every loaded task.
         self.wants_hands = wants_hands
         # Role-play: two people; the trainee stands on this side of the image.
@@ -184,7 +187,7 @@ class ObservationStream:
 
                 cfg = landmarker_config(model_dir, face=face, hands=hands, mode=mode, fetch=fetch_models)
                 assert isinstance(cfg, LandmarkerConfig)
-                self._landmarkers = Landmarkers(cfg)
+                self._landmarkers = Landmarkers(cfg, parallel=parallel)
                 self._own_landmarkers = True
                 self.info.load_seconds = self._landmarkers.load_seconds
             if role_play is not None:

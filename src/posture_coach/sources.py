@@ -113,11 +113,14 @@ class VideoSource(FrameSource):
         index = 0
         fps = self.info.fps
         while True:
+            wanted = index % self.stride == 0
             if self._first is not None:
                 ok, bgr = True, self._first
                 self._first = None
-            else:
+            elif wanted:
                 ok, bgr = self._cap.read()
+            else:  # a skipped frame: advance the decoder without copying the picture out
+                ok, bgr = self._cap.grab(), np.empty(0, np.uint8)
             if not ok or bgr is None:
                 count = self.info.frame_count
                 # Fewer frames than the header promised (beyond a small slack): truncated.
@@ -125,7 +128,7 @@ class VideoSource(FrameSource):
                     self.truncated = True
                 return
             self.frames_read += 1
-            if index % self.stride == 0:
+            if wanted:
                 yield Frame(_rgb(bgr), index, round(index * 1000 / fps), self.info.name)
             index += 1
 
