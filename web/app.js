@@ -451,6 +451,16 @@ function renderCards() {
   const ids = new Set([...state.rules.keys(), ...Object.keys(state.statuses)]
     .filter((id) => !offPack(id)));
   if (focus) for (const id of focus) ids.add(id);
+  // Feedback arrives up to 30 times a second but cards rarely change: rebuild the list
+  // only when what it shows changed (the browser then has no style/layout work to do).
+  const shown = [lang(), state.rules.size, focus ? [...focus].join() : "", state.engineOk, Boolean(state.last)];
+  for (const id of ids) {
+    const v = state.statuses[id];
+    shown.push(id, v ? v.status : "-", v && v.status === "unknown" ? v.reason : "");
+  }
+  const key = shown.join("|");
+  if (key === renderCards.lastKey) return;
+  renderCards.lastKey = key;
   const frag = document.createDocumentFragment();
   for (const id of ids) {
     const v = state.statuses[id];

@@ -2,10 +2,10 @@
 // Plain ES module, no build step. All state-changing requests send the CSRF token.
 const T = {
   zh: { title: "培训师复核", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
-        report: "报告", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
+        report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
         score: "得分", status: "状态", none: "没有发现问题" },
   en: { title: "Trainer review", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
-        report: "Report", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
+        report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
         score: "Score", status: "Status", none: "No findings" },
 };
 let lang = navigator.language.startsWith("zh") ? "zh" : "en";
@@ -43,7 +43,10 @@ async function showSessions() {
     const link = document.createElement("a");
     link.href = `/api/sessions/${s.id}/report?lang=${lang}`;
     link.textContent = t("report");
-    td.append(open, link);
+    const pdf = document.createElement("a");
+    pdf.href = `/api/sessions/${s.id}/report.pdf?lang=${lang}`;
+    pdf.textContent = t("pdf");
+    td.append(open, " ", link, " · ", pdf);
     tr.append(td);
     table.append(tr);
   }
