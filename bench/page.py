@@ -68,6 +68,28 @@ def start_server(
     return f"http://127.0.0.1:{port}/", server, thread
 
 
+def _chromium_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by every running Chromium process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if b"chrom" not in (d / "cmdline").read_bytes()[:200]:
+                continue
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _self_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def run(args: argparse.Namespace) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -109,6 +131,8 @@ def run(args: argparse.Namespace) -> dict:
                     page.locator("#start").click()
                 t0 = time.monotonic()
                 sent0 = [page.evaluate("window.__coachStats.sent") for page in pages]
+                done0 = [page.evaluate("window.__coachStats.done") for page in pages]
+                cpu0 = (_self_cpu_s(), _chromium_cpu_s())
                 samples: list[list[float]] = [[] for _ in pages]
                 while (elapsed := time.monotonic() - t0) < args.t:
                     time.sleep(min(1.0, args.t - elapsed))
@@ -116,6 +140,9 @@ def run(args: argparse.Namespace) -> dict:
                         for k, page in enumerate(pages):
                             samples[k].append(float(page.evaluate("window.__coachStats.fps")))
                 dt = time.monotonic() - t0
+                cpu1 = (_self_cpu_s(), _chromium_cpu_s())
+                processed = sum(page.evaluate("window.__coachStats.done") - d0
+                                for page, d0 in zip(pages, done0, strict=True))
                 for k, page in enumerate(pages):
                     st = page.evaluate("window.__coachStats")
                     dom = page.evaluate(
@@ -143,13 +170,22 @@ def run(args: argparse.Namespace) -> dict:
             server.should_exit = True
             thread.join(timeout=10)
     fps_all = [r["fps"] for r in rows]
+    per = max(processed, 1) if rows else 1
+    cpu = {} if not rows else {
+        # CPU time per processed frame: a figure that holds up better than fps on a busy
+        # machine. "server" is this process (the server when in-process, plus the small
+        # Playwright client); "browser" is every Chromium process.
+        "server_cpu_ms_per_frame": round(1000 * (cpu1[0] - cpu0[0]) / per, 1),
+        "browser_cpu_ms_per_frame": round(1000 * (cpu1[1] - cpu0[1]) / per, 1),
+        "processed": processed,
+    }
     return {
         "n": args.n, "seconds": args.t, "clip": Path(args.clip).name, "url": args.url or "in-process",
         "pages": rows,
         "fps_mean": round(statistics.fmean(fps_all), 1) if fps_all else None,
         "fps_spread": round(max(fps_all) - min(fps_all), 1) if fps_all else None,
         "loadavg": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
-        "errors": errors,
+        "errors": errors, **cpu,
     }
 
 
@@ -186,6 +222,9 @@ def main() -> None:
         print("  ".join(f"{r[c]!s:>9}" for c in cols))
     print(f"fps mean {res['fps_mean']}  spread (max-min) {res['fps_spread']}  "
           f"loadavg {res['loadavg']} on {res['cpus']} CPUs")
+    if "processed" in res:
+        print(f"CPU per processed frame: server {res['server_cpu_ms_per_frame']} ms, "
+              f"browser {res['browser_cpu_ms_per_frame']} ms ({res['processed']} frames)")
     if res["errors"]:
         print("page errors:", *res["errors"], sep="\n  ", file=sys.stderr)
 

@@ -40,7 +40,7 @@ const state = {
   ws: null, wsOpen: false, busy: false, retryMs: 1000,
   rules: new Map(), reasons: {}, drills: new Map(),
   engineOk: true, modelsOk: true,
-  nextId: 1, lastAcked: 0, lastAckAt: 0, sent: 0, encoding: false,
+  nextId: 1, lastAcked: 0, lastAckAt: 0, sent: 0, done: 0, encoding: false,
   last: null, running: false, runStart: 0,
   latencies: [], doneTimes: [], serverMs: [], dropped: 0,
   statuses: {}, drill: null, drillDef: null, drillResult: null,
@@ -272,6 +272,7 @@ function onFeedback(msg) {
   const now = performance.now();
   if (typeof msg.t_capture === "number") push(state.latencies, now - msg.t_capture, 120);
   push(state.doneTimes, now, 240);
+  state.done += 1;
   if (msg.timing) push(state.serverMs, msg.timing.server_ms, 120);
   state.dropped = msg.dropped || 0;
   state.last = msg;
@@ -526,7 +527,7 @@ function tickDebug() {
   $("dbg-inflight").textContent = String(inFlight());
   $("dbg-sent").textContent = String(state.sent);
   // Exposed for the end-to-end test and curious users.
-  window.__coachStats = { fps, p50: q(0.5), p95: q(0.95), sent: state.sent, processed: state.doneTimes.length };
+  window.__coachStats = { fps, p50: q(0.5), p95: q(0.95), sent: state.sent, processed: state.doneTimes.length, done: state.done };
 }
 
 function refreshNotice() {
