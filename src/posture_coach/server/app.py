@@ -225,7 +225,10 @@ def _store_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OverflowError)
     async def _overflow(_request: Any, _exc: OverflowError) -> JSONResponse:
-        return JSONResponse({"detail": "a number is out of range"}, status_code=422)
+        # An id beyond the database's 64-bit integers. Shaped like FastAPI's own 422 answers
+        # (HTTPValidationError in the OpenAPI schema), so clients read every 422 the same way.
+        return JSONResponse({"detail": [{"type": "value_error", "loc": ["request"],
+                                         "msg": "a number is out of range"}]}, status_code=422)
 
 
 async def _signed_in(ws: WebSocket, router: Any) -> bool:

@@ -1,0 +1,76 @@
+"""Client mistakes the database reports answer 4xx in the documented shape, never a 500.
+
+Regression tests for what schemathesis found (``test_schemathesis.py`` runs the whole
+schema; these pin the individual cases and run without schemathesis installed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from posture_coach.server import ServerSettings, create_app
+from posture_coach.store import Database, repo
+
+TOO_BIG = 2**64  # beyond SQLite's (and PostgreSQL's) 64-bit integers: OverflowError in the driver
+
+
+@pytest.fixture
+def hr_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, str]]:
+    from argon2 import PasswordHasher, profiles
+
+    from posture_coach.store import passwords
+
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    url = f"sqlite:///{tmp_path / 'pc.db'}"
+    monkeypatch.setenv("POSTURE_COACH_DB_URL", url)
+    monkeypatch.setenv("POSTURE_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POSTURE_COACH_CACHE_DIR", str(tmp_path / "empty-cache"))
+    db = Database(url, tmp_path / "data")
+    db.upgrade()
+    with db.session() as s:
+        repo.create_user(s, "hr", "hr-password-1", "hr_admin")
+    db.dispose()
+    settings = ServerSettings(model_dir=tmp_path, fetch_models=False, warm_up=False)
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/api/auth/login", json={"username": "hr", "password": "hr-password-1"})
+        assert r.status_code == 200, r.text
+        yield client, str(r.json()["csrf_token"])
+
+
+def _is_validation_error(body: dict[str, object]) -> bool:
+    """FastAPI's HTTPValidationError, as the OpenAPI schema documents every 422."""
+    detail = body.get("detail")
+    return isinstance(detail, list) and bool(detail) and all(
+        isinstance(d, dict) and isinstance(d.get("loc"), list) and isinstance(d.get("msg"), str)
+        and isinstance(d.get("type"), str) for d in detail)
+
+
+def test_ids_beyond_64_bits_answer_a_documented_422(hr_client: tuple[TestClient, str]) -> None:
+    client, csrf = hr_client
+    for r in (
+        client.get(f"/api/sessions/{TOO_BIG}"),
+        client.get(f"/api/sessions/{TOO_BIG}/report.pdf"),
+        client.get(f"/api/jobs/{TOO_BIG}"),
+        client.post(f"/api/findings/{TOO_BIG}/review", json={"decision": "agree"},
+                    headers={"X-CSRF-Token": csrf}),
+        client.post(f"/api/sessions/{-TOO_BIG}/missed", json={"rule_id": "standing.upright"},
+                    headers={"X-CSRF-Token": csrf}),
+    ):
+        assert r.status_code == 422, (r.request.url, r.status_code, r.text)
+        assert _is_validation_error(r.json()), r.text
+        assert "out of range" in r.json()["detail"][0]["msg"]
+
+
+def test_a_name_already_in_use_is_a_conflict(hr_client: tuple[TestClient, str]) -> None:
+    client, csrf = hr_client
+    headers = {"X-CSRF-Token": csrf}
+    assert client.post("/api/cohorts", json={"name": "2026-A"}, headers=headers).status_code == 201
+    r = client.post("/api/cohorts", json={"name": "2026-A"}, headers=headers)
+    assert r.status_code == 409 and "conflicts" in r.json()["detail"]
+    assert client.post("/api/people", json={"name": "A", "email": "a@example.com"}, headers=headers).status_code == 201
+    r = client.post("/api/people", json={"name": "B", "email": "a@example.com"}, headers=headers)
+    assert r.status_code == 409
