@@ -191,3 +191,15 @@ def test_batch_reports_and_lists_failures(tmp_path: Path, person_photo: Path, mo
     assert "not found" in reasons["missing.mp4"]
     assert (out / "good.json").is_file() and (out / "good.zh.html").is_file() and (out / "good.en.html").is_file()
     assert (out / "summary.json").is_file()
+
+
+@pytest.mark.models
+def test_auto_stride_analyses_a_30_fps_video_at_15_fps_and_says_so(tmp_path: Path, person_photo: Path,
+                                                                   model_dir: Path) -> None:
+    from posture_coach import report as rep
+    from posture_coach.jobs import analyse_video
+
+    video = make_pan_video(person_photo, tmp_path / "v30.avi", frames=20, fps=30.0)
+    result = analyse_video(video, AnalysisOptions(model_dir=model_dir, stride=0))
+    assert result.stride == 2 and result.frames == 10
+    assert rep.report_from_result(result, source=str(video), stride=result.stride)["session"]["stride"] == 2

@@ -12,8 +12,9 @@ from posture_coach.errors import SourceError
 from posture_coach.sources import ImageSource, VideoSource, decode_jpeg, open_source
 
 
-def write_video(path: Path, frames: int = 12, size: tuple[int, int] = (160, 120), fourcc: str = "MJPG") -> Path:
-    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 15.0, size)
+def write_video(path: Path, frames: int = 12, size: tuple[int, int] = (160, 120), fourcc: str = "MJPG",
+                fps: float = 15.0) -> Path:
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
     assert wr.isOpened()
     for i in range(frames):
         img = np.full((size[1], size[0], 3), (i * 20) % 255, np.uint8)
@@ -114,3 +115,19 @@ def test_decode_jpeg_rejects_non_images() -> None:
     _ok, buf = cv2.imencode(".jpg", np.zeros((4, 6, 3), np.uint8))
     img = decode_jpeg(buf.tobytes())
     assert img is not None and img.shape == (4, 6, 3)
+
+
+def test_auto_stride_analyses_about_15_frames_a_second() -> None:
+    from posture_coach.sources import AUTO_STRIDE, resolve_stride
+
+    assert [resolve_stride(AUTO_STRIDE, fps) for fps in (10, 15, 25, 29.97, 30, 50, 60)] == [1, 1, 1, 1, 2, 3, 4]
+    assert resolve_stride(3, 30) == 3  # an explicit stride is kept
+    with pytest.raises(ValueError):
+        resolve_stride(-1, 30)
+
+
+def test_a_source_resolves_auto_stride_from_its_frame_rate(tmp_path: Path) -> None:
+    assert VideoSource(write_video(tmp_path / "a15.avi"), stride=0).stride == 1
+    src = VideoSource(write_video(tmp_path / "a30.avi", fps=30.0), stride=0)
+    assert src.info.fps == pytest.approx(30.0) and src.stride == 2
+    assert [f.index for f in src] == [0, 2, 4, 6, 8, 10]

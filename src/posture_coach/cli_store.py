@@ -138,7 +138,7 @@ def score(
     lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
     evidence: Annotated[Path | None, typer.Option("--keep-evidence", help="Keep evidence snapshots in this folder (frames are not stored otherwise).")] = None,
     posture: Annotated[str, typer.Option(help="auto, standing or sitting.")] = "auto",
-    stride: Annotated[int, typer.Option(min=1, help="Analyse every N-th frame (see the README's speed notes).")] = 1,
+    stride: Annotated[int, typer.Option(min=0, help="Analyse every N-th frame; 0 = auto, about 15 frames a second (see the README's speed notes).")] = 1,
     model_dir: ModelDirOpt = None,
 ) -> None:
     """Score a video and write its report (nothing is stored in the database)."""
@@ -152,7 +152,7 @@ def score(
             result = analyse_video(video, opts)
         except CoachError as exc:
             raise _fail(str(exc), exc.exit_code) from None
-    data = rep.report_from_result(result, source=str(video), stride=stride)
+    data = rep.report_from_result(result, source=str(video), stride=result.stride)
     if json_path is not None:
         rep.write_json(data, json_path)
     if report_path is not None:
@@ -174,7 +174,7 @@ def batch(
     lang: Annotated[list[Lang] | None, typer.Option("--lang", help="Report language(s); default zh and en.")] = None,
     evidence: Annotated[bool, typer.Option("--keep-evidence/--no-evidence", help="Keep evidence snapshots under OUT/evidence.")] = False,
     posture: Annotated[str, typer.Option(help="auto, standing or sitting.")] = "auto",
-    stride: Annotated[int, typer.Option(min=1, help="Analyse every N-th frame.")] = 1,
+    stride: Annotated[int, typer.Option(min=0, help="Analyse every N-th frame; 0 = auto, about 15 frames a second.")] = 1,
     model_dir: ModelDirOpt = None,
 ) -> None:
     """Score many videos and write a report per video; failures are listed, never fatal."""

@@ -39,6 +39,8 @@ class JobCancelled(Exception):
 @dataclass(frozen=True, slots=True)
 class AnalysisOptions:
     posture: str = "auto"
+    #: Analyse every N-th frame; 0 = auto (about 15 analysed frames a second, see
+    #: :func:`posture_coach.sources.resolve_stride`).
     stride: int = 1
     face: bool = True
     hands: bool = True
@@ -95,6 +97,7 @@ def analyse_video(
         if stream.info.kind != "video":
             raise SourceError(f"{path}: not a video ({stream.info.kind})")
         total = stream.info.frame_count or 0
+        stride = max(1, int(getattr(stream.source, "stride", 1)))  # auto resolved by the source
         open_peaks: dict[str, _Peak] = {}
         closed: dict[tuple[str, int], _Peak] = {}
         keep_obs = opts.evidence_dir is not None
@@ -129,7 +132,7 @@ def analyse_video(
                 now = time.monotonic()
                 if now - last_report > 0.25:
                     last_report = now
-                    progress(min(0.99, n * max(1, opts.stride) / total))
+                    progress(min(0.99, n * stride / total))
         src = stream.source
         if src is not None and getattr(src, "truncated", False):
             raise SourceError(f"{path}: the video ends early (truncated or corrupt after frame "
@@ -182,7 +185,7 @@ def analyse_video(
     return repo.AnalysisResult(
         frames=summary.frames, duration_s=summary.duration_s, overall_score=summary.overall_score,
         unknown_share=summary.unknown_share, summary=_jsonable(summary.to_dict()), rules=rules,
-        findings=findings, events=events,
+        findings=findings, events=events, stride=stride,
     )
 
 
@@ -449,7 +452,7 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
         if opts.evidence_dir is not None:
             vopts = _replace(opts, evidence_dir=opts.evidence_dir / name)
         result = analyse_video(video, vopts)
-        data = rep.report_from_result(result, source=str(video), stride=opts.stride)
+        data = rep.report_from_result(result, source=str(video), stride=result.stride)
         rep.write_json(data, out_dir / f"{name}.json")
         for lang in langs:
             rep.write_html(data, out_dir / f"{name}.{lang}.html", lang)  # type: ignore[arg-type]

@@ -81,6 +81,24 @@ class FrameSource:
         self.close()
 
 
+#: ``stride=AUTO_STRIDE``: analyse about :data:`ANALYSIS_FPS` frames a second, whatever
+#: the video's rate (a 30 fps video: every 2nd frame). Every rule threshold was tuned, and
+#: the synthetic evaluation is rendered, at 15 fps; ``bench/accuracy.py --stride`` on
+#: 30 fps renders measures what the stride changes (docs/RESULTS.md).
+AUTO_STRIDE = 0
+ANALYSIS_FPS = 15.0
+
+
+def resolve_stride(stride: int, fps: float) -> int:
+    """The frame stride to use: ``stride`` itself, or for :data:`AUTO_STRIDE` the largest
+    stride that still analyses at least :data:`ANALYSIS_FPS` frames a second."""
+    if stride < 0:
+        raise ValueError("stride must be ≥ 0 (0 = auto)")
+    if stride != AUTO_STRIDE:
+        return stride
+    return max(1, int(fps / ANALYSIS_FPS + 1e-6))
+
+
 class VideoSource(FrameSource):
     """A video file read with OpenCV. A truncated file ends early with an error flag."""
 
@@ -90,7 +108,6 @@ class VideoSource(FrameSource):
         if path.stat().st_size == 0:
             raise SourceError(f"{path}: the file is empty")
         self.path = path
-        self.stride = max(1, stride)
         self._cap = cv2.VideoCapture(str(path))
         ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
         if not ok or first is None:
@@ -103,6 +120,7 @@ class VideoSource(FrameSource):
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         if not (1.0 <= fps <= 240.0):
             fps = 30.0  # some containers report 0 or 90000; assume a camera rate
+        self.stride = resolve_stride(max(0, stride), fps)
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         h, w = first.shape[:2]
         self.info = SourceInfo("video", str(path), fps, count if count > 0 else None, w, h)

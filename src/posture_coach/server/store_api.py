@@ -104,7 +104,7 @@ UPLOAD_OPENAPI: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "properties": {"file": {"type": "string", "format": "binary"}, "person_id": {"type": "integer"},
                    "consent": {"type": "boolean"}, "scenario": {"type": "string"},
                    "keep_evidence": {"type": "boolean"}, "posture": {"enum": ["auto", "standing", "sitting"]},
-                   "stride": {"type": "integer", "minimum": 1, "maximum": 10}, "csrf_token": {"type": "string"}},
+                   "stride": {"type": "integer", "minimum": 0, "maximum": 10}, "csrf_token": {"type": "string"}},
 }}}}}
 
 
@@ -114,7 +114,7 @@ class UploadForm(BaseModel):
     scenario: str | None = Field(None, max_length=64)
     keep_evidence: bool = False
     posture: Literal["auto", "standing", "sitting"] = "auto"
-    stride: int = Field(1, ge=1, le=10)
+    stride: int = Field(1, ge=0, le=10)  # 0 = auto (about 15 analysed frames a second)
     csrf_token: str | None = None
 
 

@@ -98,6 +98,7 @@ class AnalysisResult:
     rules: Sequence[RuleOutcome]
     findings: Sequence[FindingOutcome]
     events: Sequence[EventOutcome]
+    stride: int = 1  # the frame stride actually used (auto resolved from the video's rate)
 
 
 # -- people, users, cohorts ---------------------------------------------------------------
@@ -373,6 +374,7 @@ def save_results(db: Database, job_id: int, claim: str, result: AnalysisResult) 
         sess = s.get(Session, sid)
         assert sess is not None
         sess.status = "done"
+        sess.stride = result.stride
         sess.frames = result.frames
         sess.duration_s = result.duration_s
         sess.overall_score = result.overall_score
