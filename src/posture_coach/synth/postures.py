@@ -867,7 +867,8 @@ def receive_card(left: tuple[float, float, float] | None = None,
     height, index fingertips at ``left`` / ``right`` (rest root coordinates, set by the
     generator at the card's near edge), else 30 cm in front of the chest."""
     arms: dict[SideCode, LimbGoal] = {}
-    for c, pt in (("L", left), ("R", right)):
+    sides: tuple[tuple[SideCode, tuple[float, float, float] | None], ...] = (("L", left), ("R", right))
+    for c, pt in sides:
         s = SIGN[c]
         target = fixed(pt) if pt is not None else chest_front(s * 0.05, 0.26, 0.30)
         arms[c] = LimbGoal(target=target, pole=(s * 0.8, 0.5, -1.0), hand_dir=(-s * 0.5, -1.0, 0.1),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -898,7 +898,7 @@ def _touch_setup(bd: Any, postures: list[Any]) -> dict[int, tuple[str, str, int,
         if not p.name.startswith("face_touch"):
             continue
         hand = p.params["side"]
-        code = "R" if hand == "right" else "L"
+        code: Literal["L", "R"] = "R" if hand == "right" else "L"
         _ref, pt = head_surface(p.params["region"], code)(bd)
         vi = int(np.argmin(np.linalg.norm(bd.rest_vertices - pt, axis=1)))
         out[i] = (p.params["region"], hand, index_tip_vertex(bd, code), vi)
@@ -971,7 +971,7 @@ def _gaze_events(frames: list[dict[str, Any]], fps: float) -> list[dict[str, Any
 
     def key(fr: dict[str, Any]) -> bool:
         an = fr["angles"]
-        return max(abs(an["head_yaw_to_camera_deg"]), abs(an["head_pitch_to_camera_deg"])) > GAZE_AWAY_DEG
+        return bool(max(abs(an["head_yaw_to_camera_deg"]), abs(an["head_pitch_to_camera_deg"])) > GAZE_AWAY_DEG)
 
     def make(run: list[dict[str, Any]]) -> dict[str, Any]:
         peak = max(run, key=lambda fr: max(abs(fr["angles"]["head_yaw_to_camera_deg"]),
