@@ -39,3 +39,20 @@ def test_no_face() -> None:
     v = compute_face_features(Observation(0, 0, (10, 10), ran=frozenset({"face"})))
     assert set(v) == set(FACE_FEATURE_NAMES)
     assert v["face_present"] == 0.0 and v["smile_score"] is None
+
+
+def test_negative_smile_cues_count_against() -> None:
+    from posture_coach.face_temporal import smile_evidence
+    from posture_coach.types import FaceObs
+
+    blend = {"mouthSmileLeft": 0.3, "mouthSmileRight": 0.3, "mouthRollLower": 0.1, "mouthPucker": 0.05,
+             "jawOpen": 0.2}
+    obs = Observation(frame_index=0, timestamp_ms=0, image_size=(100, 100),
+                      face=FaceObs(landmarks=np.full((478, 3), 0.5), blendshapes=blend, transform=None),
+                      ran=frozenset({"face"}))
+    v = compute_face_features(obs, {"roll_lower_raw": 0.04})
+    assert v["roll_lower"] == pytest.approx(0.06) and v["pucker"] == pytest.approx(0.05)
+    p = {"roll_lower_weight": -1.0, "pucker_weight": -1.0}
+    assert smile_evidence(v, p) == pytest.approx(0.3 - 0.06 - 0.05)
+    assert smile_evidence(v, {"pucker_weight": -10.0}) == 0.0  # clipped to 0..1
+    assert smile_evidence(v, {}) == pytest.approx(0.3)  # old calibrations: no negative cues

@@ -63,6 +63,7 @@ FACE_FEATURE_NAMES: tuple[str, ...] = (
     "face_present",
     "head_yaw_deg", "head_pitch_deg", "head_roll_deg", "face_frontal",
     "smile_raw", "smile_score", "upper_up_raw", "upper_up", "stretch_raw", "stretch",
+    "roll_lower_raw", "roll_lower", "pucker_raw", "pucker",
     "blink_l", "blink_r", "blink", "eye_open_ratio",
     "iris_offset_x", "iris_offset_y", "gaze_yaw_deg", "gaze_pitch_deg",
     "jaw_open", "mouth_ar", "mouth_width_px", "mouth_width_ipd", "mouth_widen_ipd", "ipd_px",
@@ -73,7 +74,8 @@ FACE_FEATURE_NAMES: tuple[str, ...] = (
 
 #: Values a personal neutral holds (medians over a neutral capture).
 NEUTRAL_KEYS: tuple[str, ...] = (
-    "smile_raw", "upper_up_raw", "stretch_raw", "brow_down", "frown", "sneer", "jaw_open", "mouth_ar", "blink",
+    "smile_raw", "upper_up_raw", "stretch_raw", "roll_lower_raw", "pucker_raw",
+    "brow_down", "frown", "sneer", "jaw_open", "mouth_ar", "blink",
     "mouth_width_ipd",
     "head_yaw_deg", "head_pitch_deg", "head_roll_deg", "iris_offset_x", "iris_offset_y",
 )
@@ -165,10 +167,13 @@ def compute_face_features(
     if smile is not None:
         values["smile_raw"] = smile
         values["smile_score"] = float(np.clip(smile - neu.get("smile_raw", 0.0), 0.0, 1.0))
-    # Two more smile cues (see face_temporal.smile_evidence): the upper lip raised (teeth
-    # shown) and the lips stretched sideways, each above the neutral.
+    # More smile cues (see face_temporal.smile_evidence), each above the neutral: the upper
+    # lip raised (teeth shown) and the lips stretched sideways count for a smile; the lower
+    # lip rolled in and the lips pursed count against it.
     for key, names in (("upper_up", ("mouthUpperUpLeft", "mouthUpperUpRight")),
-                       ("stretch", ("mouthStretchLeft", "mouthStretchRight"))):
+                       ("stretch", ("mouthStretchLeft", "mouthStretchRight")),
+                       ("roll_lower", ("mouthRollLower",)),
+                       ("pucker", ("mouthPucker",))):
         v = _bs(face, *names)
         if v is not None:
             values[f"{key}_raw"] = v

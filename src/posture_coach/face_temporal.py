@@ -35,7 +35,10 @@ def smile_evidence(values: Mapping[str, float | None], p: Mapping[str, ParamValu
     """Smile score 0..1: blendshape smile above neutral, plus weighted cues that stay
     informative where mouthSmile is weak (grey, small or tight crops): the upper lip
     raised (``upper_up``), the lips stretched (``stretch``) and the mouth widening (mouth
-    width / inter-pupil distance above the neutral one). Missing cues add nothing."""
+    width / inter-pupil distance above the neutral one); cues with negative weights in the
+    calibration count against a smile: the lower lip rolled in (``roll_lower``) and pursed
+    lips (``pucker``). (An open jaw is no cue either way: broad grins open it as much as
+    talking does.) Missing cues add nothing."""
     score = values.get("smile_score")
     if score is None:
         return None
@@ -44,7 +47,8 @@ def smile_evidence(values: Mapping[str, float | None], p: Mapping[str, ParamValu
         mw = values.get("mouth_width_ipd")
         widen = None if mw is None else mw - _f(p, "neutral_mouth_width_ipd", 0.80)
     extra = 0.0 if widen is None else _f(p, "width_weight", 0.0) * widen
-    for key, weight in (("upper_up", "upper_up_weight"), ("stretch", "stretch_weight")):
+    for key, weight in (("upper_up", "upper_up_weight"), ("stretch", "stretch_weight"),
+                        ("roll_lower", "roll_lower_weight"), ("pucker", "pucker_weight")):
         v = values.get(key)
         if v is not None:
             extra += _f(p, weight, 0.0) * v

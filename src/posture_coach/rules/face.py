@@ -47,7 +47,8 @@ class FaceRule(Rule):
 
 class Smile(FaceRule):
     """Smile 面带微笑: mouthSmile blendshapes above the neutral plus weighted cues (upper
-    lip raised, lips stretched, mouth widening), see ``face_temporal.smile_evidence``.
+    lip raised, lips stretched, mouth widening; jaw dropped, lower lip rolled in and pursed
+    lips against), see ``face_temporal.smile_evidence``.
 
     Per image a threshold; in video the window feature ``smile_on`` adds hysteresis.
     Recommended behaviour: no smile only warns.
@@ -65,6 +66,10 @@ class Smile(FaceRule):
         Param("upper_up_weight", "ratio", "weight of mouthUpperUp (upper lip raised) added to the blendshape smile"),
         Param("stretch_weight", "ratio", "weight of mouthStretch (lips stretched) added to the blendshape smile"),
         Param("width_weight", "ratio", "weight of the mouth widening (in IPD) added to the blendshape smile"),
+        Param("roll_lower_weight", "ratio",
+              "weight of mouthRollLower (lower lip rolled in) added to the smile (negative: counts against)"),
+        Param("pucker_weight", "ratio",
+              "weight of mouthPucker (pursed lips) added to the smile (negative: counts against)"),
         Param("neutral_mouth_width_ipd", "ipd", "mouth width / IPD of a neutral face, when no profile"),
     )
     cue_zh = "面带微笑"
