@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -165,3 +166,94 @@ def test_event_logic_under_1ms_per_frame(params: dict[str, float]) -> None:
     per_frame_ms = (time.perf_counter() - t0) * 1000.0 / len(frames)
     assert per_frame_ms < 1.0, per_frame_ms  # measured ~0.02 ms; generous bound for shared CI
     assert len(ev.machines) == len(EVENT_KINDS)
+
+
+def test_one_hand_handover_needs_a_closed_hand(params: dict[str, float]) -> None:
+    """One hand held out alone: closed round a card (grip) = a one-handed handover, open = a handshake."""
+    for grip, kind in ((1.0, "handover"), (0.0, "handshake")):
+        ev = InteractionEvents(params)
+        on = {"reach_r": 1.0, "reach_l": 0.0, "hands_together": 0.0, "grip_r": grip,
+              "handshake_alone": 0.0 if grip else 1.0, "handshake_hand_right": None if grip else 1.0}
+        off = {"reach_r": 0.0, "reach_l": 0.0, "hands_together": 0.0, "handshake_alone": 0.0}
+        closed: dict[str, float | None] = {}
+        for i, v in enumerate([off] * 3 + [on] * 40 + [off] * 30):
+            out, _ = ev.update(i * DT, i, v)
+            closed.update({k: x for k, x in out.items() if k.endswith("_closed") and x == 1.0})
+        assert f"ev_{kind}_closed" in closed
+        other = "handshake" if kind == "handover" else "handover"
+        assert f"ev_{other}_closed" not in closed
+        if kind == "handover":
+            assert ev.last_closed["handover"].mean("hands_together") == 0.0
+
+
+def test_folded_arms_are_no_handover(params: dict[str, float]) -> None:
+    ev = InteractionEvents(params)
+    folded = {"reach_r": 1.0, "reach_l": 1.0, "hands_together": 0.0, "arms_folded": 1.0, "handshake_alone": 0.0}
+    for i, v in enumerate([folded] * 60 + [{"reach_r": 0.0, "reach_l": 0.0}] * 30):
+        out, _ = ev.update(i * DT, i, v)
+        assert out["ev_handover_closed"] == 0.0 and out["ev_handover_active"] == 0.0
+
+
+def test_duration_is_the_hold(params: dict[str, float]) -> None:
+    """The arm's way up and down (the tracked wrist height off its plateau) is not the handshake."""
+    ev = InteractionEvents(params)
+    base = {"reach_r": 1.0, "reach_l": 0.0, "handshake_alone": 1.0, "handshake_hand_right": 1.0,
+            "hands_together": 0.0}
+    way = [-0.8, -0.65, -0.5]  # wrist rising (torso lengths above the shoulder line)
+    frames = ([{**base, "reach_raise_tl": y} for y in way] + [{**base, "reach_raise_tl": -0.38}] * 45
+              + [{**base, "reach_raise_tl": y} for y in reversed(way)])
+    off = {"reach_r": 0.0, "reach_l": 0.0, "handshake_alone": 0.0}
+    closed = None
+    for i, v in enumerate([off] * 3 + frames + [off] * 30):
+        out, events = ev.update(i * DT, i, v)
+        if out["ev_handshake_closed"] == 1.0:
+            closed = out
+            d = next(e for e in events if e["type"] == "handshake")
+            assert d["held_s"] == pytest.approx(44 * DT / 1000)
+            assert d["duration_s"] == pytest.approx(50 * DT / 1000, abs=0.001)  # the span stays in the record
+    assert closed is not None
+    assert closed["ev_handshake_duration_s"] == pytest.approx(44 * DT / 1000)
+
+
+def test_held_ms_ignores_a_leftover_peak() -> None:
+    from posture_coach.events import Event
+
+    e = Event("handover", 0, track="y")
+    # a hand left high from a previous gesture, then the plateau, then the way down
+    for t, y in [(0, -0.30), (33, -0.32), (66, -0.45)] + [(100 + 33 * k, -0.55) for k in range(30)] + [(1100, -0.8)]:
+        e.add(t, 0, 1.0, {"y": y}, ())
+    assert e.held_ms(0.05) == 33 * 29
+    assert Event("handover", 0).held_ms(0.05) is None
+
+
+def test_lean_deprojection(params: dict[str, float]) -> None:
+    from posture_coach.interaction_features import deprojected_lean_deg
+
+    # side view (shoulders collapsed): the 2-D angle is the lean
+    assert deprojected_lean_deg(12.0, 0.05, params) == pytest.approx(12.0, abs=0.1)
+    # turned 37 deg from the front (SW/TL = 0.8 of a frontal body): tan shrinks by sin(37 deg) = 0.6
+    sw_tl = 0.8 * params["sw_per_tl_front"]
+    two_d = math.degrees(math.atan(math.tan(math.radians(13.0)) * 0.6))
+    assert deprojected_lean_deg(two_d, sw_tl, params) == pytest.approx(13.0, abs=0.1)
+    # near the front the turn is floored (noise is not blown up)
+    assert deprojected_lean_deg(3.0, params["sw_per_tl_front"], params) <= 3.0 / params["lean_min_sin_turn"] + 0.1
+
+
+def test_face_touch_region_at_the_touch_not_the_way_in(params: dict[str, float]) -> None:
+    ev = InteractionEvents(params)
+    way_in = [{"face_touch_code": 3.0, "face_touch_fw": 0.2}] * 3  # passing the eye
+    touch = [{"face_touch_code": 4.0, "face_touch_fw": 0.05}] * 40  # at the nose
+    got = None
+    for i, v in enumerate(way_in + touch + [{"face_touch_code": 0.0, "face_touch_fw": 0.8}] * 30):
+        out, _ = ev.update(i * DT, i, v)
+        if out["ev_face_touch_closed"] == 1.0:
+            got = out["ev_face_touch_code"]
+    assert got == 4.0
+
+
+def test_index_at_the_face_is_no_pointing(params: dict[str, float]) -> None:
+    ev = InteractionEvents(params)
+    for i, v in enumerate([{"pointing_r": 1.0, "face_touch_code": 4.0, "face_touch_fw": 0.05}] * 40
+                          + [{"pointing_r": 0.0, "face_touch_code": 0.0}] * 30):
+        out, _ = ev.update(i * DT, i, v)
+        assert out["ev_pointing_closed"] == 0.0 and out["ev_pointing_active"] == 0.0

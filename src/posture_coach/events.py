@@ -52,6 +52,8 @@ class Event:
     sums: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     last_ms: int = 0
+    track: str | None = None  # a per-frame value kept as a series (the hold, see held_ms)
+    series: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def duration_ms(self) -> int:
@@ -67,6 +69,10 @@ class Event:
         if level > self.peak_level:
             self.peak_level, self.peak_frame, self.peak_ms = level, frame, t_ms
             self.peak_values = {k: values.get(k) for k in keys}
+        if self.track is not None:
+            y = values.get(self.track)
+            if y is not None:
+                self.series.append((t_ms, y))
         for k in keys:
             x = values.get(k)
             if x is None:
@@ -77,6 +83,22 @@ class Event:
                 self.minima[k] = x
             self.sums[k] = self.sums.get(k, 0.0) + x
             self.counts[k] = self.counts.get(k, 0) + 1
+
+    def held_ms(self, tolerance: float) -> int | None:
+        """The hold: from the first to the last frame whose tracked value lies on the plateau,
+        the band ``tolerance`` wide holding the most frames (the way in and out, and a
+        leftover from a previous gesture, fall outside it). ``None`` without a series."""
+        if len(self.series) < 2:
+            return None
+        ys = sorted(y for _, y in self.series)
+        best, lo, j = 0, ys[0], 0
+        for i, y in enumerate(ys):  # two pointers: the densest window [ys[j], ys[i]]
+            while y - ys[j] > tolerance:
+                j += 1
+            if i - j + 1 > best:
+                best, lo = i - j + 1, ys[j]
+        ts = [t for t, y in self.series if lo <= y <= lo + tolerance]
+        return ts[-1] - ts[0]
 
     def mean(self, key: str) -> float | None:
         """Mean over the frames where ``key`` was measured (for 0/1 flags: the share true)."""
@@ -118,7 +140,7 @@ class EventMachine:
 
     def __init__(self, kind: str, *, on_level: float = 0.5, off_level: float | None = None,
                  open_ms: float = 200.0, close_ms: float = 400.0, min_ms: float = 500.0,
-                 keys: tuple[str, ...] = ()) -> None:
+                 keys: tuple[str, ...] = (), track: str | None = None) -> None:
         self.kind = kind
         self.on_level = on_level
         self.off_level = on_level if off_level is None else off_level
@@ -128,6 +150,7 @@ class EventMachine:
         self.close_ms = close_ms
         self.min_ms = min_ms
         self.keys = keys
+        self.track = track
         self._pending: Event | None = None
         self._open: Event | None = None
         self._last_on: int | None = None
@@ -142,7 +165,7 @@ class EventMachine:
                 self._pending = None
                 return EventStep()
             if self._pending is None:
-                self._pending = Event(self.kind, t_ms)
+                self._pending = Event(self.kind, t_ms, track=self.track)
             self._pending.add(t_ms, frame, level, values, self.keys)
             self._last_on = t_ms
             if t_ms - self._pending.start_ms >= self.open_ms:
@@ -200,17 +223,31 @@ def _handover_level(v: Values) -> float | None:
     reach = _flag_any("reach_l", "reach_r")(v)
     if reach is None:
         return None
+    if v.get("arms_folded") == 1.0:
+        return 0.0  # wrists together or crossed over: folded arms, nothing held out
+    if v.get("two_hands_out") == 1.0 or v.get("hands_together") == 1.0:
+        # Both hands held out (or together on one thing): a handover; with a partner the
+        # joined-hands cue fires for a card passed between hands too, and a handshake is one hand.
+        return reach
     if v.get("tp_persons") is not None and (v.get("tp_persons") or 0.0) >= 2.0:
         return 0.0 if v.get("tp_handshake") == 1.0 else reach
-    if v.get("hands_together") == 1.0:
+    # One hand reaching alone: a handover only if a card grip (two pinches) or that hand
+    # closed round something was seen, else a handshake.
+    if v.get("card_grip") == 1.0:
         return reach
-    # One hand reaching alone: a handover only if a pinch/card grip was seen, else a handshake.
-    return reach if v.get("card_grip") == 1.0 else 0.0
+    gripping = any(v.get(f"reach_{s}") == 1.0 and v.get(f"grip_{s}") == 1.0 for s in ("l", "r"))
+    return reach if gripping else 0.0
 
 
 def _handshake_level(v: Values) -> float | None:
     tp = v.get("tp_handshake")
     if tp is not None:
+        both = v.get("two_hands_out") == 1.0 or v.get("hands_together") == 1.0
+        if both:
+            return 0.0  # both hands out: a handover
+        chest = [v.get("wrist_chest_l"), v.get("wrist_chest_r")]
+        if tp == 1.0 and any(c is not None for c in chest) and 1.0 not in chest:
+            return 0.0  # hands hanging that meet in the image: a handshake is offered at waist-chest height
         return tp
     return v.get("handshake_alone")
 
@@ -223,8 +260,22 @@ def _bow_level(v: Values) -> float | None:
 
 
 def _face_touch_level(v: Values) -> float | None:
+    # Closer = higher, so the event's peak frame (whose region is reported) is the touch
+    # itself, not the first frame of the finger's way in.
     code = v.get("face_touch_code")
-    return None if code is None else (1.0 if code > 0 else 0.0)
+    if code is None:
+        return None
+    if code <= 0:
+        return 0.0
+    fw = v.get("face_touch_fw")
+    return 2.0 - min(fw, 1.0) if fw is not None else 1.0
+
+
+def _pointing_level(v: Values) -> float | None:
+    # An index finger at the face is a face touch (picking, scratching), not pointing.
+    if (v.get("face_touch_code") or 0.0) > 0:
+        return 0.0
+    return _flag_any("pointing_l", "pointing_r")(v)
 
 
 def _card_view_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
@@ -241,7 +292,8 @@ def _card_view_level(p: Mapping[str, float]) -> Callable[[Values], float | None]
 
 #: Evidence kept per event kind (per-frame cue names).
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
-    "handover": ("hands_together", "card_grip", "reach_l", "reach_r", "wrists_gap_sw", "lean_deg"),
+    "handover": ("hands_together", "two_hands_out", "card_grip", "grip_l", "grip_r", "reach_l", "reach_r",
+                 "wrists_gap_sw", "lean_deg"),
     "handshake": ("lean_deg", "tp_lean_deg", "handshake_hand_right", "looking_at_target", "tp_distance_m",
                   "head_yaw_ratio"),
     "bow": ("lean_deg", "lean_source_side", "head_down_ratio"),
@@ -264,13 +316,15 @@ class InteractionEvents:
         def ms(key: str) -> float:
             return float(p[key]) * 1000.0
 
-        def machine(kind: str, **kw: float) -> EventMachine:
+        def machine(kind: str, track: str | None = None, **kw: float) -> EventMachine:
             return EventMachine(kind, open_ms=ms(f"{kind}_open_s"), close_ms=ms(f"{kind}_close_s"),
-                                min_ms=ms(f"{kind}_min_s"), keys=EVENT_KEYS[kind], **kw)
+                                min_ms=ms(f"{kind}_min_s"), keys=EVENT_KEYS[kind], track=track, **kw)
 
+        # Handover and handshake durations are the hold: the hand within hold_tolerance_tl
+        # of the highest it was held, not the arm's way up and back down.
         self.machines: dict[str, EventMachine] = {
-            "handover": machine("handover"),
-            "handshake": machine("handshake"),
+            "handover": machine("handover", track="reach_raise_tl"),
+            "handshake": machine("handshake", track="reach_raise_tl"),
             "bow": machine("bow", on_level=float(p["bow_open_lean_deg"]), off_level=float(p["bow_close_lean_deg"])),
             "face_touch": machine("face_touch"),
             "pointing": machine("pointing"),
@@ -281,7 +335,7 @@ class InteractionEvents:
             "handshake": _handshake_level,
             "bow": _bow_level,
             "face_touch": _face_touch_level,
-            "pointing": _flag_any("pointing_l", "pointing_r"),
+            "pointing": _pointing_level,
             "card_view": _card_view_level(p),
         }
         self.last_closed: dict[str, Event] = {}
@@ -312,16 +366,26 @@ class InteractionEvents:
             ev = step.closed
             self.last_closed[kind] = ev
             out[f"ev_{kind}_closed"] = 1.0
-            out.update(event_features(kind, ev, self.p))
-            events.append({**ev.to_dict(), "t_ms": t_ms})
+            feats = event_features(kind, ev, self.p)
+            out.update(feats)
+            d = {**ev.to_dict(), "t_ms": t_ms}
+            if ev.track is not None:  # the duration the rules judge (the hold, when measured)
+                d["held_s"] = round(feats[f"ev_{kind}_duration_s"] or 0.0, 3)
+            events.append(d)
 
 
 def event_features(kind: str, ev: Event, p: Mapping[str, float]) -> dict[str, float | None]:
     """The ``ev_<kind>_*`` values a closed event hands to its rules."""
     pre = f"ev_{kind}_"
-    out: dict[str, float | None] = {pre + "duration_s": ev.duration_s, pre + "peak_frame": float(ev.peak_frame)}
+    held = ev.held_ms(p["hold_tolerance_tl"]) if ev.track is not None else None
+    out: dict[str, float | None] = {
+        pre + "duration_s": ev.duration_s if held is None else held / 1000.0,
+        pre + "peak_frame": float(ev.peak_frame),
+    }
     if kind == "handover":
-        together = ev.mean("hands_together")
+        together = ev.mean("two_hands_out")
+        if together is None:
+            together = ev.mean("hands_together")
         out[pre + "hands_used"] = (
             None if together is None else 2.0 if together >= p["handover_two_hands_share"] else 1.0
         )
@@ -351,12 +415,16 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("min_visibility_hand", "ratio", "the same for wrists and finger points"),
         ("front_min_sw_torso", "ratio", "SW / torso length at or above: front view"),
         ("sw_per_tl_front", "ratio", "SW / torso length of an adult seen from the front"),
+        ("lean_min_sin_turn", "ratio", "side/oblique lean: sin of the body's turn from the front, at least"),
         ("chest_min_tl", "tl", "wrist below the shoulder line by at least this: chest height"),
         ("chest_max_tl", "tl", "and by at most this (1 = hip line)"),
         ("reach_min_forward_sw", "sw", "side view: wrist ahead of the shoulder by this: reaching"),
+        ("reach_max_forward_sw", "sw", "side view: wrist further ahead: an arm stretched out, not reaching"),
         ("reach_max_forearm_ratio", "ratio", "front: forearm / upper arm at or below: reaching to camera"),
+        ("grip_max_hand_scale", "sw", "side/oblique: wrist to pose index point / body scale at or below: hand closed"),
         ("reach_min_hand_sw", "sw", "front: hand size / SW at or above: reaching to camera"),
         ("together_max_gap_sw", "sw", "wrists this close: both hands together"),
+        ("together_min_apart_sw", "sw", "and each on its own side at least this far apart (folded arms cross them)"),
         ("pinch_max_gap_hand", "ratio", "thumb-index tip gap / hand size: a pinch"),
         ("card_min_apart_sw", "sw", "two pinches at least this far apart: a card"),
         ("card_max_apart_sw", "sw", "and at most this far"),
@@ -391,6 +459,7 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
           for s, d in (("open", "cue must hold this long to open"), ("close", "be gone this long to close"),
                        ("min", "shorter events are dropped"))),
         ("handover_two_hands_share", "ratio", "share of a handover with both hands together: two-handed"),
+        ("hold_tolerance_tl", "tl", "handover/handshake duration: the hold, wrist height within a band this wide"),
         ("bow_open_lean_deg", "deg", "lean that opens a bow"),
         ("bow_close_lean_deg", "deg", "lean below which a bow closes"),
         ("speed_window_s", "s", "window for the wrist speed"),

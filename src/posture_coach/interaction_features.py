@@ -40,7 +40,8 @@ FACE_REGIONS: tuple[str, ...] = ("scalp", "ear", "eye", "nose", "mouth")
 INTERACTION_FEATURE_NAMES: tuple[str, ...] = (
     "wrist_above_shoulder_l_sw", "wrist_above_shoulder_r_sw", "wrist_above_hip_l_sw", "wrist_above_hip_r_sw",
     "wrist_chest_l", "wrist_chest_r", "forearm_ratio_l", "forearm_ratio_r", "hand_size_l_sw", "hand_size_r_sw",
-    "reach_l", "reach_r", "wrists_gap_sw", "hands_together", "card_grip", "handshake_alone", "handshake_hand_right",
+    "reach_l", "reach_r", "reach_raise_tl", "grip_l", "grip_r", "wrists_gap_sw", "hands_together", "arms_folded",
+    "two_hands_out", "card_grip", "handshake_alone", "handshake_hand_right",
     "lean_deg", "lean_source_side", "pointing_l", "pointing_r", "open_palm_l", "open_palm_r",
     "face_touch_code", "face_touch_fw", "head_down_ratio", "head_yaw_ratio", "looking_at_target",
     "distance_cam_m", "tp_persons", "tp_handshake", "tp_lean_deg", "tp_distance_m", "hand_speed_sw_per_s",
@@ -578,15 +579,30 @@ def _front_lean_deg(obs: Observation, sw_px: float, baseline_sw_rel: float | Non
     return math.degrees(math.asin(max(-1.0, min(1.0, s))))
 
 
+def deprojected_lean_deg(lean_2d_deg: float, sw_over_tl: float, p: Mapping[str, float]) -> float:
+    """A forward lean from its 2-D torso angle, undoing the body's turn away from a side view.
+
+    A lean θ in the body's sagittal plane, seen with the body turned φ from facing the
+    camera (0 = front, 90° = side), shows a 2-D hip→shoulder angle of atan(tan θ · sin φ).
+    The turn comes from the shoulders' foreshortening: cos φ = (SW / TL) / ``sw_per_tl_front``.
+    sin φ is floored at ``lean_min_sin_turn`` (near-front views would amplify noise).
+    """
+    cos_phi = max(0.0, min(1.0, sw_over_tl / p["sw_per_tl_front"]))
+    sin_phi = max(math.sqrt(1.0 - cos_phi * cos_phi), p["lean_min_sin_turn"])
+    return math.degrees(math.atan(math.tan(math.radians(lean_2d_deg)) / sin_phi))
+
+
 def interaction_values(
     obs: Observation, p: Mapping[str, float], *, view: str = "unknown", facing: int = 0,
     torso_incline_deg: float | None = None, baseline_sw_rel: float | None = None,
+    posture: str = "unknown",
 ) -> dict[str, float | None]:
     """All per-frame interaction cues of one observation.
 
     ``view``, ``facing`` and ``torso_incline_deg`` come from the engine's
     :class:`~posture_coach.features.Features` (``f.view.view``, ``f.view.facing``,
-    ``f.get("torso_incline_deg")``); ``baseline_sw_rel`` from the profile (``sw_rel``).
+    ``f.get("torso_incline_deg")``), ``posture`` from the engine's decision (``f.posture``);
+    ``baseline_sw_rel`` from the profile (``sw_rel``).
     """
     v: dict[str, float | None] = dict.fromkeys(INTERACTION_FEATURE_NAMES)
     _two_person(v, obs)
@@ -624,20 +640,53 @@ def interaction_values(
         hand = obs.hand(side)
         if hand is not None:
             v[f"hand_size_{s}_sw"] = hand_size_px(hand, size) / sw
-            shape = classify_hand(hand, p, aspect)
+            # A gesture is made with the hand up (waist height or above); a hand resting in
+            # the lap is no pointing or open-palm gesture whatever its fingers do.
+            shape = classify_hand(hand, p, aspect) if hgt <= p["chest_max_tl"] else "other"
             v[f"pointing_{s}"] = 1.0 if shape == "pointing" else 0.0
             v[f"open_palm_{s}"] = 1.0 if shape == "open_palm" else 0.0
         v[f"reach_{s}"] = _reach(v, s, wr, b, view, facing, p)
+        if v[f"reach_{s}"] == 1.0 or v[f"wrist_chest_{s}"] == 1.0:
+            # How high a hand held out is (torso lengths above the shoulder line, negative
+            # below): the hold of a handshake or a handover is its plateau.
+            raise_tl = -hgt
+            cur = v["reach_raise_tl"]
+            v["reach_raise_tl"] = raise_tl if cur is None else max(cur, raise_tl)
+        v[f"grip_{s}"] = _grip(pose, side, wr, b, view, size, p)
     if len(b.wrists) == 2:
         gap = _d(b.wrists["left"], b.wrists["right"]) / sw
         v["wrists_gap_sw"] = gap
-        v["hands_together"] = 1.0 if gap <= p["together_max_gap_sw"] else 0.0
+        # Each wrist on its own side, a card-width apart or more: folded arms bring the
+        # wrists together or cross them over (along the shoulder line's direction).
+        sl, sr = b.shoulders["left"], b.shoulders["right"]
+        apart = ((b.wrists["left"][0] - b.wrists["right"][0]) * (1.0 if sl[0] >= sr[0] else -1.0)) / sw
+        close = gap <= p["together_max_gap_sw"]
+        if view == "side":  # the shoulders overlap: which side a wrist is on cannot be seen
+            v["hands_together"], v["arms_folded"] = (1.0 if close else 0.0), 0.0
+        else:
+            v["hands_together"] = 1.0 if close and apart >= p["together_min_apart_sw"] else 0.0
+            v["arms_folded"] = 1.0 if close and apart < p["together_min_apart_sw"] else 0.0
         v["card_grip"] = _card_grip(obs, size, sw, p)
+    # Both hands held out (a card, a gift), or together on one thing: a two-handed handover.
+    both_out = v.get("reach_l") == 1.0 and v.get("reach_r") == 1.0 and v.get("arms_folded") != 1.0
+    if v.get("reach_l") is not None or v.get("reach_r") is not None:
+        v["two_hands_out"] = 1.0 if both_out or v.get("hands_together") == 1.0 else 0.0
     v["handshake_alone"], v["handshake_hand_right"] = _handshake_alone(v)
-    # Lean: the 2-D torso angle from the side or at an angle; from the front an estimate
-    # against the calibrated baseline, else unknown (the rule says side_view_needed).
+    if posture == "sitting" and v["handshake_alone"] == 1.0:
+        # Seated, hands resting on the thighs or a desk lie ahead of the shoulders and read
+        # as a reach in 2-D; a handshake is offered standing.
+        v["handshake_alone"], v["handshake_hand_right"] = 0.0, None
+    # Lean: the 2-D torso angle from the side or at an angle (undoing the body's turn);
+    # from the front an estimate against the calibrated baseline, else unknown (the rule
+    # says side_view_needed).
     if view in ("side", "oblique") and torso_incline_deg is not None:
-        v["lean_deg"], v["lean_source_side"] = torso_incline_deg, 1.0
+        lean = torso_incline_deg
+        if tl:
+            lean = deprojected_lean_deg(torso_incline_deg, sw / tl, p)
+        v["lean_deg"], v["lean_source_side"] = lean, 1.0
+    tp_lean = v.get("tp_lean_deg")
+    if tp_lean is not None and tl:  # the lean towards the other person, seen at the same turn
+        v["tp_lean_deg"] = deprojected_lean_deg(tp_lean, sw / tl, p)
     elif view == "front":
         est = _front_lean_deg(obs, sw, baseline_sw_rel, p)
         if est is not None:
@@ -664,13 +713,35 @@ def _reach(v: Mapping[str, float | None], s: str, wr: Point, b: Body2D, view: st
     if v.get(f"wrist_chest_{s}") != 1.0:
         return 0.0
     if view in ("side", "oblique") and facing != 0:
-        return 1.0 if facing * (wr[0] - b.sh[0]) / _scale(b) >= p["reach_min_forward_sw"] else 0.0
+        ahead = facing * (wr[0] - b.sh[0]) / _scale(b)
+        # Beyond reach_max_forward_sw the arm is stretched out: showing the way, not a hand
+        # offered to someone (a handshake or a card is held with the elbow bent).
+        return 1.0 if p["reach_min_forward_sw"] <= ahead <= p["reach_max_forward_sw"] else 0.0
     fr = v.get(f"forearm_ratio_{s}")
     hs = v.get(f"hand_size_{s}_sw")
     if fr is None and hs is None:
         return None
     return 1.0 if ((fr is not None and fr <= p["reach_max_forearm_ratio"])
                    or (hs is not None and hs >= p["reach_min_hand_sw"])) else 0.0
+
+
+def _grip(pose: PoseObs, side: Side, wr: Point, b: Body2D, view: str, size: tuple[int, int],
+          p: Mapping[str, float]) -> float | None:
+    """1.0 when the hand is closed around something (a card held out by one hand), 0.0 when open.
+
+    The pose model's index point lies at the fingers of an open hand (a hanging hand or
+    one offered for a handshake, 0.19-0.25 body scales from the wrist on the tune clips)
+    and near the knuckles when the fingers curl round a card (0.10-0.15). Judged only from
+    the side or at an angle: from the front a hand held out towards the camera is
+    foreshortened and would look closed. ``None`` when not judged.
+    """
+    if view not in ("side", "oblique"):
+        return None
+    idx = _HAND_PTS[side][0]
+    if not _vis(pose, p["min_visibility_hand"], idx):
+        return None
+    extent = _d(wr, _px(pose.landmarks, idx, size)) / _scale(b)
+    return 1.0 if extent <= p["grip_max_hand_scale"] else 0.0
 
 
 def _card_grip(obs: Observation, size: tuple[int, int], sw: float, p: Mapping[str, float]) -> float | None:
@@ -691,12 +762,13 @@ def _handshake_alone(v: Mapping[str, float | None]) -> tuple[float | None, float
     rl, rr = v.get("reach_l"), v.get("reach_r")
     if rl is None and rr is None:
         return None, None
-    if v.get("hands_together") == 1.0:
+    if v.get("hands_together") == 1.0 or v.get("arms_folded") == 1.0:
         return 0.0, None
+    # A hand closed round something (grip_*) is holding a card out, not offering a handshake.
     if rr == 1.0 and rl != 1.0:
-        return 1.0, 1.0
+        return (0.0, None) if v.get("grip_r") == 1.0 else (1.0, 1.0)
     if rl == 1.0 and rr != 1.0:
-        return 1.0, 0.0
+        return (0.0, None) if v.get("grip_l") == 1.0 else (1.0, 0.0)
     return 0.0, None
 
 
@@ -803,8 +875,9 @@ class InteractionTracker:
         facing = f.view.facing if f is not None else 0
         incline = f.get("torso_incline_deg") if f is not None else None
         base = getattr(profile, "sw_rel", None) if profile is not None else None
+        posture = str(getattr(f, "posture", "unknown")) if f is not None else "unknown"
         v = interaction_values(obs, self.p, view=view, facing=facing, torso_incline_deg=incline,
-                               baseline_sw_rel=base)
+                               baseline_sw_rel=base, posture=posture)
         v["hand_speed_sw_per_s"] = None
         if not video:
             return v, []

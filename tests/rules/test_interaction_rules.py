@@ -123,6 +123,16 @@ def test_pointing_hand_object_uses_world_when_present(p: dict[str, float]) -> No
     assert classify_hand(h, p) == "pointing"
 
 
+def test_pointing_needs_the_hand_up(p: dict[str, float]) -> None:
+    # The same pointing hand: at chest height it points; resting in the lap (below the waist) it does not.
+    up = pose(wrists=((0.6, 0.6), (0.4, 0.42)))  # right wrist 0.4 torso lengths below the shoulders
+    h = HandObs(landmarks=hand("point", x0=0.4, y0=0.42), side="right", score=0.9)
+    assert interaction_values(obs_of(up, (h,)), p, view="front")["pointing_r"] == 1.0
+    lap = pose(wrists=((0.6, 0.6), (0.4, 0.57)))  # 0.9 torso lengths below
+    h = HandObs(landmarks=hand("point", x0=0.4, y0=0.57), side="right", score=0.9)
+    assert interaction_values(obs_of(lap, (h,)), p, view="front")["pointing_r"] == 0.0
+
+
 # -- face touching ------------------------------------------------------------------------
 
 
@@ -196,13 +206,69 @@ def test_joined_hands_vs_hug_and_lean(p: dict[str, float]) -> None:
 # -- per-frame values -----------------------------------------------------------------------
 
 
+def _open_hand(po: PoseObs, side: str, dx: float) -> PoseObs:
+    """The pose's hand points of one side moved ``dx`` ahead of the wrist: an open hand held out."""
+    lm = po.landmarks.copy()
+    wr = PoseLm.RIGHT_WRIST if side == "right" else PoseLm.LEFT_WRIST
+    pts = ((PoseLm.RIGHT_INDEX, PoseLm.RIGHT_PINKY, PoseLm.RIGHT_THUMB) if side == "right"
+           else (PoseLm.LEFT_INDEX, PoseLm.LEFT_PINKY, PoseLm.LEFT_THUMB))
+    for i in pts:
+        lm[i, :2] = (lm[wr, 0] + dx, lm[wr, 1])
+    return PoseObs(landmarks=lm, visibility=po.visibility, presence=po.presence)
+
+
 def test_interaction_values_handshake_alone_side_view(p: dict[str, float]) -> None:
-    # Side view facing image right: right wrist held forward at waist-chest height.
-    po = pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1)
+    # Side view facing image right: right wrist held forward at waist-chest height, hand open.
+    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.05)
     v = interaction_values(obs_of(po), p, view="side", facing=1, torso_incline_deg=12.0)
-    assert v["reach_r"] == 1.0 and v["reach_l"] == 0.0
+    assert v["reach_r"] == 1.0 and v["reach_l"] == 0.0 and v["grip_r"] == 0.0
     assert v["handshake_alone"] == 1.0 and v["handshake_hand_right"] == 1.0
-    assert v["lean_deg"] == 12.0 and v["lean_source_side"] == 1.0
+    # side view: the 2-D angle is (almost) the lean
+    assert v["lean_deg"] == pytest.approx(12.0, abs=0.5) and v["lean_source_side"] == 1.0
+    assert v["reach_raise_tl"] == pytest.approx(-(0.48 - 0.3) / 0.3)
+    # seated, a hand resting ahead of the shoulder is not a handshake
+    v = interaction_values(obs_of(po), p, view="side", facing=1, posture="sitting")
+    assert v["reach_r"] == 1.0 and v["handshake_alone"] == 0.0
+
+
+def test_closed_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
+    # The hand points close to the wrist: fingers curled round a card (one-handed handover).
+    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.01)
+    v = interaction_values(obs_of(po), p, view="side", facing=1)
+    assert v["reach_r"] == 1.0 and v["grip_r"] == 1.0 and v["handshake_alone"] == 0.0
+    # From the front a grip is not judged (a hand held towards the camera is foreshortened).
+    assert interaction_values(obs_of(po), p, view="front")["grip_r"] is None
+
+
+def test_arm_stretched_out_is_no_reach(p: dict[str, float]) -> None:
+    # Showing the way: the arm straight out, the wrist far beyond reach_max_forward_sw.
+    far = 0.5 + (p["reach_max_forward_sw"] + 0.3) * 0.75 * 0.3 * 480 / 640
+    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (far, 0.48)), facing=1), "right", 0.05)
+    v = interaction_values(obs_of(po), p, view="side", facing=1)
+    assert v["reach_r"] == 0.0 and v["handshake_alone"] == 0.0
+
+
+def test_folded_arms_vs_card_in_both_hands(p: dict[str, float]) -> None:
+    # Front view, wrists at chest height: a card-width apart on their own sides = together;
+    # crossed over (the subject's left wrist on the right) = folded arms.
+    card = pose(cx=0.5, sw=0.2, wrists=((0.55, 0.45), (0.45, 0.45)))
+    v = interaction_values(obs_of(card), p, view="front")
+    assert v["hands_together"] == 1.0 and v["arms_folded"] == 0.0
+    folded = pose(cx=0.5, sw=0.2, wrists=((0.46, 0.45), (0.54, 0.45)))
+    v = interaction_values(obs_of(folded), p, view="front")
+    assert v["hands_together"] == 0.0 and v["arms_folded"] == 1.0
+    apart = pose(cx=0.5, sw=0.2)  # hands hanging at the sides
+    v = interaction_values(obs_of(apart), p, view="front")
+    assert v["hands_together"] == 0.0 and v["arms_folded"] == 0.0
+
+
+def test_oblique_lean_is_deprojected(p: dict[str, float]) -> None:
+    # Turned ~37 deg from the front: SW/TL = 0.8 of a frontal body; a 6.2 deg 2-D angle is ~10 deg.
+    tl = 0.3
+    sw = 0.8 * p["sw_per_tl_front"] * tl * 480 / 640
+    po = pose(cx=0.5, sw=sw, tl=tl)
+    v = interaction_values(obs_of(po), p, view="oblique", facing=-1, torso_incline_deg=6.2)
+    assert v["lean_deg"] == pytest.approx(10.2, abs=0.3)
 
 
 def test_front_lean_needs_baseline(p: dict[str, float]) -> None:

@@ -99,9 +99,9 @@ class HandoverTwoHands(_EventRule):
             reach = max(f.get("reach_l") or 0.0, f.get("reach_r") or 0.0)
             if f.get("reach_l") is None and f.get("reach_r") is None:
                 return self.unknown("arms_not_visible")
-            if reach < 1.0 or f.get("handshake_alone") == 1.0:
+            if reach < 1.0 or f.get("handshake_alone") == 1.0 or f.get("arms_folded") == 1.0:
                 return self.unknown("no_event_yet", handover=False)
-            used = 2 if f.get("hands_together") == 1.0 else 1
+            used = 2 if f.get("two_hands_out") == 1.0 or f.get("hands_together") == 1.0 else 1
             return self.verdict("pass" if used >= need else "fail", float(used), need, handover=True,
                                 hands_used=used)
         if not _closed(f, self.event):
