@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from posture_coach.features import Features, Posture, ViewName, sagittal_angles
+from posture_coach.features import Features, Posture, ViewName
 from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, grade, num
 from posture_coach.rules.standing import StandingShouldersLevel
 
@@ -36,12 +36,6 @@ class SittingUpright(Rule):
     states = ("sitting_lean", "torso_incline_deg")
     posture: ClassVar[Posture | None] = "sitting"
     params = (
-        Param("hip_forward_offset_tl", "tl", "MediaPipe's hip midpoint sits this far ahead of the "
-              "hip-joint centres (torso lengths); moved back before measuring the incline"),
-        Param("front_sw_torso_ratio", "ratio", "SW / torso length of a frontal body: body yaw "
-              "when MediaPipe's world landmarks are missing"),
-        Param("min_forward_scale_ratio", "ratio", "oblique views: a lean is scaled up by at most "
-              "1 / this (sin of the body yaw)"),
         Param("slumped_min_head_forward_deg", "deg", "reclined with the ear this far ahead of the "
               "shoulder (from vertical): slumped, not leaning back"),
         Param("warn_back_deg", "deg", "leaning back this far behind vertical warns"),
@@ -68,8 +62,7 @@ class SittingUpright(Rule):
         return self._front(f, p)
 
     def _side(self, f: Features, p: Params) -> Verdict:
-        inc, head = sagittal_angles(f, num(p, "hip_forward_offset_tl"), num(p, "front_sw_torso_ratio"),
-                                    num(p, "min_forward_scale_ratio"))
+        inc, head = f.get("sagittal_incline_deg"), f.get("sagittal_head_deg")
         if inc is None:
             return self.unknown("view_unknown" if f.view.hips_visible else "hips_not_visible")
         lean = "upright"
