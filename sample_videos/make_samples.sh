@@ -54,6 +54,12 @@ make leg_shaking                leg_shaking              28   m_slim_asian   obl
 make fidgeting                  fidgeting                29   f_avg_brown    oblique          tune
 # the onboarding drill in one ~28 s clip (3 shots joined by hard cuts; no grooming step)
 make onboarding                 onboarding               30   f_avg_brown    oblique          tune
+# hand at the face, head pitch and looking around (laptop), two-person role-plays (side, oblique)
+make face_touching              face_touching            33   m_avg_light    laptop           tune
+make head_pitch_laptop          head_pitch_laptop        34   f_slim_medium  laptop           tune
+make gaze_around_laptop         gaze_around_laptop       35   m_heavy_dark   laptop           tune
+make roleplay_side              roleplay_handshake_card  36   m_avg_light    side_right       tune
+make roleplay_oblique           roleplay_handshake_card  37   f_avg_brown    oblique_right    tune
 # held out (split eval): other bodies, seeds and camera angles
 make eval_arms_crossed          neutral_vs_arms_crossed  101  f_heavy_light  oblique_right    eval
 make eval_hands_on_hips_right   hands_on_hips_right      102  m_older_tan    front_full       eval

@@ -171,6 +171,12 @@ def rule_summary(
             bad.add("face.yawn")
         if "pointing_finger" in st:
             mark("gesture.open_palm", st["pointing_finger"])
+        if "face_touch_region" in st:
+            mark("gesture.face_touching", st["face_touch_region"] != "none")
+        if "gaze_on_target" in st:
+            mark("face.gaze", not st["gaze_on_target"])
+        if "partner" in fr:  # role-play: 60-80 cm to the customer (RULES.md distance.customer)
+            mark("distance.customer", not 0.6 <= fr["partner"]["distance_m"] <= 0.8)
     for ev in events:
         if ev["type"] == "handover":
             mark("handover.two_hands", ev["hands_used"] != 2)

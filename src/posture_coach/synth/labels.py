@@ -83,7 +83,8 @@ STATE_KEYS = (
     "hunched", "torso_incline_deg", "shoulder_tilt_deg", "arms_crossed", "hands_on_hips",
     "hands_in_pockets", "hands_front", "sitting_lean", "legs_crossed", "chin_on_hand",
     "smiling", "yawning", "pointing_finger", "leg_shaking", "fidgeting",
-    "stance_width_ratio", "feet_angle_deg", "upper_teeth_visible",
+    "stance_width_ratio", "feet_angle_deg", "upper_teeth_visible", "face_touch_region",
+    "gaze_on_target",
 )  # fmt: skip
 
 

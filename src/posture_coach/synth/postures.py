@@ -148,6 +148,67 @@ def chin(dx: float = 0.0, below: float = 0.075, ahead: float = 0.0) -> Anchor:
     return f
 
 
+def fixed(point: tuple[float, float, float] | FloatArray, ref: str = "root") -> Anchor:
+    """A fixed point in the rest coordinates of bone ``ref`` (e.g. a place in the world
+    converted to the body's own frame by the generator)."""
+    pt = np.asarray(point, dtype=float)
+
+    def f(body: Body) -> tuple[str, FloatArray]:
+        return ref, pt.copy()
+
+    return f
+
+
+#: Face regions of RULES.md ``gesture.face_touching`` (the coach's ``face_touch_region``).
+FACE_REGIONS: tuple[str, ...] = ("scalp", "ear", "eye", "nose", "mouth")
+
+
+def _head_vertices(body: Body) -> FloatArray:
+    names = np.array(body.bone_labels, dtype=object)[body.dominant_bone]
+    head = np.array([str(n).startswith(("head", "jaw", "eye", "tongue", "teeth")) for n in names])
+    out: FloatArray = body.rest_vertices[head]
+    return out
+
+
+def head_surface(region: str, side: SideCode, gap: float = 0.006) -> Anchor:
+    """Rest point ``gap`` m outside the skin at a face region (``FACE_REGIONS``), on the
+    ``side`` of the face for the paired ones (eye, ear, scalp), moving with the head:
+    nose = the nose tip, mouth = the middle of the lips, eye = in front of the eyelid,
+    ear = the ear opening, scalp = the top of the head, front of the crown."""
+    if region not in FACE_REGIONS:
+        raise ValueError(f"region must be one of {FACE_REGIONS}, got {region!r}")
+
+    def f(body: Body) -> tuple[str, FloatArray]:
+        hv = _head_vertices(body)
+        kp = body.rest_keypoints
+        nose = kp["nose"]
+        eye = kp[("left" if side == "L" else "right") + "_eye"]
+        ear = kp[("left" if side == "L" else "right") + "_ear"]
+
+        def front(x: float, z: float, r: float = 0.008) -> FloatArray:
+            near = hv[(np.abs(hv[:, 0] - x) < r) & (np.abs(hv[:, 2] - z) < r)]
+            return np.array([x, float(np.min(near[:, 1])) - gap, z])
+
+        if region == "nose":  # the nostril, just under the nose tip
+            p = front(0.0, float(nose[2]) - 0.014)
+        elif region == "mouth":
+            p = front(0.0, float(nose[2]) - 0.035)
+        elif region == "eye":
+            p = front(float(eye[0]), float(eye[2]))
+        elif region == "ear":  # at the ear opening, just in front of the ear's centre
+            y, z = float(ear[1]) - 0.01, float(ear[2]) - 0.005
+            near = hv[(np.abs(hv[:, 1] - y) < 0.012) & (np.abs(hv[:, 2] - z) < 0.012)]
+            x = float(np.max(SIGN[side] * near[:, 0])) * SIGN[side]
+            p = np.array([x + SIGN[side] * 0.002, y, z])
+        else:  # scalp: the top of the head, a little to the hand's side and front of the crown
+            x, y = 0.25 * float(ear[0]), float(ear[1]) - 0.045
+            near = hv[(np.abs(hv[:, 0] - x) < 0.012) & (np.abs(hv[:, 1] - y) < 0.012)]
+            p = np.array([x, y, float(np.max(near[:, 2])) + gap])
+        return "head", p
+
+    return f
+
+
 # --------------------------------------------------------------------------- limbs
 @dataclass(frozen=True)
 class LimbGoal:
@@ -175,6 +236,9 @@ class LimbGoal:
     # takes the plane from the tiny bend itself, which for straight standing legs turns
     # the feet ~50° outward.
     knee_from_pole: bool = False
+    # arms: ``target`` is where the index fingertip goes (not the wrist); the wrist goal
+    # is corrected iteratively (:func:`resolve`). Used for hand-at-face touches.
+    tip: bool = False
 
 
 def axis_angle(axis: FloatArray, deg: float) -> FloatArray:
@@ -379,8 +443,38 @@ def resolve(body: Body, posture: Posture) -> FloatArray:
         _solve_limb(body, d, rig, "leg", side, goal)
     arms = posture.arms or {s: relaxed_arm(s) for s in SIDES}
     for side in SIDES:
-        _solve_limb(body, d, rig, "arm", side, arms.get(side, relaxed_arm(side)))
+        goal = arms.get(side, relaxed_arm(side))
+        _solve_limb(body, d, rig, "arm", side, goal)
+        if goal.tip and goal.target is not None:
+            _fingertip_to_target(body, d, rig, side, goal)
     return d
+
+
+def index_tip_vertex(body: Body, side: SideCode) -> int:
+    """Rest-vertex index of the index fingertip (the finger2-3 vertex farthest from its head)."""
+    b = body.bone(f"finger2-3.{side}")
+    idx = np.flatnonzero(body.dominant_bone == b)
+    dist = np.linalg.norm(body.rest_vertices[idx] - body.rest_heads[b], axis=1)
+    return int(idx[int(np.argmax(dist))])
+
+
+def _fingertip_to_target(body: Body, d: FloatArray, rig: Rig, side: SideCode, goal: LimbGoal) -> None:
+    """Move the wrist goal until the index fingertip (not the wrist) reaches the target."""
+    assert goal.target is not None
+    ref_name, p_rest = goal.target(body)
+    r = body.bone(ref_name)
+    b = body.bone(f"finger2-3.{side}")
+    tip_rest = body.rest_vertices[index_tip_vertex(body, side)] - body.rest_heads[b]
+    g, h = rig.fk(d)
+    want = h[r] + g[r] @ (p_rest + np.asarray(goal.offset) - body.rest_heads[r])
+    off = np.asarray(goal.offset, dtype=float)
+    for _ in range(6):
+        g, h = rig.fk(d)
+        err = want - (h[b] + g[b] @ tip_rest)
+        if float(np.linalg.norm(err)) < 5e-4:
+            break
+        off = off + g[r].T @ err
+        _solve_limb(body, d, rig, "arm", side, replace(goal, offset=(float(off[0]), float(off[1]), float(off[2]))))
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -599,19 +693,24 @@ def chin_on_hand(side: str = "right") -> Posture:
     )  # fmt: skip
 
 
-def handshake(lean_deg: float = 10.0) -> Posture:
+def handshake(lean_deg: float = 10.0, dz: float = 0.30, reach: float = 0.30, x: float = -0.06) -> Posture:
     """Right hand extended at waist-chest height toward the other person (the camera),
-    upper body leaning forward ``lean_deg`` from the hips."""
+    upper body leaning forward ``lean_deg`` from the hips. ``dz`` (hand height above the
+    hip joints, rest), ``reach`` (ahead of the trunk) and ``x`` (lateral) let a role-play
+    bring two people's right hands together."""
     arms: dict[SideCode, LimbGoal] = {
-        "R": LimbGoal(target=trunk_front(-0.06, 0.30, 0.30), pole=(-0.6, 0.6, -1.0),
+        "R": LimbGoal(target=trunk_front(x, dz, reach), pole=(-0.6, 0.6, -1.0),
                       hand_dir=(0.1, -1.0, 0.05), curl_deg=20, hand_roll_deg=-60.0),
     }  # fmt: skip
+    params: dict[str, Any] = {"lean_deg": lean_deg, "hand": "right"}
+    if (dz, reach, x) != (0.30, 0.30, -0.06):  # only role-plays: older sidecars stay identical
+        params.update(dz=round(dz, 4), reach=round(reach, 4), x=round(x, 4))
     return Posture(
         "handshake",
         local={"spine05": (lean_deg, 0.0, 0.0), "head": (-lean_deg * 0.5, 0.0, 0.0)},
         arms=arms,
         states=_states(),
-        params={"lean_deg": lean_deg, "hand": "right"},
+        params=params,
     )
 
 
@@ -725,6 +824,63 @@ def hands_in_lap() -> Posture:
                    states=_states(sitting_lean="upright", legs_crossed=False))  # fmt: skip
 
 
+def face_touch(region: str = "nose", side: str = "right", sitting: bool = True, roll: float | None = None) -> Posture:
+    """One hand's index fingertip at a face region (RULES.md ``gesture.face_touching``):
+    ``nose`` (picking), ``mouth`` (biting a nail / picking teeth), ``eye`` (rubbing),
+    ``ear`` (picking) or ``scalp`` (scratching the head); the other fingers curled, the
+    other arm resting (on the thigh when ``sitting``, else hanging). Asserts
+    ``face_touch_region``; the generator keeps it only while the posed fingertip is
+    within 3 cm of the region (see ``scenario._face_touch_labels``)."""
+    code: SideCode = "R" if side == "right" else "L"
+    other: SideCode = "L" if code == "R" else "R"
+    s = SIGN[code]
+    # (hand direction, elbow pole) in root axes: the hand comes up from below and outside
+    dirs = {
+        "nose": ((-s * 0.3, 0.8, 0.7), (s * 0.4, -0.4, -1.0)),
+        "mouth": ((-s * 0.5, 0.45, 0.7), (s * 0.4, -0.5, -1.0)),
+        "eye": ((-s * 0.3, 0.4, 1.0), (s * 0.5, -0.3, -1.0)),
+        "ear": ((-s * 0.15, 0.3, 1.0), (s * 1.0, -0.2, -0.6)),
+        "scalp": ((-s * 0.8, 0.15, 0.45), (s * 1.0, 0.1, 0.3)),
+    }
+    if region not in dirs:
+        raise ValueError(f"region must be one of {FACE_REGIONS}, got {region!r}")
+    hand_dir, pole = dirs[region]
+    rolls = {"nose": 90.0, "mouth": 90.0, "eye": 90.0, "ear": 90.0, "scalp": 90.0}  # palm toward the face
+    arms: dict[SideCode, LimbGoal] = {
+        code: LimbGoal(target=head_surface(region, code), pole=pole, hand_dir=hand_dir,
+                       finger_curls=(2.0, 75.0, 85.0, 85.0), tip=True,
+                       hand_roll_deg=rolls[region] if roll is None else roll),
+        other: _sit_arms()[other] if sitting else relaxed_arm(other),
+    }  # fmt: skip
+    st = _states(face_touch_region=region)
+    if sitting:
+        st.update(sitting_lean="upright", legs_crossed=False)
+    else:
+        st["hunched"] = False
+    return Posture(f"face_touch_{region}", arms=arms, legs=_sit_legs() if sitting else {}, sitting=sitting,
+                   states=st, params={"region": region, "side": side})  # fmt: skip
+
+
+def receive_card(left: tuple[float, float, float] | None = None,
+                 right: tuple[float, float, float] | None = None) -> Posture:
+    """The receiver of a card (the customer in a role-play): both hands out at chest
+    height, index fingertips at ``left`` / ``right`` (rest root coordinates, set by the
+    generator at the card's near edge), else 30 cm in front of the chest."""
+    arms: dict[SideCode, LimbGoal] = {}
+    for c, pt in (("L", left), ("R", right)):
+        s = SIGN[c]
+        target = fixed(pt) if pt is not None else chest_front(s * 0.05, 0.26, 0.30)
+        arms[c] = LimbGoal(target=target, pole=(s * 0.8, 0.5, -1.0), hand_dir=(-s * 0.5, -1.0, 0.1),
+                           finger_curls=(10.0, 40.0, 50.0, 55.0), hand_roll_deg=-50.0, tip=True)
+    params: dict[str, Any] = {}
+    if left is not None:
+        params["left"] = [round(float(x), 4) for x in left]
+    if right is not None:
+        params["right"] = [round(float(x), 4) for x in right]
+    return Posture("receive_card", local={"spine05": (6.0, 0.0, 0.0)}, arms=arms, states=_states(hunched=False),
+                   params=params)
+
+
 #: Name → factory; factories take keyword parameters (see each docstring).
 POSTURES: dict[str, Callable[..., Posture]] = {
     "standing_neutral": standing_neutral,
@@ -747,6 +903,8 @@ POSTURES: dict[str, Callable[..., Posture]] = {
     "walking": walking,
     "stance": stance,
     "hands_in_lap": hands_in_lap,
+    "face_touch": face_touch,
+    "receive_card": receive_card,
 }
 
 

@@ -43,6 +43,7 @@ class Segment:
     step: str | None = None  # ``scenario_step`` label (drill step id) of these frames
     travel_m: tuple[float, float] = (0.0, 0.0)  # world XY the body moves while held
     gait_hz: float = 0.0  # > 0: a walk (posture ``walking``), gait cycles per second
+    head_pitch_deg: float = 0.0  # head pitch relative to the torso, + = chin up (neck 40 %, head 60 %)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,20 @@ class Osc:
 
 
 @dataclass(frozen=True)
+class Partner:
+    """The second person of a role-play (the customer), standing face to face with the
+    trainee: one segment per trainee segment with the same ``hold_s`` (the two share
+    the timeline). The generator places the partner so that both right hands meet in a
+    ``handshake`` segment (else ``gap_m`` pelvis to pelvis) and aims a ``receive_card``
+    segment's fingertips at the card the trainee holds out."""
+
+    body: str
+    segments: tuple[Segment, ...]
+    gap_m: float = 1.0
+    palm_gap_m: float = 0.035  # palm-centre offset of the joined right hands (hand thickness)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A named timeline with a default camera."""
 
@@ -82,6 +97,8 @@ class Scenario:
     label_stance: bool = False  # stance states on every held standing (non-walking) frame
     planted_feet: bool = False  # default standing legs with feet forward (LimbGoal.knee_from_pole)
     teeth: bool = False  # render procedural teeth (synth.teeth); labels upper_teeth_visible
+    label_gaze: bool = False  # head pitch, head pose to the camera, gaze_on_target, gaze_away events
+    partner: Partner | None = None  # a second person (role-play); see :class:`Partner`
 
     @property
     def duration_s(self) -> float:
@@ -104,6 +121,7 @@ SMILE_BROAD = {"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0, "cheekSquintLeft":
                "mouthStretchLeft": 1.0, "mouthStretchRight": 1.0, "mouthLowerDownLeft": 0.6,
                "mouthLowerDownRight": 0.6, "jawOpen": 0.3}  # fmt: skip
 STILL: dict[str, Any] = {"leg_shaking": False, "fidgeting": False}
+NO_TOUCH: dict[str, Any] = {"face_touch_region": "none"}
 #: Right-knee heel bounce: the thigh rotates up to 5° (knee up only, the foot never
 #: goes through the floor) at 4 Hz.
 LEG_SHAKE = (Osc("upperleg01.R", (-5.0, 0.0, 0.0), 4.0, one_sided=True),)
@@ -255,6 +273,38 @@ SCENARIOS: dict[str, Scenario] = {
                         "handshake.lean", "handshake.duration", "handover.two_hands",
                         "sitting.upright", "sitting.legs_crossed", "sitting.leg_shaking",
                         "gesture.open_palm", "standing.stance")),
+        # --- issue 3, remaining: hand at the face, head pitch / gaze, two-person role-plays
+        Scenario("face_touching", "laptop framing: the right index fingertip at the nose, ear, eye, mouth "
+                 "and scalp, 1.3 s each, hands down in between",
+                 (S("sitting_upright", 0.8, states=NO_TOUCH),
+                  *(seg for region in ("nose", "ear", "eye", "mouth", "scalp")
+                    for seg in (S("face_touch", 1.3, {"region": region}),
+                                S("sitting_upright", 0.5 if region != "scalp" else 0.7, states=NO_TOUCH)))),
+                 camera="laptop", transition_s=0.45, rules=("gesture.face_touching",)),
+        Scenario("head_pitch_laptop", "laptop framing: head pitched 20° down, 15° up, 35° down (phone/desk)",
+                 (S("sitting_upright", 1.0), S("sitting_upright", 1.2, head_pitch_deg=-20.0),
+                  S("sitting_upright", 0.6), S("sitting_upright", 1.2, head_pitch_deg=15.0),
+                  S("sitting_upright", 0.6), S("sitting_upright", 1.2, head_pitch_deg=-35.0),
+                  S("sitting_upright", 0.6)),
+                 camera="laptop", label_gaze=True, rules=("face.gaze", "face.nod")),
+        Scenario("gaze_around_laptop", "laptop framing: looking around (东张西望): quick head turns "
+                 "left, right-up, left-down, far right, back to the camera in between",
+                 (S("sitting_upright", 1.2), S("sitting_upright", 0.7, head_yaw_deg=40.0),
+                  S("sitting_upright", 0.7), S("sitting_upright", 0.7, head_yaw_deg=-35.0, head_pitch_deg=10.0),
+                  S("sitting_upright", 0.7), S("sitting_upright", 0.7, head_yaw_deg=25.0, head_pitch_deg=-20.0),
+                  S("sitting_upright", 0.7), S("sitting_upright", 0.7, head_yaw_deg=-45.0),
+                  S("sitting_upright", 1.0)),
+                 camera="laptop", transition_s=0.35, label_gaze=True, rules=("face.gaze",)),
+        Scenario("roleplay_handshake_card", "role-play, two people: the trainee shakes the customer's right "
+                 "hand leaning 12°, then hands over a card with both hands (customer takes it with both)",
+                 (S("standing_neutral", 1.0), S("handshake", 2.2, {"lean_deg": 12.0}),
+                  S("standing_neutral", 0.8), S("card_handover", 2.6, {"hands": 2}),
+                  S("standing_neutral", 0.8)),
+                 camera="side_right", planted_feet=True,
+                 partner=Partner("m_slim_asian", (
+                     S("standing_neutral", 1.0), S("handshake", 2.2, {"lean_deg": 4.0}),
+                     S("standing_neutral", 0.8), S("receive_card", 2.6), S("standing_neutral", 0.8))),
+                 rules=("handshake.lean", "handshake.duration", "handover.two_hands", "distance.customer")),
     )
 }  # fmt: skip
 
@@ -387,6 +437,8 @@ class _Shot:
     kps: FloatArray
     face: dict[str, FloatArray]
     sitting: bool
+    lift: FloatArray | None = None  # (N,) floor lift added to the pelvis-origin pose
+    head_fwd: FloatArray | None = None  # (N, 3) world face direction (``label_gaze`` only)
 
 
 def _seg_times(plan: list[tuple[int, int, float]], fps: float) -> list[float]:
@@ -413,7 +465,12 @@ def _pose_shot(bd: Any, sc: Scenario, duration_s: float | None, fps: float) -> _
         postures = [p if p.sitting or p.legs else replace(p, legs={c: standing_leg(c, planted=True) for c in SIDES})
                     for p in postures]  # fmt: skip
     postures = [
-        p.with_local(head=(0.0, 0.0, s.head_yaw_deg)) if s.head_yaw_deg else p
+        p.with_local(head=(0.0, 0.0, s.head_yaw_deg)) if s.head_yaw_deg and not s.head_pitch_deg else p
+        for p, s in zip(postures, sc.segments, strict=True)
+    ]
+    postures = [  # chin up = Rx(-a); 40 % in the neck, 60 % in the head
+        p.with_local(neck01=(-0.4 * s.head_pitch_deg, 0.0, 0.0), head=(-0.6 * s.head_pitch_deg, 0.0, s.head_yaw_deg))
+        if s.head_pitch_deg else p
         for p, s in zip(postures, sc.segments, strict=True)
     ]
     sitting = {p.sitting for p in postures}
@@ -452,6 +509,11 @@ def _pose_shot(bd: Any, sc: Scenario, duration_s: float | None, fps: float) -> _
                     rw = rot(*(w * o.angle(t)))
                     deltas[f, i] = gp.T @ rw @ gp @ deltas[f, i]
 
+    head_fwd = None
+    if sc.label_gaze:
+        rig = Rig(bd)
+        ih = bd.bone("head")
+        head_fwd = np.stack([rig.fk(d)[0][ih] @ np.array([0.0, -1.0, 0.0]) for d in deltas])
     face = _face_tracks(sc, plan, fps)
     verts_l: list[FloatArray] = []
     kps_l: list[FloatArray] = []
@@ -476,7 +538,7 @@ def _pose_shot(bd: Any, sc: Scenario, duration_s: float | None, fps: float) -> _
             pos[f] = cur
         verts[:, :, :2] += pos[:, None, :]
         kps[:, :, :2] += pos[:, None, :]
-    return _Shot(sc, postures, plan, verts, kps, face, sitting == {True})
+    return _Shot(sc, postures, plan, verts, kps, face, sitting == {True}, lift=lift, head_fwd=head_fwd)
 
 
 def generate(
@@ -526,6 +588,11 @@ def generate(
     cam_spec = CAMERA_PRESETS[camera or sc.camera]
     multi = bool(sc.shots)
     shots = [_pose_shot(bd, s, None if multi else duration_s, fps) for s in (sc.shots or (sc,))]
+    partner = None
+    if sc.partner is not None:
+        if multi:
+            raise ValueError("a partner is not supported in multi-shot scenarios")
+        partner = _place_partner(bd, shots[0], sc, duration_s, fps)
 
     i_ls = COCO_LABELS.index("left_shoulder")
     teeth_rig = _teeth_rig(bd) if any(s.teeth for s in (sc.shots or (sc,))) else None
@@ -545,7 +612,8 @@ def generate(
             plan, verts, kps, postures = sh.plan, sh.verts, sh.kps, sh.postures
             ca = sh.sc.camera_at
             first = plan.index(next(p for p in plan if p[0] == p[1] == ca))
-            cam = place_camera(cam_spec, width, height, verts[first], float(kps[first, i_ls, 2]))
+            aim = verts[first] if partner is None else np.concatenate([verts[first], partner.verts[first]])
+            cam = place_camera(cam_spec, width, height, aim, float(kps[first, i_ls, 2]))
             cams.append(cam)
             props = room(rng if k == 0 else copy.deepcopy(room_rng), cam, sh.sc.room_back_min_m)
             if sh.sitting:
@@ -565,11 +633,14 @@ def generate(
                 events.append({"type": "cut", "start_ms": t_cut, "end_ms": t_cut, "to_shot": k,
                                "sitting": sh.sitting})  # fmt: skip
             shot_frames: list[dict[str, Any]] = []
+            touch = _touch_setup(bd, postures)
             for f, (a, b, _u) in enumerate(plan):
                 mv, mf, mc, mp = _with_props(bd, verts[f], postures, plan[f])
                 fronts = None
                 if teeth_rig is not None and sh.sc.teeth:
                     mv, mf, mc, mp, fronts = _with_teeth(teeth_rig, mv, mf, mc, mp)
+                if partner is not None:
+                    mv, mf, mc, mp = _append_mesh(mv, mf, mc, mp, partner.verts[f], partner.bd, PARTNER_PART_OFFSET)
                 img, depth, part_map = renderer.draw(cam, mv, mf, mc, light, mp)
                 img = deg.apply(img, noise_rng)
                 writer.write(img)
@@ -596,6 +667,17 @@ def generate(
                     yaw_deg=cam_spec.yaw_deg, stance=stance,
                 )  # fmt: skip
                 _face_labels(fr, sh.sc, plan, sh.face, f, cam_spec.yaw_deg, fps)
+                if sh.head_fwd is not None:
+                    _gaze_labels(fr, sh.sc, plan, f, sh.head_fwd, cam)
+                touch_seg = a if a in touch else b if b in touch else None
+                if touch_seg is not None:
+                    region, hand, ti, vi = touch[touch_seg]
+                    dist = float(np.linalg.norm(verts[f, ti] - verts[f, vi]))
+                    fr["face_touch"] = {"region": region, "hand": hand, "tip_dist_m": round(dist, 4)}
+                    if held and dist >= TOUCH_M:
+                        fr["states"].pop("face_touch_region", None)
+                if partner is not None:
+                    fr["partner"] = _partner_frame(partner, f, cam, depth, part_map, width, height, kps[f])
                 if fronts is not None:
                     from posture_coach.synth.teeth import upper_teeth_visible
 
@@ -614,6 +696,10 @@ def generate(
             events.extend(_events(plan, postures, shot_frames, fps, f0, sh.sc))
             events.extend(_blink_events(sh.face, fps, f0))
             events.extend(_smile_events(sh.face, fps, f0))
+            if touch:
+                events.extend(_touch_events(shot_frames, fps))
+            if sh.head_fwd is not None:
+                events.extend(_gaze_events(shot_frames, fps))
     finally:
         writer.close()
         renderer.release()
@@ -654,6 +740,11 @@ def generate(
              "target_m": [round(float(x), 4) for x in cams[k].target]}
             for k, sh in enumerate(shots)
         ]  # fmt: skip
+    if partner is not None:
+        header.update(_partner_header(partner, frames, bd))
+        for ev in events:
+            if ev["type"] in ("handshake", "handover"):
+                ev["with_partner"] = True
     steps = [s.step for sh in shots for s in sh.sc.segments if s.step]
     if steps:
         header["scenario_steps"] = list(dict.fromkeys(steps))
@@ -674,14 +765,7 @@ def _with_props(
         return v, bd.faces, bd.colors, bd.parts
     from posture_coach.synth.render import box
 
-    names = np.array(bd.bone_labels, dtype=object)[bd.dominant_bone]
-    pinches = []
-    for side in ("L", "R") if p.params.get("hands") == 2 else ("R",):
-        tips = (names == f"finger1-3.{side}") | (names == f"finger2-3.{side}")
-        pinches.append(v[tips].mean(axis=0))
-    centre = np.mean(pinches, axis=0) + np.array([0.0, -0.012, 0.012])
-    if len(pinches) == 1:  # one hand: the card sticks out beyond the pinch, toward -X
-        centre = centre + np.array([0.03, -0.01, 0.0])
+    centre = _card_centre(bd, v, int(p.params.get("hands", 1)))
     # a 90 × 54 mm card facing the receiver (-Y), with a dark logo/text band on its front
     card = box(centre, (0.09, 0.003, 0.054), (0.97, 0.97, 0.95))
     text = box(centre + np.array([0.0, -0.0025, 0.008]), (0.06, 0.001, 0.012), (0.1, 0.15, 0.4))
@@ -691,6 +775,255 @@ def _with_props(
     colors = np.concatenate([bd.colors, rows[:, 6:9].astype(np.float32)])
     parts = np.concatenate([bd.parts, np.zeros(len(rows), np.float32)])
     return np.concatenate([v, rows[:, :3]]), faces, colors, parts
+
+
+def _card_centre(bd: Any, v: FloatArray, hands: int) -> FloatArray:
+    """Centre of the business card held between thumb and index tips (posed vertices ``v``)."""
+    names = np.array(bd.bone_labels, dtype=object)[bd.dominant_bone]
+    pinches = []
+    for side in ("L", "R") if hands == 2 else ("R",):
+        tips = (names == f"finger1-3.{side}") | (names == f"finger2-3.{side}")
+        pinches.append(v[tips].mean(axis=0))
+    centre: FloatArray = np.mean(pinches, axis=0) + np.array([0.0, -0.012, 0.012])
+    if len(pinches) == 1:  # one hand: the card sticks out beyond the pinch, toward -X
+        centre = centre + np.array([0.03, -0.01, 0.0])
+    return centre
+
+
+def _hand_centre(bd: Any, v: FloatArray, side: str) -> FloatArray:
+    """Mean of the posed vertices of one hand (wrist, metacarpals, fingers)."""
+    names = np.array(bd.bone_labels, dtype=object)[bd.dominant_bone]
+    sel = np.array([str(n).startswith(("wrist", "finger", "metacarpal")) and str(n).endswith("." + side)
+                    for n in names])  # fmt: skip
+    out: FloatArray = v[sel].mean(axis=0)
+    return out
+
+
+#: A partner faces the trainee: rotated 180° about Z (then moved by ``_PartnerShot.offset``).
+_R180 = np.diag([-1.0, -1.0, 1.0])
+#: Part ids of the partner in the part map: the trainee's ids plus this.
+PARTNER_PART_OFFSET = 16
+
+
+@dataclass
+class _PartnerShot:
+    """The role-play partner, posed (``shot``: own pelvis-origin frame, floor-lifted) and
+    placed in the trainee's world (``verts`` / ``kps``)."""
+
+    bd: Any
+    shot: _Shot
+    verts: FloatArray
+    kps: FloatArray
+    offset: FloatArray
+
+
+def _place_partner(bd: Any, shot: _Shot, sc: Scenario, duration_s: float | None, fps: float) -> _PartnerShot:
+    """Pose the partner on the trainee's timeline and place them face to face: right hands
+    joined in a ``handshake`` segment (the partner's hand height follows the trainee's),
+    fingertips at the card's lower corners in a ``receive_card`` segment."""
+    from dataclasses import replace
+
+    from posture_coach.synth.body import load_body
+
+    pt = sc.partner
+    assert pt is not None
+    if len(pt.segments) != len(sc.segments) or any(
+        abs(a.hold_s - b.hold_s) > 1e-9 for a, b in zip(pt.segments, sc.segments, strict=True)
+    ):
+        raise ValueError("partner segments must match the scenario's segments (count and hold_s)")
+    pbd = load_body(pt.body)
+    segs = list(pt.segments)
+
+    def pose() -> _Shot:
+        psc = replace(sc, segments=tuple(segs), partner=None, label_gaze=False, teeth=False)
+        return _pose_shot(pbd, psc, duration_s, fps)
+
+    def held(ok_t: Any, ok_p: Any, ps: _Shot) -> tuple[int, int] | None:
+        for f, (a, b, _u) in enumerate(shot.plan):
+            if a == b and ok_t(shot.postures[a]) and ok_p(ps.postures[a]):
+                return f, a
+        return None
+
+    ps = pose()
+    offset = np.array([0.0, -pt.gap_m, 0.0])
+    hs = held(lambda p: p.name == "handshake", lambda p: p.name == "handshake", ps)
+    if hs is not None:
+        f, a = hs
+        want = _hand_centre(bd, shot.verts[f], "R")
+        for _ in range(3):  # the partner's hand at the trainee's hand height
+            dz = float(want[2] - _hand_centre(pbd, ps.verts[f], "R")[2])
+            if abs(dz) < 0.005:
+                break
+            prm = dict(segs[a].params)
+            prm["dz"] = round(float(prm.get("dz", 0.30)) + dz, 4)
+            segs[a] = replace(segs[a], params=prm)
+            ps = pose()
+        got = _R180 @ _hand_centre(pbd, ps.verts[f], "R")
+        offset = want + np.array([pt.palm_gap_m, 0.0, 0.0]) - got
+        offset[2] = 0.0
+    card = held(lambda p: p.params.get("prop") == "card", lambda p: p.name == "receive_card", ps)
+    if card is not None and ps.lift is not None:
+        f, a = card
+        c = _card_centre(bd, shot.verts[f], int(shot.postures[a].params["hands"]))
+        prm = dict(segs[a].params)
+        # the partner's right hand takes the corner on its right (world +X), at the card's
+        # lower edge, on the face turned toward the partner (-Y)
+        for key, dx in (("right", 0.032), ("left", -0.032)):
+            w = c + np.array([dx, -0.004, -0.024])
+            loc = _R180.T @ (w - offset) - np.array([0.0, 0.0, ps.lift[f]])
+            prm[key] = tuple(round(float(x), 4) for x in loc)
+        segs[a] = replace(segs[a], params=prm)
+        ps = pose()
+    verts = ps.verts @ _R180.T + offset
+    kps = ps.kps @ _R180.T + offset
+    return _PartnerShot(pbd, ps, verts, kps, offset)
+
+
+def _append_mesh(
+    mv: FloatArray, mf: npt.NDArray[np.int32], mc: npt.NDArray[np.float32], mp: npt.NDArray[np.float32],
+    v: FloatArray, bd: Any, part_offset: int,
+) -> tuple[FloatArray, npt.NDArray[np.int32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """A second body (posed vertices ``v``) merged into the frame's draw."""
+    n0 = len(mv)
+    return (np.concatenate([mv, v]), np.concatenate([mf, bd.faces + n0]), np.concatenate([mc, bd.colors]),
+            np.concatenate([mp, (bd.parts + part_offset).astype(np.float32)]))  # fmt: skip
+
+
+def _touch_setup(bd: Any, postures: list[Any]) -> dict[int, tuple[str, str, int, int]]:
+    """Per ``face_touch`` segment: (region, hand, fingertip vertex, region vertex)."""
+    from posture_coach.synth.postures import head_surface, index_tip_vertex
+
+    out: dict[int, tuple[str, str, int, int]] = {}
+    for i, p in enumerate(postures):
+        if not p.name.startswith("face_touch"):
+            continue
+        hand = p.params["side"]
+        code = "R" if hand == "right" else "L"
+        _ref, pt = head_surface(p.params["region"], code)(bd)
+        vi = int(np.argmin(np.linalg.norm(bd.rest_vertices - pt, axis=1)))
+        out[i] = (p.params["region"], hand, index_tip_vertex(bd, code), vi)
+    return out
+
+
+#: A fingertip closer than this to the touched region's skin counts as touching (labels).
+TOUCH_M = 0.03
+#: Gaze labels: on target when head yaw and pitch to the camera are both within
+#: ``GAZE_ON_DEG``, off when either exceeds ``GAZE_OFF_DEG`` (unlabelled in between);
+#: ``gaze_away`` events: runs beyond ``GAZE_AWAY_DEG`` (the coach's default cone).
+GAZE_ON_DEG, GAZE_OFF_DEG, GAZE_AWAY_DEG = 10.0, 25.0, 15.0
+
+
+def _gaze_labels(fr: dict[str, Any], sc: Scenario, plan: list[tuple[int, int, float]], f: int,
+                 head_fwd: FloatArray, cam: Any) -> None:
+    """Head pitch and head pose relative to the camera (from the posed head bone)."""
+    a, b, u = plan[f]
+    pitch = (1 - u) * sc.segments[a].head_pitch_deg + u * sc.segments[b].head_pitch_deg
+    fc = cam.view[:3, :3] @ head_fwd[f]  # camera axes: x right, y up, z toward the viewer
+    yaw_c = float(np.degrees(np.arctan2(fc[0], fc[2])))
+    pitch_c = float(np.degrees(np.arctan2(fc[1], np.hypot(fc[0], fc[2]))))
+    fr["angles"]["head_pitch_deg"] = round(pitch, 2)
+    fr["angles"]["head_yaw_to_camera_deg"] = round(yaw_c, 2)
+    fr["angles"]["head_pitch_to_camera_deg"] = round(pitch_c, 2)
+    if a == b:
+        if max(abs(yaw_c), abs(pitch_c)) <= GAZE_ON_DEG:
+            fr["states"]["gaze_on_target"] = True
+        elif max(abs(yaw_c), abs(pitch_c)) >= GAZE_OFF_DEG:
+            fr["states"]["gaze_on_target"] = False
+
+
+def _run_events(frames: list[dict[str, Any]], fps: float, key: Any, make: Any) -> list[dict[str, Any]]:
+    """One event per run of frames where ``key(frame)`` is truthy and constant."""
+    out: list[dict[str, Any]] = []
+    f = 0
+    while f < len(frames):
+        k = key(frames[f])
+        if not k:
+            f += 1
+            continue
+        g = f
+        while g + 1 < len(frames) and key(frames[g + 1]) == k:
+            g += 1
+        t0, t1 = round(frames[f]["frame"] * 1000 / fps), round((frames[g]["frame"] + 1) * 1000 / fps)
+        out.append({**make(frames[f : g + 1]), "start_ms": t0, "end_ms": t1})
+        f = g + 1
+    return out
+
+
+def _touch_events(frames: list[dict[str, Any]], fps: float) -> list[dict[str, Any]]:
+    """``face_touch`` events: runs of frames with the fingertip within :data:`TOUCH_M`."""
+
+    def key(fr: dict[str, Any]) -> Any:
+        t = fr.get("face_touch")
+        return (t["region"], t["hand"]) if t and t["tip_dist_m"] < TOUCH_M else None
+
+    def make(run: list[dict[str, Any]]) -> dict[str, Any]:
+        t = run[0]["face_touch"]
+        return {"type": "face_touch", "region": t["region"], "hand": t["hand"],
+                "duration_s": round(len(run) / fps, 2),
+                "min_tip_dist_m": min(fr["face_touch"]["tip_dist_m"] for fr in run)}  # fmt: skip
+
+    return _run_events(frames, fps, key, make)
+
+
+def _gaze_events(frames: list[dict[str, Any]], fps: float) -> list[dict[str, Any]]:
+    """``gaze_away`` events: runs of frames with head yaw or pitch to the camera beyond
+    :data:`GAZE_AWAY_DEG` (transitions included)."""
+
+    def key(fr: dict[str, Any]) -> bool:
+        an = fr["angles"]
+        return max(abs(an["head_yaw_to_camera_deg"]), abs(an["head_pitch_to_camera_deg"])) > GAZE_AWAY_DEG
+
+    def make(run: list[dict[str, Any]]) -> dict[str, Any]:
+        peak = max(run, key=lambda fr: max(abs(fr["angles"]["head_yaw_to_camera_deg"]),
+                                           abs(fr["angles"]["head_pitch_to_camera_deg"])))  # fmt: skip
+        return {"type": "gaze_away", "peak_yaw_deg": peak["angles"]["head_yaw_to_camera_deg"],
+                "peak_pitch_deg": peak["angles"]["head_pitch_to_camera_deg"]}  # fmt: skip
+
+    return _run_events(frames, fps, key, make)
+
+
+def _partner_frame(pt: _PartnerShot, f: int, cam: Any, depth: FloatArray, part_map: npt.NDArray[np.uint8],
+                   width: int, height: int, trainee_kp: FloatArray) -> dict[str, Any]:
+    """The partner's per-frame label: posture, keypoints (visibility against the whole
+    scene, the trainee included), torso incline (+ = leaning toward the trainee) and
+    ``distance_m``: floor-plane distance between the two shoulder midpoints."""
+    from posture_coach.synth.body import COCO_LABELS
+
+    i_l, i_r = COCO_LABELS.index("left_shoulder"), COCO_LABELS.index("right_shoulder")
+    gap = (pt.kps[f, i_l] + pt.kps[f, i_r] - trainee_kp[i_l] - trainee_kp[i_r])[:2] / 2
+
+    px, dz = cam.project(pt.kps[f])
+    pm = part_map.astype(np.int16)
+    own = np.where(pm > PARTNER_PART_OFFSET, pm - PARTNER_PART_OFFSET, 0).astype(np.uint8)
+    a, b, _u = pt.shot.plan[f]
+    fr = frame_labels(
+        frame=f, fps=1.0, posture="", posture_states=None,
+        kp_world=dict(zip(COCO_LABELS, pt.shot.kps[f], strict=True)),
+        kp_px=dict(zip(COCO_LABELS, px, strict=True)),
+        kp_depth=dict(zip(COCO_LABELS, dz.tolist(), strict=True)),
+        depth_map=depth, part_map=own, width=width, height=height, yaw_deg=90.0,
+    )  # fmt: skip
+    return {"posture": pt.shot.postures[a].name if a == b else "transition",
+            "torso_incline_deg": fr["angles"]["torso_incline_deg"],
+            "distance_m": round(float(np.hypot(*gap)), 3), "keypoints2d": fr["keypoints2d"]}  # fmt: skip
+
+
+def _partner_header(pt: _PartnerShot, frames: list[dict[str, Any]], bd: Any) -> dict[str, Any]:
+    """Header entries of a role-play: who is where (``trainee_side``: the trainee's side
+    of the image, as ``posture-coach analyze --role-play`` takes it)."""
+    k0, p0 = frames[0]["keypoints2d"], frames[0]["partner"]["keypoints2d"]
+    tx = (k0["left_hip"][0] + k0["right_hip"][0]) / 2
+    px = (p0["left_hip"][0] + p0["right_hip"][0]) / 2
+    return {
+        "persons": 2,
+        "trainee_side": "left" if tx < px else "right",
+        "partner": {
+            **pt.bd.spec.to_json(),
+            "position_m": [round(float(x), 4) for x in pt.offset],
+            "distance_m": round(float(np.hypot(pt.offset[0], pt.offset[1])), 3),
+            "facing": "trainee",
+        },
+    }
 
 
 def _teeth_rig(bd: Any) -> Any:
