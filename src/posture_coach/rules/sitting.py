@@ -210,7 +210,13 @@ class ChinOnHand(Rule):
                 "face_not_visible" if f.get("neck_ratio") is None else "arms_not_visible"
             )
         drop = f.get("chin_hand_elbow_drop_sw")
-        on = (d <= num(p, "max_chin_hand_sw")
+        # A fingertip on the scalp, an ear, an eye, the nose or the lips (face_touch_code
+        # 1-5, from the interaction cues) is a face touch (gesture.face_touching, its own
+        # finding), not a propped chin, although the hand is then near the chin with the
+        # elbow below it. A propped chin has no fingertip on those regions (code 0).
+        touch = f.get("face_touch_code")
+        elsewhere = touch is not None and 1 <= touch <= 5
+        on = (d <= num(p, "max_chin_hand_sw") and not elsewhere
               and drop is not None and drop >= num(p, "min_elbow_drop_sw"))
         return self.verdict("fail" if on else "pass", d, num(p, "max_chin_hand_sw"),
                             chin_on_hand=on)
