@@ -231,11 +231,12 @@ class Observer:
             fh.write(json.dumps(obs.to_dict()) + "\n")
         return obs
 
-    def video(self, path: Path, *, face: bool = True, hands: bool = True, stride: int = 1) -> list[Observation]:
-        """A video → its observations (VIDEO mode, every ``stride``-th frame), cached as a
-        landmark recording."""
-        cache = self._cache_path(path, f"f{int(face)}h{int(hands)}" + (f"s{stride}" if stride > 1 else ""),
-                                 "video")
+    def video(self, path: Path, *, face: bool = True, hands: bool = True, stride: int = 1,
+              role_play: str | None = None) -> list[Observation]:
+        """A video → its observations (VIDEO mode, every ``stride``-th frame; with
+        ``role_play`` the trainee of a two-person clip), cached as a landmark recording."""
+        cache = self._cache_path(path, f"f{int(face)}h{int(hands)}" + (f"s{stride}" if stride > 1 else "")
+                                 + (f"-rp{role_play}" if role_play else ""), "video")
         from posture_coach.pipeline import ObservationStream
         from posture_coach.recording import read_recording
 
@@ -243,16 +244,17 @@ class Observer:
             return list(read_recording(cache)[1])
         cache.parent.mkdir(parents=True, exist_ok=True)
         with ObservationStream(path, model_dir=self.model_dir, face=face, hands=hands, stride=stride,
-                               save_landmarks=cache) as stream:
+                               save_landmarks=cache, role_play=role_play) as stream:  # type: ignore[arg-type]
             return [obs for _, obs in stream]
 
-    def judged_as_product(self, path: Path, engine: Any, stride: int = 1) -> Iterator[tuple[Observation, Any]]:
+    def judged_as_product(self, path: Path, engine: Any, stride: int = 1,
+                          role_play: str | None = None) -> Iterator[tuple[Observation, Any]]:
         """The product's own path (as ``analyze`` runs it): the hand model only where the
         engine's hand gate wants it, frame stride as given. Not cached: the observations
         depend on the engine's decisions."""
         from posture_coach.pipeline import ObservationStream
 
-        with ObservationStream(path, model_dir=self.model_dir, stride=stride,
+        with ObservationStream(path, model_dir=self.model_dir, stride=stride, role_play=role_play,  # type: ignore[arg-type]
                                wants_hands=engine.wants_hands) as stream:
             for _, o in stream:
                 yield o, engine.update(o)
@@ -604,13 +606,15 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
             continue
         used += 1
         posture = "sitting" if header.get("sitting") else "standing"
+        # A two-person role-play is judged as the product judges it: the trainee's side given.
+        role_play = header.get("trainee_side") if header.get("persons", 1) == 2 else None
         if as_product:  # the observations depend on the engine (hand gate): judged as they come
             if baseline_s:
                 raise SystemExit("--as-product does not combine with --baseline-from-first-s")
             judged: Iterable[tuple[Observation, Any]] = obs.judged_as_product(
-                video, _engine("video", None, posture=posture), stride)
+                video, _engine("video", None, posture=posture), stride, role_play)
         else:
-            observations = obs.video(video, stride=stride)
+            observations = obs.video(video, stride=stride, role_play=role_play)
             profile = None
             if baseline_s:
                 from posture_coach.calibration import Profile
