@@ -248,18 +248,33 @@ class Observer:
             fh.write(json.dumps(obs.to_dict()) + "\n")
         return obs
 
-    def video(self, path: Path, *, face: bool = True, hands: bool = True) -> list[Observation]:
-        """A video → its observations (VIDEO mode), cached as a landmark recording."""
-        cache = self._cache_path(path, f"f{int(face)}h{int(hands)}", "video")
+    def video(self, path: Path, *, face: bool = True, hands: bool = True, stride: int = 1,
+              role_play: str | None = None) -> list[Observation]:
+        """A video → its observations (VIDEO mode, every ``stride``-th frame; with
+        ``role_play`` the trainee of a two-person clip), cached as a landmark recording."""
+        cache = self._cache_path(path, f"f{int(face)}h{int(hands)}" + (f"s{stride}" if stride > 1 else "")
+                                 + (f"-rp{role_play}" if role_play else ""), "video")
         from posture_coach.pipeline import ObservationStream
         from posture_coach.recording import read_recording
 
         if self.use_cache and cache.is_file():
             return list(read_recording(cache)[1])
         cache.parent.mkdir(parents=True, exist_ok=True)
-        with ObservationStream(path, model_dir=self.model_dir, face=face, hands=hands,
-                               save_landmarks=cache) as stream:
+        with ObservationStream(path, model_dir=self.model_dir, face=face, hands=hands, stride=stride,
+                               save_landmarks=cache, role_play=role_play) as stream:  # type: ignore[arg-type]
             return [obs for _, obs in stream]
+
+    def judged_as_product(self, path: Path, engine: Any, stride: int = 1,
+                          role_play: str | None = None) -> Iterator[tuple[Observation, Any]]:
+        """The product's own path (as ``analyze`` runs it): the hand model only where the
+        engine's hand gate wants it, frame stride as given. Not cached: the observations
+        depend on the engine's decisions."""
+        from posture_coach.pipeline import ObservationStream
+
+        with ObservationStream(path, model_dir=self.model_dir, stride=stride, role_play=role_play,  # type: ignore[arg-type]
+                               wants_hands=engine.wants_hands) as stream:
+            for _, o in stream:
+                yield o, engine.update(o)
 
     def close(self) -> None:
         for lm in self._lms.values():
@@ -598,7 +613,8 @@ NUMERIC_STATES = ("upper_teeth_visible", "torso_incline_deg", "shoulder_tilt_deg
 
 
 def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
-                   baseline_s: float | None = None, by_view: bool = False) -> Report:
+                   baseline_s: float | None = None, by_view: bool = False, *, stride: int = 1,
+                   as_product: bool = False) -> Report:
     """Per-frame comparison of detector states with the rendered ground truth.
 
     Frames labelled as transitions (``"transition": true``) are skipped: the truth is
@@ -610,7 +626,10 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
     scored. ``by_view``: also report every state per labelled camera view
     (``state@front``, ``state@oblique``, ``state@side``).
     """
-    tag = f" [baseline {baseline_s:g} s]" if baseline_s else ""
+    # (round brackets: square ones would be read as markup by the table printer)
+    tag = f" (baseline {baseline_s:g} s)" if baseline_s else ""
+    tag += f" (stride {stride})" if stride > 1 else ""
+    tag += " (as product: gated hands)" if as_product else ""
     rep = Report(f"synthetic:{folder.name}" + (f" ({split})" if split else "") + tag)
     clips = sorted(folder.rglob("*.labels.jsonl"))
     used = 0
@@ -622,17 +641,27 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
         if split and header.get("split") != split:
             continue
         used += 1
-        observations = obs.video(video)
-        profile = None
-        if baseline_s:
-            from posture_coach.calibration import Profile
+        posture = "sitting" if header.get("sitting") else "standing"
+        # A two-person role-play is judged as the product judges it: the trainee's side given.
+        role_play = header.get("trainee_side") if header.get("persons", 1) == 2 else None
+        if as_product:  # the observations depend on the engine (hand gate): judged as they come
+            if baseline_s:
+                raise SystemExit("--as-product does not combine with --baseline-from-first-s")
+            judged: Iterable[tuple[Observation, Any]] = obs.judged_as_product(
+                video, _engine("video", None, posture=posture), stride, role_play)
+        else:
+            observations = obs.video(video, stride=stride, role_play=role_play)
+            profile = None
+            if baseline_s:
+                from posture_coach.calibration import Profile
 
-            first = [o for o in observations if o.timestamp_ms < baseline_s * 1000.0]
-            profile = Profile.from_observations(first)
-        # The user (or the drill's rule pack) declares standing or sitting; so does the clip.
-        engine = _engine("video", profile, posture="sitting" if header.get("sitting") else "standing")
-        for o in observations:
-            res = engine.update(o).to_dict()
+                first = [o for o in observations if o.timestamp_ms < baseline_s * 1000.0]
+                profile = Profile.from_observations(first)
+            # The user (or the drill's rule pack) declares standing or sitting; so does the clip.
+            engine = _engine("video", profile, posture=posture)
+            judged = ((o, engine.update(o)) for o in observations)
+        for o, judged_frame in judged:
+            res = judged_frame.to_dict()
             truth = truth_frames.get(o.frame_index)
             if truth is None or truth.get("transition"):
                 continue
@@ -741,6 +770,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--baseline-from-first-s", type=float, default=None, metavar="S",
                     help="synthetic clips: personal baseline (Profile) from each clip's first S seconds")
     ap.add_argument("--by-view", action="store_true", help="synthetic clips: also report per camera view")
+    ap.add_argument("--stride", type=int, default=1, help="synthetic clips: analyse every N-th frame")
+    ap.add_argument("--as-product", action="store_true",
+                    help="synthetic clips: the hand model only where the hand gate wants it, as `analyze` runs")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     ap.add_argument("--check-baseline", type=Path)
     ap.add_argument("--update-baseline", type=Path)
@@ -762,7 +794,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reports.append(REAL_EVALUATORS[name](args.data_dir, observer))
             elif Path(name).is_dir():
                 reports.append(eval_synthetic(Path(name), observer, args.split,
-                                              args.baseline_from_first_s, args.by_view))
+                                              args.baseline_from_first_s, args.by_view,
+                                              stride=args.stride, as_product=args.as_product))
             else:
                 ap.error(f"unknown set {name!r}: give a folder or one of {', '.join(REAL_SETS)}")
     finally:

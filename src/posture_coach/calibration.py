@@ -47,6 +47,12 @@ FEATURE_PARAMS: tuple[Param, ...] = (
     Param("facing_min_knee_ahead_tl", "tl", "no ears or nose cue: knees ahead of the hips (seated)"),
     Param("standing_min_thigh_drop_tl", "tl", "knee below hip by at least this: standing"),
     Param("sitting_max_thigh_drop_tl", "tl", "knee below hip by at most this: sitting"),
+    Param("hip_forward_offset_tl", "tl", "MediaPipe's hip midpoint sits this far ahead of the "
+          "hip-joint centre: moved back before the sagittal angles"),
+    Param("front_sw_torso_ratio", "ratio", "SW / torso length of a frontal body: body yaw "
+          "from it when MediaPipe's world shoulders are missing"),
+    Param("min_forward_scale_ratio", "ratio", "oblique views: a lean is scaled up by at most "
+          "1 / this"),
 )
 SIGNAL_PARAMS: tuple[Param, ...] = (
     Param("sway_window_s", "s", "window for the hip sway"),

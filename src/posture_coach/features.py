@@ -41,6 +41,7 @@ _FACE_CHIN = 152
 FEATURE_NAMES: tuple[str, ...] = (
     "sw_px", "torso_px", "sw_torso_ratio",
     "torso_incline_deg", "head_forward_deg", "shoulder_tilt_deg",
+    "sagittal_incline_deg", "sagittal_head_deg",
     "torso_fwd_tl", "torso_up_tl", "head_fwd_tl", "head_up_tl", "body_yaw_deg",
     "neck_ratio", "neck_ratio_rel", "face_size_rel", "sw_size_rel",
     "wrist_hip_l_sw", "wrist_hip_r_sw", "wrist_opp_elbow_l_sw", "wrist_opp_elbow_r_sw",
@@ -209,11 +210,16 @@ def compute_features(
     if knees and tl > 0:
         _legs(values, body, vw, sw, tl)
 
-    return Features(
+    f = Features(
         t_ms=obs.timestamp_ms, person=True, view=vw,
         posture=_classify_posture(values.get("thigh_drop_tl"), params),
         values=values, has_profile=profile is not None,
     )
+    if vw.view in ("side", "oblique"):
+        incline, head = sagittal_angles(f, params["hip_forward_offset_tl"], params["front_sw_torso_ratio"],
+                                        params["min_forward_scale_ratio"])
+        f = f.with_values({"sagittal_incline_deg": incline, "sagittal_head_deg": head})
+    return f
 
 
 def _classify_view(

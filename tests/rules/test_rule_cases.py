@@ -242,3 +242,17 @@ def test_camera_roll_is_removed(cal: CalibrationSet) -> None:
     # A real 8° shrug on the rolled camera is still caught.
     shrug = rolled(front_standing(tilt_px=11))
     assert fixed.update(observation(shrug)).verdicts["standing.shoulders_level"].status == "fail"
+
+
+@pytest.mark.parametrize(("touch_code", "status"), [(0.0, "fail"), (None, "fail"), (4.0, "pass"), (5.0, "pass")])
+def test_a_fingertip_on_the_nose_or_lips_is_a_face_touch_not_a_propped_chin(
+    cal: CalibrationSet, touch_code: float | None, status: str
+) -> None:
+    from posture_coach.features import Features, View
+    from posture_coach.rules.sitting import ChinOnHand
+
+    f = Features(t_ms=0, person=True, view=View(view="front", face_visible=True, shoulders_visible=True),
+                 posture="sitting",
+                 values={"chin_hand_sw": 0.1, "chin_hand_elbow_drop_sw": 0.6, "face_touch_code": touch_code})
+    v = ChinOnHand().check(f, cal.rules["sitting.chin_on_hand"])
+    assert v.status == status and v.states["chin_on_hand"] is (status == "fail")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from posture_coach.features import Features, Posture, ViewName, sagittal_angles
+from posture_coach.features import Features, Posture, ViewName
 from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, grade, num
 from posture_coach.rules.standing import StandingShouldersLevel
 
@@ -36,12 +36,6 @@ class SittingUpright(Rule):
     states = ("sitting_lean", "torso_incline_deg")
     posture: ClassVar[Posture | None] = "sitting"
     params = (
-        Param("hip_forward_offset_tl", "tl", "MediaPipe's hip midpoint sits this far ahead of the "
-              "hip-joint centres (torso lengths); moved back before measuring the incline"),
-        Param("front_sw_torso_ratio", "ratio", "SW / torso length of a frontal body: body yaw "
-              "when MediaPipe's world landmarks are missing"),
-        Param("min_forward_scale_ratio", "ratio", "oblique views: a lean is scaled up by at most "
-              "1 / this (sin of the body yaw)"),
         Param("slumped_min_head_forward_deg", "deg", "reclined with the ear this far ahead of the "
               "shoulder (from vertical): slumped, not leaning back"),
         Param("warn_back_deg", "deg", "leaning back this far behind vertical warns"),
@@ -68,8 +62,7 @@ class SittingUpright(Rule):
         return self._front(f, p)
 
     def _side(self, f: Features, p: Params) -> Verdict:
-        inc, head = sagittal_angles(f, num(p, "hip_forward_offset_tl"), num(p, "front_sw_torso_ratio"),
-                                    num(p, "min_forward_scale_ratio"))
+        inc, head = f.get("sagittal_incline_deg"), f.get("sagittal_head_deg")
         if inc is None:
             return self.unknown("view_unknown" if f.view.hips_visible else "hips_not_visible")
         lean = "upright"
@@ -217,7 +210,13 @@ class ChinOnHand(Rule):
                 "face_not_visible" if f.get("neck_ratio") is None else "arms_not_visible"
             )
         drop = f.get("chin_hand_elbow_drop_sw")
-        on = (d <= num(p, "max_chin_hand_sw")
+        # A fingertip on the scalp, an ear, an eye, the nose or the lips (face_touch_code
+        # 1-5, from the interaction cues) is a face touch (gesture.face_touching, its own
+        # finding), not a propped chin, although the hand is then near the chin with the
+        # elbow below it. A propped chin has no fingertip on those regions (code 0).
+        touch = f.get("face_touch_code")
+        elsewhere = touch is not None and 1 <= touch <= 5
+        on = (d <= num(p, "max_chin_hand_sw") and not elsewhere
               and drop is not None and drop >= num(p, "min_elbow_drop_sw"))
         return self.verdict("fail" if on else "pass", d, num(p, "max_chin_hand_sw"),
                             chin_on_hand=on)

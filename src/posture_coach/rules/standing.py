@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from posture_coach.features import Features, Posture, ViewName, sagittal_angles
+from posture_coach.features import Features, Posture, ViewName
 from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, grade, num
 
 _FRONTISH: frozenset[ViewName] = frozenset({"front", "oblique"})
@@ -37,12 +37,6 @@ class StandingUpright(Rule):
     states = ("hunched", "torso_incline_deg")
     posture: ClassVar[Posture | None] = "standing"
     params = (
-        Param("hip_forward_offset_tl", "tl", "MediaPipe's hip midpoint sits this far ahead of the "
-              "hip-joint centres (torso lengths); moved back before measuring the incline"),
-        Param("front_sw_torso_ratio", "ratio", "SW / torso length of a frontal body: body yaw "
-              "when MediaPipe's world landmarks are missing"),
-        Param("min_forward_scale_ratio", "ratio", "oblique views: a lean is scaled up by at most "
-              "1 / this (sin of the body yaw)"),
         Param("warn_incline_deg", "deg", "torso lean from vertical (side view) that warns"),
         Param("fail_incline_deg", "deg", "torso lean from vertical (side view) that fails"),
         Param("warn_head_forward_deg", "deg", "ear ahead of shoulder (side view) that warns"),
@@ -57,8 +51,7 @@ class StandingUpright(Rule):
 
     def judge(self, f: Features, p: Params) -> Verdict:
         if f.view.view in _SIDEISH:
-            incline, head = sagittal_angles(f, num(p, "hip_forward_offset_tl"),
-                                            num(p, "front_sw_torso_ratio"), num(p, "min_forward_scale_ratio"))
+            incline, head = f.get("sagittal_incline_deg"), f.get("sagittal_head_deg")
             if incline is None:
                 return self.unknown("hips_not_visible")
             status = grade(abs(incline), num(p, "warn_incline_deg"), num(p, "fail_incline_deg"))
