@@ -175,3 +175,18 @@ def test_rules_and_features_are_fast(cal: CalibrationSet) -> None:
     per_frame_ms = (time.perf_counter() - t0) * 1000 / len(obs)
     print(f"engine.update: {per_frame_ms:.3f} ms per frame (all {len(engine.rules)} rules)")
     assert per_frame_ms < 6.0
+
+
+def test_an_event_still_open_at_the_last_frame_is_in_the_summary(cal: CalibrationSet) -> None:
+    """A role-play cut during the handshake still reports the handshake (closed at the end)."""
+    engine = CoachEngine(cal)
+    frames = clip([front_standing()] * 40)
+    for o in frames:
+        engine.update(o)
+    kind, machine = next(iter(engine._interaction.events.machines.items()))
+    for o in frames:  # the cue held from the start to the last frame: open when the clip ends
+        machine.update(o.timestamp_ms, o.frame_index, 1e9, {})
+    assert machine.active is not None
+    closed = [e for e in engine.summary().events if e["type"] == kind]
+    assert len(closed) == 1 and closed[0]["end_ms"] == frames[-1].timestamp_ms
+    assert len([e for e in engine.summary().events if e["type"] == kind]) == 1  # idempotent

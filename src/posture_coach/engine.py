@@ -266,6 +266,10 @@ class CoachEngine:
                 step = deb.finish(self.timeline.last_ms)
                 if step is not None and step.closed is not None:
                     self.timeline.add_episode(step.closed, step.counted)
+            # A handshake, handover, bow… still open at the last frame is an event too.
+            _, closing = self._interaction.finish(self.timeline.last_ms)
+            for ev in closing:
+                self.timeline.add_event(ev)
         return summarise(self.timeline, self.calibration.weights, self.mode)
 
     # -- internals --------------------------------------------------------------------
