@@ -108,9 +108,11 @@ def run(args: argparse.Namespace) -> dict:
         # N tabs at once: no tab may be throttled for being in the background.
         "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
         "--disable-backgrounding-occluded-windows",
+        *args.chromium_flag,
     ]
     errors: list[str] = []
     rows: list[dict] = []
+    hand_share = None
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=flags, headless=True)
@@ -141,6 +143,13 @@ def run(args: argparse.Namespace) -> dict:
                             samples[k].append(float(page.evaluate("window.__coachStats.fps")))
                 dt = time.monotonic() - t0
                 cpu1 = (_self_cpu_s(), _chromium_cpu_s())
+                try:
+                    import urllib.request
+
+                    with urllib.request.urlopen(url.rstrip("/") + "/api/health", timeout=5) as r:
+                        hand_share = json.loads(r.read()).get("hand_model_share")
+                except (OSError, ValueError):
+                    hand_share = None
                 processed = sum(page.evaluate("window.__coachStats.done") - d0
                                 for page, d0 in zip(pages, done0, strict=True))
                 for k, page in enumerate(pages):
@@ -178,6 +187,7 @@ def run(args: argparse.Namespace) -> dict:
         "server_cpu_ms_per_frame": round(1000 * (cpu1[0] - cpu0[0]) / per, 1),
         "browser_cpu_ms_per_frame": round(1000 * (cpu1[1] - cpu0[1]) / per, 1),
         "processed": processed,
+        "hand_model_share": hand_share,  # frames on which the server ran the hand model
     }
     return {
         "n": args.n, "seconds": args.t, "clip": Path(args.clip).name, "url": args.url or "in-process",
@@ -199,6 +209,7 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=0, help="first frame of --clip")
     ap.add_argument("--last", type=int, default=10**9, help="last frame of --clip")
     ap.add_argument("--clip-seconds", type=float, default=6.0, help="length of the .y4m")
+    ap.add_argument("--chromium-flag", action="append", default=[], help="an extra Chromium switch (repeatable)")
     ap.add_argument("--no-hands", action="store_true", help="server without the hand model (what it costs)")
     ap.add_argument("--posture", default="standing", choices=["auto", "standing", "sitting"])
     ap.add_argument("--model-dir", default=os.environ.get("POSTURE_COACH_MODEL_DIR"))
@@ -224,7 +235,8 @@ def main() -> None:
           f"loadavg {res['loadavg']} on {res['cpus']} CPUs")
     if "processed" in res:
         print(f"CPU per processed frame: server {res['server_cpu_ms_per_frame']} ms, "
-              f"browser {res['browser_cpu_ms_per_frame']} ms ({res['processed']} frames)")
+              f"browser {res['browser_cpu_ms_per_frame']} ms ({res['processed']} frames); "
+              f"hand model on {res['hand_model_share']} of the server's frames")
     if res["errors"]:
         print("page errors:", *res["errors"], sep="\n  ", file=sys.stderr)
 

@@ -84,6 +84,7 @@ class LiveState:
             max_workers=settings.max_sessions + 1, thread_name_prefix="live"
         )
         self.frames = 0
+        self.hand_frames = 0  # frames on which the hand model ran (the hand gate's saving)
         self.started = time.time()
 
     def start_pool(self) -> None:
@@ -161,6 +162,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             },
             "acquire": settings.acquire,
             "frames": live.frames,
+            "hand_model_share": round(live.hand_frames / live.frames, 3) if live.frames else None,
             "rss_mb": round(rss_mb(), 1),
             "uptime_s": round(time.time() - live.started, 1),
         }
@@ -281,6 +283,7 @@ async def _live(ws: WebSocket, live: LiveState, settings: ServerSettings) -> Non
             item = await session.slot.take()
             msg = await loop.run_in_executor(live.executor, session.process, item)
             live.frames += 1
+            live.hand_frames += "hands_ms" in (msg.get("timing") or {})
             await _send(ws, msg)
             while session.outbox:
                 await _send(ws, session.outbox.pop(0))
