@@ -256,3 +256,21 @@ def test_a_fingertip_on_the_nose_or_lips_is_a_face_touch_not_a_propped_chin(
                  values={"chin_hand_sw": 0.1, "chin_hand_elbow_drop_sw": 0.6, "face_touch_code": touch_code})
     v = ChinOnHand().check(f, cal.rules["sitting.chin_on_hand"])
     assert v.status == status and v.states["chin_on_hand"] is (status == "fail")
+
+
+@pytest.mark.parametrize(("event", "status"), [(None, "fail"), ("ev_handover_active", "pass"),
+                                               ("ev_handshake_active", "pass")])
+def test_forearms_together_on_a_card_or_in_a_handshake_are_not_folded_arms(
+    cal: CalibrationSet, event: str | None, status: str
+) -> None:
+    from posture_coach.features import Features, View
+    from posture_coach.rules.standing import ArmsCrossed
+
+    folded = {"wrist_hip_l_sw": 1.1, "wrist_hip_r_sw": 1.1, "elbow_span_sw": 0.8, "wrist_height_l": 0.5,
+              "wrist_height_r": 0.5, "wrist_opp_elbow_l_sw": 0.2, "wrist_opp_elbow_r_sw": 0.2}
+    if event is not None:
+        folded[event] = 1.0
+    f = Features(t_ms=0, person=True, posture="standing",
+                 view=View(view="oblique", shoulders_visible=True, hips_visible=True), values=folded)
+    v = ArmsCrossed().check(f, cal.rules["standing.arms_crossed"])
+    assert v.status == status and v.states["arms_crossed"] is (status == "fail")

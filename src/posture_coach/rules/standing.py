@@ -136,6 +136,11 @@ class ArmsCrossed(Rule):
     def judge(self, f: Features, p: Params) -> Verdict:
         if not f.view.hips_visible:
             return self.unknown("hips_not_visible")
+        if f.get("ev_handover_active") == 1.0 or f.get("ev_handshake_active") == 1.0:
+            # Hands on a card or in a handshake (an open interaction event) bring the
+            # forearms together in front of the chest, which from an oblique camera looks
+            # like folded arms; they cannot be folded while handing something over.
+            return self.verdict("pass", f.get("elbow_span_sw"), num(p, "max_elbow_span_sw"), arms_crossed=False)
         need = ("wrist_hip_l_sw", "wrist_hip_r_sw", "elbow_span_sw", "wrist_height_l", "wrist_height_r")
         vals = [f.get(k) for k in need]
         if any(v is None for v in vals):
