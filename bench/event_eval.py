@@ -249,29 +249,19 @@ class ClipRun:
     inter_ns: list[int]  # InteractionTracker.update per frame
 
 
-def observe(video: Path, observer: Observer, role_play: str | None) -> list[Any]:
-    """The clip's observations from the bench cache; a role-play (two people, the sidecar's
-    ``trainee_side``) runs the two-person path as ``analyze --role-play SIDE`` does."""
-    if role_play is None:
-        return observer.video(video)
-    from posture_coach.pipeline import ObservationStream
-    from posture_coach.recording import read_recording
-
-    cache = observer._cache_path(video, f"f1h1-rp{role_play}", "video")
-    if observer.use_cache and cache.is_file():
-        return list(read_recording(cache)[1])
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with ObservationStream(video, model_dir=observer.model_dir, save_landmarks=cache,
-                           role_play=role_play) as stream:  # type: ignore[arg-type]
-        return [obs for _, obs in stream]
+def observe(video: Path, observer: Observer, role_play: str | None, stride: int = 1) -> list[Any]:
+    """The clip's observations from the bench cache (every ``stride``-th frame); a role-play
+    (two people, the sidecar's ``trainee_side``) runs the two-person path as
+    ``analyze --role-play SIDE`` does."""
+    return observer.video(video, role_play=role_play, stride=stride)
 
 
-def run_replay(video: Path, observer: Observer, role_play: str | None = None) -> ClipRun:
+def run_replay(video: Path, observer: Observer, role_play: str | None = None, stride: int = 1) -> ClipRun:
     """Cached observations through a fresh CoachEngine; the event machines timed and their cues kept."""
     from posture_coach.calibration import load_calibration
     from posture_coach.engine import CoachEngine
 
-    observations = observe(video, observer, role_play)
+    observations = observe(video, observer, role_play, stride)
     engine = CoachEngine(load_calibration(), None, mode="video", posture="auto")
     tracker = engine._interaction
     machines = tracker.events
@@ -538,7 +528,7 @@ def clips_in(paths: Sequence[Path], split: str | None) -> list[tuple[Path, Path]
 
 def evaluate(name: str, clips: Sequence[tuple[Path, Path]], observer: Observer | None, *,
              via_cli: bool = False, model_dir: Path | None = None, min_iou: float = 0.3,
-             listing: bool = False, dump: Path | None = None) -> EventReport:
+             listing: bool = False, dump: Path | None = None, stride: int = 1) -> EventReport:
     rep = EventReport(name)
     for lab_path, video in clips:
         header, frames, events = read_labels(lab_path)
@@ -548,7 +538,7 @@ def evaluate(name: str, clips: Sequence[tuple[Path, Path]], observer: Observer |
             run = run_cli(video, model_dir, rp)
         else:
             assert observer is not None
-            run = run_replay(video, observer, rp)
+            run = run_replay(video, observer, rp, stride)
         rep.role_plays += rp is not None
         rep.clips += 1
         rep.frames += len(run.cues)
@@ -630,6 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "posture-coach" / "bench")
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--via-cli", action="store_true", help="run `posture-coach analyze` per clip (slow)")
+    ap.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (e.g. 30 fps renders at 2)")
     ap.add_argument("--list", action="store_true", help="also list every labelled and predicted event")
     ap.add_argument("--dump", type=Path, help="write each clip's per-frame cues and events here (JSONL)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
@@ -644,9 +635,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not root.exists():
                 ap.error(f"{root}: not found")
             clips = clips_in([root], args.split)
-            name = f"events:{root.name}" + (f" ({args.split})" if args.split else "")
+            name = f"events:{root.name}" + (f" ({args.split})" if args.split else "") + (
+                f" (stride {args.stride})" if args.stride > 1 else "")
             reports.append(evaluate(name, clips, observer, via_cli=args.via_cli, model_dir=args.model_dir,
-                                    min_iou=args.min_iou, listing=args.list, dump=args.dump))
+                                    min_iou=args.min_iou, listing=args.list, dump=args.dump,
+                                    stride=args.stride))
     finally:
         if observer is not None:
             observer.close()
