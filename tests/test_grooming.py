@@ -8,6 +8,7 @@ The generators live in bench/grooming_eval.py (the same material the evaluation 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 from posture_coach import grooming as G
+from posture_coach.face_features import head_pose_deg
 from posture_coach.features import Features, View
 from posture_coach.rules.grooming import Badge, FacialHair, HairColour, HairTidy, Nails
 from posture_coach.types import FaceObs, Frame, HandObs, Observation
@@ -277,3 +279,62 @@ def test_measure_is_json_and_replayable(real_faces: list[tuple[np.ndarray, Obser
     for key in ("facial_hair", "hair_over_face"):
         for box in m[key]["boxes"].values():
             assert all(0.0 <= b <= 1.0 for b in box)
+
+
+def _pitched(obs: Observation, deg: float) -> Observation:
+    """The same landmarks with the head transform tilted up by ``deg`` (about x)."""
+    assert obs.face is not None and obs.face.transform is not None
+    t = math.radians(deg)
+    rx = np.array([[1, 0, 0, 0], [0, math.cos(t), -math.sin(t), 0], [0, math.sin(t), math.cos(t), 0], [0, 0, 0, 1.0]])
+    face = FaceObs(obs.face.landmarks, {}, np.asarray(obs.face.transform) @ rx)
+    return Observation(0, 0, obs.image_size, face=face, ran=obs.ran)
+
+
+def test_hair_colour_gates(real_faces: list[tuple[np.ndarray, Observation]]) -> None:
+    """Hair colour is left unjudged, with its reason, when the colour above the forehead
+    cannot be the hair's: a coloured light (the skin reads blue), a clipped strip (a
+    white cap against a lamp), or a head tilted far back (scalp, background)."""
+    rng = np.random.default_rng(11)
+    img, obs = real_faces[0]
+    capped = E.add_hair_cap(img, obs, rng, (24.0, 5.0, 9.0))
+    assert judge("hair_colour", capped, obs).status == "pass"
+    cast = np.clip(capped.astype(np.float32) * np.array([0.55, 0.9, 1.35], np.float32), 0, 255).astype(np.uint8)
+    assert judge("hair_colour", cast, obs).reason == "colour_cast"
+    white = E.add_hair_cap(img, obs, rng, (99.0, -12.0, -6.0))
+    white = np.where(white.min(axis=2, keepdims=True) > 200, np.array([205, 255, 255], np.uint8), white)
+    assert judge("hair_colour", white, obs).reason == "overexposed"
+    up = _pitched(obs, 40.0)
+    pose = head_pose_deg(up.face.transform if up.face is not None else None)
+    assert pose is not None and abs(pose[1]) > G.MAX_PITCH_DEG
+    assert judge("hair_colour", capped, up).reason == "face_not_frontal"
+    assert judge("facial_hair", img, up).status != "unknown"  # the other face checks still run
+
+
+def test_stubble_specks_are_dots_not_lines(real_faces: list[tuple[np.ndarray, Observation]]) -> None:
+    """Thin dark lines across the chin and upper lip (a lip line, a fold, as on a dark,
+    blurry face) are not stubble: the speck share hardly moves; dots of the same
+    darkness raise it."""
+    img, obs = real_faces[1]
+    assert obs.face is not None
+    w, h = obs.image_size
+    pts = obs.face.landmarks[:, :2] * np.array([w, h])
+    ff = G._FaceFrame(pts)
+    skin = np.median(img[int(pts[152, 1]) - 12:int(pts[152, 1]) - 4, int(pts[152, 0]) - 4:int(pts[152, 0]) + 4]
+                     .reshape(-1, 3), axis=0)
+    dark = tuple(int(v) for v in skin * 0.55)
+    lines, dots = img.copy(), img.copy()
+    rng = np.random.default_rng(12)
+    for a, b in ((2, 0), (17, 152)):
+        for f in (0.45, 0.6, 0.75):
+            mid = pts[a] + f * (pts[b] - pts[a])
+            p0, p1 = mid - 0.3 * ff.ipd * ff.u, mid + 0.3 * ff.ipd * ff.u
+            cv2.line(lines, tuple(int(v) for v in np.round(p0)), tuple(int(v) for v in np.round(p1)), dark, 1)
+            for _ in range(25):
+                q = p0 + rng.random() * (p1 - p0) + rng.normal(0, 0.04 * ff.ipd) * ff.v
+                dots[round(float(q[1])), round(float(q[0]))] = dark
+    clean = G.measure_face(img, obs)["facial_hair"]
+    with_lines = G.measure_face(lines, obs)["facial_hair"]
+    with_dots = G.measure_face(dots, obs)["facial_hair"]
+    for reg in ("upper_lip", "chin"):
+        assert with_lines[reg]["specks"] < clean[reg]["specks"] + 0.05, (reg, clean[reg], with_lines[reg])
+        assert with_dots[reg]["specks"] > with_lines[reg]["specks"] + 0.05, (reg, with_lines[reg], with_dots[reg])

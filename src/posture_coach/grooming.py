@@ -15,8 +15,9 @@ against a population colour, and never from who the person is:
   light. *Facial hair*: for the chin and the upper lip, ``coverage`` = (cheek L* - region
   L*) / (cheek L* - brow L*), i.e. roughly the share of the region covered by hair of
   the brows' darkness; ``specks`` = the share of pixels that stand out in a black top-hat
-  (dark dots smaller than ~0.07 IPD, so edges of the lips, teeth or a shadow do not count)
-  by a fraction of the local brightness and by a multiple of the cheeks' own top-hat,
+  (dark dots narrower than ~0.05 IPD, so edges of the lips, teeth or a shadow do not count)
+  by a fraction of the local brightness and by a multiple of the cheeks' own top-hat, and
+  that are round (Hessian of L* positive both ways: dots, not the lip line or a fold),
   minus the cheeks' share; ``redness_loss`` = how much less red (a*) than the cheeks the
   region is (hair is grey-brown; a shadow keeps the skin's red, a lip edge adds some).
   Texture weighs more than darkness in the rule: a smooth shadow under the nose is not
@@ -25,7 +26,11 @@ against a population colour, and never from who the person is:
   lines running across the face (glasses rims) left out, and the share of thin dark
   lines running down the face just above the brows (strands; not eyebrows or frames).
   *Hair colour*: the pixels just above the top of the face mesh that are not skin; their
-  median CIELAB chroma and hue.
+  median CIELAB chroma and hue. Not judged (``face_not_frontal``) with the head tilted
+  more than 25° up or down (scalp or background above the forehead), nor (``colour_cast``)
+  when the cheeks read green, blue or violet (skin of every tone is red-yellow under
+  near-white light: the light or the camera tints everything, hair included), nor
+  (``overexposed``) when most of the strip is clipped in two channels (no hue to read).
 * **hands** (hand landmarks, back of the hand to the camera): per finger, the nail
   (distal segment near the tip) against the skin of the middle segment, CIE ΔE2000.
 * **chest** (pose landmarks): the torso is warped so the shoulders are level and one
@@ -34,7 +39,7 @@ against a population colour, and never from who the person is:
 
 Each check returns its numbers, or ``None`` values with a ``reason`` saying why it
 cannot be judged (``too_dark``, ``overexposed``, ``face_too_small``, ``face_not_frontal``,
-``hair_out_of_frame`` …). Boxes of the judged regions are returned in normalised image
+``hair_out_of_frame``, ``colour_cast`` …). Boxes of the judged regions are returned in normalised image
 coordinates so that the page can show the crops it judged, client-side.
 """
 
@@ -78,6 +83,9 @@ ENV_VAR = "POSTURE_COACH_GROOMING"
 MIN_IPD_PX = 40.0          # eye-centre distance below this: a 1-px stubble dot is > 1.5 mm
 WORK_IPD_PX = 100.0        # larger faces are downscaled to this before measuring
 MAX_YAW_DEG = 25.0         # cheeks and chin foreshortened beyond this
+MAX_PITCH_DEG = 25.0       # head tilted up or down beyond this: the strip above the forehead is scalp or background
+SKIN_HUE_DEG = 45.0        # CIELAB hue of skin under near-white light (red-yellow, every skin tone) ...
+MAX_SKIN_HUE_OFF_DEG = 90.0  # ... cheeks more than this from it (green, blue, violet): a coloured light or camera cast
 DARK_L = 15.0              # skin median L* below this: too dark to see hair on skin
 BRIGHT_CLIP_SHARE = 0.40   # share of clipped skin pixels above this: overexposed
 MIN_HAIR_CONTRAST_L = 10.0  # cheek - brow L* below this: no contrast to see hair (blond, flat light)
@@ -89,6 +97,8 @@ CANON_SW = 200.0
 CARD_DE = 16.0             # a card differs from the shirt by at least this ΔE76
 SPECK_NOISE = 3.0          # ... and at least this many times the cheeks' median black top-hat
 SPECK_REL = 0.08           # a stubble speck: this much darker than its neighbourhood, relative to local L*
+SPECK_RADIUS = 0.025       # top-hat disc radius (IPD): dark structures narrower than ~0.05 IPD are specks
+SPECK_ROUND = 0.3          # ... and round: smaller / larger Hessian eigenvalue of L* at least this (not a line)
 STRAND_CURV = 0.2          # a strand: curvature across the face of at least this x (cheek - brow L*) per px^2
 
 
@@ -319,10 +329,12 @@ def measure_face(image: U8, obs: Observation) -> dict[str, Any]:
     if contrast < MIN_HAIR_CONTRAST_L:
         out["facial_hair"] = {**base, **_unknown_face("low_contrast")}
     else:
-        # Specks = the black top-hat (closing minus image) with a disc of ~0.07 IPD: dark
+        # Specks = the black top-hat (closing minus image) with a disc of ~0.05 IPD: dark
         # dots and short hairs smaller than the disc stand out, while edges of larger
         # structures (lip line, teeth in a smile, nostrils, the shadow's border) give ~0.
-        d = max(3, 2 * round(0.035 * ipd_c) + 1)
+        # (A wider disc, 0.07 IPD, let the blurred lip line and the fold under the lower
+        # lip of dark, low-resolution faces through as "stubble".)
+        d = max(3, 2 * round(SPECK_RADIUS * ipd_c) + 1)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
         bh = cv2.morphologyEx(L, cv2.MORPH_BLACKHAT, disc)
         local = np.maximum(cv2.GaussianBlur(L, (0, 0), max(1.0, 0.15 * ipd_c)), 5.0)
@@ -331,6 +343,21 @@ def measure_face(image: U8, obs: Observation) -> dict[str, Any]:
         # (pores, noise, JPEG; it matters on darker or dimly lit skin).
         noise = float(np.median(bh[ck]))
         speck = bh > np.maximum(SPECK_REL * local, SPECK_NOISE * noise)
+        # ... and is a dot, not a line: a stubble hair seen end-on or short is a small
+        # round dark dot, while the lip line, the fold under the lower lip and the nostril
+        # rim are long thin dark lines, which dark, blurry or low-resolution faces show as
+        # strongly as hair shows on light skin. Dots are where the Hessian of L* is
+        # positive in every direction (the smaller eigenvalue at least SPECK_ROUND of the
+        # larger), a pixel around them kept.
+        Lh = cv2.GaussianBlur(L, (0, 0), max(0.7, 0.01 * ipd_c))
+        hxx = cv2.Sobel(Lh, cv2.CV_32F, 2, 0, ksize=3)
+        hyy = cv2.Sobel(Lh, cv2.CV_32F, 0, 2, ksize=3)
+        hxy = cv2.Sobel(Lh, cv2.CV_32F, 1, 1, ksize=3)
+        half_tr = 0.5 * (hxx + hyy)
+        root = np.sqrt(0.25 * (hxx - hyy) ** 2 + hxy**2)
+        lam1, lam2 = half_tr + root, half_tr - root
+        dot = ((lam2 > SPECK_ROUND * lam1) & (lam1 > 0)).astype(np.uint8)
+        speck &= cv2.dilate(dot, np.ones((3, 3), np.uint8)) > 0
         ck_speck = float(speck[ck].mean())
         up = ff.to_face(pts[[SUBNASALE, LIP_TOP, LIP_BOTTOM, CHIN, MOUTH_R, MOUTH_L]])
         mw = float(abs(up[5, 0] - up[4, 0]))
@@ -412,24 +439,40 @@ def measure_face(image: U8, obs: Observation) -> dict[str, Any]:
                                  "boxes": {"band": _box(ff.rect(-1.0, 1.0, v_top - 0.3, v_eye + 0.26), (W, H))}}
 
     # Hair colour above the forehead --------------------------------------------------
+    # Read only when the colour can mean the hair's: a head tilted far up or down shows
+    # scalp or background in the strip; skin that reads green, blue or violet (skin is
+    # red-yellow under any near-white light, whatever its tone) says the light or the
+    # camera's white balance colours everything, hair included; and a strip whose pixels
+    # are mostly clipped in two channels or more (a white cap, a lamp) has no measurable
+    # hue (one clipped channel is just a vivid colour).
     v10 = float(ff.to_face(pts[FOREHEAD_TOP])[1])
     hpoly = ff.rect(-0.7, 0.7, v10 - 0.45, v10 - 0.06)
     inside = np.mean([(0 <= p[0] < W and 0 <= p[1] < H) for p in hpoly])
     hm = _poly_mask(shape, c(hpoly))
+    pitch = pose[1] if pose is not None else 0.0
+    skin_hue = float(math.degrees(math.atan2(float(ab_cheek[1]), float(ab_cheek[0]))) % 360.0)
+    hue_off = abs((skin_hue - SKIN_HUE_DEG + 180.0) % 360.0 - 180.0)
+    hc_base = {**base, "pitch_deg": _r(pitch, 2), "skin_hue_deg": _r(skin_hue, 2)}
     if inside < 1.0 or hm.sum() < 20:
-        out["hair_colour"] = {**base, **_unknown_face("hair_out_of_frame")}
+        out["hair_colour"] = {**hc_base, **_unknown_face("hair_out_of_frame")}
+    elif abs(pitch) > MAX_PITCH_DEG:
+        out["hair_colour"] = {**hc_base, **_unknown_face("face_not_frontal")}
+    elif hue_off > MAX_SKIN_HUE_OFF_DEG:
+        out["hair_colour"] = {**hc_base, **_unknown_face("colour_cast")}
+    elif float(np.mean((crop[hm] >= 250).sum(axis=1) >= 2)) > BRIGHT_CLIP_SHARE:
+        out["hair_colour"] = {**hc_base, **_unknown_face("overexposed")}
     else:
         px = lab[hm]
         de = np.sqrt(((px[:, 0] - L_cheek) * 0.5) ** 2 + ((px[:, 1:] - ab_cheek) ** 2).sum(axis=1))
         hair = px[de >= SKIN_DE]
         share = float(hair.shape[0]) / float(px.shape[0])
         if share < HAIR_MIN_SHARE:
-            out["hair_colour"] = {**base, **_unknown_face("hair_not_visible"), "hair_share": _r(share)}
+            out["hair_colour"] = {**hc_base, **_unknown_face("hair_not_visible"), "hair_share": _r(share)}
         else:
             med = np.median(hair, axis=0)
             chroma = float(np.hypot(med[1], med[2]))
             hue = float(math.degrees(math.atan2(float(med[2]), float(med[1]))) % 360.0)
-            out["hair_colour"] = {**base, "judged": True, "reason": None, "hair_share": _r(share),
+            out["hair_colour"] = {**hc_base, "judged": True, "reason": None, "hair_share": _r(share),
                                   "L": _r(float(med[0]), 2), "chroma": _r(chroma, 2), "hue_deg": _r(hue, 2),
                                   "boxes": {"hair": _box(hpoly, (W, H))}}
     return out

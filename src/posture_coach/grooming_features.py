@@ -43,7 +43,7 @@ REASON_CODES: tuple[str, ...] = (
     "grooming_not_measured", "face_not_visible", "face_too_small", "face_not_frontal", "too_dark",
     "overexposed", "skin_not_visible", "low_contrast", "hair_out_of_frame", "hair_not_visible",
     "hands_not_visible", "palm_facing_camera", "hand_too_small", "hand_out_of_frame",
-    "chest_not_visible", "shoulders_not_visible", "chest_too_small", "chest_out_of_frame",
+    "chest_not_visible", "shoulders_not_visible", "chest_too_small", "chest_out_of_frame", "colour_cast",
 )
 
 #: Every feature :func:`grooming_features` produces.

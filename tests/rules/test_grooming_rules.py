@@ -51,7 +51,7 @@ def test_no_measure_is_unknown() -> None:
         assert v.status == "unknown" and v.reason == "grooming_not_measured", v
 
 
-@pytest.mark.parametrize(("cov", "specks", "status"), [(0.1, 0.0, "pass"), (0.6, 0.2, "warn"), (1.2, 0.3, "fail")])
+@pytest.mark.parametrize(("cov", "specks", "status"), [(0.1, 0.0, "pass"), (0.6, 0.12, "warn"), (1.2, 0.3, "fail")])
 def test_facial_hair(cov: float, specks: float, status: str) -> None:
     p = P["grooming.facial_hair"]
     v = FacialHair().check(feats(fh_chin_coverage=cov, fh_chin_specks=specks, fh_upper_lip_coverage=0.0,

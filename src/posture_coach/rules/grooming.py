@@ -29,6 +29,9 @@ GROOMING_REASONS: dict[str, tuple[str, str]] = {
     "low_contrast": ("光线太平或对比度太低，无法分辨毛发", "light too flat: hair cannot be told from skin"),
     "hair_out_of_frame": ("头顶不在画面内，请稍微后退或调低镜头", "the top of the head is out of frame"),
     "hair_not_visible": ("额头上方看不到头发（如戴帽子）", "no hair visible above the forehead (e.g. a cap)"),
+    "colour_cast": ("光线或摄像头偏色（皮肤看起来发绿、发蓝或发紫），无法判断发色，请在白光下再试",
+                    "the light or the camera tints the picture (the skin looks green, blue or violet): hair colour "
+                    "cannot be judged; try again under white light"),
     "hands_not_visible": ("画面中没有检测到手", "no hands in view"),
     "palm_facing_camera": ("请把手背朝向镜头", "turn the backs of your hands to the camera"),
     "hand_too_small": ("手在画面中太小，请把手靠近镜头", "the hands are too small in the image: bring them closer"),
