@@ -758,6 +758,17 @@ def check_baseline(reports: Iterable[Report], path: Path, tolerance: float = 0.0
     return problems
 
 
+def emit_reports(reports: Sequence[Any], elapsed: float, as_json: bool, print_one: Callable[[Any], None]) -> None:
+    """Print the reports (also the event bench's): one JSON object, or a table each and the time."""
+    if as_json:
+        print(json.dumps({"reports": [r.to_dict() for r in reports], "seconds": round(elapsed, 1)},
+                         ensure_ascii=False, indent=2))
+    else:
+        for rep in reports:
+            print_one(rep)
+        print(f"({elapsed:.1f} s)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sets", nargs="+", help="real set names, 'real', or folders of synthetic clips")
@@ -801,13 +812,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         observer.close()
     elapsed = time.perf_counter() - t0
-    if args.json:
-        print(json.dumps({"reports": [r.to_dict() for r in reports], "seconds": round(elapsed, 1)},
-                         ensure_ascii=False, indent=2))
-    else:
-        for rep in reports:
-            print_report(rep)
-        print(f"({elapsed:.1f} s)")
+    emit_reports(reports, elapsed, args.json, print_report)
     if args.update_baseline:
         args.update_baseline.write_text(json.dumps({r.name: r.to_dict() for r in reports}, indent=2,
                                                    ensure_ascii=False) + "\n")

@@ -90,7 +90,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(BENCH))
 
-from accuracy import Observer, read_labels  # noqa: E402
+from accuracy import Observer, emit_reports, read_labels  # noqa: E402
 
 #: Kinds the coach emits (posture_coach.events.EVENT_KINDS), fixed here so matching needs no import.
 PRED_KINDS: tuple[str, ...] = ("handover", "handshake", "bow", "face_touch", "pointing", "card_view")
@@ -643,14 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if observer is not None:
             observer.close()
-    elapsed = time.perf_counter() - t0
-    if args.json:
-        print(json.dumps({"reports": [r.to_dict() for r in reports], "seconds": round(elapsed, 1)},
-                         ensure_ascii=False, indent=2))
-    else:
-        for r in reports:
-            print_report(r)
-        print(f"({elapsed:.1f} s)")
+    emit_reports(reports, time.perf_counter() - t0, args.json, print_report)
     return 0
 
 

@@ -13,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from posture_coach.server import ServerSettings, create_app
-from posture_coach.store import Database, repo
+from posture_coach.store import repo
+from tests.store.helpers import empty_store
 
 TOO_BIG = 2**64  # beyond SQLite's (and PostgreSQL's) 64-bit integers: OverflowError in the driver
 
@@ -25,12 +26,7 @@ def hr_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     from posture_coach.store import passwords
 
     monkeypatch.setattr(passwords, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
-    url = f"sqlite:///{tmp_path / 'pc.db'}"
-    monkeypatch.setenv("POSTURE_COACH_DB_URL", url)
-    monkeypatch.setenv("POSTURE_COACH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("POSTURE_COACH_CACHE_DIR", str(tmp_path / "empty-cache"))
-    db = Database(url, tmp_path / "data")
-    db.upgrade()
+    db = empty_store(tmp_path, monkeypatch)
     with db.session() as s:
         repo.create_user(s, "hr", "hr-password-1", "hr_admin")
     db.dispose()

@@ -11,7 +11,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from posture_coach.server import ServerSettings, create_app
 from posture_coach.server.settings import login_required
-from posture_coach.store import Database, repo
+from posture_coach.store import repo
+from tests.store.helpers import empty_store
 
 
 @pytest.mark.parametrize(
@@ -25,12 +26,7 @@ def test_login_is_required_beyond_loopback(host: str, required: bool) -> None:
 
 @pytest.fixture
 def network_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    url = f"sqlite:///{tmp_path / 'pc.db'}"
-    monkeypatch.setenv("POSTURE_COACH_DB_URL", url)
-    monkeypatch.setenv("POSTURE_COACH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("POSTURE_COACH_CACHE_DIR", str(tmp_path / "empty-cache"))
-    db = Database(url, tmp_path / "data")
-    db.upgrade()
+    db = empty_store(tmp_path, monkeypatch)
     with db.session() as s:
         person = repo.create_person(s, "王芳", consent_media=False)
         repo.create_user(s, "trainee1", "trainee-pass-1", "trainee", person_id=person.id)

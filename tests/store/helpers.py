@@ -1,11 +1,13 @@
-"""Helpers for the store tests: a short real video, hand-made analysis results."""
+"""Helpers for the store tests: a short real video, hand-made analysis results, an empty store."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import cv2
+import pytest
 
+from posture_coach.store.db import Database
 from posture_coach.store.repo import AnalysisResult, EventOutcome, FindingOutcome, RuleOutcome
 
 
@@ -38,3 +40,14 @@ def fake_result(evidence: dict[str, Path] | None = None, *, penalty: float = 1.0
     events = [EventOutcome("handshake", 6000, {"type": "handshake", "t_ms": 6000, "duration_s": 1.5})]
     return AnalysisResult(frames=300, duration_s=10.0, overall_score=(1.0 - penalty / 10.0 + 1.0) / 2,
                           unknown_share=1 / 3, summary={"frames": 300}, rules=rules, findings=findings, events=events)
+
+
+def empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """A migrated SQLite store in ``tmp_path`` that the app will open (env set; no model cache)."""
+    url = f"sqlite:///{tmp_path / 'pc.db'}"
+    monkeypatch.setenv("POSTURE_COACH_DB_URL", url)
+    monkeypatch.setenv("POSTURE_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POSTURE_COACH_CACHE_DIR", str(tmp_path / "empty-cache"))
+    db = Database(url, tmp_path / "data")
+    db.upgrade()
+    return db
