@@ -288,10 +288,16 @@ function onFeedback(msg) {
   }
   if (msg.calibration) onCalibration({ type: "calibration", ...msg.calibration });
   for (const cue of msg.cues || []) showCue(cue);
-  if (typeof msg.score === "number") el.score.textContent = formatScore(msg.score);
+  if (typeof msg.score === "number") setText(el.score, formatScore(msg.score));
   updateFraming(msg);
   renderCards();
   draw();
+}
+
+/** Write text only when it changed: an unchanged write still costs the browser a
+ * style, layout and paint pass, up to 30 times a second per tab. */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function push(arr, v, max) {
@@ -314,9 +320,9 @@ function updateFraming(msg) {
   // No face while the nose is hidden: turned away. (A far full-body view may lack a
   // face too; the face detector is short-range, so that alone is no reason to nag.)
   else if (!msg.face && pose && pose[0][2] < 0.5) key = "frame_face";
-  el.framing.hidden = false;
-  el.framing.classList.toggle("ok", !key);
-  el.framing.textContent = t(key || "frame_ok");
+  if (el.framing.hidden) el.framing.hidden = false;
+  if (el.framing.classList.contains("ok") === Boolean(key)) el.framing.classList.toggle("ok", !key);
+  setText(el.framing, t(key || "frame_ok"));
 }
 
 function showCue(cue) {
@@ -354,9 +360,20 @@ function takeSnapshot(cue) {
 }
 
 // ---------------------------------------------------------------- overlay
+// The overlay's size in CSS pixels, kept by a ResizeObserver: reading it with
+// getBoundingClientRect() on every frame forced a layout pass each time.
+const overlayBox = { width: 0, height: 0 };
+if ("ResizeObserver" in window) {
+  new ResizeObserver((entries) => {
+    const r = entries[entries.length - 1].contentRect;
+    overlayBox.width = r.width;
+    overlayBox.height = r.height;
+  }).observe(el.overlay);
+}
+
 function draw() {
   const c = el.overlay;
-  const rect = c.getBoundingClientRect();
+  const rect = overlayBox.width ? overlayBox : c.getBoundingClientRect();
   const dpr = window.devicePixelRatio || 1;
   const w = Math.round(rect.width * dpr);
   const h = Math.round(rect.height * dpr);
@@ -510,7 +527,7 @@ function setRunning(on) {
 function tickTimer() {
   if (!state.running) return;
   const s = Math.floor((performance.now() - state.runStart) / 1000);
-  el.timer.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  setText(el.timer, `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`);
 }
 
 function tickDebug() {
@@ -520,12 +537,12 @@ function tickDebug() {
   const sorted = [...state.latencies].sort((a, b) => a - b);
   const q = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN);
   const srv = [...state.serverMs].sort((a, b) => a - b);
-  $("dbg-fps").textContent = fps.toFixed(1);
-  $("dbg-lat").textContent = sorted.length ? `${q(0.5).toFixed(0)} / ${q(0.95).toFixed(0)} ms` : "–";
-  $("dbg-server").textContent = srv.length ? `${srv[Math.floor(srv.length / 2)].toFixed(0)} ms` : "–";
-  $("dbg-dropped").textContent = String(state.dropped);
-  $("dbg-inflight").textContent = String(inFlight());
-  $("dbg-sent").textContent = String(state.sent);
+  setText($("dbg-fps"), fps.toFixed(1));
+  setText($("dbg-lat"), sorted.length ? `${q(0.5).toFixed(0)} / ${q(0.95).toFixed(0)} ms` : "–");
+  setText($("dbg-server"), srv.length ? `${srv[Math.floor(srv.length / 2)].toFixed(0)} ms` : "–");
+  setText($("dbg-dropped"), String(state.dropped));
+  setText($("dbg-inflight"), String(inFlight()));
+  setText($("dbg-sent"), String(state.sent));
   // Exposed for the end-to-end test and curious users.
   window.__coachStats = { fps, p50: q(0.5), p95: q(0.95), sent: state.sent, processed: state.doneTimes.length, done: state.done };
 }
