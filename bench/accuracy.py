@@ -217,7 +217,12 @@ class Observer:
         cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}{'-tp' if two_person else ''}", "image")
         if self.use_cache and cache.is_file():
             with gzip.open(cache, "rt") as fh:
-                return Observation.from_dict(json.loads(fh.readline()))
+                cached = Observation.from_dict(json.loads(fh.readline()))
+            if cached.pose is not None or prep != "none" or two_person:
+                return cached
+            # No person in the whole photo: the product searches tiles (not cached, so an
+            # older cache entry gets the same search; only person-less photos pay).
+            return self._person_in_tiles(path, cached, face, hands)
         from posture_coach.pixels import measure
         from posture_coach.sources import read_image
         from posture_coach.types import Frame
@@ -237,7 +242,14 @@ class Observer:
         else:
             img = PREPROCESS[prep](read_image(path))
             frame = Frame(img, 0, 0, str(path))
-            obs = measure(frame, lms.observe(frame))
+            obs = lms.observe(frame)
+            if obs.pose is not None or prep != "none" or two_person:
+                obs = measure(frame, obs)
+            else:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                with gzip.open(cache, "wt") as fh:
+                    fh.write(json.dumps(measure(frame, obs).to_dict()) + "\n")
+                return self._person_in_tiles(path, obs, face, hands)
         if two_person:
             from posture_coach.calibration import load_calibration
             from posture_coach.two_person import two_person_still
@@ -247,6 +259,17 @@ class Observer:
         with gzip.open(cache, "wt") as fh:
             fh.write(json.dumps(obs.to_dict()) + "\n")
         return obs
+
+    def _person_in_tiles(self, path: Path, obs: Observation, face: bool, hands: bool) -> Observation:
+        """As the product's photo path (pipeline.py): a photo with no pose is searched in
+        overlapping tiles (posture_coach.small_people)."""
+        from posture_coach.pixels import measure
+        from posture_coach.small_people import person_in_tiles
+        from posture_coach.sources import read_image
+        from posture_coach.types import Frame
+
+        frame = Frame(read_image(path), 0, 0, str(path))
+        return measure(frame, person_in_tiles(self._landmarkers("image", face, hands).observe, frame, obs))
 
     def video(self, path: Path, *, face: bool = True, hands: bool = True, stride: int = 1,
               role_play: str | None = None) -> list[Observation]:

@@ -244,6 +244,12 @@ class ObservationStream:
         t1 = time.perf_counter()
         for frame, obs, task_ms in observed:
             t2 = time.perf_counter()
+            if self.info.mode == "image" and obs.pose is None and "pose" in obs.ran:
+                from .small_people import person_in_tiles
+
+                obs = person_in_tiles(lms.observe, frame, obs)
+                self.times.add("tiles", (time.perf_counter() - t2) * 1000)
+                t2 = time.perf_counter()
             obs = measure(frame, obs)
             self.times.add("pixels", (time.perf_counter() - t2) * 1000)
             if self._two_person is not None and self.role_play is not None:
