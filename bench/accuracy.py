@@ -207,6 +207,21 @@ class Observer:
             self._lms[key] = Landmarkers(dataclasses.replace(cfg, min_face_confidence=RETRY_MIN_FACE_CONFIDENCE))
         return self._lms[key]
 
+    def _retry_pose(self) -> Any:
+        """Photo path, two people: a pose-only landmarker at the second-person search's low
+        confidence (:data:`posture_coach.two_person.RETRY_POSE_CONFIDENCE`), as the product's."""
+        key = ("image-retry-pose", False, False)
+        if key not in self._lms:
+            import dataclasses
+
+            from posture_coach.landmarker import Landmarkers
+            from posture_coach.pipeline import landmarker_config
+            from posture_coach.two_person import RETRY_POSE_CONFIDENCE
+
+            cfg = landmarker_config(self.model_dir, face=False, hands=False, mode="image")
+            self._lms[key] = Landmarkers(dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE))
+        return self._lms[key]
+
     def _cache_path(self, path: Path, prep: str, mode: str) -> Path:
         key = f"{_sha256(path)}-{prep}-{mode}-{self._models()}-v{CACHE_VERSION}"
         return self.cache_dir / key[:2] / f"{key}.jsonl.gz"
@@ -214,7 +229,7 @@ class Observer:
     def image(self, path: Path, prep: str = "none", *, face: bool = True, hands: bool = True,
               two_person: bool = False) -> Observation:
         """One still image → one observation (IMAGE mode); ``two_person`` finds a second person."""
-        cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}{'-tp' if two_person else ''}", "image")
+        cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}{'-tp-r4' if two_person else ''}", "image")
         if self.use_cache and cache.is_file():
             with gzip.open(cache, "rt") as fh:
                 cached = Observation.from_dict(json.loads(fh.readline()))
@@ -254,7 +269,8 @@ class Observer:
             from posture_coach.calibration import load_calibration
             from posture_coach.two_person import two_person_still
 
-            obs = two_person_still(lms, frame, obs, load_calibration().interaction)
+            obs = two_person_still(lms, frame, obs, load_calibration().interaction,
+                                   retry=self._retry_pose(), retry_below=4)
         cache.parent.mkdir(parents=True, exist_ok=True)
         with gzip.open(cache, "wt") as fh:
             fh.write(json.dumps(obs.to_dict()) + "\n")

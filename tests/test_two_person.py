@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,93 @@ def test_body_strategy_and_still_helper(model_dir: Path, shared_dir: Path, p: di
     tp = out.measures["two_person"]
     assert tp["n_persons"] >= 2 and tp["handshake"] is True and tp["handshake_kind"] == "wrists"
     assert len(res.persons) >= 2 and res.passes >= 2
+
+
+class _StubPose:
+    """A stand-in for :class:`Landmarkers`: returns queued poses (crop-normalised) and records the crops."""
+
+    def __init__(self, poses: list[object]) -> None:
+        from types import SimpleNamespace
+
+        self.config = SimpleNamespace(mode="image")
+        self.poses = list(poses)
+        self.widths: list[int] = []
+
+    def observe(self, frame: object, *, tasks: tuple[str, ...]) -> object:
+        from types import SimpleNamespace
+
+        self.widths.append(frame.image.shape[1])  # type: ignore[attr-defined]
+        return SimpleNamespace(pose=self.poses.pop(0) if self.poses else None)
+
+
+def _blank(w: int = 400, h: int = 300) -> object:
+    from posture_coach.types import Frame
+
+    return Frame(np.full((h, w, 3), 120, np.uint8), 0, 0, "stub")
+
+
+def test_retry_searches_whole_frame_then_left_and_right_crops_at_low_confidence(p: dict[str, float]) -> None:
+    from posture_coach.two_person import HALF_SHARE, TwoPersonDetector
+
+    a = pose(cx=0.30, sw=0.12)
+    primary = _StubPose([a, None])  # the usual mask passes find one person only
+    # The low-confidence retry: nothing on the whole painted frame, then a person centred at
+    # x = 0.5 of the left crop (full frame x = 0.5 * 0.6 = 0.30: the one found already) and at
+    # x = 0.5 of the right crop (full frame x = 0.4 + 0.5 * 0.6 = 0.70: a new person).
+    retry = _StubPose([None, pose(cx=0.5, sw=0.2), pose(cx=0.5, sw=0.2)])
+    det = TwoPersonDetector(primary, strategy="mask", max_persons=4, retry=retry)  # type: ignore[arg-type]
+    res = det.find(_blank())  # type: ignore[arg-type]
+    cw = round(400 * HALF_SHARE)
+    assert retry.widths == [400, cw, cw]
+    assert res.passes == 2 + 3
+    assert len(res.persons) == 2
+    assert res.persons[1].landmarks[[11, 12], 0].mean() == pytest.approx(0.4 + 0.5 * HALF_SHARE)
+
+
+def test_retry_only_below_the_wanted_count(p: dict[str, float]) -> None:
+    from posture_coach.two_person import TwoPersonDetector
+
+    two = [pose(cx=0.25, sw=0.12), pose(cx=0.75, sw=0.12), None]
+    retry = _StubPose([])
+    det = TwoPersonDetector(_StubPose(list(two)), max_persons=4, retry=retry)  # type: ignore[arg-type]
+    res = det.find(_blank())  # type: ignore[arg-type]
+    assert len(res.persons) == 2 and retry.widths == []  # two found: retry_below=2 is met
+    retry4 = _StubPose([])
+    det = TwoPersonDetector(_StubPose(list(two)), max_persons=4, retry=retry4, retry_below=4)  # type: ignore[arg-type]
+    res = det.find(_blank())  # type: ignore[arg-type]
+    assert len(retry4.widths) == 3 and res.passes == 3 + 3
+
+
+def test_unstretch_widens_the_frame_and_reports_the_true_size() -> None:
+    from posture_coach.two_person import TwoPersonDetector
+
+    stub = _StubPose([pose(cx=0.3, sw=0.1), None])
+    res = TwoPersonDetector(stub, unstretch=1.5).find(_blank(400, 400))  # type: ignore[arg-type]
+    assert stub.widths[0] == 600 and res.image_size == (600, 400)
+    # Landmarks stay normalised: the same x whatever the width.
+    assert res.persons[0].landmarks[[11, 12], 0].mean() == pytest.approx(0.3)
+    with pytest.raises(ValueError):
+        TwoPersonDetector(stub, unstretch=0.0)  # type: ignore[arg-type]
+
+
+def test_retry_finds_the_partner_on_a_real_handshake_photo(model_dir: Path, shared_dir: Path,
+                                                          p: dict[str, float]) -> None:
+    """handshake_rf tune-half photo: the plain mask search finds one person, the retry the partner."""
+    from posture_coach.landmarker import LandmarkerConfig, Landmarkers
+    from posture_coach.sources import read_image
+    from posture_coach.two_person import RETRY_POSE_CONFIDENCE, TwoPersonDetector
+    from posture_coach.types import Frame
+
+    path = shared_dir / "data/real/handshake_rf/valid/0--1578-_jpg.rf.66be2e9024ace55bdbf0db57c9361faa.jpg"
+    if not path.is_file():
+        pytest.skip("handshake_rf photo not present")
+    cfg = LandmarkerConfig(pose_model=model_dir / "pose_landmarker_full.task", face=False, hands=False,
+                           mode="image", min_pose_confidence=0.3)
+    low = dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE)
+    with Landmarkers(cfg) as lm, Landmarkers(low) as retry:
+        frame = Frame(read_image(path), 0, 0, str(path))
+        plain = TwoPersonDetector(lm, max_persons=4).find(frame)
+        res = TwoPersonDetector(lm, max_persons=4, retry=retry).find(frame)
+    assert len(plain.persons) == 1 and two_person_measures(plain, p)["handshake"] is None
+    assert len(res.persons) >= 2 and res.passes == plain.passes + 3
+    assert two_person_measures(res, p)["handshake"] is True

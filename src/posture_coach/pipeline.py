@@ -6,6 +6,7 @@ imported lazily so that replaying a recording never loads MediaPipe.
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 import time
@@ -206,15 +207,24 @@ class ObservationStream:
         pose passes, ~15–20 ms each on 2 cores) and pick the pair (two_person.py)."""
         from .calibration import load_calibration
         from .landmarker import LandmarkerConfig, Landmarkers
-        from .two_person import TwoPersonDetector
+        from .two_person import RETRY_POSE_CONFIDENCE, TwoPersonDetector
 
         cfg = landmarker_config(model_dir, face=False, hands=False, mode=mode, fetch=fetch)
         assert isinstance(cfg, LandmarkerConfig)
-        left, right = Landmarkers(cfg), Landmarkers(cfg)
-        self._two_person_lms = [left, right]
-        strategy: Literal["halves", "mask"] = "halves" if mode == "video" else "mask"
-        self._two_person = TwoPersonDetector(left, strategy=strategy, secondary=right if mode == "video" else None)
         self._interaction_params = load_calibration().interaction
+        if mode == "video":
+            left, right = Landmarkers(cfg), Landmarkers(cfg)
+            self._two_person_lms = [left, right]
+            self._two_person = TwoPersonDetector(left, strategy="halves", secondary=right)
+            return
+        # Stills: paint out up to 4 people (bystanders), and when fewer than 4 were found
+        # search again at a low detection confidence (measured best on handshake_rf,
+        # bench/interaction_eval.py: mask@4+retry4).
+        first = Landmarkers(cfg)
+        retry = Landmarkers(dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE))
+        self._two_person_lms = [first, retry]
+        self._two_person = TwoPersonDetector(first, strategy="mask", max_persons=4,
+                                             params=self._interaction_params, retry=retry, retry_below=4)
 
     @property
     def source(self) -> FrameSource | None:

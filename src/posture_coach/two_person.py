@@ -9,6 +9,11 @@ find a second person, both built on :class:`posture_coach.landmarker.Landmarkers
     in a handshake B's hand is in A's hand), and run pose again (person B). The pose
     detector keys on the head and torso, so it finds B. Two pose passes per frame.
 
+``retry`` (with ``mask``/``body``, stills)
+    Fewer people found than wanted: search the painted frame again with a landmarker
+    built at :data:`RETRY_POSE_CONFIDENCE`, then its left and right crops (three passes),
+    and let :func:`pick_pair` choose the pair among everyone found.
+
 ``halves`` (stills or video)
     Run pose on the left and on the right ~60 % of the frame. For video give each half
     its own VIDEO-mode :class:`Landmarkers` (``secondary``) so each keeps tracking its
@@ -54,6 +59,10 @@ ImageSide = Literal["left", "right"]
 
 #: Share of the frame width each half covers in the ``halves`` strategy (they overlap).
 HALF_SHARE = 0.6
+#: Pose detection/presence confidence of the ``retry`` landmarker (the caller builds it):
+#: the second person of a handshake photo is often half hidden by the first, turned away
+#: or small; 0.1 found a new person on 13 of 19 one-person misses of handshake_rf's tune half.
+RETRY_POSE_CONFIDENCE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +190,8 @@ class TwoPersonDetector:
 
     def __init__(self, primary: Landmarkers, *, strategy: Strategy = "mask",
                  secondary: Landmarkers | None = None, max_persons: int = 2,
-                 hands: Landmarkers | None = None, params: Mapping[str, float] | None = None) -> None:
+                 hands: Landmarkers | None = None, params: Mapping[str, float] | None = None,
+                 unstretch: float = 1.0, retry: Landmarkers | None = None, retry_below: int = 2) -> None:
         if strategy not in ("mask", "body", "halves"):
             raise ValueError(f"strategy must be 'mask', 'body' or 'halves', got {strategy!r}")
         if strategy in ("mask", "body") and primary.config.mode == "video":
@@ -196,6 +206,19 @@ class TwoPersonDetector:
         #: hidden between the pair (needs ``params``, the ``[interaction]`` table).
         self.hands = hands
         self.params = params
+        #: Width multiplier applied to the frame before the search (pixel aspect): photos
+        #: squeezed to a square by a dataset tool get their people's proportions back.
+        #: Landmarks stay normalised, so they map back unchanged; ``image_size`` is the
+        #: un-stretched size, so the geometry is measured in true proportions.
+        if not 0.25 <= unstretch <= 4.0:
+            raise ValueError(f"unstretch must be within 0.25-4, got {unstretch}")
+        self.unstretch = unstretch
+        #: An IMAGE-mode pose landmarker at a lower confidence (:data:`RETRY_POSE_CONFIDENCE`):
+        #: when ``mask``/``body`` found fewer than ``retry_below`` people, it searches the
+        #: painted frame, then its left and right :data:`HALF_SHARE` crops (three more passes),
+        #: keeping every new person; :func:`pick_pair` then chooses the pair.
+        self.retry = retry
+        self.retry_below = retry_below
 
     def _pose(self, lm: Landmarkers, image: npt.NDArray[np.uint8], frame: Frame) -> PoseObs | None:
         img = np.ascontiguousarray(image)
@@ -204,6 +227,11 @@ class TwoPersonDetector:
     def find(self, frame: Frame, first: PoseObs | None = None) -> TwoPersonResult:
         """Both people in ``frame``. ``first``: a pose already found on the full frame (saves a pass)."""
         t0 = time.perf_counter()
+        if self.unstretch != 1.0:
+            w0, h0 = frame.size
+            wide: npt.NDArray[np.uint8] = cv2.resize(frame.image, (max(1, round(w0 * self.unstretch)), h0),
+                                                     interpolation=cv2.INTER_LINEAR).astype(np.uint8, copy=False)
+            frame = Frame(wide, frame.index, frame.timestamp_ms, frame.source)
         w, h = frame.size
         persons: list[PoseObs] = []
         passes = 0
@@ -240,7 +268,9 @@ class TwoPersonDetector:
                 img = _paint_body(img, a, painted, **self._paint_kw())
                 a = self._pose(self.primary, img, frame)
                 passes += 1
-        else:
+        if self.strategy in ("mask", "body") and self.retry is not None and len(persons) < self.retry_below:
+            passes += self._retry(frame, img, persons)
+        if self.strategy == "halves":
             cw = round(w * HALF_SHARE)
             for x0, lm in ((0, self.primary), (w - cw, self.secondary or self.primary)):
                 crop = frame.image[:, x0:x0 + cw]
@@ -257,6 +287,27 @@ class TwoPersonDetector:
             res = dataclasses.replace(res, hands=hands, passes=res.passes + n,
                                       ms=(time.perf_counter() - t0) * 1000.0)
         return res
+
+    def _retry(self, frame: Frame, img: npt.NDArray[np.uint8], persons: list[PoseObs]) -> int:
+        """Search ``img`` (people found so far painted out) again with the low-confidence
+        landmarker: the whole frame, then its left and right crops, painting out each new
+        person. Appends to ``persons``; returns the passes run (3)."""
+        assert self.retry is not None
+        w, h = frame.size
+        cw = round(w * HALF_SHARE)
+        passes = 0
+        for x0, x1 in ((0, w), (0, cw), (w - cw, w)):
+            p = self._pose(self.retry, img[:, x0:x1], frame)
+            passes += 1
+            if p is None:
+                continue
+            if x1 - x0 != w:
+                p = _uncrop(p, x0, x1 - x0, w)
+            if any(_same_person(q, p, (w, h)) for q in persons):
+                continue
+            persons.append(p)
+            img = _paint_out(img, p)
+        return passes
 
     def _paint_kw(self) -> dict[str, float]:
         p = self.params or {}
@@ -412,14 +463,19 @@ def observe_two_person(detector: TwoPersonDetector, frame: Frame, obs: Observati
 
 def two_person_still(landmarkers: Landmarkers, frame: Frame, obs: Observation, params: Mapping[str, float],
                      trainee: ImageSide = "left", max_persons: int = 4,
-                     strategy: Strategy = "mask") -> Observation:
+                     strategy: Strategy = "mask", retry: Landmarkers | None = None,
+                     retry_below: int = 2) -> Observation:
     """One-line two-person step for still images (the accuracy bench's ``Observer.image``).
 
     ``landmarkers`` must be IMAGE mode with pose loaded (``obs`` is its observation of
     ``frame``; its pose is reused as the first person). Paints out up to ``max_persons``
     people (bystanders; ``mask@4`` measured best on handshake_rf) and, when
     ``landmarkers`` has the hand task, probes for a hidden hand between the pair.
+    ``retry``: an IMAGE-mode pose landmarker built once by the caller at
+    :data:`RETRY_POSE_CONFIDENCE`; with it, fewer than ``retry_below`` people found
+    triggers three more passes (see :class:`TwoPersonDetector`).
     """
     hands = landmarkers if "hands" in landmarkers.tasks else None
-    det = TwoPersonDetector(landmarkers, strategy=strategy, max_persons=max_persons, hands=hands, params=params)
+    det = TwoPersonDetector(landmarkers, strategy=strategy, max_persons=max_persons, hands=hands, params=params,
+                            retry=retry, retry_below=retry_below)
     return observe_two_person(det, frame, obs, params, trainee)
