@@ -224,6 +224,10 @@ class Observer:
 
     def _cache_path(self, path: Path, prep: str, mode: str) -> Path:
         key = f"{_sha256(path)}-{prep}-{mode}-{self._models()}-v{CACHE_VERSION}"
+        if mode == "video":  # video observations also depend on the hand crop pass (issue 6)
+            from posture_coach.landmarker import video_recipe
+
+            key += f"-{video_recipe()}"
         return self.cache_dir / key[:2] / f"{key}.jsonl.gz"
 
     def image(self, path: Path, prep: str = "none", *, face: bool = True, hands: bool = True,

@@ -7,7 +7,9 @@ goes through :class:`posture_coach.engine.CoachEngine` with the default calibrat
 all rules (``posture="auto"``), and the events it emits (``FrameResult.events``, the
 ``events`` list of every JSONL record) are collected. Observations come from
 ``bench/accuracy.py``'s cache (MediaPipe runs once per clip; the rules and the event
-machines always run fresh). ``--via-cli`` instead runs the real command
+machines always run fresh; the cache key includes the hand crop settings,
+:func:`posture_coach.landmarker.video_recipe`, so a change of the cropped hand pass re-runs
+MediaPipe). ``--via-cli`` instead runs the real command
 (``posture-coach analyze CLIP --format jsonl``, hand gate included) and parses its output;
 a role-play clip (header ``persons`` 2) runs with ``--role-play <trainee_side>`` either way;
 it is slower, and the per-frame hand-shape vote and the timing are then not available.

@@ -257,3 +257,23 @@ def test_index_at_the_face_is_no_pointing(params: dict[str, float]) -> None:
                           + [{"pointing_r": 0.0, "face_touch_code": 0.0}] * 30):
         out, _ = ev.update(i * DT, i, v)
         assert out["ev_pointing_closed"] == 0.0 and out["ev_pointing_active"] == 0.0
+
+
+def test_an_index_along_a_card_held_in_both_hands_is_no_pointing(params: dict[str, float]) -> None:
+    """Two hands together on a card: an index lying along it reads as extended (issue 6);
+    that is a handover, not a pointing gesture."""
+    ev = InteractionEvents(params)
+    for i, v in enumerate([{"pointing_l": 1.0, "hands_together": 1.0, "two_hands_out": 1.0}] * 40
+                          + [{"pointing_l": 0.0, "hands_together": 0.0}] * 30):
+        out, _ = ev.update(i * DT, i, v)
+        assert out["ev_pointing_closed"] == 0.0 and out["ev_pointing_active"] == 0.0
+
+
+def test_one_hand_pointing_while_the_other_hangs_is_pointing(params: dict[str, float]) -> None:
+    ev = InteractionEvents(params)
+    opened = False
+    for i, v in enumerate([{"pointing_r": 1.0, "hands_together": 0.0}] * 40
+                          + [{"pointing_r": 0.0, "hands_together": 0.0}] * 30):
+        out, _ = ev.update(i * DT, i, v)
+        opened = opened or out["ev_pointing_active"] == 1.0
+    assert opened

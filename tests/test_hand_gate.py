@@ -69,3 +69,26 @@ def test_back_off_starts_afresh_for_a_new_cue_and_can_be_turned_off() -> None:
     assert g.update(1033, {"near_face": 1.0, "face_touch_fw": 0.2}) is True  # full rate again
     off = HandGate(needed=True, search_every=1)
     assert all(off.update(i * 33, {"wrist_chest_l": 1.0}, hands_ran=True, hands_found=0) for i in range(10))
+
+
+def test_the_cost_knobs_come_from_the_engine_table_of_the_calibration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """hands_* keys of [engine] (units in the names) reach the engine's gate; a custom file may
+    change them, and a wrong type is refused at load."""
+    import pytest
+
+    from posture_coach.calibration import load_calibration
+    from posture_coach.engine import CoachEngine
+    from posture_coach.errors import ConfigError
+
+    eng = load_calibration().engine
+    gate = CoachEngine(load_calibration()).hand_gate
+    assert gate.chest_min_above_hip_sw == eng["hands_chest_min_above_hip_sw"]
+    assert gate.search_after_misses == int(eng["hands_search_after_misses_runs"])
+    assert gate.search_every == int(eng["hands_search_every_frames"])
+    custom = tmp_path / "c.toml"
+    custom.write_text("[engine]\nhands_search_every_frames = 1\nhands_chest_min_above_hip_sw = 0.2\n")
+    gate = CoachEngine(load_calibration(custom)).hand_gate
+    assert gate.search_every == 1 and gate.chest_min_above_hip_sw == 0.2
+    custom.write_text("[engine]\nhands_search_every_frames = 2.5\n")
+    with pytest.raises(ConfigError, match="hands_search_every_frames"):
+        load_calibration(custom)

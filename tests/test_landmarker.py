@@ -103,3 +103,128 @@ def test_a_corrupt_model_is_a_clear_error(tmp_path: Path) -> None:
     cfg = lm_mod.LandmarkerConfig(pose_model=bad, face=False, hands=False)
     with pytest.raises(ModelError, match="pose"):
         lm_mod.Landmarkers(cfg)
+
+
+# -- the cropped hand pass (issue 6) ------------------------------------------------------
+
+
+def _small_person(right_wrist: tuple[float, float], *, sw: float = 60.0, tl: float = 100.0,
+                  wrist_vis: float = 0.95) -> object:
+    """A pose (640×480) with shoulders SW apart at y=140, hips TL lower; left arm hanging."""
+    from posture_coach.types import PoseObs
+
+    w, h, cx = 640, 480, 320.0
+    pts = {
+        PoseLm.LEFT_SHOULDER: (cx + sw / 2, 140), PoseLm.RIGHT_SHOULDER: (cx - sw / 2, 140),
+        PoseLm.LEFT_HIP: (cx + sw / 3, 140 + tl), PoseLm.RIGHT_HIP: (cx - sw / 3, 140 + tl),
+        PoseLm.LEFT_WRIST: (cx + sw / 2 + 5, 140 + tl), PoseLm.LEFT_INDEX: (cx + sw / 2 + 5, 150 + tl),
+        PoseLm.LEFT_PINKY: (cx + sw / 2 + 8, 148 + tl),
+        PoseLm.RIGHT_WRIST: right_wrist, PoseLm.RIGHT_INDEX: (right_wrist[0] - 12, right_wrist[1]),
+        PoseLm.RIGHT_PINKY: (right_wrist[0] - 9, right_wrist[1] + 6),
+    }
+    lm = np.full((33, 3), 0.5)
+    for i, (x, y) in pts.items():
+        lm[i] = (x / w, y / h, 0.0)
+    vis = np.full(33, 0.95)
+    vis[PoseLm.RIGHT_WRIST] = wrist_vis
+    return PoseObs(landmarks=lm, visibility=vis, presence=np.ones(33))
+
+
+def test_a_raised_wrist_without_a_hand_gets_one_crop_sized_from_the_body() -> None:
+    cfg = lm_mod.HandCrop()
+    pose = _small_person((250.0, 180.0))  # right arm out at chest height; left hanging
+    boxes = lm_mod.hand_crop_boxes(pose, (), (640, 480), cfg)
+    assert [b.side for b in boxes] == ["right"]  # the hanging left hand gets none
+    box = boxes[0]
+    assert box.size == pytest.approx(max(cfg.side_sw * 60.0, cfg.side_tl * 100.0))
+    centre = np.array([box.x0 + box.size / 2, box.y0 + box.size / 2])
+    np.testing.assert_allclose(centre, [(250 + 238 + 241) / 3, (180 + 180 + 186) / 3])
+
+
+def test_no_crop_where_the_full_frame_found_the_hand_or_it_would_not_help() -> None:
+    from posture_coach.types import HandObs
+
+    cfg = lm_mod.HandCrop()
+    pose = _small_person((250.0, 180.0))
+    near = np.zeros((21, 3))
+    near[:, 0], near[:, 1] = 252 / 640, 182 / 480
+    assert lm_mod.hand_crop_boxes(pose, (HandObs(near, "right", 0.9),), (640, 480), cfg) == []
+    # a large person (webcam framing): the full-frame pass sees hands well enough
+    big = _small_person((150.0, 200.0), sw=220.0, tl=250.0)
+    assert lm_mod.hand_crop_boxes(big, (), (640, 480), cfg) == []
+    # a wrist the pose does not see, or one hanging at the hips, or the pass turned off
+    assert lm_mod.hand_crop_boxes(_small_person((250.0, 180.0), wrist_vis=0.2), (), (640, 480), cfg) == []
+    assert lm_mod.hand_crop_boxes(_small_person((280.0, 235.0)), (), (640, 480), cfg) == []
+    off = lm_mod.HandCrop(enabled=False)
+    assert lm_mod.hand_crop_boxes(pose, (), (640, 480), off) == []
+
+
+def test_crop_landmarks_map_back_to_the_frame() -> None:
+    box = lm_mod.CropBox("right", x0=100.0, y0=50.0, size=120.0, wrist=(150.0, 100.0), body=60.0)
+    crop_lms = np.array([[0.5, 0.5, 0.1], [0.0, 1.0, -0.2]] + [[0.0, 0.0, 0.0]] * 19)
+    out = box.to_frame(crop_lms, (640, 480))
+    np.testing.assert_allclose(out[0], [160 / 640, 110 / 480, 0.1 * 120 / 640])
+    np.testing.assert_allclose(out[1, :2], [100 / 640, 170 / 480])
+    img = np.zeros((480, 640, 3), np.uint8)
+    img[110, 160] = 255  # the crop centre
+    crop = lm_mod.crop_image(img, box, 192)
+    assert crop.shape == (192, 192, 3) and crop.flags["C_CONTIGUOUS"]
+    assert np.unravel_index(int(np.argmax(crop[..., 0])), (192, 192)) == pytest.approx((96, 96), abs=2)
+
+
+def test_a_small_pointing_hand_is_found_only_by_the_crop_pass(model_dir: Path) -> None:
+    """The tune clip's pointing hand at 2.6 m (16-20 px): the full-frame hand model misses
+    it, the crop around the pose wrist finds it, on the subject's right."""
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "pointing_vs_open_palm.mp4"
+    if not clip.is_file():
+        pytest.skip("no sample clip")
+    found: dict[bool, list[int]] = {}
+    for crop in (False, True):
+        cfg = config(model_dir, hand_crop=lm_mod.HandCrop(enabled=crop))
+        with lm_mod.Landmarkers(cfg) as lms:
+            hands = []
+            for fr in open_source(clip):
+                if fr.index > 40:
+                    break
+                obs = lms.observe(fr)
+                if fr.index >= 30:  # the index finger held out, frames 24-53
+                    hands.append(sum(h.side == "right" for h in obs.hands))
+            found[crop] = hands
+            if crop:
+                assert lms.crop_stats["crops"] >= 11 and lms.crop_stats["found"] >= 6
+            else:
+                assert lms.crop_stats["crops"] == 0
+    assert sum(found[False]) == 0
+    assert sum(found[True]) >= 6
+
+
+def test_a_wrist_whose_crops_find_nothing_is_cropped_every_third_frame(model_dir: Path) -> None:
+    """Hidden hands are not searched with a crop on every frame (cost); a lowered wrist
+    starts afresh."""
+    from types import SimpleNamespace
+
+    class NoHand:
+        calls = 0
+
+        def detect(self, _image: object) -> object:
+            NoHand.calls += 1
+            return SimpleNamespace(hand_landmarks=[], handedness=[], hand_world_landmarks=[])
+
+        def close(self) -> None:
+            pass
+
+    frame = Frame(np.zeros((480, 640, 3), np.uint8), 0, 0)
+    raised, lowered = _small_person((250.0, 180.0)), _small_person((280.0, 235.0))
+    with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
+        lms._crop_lm = NoHand()
+        ran = []
+        for _ in range(12):
+            before = NoHand.calls
+            assert lms._crop_hands(frame, raised, ()) == ()
+            ran.append(NoHand.calls - before)
+        assert ran == [1, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
+        lms._crop_hands(frame, lowered, ())  # the arm comes down: no crop, counters reset
+        before = NoHand.calls
+        lms._crop_hands(frame, raised, ())
+        assert NoHand.calls - before == 1
+        assert lms.crop_stats["crops"] == 7 and lms.crop_stats["found"] == 0

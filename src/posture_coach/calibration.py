@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from posture_coach.errors import ConfigError
 from posture_coach.events import INTERACTION_PARAMS
+from posture_coach.hand_gate import HAND_GATE_PARAMS
 from posture_coach.rules import RULES_BY_ID
 from posture_coach.rules.base import Param, Params, ParamValue
 from posture_coach.types import Observation
@@ -66,6 +67,7 @@ ENGINE_PARAMS: tuple[Param, ...] = (
     Param("max_frame_gap_ms", "ms", "a longer gap between frames counts as this much"),
     Param("posture_switch_s", "s", "auto posture: a new posture must hold this long"),
     Param("posture_hold_s", "s", "keep the last posture this long when legs leave view"),
+    *HAND_GATE_PARAMS,
 )
 TEMPORAL_PARAMS: tuple[Param, ...] = (
     Param("onset_s", "s", "a violation must persist this long to be flagged"),

@@ -189,7 +189,7 @@ class CoachEngine:
         self._want_legs = bool({"standing.steady", "sitting.leg_shaking"} & set(ids))
         self._want_hands = "sitting.hands_still" in ids
         # Run the hand model only while a rule can use it (issue 6): see wants_hands().
-        self.hand_gate = HandGate(needed=rules_need_hands(ids) or self._want_hands)
+        self.hand_gate = HandGate.from_engine(eng, needed=rules_need_hands(ids) or self._want_hands)
         self._max_gap = eng["max_frame_gap_ms"]
         self._prev_t: int | None = None
         self._last_posture: Posture = "unknown"

@@ -275,6 +275,10 @@ def _pointing_level(v: Values) -> float | None:
     # An index finger at the face is a face touch (picking, scratching), not pointing.
     if (v.get("face_touch_code") or 0.0) > 0:
         return 0.0
+    # Both hands together on one thing (a card or a gift held out): fingers wrap round it and
+    # an index lying along the card reads as extended. That is a handover, not pointing.
+    if v.get("hands_together") == 1.0:
+        return 0.0
     return _flag_any("pointing_l", "pointing_r")(v)
 
 

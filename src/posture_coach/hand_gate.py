@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from posture_coach.rules.base import Param
+
 #: Rules that read hand landmarks (card grip, hand shapes, fingertips). Others never need hands.
 HAND_RULES: frozenset[str] = frozenset({
     "handover.two_hands", "handover.look_at_card", "gesture.open_palm", "gesture.face_touching",
@@ -34,6 +36,16 @@ HAND_EVENTS: tuple[str, ...] = ("ev_handover_active", "ev_handshake_active", "ev
                                 "ev_face_touch_active")
 
 Values = Mapping[str, float | None]
+
+#: The gate's cost knobs, keys of the ``[engine]`` table of the calibration (units in the names).
+HAND_GATE_PARAMS: tuple[Param, ...] = (
+    Param("hands_chest_min_above_hip_sw", "sw", "a wrist at chest height wants the hand model only "
+          "when at least this far above the hip line (hands resting clasped in front need none)"),
+    Param("hands_search_after_misses_runs", "runs", "after this many hand-model runs in a row "
+          "without a hand, search only every hands_search_every_frames-th frame", int),
+    Param("hands_search_every_frames", "frames", "while backing off, run the hand model on every "
+          "this-many-th frame (1 = no back-off)", int),
+)
 
 
 def rules_need_hands(rule_ids: Iterable[str]) -> bool:
@@ -101,6 +113,10 @@ class HandGate:
     a hand (found hands are tracked, which is cheap). The cost is a hand that appears while
     hidden hands were being searched for is seen at most ``search_every - 1`` frames late.
     ``search_every=1`` turns the back-off off.
+
+    The engine builds its gate with :meth:`from_engine`, so these knobs come from the
+    ``[engine]`` table of ``calibration/default.toml`` (the constructor's defaults are the
+    same values, for tests and tools without a calibration).
     """
 
     def __init__(self, needed: bool = True, hold_ms: float = 1000.0, *, face_near_fw: float = 0.6,
@@ -123,6 +139,13 @@ class HandGate:
         self._last_cue_ms: float | None = None
         self.frames = 0
         self.frames_on = 0
+
+    @classmethod
+    def from_engine(cls, engine: Mapping[str, float], needed: bool = True) -> HandGate:
+        """A gate with the cost knobs of the calibration's ``[engine]`` table (:data:`HAND_GATE_PARAMS`)."""
+        return cls(needed, chest_min_above_hip_sw=float(engine["hands_chest_min_above_hip_sw"]),
+                   search_after_misses=int(engine["hands_search_after_misses_runs"]),
+                   search_every=int(engine["hands_search_every_frames"]))
 
     def update(self, t_ms: float, values: Values, *, hands_ran: bool = False, hands_found: int = 0) -> bool:
         """Feed one frame's cues (at ``t_ms``) and, when the hand model ran on that frame,
