@@ -17,6 +17,7 @@ Usage::
     .venv/bin/python bench/face_eval.py report --prep legacy   # the old 4x/replicate recipe
     .venv/bin/python bench/face_eval.py teeth-labels     # teeth on our own labels (bench/teeth_labels_*.tsv)
     .venv/bin/python bench/face_eval.py tune-smile       # smile weights from the tuning halves only
+    .venv/bin/python bench/face_eval.py synthetic        # head pose, blinks, smile levels on sample_videos
     .venv/bin/python bench/face_eval.py tune-smile --on-score 0.24   # the same at a fixed threshold
 
 Small crops (the two 64-px smile sets) go through
@@ -35,8 +36,9 @@ GENKI-4K and SMILEsmileD, weighing the two sets equally; the report prints accur
 odd files (tuning), the even files (held out) and all files of each set. In the GENKI
 "not a face" rows a "detection" is a false detection (a neck or a wall taken for a face).
 teeth_faces is unseen. The teeth measure's constants were checked on
-our own labels of yawn_yawdd_rf frames (bench/teeth_labels_yawn.tsv, ``teeth-labels``), so
-those frames are tuning material; the yawn recall is unaffected (it does not use teeth).
+our own labels of yawn_yawdd_rf frames (bench/teeth_labels_yawn.tsv, ``teeth-labels``: all 28
+frames the product judges, two passes by eye), so those frames are tuning material; the yawn
+recall is unaffected (it does not use teeth). ``report`` needs ``extract`` first (it says so).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import itertools
 import json
 import math
 import os
@@ -187,7 +190,16 @@ def read_cache(name: str, prep: str = "small_faces") -> Iterator[tuple[str, Obse
             yield d["key"], Observation.from_dict(d["obs"])
 
 
+class CacheMissing(SystemExit):
+    """No cached observations for a set: ``extract`` has to run first."""
+
+
 def cached(name: str, prep: str = "small_faces") -> dict[str, Observation]:
+    path = cache_path(name, prep)
+    if not path.is_file():
+        prep_arg = f" --prep {prep}" if name in SMALL_SETS and prep != "small_faces" else ""
+        raise CacheMissing(f"face_eval: no cached observations for {name} ({path}); run "
+                           f"`bench/face_eval.py extract --sets {name}{prep_arg}` first")
     return dict(read_cache(name, prep))
 
 
@@ -480,9 +492,193 @@ def tune_smile(on_score: float | None = None) -> dict[str, Any]:
     return out
 
 
+#: Synthetic clips (sample_videos/) for the face bars of issue 5: head pose, blinks, smile
+#: levels. Their truth is exact (rendered), their faces are rendered faces.
+SYNTH_CLIPS = ("head_turns_laptop", "head_pitch_laptop", "gaze_around_laptop", "blinks_laptop",
+               "smile_laptop", "smile_six_teeth", "smile_broad_teeth")
+SYNTH_DIR = REPO / "sample_videos"
+#: The clips whose head-pose error is the bar (the others hold the head still).
+POSE_CLIPS = ("head_turns_laptop", "head_pitch_laptop", "gaze_around_laptop")
+
+
+def _synth_observations(clip: str) -> list[Observation]:
+    """FaceLandmarker (VIDEO mode, as the product) on every frame of a clip, with the teeth
+    measure; cached under :data:`CACHE` (keyed by the clip's size and mtime)."""
+    import cv2
+
+    video = SYNTH_DIR / f"{clip}.mp4"
+    st = video.stat()
+    path = CACHE / f"synthetic_{clip}_{st.st_size}_{int(st.st_mtime)}.jsonl.gz"
+    if path.is_file():
+        with gzip.open(path, "rt") as fh:
+            return [Observation.from_dict(json.loads(line)) for line in fh]
+    from posture_coach.landmarker import LandmarkerConfig, Landmarkers
+
+    cfg = LandmarkerConfig(pose_model=MODELS / "pose_landmarker_full.task",
+                           face_model=MODELS / "face_landmarker.task", face=True, hands=False, mode="video")
+    out: list[Observation] = []
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 15.0
+    with Landmarkers(cfg) as lms:
+        i = 0
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            out.append(lms.observe(Frame(rgb, i, round(i * 1000.0 / fps), clip), tasks=("face",)))
+            i += 1
+    cap.release()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as fh:
+        for o in out:
+            fh.write(json.dumps(o.to_dict()) + "\n")
+    return out
+
+
+def _synth_frames(clip: str) -> Iterator[np.ndarray]:
+    import cv2
+
+    cap = cv2.VideoCapture(str(SYNTH_DIR / f"{clip}.mp4"))
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        yield np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+
+
+def _read_synth_labels(clip: str) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    frames: dict[int, dict[str, Any]] = {}
+    events: list[dict[str, Any]] = []
+    with (SYNTH_DIR / f"{clip}.labels.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            if d.get("kind") == "frame":
+                frames[int(d["frame"])] = d
+            elif d.get("kind") == "event":
+                events.append(d)
+    return frames, events
+
+
+def synthetic_report(clips: tuple[str, ...] = SYNTH_CLIPS) -> dict[str, Any]:
+    """Issue 5's synthetic face bars: head yaw / pitch error against the rendered angles
+    (to the camera), blink detection F1 (the product's blink counter against the rendered
+    blink events), and smile levels (mean smile score and teeth count while smiling)."""
+    import dataclasses
+
+    from posture_coach.calibration import load_calibration
+    from posture_coach.face_features import compute_face_features
+    from posture_coach.face_temporal import FaceTemporal
+    from posture_coach.teeth import teeth_measure
+
+    rules = load_calibration().rules
+    out: dict[str, Any] = {}
+    pose_err: dict[str, list[float]] = {"yaw": [], "pitch": []}
+    smile_levels: dict[str, Any] = {}
+    for clip in clips:
+        if not (SYNTH_DIR / f"{clip}.mp4").is_file():
+            out[clip] = "missing"
+            continue
+        obs = _synth_observations(clip)
+        truth, events = _read_synth_labels(clip)
+        temporal = FaceTemporal(rules)
+        errs: dict[str, list[float]] = {"yaw": [], "pitch": []}
+        closes: list[int] = []
+        was_closed = False
+        smile_scores: dict[bool, list[float]] = {True: [], False: []}
+        teeth: list[int] = []
+        want_teeth = clip.startswith("smile_")
+        frames = _synth_frames(clip) if want_teeth else iter(())
+        for o in obs:
+            img = next(frames, None) if want_teeth else None
+            if img is not None and o.face is not None:
+                o = dataclasses.replace(o, measures={**o.measures, "teeth": teeth_measure(Frame(img, 0, 0), o)})
+            v = compute_face_features(o)
+            w = temporal.update(o.timestamp_ms, v)
+            t = truth.get(o.frame_index)
+            closed = w.get("eyes_closed") == 1.0
+            if closed and not was_closed:
+                closes.append(o.timestamp_ms)
+            was_closed = closed
+            if t is None or t.get("transition"):
+                continue
+            ang = t.get("angles", {})
+            for k in ("yaw", "pitch"):
+                tv = ang.get(f"head_{k}_to_camera_deg")
+                pv = v.get(f"head_{k}_deg")
+                if tv is not None and pv is not None:
+                    errs[k].append(float(pv) - float(tv))
+            sm = t.get("states", {}).get("smiling")
+            if sm is not None and v.get("smile_score") is not None:
+                smile_scores[bool(sm)].append(float(v["smile_score"]))
+                if sm and v.get("teeth_count") is not None:
+                    teeth.append(int(v["teeth_count"]))
+        res: dict[str, Any] = {"frames": len(obs), "face_found": sum(o.face is not None for o in obs)}
+        for k, d in errs.items():
+            if d:
+                a = np.array(d)
+                res[f"head_{k}_error_deg"] = {"mean_abs": round(float(np.mean(np.abs(a))), 2),
+                                              "p90_abs": round(float(np.percentile(np.abs(a), 90)), 2),
+                                              "bias": round(float(np.mean(a)), 2), "n": len(d)}
+                if clip in POSE_CLIPS:
+                    pose_err[k].extend(d)
+        blinks = [e for e in events if e.get("type") == "blink"]
+        if blinks:
+            # A detected blink (eyes closing) matches a rendered one when it starts between
+            # 150 ms before the rendered closure and its end (one match each).
+            used: set[int] = set()
+            tp = 0
+            for c in closes:
+                for j, e in enumerate(blinks):
+                    if j not in used and e["start_ms"] - 150 <= c <= e["end_ms"]:
+                        used.add(j)
+                        tp += 1
+                        break
+            prec = tp / len(closes) if closes else 0.0
+            rec = tp / len(blinks)
+            res["blinks"] = {"rendered": len(blinks), "detected": len(closes), "matched": tp,
+                             "precision": round(prec, 3), "recall": round(rec, 3),
+                             "f1": round(2 * prec * rec / (prec + rec), 3) if tp else 0.0}
+        if smile_scores[True] or smile_scores[False]:
+            level = {
+                "smile_score_neutral": round(float(np.mean(smile_scores[False])), 3) if smile_scores[False] else None,
+                "smile_score_smiling": round(float(np.mean(smile_scores[True])), 3) if smile_scores[True] else None,
+                "teeth_count_smiling_median": float(np.median(teeth)) if teeth else None,
+            }
+            res["smile"] = level
+            if clip.startswith("smile_"):
+                smile_levels[clip] = level
+        out[clip] = res
+    summary: dict[str, Any] = {}
+    for k, d in pose_err.items():
+        if d:
+            summary[f"head_{k}_mean_abs_error_deg, pose clips pooled (bar <= 4)"] = round(float(np.mean(np.abs(d))), 2)
+    f1s = [r["blinks"]["f1"] for r in out.values() if isinstance(r, dict) and "blinks" in r]
+    if f1s:
+        summary["blink_f1 (bar >= 0.95)"] = min(f1s)
+    order = [c for c in ("smile_laptop", "smile_six_teeth", "smile_broad_teeth") if c in smile_levels]
+    if len(order) >= 2:
+        sc = [smile_levels[c]["smile_score_smiling"] for c in order]
+        neutral = [x for c in order if (x := smile_levels[c]["smile_score_neutral"]) is not None]
+        th = [smile_levels[c]["teeth_count_smiling_median"] for c in order]
+        summary["smile_levels"] = {
+            "order": order, "smile_score_smiling": sc, "teeth_count_smiling_median": th,
+            "smiling_above_every_neutral": bool(neutral and None not in sc and min(sc) > max(neutral)),
+            "teeth_ordered (where judged)": all(
+                a <= b for a, b in itertools.pairwise([x for x in th if x is not None])),
+            "six_teeth_passes_broad_fails": bool(
+                "smile_six_teeth" in smile_levels and "smile_broad_teeth" in smile_levels
+                and (smile_levels["smile_six_teeth"]["teeth_count_smiling_median"] or 99) <= 6
+                < (smile_levels["smile_broad_teeth"]["teeth_count_smiling_median"] or 0)),
+        }
+    out["summary"] = summary
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=("extract", "report", "teeth-labels", "tune-smile"))
+    ap.add_argument("command", choices=("extract", "report", "teeth-labels", "tune-smile", "synthetic"))
     ap.add_argument("--sets", nargs="*", default=list(SETS))
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--verbose", action="store_true", help="per-face teeth rows")
@@ -496,6 +692,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "tune-smile":
         print(json.dumps(tune_smile(args.on_score), indent=2))
+        return 0
+    if args.command == "synthetic":
+        print(json.dumps(synthetic_report(), indent=2))
         return 0
     if args.command == "teeth-labels":
         print(json.dumps(teeth_labels_report(load_face_calibration()), indent=2))

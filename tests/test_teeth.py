@@ -31,11 +31,12 @@ def _ring(a: float, b: float) -> npt.NDArray[np.float64]:
 
 def synthetic_mouth(n_teeth: int, gap_b: float = 28.0, yaw_deg: float = 0.0, shade_from: int | None = None,
                     shade: tuple[int, int, int] = (100, 96, 90), gap_px: int = 1,
-                    skin: tuple[int, int, int] = (205, 160, 135), tooth: tuple[int, int, int] = (235, 232, 222)
-                    ) -> tuple[npt.NDArray[np.uint8], Observation]:
+                    skin: tuple[int, int, int] = (205, 160, 135), tooth: tuple[int, int, int] = (235, 232, 222),
+                    shown_px: float | None = None) -> tuple[npt.NDArray[np.uint8], Observation]:
     """A drawn mouth showing ``n_teeth`` upper teeth laid out by the arch model; teeth
     from the ``shade_from``-th outwards (0 = central incisor) in the cheeks' shadow
-    (``shade``), ``gap_px`` dark pixels between neighbouring teeth."""
+    (``shade``), ``gap_px`` dark pixels between neighbouring teeth; ``shown_px``: only
+    this much of the crowns shows below the upper lip (default: all of them, ~16 mm)."""
     inner = _ring(72.0, gap_b)
     outer = _ring(84.0, gap_b + 22.0)
     lm = np.zeros((478, 3))
@@ -60,7 +61,8 @@ def synthetic_mouth(n_teeth: int, gap_b: float = 28.0, yaw_deg: float = 0.0, sha
         for i in range(n):
             a, b = sorted((CX + edges[i] * px_mm, CX + edges[i + 1] * px_mm))
             tone = 2 if shade_from is not None and i >= shade_from else 1
-            cv2.rectangle(teeth, (int(a) + gap_px, int(CY - gap_b)), (int(b) - gap_px, int(CY + 4)), tone, -1)
+            bottom = CY + 4 if shown_px is None else CY - gap_b + shown_px
+            cv2.rectangle(teeth, (int(a) + gap_px, int(CY - gap_b)), (int(b) - gap_px, int(bottom)), tone, -1)
     img[(teeth == 1) & (mouth > 0)] = tooth
     img[(teeth == 2) & (mouth > 0)] = shade
     th = math.radians(yaw_deg)
@@ -104,6 +106,50 @@ def test_not_whiter_than_skin_is_not_teeth() -> None:
     img, obs = synthetic_mouth(6, skin=(235, 205, 190))  # real teeth on very fair skin still count
     m = teeth_measure(Frame(img, 0, 0), obs)
     assert m is not None and abs(m["count"] - 6) <= 1, m
+
+
+def test_thin_strip_of_edges_is_zero() -> None:
+    # The labelling rule: a tooth counts when at least half of its crown shows. A yawning
+    # upper lip that lets only ~2 mm of the incisal edges show (4 px at 2 px/mm; central
+    # crowns are ~10.5 mm) shows no tooth by that rule.
+    img, obs = synthetic_mouth(8, shown_px=4.0)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and m["judged"] and m["count"] == 0, m
+    assert m["zero_reason"] == "less_than_half_crowns"
+
+
+def test_more_than_half_crowns_counted() -> None:
+    # ~7 mm of ~10 mm crowns (14 px) shown: every tooth counts.
+    img, obs = synthetic_mouth(8, shown_px=14.0)
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and abs(m["count"] - 8) <= 1, m
+
+
+def test_yellowish_teeth_counted() -> None:
+    # Enamel and dentin are yellowish; stained teeth reach b* ~ 30 (drawn here): yellow
+    # must not read as lip (the old chroma weighting dropped these to 0).
+    img, obs = synthetic_mouth(6, tooth=(215, 190, 120))
+    m = teeth_measure(Frame(img, 0, 0), obs)
+    assert m is not None and abs(m["count"] - 6) <= 1, m
+
+
+@pytest.mark.parametrize("n", [0, 6, 8])
+def test_dim_light_counted_and_cavity_not_teeth(n: int) -> None:
+    # The whole face in dim light (gamma 1.8, mid-grey 128 -> 48): the margins scale with
+    # the light, and the dark grey cavity does not become teeth.
+    img, obs = synthetic_mouth(n, shade_from=2)
+    dim = (255.0 * (img / 255.0) ** 1.8).astype(np.uint8)
+    m = teeth_measure(Frame(dim, 0, 0), obs)
+    assert m is not None and abs(m["count"] - n) <= 1, m
+
+
+def test_crown_heights_follow_the_arch() -> None:
+    arch = DentalArch()
+    left, _right = arch.boundaries(0.0)
+    mid = (left[:-1] + left[1:]) / 2  # the centre of each left tooth
+    assert np.allclose(arch.crown_heights_at(mid), arch.heights_mm)
+    assert np.allclose(arch.crown_heights_at(-mid), arch.heights_mm)  # symmetric at yaw 0
+    assert arch.crown_heights_at(np.array([500.0]))[0] == arch.heights_mm[-1]
 
 
 def test_closed_lips_zero() -> None:

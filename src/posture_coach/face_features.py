@@ -269,6 +269,8 @@ class DentalArch:
     """
 
     widths_mm: tuple[float, ...] = (8.5, 6.5, 7.5, 7.0, 6.5, 10.0)
+    #: Crown heights (mm, cervical line to incisal edge / cusp tip), same order.
+    heights_mm: tuple[float, ...] = (10.5, 9.0, 10.0, 8.5, 7.5, 7.0)
     half_width_mm: float = 17.5   # canine cusp from the midline
     depth_mm: float = 9.5         # incisal point to the inter-canine line
     ipd_mm: float = ADULT_IPD_MM
@@ -303,6 +305,19 @@ class DentalArch:
                 if overlap / (u1 - u0) >= self.min_visible:
                     n += 1
         return n
+
+    def crown_heights_at(self, u_mm: FloatArray, yaw_deg: float = 0.0) -> FloatArray:
+        """Crown height (mm) of the tooth whose projection covers each image position
+        ``u_mm`` (+ = subject's left, 0 = the upper lip's centre landmark); beyond the last
+        modelled tooth, the last one's."""
+        left, right = self.boundaries(yaw_deg)
+        h = np.asarray(self.heights_mm, np.float64)
+        n = len(h) - 1
+        u = np.asarray(u_mm, np.float64)
+        il = np.clip(np.searchsorted(left, u, side="right") - 1, 0, n)
+        ir = np.clip(np.searchsorted(-right, -u, side="right") - 1, 0, n)
+        out: FloatArray = np.where(u >= left[0], h[il], h[ir])
+        return out
 
     def count_ipd(self, left_ipd: float, right_ipd: float, yaw_deg: float = 0.0) -> int:
         """The same with extents in inter-pupil distances (scaled by ``ipd_mm``)."""

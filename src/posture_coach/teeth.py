@@ -6,22 +6,31 @@ Method (geometry first, nothing fitted to the evaluation photos):
    ``CANON_MOUTH_PX`` wide, so every later size is relative to the mouth.
 2. Inside the inner-lip polygon (face landmarks), teeth are the pixels that are bright
    and nearly grey in CIELAB, judged against this mouth's own lighting, by hysteresis:
-   clear teeth (seeds, inside the opening) have L* above an Otsu split of the opening and
-   are ``WHITE_OVER_LIPS`` whiter than the lips; shadowed teeth (canines and premolars in
-   the cheeks' shadow) need only be ``WEAK_OVER_LIPS`` whiter than the lips and joined to
-   clear teeth, across dark inter-tooth gaps up to ``BAND_GAP_IPD`` inter-pupil distances
-   (~4 mm) bridged along the arch (horizontally in the canonical crop). Chroma well below
-   the lips' (lipstick only helps); metal braces are grey and pass as teeth.
-3. A last check against pale skin and highlights: the teeth inside the opening must be,
+   clear teeth (seeds, inside the opening) have a whiteness (L* minus chroma, the yellow
+   part of the chroma weighing half: enamel is yellowish, lips, gums and tongue are red)
+   above an Otsu split of the opening and ``WHITE_OVER_LIPS`` above the lips'; shadowed
+   teeth (canines and premolars in the cheeks' shadow) need only be ``WEAK_OVER_LIPS``
+   whiter than the lips, not much darker than the lips (``WEAK_L_OF_LIPS``: a dark grey
+   cavity is no tooth) and joined to clear teeth, across dark inter-tooth gaps up to
+   ``BAND_GAP_IPD`` inter-pupil distances (~4 mm) bridged along the arch (horizontally in
+   the canonical crop). Both margins shrink in dim light (lips darker than ``LIT_LIP_L``),
+   as every lightness difference does. Metal braces are grey and pass as teeth.
+3. A check against pale skin and highlights: the teeth inside the opening must be,
    on median, whiter than the skin just around the lips (enamel is greyer and brighter
    than skin in the same light); otherwise the count is 0.
 4. The upper-teeth band is the set of columns whose pixels around the upper inner lip
    are teeth; gaps up to the same bridge are closed, and the run through the midline is
-   kept. Its extent either side of the upper lip's centre, horizontally in the image (the
+   kept. The labelling rule (a tooth counts when at least half of its crown shows) is
+   applied to its height: when even the best-shown columns (``BEST_COLUMNS`` percentile)
+   show less than ``HALF_CROWN`` of the modelled crown height there (a thin strip of
+   incisal edges under a yawning upper lip), the count is 0.
+5. The band's extent either side of the upper lip's centre, horizontally in the image (the
    arch model projects onto the image plane, so the horizontal extent, not the length
    along the lip curve, is what it predicts), in inter-pupil distances, goes through
    :class:`~posture_coach.face_features.DentalArch` (tooth widths along a parabolic arch,
    projected with the head yaw) to a tooth count.
+
+When the count is 0, ``zero_reason`` in the measure says which step found no teeth.
 
 Constants were set from geometry and checked on our own labelled mouths
 (bench/teeth_labels_*.tsv, ``bench/face_eval.py teeth-labels``), never on teeth_faces.
@@ -64,6 +73,7 @@ CANON_MOUTH_PX = 128.0          # mouth corner to corner in the canonical crop
 MIN_MOUTH_PX = 40.0             # below this a tooth is narrower than ~4 px: not countable
 MIN_OPEN_RATIO = 0.04           # inner-lip gap / mouth width below this (~2 mm): lips closed
 CHROMA_WEIGHT = 2.0             # whiteness = L (8-bit) - this * chroma (CIELAB a/b units)
+YELLOW_SHARE = 0.5              # of the yellow part of b*, in that chroma (teeth are yellowish)
 LIP_PERCENTILE = 40.0           # the lips' whiteness reference in the lip ring
 WHITE_OVER_LIPS = 40.0          # clear teeth are at least this much whiter than the lips
 WEAK_OVER_LIPS = 15.0           # shadowed teeth: this much whiter, and touching clear teeth
@@ -74,6 +84,11 @@ BAND_DEPTH_RATIO = 0.06         # drawn band height (x mouth width)
 SKIN_RING_RATIO = 0.12          # skin reference: this far (x mouth width) around the lips
 BAND_GAP_IPD = 0.06             # gaps narrower than this (x IPD, ~4 mm) are bridged
 MIN_BAND_RATIO = 0.05           # a band narrower than this (x mouth width) is no teeth
+WEAK_L_OF_LIPS = 0.6            # shadowed teeth are also at least this share of the lips' L*
+LIT_LIP_L = 80.0                # lips' median L* (8-bit) at or above which margins apply in
+MIN_LIGHT_SCALE = 0.5           # full; below, they shrink with it down to this share
+HALF_CROWN = 0.5                # a tooth counts when this share of its crown height shows
+BEST_COLUMNS = 80.0             # judged on this percentile of the band's columns
 
 _ARCH = DentalArch()
 
@@ -99,6 +114,10 @@ class MouthAnalysis:
     count: int | None = None
     left_px: float = 0.0
     right_px: float = 0.0
+    zero_reason: str | None = None  # which step found no teeth, when count is 0
+    whiter_than_skin: float | None = None  # median whiteness, teeth in the opening - skin
+    lip_l: float = 0.0  # the lips' median L* (8-bit)
+    crown_shown: float = 0.0  # share of the crown height the best-shown columns show
 
 
 def _pts(obs: Observation) -> npt.NDArray[np.float64] | None:
@@ -175,7 +194,7 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
     res.open_ratio = float(np.percentile(cols[cols > 0], 75)) / CANON_MOUTH_PX if cols.any() else 0.0
     res.judged = True
     if area == 0 or lips.sum() < 20 or res.open_ratio < MIN_OPEN_RATIO:
-        res.count, res.teeth = 0, np.zeros_like(inner)
+        res.count, res.teeth, res.zero_reason = 0, np.zeros_like(inner), "lips_closed"
         return res
 
     # Whiteness: bright and grey. Teeth vs lips vs cavity, in this mouth's own light.
@@ -188,19 +207,33 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
     r0, r1 = int(rws[0]), int(rws[-1]) + 1
     lab = cv2.cvtColor(np.ascontiguousarray(crop[r0:r1]), cv2.COLOR_RGB2LAB).astype(np.float32)
     white = np.full((ch, cw), -255.0, np.float32)
-    white[r0:r1] = lab[..., 0] - CHROMA_WEIGHT * np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+    # Yellow is enamel's and dentin's own hue, red that of lips, gums and tongue: the
+    # yellow part of the chroma (b* > 0) weighs YELLOW_SHARE as much as the rest.
+    yb = lab[..., 2] - 128.0
+    white[r0:r1] = lab[..., 0] - CHROMA_WEIGHT * np.hypot(
+        lab[..., 1] - 128.0, np.where(yb > 0.0, YELLOW_SHARE * yb, yb))
     ins = region > 0
     # The lips' reference: a low percentile of the lip ring, robust to teeth that the
     # landmarks' inner lip line (which often sits on the teeth in a broad smile) lets in.
     lip_ref = float(np.percentile(white[lips > 0], LIP_PERCENTILE))
+    light = np.zeros((ch, cw), np.float32)
+    light[r0:r1] = lab[..., 0]
+    lip_l = float(np.median(light[lips > 0]))
+    res.lip_l = lip_l
+    # The margins are L*-like differences: in dim light every difference shrinks with the
+    # light, so they scale with the lips' own lightness below a normally lit lip's.
+    k = min(1.0, max(MIN_LIGHT_SCALE, lip_l / LIT_LIP_L))
     vals = np.clip(white[ins], 0, 255).astype(np.uint8).reshape(1, -1)
     otsu, _ = cv2.threshold(vals, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    strong = ins & (white >= max(float(otsu), lip_ref + WHITE_OVER_LIPS))
+    strong = ins & (white >= max(float(otsu), lip_ref + k * WHITE_OVER_LIPS))
     # Seeds only inside the opening (a lip line lying on the teeth lets teeth into the lip
     # ring, but pale skin or a lip highlight there is no tooth unless it joins one inside).
     seeds = strong & (inner > 0)
     bridge = round(BAND_GAP_IPD * ipd * s)
-    teeth = _grow(seeds, ins & (white >= lip_ref + WEAK_OVER_LIPS), bridge)
+    # Shadowed teeth stay lighter than (most of) the lips; a dark, grey cavity does not
+    # (in dim light its low chroma alone would make it "whiter" than the red lips).
+    weak = ins & (white >= lip_ref + k * WEAK_OVER_LIPS) & (light >= WEAK_L_OF_LIPS * lip_l)
+    teeth = _grow(seeds, weak, bridge)
     tm = np.asarray(cv2.morphologyEx(teeth.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)), np.uint8)
     res.teeth = tm
     res.fill_ratio = float(tm.sum()) / area
@@ -208,9 +241,11 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
     # found inside the opening are not, on median, whiter than the skin around the lips,
     # they are pale skin, a lip highlight or a dim cavity, not teeth.
     in_open = (tm > 0) & (inner > 0)
-    if skin.any() and in_open.any() and float(np.median(white[in_open])) < float(np.median(white[skin])):
-        res.count = 0
-        return res
+    if skin.any() and in_open.any():
+        res.whiter_than_skin = float(np.median(white[in_open])) - float(np.median(white[skin]))
+        if res.whiter_than_skin < 0.0:
+            res.count, res.zero_reason = 0, "not_whiter_than_skin"
+            return res
 
     # Upper band: columns with teeth around the upper inner lip line (from a little above
     # it, where a collapsed lip line hides teeth, to a little below).
@@ -220,15 +255,34 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
     yline = np.interp(cx, up[order, 0], up[order, 1])
     above = round(BAND_ABOVE_RATIO * CANON_MOUTH_PX)
     below = round(BAND_BELOW_RATIO * CANON_MOUTH_PX)
-    rows = np.round(yline)[None, :].astype(int) + np.arange(-above, below + 1)[:, None]
+    # Crown heights of the teeth the arch model puts under each column (canonical px).
+    mm_per_px = _ARCH.ipd_mm / (ipd * s)
+    crown = _ARCH.crown_heights_at((cx - res.mid_col) * mm_per_px, yaw) / mm_per_px
+    depth = max(below, above, math.ceil(float(crown.max())))
+    rows = np.round(yline)[None, :].astype(int) + np.arange(-depth, depth + 1)[:, None]
     rows = np.clip(rows, 0, ch - 1)
     colidx = np.broadcast_to(np.arange(cw)[None, :], rows.shape)
-    hits = (tm[rows, colidx] > 0).sum(axis=0)
+    # Teeth within a crown height of the upper inner lip line, above (a lip line lying on
+    # the teeth) or below it; the band proper is from a little above it to a little below.
+    col_teeth = tm[rows, colidx] > 0
+    hits = col_teeth[depth - above: depth + below + 1].sum(axis=0)
     span = (cx >= up[:, 0].min()) & (cx <= up[:, 0].max())
     on = (hits >= BAND_MIN_PX) & span
     band = _main_run(on, res.mid_col, bridge)
     if band is None or band[1] - band[0] < MIN_BAND_RATIO * CANON_MOUTH_PX:
-        res.count = 0
+        res.count, res.zero_reason = 0, "no_teeth" if not tm.any() else "no_upper_band"
+        return res
+    # The labelling rule itself: a tooth counts when at least half of its crown shows.
+    # The upper lip hides the front teeth least (the smile line rises towards the
+    # corners), so when even the best-shown part of the band (its BEST_COLUMNS quantile
+    # of columns) shows teeth over less than HALF_CROWN of the crown height there (a thin
+    # strip of incisal edges under a yawning upper lip), no tooth counts. A quantile, not
+    # the midline alone: a dark gap or a missed incisor must not hide a whole smile.
+    heights = _runs_through(col_teeth, depth - above, depth + below + 1)
+    c0, c1 = band
+    res.crown_shown = float(np.percentile(heights[c0:c1] / crown[c0:c1], BEST_COLUMNS))
+    if res.crown_shown < HALF_CROWN:
+        res.count, res.zero_reason = 0, "less_than_half_crowns"
         return res
     res.band = band
     # Extents either side of the upper lip's centre, back in image px.
@@ -236,6 +290,26 @@ def analyse_mouth(image: npt.NDArray[np.uint8], obs: Observation,
     res.right_px = max(0.0, res.mid_col - band[0]) / s
     res.count = _ARCH.count_ipd(res.left_px / ipd, res.right_px / ipd, yaw)
     return res
+
+
+def _runs_through(t: npt.NDArray[np.bool_], r0: int, r1: int) -> npt.NDArray[np.int64]:
+    """Per column of ``t`` (rows x columns), the longest vertical run of ``True`` that
+    has a pixel in rows ``[r0, r1)``: the teeth under the lip line, not a highlight on the
+    lip above it, separated from them by darker lip."""
+    n = t.shape[0]
+    up = np.zeros(t.shape, np.int64)
+    down = np.zeros(t.shape, np.int64)
+    acc = np.zeros(t.shape[1], np.int64)
+    for r in range(n):
+        acc = (acc + 1) * t[r]
+        up[r] = acc
+    acc = np.zeros(t.shape[1], np.int64)
+    for r in range(n - 1, -1, -1):
+        acc = (acc + 1) * t[r]
+        down[r] = acc
+    run = np.where(t, up + down - 1, 0)
+    out: npt.NDArray[np.int64] = run[r0:r1].max(axis=0)
+    return out
 
 
 def _grow(strong: npt.NDArray[np.bool_], weak: npt.NDArray[np.bool_], bridge_px: int
@@ -300,6 +374,7 @@ def teeth_measure(frame: Frame, obs: Observation) -> dict[str, Any] | None:
         "fill_ratio": round(r.fill_ratio, 4),
         "open_ratio": round(r.open_ratio, 4),
         "mouth_box": list(r.mouth_box),
+        "zero_reason": r.zero_reason,
     }
 
 
