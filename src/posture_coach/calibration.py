@@ -46,6 +46,10 @@ FEATURE_PARAMS: tuple[Param, ...] = (
     Param("front_override_sw_torso", "ratio", "SW / torso length at or above: front even when the head is turned"),
     Param("facing_min_nose_ahead_tl", "tl", "no ears: nose ahead of the shoulders gives the facing"),
     Param("facing_min_knee_ahead_tl", "tl", "no ears or nose cue: knees ahead of the hips (seated)"),
+    Param("front_max_nose_outside_sw", "sw", "no ears, wide shoulders: nose this far from the "
+          "shoulder midpoint means a turned body (oblique), not a front view"),
+    Param("front_max_thigh_sideways_tl", "tl", "no ears, wide shoulders: every visible thigh "
+          "pointing this far to one side means a turned body (oblique)"),
     Param("standing_min_thigh_drop_tl", "tl", "knee below hip by at least this: standing"),
     Param("sitting_max_thigh_drop_tl", "tl", "knee below hip by at most this: sitting"),
     Param("hip_forward_offset_tl", "tl", "MediaPipe's hip midpoint sits this far ahead of the "

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from posture_coach import geometry as g
+from posture_coach.face_features import head_pose_deg
 from posture_coach.geometry import Point
 from posture_coach.types import Observation, PoseLm, Side
 
@@ -43,7 +44,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "torso_incline_deg", "head_forward_deg", "shoulder_tilt_deg",
     "sagittal_incline_deg", "sagittal_head_deg",
     "torso_fwd_tl", "torso_up_tl", "head_fwd_tl", "head_up_tl", "body_yaw_deg",
-    "neck_ratio", "neck_ratio_rel", "face_size_rel", "sw_size_rel",
+    "neck_ratio", "neck_ratio_rel", "face_size_rel", "sw_size_rel", "nose_height_tl",
+    "head_pitch_rel_deg",
     "wrist_hip_l_sw", "wrist_hip_r_sw", "wrist_opp_elbow_l_sw", "wrist_opp_elbow_r_sw",
     "elbow_span_sw", "elbow_out_l_sw", "elbow_out_r_sw",
     "elbow_angle_l_deg", "elbow_angle_r_deg", "wrist_height_l", "wrist_height_r",
@@ -52,6 +54,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "stance_width_ratio", "heel_gap_ratio", "feet_angle_deg",
     "thigh_drop_tl", "knee_height_gap_tl", "ankle_other_knee_tl", "knees_swapped",
     "chin_hand_sw", "chin_hand_elbow_drop_sw",
+    "forearm_l_sw", "forearm_r_sw",
 )
 
 #: Features added by the engine from a time window (video only); ``None`` per image.
@@ -204,6 +207,10 @@ def compute_features(
 
     if shoulders and sw > 0:
         _upper_body(values, body, obs, profile, vw, sw, sh_mid, hip_mid, tl)
+        if tl > 0 and body.ok(PoseLm.NOSE):
+            values["nose_height_tl"] = nose_height_tl(body.p(PoseLm.NOSE), sh_mid, tl)
+        if profile is not None:
+            values["head_pitch_rel_deg"] = head_pitch_rel_deg(obs, profile)
         _arms(values, body, obs, vw, sw, sh_mid, hip_mid, tl)
         if ankles:
             _feet(values, body, sw)
@@ -255,7 +262,7 @@ def _classify_view(
     elif ratio is not None:
         # Shoulder width against torso length does not depend on distance to camera.
         if ratio >= params["front_min_sw_torso"]:
-            view = "front"
+            view = "oblique" if _turned_without_ears(body, params, sw, tl) else "front"
         elif ratio <= params["side_max_sw_torso"]:
             view = "side"
         else:
@@ -267,22 +274,63 @@ def _classify_view(
     return view, facing
 
 
+def _turned_without_ears(body: _Body, params: Mapping[str, float], sw: float, tl: float) -> bool:
+    """A turned body although its shoulders look wide (no ears to tell; seated).
+
+    A reclined or hunched trunk is foreshortened, so shoulder width / torso length reads
+    "front" for many turned bodies. Two cues a frontal body cannot show: the nose outside
+    the shoulders (a head turned 90 deg on a frontal body keeps it within ~0.3 SW of the
+    midpoint), or every visible thigh pointing sideways to the same side (seated, seen
+    from the front, the thighs point at the camera).
+    """
+    if sw <= 0 or tl <= 0:
+        return False
+    sh_mid = g.midpoint(body.p(PoseLm.LEFT_SHOULDER), body.p(PoseLm.RIGHT_SHOULDER))
+    if body.ok(PoseLm.NOSE) and abs(body.p(PoseLm.NOSE)[0] - sh_mid[0]) / sw >= params[
+            "front_max_nose_outside_sw"]:
+        return True
+    dxs = _thigh_dx_tl(body, tl)
+    limit = params["front_max_thigh_sideways_tl"]
+    return bool(dxs) and (all(d >= limit for d in dxs) or all(d <= -limit for d in dxs))
+
+
 def _facing_fallback(body: _Body, params: Mapping[str, float], tl: float) -> int:
-    """Facing direction without both ears: the nose leads the shoulders; seated knees lead the hips."""
+    """Facing direction without both ears: seated knees lead the hips; else the nose leads
+    the shoulders.
+
+    The knees come first: the thighs of a seated person point forward whatever the trunk
+    does, while the nose is behind the shoulders in a deep recline (sitting_fyp CSV:
+    reclined rows read as hunched forward when the nose decided).
+    """
     if tl <= 0:
         return 0
+    # Each thigh whose hip and knee are seen (from the side the far knee is often hidden).
+    dxs = _thigh_dx_tl(body, tl, level_only=True)
+    if dxs:
+        dx = sum(dxs) / len(dxs)
+        if abs(dx) >= params["facing_min_knee_ahead_tl"]:
+            return 1 if dx > 0 else -1
     sh_mid = g.midpoint(body.p(PoseLm.LEFT_SHOULDER), body.p(PoseLm.RIGHT_SHOULDER))
     if body.ok(PoseLm.NOSE):
         dx = (body.p(PoseLm.NOSE)[0] - sh_mid[0]) / tl
         if abs(dx) >= params["facing_min_nose_ahead_tl"]:
             return 1 if dx > 0 else -1
-    if body.ok(PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP, PoseLm.LEFT_KNEE, PoseLm.RIGHT_KNEE):
-        hip = g.midpoint(body.p(PoseLm.LEFT_HIP), body.p(PoseLm.RIGHT_HIP))
-        knee = g.midpoint(body.p(PoseLm.LEFT_KNEE), body.p(PoseLm.RIGHT_KNEE))
-        dx = (knee[0] - hip[0]) / tl
-        if abs(dx) >= params["facing_min_knee_ahead_tl"]:
-            return 1 if dx > 0 else -1
     return 0
+
+
+def _thigh_dx_tl(body: _Body, tl: float, *, level_only: bool = False) -> list[float]:
+    """Horizontal knee-minus-hip offsets (torso lengths) of the thighs that are seen.
+
+    ``level_only``: only thighs nearer horizontal than vertical (seated), so that a
+    standing stride does not decide which way a person faces.
+    """
+    out = []
+    for hip, knee in ((PoseLm.LEFT_HIP, PoseLm.LEFT_KNEE), (PoseLm.RIGHT_HIP, PoseLm.RIGHT_KNEE)):
+        if body.ok(hip, knee):
+            dx, dy = (body.p(knee)[0] - body.p(hip)[0]), (body.p(knee)[1] - body.p(hip)[1])
+            if not level_only or abs(dx) >= abs(dy):
+                out.append(dx / tl)
+    return out
 
 
 def _classify_posture(thigh_drop: float | None, params: Mapping[str, float]) -> Posture:
@@ -391,6 +439,30 @@ def _upper_body(
             values["sw_size_rel"] = sw / obs.image_size[0] / profile.sw_rel
 
 
+def nose_height_tl(nose: Point, sh_mid: Point, tl: float) -> float:
+    """Height of the nose above the shoulder midpoint, in torso lengths (+ up).
+
+    Vertical image distances do not change when the body turns about the vertical axis,
+    so this reads alike from the front, obliquely and from the side (sitting_fyp CSV:
+    upright and reclined 0.37-0.42 in every view). A head hanging forward and down, as in
+    a hunched slouch, brings it down (slouching rows 0.22-0.26, some below zero).
+    """
+    return (sh_mid[1] - nose[1]) / tl
+
+
+def head_pitch_rel_deg(obs: Observation, profile: Profile) -> float | None:
+    """Head pitch (face mesh) against the baseline's, degrees, + up, - looking down.
+
+    Looking down shortens the nose-to-shoulder-line distance as a slump does (synthetic
+    laptop renders: 19 deg down shortens it 14 %, 31 deg 25 %), with the trunk unmoved.
+    """
+    neutral = (profile.face_neutral or {}).get("head_pitch_deg")
+    if obs.face is None or neutral is None:
+        return None
+    pose = head_pose_deg(obs.face.transform)
+    return None if pose is None else pose[1] - neutral
+
+
 def face_width_rel(obs: Observation) -> float | None:
     """Face width (cheek to cheek, face mesh) as a share of the image width."""
     if obs.face is None:
@@ -475,6 +547,49 @@ def _arms(
             (wm[0] - centre[0]) * ux + (wm[1] - centre[1]) * uy
         ) / sw
     _chin_hand(values, body, obs, sw, wrists, elbows)
+    _forearms(values, sw, wrists, elbows)
+    if vw.hips_visible and torso_dy > 0:
+        _wrists_without_elbows(values, body, sw, sh_mid, hip_mid, torso_dy, (ux, uy))
+
+
+def _forearms(
+    values: dict[str, float | None], sw: float, wrists: dict[Side, Point], elbows: dict[Side, Point],
+) -> None:
+    """Projected forearm length (elbow to wrist, SW) per side (standing.arms_crossed).
+
+    A forearm pointing at the camera is short in 2-D; so is one whose hand is tucked
+    under the other arm, where MediaPipe puts the hidden wrist back at its own elbow.
+    """
+    for side in _SIDES:
+        if side in wrists and side in elbows:
+            values[f"forearm_{_SUFFIX[side]}_sw"] = g.dist(wrists[side], elbows[side]) / sw
+
+
+def _wrists_without_elbows(
+    values: dict[str, float | None], body: _Body, sw: float, sh_mid: Point, hip_mid: Point,
+    torso_dy: float, u: tuple[float, float],
+) -> None:
+    """Wrist heights and the wrists' midpoint offset when an elbow is hidden (standing.hands_front).
+
+    Hands clasped in front, seen obliquely, hide the far elbow behind the body while the
+    far wrist still shows next to the near hand: :func:`_arms` measures a wrist only with
+    its elbow, so these fill the wrist-only values it left out.
+    """
+    pts: dict[Side, Point] = {}
+    for side in _SIDES:
+        wrist_lm = _SIDE_LM[side]["wrist"]
+        if not body.ok_hand(wrist_lm):
+            return
+        pts[side] = body.p(wrist_lm)
+        key = f"wrist_height_{_SUFFIX[side]}"
+        if values.get(key) is None:
+            values[key] = (pts[side][1] - sh_mid[1]) / torso_dy
+    if values.get("wrists_mid_offset_sw") is None:
+        wm = g.midpoint(pts["left"], pts["right"])
+        centre = g.midpoint(sh_mid, hip_mid)
+        values["wrists_mid_offset_sw"] = abs((wm[0] - centre[0]) * u[0] + (wm[1] - centre[1]) * u[1]) / sw
+    if values.get("wrists_gap_sw") is None:
+        values["wrists_gap_sw"] = g.dist(pts["left"], pts["right"]) / sw
 
 
 def _hand_flags(values: dict[str, float | None], body: _Body, obs: Observation, side: Side) -> None:

@@ -23,10 +23,23 @@ class SittingUpright(Rule):
     (see :func:`~posture_coach.features.sagittal_angles`), positive when leaning
     forward. A reclined trunk is ``leaning_back`` when the head goes back with it, and
     ``slumped`` when the head stays carried forward of the shoulders (the pelvis rolled
-    back, the spine rounded, the chin poking forward to keep looking ahead). Front view
-    (a laptop camera): against the calibrated upright baseline, a smaller face means
-    leaning back and a shorter neck (nose to shoulder line) means slumping; without a
-    baseline the rule says ``baseline_needed``.
+    back, the spine rounded, the chin poking forward to keep looking ahead). A forward
+    lean is ``slumped`` from ``warn_forward_deg`` on, and already from
+    ``hunch_min_forward_deg`` when the head hangs down with it (the nose at most
+    ``slumped_max_nose_height_tl`` torso lengths above the shoulders: hunched over the
+    desk), while an attentive lean keeps the head up.
+
+    Front view (a laptop camera), against the calibrated upright baseline: the trunk
+    moving back narrows the shoulders in the image and the face with them (an arm
+    raised to the face narrows only the shoulders, a turned head only the face); then a
+    shorter neck (nose to shoulder line / SW) or a face tipped down means ``slumped``,
+    else ``leaning_back``. With the trunk in place a shorter neck is ``slumped`` (a sunk,
+    hunched head) once the part explained by the face pitching down (looking at the
+    desk) is taken off. Without a shoulder width the face size stands in. Without a
+    baseline, a front view with the hips in frame still shows a hanging head (the nose's
+    height above the shoulders, in torso lengths, does not depend on the view):
+    ``slumped``; anything else needs the baseline (``baseline_needed``), as a lean
+    towards or away from the camera does not show in 2-D.
     """
 
     id = "sitting.upright"
@@ -43,8 +56,28 @@ class SittingUpright(Rule):
         Param("slight_forward_min_deg", "deg", "forward lean from here on is 'slight_forward'"),
         Param("warn_forward_deg", "deg", "forward lean that counts as slumping (warn)"),
         Param("fail_forward_deg", "deg", "forward lean that counts as slumping (fail)"),
-        Param("fail_face_shrink_ratio", "ratio", "face smaller than baseline by this (front): "
-              "leaning back"),
+        Param("hunch_min_forward_deg", "deg", "forward lean from which a hanging head makes "
+              "it a slump (hunched over)"),
+        Param("slumped_max_nose_height_tl", "tl", "nose at most this high above the shoulder "
+              "midpoint (torso lengths): the head hangs (side/oblique, with a forward lean)"),
+        Param("front_slumped_max_nose_height_tl", "tl", "front view without a baseline: the "
+              "nose at most this high above the shoulder midpoint is a slump"),
+        Param("warn_back_sw_shrink_ratio", "ratio", "front: shoulders narrower than the "
+              "baseline by this (the trunk moved back) warns: leaning back or slumped"),
+        Param("fail_back_sw_shrink_ratio", "ratio", "front: the same, fails"),
+        Param("back_min_face_per_sw_shrink_ratio", "ratio", "front: the face must shrink "
+              "by at least this share of the shoulders' shrink for the trunk to count as "
+              "moved back (the head rides on the trunk)"),
+        Param("back_max_neck_growth_ratio", "ratio", "front: the trunk only counts as moved "
+              "back while the neck is at most this much longer than the baseline"),
+        Param("back_slumped_min_neck_drop_ratio", "ratio", "front, trunk moved back: the neck "
+              "shorter than the baseline by this means the head stayed forward (slumped)"),
+        Param("back_slumped_min_pitch_down_deg", "deg", "front, trunk moved back: the face "
+              "pitched down this much against the baseline also means slumped"),
+        Param("neck_drop_per_pitch_down_deg_ratio", "ratio", "front: neck shortening per "
+              "degree the face pitches down, discounted before a slump is judged"),
+        Param("fail_face_shrink_ratio", "ratio", "face smaller than baseline by this (front, "
+              "shoulder width unknown): leaning back"),
         Param("forward_face_growth_ratio", "ratio", "face larger than baseline by this "
               "(front): slight forward lean"),
         Param("warn_neck_drop_ratio", "ratio", "neck shorter than baseline by this warns"),
@@ -78,21 +111,65 @@ class SittingUpright(Rule):
             lean = "slumped"
             status = grade(inc, num(p, "warn_forward_deg"), num(p, "fail_forward_deg"))
             limit = num(p, "fail_forward_deg")
+        elif inc >= num(p, "hunch_min_forward_deg") and self._head_hangs(f, p):
+            # Hunched over: the trunk forward and the head hanging with it (驼背瘫坐).
+            lean = "slumped"
+            status = "warn"
+            limit = num(p, "warn_forward_deg")
         elif inc >= num(p, "slight_forward_min_deg"):
             lean = "slight_forward"
         return self.verdict(status, inc, limit, sitting_lean=lean, torso_incline_deg=round(inc, 2))
 
+    @staticmethod
+    def _head_hangs(f: Features, p: Params, key: str = "slumped_max_nose_height_tl") -> bool:
+        nose = f.get("nose_height_tl")
+        return nose is not None and nose <= num(p, key)
+
     def _front(self, f: Features, p: Params) -> Verdict:
         if not f.has_profile:
+            # A lean towards or away from the camera does not show in 2-D; a head hanging
+            # below the shoulders' level does (hips in frame, see nose_height_tl).
+            if self._head_hangs(f, p, "front_slumped_max_nose_height_tl"):
+                return self.verdict("warn", f.get("nose_height_tl"),
+                                    num(p, "front_slumped_max_nose_height_tl"),
+                                    sitting_lean="slumped")
             return self.unknown("baseline_needed")
         neck = f.get("neck_ratio_rel")
         if neck is None:
             return self.unknown("face_not_visible")
         face = f.get("face_size_rel")
+        sw = f.get("sw_size_rel")
         drop = 1.0 - neck
-        if face is not None and face <= 1.0 - num(p, "fail_face_shrink_ratio"):
-            return self.verdict("fail", drop, num(p, "fail_neck_drop_ratio"),
-                                sitting_lean="leaning_back")
+        # The trunk moved away from the camera: the shoulders look narrower than at
+        # calibration, and the face with them, the neck not longer against the shoulder
+        # width (a turned head narrows only the face; an arm raised to the face, or a
+        # turned trunk, narrows the shoulders alone, so the neck reads longer).
+        if sw is not None:
+            shrink = 1.0 - sw
+            back = (shrink >= num(p, "warn_back_sw_shrink_ratio")
+                    and drop >= -num(p, "back_max_neck_growth_ratio")
+                    and (face is None
+                         or 1.0 - face >= num(p, "back_min_face_per_sw_shrink_ratio") * shrink))
+            status = grade(shrink, num(p, "warn_back_sw_shrink_ratio"),
+                           num(p, "fail_back_sw_shrink_ratio"))
+            limit = num(p, "fail_back_sw_shrink_ratio")
+        else:
+            shrink = 0.0 if face is None else 1.0 - face
+            back = shrink >= num(p, "fail_face_shrink_ratio")
+            status, limit = "fail", num(p, "fail_face_shrink_ratio")
+        pitch = f.get("head_pitch_rel_deg")
+        if back:
+            # Reclined: slumped when the head stays forward (its nose sinks towards the
+            # shoulder line, or the face tips down), leaning back when it goes back with
+            # the trunk.
+            slumped = (drop >= num(p, "back_slumped_min_neck_drop_ratio")
+                       or (pitch is not None and -pitch >= num(p, "back_slumped_min_pitch_down_deg")))
+            return self.verdict(status, shrink, limit,
+                                sitting_lean="slumped" if slumped else "leaning_back")
+        # Trunk in place: a shorter neck is a sunk, hunched head, unless the face shows
+        # the head merely pitched down (looking at the desk: the face rules' business).
+        if pitch is not None:
+            drop -= num(p, "neck_drop_per_pitch_down_deg_ratio") * max(0.0, -pitch)
         if drop >= num(p, "warn_neck_drop_ratio"):
             status = grade(drop, num(p, "warn_neck_drop_ratio"), num(p, "fail_neck_drop_ratio"))
             return self.verdict(status, drop, num(p, "fail_neck_drop_ratio"),

@@ -109,6 +109,9 @@ class ArmsCrossed(Rule):
     other wrist, wrists between shoulder and hip height, elbows drawn in (elbow span
     below about one shoulder width). On renders crossed arms gave wrist-to-hip 0.92–1.27
     SW and elbow span 0.79–0.92 SW, against 0.30–0.35 / 1.14–1.20 with arms hanging.
+    The forearms must cross: a wrist at the other elbow, elbows drawn in tightly, or
+    both forearms collapsed in 2-D (hands tucked under the other arm, where MediaPipe
+    places each hidden wrist back at its own elbow).
     """
 
     id = "standing.arms_crossed"
@@ -123,6 +126,8 @@ class ArmsCrossed(Rule):
         Param("max_elbow_span_sw", "sw", "elbows closer together than this"),
         Param("max_wrist_opp_elbow_sw", "sw", "a wrist this close to the OTHER elbow (forearms across)"),
         Param("tight_elbow_span_sw", "sw", "elbows this close: crossed even if hidden wrists are misplaced"),
+        Param("max_tucked_forearm_sw", "sw", "both forearms this short in 2-D: hands tucked under the other arm "
+              "(MediaPipe puts a hidden wrist back at its own elbow)"),
         Param("min_wrist_height", "torso", "wrists below this (0 = shoulders, 1 = hips)"),
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
     )
@@ -136,10 +141,14 @@ class ArmsCrossed(Rule):
     def judge(self, f: Features, p: Params) -> Verdict:
         if not f.view.hips_visible:
             return self.unknown("hips_not_visible")
-        if f.get("ev_handover_active") == 1.0 or f.get("ev_handshake_active") == 1.0:
+        forearms = [f.get("forearm_l_sw"), f.get("forearm_r_sw")]
+        tucked = all(v is not None and v <= num(p, "max_tucked_forearm_sw") for v in forearms)
+        if (f.get("ev_handover_active") == 1.0 or f.get("ev_handshake_active") == 1.0) and not tucked:
             # Hands on a card or in a handshake (an open interaction event) bring the
             # forearms together in front of the chest, which from an oblique camera looks
-            # like folded arms; they cannot be folded while handing something over.
+            # like folded arms; they cannot be folded while handing something over. Both
+            # forearms collapsed to a stub (hands tucked away) is no handover: a card held
+            # out towards the camera still shows ~0.25 SW of forearm.
             return self.verdict("pass", f.get("elbow_span_sw"), num(p, "max_elbow_span_sw"), arms_crossed=False)
         need = ("wrist_hip_l_sw", "wrist_hip_r_sw", "elbow_span_sw", "wrist_height_l", "wrist_height_r")
         vals = [f.get(k) for k in need]
@@ -153,7 +162,7 @@ class ArmsCrossed(Rule):
         crossed = (
             min(wl, wr) >= num(p, "min_wrist_hip_sw")
             and span <= num(p, "max_elbow_span_sw")
-            and (min(opp) <= num(p, "max_wrist_opp_elbow_sw") or span <= num(p, "tight_elbow_span_sw"))
+            and (min(opp) <= num(p, "max_wrist_opp_elbow_sw") or span <= num(p, "tight_elbow_span_sw") or tucked)
             and lo <= hl <= hi and lo <= hr <= hi
         )
         return self.verdict("fail" if crossed else "pass", span,
@@ -173,6 +182,17 @@ def _per_side(
     return out
 
 
+def _far_side(f: Features) -> str | None:
+    """The suffix ("l"/"r") of the arm turned away from the camera in an oblique view.
+
+    A person facing the image left (``facing`` -1) shows the camera their left side, so
+    the right arm is the far one; None outside oblique views or when the facing is unknown.
+    """
+    if f.view.view != "oblique" or f.view.facing == 0:
+        return None
+    return "r" if f.view.facing < 0 else "l"
+
+
 def _sides_state(flags: dict[str, bool]) -> str:
     left, right = flags.get("l", False), flags.get("r", False)
     return "both" if left and right else "left" if left else "right" if right else "none"
@@ -183,7 +203,9 @@ class HandsOnHips(Rule):
 
     Per arm: the wrist near its own hip, the elbow flared out beyond the shoulder line,
     and the elbow bent. On renders hands on hips gave wrist-to-hip 0.38–0.49 SW and an
-    elbow span of 1.97–2.14 SW (hanging arms: 1.14–1.20).
+    elbow span of 1.97–2.14 SW (hanging arms: 1.14–1.20). In an oblique view the far
+    arm's elbow, drawn back, projects towards the body and its wrist is hidden behind
+    the waist, so that arm is judged with the ``far_`` thresholds.
     """
 
     id = "standing.hands_on_hips"
@@ -197,6 +219,10 @@ class HandsOnHips(Rule):
         Param("max_wrist_hip_sw", "sw", "wrist within this distance of its own hip"),
         Param("min_elbow_out_sw", "sw", "elbow at least this far outside the shoulder"),
         Param("max_elbow_angle_deg", "deg", "elbow bent more than this (180 = straight)"),
+        Param("far_max_wrist_hip_sw", "sw", "oblique view, the far arm: wrist within this distance of its hip"),
+        Param("far_min_elbow_out_sw", "sw", "oblique view, the far arm: elbow at least this far outside the shoulder "
+              "(also alone, when that hand is hidden)"),
+        Param("far_max_elbow_angle_deg", "deg", "oblique view, the far arm: elbow bent more than this"),
     )
     cue_zh = "手从腰间放下"
     cue_en = "Take your hands off your hips"
@@ -208,15 +234,26 @@ class HandsOnHips(Rule):
         if not f.view.hips_visible:
             return self.unknown("hips_not_visible")
         sides = _per_side(f, ("wrist_hip_{}_sw", "elbow_out_{}_sw", "elbow_angle_{}_deg"))
+        far = _far_side(f)
         flags: dict[str, bool] = {}
         out_max: float | None = None
         for sfx, vals in sides.items():
+            # The far arm of an oblique view: its elbow, drawn back on the hip, swings
+            # towards the body in projection, and its hand is behind the waist (the
+            # wrist is a guess, or hidden), so it has its own, looser thresholds.
+            pre = "far_" if sfx == far else ""
             if vals is None:
+                elbow_out_hidden = f.get(f"elbow_out_{sfx}_sw")
+                if sfx == far and elbow_out_hidden is not None and f.get(f"wrist_hip_{sfx}_sw") is None:
+                    # Far hand hidden behind the body with the elbow flared out: on the hip
+                    # (a far hand in a pocket or hanging keeps its elbow at the side).
+                    flags[sfx] = elbow_out_hidden >= num(p, "far_min_elbow_out_sw")
+                    out_max = elbow_out_hidden if out_max is None else max(out_max, elbow_out_hidden)
                 continue
             wrist_hip, elbow_out, angle = vals
-            flags[sfx] = (wrist_hip <= num(p, "max_wrist_hip_sw")
-                          and elbow_out >= num(p, "min_elbow_out_sw")
-                          and angle <= num(p, "max_elbow_angle_deg"))
+            flags[sfx] = (wrist_hip <= num(p, pre + "max_wrist_hip_sw")
+                          and elbow_out >= num(p, pre + "min_elbow_out_sw")
+                          and angle <= num(p, pre + "max_elbow_angle_deg"))
             out_max = elbow_out if out_max is None else max(out_max, elbow_out)
         state = _sides_state(flags)
         if state != "none":

@@ -1,0 +1,142 @@
+"""sitting.upright beyond the basic cases: hunching, views without ears, the front view
+with and without a personal baseline (issue 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from posture_coach.calibration import CalibrationSet, load_calibration
+from posture_coach.engine import CoachEngine
+from posture_coach.features import Features, View, compute_features, nose_height_tl
+from posture_coach.rules.sitting import SittingUpright
+from tests.helpers_pose import front_sitting, observation, side_sitting
+
+EARS = {"left_ear", "right_ear"}
+
+
+@pytest.fixture(scope="module")
+def cal() -> CalibrationSet:
+    return load_calibration()
+
+
+def _judge(cal: CalibrationSet, joints: dict[str, tuple[float, float]], **kw: Any) -> Any:
+    engine = CoachEngine(cal, None, mode="image", posture="sitting", rule_ids=["sitting.upright"])
+    return engine.update(observation(joints, **kw)).verdicts["sitting.upright"]
+
+
+def _drop_nose(j: dict[str, tuple[float, float]], below_shoulders_px: float) -> dict[str, tuple[float, float]]:
+    """The head hanging: the nose this far below the shoulder line (negative: above)."""
+    j = dict(j)
+    sy = (j["left_shoulder"][1] + j["right_shoulder"][1]) / 2
+    j["nose"] = (j["nose"][0], sy + below_shoulders_px)
+    return j
+
+
+def test_nose_height_is_in_torso_lengths_and_positive_above_the_shoulders() -> None:
+    assert nose_height_tl((100.0, 50.0), (100.0, 100.0), 120.0) == pytest.approx(50 / 120)
+    assert nose_height_tl((100.0, 110.0), (100.0, 100.0), 120.0) < 0
+
+
+# --- side / oblique: a forward lean with the head hanging is a hunched slump
+
+
+def test_side_attentive_forward_lean_with_the_head_up_is_welcome(cal: CalibrationSet) -> None:
+    v = _judge(cal, side_sitting(12))
+    assert v.status == "pass" and v.states["sitting_lean"] == "slight_forward"
+
+
+def test_side_forward_lean_with_the_head_hanging_is_slumped(cal: CalibrationSet) -> None:
+    # 12 deg forward, the nose level with the shoulders (a head hanging over the desk)
+    v = _judge(cal, _drop_nose(side_sitting(12), 0.0))
+    assert v.status == "warn" and v.states["sitting_lean"] == "slumped"
+
+
+def test_side_upright_trunk_with_a_bowed_head_is_not_a_slump(cal: CalibrationSet) -> None:
+    # Looking down at the lap with an upright trunk is a gaze matter, not a slump.
+    v = _judge(cal, _drop_nose(side_sitting(0), 0.0))
+    assert v.states["sitting_lean"] == "upright"
+
+
+# --- views without ears (e.g. landmark vectors that carry no ears)
+
+
+def test_no_ears_wide_shoulders_but_thighs_sideways_is_an_oblique_view(cal: CalibrationSet) -> None:
+    # Reclined 30 deg: the trunk foreshortens, SW / torso length reads "front"; the
+    # thighs pointing to the image right tell a turned body, facing right.
+    j = side_sitting(-30)
+    j["left_shoulder"] = (j["left_shoulder"][0] + 40, j["left_shoulder"][1])
+    j["right_shoulder"] = (j["right_shoulder"][0] - 40, j["right_shoulder"][1])
+    f = compute_features(observation(j, hidden=EARS), cal.features)
+    assert f.view.view == "oblique" and f.view.facing == 1
+
+
+def test_no_ears_deep_recline_faces_where_the_knees_point_not_the_nose(cal: CalibrationSet) -> None:
+    # Reclined 35 deg with the head back along the trunk: the nose is *behind* the
+    # shoulders; the knees still point forward, so this is leaning back, not hunching.
+    j = side_sitting(-35)
+    sx = (j["left_shoulder"][0] + j["right_shoulder"][0]) / 2
+    j["nose"] = (sx - 20, j["nose"][1])
+    v = _judge(cal, j, hidden=EARS)
+    assert v.states["sitting_lean"] == "leaning_back" and v.status == "fail"
+
+
+def test_no_ears_front_body_stays_front(cal: CalibrationSet) -> None:
+    f = compute_features(observation(front_sitting(), hidden=EARS), cal.features)
+    assert f.view.view == "front"
+
+
+# --- front view without a baseline
+
+
+def test_front_without_baseline_needs_one(cal: CalibrationSet) -> None:
+    v = _judge(cal, front_sitting())
+    assert v.status == "unknown" and v.reason == "baseline_needed"
+
+
+def test_front_without_baseline_still_sees_a_head_hanging_below_the_shoulders(cal: CalibrationSet) -> None:
+    v = _judge(cal, _drop_nose(front_sitting(), 10.0))
+    assert v.status == "warn" and v.states["sitting_lean"] == "slumped"
+
+
+# --- front view against the personal baseline (features as ratios to the baseline)
+
+
+def _front(cal: CalibrationSet, **values: float | None) -> Any:
+    f = Features(t_ms=0, person=True, posture="sitting", has_profile=True,
+                 view=View(view="front", shoulders_visible=True, face_visible=True), values=values)
+    return SittingUpright().check(f, cal.rules["sitting.upright"])
+
+
+@pytest.mark.parametrize(("name", "values", "lean"), [
+    ("unchanged", dict(sw_size_rel=1.0, face_size_rel=1.0, neck_ratio_rel=1.0), "upright"),
+    # trunk back, head riding along: shoulders and face smaller, neck as long
+    ("leaning back", dict(sw_size_rel=0.95, face_size_rel=0.96, neck_ratio_rel=0.985), "leaning_back"),
+    # trunk back, head kept forward: the neck shortens as well
+    ("slumped back", dict(sw_size_rel=0.91, face_size_rel=0.90, neck_ratio_rel=0.90), "slumped"),
+    # ... or with the face tipped down (the chin poking forward and down)
+    ("slumped back, face down", dict(sw_size_rel=0.91, face_size_rel=0.89, neck_ratio_rel=0.96,
+                                     head_pitch_rel_deg=-5.5), "slumped"),
+    # an arm raised to the face narrows the shoulders alone (the neck reads longer)
+    ("arm raised", dict(sw_size_rel=0.95, face_size_rel=0.995, neck_ratio_rel=1.035), "upright"),
+    # trunk turned: narrower shoulders, face unchanged
+    ("trunk turned", dict(sw_size_rel=0.93, face_size_rel=1.0, neck_ratio_rel=1.0), "upright"),
+    # looking down 20 deg: the neck shortens, the face pitches, the trunk stays
+    ("looking down", dict(sw_size_rel=1.0, face_size_rel=1.02, neck_ratio_rel=0.86, head_pitch_rel_deg=-19.0),
+     "upright"),
+    # the same shorter neck with the face level: the head sank (hunched)
+    ("head sunk", dict(sw_size_rel=1.0, face_size_rel=1.0, neck_ratio_rel=0.86, head_pitch_rel_deg=0.0),
+     "slumped"),
+    ("head sunk, no face mesh", dict(sw_size_rel=1.0, neck_ratio_rel=0.86), "slumped"),
+    ("closer to the screen", dict(sw_size_rel=1.03, face_size_rel=1.08, neck_ratio_rel=1.0), "slight_forward"),
+])
+def test_front_with_baseline(cal: CalibrationSet, name: str, values: dict[str, float], lean: str) -> None:
+    v = _front(cal, **values)
+    assert v.states["sitting_lean"] == lean, (name, v)
+    assert (v.status == "pass") is (lean in ("upright", "slight_forward")), (name, v)
+
+
+def test_front_with_baseline_without_shoulder_width_falls_back_on_the_face(cal: CalibrationSet) -> None:
+    assert _front(cal, face_size_rel=0.85, neck_ratio_rel=1.0).states["sitting_lean"] == "leaning_back"
+    assert _front(cal, face_size_rel=0.97, neck_ratio_rel=1.0).states["sitting_lean"] == "upright"
