@@ -1,0 +1,94 @@
+"""standing.hands_on_hips and standing.arms_crossed beyond the basic cases: the far arm of
+an oblique view, hands tucked under the other arm (issue 4). Features are given as the
+feature step would compute them (distances in shoulder widths)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from posture_coach.calibration import CalibrationSet, load_calibration
+from posture_coach.features import Features, View
+from posture_coach.rules.standing import ArmsCrossed, HandsOnHips
+
+
+@pytest.fixture(scope="module")
+def cal() -> CalibrationSet:
+    return load_calibration()
+
+
+def _features(view: str = "front", facing: int = 0, **values: float | None) -> Features:
+    return Features(t_ms=0, person=True, posture="standing",
+                    view=View(view=view, facing=facing, shoulders_visible=True, hips_visible=True),  # type: ignore[arg-type]
+                    values=values)
+
+
+def _hips(cal: CalibrationSet, f: Features) -> Any:
+    return HandsOnHips().check(f, cal.rules["standing.hands_on_hips"])
+
+
+HANGING = dict(wrist_hip_l_sw=0.35, elbow_out_l_sw=0.05, elbow_angle_l_deg=172.0)
+# The far (right) arm of a person facing the image left, hand on the hip: the elbow drawn
+# back swings towards the body in projection; the wrist sits on the waist, above the hip point.
+FAR_ON_HIP = dict(wrist_hip_r_sw=0.65, elbow_out_r_sw=0.27, elbow_angle_r_deg=140.0)
+
+
+def test_far_arm_on_the_hip_counts_in_an_oblique_view(cal: CalibrationSet) -> None:
+    v = _hips(cal, _features("oblique", -1, **HANGING, **FAR_ON_HIP))
+    assert v.status == "fail" and v.states["hands_on_hips"] == "right"
+
+
+def test_the_same_arm_seen_from_the_front_is_not_on_the_hip(cal: CalibrationSet) -> None:
+    # From the front nothing foreshortens the elbow: 0.27 SW out is not flared.
+    v = _hips(cal, _features("front", 0, **HANGING, **FAR_ON_HIP))
+    assert v.states["hands_on_hips"] == "none"
+
+
+def test_near_arm_keeps_the_strict_thresholds_in_an_oblique_view(cal: CalibrationSet) -> None:
+    near = dict(wrist_hip_l_sw=0.65, elbow_out_l_sw=0.27, elbow_angle_l_deg=140.0)
+    v = _hips(cal, _features("oblique", -1, **near, wrist_hip_r_sw=0.35, elbow_out_r_sw=0.05,
+                             elbow_angle_r_deg=172.0))
+    assert v.states["hands_on_hips"] == "none"
+
+
+def test_far_hand_hidden_with_the_elbow_flared_is_on_the_hip(cal: CalibrationSet) -> None:
+    v = _hips(cal, _features("oblique", -1, **HANGING, elbow_out_r_sw=0.22))
+    assert v.states["hands_on_hips"] == "right"
+
+
+def test_far_hand_hidden_with_the_elbow_at_the_side_is_not(cal: CalibrationSet) -> None:
+    # a far hand in a pocket keeps its elbow at the side (0.02-0.03 SW on tune renders)
+    v = _hips(cal, _features("oblique", -1, **HANGING, elbow_out_r_sw=0.03))
+    assert v.states["hands_on_hips"] == "none"
+
+
+# --- arms crossed with the hands tucked away
+
+FOLDED = dict(wrist_hip_l_sw=1.0, wrist_hip_r_sw=1.0, elbow_span_sw=0.95,
+              wrist_height_l=0.5, wrist_height_r=0.5,
+              wrist_opp_elbow_l_sw=0.9, wrist_opp_elbow_r_sw=0.9)
+
+
+def _crossed(cal: CalibrationSet, **values: float | None) -> Any:
+    return ArmsCrossed().check(_features(**{**FOLDED, **values}), cal.rules["standing.arms_crossed"])
+
+
+def test_both_forearms_collapsed_to_stubs_are_tucked_folded_arms(cal: CalibrationSet) -> None:
+    v = _crossed(cal, forearm_l_sw=0.10, forearm_r_sw=0.12)
+    assert v.status == "fail" and v.states["arms_crossed"] is True
+
+
+def test_visible_forearms_not_across_are_not_crossed(cal: CalibrationSet) -> None:
+    v = _crossed(cal, forearm_l_sw=0.6, forearm_r_sw=0.6)
+    assert v.states["arms_crossed"] is False
+
+
+def test_a_card_held_out_during_a_handover_is_not_crossed(cal: CalibrationSet) -> None:
+    v = _crossed(cal, forearm_l_sw=0.26, forearm_r_sw=0.28, ev_handover_active=1.0)
+    assert v.status == "pass" and v.states["arms_crossed"] is False
+
+
+def test_tucked_hands_stay_crossed_even_if_a_handover_seems_open(cal: CalibrationSet) -> None:
+    v = _crossed(cal, forearm_l_sw=0.08, forearm_r_sw=0.10, ev_handover_active=1.0)
+    assert v.states["arms_crossed"] is True
