@@ -753,6 +753,12 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
                         rep.binary[f"{key}={tval}{v}"].add(True, None if pred is None else pred == tval)
                         if pred is not None and pred != tval:
                             rep.binary[f"{key}={pred}{v}"].add(False, True)
+            partner = truth.get("partner") or {}
+            if partner.get("distance_m") is not None:  # role-plays: distance.customer
+                pred = _state(res, "distance_m")
+                for v in views:
+                    rep.errors["partner_distance_m" + v].add(float(partner["distance_m"]),
+                                                             None if pred is None else float(pred))
             for key in ("torso_incline_deg", "shoulder_tilt_deg"):
                 tval = truth.get("angles", {}).get(key)
                 if tval is not None and key not in truth.get("states", {}):
