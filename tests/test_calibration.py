@@ -41,7 +41,7 @@ def test_packaged_copy_is_identical_to_the_repo_source_of_truth() -> None:
 
 
 def test_every_threshold_key_carries_its_unit() -> None:
-    units = ("_deg", "_sw", "_tl", "_ratio", "_s", "_hz", "_ms", "_height", "_hidden",
+    units = ("_deg", "_sw", "_tl", "_hw", "_ratio", "_s", "_hz", "_ms", "_height", "_hidden",
              "visibility", "visibility_hand", "_margin", "_torso", "_offset", "variant")
     data = tomllib.loads(REPO_DEFAULT.read_text(encoding="utf-8"))
     for family in ("standing", "sitting"):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from posture_coach import geometry as g
 from posture_coach.face_features import head_pose_deg
 from posture_coach.geometry import Point
-from posture_coach.types import Observation, PoseLm, Side
+from posture_coach.types import FloatArray, Observation, PoseLm, Side
 
 if TYPE_CHECKING:
     from posture_coach.calibration import Profile
@@ -52,7 +52,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "wrist_lat_l_sw", "wrist_lat_r_sw", "wrists_gap_sw", "wrists_mid_offset_sw",
     "hand_hidden_l", "hand_hidden_r", "hand_detected_l", "hand_detected_r",
     "stance_width_ratio", "heel_gap_ratio", "feet_angle_deg",
-    "thigh_drop_tl", "knee_height_gap_tl", "ankle_other_knee_tl", "knees_swapped",
+    "thigh_drop_tl", "knee_height_gap_tl", "ankle_other_knee_tl", "knees_swapped", "ankle_own_side_hw",
     "chin_hand_sw", "chin_hand_elbow_drop_sw",
     "forearm_l_sw", "forearm_r_sw",
 )
@@ -216,6 +216,8 @@ def compute_features(
             _feet(values, body, sw)
     if knees and tl > 0:
         _legs(values, body, vw, sw, tl)
+        if vw.legs_visible and vw.view != "side" and obs.pose.world is not None:
+            values["ankle_own_side_hw"] = ankle_own_side_hw(obs.pose.world)
 
     f = Features(
         t_ms=obs.timestamp_ms, person=True, view=vw,
@@ -669,6 +671,31 @@ def _feet(values: dict[str, float | None], body: _Body, sw: float) -> None:
             values["feet_angle_deg"] = g.vector_angle_deg(
                 (lt[0] - lh[0], lt[1] - lh[1]), (rt[0] - rh[0], rt[1] - rh[1])
             )
+
+
+def ankle_own_side_hw(world: FloatArray) -> float | None:
+    """How far the ankle nearer the other side still lies on its own side, in hip half-widths.
+
+    Read from MediaPipe's metric world landmarks (hip-centred 3-D), across the hip line
+    and in the horizontal plane, so it does not depend on where the camera stands: each
+    ankle's offset from the hip midpoint towards its own hip, the smaller of the two.
+    Feet side by side put both ankles out on their own side (tune renders, front and
+    oblique: 0.54-1.50); the top leg of crossed legs brings its ankle to the midline or
+    past it (-1.06 to 0.19). MediaPipe's depth is least reliable from the side: not used there.
+    """
+    lh = [float(v) for v in world[PoseLm.LEFT_HIP]]
+    rh = [float(v) for v in world[PoseLm.RIGHT_HIP]]
+    ax, az = lh[0] - rh[0], lh[2] - rh[2]  # the hip line in the horizontal plane (y is vertical)
+    width = math.hypot(ax, az)
+    if width < 1e-6:
+        return None
+    ax, az = ax / width, az / width
+    mx, mz = (lh[0] + rh[0]) / 2.0, (lh[2] + rh[2]) / 2.0
+
+    def across(i: int) -> float:
+        return ((float(world[i][0]) - mx) * ax + (float(world[i][2]) - mz) * az) / (width / 2.0)
+
+    return min(across(PoseLm.LEFT_ANKLE), -across(PoseLm.RIGHT_ANKLE))
 
 
 def _legs(values: dict[str, float | None], body: _Body, vw: View, sw: float, tl: float) -> None:

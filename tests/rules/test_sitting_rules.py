@@ -140,3 +140,42 @@ def test_front_with_baseline(cal: CalibrationSet, name: str, values: dict[str, f
 def test_front_with_baseline_without_shoulder_width_falls_back_on_the_face(cal: CalibrationSet) -> None:
     assert _front(cal, face_size_rel=0.85, neck_ratio_rel=1.0).states["sitting_lean"] == "leaning_back"
     assert _front(cal, face_size_rel=0.97, neck_ratio_rel=1.0).states["sitting_lean"] == "upright"
+
+
+# --- crossed legs from the 3-D world landmarks (front and oblique views)
+
+
+def _world(left_ankle_x: float, right_ankle_x: float) -> Any:
+    import numpy as np
+
+    w = np.zeros((33, 3))
+    w[23], w[24] = (0.1, 0.0, 0.0), (-0.1, 0.0, 0.0)  # hips 0.2 m apart: half-width 0.1 m
+    w[27], w[28] = (left_ankle_x, 0.8, 0.0), (right_ankle_x, 0.8, 0.0)
+    return w
+
+
+def test_ankles_out_on_their_own_sides_read_about_one_hip_half_width() -> None:
+    from posture_coach.features import ankle_own_side_hw
+
+    assert ankle_own_side_hw(_world(0.12, -0.13)) == pytest.approx(1.2)
+
+
+def test_the_top_legs_ankle_past_the_midline_reads_negative() -> None:
+    from posture_coach.features import ankle_own_side_hw
+
+    # right leg over the left: its ankle ends up on the left of the midline
+    assert ankle_own_side_hw(_world(0.12, 0.04)) == pytest.approx(-0.4)
+
+
+@pytest.mark.parametrize(("own_side", "crossed"), [(1.1, False), (0.5, False), (0.1, True), (-0.6, True)])
+def test_legs_crossed_from_the_ankle_at_the_midline(cal: CalibrationSet, own_side: float, crossed: bool) -> None:
+    from posture_coach.rules.sitting import LegsCrossed
+
+    # 2-D cues all say "not crossed" (an oblique camera hides the crossing in the image)
+    f = Features(t_ms=0, person=True, posture="sitting",
+                 view=View(view="oblique", shoulders_visible=True, hips_visible=True, knees_visible=True,
+                           legs_visible=True),
+                 values=dict(knee_height_gap_tl=0.12, ankle_other_knee_tl=0.7, knees_swapped=0.0,
+                             ankle_own_side_hw=own_side))
+    v = LegsCrossed().check(f, cal.rules["sitting.legs_crossed"])
+    assert v.states["legs_crossed"] is crossed

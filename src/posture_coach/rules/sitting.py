@@ -194,8 +194,9 @@ class LegsCrossed(Rule):
     """No crossed legs (跷二郎腿).
 
     Knees and ankles must be in frame. Crossed when an ankle rests near the other knee,
-    the knees swap their left-right order (front view), or one knee rides clearly higher
-    than the other. With the legs out of frame the answer is ``legs_not_visible``.
+    the knees swap their left-right order (front view), one knee rides clearly higher
+    than the other, or (front/oblique, 3-D world landmarks) an ankle has moved to the
+    midline or past it. With the legs out of frame the answer is ``legs_not_visible``.
     """
 
     id = "sitting.legs_crossed"
@@ -207,6 +208,8 @@ class LegsCrossed(Rule):
     params = (
         Param("max_ankle_other_knee_tl", "tl", "an ankle this close to the other knee"),
         Param("min_knee_height_gap_tl", "tl", "one knee this much higher than the other"),
+        Param("max_ankle_own_side_hw", "hw", "3-D (front/oblique): an ankle this close to the "
+              "midline, or past it, in hip half-widths"),
     )
     cue_zh = "双腿放平，别跷腿"
     cue_en = "Uncross your legs"
@@ -221,9 +224,11 @@ class LegsCrossed(Rule):
         ankle = f.get("ankle_other_knee_tl")
         if gap is None or ankle is None:
             return self.unknown("legs_not_visible")
+        own_side = f.get("ankle_own_side_hw")
         crossed = (f.get("knees_swapped") == 1.0
                    or ankle <= num(p, "max_ankle_other_knee_tl")
-                   or gap >= num(p, "min_knee_height_gap_tl"))
+                   or gap >= num(p, "min_knee_height_gap_tl")
+                   or (own_side is not None and own_side <= num(p, "max_ankle_own_side_hw")))
         return self.verdict("fail" if crossed else "pass", gap,
                             num(p, "min_knee_height_gap_tl"), legs_crossed=crossed)
 
