@@ -355,6 +355,8 @@ class Profile:
     image_size: tuple[int, int] = (0, 0)
     # The neutral face (blendshapes, mouth width…), so face rules judge change, not shape.
     face_neutral: dict[str, float] | None = None
+    # The trunk's tilt in MediaPipe's 3-D world landmarks (features.world_torso_back_deg).
+    world_torso_back_deg: float | None = None
     version: int = PROFILE_VERSION
 
     @classmethod
@@ -364,7 +366,7 @@ class Profile:
     ) -> Profile:
         """Build a baseline from a short neutral capture (medians over usable frames)."""
         from posture_coach.face_features import face_neutral_from_observations
-        from posture_coach.features import compute_features, ear_span_rel, face_width_rel
+        from posture_coach.features import compute_features, ear_span_rel, face_width_rel, world_torso_back_deg
 
         observations = list(observations)
         cal = calibration or load_calibration()
@@ -375,6 +377,7 @@ class Profile:
         ears: list[float] = []
         sws: list[float] = []
         inclines: list[float] = []
+        world_backs: list[float] = []
         views: list[str] = []
         size = (0, 0)
         total = 0
@@ -396,6 +399,9 @@ class Profile:
             inc = f.get("torso_incline_deg")
             if inc is not None:
                 inclines.append(inc)
+            wt = world_torso_back_deg(obs.pose.world) if obs.pose is not None else None
+            if wt is not None:
+                world_backs.append(wt)
             fw = face_width_rel(obs)
             if fw is not None:
                 faces.append(fw)
@@ -424,6 +430,7 @@ class Profile:
             frames=len(necks),
             image_size=size,
             face_neutral=face_neutral_from_observations(observations) or None,
+            world_torso_back_deg=med(world_backs),
         )
 
     def to_dict(self) -> dict[str, Any]:

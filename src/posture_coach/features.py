@@ -45,7 +45,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "sagittal_incline_deg", "sagittal_head_deg",
     "torso_fwd_tl", "torso_up_tl", "head_fwd_tl", "head_up_tl", "body_yaw_deg",
     "neck_ratio", "neck_ratio_rel", "face_size_rel", "sw_size_rel", "nose_height_tl",
-    "head_pitch_rel_deg",
+    "head_pitch_rel_deg", "world_torso_back_rel_deg",
     "wrist_hip_l_sw", "wrist_hip_r_sw", "wrist_opp_elbow_l_sw", "wrist_opp_elbow_r_sw",
     "elbow_span_sw", "elbow_out_l_sw", "elbow_out_r_sw",
     "elbow_angle_l_deg", "elbow_angle_r_deg", "wrist_height_l", "wrist_height_r",
@@ -211,6 +211,9 @@ def compute_features(
             values["nose_height_tl"] = nose_height_tl(body.p(PoseLm.NOSE), sh_mid, tl)
         if profile is not None:
             values["head_pitch_rel_deg"] = head_pitch_rel_deg(obs, profile)
+            now = world_torso_back_deg(obs.pose.world)
+            if now is not None and profile.world_torso_back_deg is not None:
+                values["world_torso_back_rel_deg"] = now - profile.world_torso_back_deg
         _arms(values, body, obs, vw, sw, sh_mid, hip_mid, tl)
         if ankles:
             _feet(values, body, sw)
@@ -450,6 +453,23 @@ def nose_height_tl(nose: Point, sh_mid: Point, tl: float) -> float:
     a hunched slouch, brings it down (slouching rows 0.22-0.26, some below zero).
     """
     return (sh_mid[1] - nose[1]) / tl
+
+
+def world_torso_back_deg(world: FloatArray | None) -> float | None:
+    """The trunk's tilt away from the camera, degrees, from MediaPipe's 3-D world landmarks
+    (+ = shoulders farther from the camera than the hips). Its depth is learned, so only
+    changes against the personal baseline are used: seen from the front, leaning back
+    moves it up (tune renders, front_full: +5.4 to +8.1 deg median), a slump down (laptop
+    slumps: -1.8 to -6.1), sitting upright or only pitching the head stays within ±1.
+    """
+    if world is None:
+        return None
+    sh = [(float(world[PoseLm.LEFT_SHOULDER][k]) + float(world[PoseLm.RIGHT_SHOULDER][k])) / 2 for k in range(3)]
+    hp = [(float(world[PoseLm.LEFT_HIP][k]) + float(world[PoseLm.RIGHT_HIP][k])) / 2 for k in range(3)]
+    dy, dz = sh[1] - hp[1], sh[2] - hp[2]  # world y points down, z away from the camera
+    if abs(dy) < 1e-6 and abs(dz) < 1e-6:
+        return None
+    return math.degrees(math.atan2(dz, -dy))
 
 
 def head_pitch_rel_deg(obs: Observation, profile: Profile) -> float | None:

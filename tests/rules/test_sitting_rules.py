@@ -179,3 +179,33 @@ def test_legs_crossed_from_the_ankle_at_the_midline(cal: CalibrationSet, own_sid
                              ankle_own_side_hw=own_side))
     v = LegsCrossed().check(f, cal.rules["sitting.legs_crossed"])
     assert v.states["legs_crossed"] is crossed
+
+
+# --- front view, trunk moved back: the 3-D trunk tilt tells leaning back from a slump
+
+BACK_SHORT_NECK = dict(sw_size_rel=0.93, face_size_rel=0.93, neck_ratio_rel=0.95)
+
+
+def test_trunk_back_with_a_shorter_neck_reads_as_a_slump_without_3d(cal: CalibrationSet) -> None:
+    assert _front(cal, **BACK_SHORT_NECK).states["sitting_lean"] == "slumped"
+
+
+def test_trunk_tilted_back_in_3d_is_leaning_back_not_a_slump(cal: CalibrationSet) -> None:
+    v = _front(cal, **BACK_SHORT_NECK, world_torso_back_rel_deg=6.0)
+    assert v.states["sitting_lean"] == "leaning_back"
+
+
+def test_trunk_tipped_forward_in_3d_stays_a_slump(cal: CalibrationSet) -> None:
+    v = _front(cal, **BACK_SHORT_NECK, world_torso_back_rel_deg=-4.0)
+    assert v.states["sitting_lean"] == "slumped"
+
+
+def test_world_trunk_tilt_is_positive_when_the_shoulders_are_farther_than_the_hips() -> None:
+    import numpy as np
+
+    from posture_coach.features import world_torso_back_deg
+
+    w = np.zeros((33, 3))
+    w[11], w[12] = (0.2, -0.5, 0.1), (-0.2, -0.5, 0.1)  # shoulders 0.5 m up (y down), 0.1 m back
+    assert world_torso_back_deg(w) == pytest.approx(np.degrees(np.arctan2(0.1, 0.5)))
+    assert world_torso_back_deg(None) is None

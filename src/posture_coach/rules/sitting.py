@@ -72,6 +72,8 @@ class SittingUpright(Rule):
               "back while the neck is at most this much longer than the baseline"),
         Param("back_slumped_min_neck_drop_ratio", "ratio", "front, trunk moved back: the neck "
               "shorter than the baseline by this means the head stayed forward (slumped)"),
+        Param("back_min_world_tilt_deg", "deg", "front, trunk moved back: the 3-D trunk tilted back "
+              "this much against the baseline means leaning back, not slumped"),
         Param("back_slumped_min_pitch_down_deg", "deg", "front, trunk moved back: the face "
               "pitched down this much against the baseline also means slumped"),
         Param("neck_drop_per_pitch_down_deg_ratio", "ratio", "front: neck shortening per "
@@ -164,6 +166,11 @@ class SittingUpright(Rule):
             # the trunk.
             slumped = (drop >= num(p, "back_slumped_min_neck_drop_ratio")
                        or (pitch is not None and -pitch >= num(p, "back_slumped_min_pitch_down_deg")))
+            # ... unless the 3-D trunk clearly tilted back: leaning back shortens the neck
+            # in the image almost as much as a slump does, but a slump tips the trunk forward.
+            world_back = f.get("world_torso_back_rel_deg")
+            if slumped and world_back is not None and world_back >= num(p, "back_min_world_tilt_deg"):
+                slumped = False
             return self.verdict(status, shrink, limit,
                                 sitting_lean="slumped" if slumped else "leaning_back")
         # Trunk in place: a shorter neck is a sunk, hunched head, unless the face shows
