@@ -1,0 +1,101 @@
+"""Standing arm rules in the views where MediaPipe cannot see every joint.
+
+Oblique body (image mode): facing the image left, so the subject's left side is near the
+camera and the right arm is the far one. SW 50 px, torso 120 px.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from posture_coach.calibration import CalibrationSet, load_calibration
+from posture_coach.engine import CoachEngine
+from tests.helpers_pose import front_standing, observation
+
+RIGHT_HAND = {"right_wrist", "right_pinky", "right_index", "right_thumb"}
+
+
+@pytest.fixture(scope="module")
+def cal() -> CalibrationSet:
+    return load_calibration()
+
+
+def _oblique(right_elbow: tuple[float, float], right_wrist: tuple[float, float]) -> dict[str, tuple[float, float]]:
+    j = {
+        "nose": (305, 70), "left_eye": (312, 62), "right_eye": (304, 62),
+        "left_ear": (330, 67), "right_ear": (316, 67),
+        "left_shoulder": (345, 120), "right_shoulder": (295, 120),
+        "left_hip": (335, 240), "right_hip": (305, 240),
+        "left_knee": (334, 330), "right_knee": (306, 330),
+        "left_ankle": (334, 420), "right_ankle": (306, 420),
+        "left_elbow": (350, 185), "left_wrist": (352, 245),
+        "right_elbow": right_elbow, "right_wrist": right_wrist,
+    }
+    for side in ("left", "right"):
+        wx, wy = j[f"{side}_wrist"]
+        j.update({f"{side}_pinky": (wx + 3, wy + 10), f"{side}_index": (wx, wy + 12),
+                  f"{side}_thumb": (wx - 3, wy + 9)})
+    return j
+
+
+def _judge(cal: CalibrationSet, rule: str, joints: dict[str, tuple[float, float]],
+           hidden: frozenset[str] = frozenset()) -> tuple[str, object, str]:
+    engine = CoachEngine(cal, mode="image", posture="standing", rule_ids=[rule])
+    res = engine.update(observation(joints, hidden=hidden))
+    v = res.verdicts[rule]
+    return v.status, v.states, res.view.view
+
+
+def test_far_hand_on_hip_is_seen_with_a_foreshortened_elbow(cal: CalibrationSet) -> None:
+    # Far elbow only 0.26 SW out in projection (below the frontal 0.30), bent ~140°.
+    status, states, view = _judge(cal, "standing.hands_on_hips", _oblique((282, 180), (300, 215)))
+    assert view == "oblique"
+    assert status == "fail"
+    assert states["hands_on_hips"] == "right"
+
+
+def test_far_hand_hidden_behind_the_waist_with_the_elbow_out_is_on_the_hip(cal: CalibrationSet) -> None:
+    status, states, _ = _judge(cal, "standing.hands_on_hips", _oblique((282, 180), (300, 215)),
+                               hidden=frozenset(RIGHT_HAND))
+    assert (status, states["hands_on_hips"]) == ("fail", "right")
+
+
+def test_far_hand_hidden_with_the_elbow_at_the_side_is_not_on_the_hip(cal: CalibrationSet) -> None:
+    status, states, _ = _judge(cal, "standing.hands_on_hips", _oblique((296, 185), (300, 245)),
+                               hidden=frozenset(RIGHT_HAND))
+    assert (status, states["hands_on_hips"]) == ("pass", "none")
+
+
+def test_oblique_arms_hanging_are_not_on_the_hips(cal: CalibrationSet) -> None:
+    status, states, _ = _judge(cal, "standing.hands_on_hips", _oblique((290, 185), (288, 245)))
+    assert (status, states["hands_on_hips"]) == ("pass", "none")
+
+
+def test_far_elbow_unseen_does_not_hide_hands_clasped_in_front(cal: CalibrationSet) -> None:
+    # Hands clasped in front of the lower abdomen; the far elbow is behind the body.
+    j = _oblique((300, 185), (318, 215))
+    j.update({"left_elbow": (343, 185), "left_wrist": (326, 215)})
+    status, states, _ = _judge(cal, "standing.hands_front", j, hidden=frozenset({"right_elbow"}))
+    assert (status, states["hands_front"]) == ("pass", True)
+
+
+def test_hands_tucked_under_the_arms_are_crossed(cal: CalibrationSet) -> None:
+    # Heavy body, front view: each hidden wrist guessed at its own elbow (forearm ~0.1 SW).
+    j = front_standing()
+    j.update({"left_elbow": (358, 185), "right_elbow": (282, 185),
+              "left_wrist": (352, 188), "right_wrist": (287, 187)})
+    status, states, _ = _judge(cal, "standing.arms_crossed", j)
+    assert (status, states["arms_crossed"]) == ("fail", True)
+
+
+def test_narrow_shoulders_clasped_hands_count_as_in_front(cal: CalibrationSet) -> None:
+    # Wrists 0.40 SW apart: clasped hands on narrower shoulders.
+    j = front_standing("front")
+    j.update({"left_wrist": (336, 245), "right_wrist": (304, 245)})
+    status, states, _ = _judge(cal, "standing.hands_front", j)
+    assert (status, states["hands_front"]) == ("pass", True)
+
+
+def test_hands_at_the_sides_are_not_clasped_in_front(cal: CalibrationSet) -> None:
+    status, states, _ = _judge(cal, "standing.hands_front", front_standing())
+    assert (status, states["hands_front"]) == ("warn", False)
