@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from .errors import ModelError
-from .types import FaceObs, Frame, HandObs, Observation, PoseLm, PoseObs, Side
+from .types import FaceObs, Frame, HandObs, Observation, PoseLm, PoseObs, Side, landmarks_from_crop
 
 # Keep mediapipe's C++ logging quiet unless asked; must be set before the first import.
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -277,12 +277,7 @@ class CropBox:
 
     def to_frame(self, lms: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
         """Crop-normalised (21, 3) landmarks -> frame-normalised ones (z on the scale of x)."""
-        w, h = frame_size
-        out = np.array(lms, dtype=np.float64, copy=True)
-        out[:, 0] = (self.x0 + out[:, 0] * self.size) / w
-        out[:, 1] = (self.y0 + out[:, 1] * self.size) / h
-        out[:, 2] = out[:, 2] * self.size / w
-        return out
+        return landmarks_from_crop(lms, self.x0, self.y0, self.size, self.size, frame_size)
 
 
 def hand_crop_boxes(pose: PoseObs | None, hands: Iterable[HandObs], frame_size: tuple[int, int],

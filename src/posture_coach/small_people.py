@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from posture_coach.types import FaceObs, FloatArray, Frame, HandObs, Observation, PoseObs
+from posture_coach.types import FaceObs, Frame, HandObs, Observation, PoseObs, landmarks_from_crop
 
 #: Tile side as a fraction of the photo's width / height.
 TILE_FRACTION = 0.6
@@ -47,26 +47,15 @@ def core_visibility(pose: PoseObs) -> float:
     return float(np.mean(pose.visibility[list(CORE_JOINTS)]))
 
 
-def _to_photo(points: FloatArray, box: Box, width: int, height: int) -> FloatArray:
-    """Normalised tile coordinates (x, y, z) → normalised photo coordinates."""
-    x0, y0, tw, th = box
-    out = np.array(points, np.float64, copy=True)
-    out[:, 0] = (points[:, 0] * tw + x0) / width
-    out[:, 1] = (points[:, 1] * th + y0) / height
-    if out.shape[1] > 2:
-        out[:, 2] = points[:, 2] * tw / width  # z is in units of the image width
-    return out
-
-
 def map_to_photo(obs: Observation, box: Box, width: int, height: int) -> Observation:
     """An observation of the tile ``box`` expressed in the whole photo's coordinates."""
     pose = face = None
     if obs.pose is not None:
-        pose = dataclasses.replace(obs.pose, landmarks=_to_photo(obs.pose.landmarks, box, width, height))
+        pose = dataclasses.replace(obs.pose, landmarks=landmarks_from_crop(obs.pose.landmarks, *box, (width, height)))
     if obs.face is not None:
-        face = FaceObs(_to_photo(obs.face.landmarks, box, width, height), obs.face.blendshapes,
+        face = FaceObs(landmarks_from_crop(obs.face.landmarks, *box, (width, height)), obs.face.blendshapes,
                        obs.face.transform)
-    hands = tuple(HandObs(_to_photo(h.landmarks, box, width, height), h.side, h.score, h.world)
+    hands = tuple(HandObs(landmarks_from_crop(h.landmarks, *box, (width, height)), h.side, h.score, h.world)
                   for h in obs.hands)
     return dataclasses.replace(obs, image_size=(width, height), pose=pose, face=face, hands=hands)
 

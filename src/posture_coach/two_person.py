@@ -52,7 +52,7 @@ from posture_coach.interaction_features import (
     two_person_distance_m,
 )
 from posture_coach.landmarker import Landmarkers
-from posture_coach.types import Frame, HandObs, Observation, PoseLm, PoseObs
+from posture_coach.types import Frame, HandObs, Observation, PoseLm, PoseObs, landmarks_from_crop
 
 Strategy = Literal["mask", "body", "halves"]
 ImageSide = Literal["left", "right"]
@@ -159,9 +159,7 @@ def _inside(pose: PoseObs, painted: npt.NDArray[np.bool_]) -> bool:
 
 def _uncrop(pose: PoseObs, x0: int, cw: int, w: int) -> PoseObs:
     """Map a pose found in a full-height crop ``[x0, x0 + cw)`` back to full-frame coordinates."""
-    lm = pose.landmarks.copy()
-    lm[:, 0] = (x0 + lm[:, 0] * cw) / w
-    lm[:, 2] = lm[:, 2] * cw / w
+    lm = landmarks_from_crop(pose.landmarks, x0, 0, cw, 1, (w, 1))  # full height: y stays as it is
     return PoseObs(landmarks=lm, visibility=pose.visibility.copy(), presence=pose.presence.copy(), world=pose.world)
 
 
@@ -341,10 +339,7 @@ class TwoPersonDetector:
                                            frame.source), tasks=("hands",))
             n += 1
             for hd in obs.hands:
-                lm = hd.landmarks.copy()
-                lm[:, 0] = (x0 + lm[:, 0] * (x1 - x0)) / w
-                lm[:, 1] = (y0 + lm[:, 1] * (y1 - y0)) / h
-                lm[:, 2] = lm[:, 2] * (x1 - x0) / w
+                lm = landmarks_from_crop(hd.landmarks, x0, y0, x1 - x0, y1 - y0, (w, h))
                 out.append(HandObs(landmarks=lm, side=hd.side, score=hd.score, world=None))
         return tuple(out), n
 

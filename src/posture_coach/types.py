@@ -96,6 +96,20 @@ class Frame:
         return int(w), int(h)
 
 
+def landmarks_from_crop(points: npt.ArrayLike, x0: float, y0: float, crop_w: float, crop_h: float,
+                        frame_size: tuple[int, int]) -> FloatArray:
+    """Landmarks normalised to a crop (``x0, y0`` its top-left corner, ``crop_w × crop_h``
+    its size, frame pixels) → normalised to the whole frame; z (in units of the image
+    width, as MediaPipe gives it) rescaled with x. Columns beyond x, y, z are kept."""
+    w, h = frame_size
+    out = np.array(points, dtype=np.float64, copy=True)
+    out[:, 0] = (x0 + out[:, 0] * crop_w) / w
+    out[:, 1] = (y0 + out[:, 1] * crop_h) / h
+    if out.shape[1] > 2:
+        out[:, 2] = out[:, 2] * crop_w / w
+    return out
+
+
 def _frozen(arr: FloatArray | None) -> FloatArray | None:
     """A read-only view: stage data are immutable, and the caller's array stays writable."""
     if arr is None or not arr.flags.writeable:
