@@ -170,7 +170,7 @@ class Observer:
         self.model_dir = model_dir
         self.cache_dir = cache_dir
         self.use_cache = use_cache
-        self._lms: dict[tuple[str, bool, bool], Any] = {}
+        self._lms: dict[tuple[Any, ...], Any] = {}
         self._models_key: str | None = None
 
     def _models(self) -> str:
@@ -192,35 +192,33 @@ class Observer:
             self._lms[key] = Landmarkers(cfg)
         return self._lms[key]
 
-    def _retry_landmarker(self, face: bool) -> Any:
-        """Photo path only: a face landmarker with the lower detection confidence of
-        :data:`posture_coach.small_faces.RETRY_MIN_FACE_CONFIDENCE` (the last detection pass)."""
-        key = ("image-retry", face, False)
+    def _lowered(self, face: bool, **confidence: float) -> Any:
+        """Photo path: a landmarker without hands at lowered detection confidences
+        (``min_face_confidence=…``, ``min_pose_confidence=…``), built once."""
+        key = ("image-lowered", face, tuple(sorted(confidence.items())))
         if key not in self._lms:
             import dataclasses
 
             from posture_coach.landmarker import Landmarkers
             from posture_coach.pipeline import landmarker_config
-            from posture_coach.small_faces import RETRY_MIN_FACE_CONFIDENCE
 
             cfg = landmarker_config(self.model_dir, face=face, hands=False, mode="image")
-            self._lms[key] = Landmarkers(dataclasses.replace(cfg, min_face_confidence=RETRY_MIN_FACE_CONFIDENCE))
+            self._lms[key] = Landmarkers(dataclasses.replace(cfg, **confidence))
         return self._lms[key]
+
+    def _retry_landmarker(self, face: bool) -> Any:
+        """The small-face cascade's last detection pass, at
+        :data:`posture_coach.small_faces.RETRY_MIN_FACE_CONFIDENCE`."""
+        from posture_coach.small_faces import RETRY_MIN_FACE_CONFIDENCE
+
+        return self._lowered(face, min_face_confidence=RETRY_MIN_FACE_CONFIDENCE)
 
     def _retry_pose(self) -> Any:
-        """Photo path, two people: a pose-only landmarker at the second-person search's low
-        confidence (:data:`posture_coach.two_person.RETRY_POSE_CONFIDENCE`), as the product's."""
-        key = ("image-retry-pose", False, False)
-        if key not in self._lms:
-            import dataclasses
+        """Two people on a photo: the second-person search's pose-only landmarker at
+        :data:`posture_coach.two_person.RETRY_POSE_CONFIDENCE`, as the product's."""
+        from posture_coach.two_person import RETRY_POSE_CONFIDENCE
 
-            from posture_coach.landmarker import Landmarkers
-            from posture_coach.pipeline import landmarker_config
-            from posture_coach.two_person import RETRY_POSE_CONFIDENCE
-
-            cfg = landmarker_config(self.model_dir, face=False, hands=False, mode="image")
-            self._lms[key] = Landmarkers(dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE))
-        return self._lms[key]
+        return self._lowered(False, min_pose_confidence=RETRY_POSE_CONFIDENCE)
 
     def _cache_path(self, path: Path, prep: str, mode: str) -> Path:
         key = f"{_sha256(path)}-{prep}-{mode}-{self._models()}-v{CACHE_VERSION}"
@@ -233,15 +231,19 @@ class Observer:
     def image(self, path: Path, prep: str = "none", *, face: bool = True, hands: bool = True,
               two_person: bool = False) -> Observation:
         """One still image → one observation (IMAGE mode); ``two_person`` finds a second person."""
+        obs = self._image_cached(path, prep, face, hands, two_person)
+        if obs.pose is None and prep == "none" and not two_person:
+            # No person in the whole photo: the product searches tiles (not cached, so an
+            # older cache entry gets the same search; only person-less photos pay).
+            return self._person_in_tiles(path, obs, face, hands)
+        return obs
+
+    def _image_cached(self, path: Path, prep: str, face: bool, hands: bool, two_person: bool) -> Observation:
+        """The whole-photo observation, through the persistent cache."""
         cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}{'-tp-r4' if two_person else ''}", "image")
         if self.use_cache and cache.is_file():
             with gzip.open(cache, "rt") as fh:
-                cached = Observation.from_dict(json.loads(fh.readline()))
-            if cached.pose is not None or prep != "none" or two_person:
-                return cached
-            # No person in the whole photo: the product searches tiles (not cached, so an
-            # older cache entry gets the same search; only person-less photos pay).
-            return self._person_in_tiles(path, cached, face, hands)
+                return Observation.from_dict(json.loads(fh.readline()))
         from posture_coach.pixels import measure
         from posture_coach.sources import read_image
         from posture_coach.types import Frame
@@ -261,14 +263,7 @@ class Observer:
         else:
             img = PREPROCESS[prep](read_image(path))
             frame = Frame(img, 0, 0, str(path))
-            obs = lms.observe(frame)
-            if obs.pose is not None or prep != "none" or two_person:
-                obs = measure(frame, obs)
-            else:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                with gzip.open(cache, "wt") as fh:
-                    fh.write(json.dumps(measure(frame, obs).to_dict()) + "\n")
-                return self._person_in_tiles(path, obs, face, hands)
+            obs = measure(frame, lms.observe(frame))
         if two_person:
             from posture_coach.calibration import load_calibration
             from posture_coach.two_person import two_person_still
