@@ -321,7 +321,7 @@ function updateFraming(msg) {
   // face too; the face detector is short-range, so that alone is no reason to nag.)
   else if (!msg.face && pose && pose[0][2] < 0.5) key = "frame_face";
   if (el.framing.hidden) el.framing.hidden = false;
-  el.framing.classList.toggle("ok", !key); // with a force argument: no change when already so
+  if (el.framing.classList.contains("ok") === Boolean(key)) el.framing.classList.toggle("ok", !key);
   setText(el.framing, t(key || "frame_ok"));
 }
 
