@@ -429,6 +429,10 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("reach_min_hand_sw", "sw", "front: hand size / SW at or above: reaching to camera"),
         ("together_max_gap_sw", "sw", "wrists this close: both hands together"),
         ("together_min_apart_sw", "sw", "and each on its own side at least this far apart (folded arms cross them)"),
+        ("folded_max_elbow_span_sw", "sw", "front/oblique: elbows this close together, with the forearms across "
+         "or tucked away: folded arms, no handover"),
+        ("folded_max_wrist_opp_elbow_sw", "sw", "a wrist this close to the OTHER elbow: the forearms cross"),
+        ("folded_max_forearm_sw", "sw", "both forearms this short in 2-D: hands tucked under the other arm"),
         ("pinch_max_gap_hand", "ratio", "thumb-index tip gap / hand size: a pinch"),
         ("card_min_apart_sw", "sw", "two pinches at least this far apart: a card"),
         ("card_max_apart_sw", "sw", "and at most this far"),

@@ -667,6 +667,8 @@ def interaction_values(
             v["hands_together"] = 1.0 if close and apart >= p["together_min_apart_sw"] else 0.0
             v["arms_folded"] = 1.0 if close and apart < p["together_min_apart_sw"] else 0.0
         v["card_grip"] = _card_grip(obs, size, sw, p)
+        if view != "side" and _forearms_folded(pose, b, size, p):
+            v["hands_together"], v["arms_folded"] = 0.0, 1.0
     # Both hands held out (a card, a gift), or together on one thing: a two-handed handover.
     both_out = v.get("reach_l") == 1.0 and v.get("reach_r") == 1.0 and v.get("arms_folded") != 1.0
     if v.get("reach_l") is not None or v.get("reach_r") is not None:
@@ -699,6 +701,28 @@ def interaction_values(
         v["distance_cam_m"] = camera_distance_m(ipd, size[0], p["camera_hfov_deg"], p["ipd_m"],
                                                 v["head_yaw_ratio"] or 0.0)
     return v
+
+
+def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping[str, float]) -> bool:
+    """Folded arms whose wrists are not together: elbows drawn in, the forearms across or tucked.
+
+    Hands on the other upper arm put each wrist at the other elbow, not beside the other
+    wrist; hands tucked under the other arm are hidden, and MediaPipe puts each hidden wrist
+    back at its own elbow, a forearm's width apart (both read as "hands together" by the
+    wrist gap alone). A card held out with both hands keeps the elbows apart: on the
+    tune clips elbow span 0.66-0.87 SW with folded arms against 1.02-1.03 for a two-handed
+    card seen at 35-40 degrees, whose near wrist can lie over the far elbow (0.2-0.4 SW).
+    Not judged from the side, where the two arms overlap.
+    """
+    lm = pose.landmarks
+    if len(b.wrists) < 2 or not _vis(pose, p["min_visibility_hand"], _EL["left"], _EL["right"]):
+        return False
+    el = {s: _px(lm, _EL[s], size) for s in _SIDES}
+    if _d(el["left"], el["right"]) / b.sw > p["folded_max_elbow_span_sw"]:
+        return False
+    across = min(_d(b.wrists["left"], el["right"]), _d(b.wrists["right"], el["left"])) / b.sw
+    tucked = max(_d(b.wrists[s], el[s]) for s in _SIDES) / b.sw
+    return across <= p["folded_max_wrist_opp_elbow_sw"] or tucked <= p["folded_max_forearm_sw"]
 
 
 def _reach(v: Mapping[str, float | None], s: str, wr: Point, b: Body2D, view: str, facing: int,

@@ -262,6 +262,33 @@ def test_folded_arms_vs_card_in_both_hands(p: dict[str, float]) -> None:
     assert v["hands_together"] == 0.0 and v["arms_folded"] == 0.0
 
 
+def _elbows(po: PoseObs, left: tuple[float, float], right: tuple[float, float]) -> PoseObs:
+    lm = po.landmarks.copy()
+    lm[PoseLm.LEFT_ELBOW, :2], lm[PoseLm.RIGHT_ELBOW, :2] = left, right
+    return PoseObs(landmarks=lm, visibility=po.visibility, presence=po.presence)
+
+
+def test_folded_arms_with_wrists_apart_are_no_card(p: dict[str, float]) -> None:
+    # Hands on the other upper arm: each wrist at the OTHER elbow, the wrists a card-width
+    # apart on their own sides; the elbows drawn in (span 0.8 SW). Folded, not a card.
+    upper = _elbows(pose(cx=0.5, sw=0.2, wrists=((0.55, 0.42), (0.45, 0.42))), (0.58, 0.43), (0.42, 0.43))
+    for view in ("front", "oblique"):
+        v = interaction_values(obs_of(upper), p, view=view)
+        assert v["hands_together"] == 0.0 and v["arms_folded"] == 1.0
+    # Hands tucked under the arms: MediaPipe puts each hidden wrist at its own elbow.
+    tucked = _elbows(pose(cx=0.5, sw=0.2, wrists=((0.585, 0.44), (0.415, 0.44))), (0.58, 0.43), (0.42, 0.43))
+    v = interaction_values(obs_of(tucked), p, view="front")
+    assert v["hands_together"] == 0.0 and v["arms_folded"] == 1.0
+    # A card held out with both hands keeps the elbows apart (span 1.1 SW) even where the
+    # near wrist lies over the far elbow at an angle: still two hands together.
+    card = _elbows(pose(cx=0.5, sw=0.2, wrists=((0.555, 0.42), (0.445, 0.42))), (0.61, 0.45), (0.39, 0.45))
+    v = interaction_values(obs_of(card), p, view="oblique")
+    assert v["hands_together"] == 1.0 and v["arms_folded"] == 0.0
+    # From the side the arms overlap: the cue is not used there.
+    v = interaction_values(obs_of(upper), p, view="side")
+    assert v["arms_folded"] == 0.0
+
+
 def test_oblique_lean_is_deprojected(p: dict[str, float]) -> None:
     # Turned ~37 deg from the front: SW/TL = 0.8 of a frontal body; a 6.2 deg 2-D angle is ~10 deg.
     tl = 0.3
