@@ -718,10 +718,15 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
             observations = obs.video(video, stride=stride, role_play=role_play)
             profile = None
             if baseline_s:
-                from posture_coach.calibration import Profile
+                from posture_coach.calibration import CalibrationMotionError, Profile
 
                 first = [o for o in observations if o.timestamp_ms < baseline_s * 1000.0]
-                profile = Profile.from_observations(first)
+                try:
+                    profile = Profile.from_observations(first)
+                except CalibrationMotionError:
+                    # Moving throughout the capture (walking in): the product refuses such a
+                    # baseline, so the clip is judged without one, as the user would be.
+                    profile = None
             # The user (or the drill's rule pack) declares standing or sitting; so does the clip.
             engine = _engine("video", profile, posture=posture)
             judged = ((o, engine.update(o)) for o in observations)

@@ -10,9 +10,11 @@ import pytest
 
 from posture_coach.calibration import (
     REPO_DEFAULT,
+    CalibrationMotionError,
     Profile,
     default_calibration_path,
     load_calibration,
+    moving_frames,
 )
 from posture_coach.errors import ConfigError
 from posture_coach.rules import ALL_RULES, REASONS, RULES_BY_ID
@@ -148,6 +150,37 @@ def test_profile_from_observations_save_load(tmp_path: Path) -> None:
     assert prof.roll_deg == pytest.approx(0.0)
     path = prof.save(tmp_path / "profiles" / "alice.json")
     assert Profile.load(path) == prof
+
+
+def _walking(j: dict[str, tuple[float, float]], dx: float) -> dict[str, tuple[float, float]]:
+    return {k: (x + dx, y) for k, (x, y) in j.items()}
+
+
+def test_moving_frames_are_left_out_of_the_baseline() -> None:
+    # Walking in with the shoulder line 3.6 degrees off, then standing still and level: the
+    # baseline is the still part (a gait's tilt is no camera roll).
+    cal = load_calibration()
+    still = front_standing()
+    walk = front_standing(tilt_px=5.0)  # 5 px over an 80 px shoulder line
+    frames = [observation(_walking(walk, 40.0 * i), t_ms=i * 67, frame=i) for i in range(6)]
+    frames += [observation(still, t_ms=(6 + i) * 67, frame=6 + i) for i in range(8)]
+    moving = moving_frames(frames, cal.features["calib_max_motion_sw_s"])
+    assert moving == set(range(7))  # the first still frame is reached by a jump: moving too
+    prof = Profile.from_observations(frames, cal)
+    assert prof.frames == 7 and prof.roll_deg == pytest.approx(0.0)
+
+
+def test_a_photo_is_never_moving() -> None:
+    cal = load_calibration()
+    assert moving_frames([observation(front_standing())], cal.features["calib_max_motion_sw_s"]) == set()
+
+
+def test_profile_refuses_a_capture_with_no_still_frame() -> None:
+    cal = load_calibration()
+    walk = [observation(_walking(front_standing(), 40.0 * i), t_ms=i * 67, frame=i) for i in range(8)]
+    with pytest.raises(CalibrationMotionError, match="hold still") as err:
+        Profile.from_observations(walk, cal)
+    assert err.value.reason == "moving" and isinstance(err.value, ConfigError)
 
 
 def test_profile_needs_a_usable_frame() -> None:

@@ -622,7 +622,7 @@ function onCalibration(msg) {
     el.calibGo.disabled = true;
     state.calibPhase = -1;
   } else if (msg.status === "failed") {
-    el.calibStatus.textContent = t("calib_failed");
+    el.calibStatus.textContent = t(msg.reason === "moving" ? "calib_failed_moving" : "calib_failed");
     state.calibPhase = Math.min(state.calibPhase, CALIB_PHASES.length - 1);
     el.calibGo.disabled = false;
   }

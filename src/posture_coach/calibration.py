@@ -12,10 +12,12 @@ from the front compare against it.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import statistics
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -26,7 +28,7 @@ from posture_coach.events import INTERACTION_PARAMS
 from posture_coach.hand_gate import HAND_GATE_PARAMS
 from posture_coach.rules import RULES_BY_ID
 from posture_coach.rules.base import Param, Params, ParamValue
-from posture_coach.types import Observation
+from posture_coach.types import Observation, PoseLm
 
 #: The repository's source of truth (absent in an installed wheel).
 REPO_DEFAULT = Path(__file__).resolve().parents[2] / "calibration" / "default.toml"
@@ -58,6 +60,8 @@ FEATURE_PARAMS: tuple[Param, ...] = (
           "from it when MediaPipe's world shoulders are missing"),
     Param("min_forward_scale_ratio", "ratio", "oblique views: a lean is scaled up by at most "
           "1 / this"),
+    Param("calib_max_motion_sw_s", "sw_s", "calibration capture: frames whose shoulders move "
+          "(position and scale) faster than this many SW per second are not a neutral pose"),
 )
 SIGNAL_PARAMS: tuple[Param, ...] = (
     Param("sway_window_s", "s", "window for the hip sway"),
@@ -335,6 +339,58 @@ class _Tables:
 # -- personal baseline ----------------------------------------------------------------
 
 
+class CalibrationMotionError(ConfigError):
+    """The calibration capture holds no still frame: the person was moving throughout."""
+
+    reason = "moving"
+
+
+def moving_frames(observations: Sequence[Observation], max_motion_sw_s: float,
+                  min_visibility: float = 0.5) -> set[int]:
+    """Positions in ``observations`` of the frames whose shoulders move faster than the limit.
+
+    A baseline taken while walking in or sitting down records a gait's shoulder tilt or a
+    half-seated trunk as "neutral" and later blames the person for it. Motion is the shoulder
+    midpoint's displacement plus the change of body scale (walking towards the camera), in
+    body scales per second (SW, or 0.75 torso lengths when larger, as side-on), to the
+    previous and the next frame with a pose; a frame is moving when either exceeds
+    ``max_motion_sw_s``. On renders a still person measures
+    <= 0.05 SW/s, walking in 0.75-2.1, sitting down 0.3-1.0. Single frames (a photo) and
+    frames without both shoulders are never called moving.
+    """
+    pts: list[tuple[int, int, float, float, float]] = []  # position, t_ms, x, y, scale (pixels)
+    for pos, o in enumerate(observations):
+        if o.pose is None:
+            continue
+        lm, vis = o.pose.landmarks, o.pose.visibility
+        ls, rs = PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER
+        if vis[ls] < min_visibility or vis[rs] < min_visibility:
+            continue
+        w, h = o.image_size
+        lx, ly, rx, ry = lm[ls][0] * w, lm[ls][1] * h, lm[rs][0] * w, lm[rs][1] * h
+        mx, my = (lx + rx) / 2, (ly + ry) / 2
+        scale = math.hypot(lx - rx, ly - ry)
+        lh, rh = PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP
+        if (vis[lh] >= min_visibility and vis[rh] >= min_visibility
+                and max(lm[lh][1], lm[rh][1]) <= 1.0):  # hips in the picture, not guessed below it
+            # Side-on the shoulders overlap and their width is mostly jitter: the body
+            # scale is then 0.75 torso lengths (an adult's SW / TL seen from the front).
+            tl = math.hypot((lm[lh][0] + lm[rh][0]) / 2 * w - mx, (lm[lh][1] + lm[rh][1]) / 2 * h - my)
+            scale = max(scale, 0.75 * tl)
+        if scale > 0:
+            pts.append((pos, o.timestamp_ms, mx, my, scale))
+    speeds: dict[int, float] = {}
+    for a, b in itertools.pairwise(pts):
+        dt = (b[1] - a[1]) / 1000.0
+        if dt <= 0:
+            continue
+        sw = (a[4] + b[4]) / 2
+        v = (math.hypot(b[2] - a[2], b[3] - a[3]) + abs(b[4] - a[4])) / sw / dt
+        for fi in (a[0], b[0]):
+            speeds[fi] = max(speeds.get(fi, 0.0), v)
+    return {fi for fi, v in speeds.items() if v > max_motion_sw_s}
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """One person's neutral pose, measured at calibration.
@@ -371,6 +427,14 @@ class Profile:
         observations = list(observations)
         cal = calibration or load_calibration()
         fp = cal.features
+        moving = moving_frames(observations, fp["calib_max_motion_sw_s"], fp["min_visibility"])
+        if moving and len(moving) == sum(1 for o in observations if o.pose is not None):
+            raise CalibrationMotionError(
+                f"calibration capture: the person moved in all {len(moving)} frame(s) "
+                "(walking in, sitting down); hold still in a neutral, upright pose for 2 s / "
+                "校准时您在移动，请以端正、自然的姿势保持静止约 2 秒"
+            )
+        observations = [o for i, o in enumerate(observations) if i not in moving]
         tilts: list[float] = []
         necks: list[float] = []
         faces: list[float] = []

@@ -39,6 +39,22 @@ def test_far_arm_on_the_hip_counts_in_an_oblique_view(cal: CalibrationSet) -> No
     assert v.status == "fail" and v.states["hands_on_hips"] == "right"
 
 
+def test_far_hand_on_a_heavy_waist_still_counts(cal: CalibrationSet) -> None:
+    # A heavier body: the hand on the waist lies further from MediaPipe's hip point.
+    far = dict(FAR_ON_HIP, wrist_hip_r_sw=0.88)
+    v = _hips(cal, _features("oblique", -1, **HANGING, **far))
+    assert v.states["hands_on_hips"] == "right"
+
+
+def test_far_hand_held_out_with_a_card_is_not_on_the_hip(cal: CalibrationSet) -> None:
+    # One-handed card to someone, far arm at an angle: elbow bent and out, wrist 0.93 SW
+    # from the hip; the reach cue says the hand is held out, not resting on the waist.
+    card = dict(wrist_hip_r_sw=0.93, elbow_out_r_sw=0.25, elbow_angle_r_deg=139.0)
+    assert _hips(cal, _features("oblique", -1, **HANGING, **card)).states["hands_on_hips"] == "right"
+    v = _hips(cal, _features("oblique", -1, **HANGING, **card, reach_r=1.0))
+    assert v.states["hands_on_hips"] == "none"
+
+
 def test_the_same_arm_seen_from_the_front_is_not_on_the_hip(cal: CalibrationSet) -> None:
     # From the front nothing foreshortens the elbow: 0.27 SW out is not flared.
     v = _hips(cal, _features("front", 0, **HANGING, **FAR_ON_HIP))

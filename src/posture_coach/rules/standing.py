@@ -251,6 +251,11 @@ class HandsOnHips(Rule):
                     out_max = elbow_out_hidden if out_max is None else max(out_max, elbow_out_hidden)
                 continue
             wrist_hip, elbow_out, angle = vals
+            if f.get(f"reach_{sfx}") == 1.0:
+                # A hand held out to someone (a card, a handshake) has its elbow bent and,
+                # for the far arm at an angle, out from the body too: not on the hip.
+                flags[sfx] = False
+                continue
             flags[sfx] = (wrist_hip <= num(p, pre + "max_wrist_hip_sw")
                           and elbow_out >= num(p, pre + "min_elbow_out_sw")
                           and angle <= num(p, pre + "max_elbow_angle_deg"))

@@ -493,7 +493,9 @@ class LiveSession:
         try:
             self.profile = self.engines.profile(neutral, smile)
         except Exception as exc:  # a baseline that cannot be built must not end the session
-            return {"type": "calibration", "status": "failed", "reason": str(exc)}
+            # A known cause travels as a code the page words in both languages.
+            return {"type": "calibration", "status": "failed",
+                    "reason": getattr(exc, "reason", None) or str(exc)}
         self._calib.clear()
         self._reset_engine()
         return {"type": "calibration", "status": "done", "frames": len(neutral) + len(smile)}
