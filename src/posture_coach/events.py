@@ -432,7 +432,9 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("folded_max_elbow_span_sw", "sw", "front/oblique: elbows this close together, with the forearms across "
          "or tucked away: folded arms, no handover"),
         ("folded_max_wrist_opp_elbow_sw", "sw", "a wrist this close to the OTHER elbow: the forearms cross"),
-        ("folded_max_forearm_sw", "sw", "both forearms this short in 2-D: hands tucked under the other arm"),
+        ("folded_max_forearm_sw", "sw", "both forearms this short in 2-D: hands tucked under the other arm "
+         "or forearms folded flat across the chest"),
+        ("folded_short_max_elbow_span_sw", "sw", "with elbows at most this far apart"),
         ("pinch_max_gap_hand", "ratio", "thumb-index tip gap / hand size: a pinch"),
         ("card_min_apart_sw", "sw", "two pinches at least this far apart: a card"),
         ("card_max_apart_sw", "sw", "and at most this far"),

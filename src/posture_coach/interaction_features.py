@@ -708,8 +708,10 @@ def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping
 
     Hands on the other upper arm put each wrist at the other elbow, not beside the other
     wrist; hands tucked under the other arm are hidden, and MediaPipe puts each hidden wrist
-    back at its own elbow, a forearm's width apart (both read as "hands together" by the
-    wrist gap alone). A card held out with both hands keeps the elbows apart: on the
+    back at its own elbow, a forearm's width apart; forearms folded flat across the chest
+    also keep each wrist near its own elbow (both read as "hands together" by the wrist
+    gap alone). A card held out to the camera shortens the forearms too, but keeps the
+    elbows out (1.3 SW). A card held out with both hands keeps the elbows apart: on the
     tune clips elbow span 0.66-0.87 SW with folded arms against 1.02-1.03 for a two-handed
     card seen at 35-40 degrees, whose near wrist can lie over the far elbow (0.2-0.4 SW).
     Not judged from the side, where the two arms overlap.
@@ -718,11 +720,11 @@ def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping
     if len(b.wrists) < 2 or not _vis(pose, p["min_visibility_hand"], _EL["left"], _EL["right"]):
         return False
     el = {s: _px(lm, _EL[s], size) for s in _SIDES}
-    if _d(el["left"], el["right"]) / b.sw > p["folded_max_elbow_span_sw"]:
-        return False
+    span = _d(el["left"], el["right"]) / b.sw
     across = min(_d(b.wrists["left"], el["right"]), _d(b.wrists["right"], el["left"])) / b.sw
-    tucked = max(_d(b.wrists[s], el[s]) for s in _SIDES) / b.sw
-    return across <= p["folded_max_wrist_opp_elbow_sw"] or tucked <= p["folded_max_forearm_sw"]
+    forearm = max(_d(b.wrists[s], el[s]) for s in _SIDES) / b.sw
+    return ((span <= p["folded_max_elbow_span_sw"] and across <= p["folded_max_wrist_opp_elbow_sw"])
+            or (span <= p["folded_short_max_elbow_span_sw"] and forearm <= p["folded_max_forearm_sw"]))
 
 
 def _reach(v: Mapping[str, float | None], s: str, wr: Point, b: Body2D, view: str, facing: int,

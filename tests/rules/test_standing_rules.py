@@ -108,3 +108,19 @@ def test_a_card_held_out_during_a_handover_is_not_crossed(cal: CalibrationSet) -
 def test_tucked_hands_stay_crossed_even_if_a_handover_seems_open(cal: CalibrationSet) -> None:
     v = _crossed(cal, forearm_l_sw=0.08, forearm_r_sw=0.10, ev_handover_active=1.0)
     assert v.states["arms_crossed"] is True
+
+
+def test_forearms_folded_flat_across_the_chest_are_crossed(cal: CalibrationSet) -> None:
+    # An older, broader body folding the forearms flat: each wrist stays near its own elbow
+    # (forearms 0.2-0.36 SW), the wrists close to the hips in SW (0.58) but at chest height.
+    v = _crossed(cal, forearm_l_sw=0.33, forearm_r_sw=0.18, wrist_hip_r_sw=0.58, elbow_span_sw=0.97,
+                 wrist_height_l=0.51, wrist_height_r=0.56)
+    assert v.status == "fail" and v.states["arms_crossed"] is True
+
+
+def test_short_forearms_with_the_hands_low_or_the_elbows_out_are_not(cal: CalibrationSet) -> None:
+    flat = dict(forearm_l_sw=0.33, forearm_r_sw=0.18, wrist_hip_r_sw=0.58, elbow_span_sw=0.97,
+                wrist_height_l=0.51, wrist_height_r=0.56)
+    assert _crossed(cal, **{**flat, "wrist_height_r": 0.85}).states["arms_crossed"] is False  # hands in front
+    # a card held out to the camera: forearms short, elbows 1.3 SW apart
+    assert _crossed(cal, **{**flat, "elbow_span_sw": 1.3}).states["arms_crossed"] is False

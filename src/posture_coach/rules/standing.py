@@ -128,6 +128,10 @@ class ArmsCrossed(Rule):
         Param("tight_elbow_span_sw", "sw", "elbows this close: crossed even if hidden wrists are misplaced"),
         Param("max_tucked_forearm_sw", "sw", "both forearms this short in 2-D: hands tucked under the other arm "
               "(MediaPipe puts a hidden wrist back at its own elbow)"),
+        Param("max_folded_forearm_sw", "sw", "both forearms at most this long in 2-D, with the elbows drawn "
+              "in and the wrists at chest height: folded forearms across the chest"),
+        Param("max_folded_elbow_span_sw", "sw", "elbows at most this far apart for folded forearms"),
+        Param("max_folded_wrist_height", "torso", "wrists above this for folded forearms (0 = shoulders, 1 = hips)"),
         Param("min_wrist_height", "torso", "wrists below this (0 = shoulders, 1 = hips)"),
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
     )
@@ -159,7 +163,16 @@ class ArmsCrossed(Rule):
         if not opp:
             return self.unknown("arms_not_visible")
         lo, hi = num(p, "min_wrist_height"), num(p, "max_wrist_height")
-        crossed = (
+        # Forearms folded flat across the chest, seen from the front: MediaPipe keeps each
+        # wrist near its own elbow, so both forearms look short, the wrists sit at chest
+        # height, and the elbows are drawn in (a card held out to the camera also shortens
+        # the forearms, but keeps the elbows out: span 1.3 SW).
+        folded = (
+            all(v is not None and v <= num(p, "max_folded_forearm_sw") for v in forearms)
+            and span <= num(p, "max_folded_elbow_span_sw")
+            and lo <= min(hl, hr) and max(hl, hr) <= num(p, "max_folded_wrist_height")
+        )
+        crossed = folded or (
             min(wl, wr) >= num(p, "min_wrist_hip_sw")
             and span <= num(p, "max_elbow_span_sw")
             and (min(opp) <= num(p, "max_wrist_opp_elbow_sw") or span <= num(p, "tight_elbow_span_sw") or tucked)
