@@ -124,3 +124,12 @@ def test_short_forearms_with_the_hands_low_or_the_elbows_out_are_not(cal: Calibr
     assert _crossed(cal, **{**flat, "wrist_height_r": 0.85}).states["arms_crossed"] is False  # hands in front
     # a card held out to the camera: forearms short, elbows 1.3 SW apart
     assert _crossed(cal, **{**flat, "elbow_span_sw": 1.3}).states["arms_crossed"] is False
+
+
+def test_akimbo_on_a_heavy_waist_counts_with_the_elbow_far_out(cal: CalibrationSet) -> None:
+    # Near arm, a heavy body: the hand on the waist 0.82 SW from the hip point, elbow 0.8 SW out.
+    akimbo = dict(wrist_hip_r_sw=0.82, elbow_out_r_sw=0.80, elbow_angle_r_deg=94.0)
+    assert _hips(cal, _features("front", 0, **HANGING, **akimbo)).states["hands_on_hips"] == "right"
+    # The same wrist distance with the elbow only a little out is no hand on the hip.
+    half = dict(akimbo, elbow_out_r_sw=0.35)
+    assert _hips(cal, _features("front", 0, **HANGING, **half)).states["hands_on_hips"] == "none"

@@ -232,6 +232,9 @@ class HandsOnHips(Rule):
         Param("max_wrist_hip_sw", "sw", "wrist within this distance of its own hip"),
         Param("min_elbow_out_sw", "sw", "elbow at least this far outside the shoulder"),
         Param("max_elbow_angle_deg", "deg", "elbow bent more than this (180 = straight)"),
+        Param("flared_min_elbow_out_sw", "sw", "an elbow flared at least this far out (and bent)..."),
+        Param("flared_max_wrist_hip_sw", "sw", "...lets the wrist be this far from the hip point (a heavy "
+              "body's waist)"),
         Param("far_max_wrist_hip_sw", "sw", "oblique view, the far arm: wrist within this distance of its hip"),
         Param("far_min_elbow_out_sw", "sw", "oblique view, the far arm: elbow at least this far outside the shoulder "
               "(also alone, when that hand is hidden)"),
@@ -269,7 +272,12 @@ class HandsOnHips(Rule):
                 # for the far arm at an angle, out from the body too: not on the hip.
                 flags[sfx] = False
                 continue
-            flags[sfx] = (wrist_hip <= num(p, pre + "max_wrist_hip_sw")
+            max_wrist_hip = num(p, pre + "max_wrist_hip_sw")
+            if elbow_out >= num(p, "flared_min_elbow_out_sw"):
+                # Akimbo, elbow far out: on a heavy body the hand rests on the waist, well
+                # away from MediaPipe's hip point.
+                max_wrist_hip = max(max_wrist_hip, num(p, "flared_max_wrist_hip_sw"))
+            flags[sfx] = (wrist_hip <= max_wrist_hip
                           and elbow_out >= num(p, pre + "min_elbow_out_sw")
                           and angle <= num(p, pre + "max_elbow_angle_deg"))
             out_max = elbow_out if out_max is None else max(out_max, elbow_out)
