@@ -345,6 +345,13 @@ class CalibrationMotionError(ConfigError):
     reason = "moving"
 
 
+def _shoulders_seen(o: Observation, min_visibility: float) -> bool:
+    if o.pose is None:
+        return False
+    vis = o.pose.visibility
+    return bool(vis[PoseLm.LEFT_SHOULDER] >= min_visibility and vis[PoseLm.RIGHT_SHOULDER] >= min_visibility)
+
+
 def moving_frames(observations: Sequence[Observation], max_motion_sw_s: float,
                   min_visibility: float = 0.5) -> set[int]:
     """Positions in ``observations`` of the frames whose shoulders move faster than the limit.
@@ -362,10 +369,10 @@ def moving_frames(observations: Sequence[Observation], max_motion_sw_s: float,
     for pos, o in enumerate(observations):
         if o.pose is None:
             continue
+        if not _shoulders_seen(o, min_visibility):
+            continue
         lm, vis = o.pose.landmarks, o.pose.visibility
         ls, rs = PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER
-        if vis[ls] < min_visibility or vis[rs] < min_visibility:
-            continue
         w, h = o.image_size
         lx, ly, rx, ry = lm[ls][0] * w, lm[ls][1] * h, lm[rs][0] * w, lm[rs][1] * h
         mx, my = (lx + rx) / 2, (ly + ry) / 2
@@ -428,13 +435,14 @@ class Profile:
         cal = calibration or load_calibration()
         fp = cal.features
         moving = moving_frames(observations, fp["calib_max_motion_sw_s"], fp["min_visibility"])
-        if moving and len(moving) == sum(1 for o in observations if o.pose is not None):
+        still = [o for i, o in enumerate(observations) if i not in moving]
+        if moving and not any(_shoulders_seen(o, fp["min_visibility"]) for o in still):
             raise CalibrationMotionError(
                 f"calibration capture: the person moved in all {len(moving)} frame(s) "
                 "(walking in, sitting down); hold still in a neutral, upright pose for 2 s / "
                 "校准时您在移动，请以端正、自然的姿势保持静止约 2 秒"
             )
-        observations = [o for i, o in enumerate(observations) if i not in moving]
+        observations = still
         tilts: list[float] = []
         necks: list[float] = []
         faces: list[float] = []

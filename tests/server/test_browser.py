@@ -266,3 +266,34 @@ def test_neutral_keeps_arms_crossed_card_green(
             browser.close()
     assert "fail" not in seen, seen
     assert seen.count("pass") >= len(seen) * 0.8, seen
+
+
+def test_calibration_while_walking_is_refused_with_the_reason(
+    server_url: str, tmp_path: Path, shots: Path
+) -> None:
+    """The onboarding clip's walk-in as the camera: no still frame, so no baseline, and the
+    page says why (a gait taken as the neutral pose would blame the person later)."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    clip = write_clip_y4m(SAMPLES / "onboarding.mp4", tmp_path / "walk.y4m", 2, 30)
+    with sync_api.sync_playwright() as p:
+        browser, page = _open_live_page(sync_api, p, clip, server_url)
+        try:
+            page.locator("#calibrate").click()
+            for step in ("Step 2", "Step 3"):
+                page.locator("#calib-go").click()
+                page.wait_for_function(
+                    f"document.getElementById('calib-step').textContent.startsWith('{step}')",
+                    timeout=20_000)
+            page.locator("#calib-go").click()
+            page.wait_for_function(
+                "document.getElementById('calib-status').textContent.includes('moving')",
+                timeout=20_000)
+            page.screenshot(path=str(shots / "11-calibration-moving-en.png"))
+            status = page.locator("#calib-status").text_content()
+        finally:
+            browser.close()
+    assert status is not None and "hold still" in status.lower()
