@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from posture_coach.errors import ConfigError
 from posture_coach.events import INTERACTION_PARAMS
+from posture_coach.geometry import body_scale
 from posture_coach.hand_gate import HAND_GATE_PARAMS
 from posture_coach.rules import RULES_BY_ID
 from posture_coach.rules.base import Param, Params, ParamValue
@@ -367,23 +368,21 @@ def moving_frames(observations: Sequence[Observation], max_motion_sw_s: float,
     """
     pts: list[tuple[int, int, float, float, float]] = []  # position, t_ms, x, y, scale (pixels)
     for pos, o in enumerate(observations):
-        if o.pose is None:
-            continue
-        if not _shoulders_seen(o, min_visibility):
+        if o.pose is None or not _shoulders_seen(o, min_visibility):
             continue
         lm, vis = o.pose.landmarks, o.pose.visibility
         ls, rs = PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER
         w, h = o.image_size
         lx, ly, rx, ry = lm[ls][0] * w, lm[ls][1] * h, lm[rs][0] * w, lm[rs][1] * h
         mx, my = (lx + rx) / 2, (ly + ry) / 2
-        scale = math.hypot(lx - rx, ly - ry)
+        tl: float | None = None
         lh, rh = PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP
         if (vis[lh] >= min_visibility and vis[rh] >= min_visibility
                 and max(lm[lh][1], lm[rh][1]) <= 1.0):  # hips in the picture, not guessed below it
-            # Side-on the shoulders overlap and their width is mostly jitter: the body
-            # scale is then 0.75 torso lengths (an adult's SW / TL seen from the front).
+            # Side-on the shoulders overlap and their width is mostly jitter: the torso
+            # length then sets the scale.
             tl = math.hypot((lm[lh][0] + lm[rh][0]) / 2 * w - mx, (lm[lh][1] + lm[rh][1]) / 2 * h - my)
-            scale = max(scale, 0.75 * tl)
+        scale = body_scale(math.hypot(lx - rx, ly - ry), tl)
         if scale > 0:
             pts.append((pos, o.timestamp_ms, mx, my, scale))
     speeds: dict[int, float] = {}

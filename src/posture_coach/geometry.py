@@ -103,6 +103,12 @@ def rotate(p: Point, centre: Point, deg: float) -> Point:
     return (centre[0] + dx * c + dy * s, centre[1] - dx * s + dy * c)
 
 
+def body_scale(sw: float, tl: float | None) -> float:
+    """A body scale robust to turning: the shoulder width from the front, ~0.75 torso lengths
+    (an adult's SW / TL seen from the front) when the shoulders collapse sideways."""
+    return max(sw, 0.75 * tl) if tl else sw
+
+
 def to_pixels(
     xy: Iterable[Sequence[float]], image_size: tuple[int, int]
 ) -> list[Point]:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from posture_coach.geometry import body_scale
 from posture_coach.types import FloatArray, HandObs, Observation, PoseLm, PoseObs, Side
 
 Point = tuple[float, float]
@@ -311,8 +312,8 @@ def body2d(pose: PoseObs, size: tuple[int, int], min_vis: float, min_vis_hand: f
 
 
 def _scale(b: Body2D) -> float:
-    """A body scale robust to turning: SW from the front, ~0.75 TL when SW collapses sideways."""
-    return max(b.sw, 0.75 * b.tl) if b.tl else b.sw
+    """A body scale robust to turning (:func:`posture_coach.geometry.body_scale`)."""
+    return body_scale(b.sw, b.tl)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from posture_coach.geometry import body_scale
 from posture_coach.interaction_features import (
     body2d,
     handshake_evidence,
@@ -395,7 +396,7 @@ def _scale_px(pose: PoseObs, size: tuple[int, int], p: Mapping[str, float]) -> f
     b = body2d(pose, size, p["min_visibility"], p["min_visibility_hand"])
     if b is None:
         return None
-    return max(b.sw, 0.75 * b.tl) if b.tl else b.sw
+    return body_scale(b.sw, b.tl)
 
 
 def pick_pair(result: TwoPersonResult, params: Mapping[str, float],
