@@ -231,6 +231,10 @@ def compute_features(
         incline, head = sagittal_angles(f, params["hip_forward_offset_tl"], params["front_sw_torso_ratio"],
                                         params["min_forward_scale_ratio"])
         f = f.with_values({"sagittal_incline_deg": incline, "sagittal_head_deg": head})
+        lo_hi = sagittal_incline_range(f, params["hip_forward_offset_tl"], params["front_sw_torso_ratio"],
+                                       params["min_forward_scale_ratio"])
+        if lo_hi is not None:
+            f = f.with_values({"sagittal_incline_lo_deg": lo_hi[0], "sagittal_incline_hi_deg": lo_hi[1]})
     return f
 
 
@@ -333,7 +337,7 @@ def _thigh_dx_tl(body: _Body, tl: float, *, level_only: bool = False) -> list[fl
     for hip, knee in ((PoseLm.LEFT_HIP, PoseLm.LEFT_KNEE), (PoseLm.RIGHT_HIP, PoseLm.RIGHT_KNEE)):
         if body.ok(hip, knee):
             dx, dy = (body.p(knee)[0] - body.p(hip)[0]), (body.p(knee)[1] - body.p(hip)[1])
-            if not level_only or abs(dx) >= abs(dy):
+            if not level_only or abs(dx) >= abs(dy) or dy < 0:
                 out.append(dx / tl)
     return out
 
@@ -409,6 +413,26 @@ def sagittal_angles(
     return incline, head
 
 
+def sagittal_incline_range(
+    f: Features, hip_forward_offset_tl: float, front_sw_torso_ref: float, min_scale: float
+) -> tuple[float, float] | None:
+    """The torso incline for either facing, ``(lo, hi)`` degrees, when the facing is unknown.
+
+    A side or oblique view where neither the ears, the thighs nor the nose tell which way
+    the person faces still bounds the lean: the trunk is ``torso_across_tl`` off vertical
+    in one direction or the other. A rule may judge when both readings agree (a trunk
+    close to vertical is upright whichever way it faces). ``None`` when the facing is
+    known (use :func:`sagittal_angles`) or the trunk is not measured.
+    """
+    across, up = f.get("torso_across_tl"), f.get("torso_up_tl")
+    if across is None or up is None or f.view.facing != 0:
+        return None
+    scale = forward_scale(f, front_sw_torso_ref, min_scale)
+    lo = math.degrees(math.atan2(-across / scale + hip_forward_offset_tl, up))
+    hi = math.degrees(math.atan2(across / scale + hip_forward_offset_tl, up))
+    return lo, hi
+
+
 def _upper_body(
     values: dict[str, float | None], body: _Body, obs: Observation,
     profile: Profile | None, vw: View, sw: float, sh_mid: Point, hip_mid: Point, tl: float,
@@ -424,6 +448,11 @@ def _upper_body(
         values["torso_incline_deg"] = vw.facing * g.angle_from_vertical_deg(hip_mid, sh_mid)
         # Sagittal components in torso lengths (+ forward, + up), for sagittal_angles().
         values["torso_fwd_tl"] = vw.facing * (sh_mid[0] - hip_mid[0]) / tl
+        values["torso_up_tl"] = (hip_mid[1] - sh_mid[1]) / tl
+    elif vw.view in ("side", "oblique") and vw.hips_visible and tl > 0:
+        # Facing unknown: the trunk's sideways offset without its sign, for
+        # sagittal_incline_range() (a near-vertical trunk is upright either way).
+        values["torso_across_tl"] = abs(sh_mid[0] - hip_mid[0]) / tl
         values["torso_up_tl"] = (hip_mid[1] - sh_mid[1]) / tl
     if vw.facing != 0 and body.ok_hand(PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR):
         ear_mid = g.midpoint(body.p(PoseLm.LEFT_EAR), body.p(PoseLm.RIGHT_EAR))

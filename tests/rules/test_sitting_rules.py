@@ -82,6 +82,40 @@ def test_no_ears_deep_recline_faces_where_the_knees_point_not_the_nose(cal: Cali
     assert v.states["sitting_lean"] == "leaning_back" and v.status == "fail"
 
 
+def test_no_ears_reclined_with_the_knees_raised_faces_where_the_knees_point(cal: CalibrationSet) -> None:
+    # Feet up on a stool: the knees sit above the hips, the thighs rise steeply but
+    # still point the way the person faces (a standing stride's knees hang below).
+    j = side_sitting(-25)
+    hx = (j["left_hip"][0] + j["right_hip"][0]) / 2
+    hy = (j["left_hip"][1] + j["right_hip"][1]) / 2
+    j.update({"left_knee": (hx + 40, hy - 60), "right_knee": (hx + 36, hy - 60)})
+    sx = (j["left_shoulder"][0] + j["right_shoulder"][0]) / 2
+    j["nose"] = (sx, j["nose"][1])  # the nose neither ahead nor behind: no cue from it
+    f = compute_features(observation(j, hidden=EARS), cal.features)
+    assert f.view.facing == 1
+    assert _judge(cal, j, hidden=EARS).states["sitting_lean"] == "leaning_back"
+
+
+def _no_facing_cue(lean_deg: float) -> dict[str, tuple[float, float]]:
+    """Side view without ears, thighs hidden and the nose over the shoulders."""
+    j = side_sitting(lean_deg)
+    sx = (j["left_shoulder"][0] + j["right_shoulder"][0]) / 2
+    j["nose"] = (sx, j["nose"][1])
+    return j
+
+
+def test_facing_unknown_a_vertical_trunk_passes_either_way(cal: CalibrationSet) -> None:
+    v = _judge(cal, _no_facing_cue(0), hidden=EARS | {"left_knee", "right_knee"})
+    assert v.status == "pass" and v.states["sitting_lean"] == "upright"
+    assert v.states["torso_incline_deg"] is None  # no signed angle without a facing
+
+
+def test_facing_unknown_a_tilted_trunk_cannot_be_judged(cal: CalibrationSet) -> None:
+    # 25 deg off vertical: leaning back one way, slumped forward the other.
+    v = _judge(cal, _no_facing_cue(-25), hidden=EARS | {"left_knee", "right_knee"})
+    assert v.status == "unknown" and v.reason == "facing_unknown"
+
+
 def test_no_ears_front_body_stays_front(cal: CalibrationSet) -> None:
     f = compute_features(observation(front_sitting(), hidden=EARS), cal.features)
     assert f.view.view == "front"

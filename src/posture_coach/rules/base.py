@@ -47,6 +47,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "side_view_needed": ("需要侧面或斜侧面拍摄", "a side or oblique view is needed"),
     "front_view_needed": ("需要正面拍摄", "a front view is needed"),
     "view_unknown": ("无法判断拍摄角度", "camera angle could not be determined"),
+    "facing_unknown": ("侧面拍摄但无法判断人朝向哪一侧，上身前倾还是后仰无从区分",
+                       "side view, but which way the person faces is unclear: a forward "
+                       "and a backward lean look alike"),
     "baseline_needed": ("需要先做个人校准（正面端正姿势）",
                         "a personal baseline is needed (calibrate in a neutral pose)"),
     "not_standing": ("当前不是站姿", "the person is not standing"),

@@ -27,7 +27,9 @@ class SittingUpright(Rule):
     lean is ``slumped`` from ``warn_forward_deg`` on, and already from
     ``hunch_min_forward_deg`` when the head hangs down with it (the nose at most
     ``slumped_max_nose_height_tl`` torso lengths above the shoulders: hunched over the
-    desk), while an attentive lean keeps the head up.
+    desk), while an attentive lean keeps the head up. When nothing tells which way a
+    sideways person faces (no ears, no thighs, the nose over the shoulders), the trunk
+    is judged only if both facings pass (near vertical), else ``facing_unknown``.
 
     Front view (a laptop camera), against the calibrated upright baseline: the trunk
     moving back narrows the shoulders in the image and the face with them (an arm
@@ -99,7 +101,21 @@ class SittingUpright(Rule):
     def _side(self, f: Features, p: Params) -> Verdict:
         inc, head = f.get("sagittal_incline_deg"), f.get("sagittal_head_deg")
         if inc is None:
+            lo, hi = f.get("sagittal_incline_lo_deg"), f.get("sagittal_incline_hi_deg")
+            if lo is not None and hi is not None:
+                # Which way the person faces is unknown: judge only when both readings
+                # agree (a trunk near vertical passes either way); no signed angle.
+                first, second = self._side_lean(lo, None, f, p), self._side_lean(hi, None, f, p)
+                if first[1] == second[1] == "pass":
+                    lean = first[0] if first[0] == second[0] else "upright"
+                    return self.verdict("pass", round(lo if abs(lo) >= abs(hi) else hi, 2), first[2], sitting_lean=lean)
+                return self.unknown("facing_unknown")
             return self.unknown("view_unknown" if f.view.hips_visible else "hips_not_visible")
+        lean, status, limit = self._side_lean(inc, head, f, p)
+        return self.verdict(status, inc, limit, sitting_lean=lean, torso_incline_deg=round(inc, 2))
+
+    def _side_lean(self, inc: float, head: float | None, f: Features, p: Params) -> tuple[str, Status, float]:
+        """``(sitting_lean, status, limit)`` for a sagittal torso incline (+ forward)."""
         lean = "upright"
         status: Status = "pass"
         limit = num(p, "fail_back_deg")
@@ -120,7 +136,7 @@ class SittingUpright(Rule):
             limit = num(p, "warn_forward_deg")
         elif inc >= num(p, "slight_forward_min_deg"):
             lean = "slight_forward"
-        return self.verdict(status, inc, limit, sitting_lean=lean, torso_incline_deg=round(inc, 2))
+        return lean, status, limit
 
     @staticmethod
     def _head_hangs(f: Features, p: Params, key: str = "slumped_max_nose_height_tl") -> bool:
