@@ -240,7 +240,7 @@ class Observer:
 
     def _image_cached(self, path: Path, prep: str, face: bool, hands: bool, two_person: bool) -> Observation:
         """The whole-photo observation, through the persistent cache."""
-        cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}{'-tp-r4' if two_person else ''}", "image")
+        cache = self._cache_path(path, f"{prep}-f{int(face)}h{int(hands)}{'-tp-r4m' if two_person else ''}", "image")
         if self.use_cache and cache.is_file():
             with gzip.open(cache, "rt") as fh:
                 return Observation.from_dict(json.loads(fh.readline()))

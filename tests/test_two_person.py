@@ -199,3 +199,98 @@ def test_retry_finds_the_partner_on_a_real_handshake_photo(model_dir: Path, shar
     assert len(plain.persons) == 1 and two_person_measures(plain, p)["handshake"] is None
     assert len(res.persons) >= 2 and res.passes == plain.passes + 3
     assert two_person_measures(res, p)["handshake"] is True
+
+
+# -- the mirror passes (photos): a second opinion from the mirror image's halves ----------------
+
+
+def test_unmirror_flips_x_and_swaps_the_subjects_sides() -> None:
+    from posture_coach.two_person import _unmirror
+    from posture_coach.types import PoseLm
+
+    a = pose(cx=0.3, sw=0.1, wrists=((0.40, 0.5), (0.22, 0.6)))
+    m = _unmirror(a)
+    # The mirror image of the subject's left shoulder is its right shoulder, at 1 - x.
+    assert m.landmarks[PoseLm.LEFT_SHOULDER, 0] == pytest.approx(1.0 - a.landmarks[PoseLm.RIGHT_SHOULDER, 0])
+    assert m.landmarks[PoseLm.LEFT_WRIST, :2] == pytest.approx((1.0 - 0.22, 0.6))
+    assert m.landmarks[PoseLm.MOUTH_LEFT, 0] == pytest.approx(1.0 - a.landmarks[PoseLm.MOUTH_RIGHT, 0])
+    assert m.landmarks[PoseLm.NOSE, 0] == pytest.approx(0.7)
+    back = _unmirror(m)  # mirroring twice changes nothing
+    assert np.allclose(back.landmarks, a.landmarks) and np.allclose(back.visibility, a.visibility)
+
+
+def test_mirror_halves_run_when_no_handshake_and_keep_every_estimate(p: dict[str, float]) -> None:
+    from posture_coach.two_person import HALF_SHARE, TwoPersonDetector
+
+    a, b = pose(cx=0.25, sw=0.12), pose(cx=0.75, sw=0.12)  # two people, hands hanging: no handshake
+    # Mask passes: a, b, nobody; then the mirror image's left crop finds a person at crop x = 0.5
+    # (mirror x = 0.3, frame x = 0.7: a second estimate of b, kept), its right crop nobody.
+    stub = _StubPose([a, b, None, pose(cx=0.5, sw=0.2), None])
+    det = TwoPersonDetector(stub, max_persons=4, params=p, mirror=True)  # type: ignore[arg-type]
+    res = det.find(_blank())  # type: ignore[arg-type]
+    cw = round(400 * HALF_SHARE)
+    assert stub.widths == [400, 400, 400, cw, cw] and res.passes == 3 + 2
+    assert len(res.persons) == 3
+    xs = [float(q.landmarks[[11, 12], 0].mean()) for q in res.persons]
+    assert xs == pytest.approx([0.25, 1.0 - 0.5 * HALF_SHARE, 0.75])  # sorted by x, the estimate unmirrored
+
+
+def test_mirror_halves_skipped_when_the_people_found_already_shake_hands(p: dict[str, float]) -> None:
+    from posture_coach.two_person import TwoPersonDetector
+
+    a = pose(cx=0.35, sw=0.12, wrists=((0.45, 0.45), (0.30, 0.6)))
+    b = pose(cx=0.65, sw=0.12, wrists=((0.70, 0.6), (0.46, 0.45)))
+    stub = _StubPose([a, b, None])
+    res = TwoPersonDetector(stub, max_persons=4, params=p, mirror=True).find(_blank())  # type: ignore[arg-type]
+    assert res.passes == 3 and len(res.persons) == 2
+    # Without the [interaction] table nothing can be judged: the mirror passes always run.
+    stub = _StubPose([a, b, None])
+    res = TwoPersonDetector(stub, max_persons=4, mirror=True).find(_blank())  # type: ignore[arg-type]
+    assert res.passes == 3 + 2
+
+
+def test_one_person_found_twice_is_no_handshake(p: dict[str, float]) -> None:
+    # A second, narrower estimate of the same body (turned, from a mirror pass) whose wrist
+    # happens to lie at the first's: one person, whichever of the two is measured against.
+    a = pose(cx=0.50, sw=0.14, wrists=((0.56, 0.55), (0.44, 0.6)))
+    b = pose(cx=0.56, sw=0.04, wrists=((0.57, 0.55), (0.55, 0.6)))
+    m = two_person_measures(TwoPersonResult((a, b), SIZE, 0.0, 4), p)
+    assert m["n_persons"] == 2 and m["handshake"] is False
+
+
+def test_bodies_of_very_different_scale_never_shake_hands(p: dict[str, float]) -> None:
+    from posture_coach.interaction_features import handshake_evidence
+
+    # Hands meet between them at chest height, but one body is 2.5 times the other: one stands
+    # far behind the other and the hands only overlap in the picture.
+    a = pose(cx=0.35, sw=0.12, wrists=((0.45, 0.45), (0.30, 0.6)))
+    far = pose(cx=0.55, sw=0.048, top=0.36, tl=0.12, wrists=((0.58, 0.46), (0.455, 0.45)))
+    ev = handshake_evidence(a, far, SIZE, p)
+    assert ev is not None and not ev.joined
+    near = pose(cx=0.65, sw=0.12, wrists=((0.70, 0.6), (0.46, 0.45)))
+    ev = handshake_evidence(a, near, SIZE, p)
+    assert ev is not None and ev.joined
+
+
+def test_mirror_passes_find_the_handshake_on_a_real_photo(model_dir: Path, shared_dir: Path,
+                                                         p: dict[str, float]) -> None:
+    """handshake_rf tune-half photo: the partner's wrist, hidden in the clasp, is misplaced in every unmirrored pass."""
+    from posture_coach.landmarker import LandmarkerConfig, Landmarkers
+    from posture_coach.sources import read_image
+    from posture_coach.two_person import RETRY_POSE_CONFIDENCE, TwoPersonDetector
+    from posture_coach.types import Frame
+
+    path = shared_dir / "data/real/handshake_rf/valid/0--1586-_jpg.rf.55125055219965815856e2692c3e186e.jpg"
+    if not path.is_file():
+        pytest.skip("handshake_rf photo not present")
+    cfg = LandmarkerConfig(pose_model=model_dir / "pose_landmarker_full.task", face=False, hands=False,
+                           mode="image", min_pose_confidence=0.3)
+    low = dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE)
+    with Landmarkers(cfg) as lm, Landmarkers(low) as retry:
+        frame = Frame(read_image(path), 0, 0, str(path))
+        kw = {"max_persons": 4, "params": p, "retry": retry, "retry_below": 4}
+        plain = TwoPersonDetector(lm, **kw).find(frame)  # type: ignore[arg-type]
+        res = TwoPersonDetector(lm, mirror=True, **kw).find(frame)  # type: ignore[arg-type]
+    assert two_person_measures(plain, p)["handshake"] is False
+    assert res.passes == plain.passes + 2 and len(res.persons) > len(plain.persons)
+    assert two_person_measures(res, p)["handshake"] is True

@@ -462,6 +462,7 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("hug_max_head_gap_sw", "sw", "noses this close and both arms across: a hug, not a handshake"),
         ("hug_min_reach_share", "ratio", "both wrists this far towards the other (share of the gap): arms across"),
         ("pair_max_scale_ratio", "ratio", "people of more different body scale are not paired first"),
+        ("join_max_scale_ratio", "ratio", "people of more different body scale are never read as shaking hands"),
         ("paint_forearm_share", "ratio", "body strategy: share of each forearm painted over (from the elbow)"),
         ("paint_limb_width_sw", "sw", "body strategy: painted limb width"),
         *((f"{k}_{s}_s", "s", f"{k}: {d}") for k in ("handover", "handshake", "bow", "face_touch",

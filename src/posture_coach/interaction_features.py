@@ -463,6 +463,8 @@ def handshake_evidence(trainee: PoseObs, other: PoseObs, size: tuple[int, int], 
                        hands: Sequence[HandObs] = ()) -> HandshakeEvidence | None:
     """Joined hands (:func:`joined_hands`), else a one-sided reach confirmed by a detected hand, with a hug guard.
 
+    Never joined when one body scale exceeds the other by more than ``join_max_scale_ratio``.
+
     ``hands``: hands found by the hand landmarker near the pair (full-frame coordinates),
     e.g. by :meth:`posture_coach.two_person.TwoPersonDetector.probe_hands`; without them
     only ``"wrists"`` evidence counts. ``None`` when a person lacks both shoulders.
@@ -476,6 +478,10 @@ def handshake_evidence(trainee: PoseObs, other: PoseObs, size: tuple[int, int], 
     hug = hg is not None and hg <= p["hug_max_head_gap_sw"] * scale and (_arms_across(a, b, p) or _arms_across(b, a, p))
     jh = joined_hands(trainee, other, size, p)
     gap = None if jh is None else jh.gap_sw
+    sa, sb = _scale(a), _scale(b)
+    if max(sa, sb) > p["join_max_scale_ratio"] * min(sa, sb):
+        # One body much nearer or further than the other: their hands only overlap in 2-D.
+        return HandshakeEvidence(False, gap, None if jh is None else jh.trainee_hand, None, hug, None)
     if jh is not None and jh.joined:
         pt = _closest_hand_mid(a, b)
         return HandshakeEvidence(not hug, gap, jh.trainee_hand, "wrists", hug, pt)

@@ -217,14 +217,16 @@ class ObservationStream:
             self._two_person_lms = [left, right]
             self._two_person = TwoPersonDetector(left, strategy="halves", secondary=right)
             return
-        # Stills: paint out up to 4 people (bystanders), and when fewer than 4 were found
-        # search again at a low detection confidence (measured best on handshake_rf,
-        # bench/interaction_eval.py: mask@4+retry4).
+        # Stills: paint out up to 4 people (bystanders), when fewer than 4 were found search
+        # again at a low detection confidence, and when they show no handshake search the
+        # mirror image's halves (measured best on handshake_rf, bench/interaction_eval.py:
+        # mask@4+retry4+mirror).
         first = Landmarkers(cfg)
         retry = Landmarkers(dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE))
         self._two_person_lms = [first, retry]
         self._two_person = TwoPersonDetector(first, strategy="mask", max_persons=4,
-                                             params=self._interaction_params, retry=retry, retry_below=4)
+                                             params=self._interaction_params, retry=retry, retry_below=4,
+                                             mirror=True)
 
     @property
     def source(self) -> FrameSource | None:

@@ -14,6 +14,13 @@ find a second person, both built on :class:`posture_coach.landmarker.Landmarkers
     built at :data:`RETRY_POSE_CONFIDENCE`, then its left and right crops (three passes),
     and let :func:`pick_pair` choose the pair among everyone found.
 
+``mirror`` (with ``mask``/``body``, stills)
+    When the people found show no handshake, run pose on the mirror image's left and right
+    :data:`HALF_SHARE` crops and add both estimates, mirrored back, to the people found
+    (duplicates kept: :func:`pick_pair` pairs them). The pose model is not mirror-symmetric:
+    on a mirrored crop it often places a partner, or a wrist hidden in the clasp, where the
+    unmirrored passes did not. Two more passes, only on photos with no handshake yet.
+
 ``halves`` (stills or video)
     Run pose on the left and on the right ~60 % of the frame. For video give each half
     its own VIDEO-mode :class:`Landmarkers` (``secondary``) so each keeps tracking its
@@ -64,6 +71,12 @@ HALF_SHARE = 0.6
 #: the second person of a handshake photo is often half hidden by the first, turned away
 #: or small; 0.1 found a new person on 13 of 19 one-person misses of handshake_rf's tune half.
 RETRY_POSE_CONFIDENCE = 0.1
+
+#: Pose landmark order of the mirror image: each left landmark swaps with its right twin.
+MIRROR_ORDER: tuple[int, ...] = tuple(
+    int(PoseLm[m.name.replace("LEFT", "RIGHT")]) if "LEFT" in m.name
+    else int(PoseLm[m.name.replace("RIGHT", "LEFT")]) if "RIGHT" in m.name else int(m)
+    for m in PoseLm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +177,21 @@ def _uncrop(pose: PoseObs, x0: int, cw: int, w: int) -> PoseObs:
     return PoseObs(landmarks=lm, visibility=pose.visibility.copy(), presence=pose.presence.copy(), world=pose.world)
 
 
+def _unmirror(pose: PoseObs) -> PoseObs:
+    """A pose found on the mirror image (normalised to the whole mirrored frame), in the
+    frame itself: x flipped, each left landmark swapped with its right twin (the subject's
+    own sides), world x negated."""
+    idx = list(MIRROR_ORDER)
+    lm = pose.landmarks[idx].copy()
+    lm[:, 0] = 1.0 - lm[:, 0]  # z (depth) is unchanged by a horizontal flip
+    world = None
+    if pose.world is not None:
+        world = pose.world[idx].copy()
+        world[:, 0] = -world[:, 0]
+    return PoseObs(landmarks=lm, visibility=pose.visibility[idx].copy(), presence=pose.presence[idx].copy(),
+                   world=world)
+
+
 def _slim(pose: PoseObs) -> dict[str, Any]:
     """A pose as JSON without world landmarks, rounded (kept in recordings)."""
     return {"lm": np.round(pose.landmarks, 5).tolist(), "vis": np.round(pose.visibility, 4).tolist(),
@@ -179,6 +207,11 @@ def _same_person(a: PoseObs, b: PoseObs, size: tuple[int, int], within_sw: float
     return float(np.linalg.norm(sa - sb)) < max(within_sw * sw, 0.03 * w)
 
 
+def _one_person(a: PoseObs, b: PoseObs, size: tuple[int, int]) -> bool:
+    """Are ``a`` and ``b`` two estimates of one person (shoulder midpoints within either's shoulder width)?"""
+    return _same_person(a, b, size, 1.0) or _same_person(b, a, size, 1.0)
+
+
 class TwoPersonDetector:
     """Find up to two people per frame with single-person pose landmarkers.
 
@@ -190,7 +223,8 @@ class TwoPersonDetector:
     def __init__(self, primary: Landmarkers, *, strategy: Strategy = "mask",
                  secondary: Landmarkers | None = None, max_persons: int = 2,
                  hands: Landmarkers | None = None, params: Mapping[str, float] | None = None,
-                 unstretch: float = 1.0, retry: Landmarkers | None = None, retry_below: int = 2) -> None:
+                 unstretch: float = 1.0, retry: Landmarkers | None = None, retry_below: int = 2,
+                 mirror: bool = False) -> None:
         if strategy not in ("mask", "body", "halves"):
             raise ValueError(f"strategy must be 'mask', 'body' or 'halves', got {strategy!r}")
         if strategy in ("mask", "body") and primary.config.mode == "video":
@@ -218,6 +252,9 @@ class TwoPersonDetector:
         #: keeping every new person; :func:`pick_pair` then chooses the pair.
         self.retry = retry
         self.retry_below = retry_below
+        #: ``mask``/``body``: when the people found show no handshake (judged with ``params``;
+        #: always without them), two more passes on the mirror image's halves (:meth:`_mirror_halves`).
+        self.mirror = mirror
 
     def _pose(self, lm: Landmarkers, image: npt.NDArray[np.uint8], frame: Frame) -> PoseObs | None:
         img = np.ascontiguousarray(image)
@@ -269,6 +306,8 @@ class TwoPersonDetector:
                 passes += 1
         if self.strategy in ("mask", "body") and self.retry is not None and len(persons) < self.retry_below:
             passes += self._retry(frame, img, persons)
+        if self.strategy in ("mask", "body") and self.mirror and not self._shakes(persons, (w, h)):
+            passes += self._mirror_halves(frame, persons)
         if self.strategy == "halves":
             cw = round(w * HALF_SHARE)
             for x0, lm in ((0, self.primary), (w - cw, self.secondary or self.primary)):
@@ -307,6 +346,26 @@ class TwoPersonDetector:
             persons.append(p)
             img = _paint_out(img, p)
         return passes
+
+    def _shakes(self, persons: list[PoseObs], size: tuple[int, int]) -> bool:
+        """Do the people found so far already show a handshake (False without ``params``)?"""
+        if self.params is None or len(persons) < 2:
+            return False
+        res = TwoPersonResult(tuple(sorted(persons, key=person_centre_x)), size, 0.0, 0)
+        return bool(two_person_measures(res, self.params)["handshake"])
+
+    def _mirror_halves(self, frame: Frame, persons: list[PoseObs]) -> int:
+        """Pose on the left and right :data:`HALF_SHARE` crops of the mirror image; each person
+        found is mapped back (:func:`_unmirror`) and appended to ``persons`` even when it is a
+        second estimate of someone found already. Returns the passes run (2)."""
+        w, _ = frame.size
+        cw = round(w * HALF_SHARE)
+        flipped: npt.NDArray[np.uint8] = np.ascontiguousarray(cv2.flip(frame.image, 1), dtype=np.uint8)
+        for x0 in (0, w - cw):
+            p = self._pose(self.primary, flipped[:, x0:x0 + cw], frame)
+            if p is not None:
+                persons.append(_unmirror(_uncrop(p, x0, cw, w)))
+        return 2
 
     def _paint_kw(self) -> dict[str, float]:
         p = self.params or {}
@@ -373,6 +432,9 @@ def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
         return out
     trainee_pose, other = pick_pair(result, prm, trainee)
     ev = handshake_evidence(trainee_pose, other, result.image_size, prm, result.hands)
+    if ev is not None and ev.joined and _one_person(trainee_pose, other, result.image_size):
+        # The pair is one person found twice (a mirror-pass estimate, or painted out only in part).
+        ev = dataclasses.replace(ev, joined=False)
     if ev is not None:
         out["handshake"] = ev.joined
         out["handshake_kind"] = ev.kind if ev.joined else None
@@ -412,8 +474,8 @@ def pick_pair(result: TwoPersonResult, params: Mapping[str, float],
         best: tuple[int, int, float] | None = None
         for i in range(len(ps)):
             for j in range(i + 1, len(ps)):
-                if _same_person(ps[i], ps[j], size, 1.0):
-                    continue  # one person found twice (painted out only in part)
+                if _one_person(ps[i], ps[j], size):
+                    continue  # one person found twice (painted out only in part, or a mirror-pass estimate)
                 ev = handshake_evidence(ps[i], ps[j], size, params, result.hands)
                 if ev is None or ev.gap_sw is None:
                     continue
@@ -460,7 +522,7 @@ def observe_two_person(detector: TwoPersonDetector, frame: Frame, obs: Observati
 def two_person_still(landmarkers: Landmarkers, frame: Frame, obs: Observation, params: Mapping[str, float],
                      trainee: ImageSide = "left", max_persons: int = 4,
                      strategy: Strategy = "mask", retry: Landmarkers | None = None,
-                     retry_below: int = 2) -> Observation:
+                     retry_below: int = 2, mirror: bool = True) -> Observation:
     """One-line two-person step for still images (the accuracy bench's ``Observer.image``).
 
     ``landmarkers`` must be IMAGE mode with pose loaded (``obs`` is its observation of
@@ -469,9 +531,10 @@ def two_person_still(landmarkers: Landmarkers, frame: Frame, obs: Observation, p
     ``landmarkers`` has the hand task, probes for a hidden hand between the pair.
     ``retry``: an IMAGE-mode pose landmarker built once by the caller at
     :data:`RETRY_POSE_CONFIDENCE`; with it, fewer than ``retry_below`` people found
-    triggers three more passes (see :class:`TwoPersonDetector`).
+    triggers three more passes (see :class:`TwoPersonDetector`); ``mirror``: no handshake
+    among the people found triggers two passes on the mirror image's halves.
     """
     hands = landmarkers if "hands" in landmarkers.tasks else None
     det = TwoPersonDetector(landmarkers, strategy=strategy, max_persons=max_persons, hands=hands, params=params,
-                            retry=retry, retry_below=retry_below)
+                            retry=retry, retry_below=retry_below, mirror=mirror)
     return observe_two_person(det, frame, obs, params, trainee)
