@@ -31,6 +31,23 @@ def test_pick_pair_prefers_joined_hands_and_trainee_side(p: dict[str, float]) ->
     assert m["handshake"] is True and m["n_persons"] == 3 and m["distance_m"] is not None
 
 
+def test_an_upside_down_ghost_is_never_paired(p: dict[str, float]) -> None:
+    # UT-Interaction 0_0_16: two people reaching out, hands still apart; an extra pass drew
+    # an upside-down ghost inside the left man, whose hands lie at his: the closest "pair".
+    from posture_coach.types import PoseLm
+
+    a = pose(cx=0.30, sw=0.12, wrists=((0.38, 0.55), (0.25, 0.6)))
+    b = pose(cx=0.70, sw=0.12, wrists=((0.75, 0.6), (0.62, 0.55)))
+    lm = a.landmarks.copy()
+    for hip, sh in ((PoseLm.LEFT_HIP, PoseLm.LEFT_SHOULDER), (PoseLm.RIGHT_HIP, PoseLm.RIGHT_SHOULDER)):
+        lm[hip, 1], lm[sh, 1] = a.landmarks[sh, 1], a.landmarks[hip, 1]
+    ghost = dataclasses.replace(a, landmarks=lm)
+    res = TwoPersonResult((a, ghost, b), SIZE, 0.0, 3)
+    t, o = pick_pair(res, p, "left")
+    assert {id(t), id(o)} == {id(a), id(b)}
+    assert two_person_measures(res, p, "left")["handshake"] is False
+
+
 def test_measures_with_one_person(p: dict[str, float]) -> None:
     m = two_person_measures(TwoPersonResult((pose(),), SIZE, 0.0, 2), p)
     assert m["handshake"] is None and m["n_persons"] == 1

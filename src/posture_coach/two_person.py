@@ -466,8 +466,13 @@ def pick_pair(result: TwoPersonResult, params: Mapping[str, float],
     """(trainee, other): with more than two people, the pair read as shaking hands (joined
     hands, or a probed reach), else the one whose hands are closest; pairs of very different
     body scale (``pair_max_scale_ratio``: a bystander nearer or further) come last. The
-    trainee is the pair's left or right person by the setting."""
+    trainee is the pair's left or right person by the setting. Upside-down estimates (hips
+    above the shoulders: a ghost the extra passes draw inside someone's body) are left out
+    while at least two others remain."""
     ps = result.persons
+    upright = tuple(p for p in ps if not _upside_down(p))
+    if len(upright) >= 2:
+        ps = upright
     pair = (ps[0], ps[1])
     if len(ps) > 2:
         size = result.image_size
@@ -486,6 +491,18 @@ def pick_pair(result: TwoPersonResult, params: Mapping[str, float],
                     best, pair = key, (ps[i], ps[j])
     left, right = sorted(pair, key=person_centre_x)
     return (left, right) if trainee == "left" else (right, left)
+
+
+def _upside_down(pose: PoseObs) -> bool:
+    """Hip midpoint above the shoulder midpoint in the image: no standing or seated person.
+
+    The low-confidence retry and the mirror passes sometimes draw such a ghost inside a
+    person already found (UT-Interaction 0_0_16: paired with its own host, it hid the real
+    pair; smoke_people p3.jpg: a false handshake)."""
+    lm = pose.landmarks
+    sh_y = (lm[PoseLm.LEFT_SHOULDER, 1] + lm[PoseLm.RIGHT_SHOULDER, 1]) / 2
+    hip_y = (lm[PoseLm.LEFT_HIP, 1] + lm[PoseLm.RIGHT_HIP, 1]) / 2
+    return bool(hip_y < sh_y)
 
 
 def _faces_towards(pose: PoseObs, other: PoseObs, p: Mapping[str, float]) -> bool | None:
