@@ -148,6 +148,7 @@ def test_no_crop_where_the_full_frame_found_the_hand_or_it_would_not_help() -> N
     pose = _small_person((250.0, 180.0))
     near = np.zeros((21, 3))
     near[:, 0], near[:, 1] = 252 / 640, 182 / 480
+    near[9, 1] = 152 / 480  # a hand 30 px from wrist to knuckle: large enough to read
     assert lm_mod.hand_crop_boxes(pose, (HandObs(near, "right", 0.9),), (640, 480), cfg) == []
     # a large person (webcam framing): the full-frame pass sees hands well enough
     big = _small_person((150.0, 200.0), sw=220.0, tl=250.0)
@@ -157,6 +158,27 @@ def test_no_crop_where_the_full_frame_found_the_hand_or_it_would_not_help() -> N
     assert lm_mod.hand_crop_boxes(_small_person((280.0, 235.0)), (), (640, 480), cfg) == []
     off = lm_mod.HandCrop(enabled=False)
     assert lm_mod.hand_crop_boxes(pose, (), (640, 480), off) == []
+
+
+def _hand_at(x: float, y: float, size_px: float) -> object:
+    """A full-frame hand (640x480) with its wrist at (x, y) and the middle knuckle size_px above."""
+    from posture_coach.types import HandObs
+
+    lm = np.zeros((21, 3))
+    lm[:, 0], lm[:, 1] = x / 640, y / 480
+    lm[9, 1] = (y - size_px) / 480
+    return HandObs(lm, "right", 0.9)
+
+
+def test_a_small_full_frame_hand_is_read_again_in_a_tighter_crop() -> None:
+    cfg = lm_mod.HandCrop()
+    pose = _small_person((250.0, 180.0))
+    small = _hand_at(252.0, 182.0, 16.0)  # 16 px: fingers too small to read
+    boxes = lm_mod.hand_crop_boxes(pose, (small,), (640, 480), cfg)
+    assert [(b.side, b.replaces) for b in boxes] == [("right", 0)]
+    assert boxes[0].size == pytest.approx(cfg.refine_side_sw * max(60.0, 100.0 * cfg.side_tl / cfg.side_sw))
+    # a hand large enough to read keeps the full-frame landmarks
+    assert lm_mod.hand_crop_boxes(pose, (_hand_at(252.0, 182.0, 30.0),), (640, 480), cfg) == []
 
 
 def test_crop_landmarks_map_back_to_the_frame() -> None:
@@ -220,7 +242,7 @@ def test_a_wrist_whose_crops_find_nothing_is_cropped_every_third_frame(model_dir
         ran = []
         for _ in range(12):
             before = NoHand.calls
-            assert lms._crop_hands(frame, raised, ()) == ()
+            assert lms._crop_hands(frame, raised, ()) == ((), set())
             ran.append(NoHand.calls - before)
         assert ran == [1, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
         lms._crop_hands(frame, lowered, ())  # the arm comes down: no crop, counters reset
@@ -228,3 +250,36 @@ def test_a_wrist_whose_crops_find_nothing_is_cropped_every_third_frame(model_dir
         lms._crop_hands(frame, raised, ())
         assert NoHand.calls - before == 1
         assert lms.crop_stats["crops"] == 7 and lms.crop_stats["found"] == 0
+
+
+def test_a_small_hand_is_re_read_every_other_frame_and_carried_in_between(model_dir: Path) -> None:
+    """A re-read costs a hand-model pass: the last one, moved with the pose wrist, stands in
+    on the frame between, and replaces the small full-frame hand there too."""
+    from types import SimpleNamespace
+
+    crop_hand = [SimpleNamespace(x=0.5, y=0.5, z=0.0)] * 21  # all at the crop centre
+
+    class OneHand:
+        calls = 0
+
+        def detect(self, _image: object) -> object:
+            OneHand.calls += 1
+            return SimpleNamespace(hand_landmarks=[crop_hand], handedness=[], hand_world_landmarks=[])
+
+        def close(self) -> None:
+            pass
+
+    small = _hand_at(252.0, 182.0, 16.0)
+    with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
+        lms._crop_lm = OneHand()
+        calls, wrists_x = [], []
+        for i, wx in enumerate((250.0, 260.0, 270.0)):
+            frame = Frame(np.zeros((480, 640, 3), np.uint8), i, i * 33)
+            before = OneHand.calls
+            found, replaced = lms._crop_hands(frame, _small_person((wx, 180.0)), (small,))
+            calls.append(OneHand.calls - before)
+            assert replaced == {0} and len(found) == 1 and found[0].side == "right"
+            wrists_x.append(float(found[0].landmarks[0, 0]) * 640)
+        assert calls == [1, 0, 1]
+        # frame 1 carries frame 0's re-read, shifted 10 px with the pose wrist
+        assert wrists_x[1] - wrists_x[0] == pytest.approx(10.0)

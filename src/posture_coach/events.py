@@ -441,6 +441,7 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("finger_straight_min_deg", "deg", "finger joint angle at or above: straight"),
         ("finger_curled_max_deg", "deg", "finger joint angle at or below: curled"),
         ("palm_together_max_deg", "deg", "index vs pinky direction at or below: fingers together"),
+        ("shape_min_hand_sw", "sw", "a hand's shape is read only with its wrist-to-knuckle span at least this"),
         ("touch_radius_fw", "fw", "fingertip within this many face widths of a region: touching"),
         ("attention_max_yaw_ratio", "ratio", "nose offset / ear span at or below: facing the camera"),
         ("look_down_min_ratio", "ratio", "nose below the ear line / ear span at or above: looking down"),

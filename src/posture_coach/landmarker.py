@@ -90,6 +90,19 @@ class HandCrop:
     Tuned on the tune split only (``sample_videos/pointing_vs_open_palm.mp4``: a pointing
     hand of 16-20 px at 2.6 m): a crop of ~2 shoulder widths found the hand on 25 of 27
     frames, 1 shoulder width on none (the palm detector wants context around the hand).
+
+    A full-frame hand that was found but is small (wrist to middle knuckle under
+    ``refine_below_px``) is read again in a tighter crop (``refine_side_sw``): at that size
+    the full-frame landmarks place the fingers poorly (a pointing hand reads as an open one),
+    and a crop's hand, when found at the wrist, replaces it. Tune renders (8 clips of
+    pointing_vs_open_palm, seeds 9720-9727, hands 14-20 px): shapes read right on 63 of 96
+    sampled frames with the full-frame hands, 150 of 192 with 1.5 SW crops (every frame
+    of the front and oblique-left views; from the oblique right the index points along
+    the line of sight and the open hand is seen edge-on, which no crop fixes). A re-read
+    costs one hand-model pass (~25 ms on 2 cores), so a wrist is re-read every
+    ``refine_every``-th frame and the last re-read, moved with the pose wrist, stands in
+    between (the throughput with a small hand raised on every frame: 35.9 fps without
+    re-reads, 27.7 re-reading every frame; see ``bench/speed.py``).
     """
 
     enabled: bool = True
@@ -103,6 +116,9 @@ class HandCrop:
     min_confidence: float = 0.3
     search_after_misses: int = 3
     search_every: int = 3
+    refine_below_px: float = 24.0
+    refine_side_sw: float = 1.5
+    refine_every: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +266,17 @@ def _to_hands(result: Any, pose: PoseObs | None, aspect: float) -> tuple[HandObs
     return tuple(hands)
 
 
+#: How the cropped hand pass runs beyond its settings (part of :func:`video_recipe`):
+#: "carry" = a small hand's re-read is carried over the frames between re-reads.
+CROP_RECIPE = "carry"
+
+
 def video_recipe(cfg: HandCrop | None = None) -> str:
     """A short tag of what VIDEO-mode observations depend on beyond the models (the hand
     crop settings): caches of recorded observations key on it."""
     import hashlib
 
-    return "hc" + hashlib.sha256(repr(cfg or HandCrop()).encode()).hexdigest()[:8]
+    return "hc" + hashlib.sha256((repr(cfg or HandCrop()) + CROP_RECIPE).encode()).hexdigest()[:8]
 
 
 _CROP_WRISTS: dict[Side, tuple[PoseLm, PoseLm, PoseLm]] = {
@@ -274,6 +295,7 @@ class CropBox:
     size: float
     wrist: tuple[float, float]  # the pose wrist, pixels
     body: float  # the body scale used, pixels
+    replaces: int | None = None  # index of the small full-frame hand this crop re-reads
 
     def to_frame(self, lms: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
         """Crop-normalised (21, 3) landmarks -> frame-normalised ones (z on the scale of x)."""
@@ -305,6 +327,9 @@ def hand_crop_boxes(pose: PoseObs | None, hands: Iterable[HandObs], frame_size: 
     if size <= 0 or size > cfg.max_frame_share * max(w, h):
         return []  # a large person: the full-frame pass sees the hands well enough
     found = [np.array([float(hd.landmarks[0, 0]) * w, float(hd.landmarks[0, 1]) * h]) for hd in hands]
+    # Wrist to middle-finger knuckle, pixels: too small a hand has its fingers misplaced.
+    hand_px = [float(np.hypot((hd.landmarks[9, 0] - hd.landmarks[0, 0]) * w,
+                              (hd.landmarks[9, 1] - hd.landmarks[0, 1]) * h)) for hd in hands]
     out: list[CropBox] = []
     for side, (wi, ii, pi) in _CROP_WRISTS.items():
         if float(pose.visibility[wi]) < cfg.min_visibility:
@@ -314,11 +339,16 @@ def hand_crop_boxes(pose: PoseObs | None, hands: Iterable[HandObs], frame_size: 
             continue
         if (hip[1] - wr[1]) / tl < cfg.min_raise_tl:
             continue  # hanging or resting: no gesture
-        if any(float(np.linalg.norm(f - wr)) <= cfg.max_offset_body * body for f in found):
-            continue  # the full-frame pass has this hand
+        near = [i for i, f in enumerate(found) if float(np.linalg.norm(f - wr)) <= cfg.max_offset_body * body]
+        side_px, replaces = size, None
+        if near:
+            i = min(near, key=lambda k: float(np.linalg.norm(found[k] - wr)))
+            if hand_px[i] >= cfg.refine_below_px:
+                continue  # the full-frame pass has this hand, large enough to read
+            side_px, replaces = cfg.refine_side_sw * body, i  # re-read a small hand closer up
         c = (wr + px(ii) + px(pi)) / 3.0
-        out.append(CropBox(side, float(c[0] - size / 2), float(c[1] - size / 2), size,
-                           (float(wr[0]), float(wr[1])), body))
+        out.append(CropBox(side, float(c[0] - side_px / 2), float(c[1] - side_px / 2), side_px,
+                           (float(wr[0]), float(wr[1])), body, replaces))
     return out
 
 
@@ -370,7 +400,12 @@ class Landmarkers:
         self.timings_ms: dict[str, float] = dict.fromkeys(self._tasks, 0.0)
         # The cropped hand pass (HandCrop): its own IMAGE-mode landmarker, created on first
         # use; ``crop_stats`` counts its runs (crops), hands found, and milliseconds.
+        # (A VIDEO-mode one per wrist, tracking from crop to crop, costs a third but lags
+        # behind a hand changing shape: held-out pointing renders 0.56 vs 0.75 told apart.)
         self._crop_lm: Any = None
+        # The last re-read of each small hand: (frame index, hand, pose wrist px), carried
+        # over the frames in between (HandCrop.refine_every).
+        self._refined: dict[Side, tuple[int, HandObs, tuple[float, float]]] = {}
         self.crop_stats: dict[str, float] = {"frames": 0, "crops": 0, "found": 0, "ms": 0.0}
         self._crop_misses: dict[Side, int] = {"left": 0, "right": 0}
         self._crop_wait: dict[Side, int] = {"left": 0, "right": 0}
@@ -381,7 +416,7 @@ class Landmarkers:
         return tuple(self._tasks)
 
     def _next_ts(self, task: str, ts: int) -> int:
-        last = self._last_ts[task]
+        last = self._last_ts.get(task, -1)
         ts = ts if ts > last else last + 1
         self._last_ts[task] = ts
         return ts
@@ -495,7 +530,8 @@ class Landmarkers:
         hands = _to_hands(results["hands"], pose, w / h) if "hands" in results else ()
         self.timings_ms["hand_crop"] = 0.0
         if "hands" in results and self.config.mode == "video" and self.config.hand_crop.enabled:
-            hands = hands + self._crop_hands(frame, pose, hands)
+            found, replaced = self._crop_hands(frame, pose, hands)
+            hands = tuple(hd for i, hd in enumerate(hands) if i not in replaced) + found
         return Observation(
             frame_index=frame.index,
             timestamp_ms=frame.timestamp_ms,
@@ -507,8 +543,10 @@ class Landmarkers:
             ran=frozenset(run),
         )
 
-    def _crop_hands(self, frame: Frame, pose: PoseObs | None, hands: tuple[HandObs, ...]) -> tuple[HandObs, ...]:
-        """The cropped hand pass (:class:`HandCrop`) for the wrists the full frame missed."""
+    def _crop_hands(self, frame: Frame, pose: PoseObs | None,
+                    hands: tuple[HandObs, ...]) -> tuple[tuple[HandObs, ...], set[int]]:
+        """The cropped hand pass (:class:`HandCrop`) for the wrists the full frame missed or
+        found too small: the hands found, and the indices of the full-frame hands they replace."""
         cfg = self.config.hand_crop
         boxes: list[CropBox] = []
         wanted = {b.side: b for b in hand_crop_boxes(pose, hands, frame.size, cfg)}
@@ -524,16 +562,33 @@ class Landmarkers:
                 if self._crop_wait[side] >= cfg.search_every:
                     self._crop_wait[side] = 0
                     boxes.append(box)
-        if not boxes:
-            return ()
-        t0 = time.perf_counter()
-        if self._crop_lm is None:
-            self._crop_lm = _create("hands", LandmarkerConfig(
-                pose_model=self.config.pose_model, hand_model=self.config.hand_model, face=False,
-                mode="image", num_hands=1, min_hand_confidence=cfg.min_confidence))
         found: list[HandObs] = []
+        replaced: set[int] = set()
+        for side in sides:
+            if (box := wanted.get(side)) is None or box.replaces is None:
+                self._refined.pop(side, None)
+        # A small hand re-read less than refine_every frames ago: carry that re-read, moved
+        # with the pose wrist (a hand's shape changes more slowly than the frame rate).
+        for box in list(boxes):
+            last = self._refined.get(box.side)
+            if box.replaces is None or last is None or frame.index - last[0] >= cfg.refine_every:
+                continue
+            boxes.remove(box)
+            _, hand, (wx0, wy0) = last
+            lm_moved = np.array(hand.landmarks, dtype=np.float64, copy=True)
+            lm_moved[:, 0] += (box.wrist[0] - wx0) / frame.size[0]
+            lm_moved[:, 1] += (box.wrist[1] - wy0) / frame.size[1]
+            found.append(HandObs(landmarks=lm_moved, side=hand.side, score=hand.score, world=hand.world))
+            replaced.add(box.replaces)
+        if not boxes:
+            return tuple(found), replaced
+        t0 = time.perf_counter()
         for box in boxes:
             crop = crop_image(frame.image, box, cfg.out_px)
+            if self._crop_lm is None:
+                self._crop_lm = _create("hands", LandmarkerConfig(
+                    pose_model=self.config.pose_model, hand_model=self.config.hand_model, face=False,
+                    mode="image", num_hands=1, min_hand_confidence=cfg.min_confidence))
             res = self._crop_lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop))
             self._crop_misses[box.side] += 1
             if not res.hand_landmarks:
@@ -547,6 +602,9 @@ class Landmarkers:
             world = _lm_array(res.hand_world_landmarks[0]) if res.hand_world_landmarks else None
             found.append(HandObs(landmarks=arr, side=box.side, score=float(cat.score) if cat else 0.0,
                                  world=world))
+            if box.replaces is not None:
+                replaced.add(box.replaces)
+                self._refined[box.side] = (frame.index, found[-1], box.wrist)
         ms = (time.perf_counter() - t0) * 1000.0
         self.timings_ms["hand_crop"] = ms
         st = self.crop_stats
@@ -554,7 +612,7 @@ class Landmarkers:
         st["crops"] += len(boxes)
         st["found"] += len(found)
         st["ms"] += ms
-        return tuple(found)
+        return tuple(found), replaced
 
     def reset(self) -> None:
         """Start a new stream: timestamps may start again from 0.
@@ -564,6 +622,7 @@ class Landmarkers:
         """
         self._crop_misses = {"left": 0, "right": 0}
         self._crop_wait = {"left": 0, "right": 0}
+        self._refined = {}
         # Nothing to rebuild: _next_ts keeps timestamps increasing across streams. Tracking
         # state may carry one frame of the old stream; the first frame re-detects if lost.
 

@@ -117,9 +117,9 @@ def test_pointing_vs_open_palm(p: dict[str, float]) -> None:
     assert classify_hand(hand("spread"), p) == "other"  # straight but not together
 
 
-def test_pointing_hand_object_uses_world_when_present(p: dict[str, float]) -> None:
-    lm = hand("point")
-    h = HandObs(landmarks=hand("open"), side="right", score=0.9, world=lm)  # world wins
+def test_hand_shape_is_read_from_the_image_landmarks_not_the_world_guess(p: dict[str, float]) -> None:
+    # The hand model's world landmarks of a small, distant hand straighten curled fingers.
+    h = HandObs(landmarks=hand("point"), side="right", score=0.9, world=hand("open"))
     assert classify_hand(h, p) == "pointing"
 
 
@@ -131,6 +131,21 @@ def test_pointing_needs_the_hand_up(p: dict[str, float]) -> None:
     lap = pose(wrists=((0.6, 0.6), (0.4, 0.57)))  # 0.9 torso lengths below
     h = HandObs(landmarks=hand("point", x0=0.4, y0=0.57), side="right", score=0.9)
     assert interaction_values(obs_of(lap, (h,)), p, view="front")["pointing_r"] == 0.0
+
+
+def test_a_thumb_on_the_index_tip_is_a_pinch_not_pointing(p: dict[str, float]) -> None:
+    lm = hand("point").copy()
+    lm[4] = lm[8] + [0.005, 0.0, 0.0]  # thumb tip at the index tip: holding a card
+    assert classify_hand(lm, p) == "other"
+
+
+def test_a_foreshortened_hand_shape_is_not_read(p: dict[str, float]) -> None:
+    # The same pointing hand, its wrist-to-knuckle span shrunk to 0.1 shoulder widths (seen
+    # end-on, or half hidden behind a card): no shape is read from it.
+    up = pose(wrists=((0.6, 0.6), (0.4, 0.42)))  # shoulder width 0.2 of the image width
+    small = HandObs(landmarks=hand("point", x0=0.4, y0=0.42, s=0.02 * 480 / 640), side="right", score=0.9)
+    v = interaction_values(obs_of(up, (small,)), p, view="front")
+    assert v["hand_size_r_sw"] < p["shape_min_hand_sw"] and v["pointing_r"] == 0.0
 
 
 # -- face touching ------------------------------------------------------------------------
