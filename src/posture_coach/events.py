@@ -435,6 +435,9 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("folded_max_forearm_sw", "sw", "both forearms this short in 2-D: hands tucked under the other arm "
          "or forearms folded flat across the chest"),
         ("folded_short_max_elbow_span_sw", "sw", "with elbows at most this far apart"),
+        ("folded_max_high_wrist_tl", "tl", "both wrists at most this far below the shoulder line: "
+         "hands high on the chest"),
+        ("folded_high_max_elbow_span_sw", "sw", "then folded arms may keep the elbows this far apart"),
         ("pinch_max_gap_hand", "ratio", "thumb-index tip gap / hand size: a pinch"),
         ("card_min_apart_sw", "sw", "two pinches at least this far apart: a card"),
         ("card_max_apart_sw", "sw", "and at most this far"),

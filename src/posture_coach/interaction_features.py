@@ -736,7 +736,10 @@ def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping
     elbows out (1.3 SW). A card held out with both hands keeps the elbows apart: on the
     tune clips elbow span 0.66-0.87 SW with folded arms against 1.02-1.03 for a two-handed
     card seen at 35-40 degrees, whose near wrist can lie over the far elbow (0.2-0.4 SW).
-    Not judged from the side, where the two arms overlap.
+    Not judged from the side, where the two arms overlap. With both hands high on the
+    chest (at most ``folded_max_high_wrist_tl`` torso lengths below the shoulder line) the
+    elbows may be out to ``folded_high_max_elbow_span_sw``: hands resting on the upper arms
+    sit there, a card is held out lower, at the height it is handed over.
     """
     lm = pose.landmarks
     if len(b.wrists) < 2 or not _vis(pose, p["min_visibility_hand"], _EL["left"], _EL["right"]):
@@ -745,7 +748,9 @@ def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping
     span = _d(el["left"], el["right"]) / b.sw
     across = min(_d(b.wrists["left"], el["right"]), _d(b.wrists["right"], el["left"])) / b.sw
     forearm = max(_d(b.wrists[s], el[s]) for s in _SIDES) / b.sw
-    return ((span <= p["folded_max_elbow_span_sw"] and across <= p["folded_max_wrist_opp_elbow_sw"])
+    high = b.tl is not None and max(b.wrists[s][1] - b.sh[1] for s in _SIDES) / b.tl <= p["folded_max_high_wrist_tl"]
+    max_span = p["folded_high_max_elbow_span_sw"] if high else p["folded_max_elbow_span_sw"]
+    return ((span <= max_span and across <= p["folded_max_wrist_opp_elbow_sw"])
             or (span <= p["folded_short_max_elbow_span_sw"] and forearm <= p["folded_max_forearm_sw"]))
 
 

@@ -304,6 +304,19 @@ def test_folded_arms_with_wrists_apart_are_no_card(p: dict[str, float]) -> None:
     assert v["arms_folded"] == 0.0
 
 
+def test_hands_high_on_the_upper_arms_are_folded_even_with_the_elbows_out(p: dict[str, float]) -> None:
+    # Seen at an angle, an older body: elbows 1.05 SW apart, a wrist at the other elbow, both
+    # wrists high on the chest (0.35 torso lengths below the shoulders): folded arms.
+    def arms(wrist_y: float) -> PoseObs:
+        # each wrist on its own side; the right (near) wrist over the left (far) elbow
+        return _elbows(pose(cx=0.5, sw=0.2, wrists=((0.65, wrist_y), (0.56, wrist_y))), (0.60, 0.44), (0.39, 0.44))
+    v = interaction_values(obs_of(arms(0.405)), p, view="oblique")
+    assert v["arms_folded"] == 1.0 and v["hands_together"] == 0.0
+    # The same arms lower, at the height a card is handed over (0.55): two hands on a card.
+    v = interaction_values(obs_of(arms(0.465)), p, view="oblique")
+    assert v["arms_folded"] == 0.0 and v["hands_together"] == 1.0
+
+
 def test_oblique_lean_is_deprojected(p: dict[str, float]) -> None:
     # Turned ~37 deg from the front: SW/TL = 0.8 of a frontal body; a 6.2 deg 2-D angle is ~10 deg.
     tl = 0.3
