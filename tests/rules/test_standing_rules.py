@@ -126,17 +126,6 @@ def test_short_forearms_with_the_hands_low_or_the_elbows_out_are_not(cal: Calibr
     assert _crossed(cal, **{**flat, "elbow_span_sw": 1.3}).states["arms_crossed"] is False
 
 
-def test_crossed_with_broad_arms_keeping_the_elbows_out(cal: CalibrationSet) -> None:
-    # Broad upper arms keep the elbows 1.1 SW apart; the hands sit high on the chest, far
-    # from the hips, a wrist at the other elbow.
-    wide = dict(forearm_l_sw=0.2, forearm_r_sw=0.78, elbow_span_sw=1.12, wrist_hip_l_sw=0.86,
-                wrist_hip_r_sw=1.0, wrist_height_l=0.44, wrist_height_r=0.46, wrist_opp_elbow_r_sw=0.35)
-    assert _crossed(cal, **wide).states["arms_crossed"] is True
-    # hands clasped in front of the belly, or no wrist near the other elbow: not crossed
-    assert _crossed(cal, **{**wide, "wrist_height_l": 0.85, "wrist_height_r": 0.85}).states["arms_crossed"] is False
-    assert _crossed(cal, **{**wide, "wrist_opp_elbow_r_sw": 0.9}).states["arms_crossed"] is False
-
-
 def test_akimbo_on_a_heavy_waist_counts_with_the_elbow_far_out(cal: CalibrationSet) -> None:
     # Near arm, a heavy body: the hand on the waist 0.82 SW from the hip point, elbow 0.8 SW out.
     akimbo = dict(wrist_hip_r_sw=0.82, elbow_out_r_sw=0.80, elbow_angle_r_deg=94.0)

@@ -134,11 +134,6 @@ class ArmsCrossed(Rule):
         Param("max_folded_wrist_height", "torso", "wrists above this for folded forearms (0 = shoulders, 1 = hips)"),
         Param("min_wrist_height", "torso", "wrists below this (0 = shoulders, 1 = hips)"),
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
-        Param("wide_min_wrist_hip_sw", "sw", "crossed with the elbows out (broad arms): each wrist at "
-              "least this far from its own hip"),
-        Param("wide_max_elbow_span_sw", "sw", "... the elbows at most this far apart"),
-        Param("wide_max_wrist_opp_elbow_sw", "sw", "... a wrist at most this far from the other elbow"),
-        Param("wide_max_wrist_height", "torso", "... both wrists above this (mid-chest)"),
     )
     lower_is_worse = True  # the value is the elbow span: arms drawn in = worse
     cue_zh = "放下双臂"
@@ -177,15 +172,7 @@ class ArmsCrossed(Rule):
             and span <= num(p, "max_folded_elbow_span_sw")
             and lo <= min(hl, hr) and max(hl, hr) <= num(p, "max_folded_wrist_height")
         )
-        # Crossed with the elbows out (broad upper arms keep them ~1.1 SW apart): both hands
-        # high on the chest, far from the hips, a wrist towards the other elbow.
-        wide = (
-            min(wl, wr) >= num(p, "wide_min_wrist_hip_sw")
-            and span <= num(p, "wide_max_elbow_span_sw")
-            and min(opp) <= num(p, "wide_max_wrist_opp_elbow_sw")
-            and lo <= min(hl, hr) and max(hl, hr) <= num(p, "wide_max_wrist_height")
-        )
-        crossed = folded or wide or (
+        crossed = folded or (
             min(wl, wr) >= num(p, "min_wrist_hip_sw")
             and span <= num(p, "max_elbow_span_sw")
             and (min(opp) <= num(p, "max_wrist_opp_elbow_sw") or span <= num(p, "tight_elbow_span_sw") or tucked)
