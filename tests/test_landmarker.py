@@ -213,7 +213,8 @@ def test_a_small_pointing_hand_is_found_only_by_the_crop_pass(model_dir: Path) -
                     hands.append(sum(h.side == "right" for h in obs.hands))
             found[crop] = hands
             if crop:
-                assert lms.crop_stats["crops"] >= 11 and lms.crop_stats["found"] >= 6
+                # crops re-run every reread_every frames once the hand is found
+                assert lms.crop_stats["crops"] >= 5 and lms.crop_stats["found"] >= 4
             else:
                 assert lms.crop_stats["crops"] == 0
     assert sum(found[False]) == 0
@@ -252,9 +253,9 @@ def test_a_wrist_whose_crops_find_nothing_is_cropped_every_third_frame(model_dir
         assert lms.crop_stats["crops"] == 7 and lms.crop_stats["found"] == 0
 
 
-def test_a_small_hand_is_re_read_every_other_frame_and_carried_in_between(model_dir: Path) -> None:
+def test_a_small_hand_is_re_read_every_few_frames_and_carried_in_between(model_dir: Path) -> None:
     """A re-read costs a hand-model pass: the last one, moved with the pose wrist, stands in
-    on the frame between, and replaces the small full-frame hand there too."""
+    on the frames between, and replaces the small full-frame hand there too."""
     from types import SimpleNamespace
 
     crop_hand = [SimpleNamespace(x=0.5, y=0.5, z=0.0)] * 21  # all at the crop centre
@@ -273,13 +274,45 @@ def test_a_small_hand_is_re_read_every_other_frame_and_carried_in_between(model_
     with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
         lms._crop_lm = OneHand()
         calls, wrists_x = [], []
-        for i, wx in enumerate((250.0, 260.0, 270.0)):
+        every = lm_mod.HandCrop().reread_every
+        for i, wx in enumerate(250.0 + 10.0 * k for k in range(every + 1)):
             frame = Frame(np.zeros((480, 640, 3), np.uint8), i, i * 33)
             before = OneHand.calls
             found, replaced = lms._crop_hands(frame, _small_person((wx, 180.0)), (small,))
             calls.append(OneHand.calls - before)
             assert replaced == {0} and len(found) == 1 and found[0].side == "right"
             wrists_x.append(float(found[0].landmarks[0, 0]) * 640)
-        assert calls == [1, 0, 1]
+        assert calls == [1] + [0] * (every - 1) + [1]
         # frame 1 carries frame 0's re-read, shifted 10 px with the pose wrist
         assert wrists_x[1] - wrists_x[0] == pytest.approx(10.0)
+
+
+def test_a_hand_the_crop_found_is_carried_until_its_next_crop(model_dir: Path) -> None:
+    """A hidden-from-the-full-frame hand, once a crop finds it, is cropped again only every
+    reread_every frames (crossed arms at a distance would otherwise cost two hand-model
+    passes a frame); the frames between get the last one, moved with the wrist."""
+    from types import SimpleNamespace
+
+    crop_hand = [SimpleNamespace(x=0.5, y=0.5, z=0.0)] * 21
+
+    class OneHand:
+        calls = 0
+
+        def detect(self, _image: object) -> object:
+            OneHand.calls += 1
+            return SimpleNamespace(hand_landmarks=[crop_hand], handedness=[], hand_world_landmarks=[])
+
+        def close(self) -> None:
+            pass
+
+    every = lm_mod.HandCrop().reread_every
+    with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
+        lms._crop_lm = OneHand()
+        calls = []
+        for i in range(2 * every):
+            frame = Frame(np.zeros((480, 640, 3), np.uint8), i, i * 33)
+            before = OneHand.calls
+            found, replaced = lms._crop_hands(frame, _small_person((250.0, 180.0)), ())
+            calls.append(OneHand.calls - before)
+            assert len(found) == 1 and replaced == set()
+        assert calls == ([1] + [0] * (every - 1)) * 2

@@ -98,11 +98,12 @@ class HandCrop:
     pointing_vs_open_palm, seeds 9720-9727, hands 14-20 px): shapes read right on 63 of 96
     sampled frames with the full-frame hands, 150 of 192 with 1.5 SW crops (every frame
     of the front and oblique-left views; from the oblique right the index points along
-    the line of sight and the open hand is seen edge-on, which no crop fixes). A re-read
-    costs one hand-model pass (~25 ms on 2 cores), so a wrist is re-read every
-    ``refine_every``-th frame and the last re-read, moved with the pose wrist, stands in
-    between (the throughput with a small hand raised on every frame: 35.9 fps without
-    re-reads, 27.7 re-reading every frame; see ``bench/speed.py``).
+    the line of sight and the open hand is seen edge-on, which no crop fixes).
+
+    Every crop costs one hand-model pass (~25 ms on 2 cores), so a wrist whose crop found
+    its hand is cropped again only every ``reread_every``-th frame; the last hand found,
+    moved with the pose wrist, stands in between. ``bench/speed.py`` (crossed arms, hands
+    forced on, both hands found by crops on every frame): 25.5 fps cropping every frame.
     """
 
     enabled: bool = True
@@ -118,7 +119,7 @@ class HandCrop:
     search_every: int = 3
     refine_below_px: float = 24.0
     refine_side_sw: float = 1.5
-    refine_every: int = 2
+    reread_every: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,8 +404,8 @@ class Landmarkers:
         # (A VIDEO-mode one per wrist, tracking from crop to crop, costs a third but lags
         # behind a hand changing shape: held-out pointing renders 0.56 vs 0.75 told apart.)
         self._crop_lm: Any = None
-        # The last re-read of each small hand: (frame index, hand, pose wrist px), carried
-        # over the frames in between (HandCrop.refine_every).
+        # The last hand each wrist's crop found: (frame index, hand, pose wrist px), carried
+        # over the frames in between (HandCrop.reread_every).
         self._refined: dict[Side, tuple[int, HandObs, tuple[float, float]]] = {}
         self.crop_stats: dict[str, float] = {"frames": 0, "crops": 0, "found": 0, "ms": 0.0}
         self._crop_misses: dict[Side, int] = {"left": 0, "right": 0}
@@ -565,13 +566,14 @@ class Landmarkers:
         found: list[HandObs] = []
         replaced: set[int] = set()
         for side in sides:
-            if (box := wanted.get(side)) is None or box.replaces is None:
+            if wanted.get(side) is None:
                 self._refined.pop(side, None)
-        # A small hand re-read less than refine_every frames ago: carry that re-read, moved
-        # with the pose wrist (a hand's shape changes more slowly than the frame rate).
+        # A wrist whose crop found its hand less than reread_every frames ago: carry that
+        # hand, moved with the pose wrist (a hand's shape changes more slowly than the frame
+        # rate; a hand-model pass costs ~25 ms).
         for box in list(boxes):
             last = self._refined.get(box.side)
-            if box.replaces is None or last is None or frame.index - last[0] >= cfg.refine_every:
+            if last is None or frame.index - last[0] >= cfg.reread_every:
                 continue
             boxes.remove(box)
             _, hand, (wx0, wy0) = last
@@ -579,7 +581,8 @@ class Landmarkers:
             lm_moved[:, 0] += (box.wrist[0] - wx0) / frame.size[0]
             lm_moved[:, 1] += (box.wrist[1] - wy0) / frame.size[1]
             found.append(HandObs(landmarks=lm_moved, side=hand.side, score=hand.score, world=hand.world))
-            replaced.add(box.replaces)
+            if box.replaces is not None:
+                replaced.add(box.replaces)
         if not boxes:
             return tuple(found), replaced
         t0 = time.perf_counter()
@@ -604,7 +607,7 @@ class Landmarkers:
                                  world=world))
             if box.replaces is not None:
                 replaced.add(box.replaces)
-                self._refined[box.side] = (frame.index, found[-1], box.wrist)
+            self._refined[box.side] = (frame.index, found[-1], box.wrist)
         ms = (time.perf_counter() - t0) * 1000.0
         self.timings_ms["hand_crop"] = ms
         st = self.crop_stats
