@@ -221,65 +221,59 @@ def test_a_small_pointing_hand_is_found_only_by_the_crop_pass(model_dir: Path) -
     assert sum(found[True]) >= 6
 
 
+class _FakeCropLandmarker:
+    """Stands in for the crop pass's IMAGE-mode hand landmarker: finds nothing, or one hand
+    with all 21 points at the crop centre; counts its runs."""
+
+    def __init__(self, finds_hand: bool) -> None:
+        self.calls = 0
+        self.finds_hand = finds_hand
+
+    def detect(self, _image: object) -> object:
+        from types import SimpleNamespace
+
+        self.calls += 1
+        hand = [SimpleNamespace(x=0.5, y=0.5, z=0.0)] * 21
+        return SimpleNamespace(hand_landmarks=[hand] if self.finds_hand else [], handedness=[],
+                               hand_world_landmarks=[])
+
+    def close(self) -> None:
+        pass
+
+
 def test_a_wrist_whose_crops_find_nothing_is_cropped_every_third_frame(model_dir: Path) -> None:
     """Hidden hands are not searched with a crop on every frame (cost); a lowered wrist
     starts afresh."""
-    from types import SimpleNamespace
-
-    class NoHand:
-        calls = 0
-
-        def detect(self, _image: object) -> object:
-            NoHand.calls += 1
-            return SimpleNamespace(hand_landmarks=[], handedness=[], hand_world_landmarks=[])
-
-        def close(self) -> None:
-            pass
-
     frame = Frame(np.zeros((480, 640, 3), np.uint8), 0, 0)
     raised, lowered = _small_person((250.0, 180.0)), _small_person((280.0, 235.0))
     with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
-        lms._crop_lm = NoHand()
+        lms._crop_lm = fake = _FakeCropLandmarker(finds_hand=False)
         ran = []
         for _ in range(12):
-            before = NoHand.calls
+            before = fake.calls
             assert lms._crop_hands(frame, raised, ()) == ((), set())
-            ran.append(NoHand.calls - before)
+            ran.append(fake.calls - before)
         assert ran == [1, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
         lms._crop_hands(frame, lowered, ())  # the arm comes down: no crop, counters reset
-        before = NoHand.calls
+        before = fake.calls
         lms._crop_hands(frame, raised, ())
-        assert NoHand.calls - before == 1
+        assert fake.calls - before == 1
         assert lms.crop_stats["crops"] == 7 and lms.crop_stats["found"] == 0
 
 
 def test_a_small_hand_is_re_read_every_few_frames_and_carried_in_between(model_dir: Path) -> None:
     """A re-read costs a hand-model pass: the last one, moved with the pose wrist, stands in
     on the frames between, and replaces the small full-frame hand there too."""
-    from types import SimpleNamespace
-
-    crop_hand = [SimpleNamespace(x=0.5, y=0.5, z=0.0)] * 21  # all at the crop centre
-
-    class OneHand:
-        calls = 0
-
-        def detect(self, _image: object) -> object:
-            OneHand.calls += 1
-            return SimpleNamespace(hand_landmarks=[crop_hand], handedness=[], hand_world_landmarks=[])
-
-        def close(self) -> None:
-            pass
-
     small = _hand_at(252.0, 182.0, 16.0)
     with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
-        lms._crop_lm = OneHand()
+        lms._crop_lm = fake = _FakeCropLandmarker(finds_hand=True)
         calls, wrists_x = [], []
         every = lm_mod.HandCrop().reread_every
         for i, wx in enumerate(250.0 + 10.0 * k for k in range(every + 1)):
             frame = Frame(np.zeros((480, 640, 3), np.uint8), i, i * 33)
-            before = OneHand.calls
+            before = fake.calls
             found, replaced = lms._crop_hands(frame, _small_person((wx, 180.0)), (small,))
-            calls.append(OneHand.calls - before)
+            calls.append(fake.calls - before)
             assert replaced == {0} and len(found) == 1 and found[0].side == "right"
             wrists_x.append(float(found[0].landmarks[0, 0]) * 640)
         assert calls == [1] + [0] * (every - 1) + [1]
@@ -291,28 +285,14 @@ def test_a_hand_the_crop_found_is_carried_until_its_next_crop(model_dir: Path) -
     """A hidden-from-the-full-frame hand, once a crop finds it, is cropped again only every
     reread_every frames (crossed arms at a distance would otherwise cost two hand-model
     passes a frame); the frames between get the last one, moved with the wrist."""
-    from types import SimpleNamespace
-
-    crop_hand = [SimpleNamespace(x=0.5, y=0.5, z=0.0)] * 21
-
-    class OneHand:
-        calls = 0
-
-        def detect(self, _image: object) -> object:
-            OneHand.calls += 1
-            return SimpleNamespace(hand_landmarks=[crop_hand], handedness=[], hand_world_landmarks=[])
-
-        def close(self) -> None:
-            pass
-
     every = lm_mod.HandCrop().reread_every
     with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
-        lms._crop_lm = OneHand()
+        lms._crop_lm = fake = _FakeCropLandmarker(finds_hand=True)
         calls = []
         for i in range(2 * every):
             frame = Frame(np.zeros((480, 640, 3), np.uint8), i, i * 33)
-            before = OneHand.calls
+            before = fake.calls
             found, replaced = lms._crop_hands(frame, _small_person((250.0, 180.0)), ())
-            calls.append(OneHand.calls - before)
+            calls.append(fake.calls - before)
             assert len(found) == 1 and replaced == set()
         assert calls == ([1] + [0] * (every - 1)) * 2

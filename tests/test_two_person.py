@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from posture_coach.events import load_interaction_calibration
+from posture_coach.landmarker import Landmarkers
 from posture_coach.two_person import TwoPersonResult, pick_pair, two_person_measures
+from posture_coach.types import Frame
 from tests.rules.test_interaction_rules import SIZE, pose
 
 
@@ -195,22 +197,35 @@ def test_unstretch_widens_the_frame_and_reports_the_true_size() -> None:
         TwoPersonDetector(stub, unstretch=0.0)  # type: ignore[arg-type]
 
 
+def _still_landmarkers(model_dir: Path) -> tuple[Landmarkers, Landmarkers]:
+    """The photo path's two IMAGE-mode pose landmarkers: the plain pass and the
+    low-confidence retry (use both as context managers)."""
+    from posture_coach.landmarker import LandmarkerConfig
+    from posture_coach.two_person import RETRY_POSE_CONFIDENCE
+
+    cfg = LandmarkerConfig(pose_model=model_dir / "pose_landmarker_full.task", face=False, hands=False,
+                           mode="image", min_pose_confidence=0.3)
+    return Landmarkers(cfg), Landmarkers(dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE))
+
+
+def _handshake_rf_frame(shared_dir: Path, name: str) -> Frame:
+    """One handshake_rf photo as a frame (skips the test when the data is absent)."""
+    from posture_coach.sources import read_image
+
+    path = shared_dir / "data/real/handshake_rf/valid" / name
+    if not path.is_file():
+        pytest.skip("handshake_rf photo not present")
+    return Frame(read_image(path), 0, 0, str(path))
+
+
 def test_retry_finds_the_partner_on_a_real_handshake_photo(model_dir: Path, shared_dir: Path,
                                                           p: dict[str, float]) -> None:
     """handshake_rf tune-half photo: the plain mask search finds one person, the retry the partner."""
-    from posture_coach.landmarker import LandmarkerConfig, Landmarkers
-    from posture_coach.sources import read_image
-    from posture_coach.two_person import RETRY_POSE_CONFIDENCE, TwoPersonDetector
-    from posture_coach.types import Frame
+    from posture_coach.two_person import TwoPersonDetector
 
-    path = shared_dir / "data/real/handshake_rf/valid/0--1578-_jpg.rf.66be2e9024ace55bdbf0db57c9361faa.jpg"
-    if not path.is_file():
-        pytest.skip("handshake_rf photo not present")
-    cfg = LandmarkerConfig(pose_model=model_dir / "pose_landmarker_full.task", face=False, hands=False,
-                           mode="image", min_pose_confidence=0.3)
-    low = dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE)
-    with Landmarkers(cfg) as lm, Landmarkers(low) as retry:
-        frame = Frame(read_image(path), 0, 0, str(path))
+    frame = _handshake_rf_frame(shared_dir, "0--1578-_jpg.rf.66be2e9024ace55bdbf0db57c9361faa.jpg")
+    first, low = _still_landmarkers(model_dir)
+    with first as lm, low as retry:
         plain = TwoPersonDetector(lm, max_persons=4).find(frame)
         res = TwoPersonDetector(lm, max_persons=4, retry=retry).find(frame)
     assert len(plain.persons) == 1 and two_person_measures(plain, p)["handshake"] is None
@@ -292,19 +307,11 @@ def test_bodies_of_very_different_scale_never_shake_hands(p: dict[str, float]) -
 def test_mirror_passes_find_the_handshake_on_a_real_photo(model_dir: Path, shared_dir: Path,
                                                          p: dict[str, float]) -> None:
     """handshake_rf tune-half photo: the partner's wrist, hidden in the clasp, is misplaced in every unmirrored pass."""
-    from posture_coach.landmarker import LandmarkerConfig, Landmarkers
-    from posture_coach.sources import read_image
-    from posture_coach.two_person import RETRY_POSE_CONFIDENCE, TwoPersonDetector
-    from posture_coach.types import Frame
+    from posture_coach.two_person import TwoPersonDetector
 
-    path = shared_dir / "data/real/handshake_rf/valid/0--1586-_jpg.rf.55125055219965815856e2692c3e186e.jpg"
-    if not path.is_file():
-        pytest.skip("handshake_rf photo not present")
-    cfg = LandmarkerConfig(pose_model=model_dir / "pose_landmarker_full.task", face=False, hands=False,
-                           mode="image", min_pose_confidence=0.3)
-    low = dataclasses.replace(cfg, min_pose_confidence=RETRY_POSE_CONFIDENCE)
-    with Landmarkers(cfg) as lm, Landmarkers(low) as retry:
-        frame = Frame(read_image(path), 0, 0, str(path))
+    frame = _handshake_rf_frame(shared_dir, "0--1586-_jpg.rf.55125055219965815856e2692c3e186e.jpg")
+    first, low = _still_landmarkers(model_dir)
+    with first as lm, low as retry:
         kw = {"max_persons": 4, "params": p, "retry": retry, "retry_below": 4}
         plain = TwoPersonDetector(lm, **kw).find(frame)  # type: ignore[arg-type]
         res = TwoPersonDetector(lm, mirror=True, **kw).find(frame)  # type: ignore[arg-type]

@@ -586,12 +586,12 @@ class Landmarkers:
         if not boxes:
             return tuple(found), replaced
         t0 = time.perf_counter()
+        if self._crop_lm is None:
+            self._crop_lm = _create("hands", LandmarkerConfig(
+                pose_model=self.config.pose_model, hand_model=self.config.hand_model, face=False,
+                mode="image", num_hands=1, min_hand_confidence=cfg.min_confidence))
         for box in boxes:
             crop = crop_image(frame.image, box, cfg.out_px)
-            if self._crop_lm is None:
-                self._crop_lm = _create("hands", LandmarkerConfig(
-                    pose_model=self.config.pose_model, hand_model=self.config.hand_model, face=False,
-                    mode="image", num_hands=1, min_hand_confidence=cfg.min_confidence))
             res = self._crop_lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop))
             self._crop_misses[box.side] += 1
             if not res.hand_landmarks:
