@@ -155,9 +155,8 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
 
 
 def hand_size_px(hand: HandObs, size: tuple[int, int]) -> float:
-    """Wrist to middle-finger MCP, pixels: a hand-size scale that does not depend on the fingers."""
-    lm = hand.landmarks
-    return _d(_px(lm, 0, size), _px(lm, 9, size))
+    """Wrist to middle-finger MCP, pixels (:meth:`HandObs.size_px`)."""
+    return hand.size_px(size)
 
 
 def pinch_point(hand: HandObs, size: tuple[int, int], max_gap_ratio: float) -> Point | None:

@@ -329,8 +329,7 @@ def hand_crop_boxes(pose: PoseObs | None, hands: Iterable[HandObs], frame_size: 
         return []  # a large person: the full-frame pass sees the hands well enough
     found = [np.array([float(hd.landmarks[0, 0]) * w, float(hd.landmarks[0, 1]) * h]) for hd in hands]
     # Wrist to middle-finger knuckle, pixels: too small a hand has its fingers misplaced.
-    hand_px = [float(np.hypot((hd.landmarks[9, 0] - hd.landmarks[0, 0]) * w,
-                              (hd.landmarks[9, 1] - hd.landmarks[0, 1]) * h)) for hd in hands]
+    hand_px = [hd.size_px(frame_size) for hd in hands]
     out: list[CropBox] = []
     for side, (wi, ii, pi) in _CROP_WRISTS.items():
         if float(pose.visibility[wi]) < cfg.min_visibility:

@@ -16,6 +16,7 @@ side of the image.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -204,6 +205,13 @@ class HandObs:
     def __post_init__(self) -> None:
         for name in ("landmarks", "world"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    def size_px(self, image_size: tuple[int, int]) -> float:
+        """Wrist to middle-finger knuckle (MCP), pixels: a hand-size scale that does not
+        depend on what the fingers do."""
+        w, h = image_size
+        lm = self.landmarks
+        return float(math.hypot((lm[9, 0] - lm[0, 0]) * w, (lm[9, 1] - lm[0, 1]) * h))
 
     def to_dict(self) -> dict[str, Any]:
         return {
