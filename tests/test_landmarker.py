@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -109,16 +110,17 @@ def test_a_corrupt_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def _small_person(right_wrist: tuple[float, float], *, sw: float = 60.0, tl: float = 100.0,
-                  wrist_vis: float = 0.95) -> object:
-    """A pose (640×480) with shoulders SW apart at y=140, hips TL lower; left arm hanging."""
+                  wrist_vis: float = 0.95, left_wrist: tuple[float, float] | None = None) -> object:
+    """A pose (640×480) with shoulders SW apart at y=140, hips TL lower; left arm hanging
+    unless ``left_wrist`` is given."""
     from posture_coach.types import PoseObs
 
     w, h, cx = 640, 480, 320.0
+    lw = left_wrist or (cx + sw / 2 + 5, 140 + tl)
     pts = {
         PoseLm.LEFT_SHOULDER: (cx + sw / 2, 140), PoseLm.RIGHT_SHOULDER: (cx - sw / 2, 140),
         PoseLm.LEFT_HIP: (cx + sw / 3, 140 + tl), PoseLm.RIGHT_HIP: (cx - sw / 3, 140 + tl),
-        PoseLm.LEFT_WRIST: (cx + sw / 2 + 5, 140 + tl), PoseLm.LEFT_INDEX: (cx + sw / 2 + 5, 150 + tl),
-        PoseLm.LEFT_PINKY: (cx + sw / 2 + 8, 148 + tl),
+        PoseLm.LEFT_WRIST: lw, PoseLm.LEFT_INDEX: (lw[0], lw[1] + 10), PoseLm.LEFT_PINKY: (lw[0] + 3, lw[1] + 8),
         PoseLm.RIGHT_WRIST: right_wrist, PoseLm.RIGHT_INDEX: (right_wrist[0] - 12, right_wrist[1]),
         PoseLm.RIGHT_PINKY: (right_wrist[0] - 9, right_wrist[1] + 6),
     }
@@ -296,3 +298,27 @@ def test_a_hand_the_crop_found_is_carried_until_its_next_crop(model_dir: Path) -
             calls.append(fake.calls - before)
             assert len(found) == 1 and replaced == set()
         assert calls == ([1] + [0] * (every - 1)) * 2
+
+
+def test_two_carried_hands_are_never_both_re_read_on_one_frame(model_dir: Path) -> None:
+    """Both wrists raised and found by crops: their re-reads take turns, so no frame pays
+    for two hand-model passes (the live loop's slowest frames), and each hand is still
+    renewed at least every reread_every + 1 frames."""
+    every = lm_mod.HandCrop().reread_every
+    pose = _small_person((250.0, 180.0), left_wrist=(390.0, 180.0))
+    with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
+        lms._crop_lm = fake = _FakeCropLandmarker(finds_hand=True)
+        calls, read_at = [], {"left": [], "right": []}
+        for i in range(4 * every):
+            frame = Frame(np.zeros((480, 640, 3), np.uint8), i, i * 33)
+            before = fake.calls
+            found, _ = lms._crop_hands(frame, pose, ())
+            calls.append(fake.calls - before)
+            assert sorted(h.side for h in found) == ["left", "right"]
+            for side in read_at:
+                if lms._refined[side][0] == i:
+                    read_at[side].append(i)
+        assert calls[0] == 2  # nothing to carry yet: both are searched
+        assert max(calls[1:]) == 1
+        for reads in read_at.values():
+            assert max(b - a for a, b in itertools.pairwise(reads)) <= every + 1

@@ -102,8 +102,10 @@ class HandCrop:
 
     Every crop costs one hand-model pass (~25 ms on 2 cores), so a wrist whose crop found
     its hand is cropped again only every ``reread_every``-th frame; the last hand found,
-    moved with the pose wrist, stands in between. ``bench/speed.py`` (crossed arms, hands
-    forced on, both hands found by crops on every frame): 25.5 fps cropping every frame.
+    moved with the pose wrist, stands in between; when both wrists are due on the same
+    frame only the older read is renewed and the other hand is carried one frame more, so
+    no frame pays for two passes. ``bench/speed.py`` (crossed arms, hands forced on, both
+    hands found by crops on every frame): 25.5 fps cropping every frame.
     """
 
     enabled: bool = True
@@ -268,8 +270,9 @@ def _to_hands(result: Any, pose: PoseObs | None, aspect: float) -> tuple[HandObs
 
 
 #: How the cropped hand pass runs beyond its settings (part of :func:`video_recipe`):
-#: "carry" = a small hand's re-read is carried over the frames between re-reads.
-CROP_RECIPE = "carry"
+#: "carry" = a small hand's re-read is carried over the frames between re-reads;
+#: "-stagger" = two wrists due on one frame take turns.
+CROP_RECIPE = "carry-stagger"
 
 
 def video_recipe(cfg: HandCrop | None = None) -> str:
@@ -567,21 +570,32 @@ class Landmarkers:
         for side in sides:
             if wanted.get(side) is None:
                 self._refined.pop(side, None)
-        # A wrist whose crop found its hand less than reread_every frames ago: carry that
-        # hand, moved with the pose wrist (a hand's shape changes more slowly than the frame
-        # rate; a hand-model pass costs ~25 ms).
-        for box in list(boxes):
-            last = self._refined.get(box.side)
-            if last is None or frame.index - last[0] >= cfg.reread_every:
-                continue
+
+        def carry(box: CropBox) -> None:
+            _, hand, (wx0, wy0) = self._refined[box.side]
             boxes.remove(box)
-            _, hand, (wx0, wy0) = last
             lm_moved = np.array(hand.landmarks, dtype=np.float64, copy=True)
             lm_moved[:, 0] += (box.wrist[0] - wx0) / frame.size[0]
             lm_moved[:, 1] += (box.wrist[1] - wy0) / frame.size[1]
             found.append(HandObs(landmarks=lm_moved, side=hand.side, score=hand.score, world=hand.world))
             if box.replaces is not None:
                 replaced.add(box.replaces)
+
+        # A wrist whose crop found its hand less than reread_every frames ago: carry that
+        # hand, moved with the pose wrist (a hand's shape changes more slowly than the frame
+        # rate; a hand-model pass costs ~25 ms).
+        for box in list(boxes):
+            last = self._refined.get(box.side)
+            if last is not None and frame.index - last[0] < cfg.reread_every:
+                carry(box)
+        # Two carried hands due on the same frame: re-read the older one only and carry the
+        # other one frame more, so that no frame pays for two passes (the live loop's p95).
+        due = [b for b in boxes if b.side in self._refined]
+        if len(due) > 1:
+            oldest = min(due, key=lambda b: self._refined[b.side][0])
+            for box in due:
+                if box is not oldest:
+                    carry(box)
         if not boxes:
             return tuple(found), replaced
         t0 = time.perf_counter()
