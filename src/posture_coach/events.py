@@ -279,6 +279,9 @@ def _pointing_level(v: Values) -> float | None:
     # an index lying along the card reads as extended. That is a handover, not pointing.
     if v.get("hands_together") == 1.0:
         return 0.0
+    # Arms folded: a hand tucked at the other arm, its fingers half hidden, shows no way.
+    if v.get("arms_folded") == 1.0:
+        return 0.0
     return _flag_any("pointing_l", "pointing_r")(v)
 
 
@@ -427,6 +430,8 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("reach_max_forearm_ratio", "ratio", "front: forearm / upper arm at or below: reaching to camera"),
         ("grip_max_hand_scale", "sw", "side/oblique: wrist to pose index point / body scale at or below: hand closed"),
         ("reach_min_hand_sw", "sw", "front: hand size / SW at or above: reaching to camera"),
+        ("reach_front_max_out_sw", "sw", "front: a wrist this far outside its shoulder or more: an arm out "
+         "to the side, no reach"),
         ("together_max_gap_sw", "sw", "wrists this close: both hands together"),
         ("together_min_apart_sw", "sw", "and each on its own side at least this far apart (folded arms cross them)"),
         ("folded_max_elbow_span_sw", "sw", "front/oblique: elbows this close together, with the forearms across "
@@ -443,6 +448,8 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("card_max_apart_sw", "sw", "and at most this far"),
         ("finger_straight_min_deg", "deg", "finger joint angle at or above: straight"),
         ("finger_curled_max_deg", "deg", "finger joint angle at or below: curled"),
+        ("point_index_margin_deg", "deg", "or the index straighter than the other fingers' mean by this"),
+        ("point_reach_margin_hand", "ratio", "and its tip beyond every other fingertip by this many hand sizes"),
         ("palm_together_max_deg", "deg", "index vs pinky direction at or below: fingers together"),
         ("shape_min_hand_sw", "sw", "a hand's shape is read only with its wrist-to-knuckle span at least this"),
         ("touch_radius_fw", "fw", "fingertip within this many face widths of a region: touching"),

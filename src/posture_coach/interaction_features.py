@@ -134,8 +134,8 @@ def finger_spread_deg(hand: HandObs | FloatArray, aspect: float = 1.0) -> float:
 
 
 def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: float = 1.0) -> HandShape:
-    """Pointing (index straight, the others curled, the thumb off the index tip) vs open
-    palm (all straight, together) vs other.
+    """Pointing (index straight, the others curled or the index clearly standing out of
+    them, the thumb off the index tip) vs open palm (all straight, together) vs other.
 
     A thumb tip at the index tip (``pinch_max_gap_hand`` hand sizes) is a pinch holding
     something, a card held out in one hand, not a pointing finger.
@@ -143,7 +143,7 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     ext = finger_extension(hand, aspect)
     straight = [e >= p["finger_straight_min_deg"] for e in ext]
     curled = [e <= p["finger_curled_max_deg"] for e in ext]
-    if straight[0] and sum(curled[1:]) >= 2:
+    if straight[0] and (sum(curled[1:]) >= 2 or _index_stands_out(hand, ext, p, aspect)):
         xy = _hand_xyz(hand, aspect)[:, :2]
         size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
         if size > 0 and float(np.linalg.norm(xy[_THUMB_TIP] - xy[8])) <= p["pinch_max_gap_hand"] * size:
@@ -152,6 +152,27 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     if all(straight) and finger_spread_deg(hand, aspect) <= p["palm_together_max_deg"]:
         return "open_palm"
     return "other"
+
+
+def _index_stands_out(hand: HandObs | FloatArray, ext: tuple[float, ...], p: Mapping[str, float],
+                      aspect: float) -> bool:
+    """The index clearly the straightest finger and the one reaching furthest.
+
+    For a small hand (15-20 px, a person a few metres away) the hand model often bends the
+    curled fingers of a pointing hand only half-way (120-165°), so "two fingers curled"
+    misses it. In an open palm, fingers together, all four are straight alike and the
+    middle fingertip is the furthest from the wrist; here the index is straighter than the
+    others' mean by ``point_index_margin_deg`` and its tip lies beyond every other
+    fingertip by ``point_reach_margin_hand`` hand sizes.
+    """
+    if ext[0] - sum(ext[1:]) / 3.0 < p["point_index_margin_deg"]:
+        return False
+    xy = _hand_xyz(hand, aspect)[:, :2]
+    size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
+    if size <= 0:
+        return False
+    reach = [float(np.linalg.norm(xy[tip] - xy[_WRIST])) / size for tip in (8, 12, 16, 20)]
+    return reach[0] - max(reach[1:]) >= p["point_reach_margin_hand"]
 
 
 def hand_size_px(hand: HandObs, size: tuple[int, int]) -> float:
@@ -666,7 +687,7 @@ def interaction_values(
             shape = classify_hand(hand, p, aspect) if hgt <= p["chest_max_tl"] and readable else "other"
             v[f"pointing_{s}"] = 1.0 if shape == "pointing" else 0.0
             v[f"open_palm_{s}"] = 1.0 if shape == "open_palm" else 0.0
-        v[f"reach_{s}"] = _reach(v, s, wr, b, view, facing, p)
+        v[f"reach_{s}"] = _reach(v, s, wr, b.shoulders[side], b, view, facing, p)
         if v[f"reach_{s}"] == 1.0 or v[f"wrist_chest_{s}"] == 1.0:
             # How high a hand held out is (torso lengths above the shoulder line, negative
             # below): the hold of a handshake or a handover is its plateau.
@@ -753,14 +774,16 @@ def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping
             or (span <= p["folded_short_max_elbow_span_sw"] and forearm <= p["folded_max_forearm_sw"]))
 
 
-def _reach(v: Mapping[str, float | None], s: str, wr: Point, b: Body2D, view: str, facing: int,
-           p: Mapping[str, float]) -> float | None:
+def _reach(v: Mapping[str, float | None], s: str, wr: Point, shoulder: Point, b: Body2D, view: str,
+           facing: int, p: Mapping[str, float]) -> float | None:
     """1.0 when the hand is held out towards the receiver at chest height, 0.0 when not.
 
     From the side: the wrist ahead of the shoulder (in the facing direction) by
     ``reach_min_forward_sw`` body scales. From the front (towards the camera) the arm is
     foreshortened: forearm shorter than ``reach_max_forearm_ratio`` upper arms, or the hand
-    bigger than ``reach_min_hand_sw`` shoulder widths (a near hand grows).
+    bigger than ``reach_min_hand_sw`` shoulder widths (a near hand grows); but a wrist
+    ``reach_front_max_out_sw`` or more outside its shoulder is an arm raised out to the
+    side, showing the way (a hand offered to someone in front stays before the body).
     """
     if v.get(f"wrist_chest_{s}") != 1.0:
         return 0.0
@@ -773,6 +796,9 @@ def _reach(v: Mapping[str, float | None], s: str, wr: Point, b: Body2D, view: st
     hs = v.get(f"hand_size_{s}_sw")
     if fr is None and hs is None:
         return None
+    outward = math.copysign(1.0, shoulder[0] - b.sh[0]) * (wr[0] - shoulder[0]) / b.sw
+    if outward >= p["reach_front_max_out_sw"]:
+        return 0.0
     return 1.0 if ((fr is not None and fr <= p["reach_max_forearm_ratio"])
                    or (hs is not None and hs >= p["reach_min_hand_sw"])) else 0.0
 
@@ -816,11 +842,12 @@ def _handshake_alone(v: Mapping[str, float | None]) -> tuple[float | None, float
         return None, None
     if v.get("hands_together") == 1.0 or v.get("arms_folded") == 1.0:
         return 0.0, None
-    # A hand closed round something (grip_*) is holding a card out, not offering a handshake.
+    # A hand closed round something (grip_*) is holding a card out, and a pointing hand is
+    # showing the way: neither is offering a handshake.
     if rr == 1.0 and rl != 1.0:
-        return (0.0, None) if v.get("grip_r") == 1.0 else (1.0, 1.0)
+        return (0.0, None) if 1.0 in (v.get("grip_r"), v.get("pointing_r")) else (1.0, 1.0)
     if rl == 1.0 and rr != 1.0:
-        return (0.0, None) if v.get("grip_l") == 1.0 else (1.0, 0.0)
+        return (0.0, None) if 1.0 in (v.get("grip_l"), v.get("pointing_l")) else (1.0, 0.0)
     return 0.0, None
 
 

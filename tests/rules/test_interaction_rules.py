@@ -15,6 +15,7 @@ from posture_coach.interaction_features import (
     camera_distance_m,
     classify_hand,
     face_touch,
+    finger_extension,
     focal_px,
     hand_table,
     interaction_values,
@@ -115,6 +116,39 @@ def test_pointing_vs_open_palm(p: dict[str, float]) -> None:
     assert classify_hand(hand("open"), p) == "open_palm"
     assert classify_hand(hand("fist"), p) == "other"
     assert classify_hand(hand("spread"), p) == "other"  # straight but not together
+
+
+def half_curled(s: float = 0.1, x0: float = 0.5, y0: float = 0.8) -> np.ndarray:
+    """A pointing hand whose middle, ring and little fingers read only half bent (~155°),
+    as the hand model reads a small hand a few metres away."""
+    lm = hand("point", x0, y0, s).copy()
+    for mcp in (9, 13, 17):
+        mx, my = lm[mcp, :2]
+        lm[mcp + 1] = [mx, my - 0.35 * s, -0.06 * s]
+        lm[mcp + 2] = [mx, my - 0.55 * s, -0.19 * s]
+        lm[mcp + 3] = [mx, my - 0.65 * s, -0.38 * s]
+    return lm
+
+
+def test_an_index_standing_out_of_half_curled_fingers_is_pointing(p: dict[str, float]) -> None:
+    lm = half_curled()
+    ext = finger_extension(lm)
+    assert ext[0] >= p["finger_straight_min_deg"]
+    assert all(p["finger_curled_max_deg"] < e < ext[0] for e in ext[1:])  # none of them "curled"
+    assert classify_hand(lm, p) == "pointing"
+
+
+def test_a_straighter_index_that_does_not_reach_past_the_others_is_not_pointing(p: dict[str, float]) -> None:
+    # Foreshortened towards the camera: straight, but its tip short of the other fingertips.
+    lm = half_curled()
+    lm[6:9, :2] = lm[5, :2] + 0.5 * (lm[6:9, :2] - lm[5, :2])
+    assert classify_hand(lm, p) == "other"
+
+
+def test_an_open_palm_is_not_pointing_though_its_index_reaches_a_little_further(p: dict[str, float]) -> None:
+    lm = hand("open")
+    lm[8, 1] -= 0.002  # index tip 0.02 hand sizes beyond the middle fingertip
+    assert classify_hand(lm, p) == "open_palm"
 
 
 def test_hand_shape_is_read_from_the_image_landmarks_not_the_world_guess(p: dict[str, float]) -> None:
@@ -253,6 +287,34 @@ def test_closed_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
     assert v["reach_r"] == 1.0 and v["grip_r"] == 1.0 and v["handshake_alone"] == 0.0
     # From the front a grip is not judged (a hand held towards the camera is foreshortened).
     assert interaction_values(obs_of(po), p, view="front")["grip_r"] is None
+
+
+def test_a_pointing_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
+    # The handshake pose of the side-view test, but the hand points: showing the way.
+    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.05)
+    h = HandObs(landmarks=hand("point", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    v = interaction_values(obs_of(po, (h,)), p, view="side", facing=1)
+    assert v["reach_r"] == 1.0 and v["pointing_r"] == 1.0 and v["handshake_alone"] == 0.0
+    h = HandObs(landmarks=hand("open", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    assert interaction_values(obs_of(po, (h,)), p, view="side", facing=1)["handshake_alone"] == 1.0
+
+
+def test_from_the_front_a_hand_offered_stays_before_the_body(p: dict[str, float]) -> None:
+    # Forearm foreshortened towards the camera at chest height, the wrist before the torso:
+    # a hand offered. The same forearm with the wrist out beyond the shoulder (the elbow
+    # raised out to the side): showing the way, no reach, no handshake.
+    offered = pose(wrists=((0.62, 0.6), (0.45, 0.48)))
+    v = interaction_values(obs_of(offered), p, view="front")
+    assert v["forearm_ratio_r"] <= p["reach_max_forearm_ratio"]
+    assert v["reach_r"] == 1.0 and v["handshake_alone"] == 1.0
+    lm = offered.landmarks.copy()
+    lm[PoseLm.RIGHT_ELBOW, :2], lm[PoseLm.RIGHT_WRIST, :2] = (0.33, 0.42), (0.30, 0.46)
+    for i in (PoseLm.RIGHT_INDEX, PoseLm.RIGHT_PINKY, PoseLm.RIGHT_THUMB):
+        lm[i, :2] = (0.30, 0.48)
+    aside = PoseObs(landmarks=lm, visibility=offered.visibility, presence=offered.presence)
+    v = interaction_values(obs_of(aside), p, view="front")
+    assert v["forearm_ratio_r"] <= p["reach_max_forearm_ratio"]
+    assert v["reach_r"] == 0.0 and v["handshake_alone"] == 0.0
 
 
 def test_arm_stretched_out_is_no_reach(p: dict[str, float]) -> None:
