@@ -432,6 +432,8 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("reach_min_hand_sw", "sw", "front: hand size / SW at or above: reaching to camera"),
         ("reach_front_max_out_sw", "sw", "front: a wrist this far outside its shoulder or more: an arm out "
          "to the side, no reach"),
+        ("reach_front_inside_min_sw", "sw", "front: a wrist this far inside its shoulder or more: before the body"),
+        ("reach_front_inside_max_forearm_ratio", "ratio", "then forearm / upper arm at or below: reaching to camera"),
         ("together_max_gap_sw", "sw", "wrists this close: both hands together"),
         ("together_min_apart_sw", "sw", "and each on its own side at least this far apart (folded arms cross them)"),
         ("folded_max_elbow_span_sw", "sw", "front/oblique: elbows this close together, with the forearms across "

@@ -781,7 +781,9 @@ def _reach(v: Mapping[str, float | None], s: str, wr: Point, shoulder: Point, b:
     From the side: the wrist ahead of the shoulder (in the facing direction) by
     ``reach_min_forward_sw`` body scales. From the front (towards the camera) the arm is
     foreshortened: forearm shorter than ``reach_max_forearm_ratio`` upper arms, or the hand
-    bigger than ``reach_min_hand_sw`` shoulder widths (a near hand grows); but a wrist
+    bigger than ``reach_min_hand_sw`` shoulder widths (a near hand grows); with the wrist
+    ``reach_front_inside_min_sw`` or more inside its shoulder (before the body) a forearm
+    up to ``reach_front_inside_max_forearm_ratio`` upper arms. But a wrist
     ``reach_front_max_out_sw`` or more outside its shoulder is an arm raised out to the
     side, showing the way (a hand offered to someone in front stays before the body).
     """
@@ -799,7 +801,11 @@ def _reach(v: Mapping[str, float | None], s: str, wr: Point, shoulder: Point, b:
     outward = math.copysign(1.0, shoulder[0] - b.sh[0]) * (wr[0] - shoulder[0]) / b.sw
     if outward >= p["reach_front_max_out_sw"]:
         return 0.0
-    return 1.0 if ((fr is not None and fr <= p["reach_max_forearm_ratio"])
+    # A hand offered before the body (the wrist well inside its shoulder) has its forearm
+    # running across as well as towards the camera: less of it is hidden.
+    max_fr = (p["reach_front_inside_max_forearm_ratio"] if -outward >= p["reach_front_inside_min_sw"]
+              else p["reach_max_forearm_ratio"])
+    return 1.0 if ((fr is not None and fr <= max_fr)
                    or (hs is not None and hs >= p["reach_min_hand_sw"])) else 0.0
 
 

@@ -317,6 +317,20 @@ def test_from_the_front_a_hand_offered_stays_before_the_body(p: dict[str, float]
     assert v["reach_r"] == 0.0 and v["handshake_alone"] == 0.0
 
 
+def test_from_the_front_a_hand_offered_before_the_body_may_show_more_forearm(p: dict[str, float]) -> None:
+    # Camera a little to the side: the offered forearm runs across the body as well as
+    # towards the camera, 0.80 upper arms long in the image, the wrist 0.35 SW inside its shoulder.
+    before = pose(wrists=((0.66, 0.62), (0.47, 0.47)))  # the left hand hangs at its side
+    v = interaction_values(obs_of(before), p, view="front")
+    assert p["reach_max_forearm_ratio"] < v["forearm_ratio_r"] <= p["reach_front_inside_max_forearm_ratio"]
+    assert v["reach_r"] == 1.0 and v["handshake_alone"] == 1.0
+    # A forearm lying across the body at its full length (a hand resting on the stomach) is no reach.
+    across = pose(wrists=((0.66, 0.62), (0.50, 0.47)))
+    v = interaction_values(obs_of(across), p, view="front")
+    assert v["forearm_ratio_r"] > p["reach_front_inside_max_forearm_ratio"]
+    assert v["reach_r"] == 0.0
+
+
 def test_arm_stretched_out_is_no_reach(p: dict[str, float]) -> None:
     # Showing the way: the arm straight out, the wrist far beyond reach_max_forward_sw.
     far = 0.5 + (p["reach_max_forward_sw"] + 0.3) * 0.75 * 0.3 * 480 / 640
