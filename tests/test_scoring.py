@@ -62,3 +62,15 @@ def test_summary_to_dict_is_json_ready() -> None:
     assert d["overall_score"] == 1.0
     assert d["rules"]["b"]["score"] is None
     assert d["rules"]["b"]["top_reason"] == "legs_not_visible"
+
+
+def test_an_event_rule_is_summarised_by_why_it_could_not_judge_not_by_waiting() -> None:
+    tl = Timeline(["handshake.lean"], warn_credit=0.5, unit="ms")
+    for t, reason in ((0, "no_event_yet"), (2000, "event_in_progress"), (4000, "side_view_needed")):
+        tl.tick(t)
+        tl.record("handshake.lean", "unknown", reason, 2000.0 if reason != "side_view_needed" else 67.0)
+    assert summarise(tl, {}, "video").rules["handshake.lean"].top_reason == "side_view_needed"
+    only_waiting = Timeline(["gesture.open_palm"], warn_credit=0.5, unit="ms")
+    only_waiting.tick(0)
+    only_waiting.record("gesture.open_palm", "unknown", "no_event_yet", 6000.0)
+    assert summarise(only_waiting, {}, "video").rules["gesture.open_palm"].top_reason == "no_event_yet"

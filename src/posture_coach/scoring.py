@@ -82,6 +82,18 @@ class SessionSummary:
         }
 
 
+#: Unknown reasons that only say an event rule is waiting for (or inside) its event.
+WAITING_REASONS = frozenset({"no_event_yet", "event_in_progress"})
+
+
+def top_reason(reasons: Mapping[str, float]) -> str | None:
+    """A rule's most frequent unknown reason, preferring one that says why it could not be
+    judged: a handshake's lean that was "in progress" for 3 s and then needed a side view
+    for one frame is summarised as ``side_view_needed``."""
+    telling = {r: n for r, n in reasons.items() if r not in WAITING_REASONS} or dict(reasons)
+    return max(telling, key=telling.__getitem__) if telling else None
+
+
 def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
               top_n: int = 3) -> SessionSummary:
     """Turn a session's timeline into scores."""
@@ -102,7 +114,7 @@ def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
             assessable_frames=tr.assessable_frames,
             unknown_share=tr.unknown / total if total > 0 else 0.0,
             episodes=tuple(ep.to_dict() for ep in tr.episodes),
-            top_reason=max(tr.reasons, key=tr.reasons.__getitem__) if tr.reasons else None,
+            top_reason=top_reason(tr.reasons),
         )
     reason_total = sum(reasons.values())
     ranked = sorted(reasons.items(), key=lambda kv: -kv[1])[:top_n]
