@@ -68,6 +68,7 @@ Usage::
     python bench/event_eval.py /tmp/pc4/synth-eval --json
     python bench/event_eval.py sample_videos --list                # every clip's events, matched or not
     python bench/event_eval.py sample_videos --dump /tmp/feat      # per-frame cues per clip (JSONL)
+    python bench/event_eval.py DIR --baseline-from-first-s 1       # front-view leans against a baseline
 """
 
 from __future__ import annotations
@@ -258,13 +259,26 @@ def observe(video: Path, observer: Observer, role_play: str | None, stride: int 
     return observer.video(video, role_play=role_play, stride=stride)
 
 
-def run_replay(video: Path, observer: Observer, role_play: str | None = None, stride: int = 1) -> ClipRun:
-    """Cached observations through a fresh CoachEngine; the event machines timed and their cues kept."""
-    from posture_coach.calibration import load_calibration
+def run_replay(video: Path, observer: Observer, role_play: str | None = None, stride: int = 1,
+               baseline_s: float | None = None) -> ClipRun:
+    """Cached observations through a fresh CoachEngine; the event machines timed and their cues kept.
+
+    ``baseline_s``: a personal baseline (``Profile.from_observations``) from the clip's first
+    seconds, as ``posture-coach calibrate`` makes one; a capture with no still frame (walking
+    in) is refused as the product refuses it, and the clip is judged without one.
+    """
+    from posture_coach.calibration import CalibrationMotionError, Profile, load_calibration
     from posture_coach.engine import CoachEngine
 
     observations = observe(video, observer, role_play, stride)
-    engine = CoachEngine(load_calibration(), None, mode="video", posture="auto")
+    profile = None
+    if baseline_s:
+        observations = list(observations)
+        try:
+            profile = Profile.from_observations([o for o in observations if o.timestamp_ms < baseline_s * 1000.0])
+        except CalibrationMotionError:
+            profile = None
+    engine = CoachEngine(load_calibration(), profile, mode="video", posture="auto")
     tracker = engine._interaction
     machines = tracker.events
     ev_ns: list[int] = []
@@ -530,7 +544,8 @@ def clips_in(paths: Sequence[Path], split: str | None) -> list[tuple[Path, Path]
 
 def evaluate(name: str, clips: Sequence[tuple[Path, Path]], observer: Observer | None, *,
              via_cli: bool = False, model_dir: Path | None = None, min_iou: float = 0.3,
-             listing: bool = False, dump: Path | None = None, stride: int = 1) -> EventReport:
+             listing: bool = False, dump: Path | None = None, stride: int = 1,
+             baseline_s: float | None = None) -> EventReport:
     rep = EventReport(name)
     for lab_path, video in clips:
         header, frames, events = read_labels(lab_path)
@@ -540,7 +555,7 @@ def evaluate(name: str, clips: Sequence[tuple[Path, Path]], observer: Observer |
             run = run_cli(video, model_dir, rp)
         else:
             assert observer is not None
-            run = run_replay(video, observer, rp, stride)
+            run = run_replay(video, observer, rp, stride, baseline_s)
         rep.role_plays += rp is not None
         rep.clips += 1
         rep.frames += len(run.cues)
@@ -626,6 +641,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="also list every labelled and predicted event")
     ap.add_argument("--dump", type=Path, help="write each clip's per-frame cues and events here (JSONL)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    ap.add_argument("--baseline-from-first-s", type=float, default=None, metavar="S",
+                    help="a personal baseline from each clip's first S seconds (front-view leans)")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("GLOG_minloglevel", "2")
@@ -641,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f" (stride {args.stride})" if args.stride > 1 else "")
             reports.append(evaluate(name, clips, observer, via_cli=args.via_cli, model_dir=args.model_dir,
                                     min_iou=args.min_iou, listing=args.list, dump=args.dump,
-                                    stride=args.stride))
+                                    stride=args.stride, baseline_s=args.baseline_from_first_s))
     finally:
         if observer is not None:
             observer.close()

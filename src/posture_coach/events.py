@@ -460,6 +460,7 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("camera_hfov_deg", "deg", "camera horizontal field of view"),
         ("ipd_m", "m", "adult inter-pupil distance"),
         ("shoulder_width_m", "m", "adult shoulder width"),
+        ("front_lean_max_camera_m", "m", "front-view lean from shoulder growth only this near the camera"),
         ("torso_length_m", "m", "adult shoulder-to-hip length"),
         ("join_max_gap_sw", "sw", "two people's closest wrists within this: hands joined"),
         ("join_between_margin_sw", "sw", "joined hands may lie this far outside the pair"),

@@ -606,12 +606,19 @@ def _front_lean_deg(obs: Observation, sw_px: float, baseline_sw_rel: float | Non
     calibrated shoulder width (profile ``sw_rel``), the camera's field of view and the
     anthropometric ``shoulder_width_m`` / ``torso_length_m``: an estimate (±5° or so),
     and stepping towards the camera reads as a lean.
+
+    Only near the camera (the baseline farther than ``front_lean_max_camera_m``: None). A
+    10° lean grows the shoulders by ``torso_length_m``·sin 10° / D: 6 % at 1.5 m, 3 % at
+    2.7 m, where reaching an arm forward changes them as much (front renders at 2.7 m, an
+    11.5° handshake lean: -1.5 % to +2.8 %, estimates 0.4-14°).
     """
     if baseline_sw_rel is None or baseline_sw_rel <= 0 or sw_px <= 0:
         return None
     w = obs.image_size[0]
     f = focal_px(w, p["camera_hfov_deg"])
     d_base = f * p["shoulder_width_m"] / (baseline_sw_rel * w)
+    if d_base > p["front_lean_max_camera_m"]:
+        return None
     d_now = f * p["shoulder_width_m"] / sw_px
     s = (d_base - d_now) / p["torso_length_m"]
     return math.degrees(math.asin(max(-1.0, min(1.0, s))))

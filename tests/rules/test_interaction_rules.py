@@ -402,13 +402,23 @@ def test_oblique_lean_is_deprojected(p: dict[str, float]) -> None:
     assert v["lean_deg"] == pytest.approx(10.2, abs=0.3)
 
 
-def test_front_lean_needs_baseline(p: dict[str, float]) -> None:
-    po = pose(sw=0.2)
+def test_front_lean_needs_baseline_and_a_near_camera(p: dict[str, float]) -> None:
+    # At a laptop: shoulders 0.45 of the image width (about 0.8 m from a 60° camera).
+    po = pose(sw=0.45, tl=0.5, top=0.3)
     v = interaction_values(obs_of(po), p, view="front")
     assert v["lean_deg"] is None
     # With a baseline: the shoulders now 10 % wider than at calibration -> a forward lean.
-    v = interaction_values(obs_of(po), p, view="front", baseline_sw_rel=0.2 / 1.1)
+    v = interaction_values(obs_of(po), p, view="front", baseline_sw_rel=0.45 / 1.1)
     assert v["lean_deg"] is not None and 5.0 < v["lean_deg"] < 40.0
+    # The same 10 % from a camera 2.3 m away (shoulders 0.17 of the width at calibration):
+    # shoulder growth is too small a signal there, reaching an arm out changes it as much.
+    far = pose(sw=0.19)
+    assert distance_m(p, 0.19 / 1.1) > p["front_lean_max_camera_m"]
+    assert interaction_values(obs_of(far), p, view="front", baseline_sw_rel=0.19 / 1.1)["lean_deg"] is None
+
+
+def distance_m(p: dict[str, float], sw_rel: float) -> float:
+    return focal_px(640, p["camera_hfov_deg"]) * p["shoulder_width_m"] / (sw_rel * 640)
 
 
 def test_tracker_video_speed_and_events(p: dict[str, float]) -> None:
