@@ -88,6 +88,32 @@ def test_finish_closes_open_event() -> None:
     assert step.closed is not None and step.closed.end_ms == 29 * DT
 
 
+def test_an_event_held_too_long_is_dropped_and_waits_for_the_cue_to_fall() -> None:
+    # A bow is brief; a forward lean held for seconds is a posture (a hunch).
+    m = EventMachine("bow", on_level=8.0, off_level=5.0, open_ms=0.0, close_ms=100.0, min_ms=100.0,
+                     max_ms=1000.0, keys=("x",))
+    steps = feed(m, [10.0] * 90)  # 3 s leaning
+    assert [s.dropped is not None for s in steps].count(True) == 1
+    assert not any(s.closed is not None for s in steps) and m.active is None
+    assert not any(s.opened is not None for s in steps[35:])  # no new event while still leaning
+    assert m.finish().closed is None
+    # Upright again, then a real bow (1 s): counted.
+    steps = feed(m, [2.0] * 5 + [12.0] * 30 + [2.0] * 10, t0=90 * DT)
+    closed = [s.closed for s in steps if s.closed is not None]
+    assert len(closed) == 1 and closed[0].peak_level == 12.0
+
+
+def test_bows_are_brief_greetings(params: dict[str, float]) -> None:
+    ev = InteractionEvents(params)
+    held = int(params["bow_max_s"] * 1000 / DT) + 30
+    bows = []
+    for i in range(held):  # leaning 12° for longer than bow_max_s: a hunch, no bow
+        _, events = ev.update(i * DT, i, {"lean_deg": 12.0})
+        bows += [e for e in events if e["type"] == "bow"]
+    _, events = ev.finish(held * DT)
+    assert bows == [] and not any(e["type"] == "bow" for e in events)
+
+
 @pytest.fixture(scope="module")
 def params() -> dict[str, float]:
     return dict(load_interaction_calibration().params)

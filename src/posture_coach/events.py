@@ -136,11 +136,15 @@ class EventMachine:
     magnitude such as a lean in degrees); ``None`` = not measurable in this frame, which
     never opens anything and, while an event is open, counts as "cue gone" only once it
     has lasted ``close_ms`` since the cue was last seen.
+
+    ``max_ms``: an event whose cue holds longer is no event of this kind (a forward lean
+    held for many seconds is a posture, not a bow): it is dropped at once, and nothing
+    opens again until the cue has fallen below ``off_level``.
     """
 
     def __init__(self, kind: str, *, on_level: float = 0.5, off_level: float | None = None,
                  open_ms: float = 200.0, close_ms: float = 400.0, min_ms: float = 500.0,
-                 keys: tuple[str, ...] = (), track: str | None = None) -> None:
+                 max_ms: float | None = None, keys: tuple[str, ...] = (), track: str | None = None) -> None:
         self.kind = kind
         self.on_level = on_level
         self.off_level = on_level if off_level is None else off_level
@@ -149,11 +153,13 @@ class EventMachine:
         self.open_ms = open_ms
         self.close_ms = close_ms
         self.min_ms = min_ms
+        self.max_ms = max_ms
         self.keys = keys
         self.track = track
         self._pending: Event | None = None
         self._open: Event | None = None
         self._last_on: int | None = None
+        self._too_long = False  # the last event outlasted max_ms: wait for the cue to fall
 
     @property
     def active(self) -> Event | None:
@@ -161,7 +167,9 @@ class EventMachine:
 
     def update(self, t_ms: int, frame: int, level: float | None, values: Values) -> EventStep:
         if self._open is None:
-            if level is None or level < self.on_level:
+            if level is not None and level < self.off_level:
+                self._too_long = False
+            if level is None or level < self.on_level or self._too_long:
                 self._pending = None
                 return EventStep()
             if self._pending is None:
@@ -176,6 +184,9 @@ class EventMachine:
         if level is not None and level >= self.off_level:
             ev.add(t_ms, frame, level, values, self.keys)
             self._last_on = t_ms
+            if self.max_ms is not None and ev.duration_ms > self.max_ms:
+                self._open, self._pending, self._too_long = None, None, True
+                return EventStep(dropped=ev)
             return EventStep(active=ev)
         assert self._last_on is not None
         if t_ms - self._last_on >= self.close_ms:
@@ -201,6 +212,7 @@ class EventMachine:
     def reset(self) -> None:
         self._pending = self._open = None
         self._last_on = None
+        self._too_long = False
 
 
 # -- the interaction event set ---------------------------------------------------------------
@@ -332,7 +344,8 @@ class InteractionEvents:
         self.machines: dict[str, EventMachine] = {
             "handover": machine("handover", track="reach_raise_tl"),
             "handshake": machine("handshake", track="reach_raise_tl"),
-            "bow": machine("bow", on_level=float(p["bow_open_lean_deg"]), off_level=float(p["bow_close_lean_deg"])),
+            "bow": machine("bow", on_level=float(p["bow_open_lean_deg"]), off_level=float(p["bow_close_lean_deg"]),
+                           max_ms=ms("bow_max_s")),
             "face_touch": machine("face_touch"),
             "pointing": machine("pointing"),
             "card_view": machine("card_view"),
@@ -487,6 +500,7 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("hold_tolerance_tl", "tl", "handover/handshake duration: the hold, wrist height within a band this wide"),
         ("bow_open_lean_deg", "deg", "lean that opens a bow"),
         ("bow_close_lean_deg", "deg", "lean below which a bow closes"),
+        ("bow_max_s", "s", "a forward lean held longer is a posture (a hunch), not a greeting bow"),
         ("speed_window_s", "s", "window for the wrist speed"),
     )
 )
