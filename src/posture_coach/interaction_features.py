@@ -142,10 +142,12 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     """
     ext = finger_extension(hand, aspect)
     straight = [e >= p["finger_straight_min_deg"] for e in ext]
+    if not straight[0]:
+        return "other"
     curled = [e <= p["finger_curled_max_deg"] for e in ext]
-    if straight[0] and (sum(curled[1:]) >= 2 or _index_stands_out(hand, ext, p, aspect)):
-        xy = _hand_xyz(hand, aspect)[:, :2]
-        size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
+    xy = _hand_xyz(hand, aspect)[:, :2]
+    size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
+    if sum(curled[1:]) >= 2 or _index_stands_out(xy, size, ext, p):
         if size > 0 and float(np.linalg.norm(xy[_THUMB_TIP] - xy[8])) <= p["pinch_max_gap_hand"] * size:
             return "other"
         return "pointing"
@@ -154,9 +156,9 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     return "other"
 
 
-def _index_stands_out(hand: HandObs | FloatArray, ext: tuple[float, ...], p: Mapping[str, float],
-                      aspect: float) -> bool:
-    """The index clearly the straightest finger and the one reaching furthest.
+def _index_stands_out(xy: FloatArray, size: float, ext: tuple[float, ...], p: Mapping[str, float]) -> bool:
+    """The index clearly the straightest finger and the one reaching furthest (``xy``: the
+    hand's 2-D points, ``size`` wrist to middle knuckle on their scale).
 
     For a small hand (15-20 px, a person a few metres away) the hand model often bends the
     curled fingers of a pointing hand only half-way (120-165°), so "two fingers curled"
@@ -165,11 +167,7 @@ def _index_stands_out(hand: HandObs | FloatArray, ext: tuple[float, ...], p: Map
     others' mean by ``point_index_margin_deg`` and its tip lies beyond every other
     fingertip by ``point_reach_margin_hand`` hand sizes.
     """
-    if ext[0] - sum(ext[1:]) / 3.0 < p["point_index_margin_deg"]:
-        return False
-    xy = _hand_xyz(hand, aspect)[:, :2]
-    size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
-    if size <= 0:
+    if size <= 0 or ext[0] - sum(ext[1:]) / 3.0 < p["point_index_margin_deg"]:
         return False
     reach = [float(np.linalg.norm(xy[tip] - xy[_WRIST])) / size for tip in (8, 12, 16, 20)]
     return reach[0] - max(reach[1:]) >= p["point_reach_margin_hand"]
