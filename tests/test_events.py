@@ -285,6 +285,36 @@ def test_index_at_the_face_is_no_pointing(params: dict[str, float]) -> None:
         assert out["ev_pointing_closed"] == 0.0 and out["ev_pointing_active"] == 0.0
 
 
+def test_an_index_near_the_face_is_no_pointing_but_one_held_out_is(params: dict[str, float]) -> None:
+    # Just outside the touch radius (no face touch): still at the face, not showing the way.
+    near = params["point_min_face_fw"] * 0.5
+    assert near > params["touch_radius_fw"]
+    ev = InteractionEvents(params)
+    for i in range(40):
+        out, _ = ev.update(i * DT, i, {"pointing_r": 1.0, "face_touch_code": 0.0, "face_touch_fw": near})
+        assert out["ev_pointing_active"] == 0.0
+    ev = InteractionEvents(params)
+    opened = False
+    for i in range(40):  # the same index an arm's length from the face: pointing
+        out, _ = ev.update(i * DT, i, {"pointing_r": 1.0, "face_touch_code": 0.0, "face_touch_fw": 5.0})
+        opened = opened or out["ev_pointing_active"] == 1.0
+    assert opened
+
+
+def test_an_index_along_a_card_held_out_in_one_hand_is_no_pointing(params: dict[str, float]) -> None:
+    ev = InteractionEvents(params)
+    card = {"pointing_r": 1.0, "reach_r": 1.0, "grip_r": 1.0, "face_touch_code": 0.0, "face_touch_fw": 5.0}
+    for i in range(40):
+        out, _ = ev.update(i * DT, i, card)
+        assert out["ev_pointing_active"] == 0.0
+    ev = InteractionEvents(params)
+    opened = False
+    for i in range(40):  # the arm stretched out to show the way: no reach, pointing
+        out, _ = ev.update(i * DT, i, {**card, "reach_r": 0.0})
+        opened = opened or out["ev_pointing_active"] == 1.0
+    assert opened
+
+
 def test_an_index_along_a_card_held_in_both_hands_is_no_pointing(params: dict[str, float]) -> None:
     """Two hands together on a card: an index lying along it reads as extended (issue 6);
     that is a handover, not a pointing gesture."""

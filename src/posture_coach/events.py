@@ -283,18 +283,28 @@ def _face_touch_level(v: Values) -> float | None:
     return 2.0 - min(fw, 1.0) if fw is not None else 1.0
 
 
-def _pointing_level(v: Values) -> float | None:
-    # An index finger at the face is a face touch (picking, scratching), not pointing.
-    if (v.get("face_touch_code") or 0.0) > 0:
-        return 0.0
-    # Both hands together on one thing (a card or a gift held out): fingers wrap round it and
-    # an index lying along the card reads as extended. That is a handover, not pointing.
-    if v.get("hands_together") == 1.0:
-        return 0.0
-    # Arms folded: a hand tucked at the other arm, its fingers half hidden, shows no way.
-    if v.get("arms_folded") == 1.0:
-        return 0.0
-    return _flag_any("pointing_l", "pointing_r")(v)
+def _pointing_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
+    pointing = _flag_any("pointing_l", "pointing_r")
+
+    def level(v: Values) -> float | None:
+        # An index finger at the face is a face touch (picking, scratching), not pointing;
+        # so is one near it that misses the touch radius (an ear touch of a larger head).
+        fw = v.get("face_touch_fw")
+        if (v.get("face_touch_code") or 0.0) > 0 or (fw is not None and fw <= p["point_min_face_fw"]):
+            return 0.0
+        # Both hands together on one thing (a card or a gift held out): fingers wrap round it
+        # and an index lying along the card reads as extended. That is a handover, not pointing.
+        if v.get("hands_together") == 1.0:
+            return 0.0
+        # Arms folded: a hand tucked at the other arm, its fingers half hidden, shows no way.
+        if v.get("arms_folded") == 1.0:
+            return 0.0
+        # A hand held out closed round something (reach and grip: a card in one hand) has
+        # its index along the card. An arm showing the way is stretched beyond a reach.
+        held = [s for s in ("l", "r") if v.get(f"reach_{s}") == 1.0 and v.get(f"grip_{s}") == 1.0]
+        return pointing({**v, **{f"pointing_{s}": 0.0 for s in held if v.get(f"pointing_{s}") is not None}})
+
+    return level
 
 
 def _card_view_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
@@ -355,7 +365,7 @@ class InteractionEvents:
             "handshake": _handshake_level,
             "bow": _bow_level,
             "face_touch": _face_touch_level,
-            "pointing": _pointing_level,
+            "pointing": _pointing_level(p),
             "card_view": _card_view_level(p),
         }
         self.last_closed: dict[str, Event] = {}
@@ -468,6 +478,7 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("palm_together_max_deg", "deg", "index vs pinky direction at or below: fingers together"),
         ("shape_min_hand_sw", "sw", "a hand's shape is read only with its wrist-to-knuckle span at least this"),
         ("touch_radius_fw", "fw", "fingertip within this many face widths of a region: touching"),
+        ("touch_radius_outer_fw", "fw", "the same for the ear and the scalp (stand-in points)"),
         ("attention_max_yaw_ratio", "ratio", "nose offset / ear span at or below: facing the camera"),
         ("look_down_min_ratio", "ratio", "nose below the ear line / ear span at or above: looking down"),
         ("camera_hfov_deg", "deg", "camera horizontal field of view"),
@@ -501,6 +512,7 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("bow_open_lean_deg", "deg", "lean that opens a bow"),
         ("bow_close_lean_deg", "deg", "lean below which a bow closes"),
         ("bow_max_s", "s", "a forward lean held longer is a posture (a hunch), not a greeting bow"),
+        ("point_min_face_fw", "fw", "a pointing index this near the face (face widths) or nearer is at the face"),
         ("speed_window_s", "s", "window for the wrist speed"),
     )
 )

@@ -242,7 +242,10 @@ def fingertips(obs: Observation, min_vis: float) -> list[Point]:
 
 
 def face_touch(obs: Observation, p: Mapping[str, float]) -> tuple[str | None, float | None]:
-    """The face region nearest to any fingertip if within ``touch_radius_fw`` face widths.
+    """The face region nearest to any fingertip if within ``touch_radius_fw`` face widths
+    (``touch_radius_outer_fw`` for the ear and the scalp: their points are stand-ins, the
+    face's contour beside the ear and a point extrapolated above the forehead, and a
+    finger on the ear or in the hair stays further from them).
 
     Returns (region or None, that distance in face widths; None when nothing is measurable).
     """
@@ -261,7 +264,8 @@ def face_touch(obs: Observation, p: Mapping[str, float]) -> tuple[str | None, fl
                 if best is None or d < best[0]:
                     best = (d, region)
     assert best is not None
-    return (best[1] if best[0] <= p["touch_radius_fw"] else None), best[0]
+    radius = p["touch_radius_outer_fw"] if best[1] in ("ear", "scalp") else p["touch_radius_fw"]
+    return (best[1] if best[0] <= radius else None), best[0]
 
 
 def inter_pupil_px(obs: Observation, min_vis: float) -> float | None:

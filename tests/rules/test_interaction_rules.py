@@ -214,6 +214,22 @@ def test_face_touch_scalp_and_none(p: dict[str, float]) -> None:
     assert region is None and dist is not None and dist > p["touch_radius_fw"]
 
 
+def test_a_finger_on_the_ear_may_stay_further_from_its_stand_in_point(p: dict[str, float]) -> None:
+    # The ear point is the face's contour beside the ear: a finger on the ear itself lies
+    # beyond touch_radius_fw from it, within touch_radius_outer_fw.
+    po = pose()
+    ear = po.landmarks[PoseLm.RIGHT_EAR, :2]
+    fw_px = abs(po.landmarks[PoseLm.LEFT_EAR, 0] - ear[0]) * 640  # the pose-only face width
+    for k, want in ((0.26, "ear"), (0.34, None)):
+        assert p["touch_radius_fw"] < 0.26 < p["touch_radius_outer_fw"] < 0.34
+        pt = (float(ear[0]) - k * fw_px / 640, float(ear[1]))  # out beyond the ear
+        h = _hand_at(pt)
+        lm = h.landmarks.copy()
+        lm[[4, 12, 16, 20], :2] = pt  # every fingertip there (the curled ones lie nearer the face)
+        region, dist = face_touch(obs_of(po, (HandObs(landmarks=lm, side="right", score=0.9),)), p)
+        assert dist == pytest.approx(k, abs=0.01) and region == want
+
+
 # -- distance maths -------------------------------------------------------------------------
 
 
