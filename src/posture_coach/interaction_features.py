@@ -685,6 +685,7 @@ def interaction_values(
             if upper > 0:
                 v[f"forearm_ratio_{s}"] = _d(el, wr) / upper
         hand = obs.hand(side)
+        fingers_closed = False
         if hand is not None:
             hand_sw = hand_size_px(hand, size) / sw
             v[f"hand_size_{s}_sw"] = hand_sw
@@ -696,6 +697,8 @@ def interaction_values(
             shape = classify_hand(hand, p, aspect) if hgt <= p["chest_max_tl"] and readable else "other"
             v[f"pointing_{s}"] = 1.0 if shape == "pointing" else 0.0
             v[f"open_palm_{s}"] = 1.0 if shape == "open_palm" else 0.0
+            ext = finger_extension(hand, aspect)
+            fingers_closed = readable and sum(e <= p["finger_curled_max_deg"] for e in ext[1:]) >= 2
         v[f"reach_{s}"] = _reach(v, s, wr, b.shoulders[side], b, view, facing, p)
         if v[f"reach_{s}"] == 1.0 or v[f"wrist_chest_{s}"] == 1.0:
             # How high a hand held out is (torso lengths above the shoulder line, negative
@@ -703,7 +706,10 @@ def interaction_values(
             raise_tl = -hgt
             cur = v["reach_raise_tl"]
             v["reach_raise_tl"] = raise_tl if cur is None else max(cur, raise_tl)
-        v[f"grip_{s}"] = _grip(pose, side, wr, b, view, size, p)
+        grip = _grip(pose, side, wr, b, view, size, p)
+        # Judged from the side or at an angle (grip not None): a hand whose fingers the hand
+        # model sees curled is closed round something too, whatever the pose's index point.
+        v[f"grip_{s}"] = 1.0 if grip == 0.0 and fingers_closed else grip
     if len(b.wrists) == 2:
         gap = _d(b.wrists["left"], b.wrists["right"]) / sw
         v["wrists_gap_sw"] = gap

@@ -305,6 +305,20 @@ def test_closed_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
     assert interaction_values(obs_of(po), p, view="front")["grip_r"] is None
 
 
+def test_a_hand_seen_with_curled_fingers_grips_though_the_pose_reads_it_open(p: dict[str, float]) -> None:
+    # Side view, the hand held out: the pose's index point lies far out (reads open), but the
+    # hand model sees the fingers curled round a card: a one-handed card, not a handshake.
+    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.05)
+    card = HandObs(landmarks=hand("fist", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    v = interaction_values(obs_of(po, (card,)), p, view="side", facing=1)
+    assert v["reach_r"] == 1.0 and v["grip_r"] == 1.0 and v["handshake_alone"] == 0.0
+    offered = HandObs(landmarks=hand("open", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    v = interaction_values(obs_of(po, (offered,)), p, view="side", facing=1)
+    assert v["grip_r"] == 0.0 and v["handshake_alone"] == 1.0
+    # From the front the grip is not judged: fingers pointing at the camera look curled.
+    assert interaction_values(obs_of(po, (card,)), p, view="front")["grip_r"] is None
+
+
 def test_a_pointing_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
     # The handshake pose of the side-view test, but the hand points: showing the way.
     po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.05)
