@@ -284,8 +284,6 @@ def _face_touch_level(v: Values) -> float | None:
 
 
 def _pointing_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
-    pointing = _flag_any("pointing_l", "pointing_r")
-
     def level(v: Values) -> float | None:
         # An index finger at the face is a face touch (picking, scratching), not pointing;
         # so is one near it that misses the touch radius (an ear touch of a larger head).
@@ -301,8 +299,9 @@ def _pointing_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
             return 0.0
         # A hand held out closed round something (reach and grip: a card in one hand) has
         # its index along the card. An arm showing the way is stretched beyond a reach.
-        held = [s for s in ("l", "r") if v.get(f"reach_{s}") == 1.0 and v.get(f"grip_{s}") == 1.0]
-        return pointing({**v, **{f"pointing_{s}": 0.0 for s in held if v.get(f"pointing_{s}") is not None}})
+        seen = [0.0 if v.get(f"reach_{s}") == 1.0 and v.get(f"grip_{s}") == 1.0 else x
+                for s in ("l", "r") if (x := v.get(f"pointing_{s}")) is not None]
+        return max(seen) if seen else None
 
     return level
 

@@ -133,27 +133,35 @@ def finger_spread_deg(hand: HandObs | FloatArray, aspect: float = 1.0) -> float:
     return math.degrees(math.acos(float(np.clip(np.dot(u, w) / (nu * nw), -1.0, 1.0))))
 
 
-def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: float = 1.0) -> HandShape:
+def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: float = 1.0,
+                  ext: tuple[float, ...] | None = None) -> HandShape:
     """Pointing (index straight, the others curled or the index clearly standing out of
     them, the thumb off the index tip) vs open palm (all straight, together) vs other.
 
     A thumb tip at the index tip (``pinch_max_gap_hand`` hand sizes) is a pinch holding
-    something, a card held out in one hand, not a pointing finger.
+    something, a card held out in one hand, not a pointing finger. ``ext``: the hand's
+    :func:`finger_extension`, when the caller has it already.
     """
-    ext = finger_extension(hand, aspect)
+    if ext is None:
+        ext = finger_extension(hand, aspect)
     straight = [e >= p["finger_straight_min_deg"] for e in ext]
     if not straight[0]:
         return "other"
-    curled = [e <= p["finger_curled_max_deg"] for e in ext]
     xy = _hand_xyz(hand, aspect)[:, :2]
     size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
-    if sum(curled[1:]) >= 2 or _index_stands_out(xy, size, ext, p):
+    if fingers_curled(ext, p) or _index_stands_out(xy, size, ext, p):
         if size > 0 and float(np.linalg.norm(xy[_THUMB_TIP] - xy[8])) <= p["pinch_max_gap_hand"] * size:
             return "other"
         return "pointing"
     if all(straight) and finger_spread_deg(hand, aspect) <= p["palm_together_max_deg"]:
         return "open_palm"
     return "other"
+
+
+def fingers_curled(ext: tuple[float, ...], p: Mapping[str, float]) -> bool:
+    """Two or more of the middle, ring and little fingers curled (``finger_curled_max_deg``):
+    a fist, a pointing hand, or a hand closed round something."""
+    return sum(e <= p["finger_curled_max_deg"] for e in ext[1:]) >= 2
 
 
 def _index_stands_out(xy: FloatArray, size: float, ext: tuple[float, ...], p: Mapping[str, float]) -> bool:
@@ -694,11 +702,12 @@ def interaction_values(
             # hand whose wrist-to-knuckle span is short against the shoulders: seen end-on
             # or misread (e.g. half hidden behind a card), its finger angles cannot be read.
             readable = hand_sw >= p["shape_min_hand_sw"]
-            shape = classify_hand(hand, p, aspect) if hgt <= p["chest_max_tl"] and readable else "other"
+            ext = finger_extension(hand, aspect) if readable else None
+            shape = (classify_hand(hand, p, aspect, ext) if ext is not None and hgt <= p["chest_max_tl"]
+                     else "other")
             v[f"pointing_{s}"] = 1.0 if shape == "pointing" else 0.0
             v[f"open_palm_{s}"] = 1.0 if shape == "open_palm" else 0.0
-            ext = finger_extension(hand, aspect)
-            fingers_closed = readable and sum(e <= p["finger_curled_max_deg"] for e in ext[1:]) >= 2
+            fingers_closed = ext is not None and fingers_curled(ext, p)
         v[f"reach_{s}"] = _reach(v, s, wr, b.shoulders[side], b, view, facing, p)
         if v[f"reach_{s}"] == 1.0 or v[f"wrist_chest_{s}"] == 1.0:
             # How high a hand held out is (torso lengths above the shoulder line, negative
