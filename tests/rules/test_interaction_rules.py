@@ -282,9 +282,20 @@ def _open_hand(po: PoseObs, side: str, dx: float) -> PoseObs:
     return PoseObs(landmarks=lm, visibility=po.visibility, presence=po.presence)
 
 
+def _held_out_side(index_dx: float = 0.05) -> PoseObs:
+    """Side view facing image right: the right wrist held forward at waist-chest height, the
+    pose's hand points ``index_dx`` ahead of it (0.05 open, 0.01 closed)."""
+    return _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", index_dx)
+
+
+def _held_hand(shape: str) -> HandObs:
+    """The hand model's right hand at that wrist (2 % of the image high), of the given shape."""
+    return HandObs(landmarks=hand(shape, x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+
+
 def test_interaction_values_handshake_alone_side_view(p: dict[str, float]) -> None:
     # Side view facing image right: right wrist held forward at waist-chest height, hand open.
-    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.05)
+    po = _held_out_side()
     v = interaction_values(obs_of(po), p, view="side", facing=1, torso_incline_deg=12.0)
     assert v["reach_r"] == 1.0 and v["reach_l"] == 0.0 and v["grip_r"] == 0.0
     assert v["handshake_alone"] == 1.0 and v["handshake_hand_right"] == 1.0
@@ -298,7 +309,7 @@ def test_interaction_values_handshake_alone_side_view(p: dict[str, float]) -> No
 
 def test_closed_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
     # The hand points close to the wrist: fingers curled round a card (one-handed handover).
-    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.01)
+    po = _held_out_side(0.01)
     v = interaction_values(obs_of(po), p, view="side", facing=1)
     assert v["reach_r"] == 1.0 and v["grip_r"] == 1.0 and v["handshake_alone"] == 0.0
     # From the front a grip is not judged (a hand held towards the camera is foreshortened).
@@ -308,11 +319,11 @@ def test_closed_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
 def test_a_hand_seen_with_curled_fingers_grips_though_the_pose_reads_it_open(p: dict[str, float]) -> None:
     # Side view, the hand held out: the pose's index point lies far out (reads open), but the
     # hand model sees the fingers curled round a card: a one-handed card, not a handshake.
-    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.05)
-    card = HandObs(landmarks=hand("fist", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    po = _held_out_side()
+    card = _held_hand("fist")
     v = interaction_values(obs_of(po, (card,)), p, view="side", facing=1)
     assert v["reach_r"] == 1.0 and v["grip_r"] == 1.0 and v["handshake_alone"] == 0.0
-    offered = HandObs(landmarks=hand("open", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    offered = _held_hand("open")
     v = interaction_values(obs_of(po, (offered,)), p, view="side", facing=1)
     assert v["grip_r"] == 0.0 and v["handshake_alone"] == 1.0
     # From the front the grip is not judged: fingers pointing at the camera look curled.
@@ -321,11 +332,11 @@ def test_a_hand_seen_with_curled_fingers_grips_though_the_pose_reads_it_open(p: 
 
 def test_a_pointing_hand_held_out_is_no_handshake(p: dict[str, float]) -> None:
     # The handshake pose of the side-view test, but the hand points: showing the way.
-    po = _open_hand(pose(cx=0.5, sw=0.04, wrists=((0.5, 0.6), (0.62, 0.48)), facing=1), "right", 0.05)
-    h = HandObs(landmarks=hand("point", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    po = _held_out_side()
+    h = _held_hand("point")
     v = interaction_values(obs_of(po, (h,)), p, view="side", facing=1)
     assert v["reach_r"] == 1.0 and v["pointing_r"] == 1.0 and v["handshake_alone"] == 0.0
-    h = HandObs(landmarks=hand("open", x0=0.62, y0=0.48, s=0.02), side="right", score=0.9)
+    h = _held_hand("open")
     assert interaction_values(obs_of(po, (h,)), p, view="side", facing=1)["handshake_alone"] == 1.0
 
 
