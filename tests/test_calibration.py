@@ -183,6 +183,22 @@ def test_profile_refuses_a_capture_with_no_still_frame() -> None:
     assert err.value.reason == "moving" and isinstance(err.value, ConfigError)
 
 
+def test_a_lone_still_frame_at_the_end_of_a_walk_is_no_baseline() -> None:
+    # A camera that repeats its last frame (or a capture cut as the person pauses mid-stride)
+    # leaves one or two frames that did not move: too few to be a neutral pose.
+    cal = load_calibration()
+    walk = [observation(_walking(front_standing(tilt_px=5.0), 40.0 * i), t_ms=i * 67, frame=i)
+            for i in range(8)]
+    repeated = [observation(_walking(front_standing(tilt_px=5.0), 40.0 * 7), t_ms=(8 + i) * 67,
+                            frame=8 + i) for i in range(2)]
+    with pytest.raises(CalibrationMotionError, match="held still in 2"):
+        Profile.from_observations(walk + repeated, cal)
+    # Held still for longer, the same walk-in ends in a baseline.
+    held = [observation(_walking(front_standing(tilt_px=5.0), 40.0 * 7), t_ms=(8 + i) * 67,
+                        frame=8 + i) for i in range(int(cal.features["calib_min_still_frames"]) + 1)]
+    assert Profile.from_observations(walk + held, cal).frames >= cal.features["calib_min_still_frames"]
+
+
 def test_profile_needs_a_usable_frame() -> None:
     from posture_coach.types import Observation
 

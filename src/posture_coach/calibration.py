@@ -63,6 +63,8 @@ FEATURE_PARAMS: tuple[Param, ...] = (
           "1 / this"),
     Param("calib_max_motion_sw_s", "sw_s", "calibration capture: frames whose shoulders move "
           "(position and scale) faster than this many SW per second are not a neutral pose"),
+    Param("calib_min_still_frames", "frames", "calibration capture with motion in it: at least "
+          "this many still frames with both shoulders, or it is refused as moving"),
 )
 SIGNAL_PARAMS: tuple[Param, ...] = (
     Param("sway_window_s", "s", "window for the hip sway"),
@@ -435,10 +437,14 @@ class Profile:
         fp = cal.features
         moving = moving_frames(observations, fp["calib_max_motion_sw_s"], fp["min_visibility"])
         still = [o for i, o in enumerate(observations) if i not in moving]
-        if moving and not any(_shoulders_seen(o, fp["min_visibility"]) for o in still):
+        # One still frame amid a walk is an end of the capture or a camera repeating a frame,
+        # not a neutral pose: the baseline needs a few.
+        still_seen = sum(_shoulders_seen(o, fp["min_visibility"]) for o in still)
+        if moving and still_seen < fp["calib_min_still_frames"]:
             raise CalibrationMotionError(
-                f"calibration capture: the person moved in all {len(moving)} frame(s) "
-                "(walking in, sitting down); hold still in a neutral, upright pose for 2 s / "
+                f"calibration capture: the person moved in {len(moving)} frame(s) and held still "
+                f"in {still_seen} (walking in, sitting down); "
+                "hold still in a neutral, upright pose for 2 s / "
                 "校准时您在移动，请以端正、自然的姿势保持静止约 2 秒"
             )
         observations = still
