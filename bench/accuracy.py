@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -296,7 +297,11 @@ class Observer:
         from posture_coach.recording import read_recording
 
         if self.use_cache and cache.is_file():
-            return list(read_recording(cache)[1])
+            header, stream = read_recording(cache)
+            observations = list(stream)
+            if role_play is None:
+                observations = _fill_late_measures(path, cache, header, observations)
+            return observations
         cache.parent.mkdir(parents=True, exist_ok=True)
         with ObservationStream(path, model_dir=self.model_dir, face=face, hands=hands, stride=stride,
                                save_landmarks=cache, role_play=role_play) as stream:  # type: ignore[arg-type]
@@ -317,6 +322,65 @@ class Observer:
     def close(self) -> None:
         for lm in self._lms.values():
             lm.close()
+
+
+#: Pixel measures added after landmark recordings were first cached. A cached recording
+#: lacking one gets it from the video's frames (decoding only, no landmarker), once.
+LATE_MEASURES = ("card",)
+
+
+def _fill_late_measures(path: Path, cache: Path, header: Any, observations: list[Observation]
+                        ) -> list[Observation]:
+    """Run the :data:`LATE_MEASURES` a cached recording predates on its frames and rewrite it.
+
+    A marker file beside the cache names the measures filled in, so it happens once.
+    """
+    import cv2
+
+    from posture_coach.pixels import MEASURES
+    from posture_coach.recording import RecordingWriter
+    from posture_coach.types import Frame
+
+    marker = cache.with_name(cache.name + ".measures")
+    done = set(marker.read_text().split()) if marker.is_file() else set()
+    # Each filled measure is stamped with its source file's hash: editing it refills.
+    stamps = {n: f"{n}@{_source_hash(MEASURES[n])}" for n in LATE_MEASURES if n in MEASURES}
+    todo = [n for n, stamp in stamps.items() if stamp not in done]
+    if not todo or not observations:
+        return observations
+    by_index = {o.frame_index: i for i, o in enumerate(observations)}
+    cap = cv2.VideoCapture(str(path))
+    out = list(observations)
+    index = 0
+    try:
+        while by_index:
+            ok, img = cap.read()
+            if not ok:
+                break
+            i = by_index.pop(index, None)
+            if i is not None:
+                o = out[i]
+                frame = Frame(np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB)), o.frame_index,
+                              o.timestamp_ms, str(path))
+                extra = {n: v for n in todo if (v := MEASURES[n](frame, o)) is not None}
+                if extra:
+                    out[i] = dataclasses.replace(o, measures={**o.measures, **extra})
+            index += 1
+    finally:
+        cap.release()
+    with RecordingWriter(cache, header) as w:
+        for o in out:
+            w.write(o)
+    kept = {d for d in done if d.split("@")[0] not in todo}
+    marker.write_text(" ".join(sorted(kept | {stamps[n] for n in todo})))
+    return out
+
+
+def _source_hash(fn: Callable[..., Any]) -> str:
+    import inspect
+
+    src = inspect.getsourcefile(fn)
+    return hashlib.sha256(Path(src).read_bytes()).hexdigest()[:12] if src else "0"
 
 
 def _upscale_pad(img: np.ndarray, scale: int = 4, pad_frac: float = 0.5) -> np.ndarray:

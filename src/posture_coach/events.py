@@ -447,6 +447,8 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("lean_min_sin_turn", "ratio", "side/oblique lean: sin of the body's turn from the front, at least"),
         ("chest_min_tl", "tl", "wrist below the shoulder line by at least this: chest height"),
         ("chest_max_tl", "tl", "and by at most this (1 = hip line)"),
+        ("hang_min_tl", "tl", "wrist this far or more below the shoulder line: a hand hanging, "
+         "neither together with the other nor folded over it"),
         ("reach_min_forward_sw", "sw", "side view: wrist ahead of the shoulder by this: reaching"),
         ("reach_max_forward_sw", "sw", "side view: wrist further ahead: an arm stretched out, not reaching"),
         ("reach_max_forearm_ratio", "ratio", "front: forearm / upper arm at or below: reaching to camera"),

@@ -675,6 +675,7 @@ def interaction_values(
         return v
     tl = b.tl
     lm = pose.landmarks
+    heights: dict[Side, float] = {}  # wrist below the shoulder line, torso lengths
     for side in _SIDES:
         s = _SFX[side]
         if side not in b.wrists:
@@ -686,6 +687,7 @@ def interaction_values(
         # Height as a share of the torso (0 = shoulder line, 1 = hip line).
         t = tl if tl else sw / p["sw_per_tl_front"]
         hgt = (wr[1] - b.sh[1]) / t
+        heights[side] = hgt
         v[f"wrist_chest_{s}"] = 1.0 if p["chest_min_tl"] <= hgt <= p["chest_max_tl"] else 0.0
         if _vis(pose, p["min_visibility_hand"], _EL[side]):
             sh, el = b.shoulders[side], _px(lm, _EL[side], size)
@@ -719,6 +721,9 @@ def interaction_values(
         # Judged from the side or at an angle (grip not None): a hand whose fingers the hand
         # model sees curled is closed round something too, whatever the pose's index point.
         v[f"grip_{s}"] = 1.0 if grip == 0.0 and fingers_closed else grip
+        # In any view, a card seen at the fingers (the ``card`` pixel measure) is held.
+        if _card_at(obs, side):
+            v[f"grip_{s}"] = 1.0
     if len(b.wrists) == 2:
         gap = _d(b.wrists["left"], b.wrists["right"]) / sw
         v["wrists_gap_sw"] = gap
@@ -726,14 +731,18 @@ def interaction_values(
         # wrists together or cross them over (along the shoulder line's direction).
         sl, sr = b.shoulders["left"], b.shoulders["right"]
         apart = ((b.wrists["left"][0] - b.wrists["right"][0]) * (1.0 if sl[0] >= sr[0] else -1.0)) / sw
-        close = gap <= p["together_max_gap_sw"]
+        # A hand hanging at the side is neither on a card with the other nor folded over it
+        # (seen from the side of a hand held out, the held-out wrist can cross over the
+        # hanging one, or lie at its elbow, in the image).
+        hanging = any(h >= p["hang_min_tl"] for h in heights.values())
+        close = gap <= p["together_max_gap_sw"] and not hanging
         if view == "side":  # the shoulders overlap: which side a wrist is on cannot be seen
             v["hands_together"], v["arms_folded"] = (1.0 if close else 0.0), 0.0
         else:
             v["hands_together"] = 1.0 if close and apart >= p["together_min_apart_sw"] else 0.0
             v["arms_folded"] = 1.0 if close and apart < p["together_min_apart_sw"] else 0.0
         v["card_grip"] = _card_grip(obs, size, sw, p)
-        if view != "side" and _forearms_folded(pose, b, size, p):
+        if view != "side" and not hanging and _forearms_folded(pose, b, size, p):
             v["hands_together"], v["arms_folded"] = 0.0, 1.0
     # Both hands held out (a card, a gift), or together on one thing: a two-handed handover.
     both_out = v.get("reach_l") == 1.0 and v.get("reach_r") == 1.0 and v.get("arms_folded") != 1.0
@@ -850,6 +859,12 @@ def _grip(pose: PoseObs, side: Side, wr: Point, b: Body2D, view: str, size: tupl
         return None
     extent = _d(wr, _px(pose.landmarks, idx, size)) / _scale(b)
     return 1.0 if extent <= p["grip_max_hand_scale"] else 0.0
+
+
+def _card_at(obs: Observation, side: Side) -> bool:
+    """The ``card`` pixel measure saw a card at this hand's fingers (``posture_coach.card``)."""
+    seen = (obs.measures.get("card") or {}).get(side)
+    return bool(seen and seen.get("card"))
 
 
 def _card_grip(obs: Observation, size: tuple[int, int], sw: float, p: Mapping[str, float]) -> float | None:

@@ -47,7 +47,7 @@ def _load_builtin() -> None:
     """Import the modules that register measures (kept explicit, like ALL_RULES)."""
     import importlib
 
-    for mod in ("posture_coach.teeth", "posture_coach.grooming"):
+    for mod in ("posture_coach.teeth", "posture_coach.grooming", "posture_coach.card"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:  # not built yet

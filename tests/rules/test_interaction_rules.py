@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -356,6 +357,18 @@ def test_from_the_front_a_hand_offered_stays_before_the_body(p: dict[str, float]
     v = interaction_values(obs_of(aside), p, view="front")
     assert v["forearm_ratio_r"] <= p["reach_max_forearm_ratio"]
     assert v["reach_r"] == 0.0 and v["handshake_alone"] == 0.0
+
+
+def test_from_the_front_a_card_seen_at_the_fingers_makes_a_hand_held_out_a_handover(p: dict[str, float]) -> None:
+    # A 13-15 px hand cannot tell a card pinched in one hand from a hand offered; the card
+    # itself (the ``card`` pixel measure) can. The card's hand holds it: no handshake.
+    offered = pose(wrists=((0.62, 0.6), (0.45, 0.48)))
+    with_card = dataclasses.replace(obs_of(offered), measures={"card": {"right": {"card": True}}})
+    v = interaction_values(with_card, p, view="front")
+    assert v["reach_r"] == 1.0 and v["grip_r"] == 1.0 and v["handshake_alone"] == 0.0
+    # The measure looked and found none: still a handshake.
+    no_card = dataclasses.replace(obs_of(offered), measures={"card": {"right": {"card": False}}})
+    assert interaction_values(no_card, p, view="front")["handshake_alone"] == 1.0
 
 
 def test_from_the_front_a_hand_offered_before_the_body_may_show_more_forearm(p: dict[str, float]) -> None:
