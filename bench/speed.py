@@ -75,7 +75,7 @@ CLIP_FPS = 30.0
 MIN_CLIP_FRAMES = 900  # 30 s at 30 fps
 SEED_MAX_FRAMES = 600
 SMOKE_CLIP = Path("smoke_people/openpose/video.avi")
-STAGES = ("decode", "pose", "face", "hands", "landmarks", "rules", "total")
+STAGES = ("decode", "pose", "face", "hands", "landmarks", "pixels", "rules", "total")
 
 
 def log(msg: str) -> None:
@@ -268,7 +268,7 @@ def product_pass(
                     run.rules_error = f"{type(exc).__name__}: {exc}"
                     update = None
             t_end = time.perf_counter()
-            for s in ("decode", "landmarks", *run.tasks):
+            for s in ("decode", "landmarks", "pixels", *run.tasks):
                 run.stages[s].append(times.last.get(s, math.nan))
             if update is not None:
                 run.stages["rules"].append((t_end - t_obs) * 1000)
