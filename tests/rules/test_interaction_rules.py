@@ -407,6 +407,19 @@ def test_folded_arms_vs_card_in_both_hands(p: dict[str, float]) -> None:
     assert v["hands_together"] == 0.0 and v["arms_folded"] == 0.0
 
 
+def test_a_hand_held_out_over_a_hanging_one_is_no_folded_arms(p: dict[str, float]) -> None:
+    # Seen at an angle from the side of the hand held out: that wrist (the subject's right)
+    # crosses over the left one in the image and lies near the left elbow, as folded arms
+    # would, but the left hand hangs at the hip (1.0 torso lengths below the shoulders).
+    # Neither folded nor together: the held-out hand is free to be a card or a handshake.
+    out = _elbows(pose(cx=0.5, sw=0.2, wrists=((0.58, 0.60), (0.63, 0.44))), (0.58, 0.45), (0.44, 0.42))
+    v = interaction_values(obs_of(out), p, view="oblique")
+    assert v["arms_folded"] == 0.0 and v["hands_together"] == 0.0
+    # The same right wrist with the left hand up at the chest: folded arms, as before.
+    up = _elbows(pose(cx=0.5, sw=0.2, wrists=((0.56, 0.42), (0.63, 0.44))), (0.58, 0.45), (0.44, 0.42))
+    assert interaction_values(obs_of(up), p, view="oblique")["arms_folded"] == 1.0
+
+
 def _elbows(po: PoseObs, left: tuple[float, float], right: tuple[float, float]) -> PoseObs:
     lm = po.landmarks.copy()
     lm[PoseLm.LEFT_ELBOW, :2], lm[PoseLm.RIGHT_ELBOW, :2] = left, right
