@@ -55,7 +55,10 @@ def test_timeline_is_drawn_from_the_data() -> None:
     # One finding 2.0–3.0 s in a 10 s session: its bar spans 10 % of the plot width.
     m = re.search(r'class="finding" data-rule="standing.upright" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
     assert m is not None
-    label_w, plot_w = 210, 1000 - 210 - 20
+    axis = re.search(r'<line x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"', svg)  # the time axis
+    assert axis is not None
+    label_w, plot_w = float(axis.group(1)), float(axis.group(2)) - float(axis.group(1))
+    assert plot_w > 600  # the label column fits the titles without eating the plot
     assert float(m.group(1)) == pytest.approx(label_w + 0.2 * plot_w, abs=0.1)
     assert float(m.group(2)) == pytest.approx(0.1 * plot_w, abs=0.1)
     assert 'class="event"' in svg and "handshake" in svg
@@ -63,6 +66,27 @@ def test_timeline_is_drawn_from_the_data() -> None:
     moved["findings"][0]["start_ms"] = 5000
     moved["findings"][0]["end_ms"] = 9000
     assert rep.timeline_svg(moved, "en") != svg
+
+
+def test_events_are_spans_named_in_the_report_language() -> None:
+    # The engine's event stream holds openings (``handshake_start``), closed events with
+    # their span, and posture changes. The timeline draws each closed event as a bar from
+    # its start to its end, in a row named in the report's language; openings are not drawn.
+    data = rep.report_from_result(fake_result(), source="v.mp4")
+    data["events"] = [
+        {"type": "posture", "t_ms": 0, "posture": "standing"},
+        {"type": "handshake_start", "t_ms": 4700, "start_ms": 4500},
+        {"type": "handshake", "t_ms": 6400, "start_ms": 4500, "end_ms": 6000, "duration_s": 1.5},
+        {"type": "bow_start", "t_ms": 8000, "start_ms": 7900},  # dropped later: too short
+    ]
+    svg = rep.timeline_svg(data, "zh", width=1000)
+    assert "握手" in svg and "站姿" in svg and "_start" not in svg and "鞠躬" not in svg
+    axis = re.search(r'<line x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"', svg)
+    bar = re.search(r'class="event" data-kind="handshake" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
+    assert axis is not None and bar is not None
+    plot_w = float(axis.group(2)) - float(axis.group(1))
+    assert float(bar.group(2)) == pytest.approx(0.15 * plot_w, abs=0.1)  # 1.5 s of 10 s
+    assert "Handshake" in rep.timeline_svg(data, "en", width=1000)
 
 
 def test_no_evidence_is_said_plainly() -> None:

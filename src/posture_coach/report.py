@@ -69,6 +69,21 @@ T: dict[str, tuple[str, str]] = {
 }
 
 
+#: The timeline's event rows: interaction events (a span each) and posture changes.
+EVENT_NAMES: dict[str, tuple[str, str]] = {
+    "handover": ("递物（名片）", "Handover (card)"),
+    "handshake": ("握手", "Handshake"),
+    "bow": ("鞠躬", "Bow"),
+    "face_touch": ("摸脸", "Face touch"),
+    "pointing": ("用手指指", "Pointing finger"),
+    "card_view": ("看名片", "Looking at the card"),
+    "posture": ("姿势", "Posture"),
+}
+POSTURE_NAMES: dict[str, tuple[str, str]] = {
+    "standing": ("站姿", "standing"), "sitting": ("坐姿", "sitting"), "unknown": ("不确定", "unknown"),
+}
+
+
 def tr(key: str, lang: Lang) -> str:
     zh, en = T[key]
     return zh if lang == "zh" else en
@@ -225,9 +240,17 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
     titles = {r["rule_id"]: _title(r, lang) for r in report.get("rules", [])}
     rows = sorted({str(f["rule_id"]) for f in findings}, key=lambda rid: list(titles).index(rid)
                   if rid in titles else 999)
-    label_w, pad, row_h = 210, 10, 26
+    # Events: the closed ones (an opening marker ``<kind>_start`` or a dropped one says
+    # nothing a trainer can use), one row per kind, in a fixed order.
+    shown = [e for e in events if str(e.get("type")) in EVENT_NAMES]
+    kinds = [k for k in EVENT_NAMES if any(e.get("type") == k for e in shown)]
+    names = {k: EVENT_NAMES[k][0 if lang == "zh" else 1] for k in kinds}
+    labels = [titles.get(rid, rid) for rid in rows] + list(names.values())
+    # The label column fits the longest label (CJK glyphs are about twice as wide).
+    longest = max((sum(12.5 if ord(c) > 0x2E80 else 6.6 for c in lbl) for lbl in labels), default=0.0)
+    label_w, pad, row_h = round(min(0.42 * width, max(150.0, longest + 18))), 10, 26
     plot_w = width - label_w - 2 * pad
-    n_rows = len(rows) + (1 if events else 0)
+    n_rows = len(rows) + len(kinds)
     height = 40 + max(n_rows, 1) * row_h + 30
 
     def x(ms: float) -> float:
@@ -270,17 +293,27 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
             if f.get("peak_ms") is not None:
                 px = x(f["peak_ms"])
                 out.append(f'<path d="M{px:.1f},{y + 1} l-4,-5 h8 z" fill="#222"/>')
-    if events:
-        y = 36 + len(rows) * row_h
+    for j, kind in enumerate(kinds):
+        y = 36 + (len(rows) + j) * row_h
         out.append(f'<text x="{label_w - 8}" y="{y + 15}" font-size="12" text-anchor="end" '
-                   f'fill="#222">{_e(tr("events", lang))}</text>')
-        for ev in events:
-            ex = x(ev.get("t_ms") or 0)
-            out.append(f'<g class="event"><path d="M{ex:.1f},{y + 4} l6,8 l-6,8 l-6,-8 z" fill="#1e88e5">'
-                       f'<title>{_e(ev.get("type"))} @ {_sec(ev.get("t_ms"))} s</title></path>'
-                       f'<text x="{ex + 8:.1f}" y="{y + 16}" font-size="10" fill="#1e88e5">{_e(ev.get("type"))}'
-                       f'</text></g>')
-    if not rows and not events:
+                   f'fill="#1e88e5">{_e(names[kind])}</text>')
+        for ev in (e for e in shown if e.get("type") == kind):
+            if kind == "posture":
+                word = POSTURE_NAMES.get(str(ev.get("posture")), ("", str(ev.get("posture"))))
+                text = word[0 if lang == "zh" else 1]
+                ex = x(ev.get("t_ms") or 0)
+                out.append(f'<g class="event" data-kind="posture"><path d="M{ex:.1f},{y + 4} l6,8 l-6,8 '
+                           f'l-6,-8 z" fill="#90a4ae"><title>{_e(text)} @ {_sec(ev.get("t_ms"))} s</title></path>'
+                           f'<text x="{ex + 8:.1f}" y="{y + 16}" font-size="10" fill="#546e7a">{_e(text)}</text></g>')
+                continue
+            start = ev.get("start_ms", ev.get("t_ms")) or 0
+            end = ev.get("end_ms") if ev.get("end_ms") is not None else start
+            x0, x1 = x(float(start)), x(float(end))
+            out.append(f'<rect class="event" data-kind="{_e(kind)}" x="{x0:.1f}" y="{y + 5}" '
+                       f'width="{max(x1 - x0, 3):.1f}" height="{row_h - 12}" rx="3" fill="#1e88e5" '
+                       f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(int(start))}–{_sec(int(end))} s'
+                       f'</title></rect>')
+    if not rows and not kinds:
         out.append(f'<text x="{label_w}" y="50" font-size="13" fill="#4caf50">{_e(tr("no_findings", lang))}</text>')
     out.append("</svg>")
     return "".join(out)
