@@ -99,3 +99,21 @@ def test_narrow_shoulders_clasped_hands_count_as_in_front(cal: CalibrationSet) -
 def test_hands_at_the_sides_are_not_clasped_in_front(cal: CalibrationSet) -> None:
     status, states, _ = _judge(cal, "standing.hands_front", front_standing())
     assert (status, states["hands_front"]) == ("warn", False)
+
+
+@pytest.mark.parametrize("kind", ["handover", "handshake", "pointing"])
+def test_hands_busy_with_the_handbooks_own_gestures_are_not_asked_to_be_clasped(
+    cal: CalibrationSet, kind: str
+) -> None:
+    # Arms at the sides warn (above); while a handover, a handshake or a pointing event is
+    # open the hands are doing what the handbook asks, so the resting stance is not judged.
+    from posture_coach.features import compute_features
+    from posture_coach.rules import RULES_BY_ID
+
+    rule = RULES_BY_ID["standing.hands_front"]()
+    f = compute_features(observation(front_standing()), cal.features)
+    params = cal.rules["standing.hands_front"]
+    assert rule.judge(f, params).status == "warn"
+    busy = f.with_values({f"ev_{kind}_active": 1.0})
+    v = rule.judge(busy, params)
+    assert (v.status, v.reason) == ("unknown", "hands_in_use")

@@ -59,6 +59,9 @@ REASONS: dict[str, tuple[str, str]] = {
                         "a rule pack can declare it)"),
     "needs_video": ("需要连续视频才能判断", "needs video: cannot be judged from one image"),
     "warming_up": ("正在累积数据，稍后给出判断", "collecting enough frames to judge"),
+    "hands_in_use": ("双手正在递物、握手或指引方向，此时不要求双手交叠",
+                     "the hands are busy (a handover, a handshake, showing the way): "
+                     "no clasped hands expected"),
 }
 
 

@@ -374,6 +374,10 @@ class HandsFront(Rule):
     def judge(self, f: Features, p: Params) -> Verdict:
         if not f.view.hips_visible:
             return self.unknown("hips_not_visible")
+        # The resting stance: while the hands hand something over, shake hands or show the
+        # way (the handbook's own gestures) they cannot be clasped, and are not asked to be.
+        if any(f.get(f"ev_{kind}_active") == 1.0 for kind in ("handover", "handshake", "pointing")):
+            return self.unknown("hands_in_use")
         need = ("wrists_gap_sw", "wrists_mid_offset_sw", "wrist_height_l", "wrist_height_r")
         vals = [f.get(k) for k in need]
         if any(v is None for v in vals):
