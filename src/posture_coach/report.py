@@ -306,12 +306,12 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
                            f'l-6,-8 z" fill="#90a4ae"><title>{_e(text)} @ {_sec(ev.get("t_ms"))} s</title></path>'
                            f'<text x="{ex + 8:.1f}" y="{y + 16}" font-size="10" fill="#546e7a">{_e(text)}</text></g>')
                 continue
-            start = ev.get("start_ms", ev.get("t_ms")) or 0
-            end = ev.get("end_ms") if ev.get("end_ms") is not None else start
+            start = int(ev.get("start_ms", ev.get("t_ms")) or 0)
+            end = int(ev.get("end_ms") or start)
             x0, x1 = x(float(start)), x(float(end))
             out.append(f'<rect class="event" data-kind="{_e(kind)}" x="{x0:.1f}" y="{y + 5}" '
                        f'width="{max(x1 - x0, 3):.1f}" height="{row_h - 12}" rx="3" fill="#1e88e5" '
-                       f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(int(start))}–{_sec(int(end))} s'
+                       f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(start)}–{_sec(end)} s'
                        f'</title></rect>')
     if not rows and not kinds:
         out.append(f'<text x="{label_w}" y="50" font-size="13" fill="#4caf50">{_e(tr("no_findings", lang))}</text>')
