@@ -74,3 +74,21 @@ def test_an_event_rule_is_summarised_by_why_it_could_not_judge_not_by_waiting() 
     only_waiting.tick(0)
     only_waiting.record("gesture.open_palm", "unknown", "no_event_yet", 6000.0)
     assert summarise(only_waiting, {}, "video").rules["gesture.open_palm"].top_reason == "no_event_yet"
+
+
+def test_time_a_rule_did_not_apply_is_not_called_unassessable() -> None:
+    # A standing session: the sitting rule says "not sitting" all along and the handshake
+    # rule waits for a handshake. Neither is time the coach could not see; a standing rule
+    # that lost the hips for 2 of 10 s is.
+    tl = Timeline(["stand", "sit", "shake"], warn_credit=0.5, unit="ms")
+    for i in range(100):
+        tl.tick(0)
+        tl.record("stand", "unknown" if i < 20 else "pass", "hips_not_visible" if i < 20 else None, 100.0)  # type: ignore[arg-type]
+        tl.record("sit", "unknown", "not_sitting", 100.0)
+        tl.record("shake", "unknown", "no_event_yet", 100.0)
+    s = summarise(tl, {}, "video")
+    assert s.unknown_share == pytest.approx(0.2)
+    assert s.rules["stand"].unknown_share == pytest.approx(0.2)
+    assert s.rules["sit"].unknown_share == 0.0 and s.rules["sit"].score is None
+    assert s.rules["sit"].top_reason == "not_sitting"  # the rule's own line still says why
+    assert [r for r, _ in s.top_reasons] == ["hips_not_visible"]

@@ -41,7 +41,7 @@ class RuleSummary:
     score: float | None
     assessable_s: float | None  # None in image mode
     assessable_frames: int
-    unknown_share: float
+    unknown_share: float  # of the time the rule applied, the share it could not judge
     episodes: tuple[dict[str, Any], ...]
     top_reason: str | None
 
@@ -64,7 +64,7 @@ class SessionSummary:
     frames: int
     duration_s: float
     overall_score: float | None
-    unknown_share: float
+    unknown_share: float  # over all rules, of the time each applied: not judged (NOT_APPLICABLE_REASONS left out)
     top_reasons: tuple[tuple[str, float], ...]
     rules: Mapping[str, RuleSummary]
     events: tuple[dict[str, Any], ...] = field(default_factory=tuple)
@@ -84,6 +84,10 @@ class SessionSummary:
 
 #: Unknown reasons that only say an event rule is waiting for (or inside) its event.
 WAITING_REASONS = frozenset({"no_event_yet", "event_in_progress"})
+#: Unknown reasons that say a rule did not apply (a sitting rule while the person stands,
+#: an event rule with no event, the resting stance while the hands hand something over),
+#: not that the coach could not see: such time is left out of "not assessable".
+NOT_APPLICABLE_REASONS = WAITING_REASONS | {"not_standing", "not_sitting", "hands_in_use"}
 
 
 def top_reason(reasons: Mapping[str, float]) -> str | None:
@@ -102,17 +106,20 @@ def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
     reasons: dict[str, float] = {}
     seen = unknown = 0.0
     for rid, tr in timeline.rules.items():
-        total = tr.assessable + tr.unknown
+        na = sum(n for r, n in tr.reasons.items() if r in NOT_APPLICABLE_REASONS)
+        blind = max(0.0, tr.unknown - na)  # the rule applied but could not be judged
+        total = tr.assessable + blind
         seen += total
-        unknown += tr.unknown
+        unknown += blind
         for r, n in tr.reasons.items():
-            reasons[r] = reasons.get(r, 0.0) + n
+            if r not in NOT_APPLICABLE_REASONS:
+                reasons[r] = reasons.get(r, 0.0) + n
         rules[rid] = RuleSummary(
             rule_id=rid,
             score=rule_score(tr),
             assessable_s=tr.assessable / 1000.0 if video else None,
             assessable_frames=tr.assessable_frames,
-            unknown_share=tr.unknown / total if total > 0 else 0.0,
+            unknown_share=blind / total if total > 0 else 0.0,
             episodes=tuple(ep.to_dict() for ep in tr.episodes),
             top_reason=top_reason(tr.reasons),
         )

@@ -573,6 +573,10 @@ def test_gesture_rules(cal: Any) -> None:
     assert r.check(feats({"pointing_r": 1.0}, video=False), cal.rules[r.id]).status == "fail"
     assert r.check(feats({"pointing_r": 0.0, "open_palm_r": 1.0}, video=False), cal.rules[r.id]).status == "pass"
     assert r.check(feats({"ev_pointing_closed": 1.0, "pointing_r": 0.0}), cal.rules[r.id]).status == "fail"
+    # Hands at rest in a video (arms in view, no hand shape read): no gesture yet, which
+    # is not "hands not visible"; with the arms out of view it is.
+    assert r.check(feats({"wrist_chest_r": 0.0}), cal.rules[r.id]).reason == "no_event_yet"
+    assert r.check(feats({}), cal.rules[r.id]).reason == "hands_not_visible"
     r = rule("gesture.face_touching")
     v = r.check(feats({"ev_face_touch_closed": 1.0, "ev_face_touch_code": 4.0}), cal.rules[r.id])
     assert v.status == "fail" and v.states["face_touch_region"] == "nose"

@@ -332,6 +332,11 @@ class GestureOpenPalm(_EventRule):
             dur = f.get("ev_pointing_duration_s")
             return self.verdict("fail", dur, None, pointing_finger=True)
         if all(x is None for x in pts):
+            # No hand shape read. In a video, with the wrists in view, that is hands at rest
+            # (the hand model is not run for them, ``hand_gate``): no gesture to judge yet.
+            arms_seen = any(f.get(f"wrist_chest_{s}") is not None for s in ("l", "r"))
+            if f.video and arms_seen:
+                return self.waiting(f, pointing_finger=_active(f, self.event))
             return self.unknown("hands_not_visible")
         if not f.video and any(x == 1.0 for x in pts):
             return self.verdict("fail", 1.0, None, pointing_finger=True)
