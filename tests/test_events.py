@@ -106,12 +106,30 @@ def test_an_event_held_too_long_is_dropped_and_waits_for_the_cue_to_fall() -> No
 def test_bows_are_brief_greetings(params: dict[str, float]) -> None:
     ev = InteractionEvents(params)
     held = int(params["bow_max_s"] * 1000 / DT) + 30
-    bows = []
+    bows, stream = [], []
     for i in range(held):  # leaning 12° for longer than bow_max_s: a hunch, no bow
         _, events = ev.update(i * DT, i, {"lean_deg": 12.0})
         bows += [e for e in events if e["type"] == "bow"]
+        stream += [e["type"] for e in events if e["type"].startswith("bow_")]
     _, events = ev.finish(held * DT)
     assert bows == [] and not any(e["type"] == "bow" for e in events)
+    # The stream's opening is answered, with the reason: no dangling "bow_start".
+    assert stream == ["bow_start", "bow_dropped"]
+
+
+def test_a_flicker_too_short_for_an_event_is_answered_in_the_stream(params: dict[str, float]) -> None:
+    # Leaning just past bow_open_s opens a bow; upright again before bow_min_s: dropped.
+    assert params["bow_min_s"] > params["bow_open_s"]  # the premise: such a flicker exists
+    ev = InteractionEvents(params)
+    lean_frames = int((params["bow_open_s"] + 0.5 * (params["bow_min_s"] - params["bow_open_s"])) * 1000 / DT) + 1
+    out = []
+    for i in range(lean_frames):
+        out += ev.update(i * DT, i, {"lean_deg": 12.0})[1]
+    for i in range(lean_frames, lean_frames + 40):
+        out += ev.update(i * DT, i, {"lean_deg": 0.0})[1]
+    assert [e["type"] for e in out if e["type"].startswith("bow")] == ["bow_start", "bow_dropped"]
+    dropped = next(e for e in out if e["type"] == "bow_dropped")
+    assert dropped["reason"] == "too_short" and dropped["end_ms"] > dropped["start_ms"]
 
 
 @pytest.fixture(scope="module")

@@ -734,7 +734,7 @@ function renderDrillResult(add, result) {
     const d = tr.insertCell();
     const notes = Object.entries(step.rules)
       .map(([id, r]) => `${ruleTitle(id)}: ${t(`outcome_${r.outcome}`)}`);
-    if (step.missing_events && step.missing_events.length) notes.push(t("missing_events") + step.missing_events.join(", "));
+    if (step.missing_events && step.missing_events.length) notes.push(t("missing_events") + step.missing_events.map((e) => t(`event_${e}`)).join(lang() === "zh" ? "、" : ", "));
     d.textContent = notes.join(" · ");
   }
 }

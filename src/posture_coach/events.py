@@ -126,7 +126,8 @@ class EventStep:
     active: Event | None = None  # the open event (after this frame), if any
     opened: Event | None = None  # an event opened on this frame (back-dated to its first frame)
     closed: Event | None = None  # an event closed on this frame and was long enough
-    dropped: Event | None = None  # an event closed on this frame but was too short
+    dropped: Event | None = None  # an event closed on this frame but was too short (or too long)
+    drop_reason: str | None = None  # "too_short" or "too_long"
 
 
 class EventMachine:
@@ -186,7 +187,7 @@ class EventMachine:
             self._last_on = t_ms
             if self.max_ms is not None and ev.duration_ms > self.max_ms:
                 self._open, self._pending, self._too_long = None, None, True
-                return EventStep(dropped=ev)
+                return EventStep(dropped=ev, drop_reason="too_long")
             return EventStep(active=ev)
         assert self._last_on is not None
         if t_ms - self._last_on >= self.close_ms:
@@ -201,7 +202,7 @@ class EventMachine:
         self._pending = None
         if ev.duration_ms >= self.min_ms:
             return EventStep(closed=ev)
-        return EventStep(dropped=ev)
+        return EventStep(dropped=ev, drop_reason="too_short")
 
     def finish(self) -> EventStep:
         """Close an open event at the end of a session (at the last frame it was seen)."""
@@ -391,6 +392,12 @@ class InteractionEvents:
         out[f"ev_{kind}_closed"] = 0.0
         if step.opened is not None:
             events.append({"type": f"{kind}_start", "t_ms": t_ms, "start_ms": step.opened.start_ms})
+        if step.dropped is not None:
+            # Every opening is answered: a consumer of the stream that saw ``<kind>_start``
+            # learns the event will not come (a flicker shorter than min_ms, a held posture).
+            events.append({"type": f"{kind}_dropped", "t_ms": t_ms, "start_ms": step.dropped.start_ms,
+                           "end_ms": step.dropped.start_ms + step.dropped.duration_ms,
+                           "reason": step.drop_reason})
         if step.closed is not None:
             ev = step.closed
             self.last_closed[kind] = ev

@@ -177,8 +177,11 @@ def analyse_video(
             ))
     if snapshots:
         write_evidence(path, snapshots)
+    # What happened, not the engine's bookkeeping: an event's opening and a dropped one
+    # (too short, or a held posture) are in the live stream only.
     events = [repo.EventOutcome(str(e.get("type")), int(e.get("t_ms", 0)), dict(e))
-              for e in summary.events if e.get("type") not in NOT_FINDING_EVENTS]
+              for e in summary.events if e.get("type") not in NOT_FINDING_EVENTS
+              and not str(e.get("type")).endswith(("_start", "_dropped"))]
     findings.sort(key=lambda f: (f.start_ms, f.rule_id))
     if progress is not None:
         progress(1.0)
