@@ -322,3 +322,22 @@ def test_two_carried_hands_are_never_both_re_read_on_one_frame(model_dir: Path) 
         assert max(calls[1:]) == 1
         for reads in read_at.values():
             assert max(b - a for a, b in itertools.pairwise(reads)) <= every + 1
+
+
+def test_the_hand_crop_pass_is_set_in_calibration(tmp_path: Path) -> None:
+    """[hand_crop] in calibration/default.toml sets the pass; the dataclass defaults mirror
+    it (so cached recordings keyed on the recipe stay valid), and a custom file changes it."""
+    from posture_coach.errors import ConfigError
+
+    assert lm_mod.HandCrop.from_calibration() == lm_mod.HandCrop()
+    assert lm_mod.video_recipe() == lm_mod.video_recipe(lm_mod.HandCrop())
+    custom = tmp_path / "cal.toml"
+    custom.write_text("[hand_crop]\nreread_every = 1\nenabled = false\n", encoding="utf-8")
+    crop = lm_mod.HandCrop.from_calibration(custom)
+    assert crop.reread_every == 1 and crop.enabled is False and crop.side_sw == lm_mod.HandCrop().side_sw
+    custom.write_text("[hand_crop]\nreread_evry = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[hand_crop\] unknown key 'reread_evry'"):
+        lm_mod.HandCrop.from_calibration(custom)
+    custom.write_text("[hand_crop]\nout_px = 19.5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[hand_crop\] out_px must be int"):
+        lm_mod.HandCrop.from_calibration(custom)

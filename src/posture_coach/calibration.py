@@ -85,7 +85,30 @@ TEMPORAL_PARAMS: tuple[Param, ...] = (
     Param("offset_s", "s", "and be gone this long to be cleared"),
     Param("min_duration_s", "s", "shorter episodes are dropped from timeline and score"),
 )
+#: The cropped second hand pass (``landmarker.HandCrop``): where and how often a small
+#: or missed hand is read again in a magnified crop around the pose wrist.
+HAND_CROP_PARAMS: tuple[Param, ...] = (
+    Param("enabled", "", "run the cropped second hand pass at all", bool),
+    Param("side_sw", "sw", "crop side: at least this many shoulder widths"),
+    Param("side_tl", "tl", "and at least this many torso lengths"),
+    Param("out_px", "px", "the crop is resized to this many pixels a side", int),
+    Param("max_frame_share", "ratio", "crop only where its side is at most this share of the "
+          "frame's longer side (where it magnifies: a small person)"),
+    Param("min_visibility", "ratio", "the pose wrist's visibility at least this"),
+    Param("min_raise_tl", "tl", "the wrist at least this far above the hip line"),
+    Param("max_offset_body", "body", "no full-frame hand within this many body scales of the wrist"),
+    Param("min_confidence", "ratio", "the crop hand landmarker's detector confidence"),
+    Param("search_after_misses", "frames", "after this many crops in a row found no hand, the "
+          "wrist is searched less often", int),
+    Param("search_every", "frames", "then cropped only every this-many frames", int),
+    Param("refine_below_px", "px", "a full-frame hand smaller than this (wrist to middle knuckle) "
+          "is read again in a crop"),
+    Param("refine_side_sw", "sw", "that crop's side"),
+    Param("reread_every", "frames", "a wrist whose crop found its hand is cropped again every "
+          "this-many frames (the last hand is carried between)", int),
+)
 _SECTIONS: dict[str, tuple[Param, ...]] = {
+    "hand_crop": HAND_CROP_PARAMS,
     "interaction": INTERACTION_PARAMS,
     "features": FEATURE_PARAMS,
     "signals": SIGNAL_PARAMS,
@@ -123,6 +146,7 @@ class CalibrationSet:
     sources: tuple[str, ...]
     features: Mapping[str, float]
     interaction: Mapping[str, float]
+    hand_crop: Mapping[str, ParamValue]
     signals: Mapping[str, float]
     engine: Mapping[str, float]
     rules: Mapping[str, Mapping[str, ParamValue]]
@@ -329,6 +353,7 @@ class _Tables:
             sources=sources,
             features={k: float(v) for k, v in self.sections["features"].items()},
             interaction={k: float(v) for k, v in self.sections["interaction"].items()},
+            hand_crop=dict(self.sections["hand_crop"]),
             signals={k: float(v) for k, v in self.sections["signals"].items()},
             engine={k: float(v) for k, v in self.sections["engine"].items()},
             rules=rules,

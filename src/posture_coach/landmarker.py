@@ -108,6 +108,8 @@ class HandCrop:
     hands found by crops on every frame): 25.5 fps cropping every frame.
     """
 
+    # The values are calibration/default.toml's [hand_crop] (``from_calibration``); these
+    # defaults mirror it for a bare config (a test keeps the two equal).
     enabled: bool = True
     side_sw: float = 2.0
     side_tl: float = 1.3
@@ -122,6 +124,13 @@ class HandCrop:
     refine_below_px: float = 24.0
     refine_side_sw: float = 1.5
     reread_every: int = 3
+
+    @classmethod
+    def from_calibration(cls, path: Path | None = None) -> HandCrop:
+        """The pass as the calibration's ``[hand_crop]`` table sets it (default file: None)."""
+        from .calibration import load_calibration
+
+        return cls(**dict(load_calibration(path).hand_crop))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +289,7 @@ def video_recipe(cfg: HandCrop | None = None) -> str:
     crop settings): caches of recorded observations key on it."""
     import hashlib
 
-    return "hc" + hashlib.sha256((repr(cfg or HandCrop()) + CROP_RECIPE).encode()).hexdigest()[:8]
+    return "hc" + hashlib.sha256((repr(cfg or HandCrop.from_calibration()) + CROP_RECIPE).encode()).hexdigest()[:8]
 
 
 _CROP_WRISTS: dict[Side, tuple[PoseLm, PoseLm, PoseLm]] = {

@@ -58,7 +58,7 @@ def landmarker_config(
     fetch: bool = True,
 ) -> object:
     """Resolve model paths through the store and build a LandmarkerConfig."""
-    from .landmarker import LandmarkerConfig
+    from .landmarker import HandCrop, LandmarkerConfig
     from .models import ModelStore
 
     store = ModelStore.from_env(model_dir)
@@ -75,6 +75,7 @@ def landmarker_config(
         # partly hidden people: a lower detector threshold found 38/40 vs 31/40 people on
         # the smoke-test photos with no false person on the no-person photo.
         min_pose_confidence=0.3 if mode == "image" else 0.5,
+        hand_crop=HandCrop.from_calibration(),  # calibration/default.toml [hand_crop]
     )
 
 
