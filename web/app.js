@@ -356,7 +356,7 @@ function takeSnapshot(cue) {
   ctx.drawImage(el.overlay, 0, 0, 320, 240);
   const elapsed = state.running ? (performance.now() - state.runStart) / 1000 : 0;
   state.snapshots.set(cue.rule_id, {
-    status: cue.status, text: cue.text, at: elapsed, url: c.toDataURL("image/jpeg", 0.75),
+    status: cue.status, cue, at: elapsed, url: c.toDataURL("image/jpeg", 0.75),
   });
 }
 
@@ -678,14 +678,19 @@ function showSummary(msg) {
       const fig = document.createElement("figure");
       const img = document.createElement("img");
       img.src = s.url;
-      img.alt = `${ruleTitle(id)} – ${s.text}`;
+      const text = pick(s.cue, "text") || s.cue.text; // in the page's language now
+      img.alt = `${ruleTitle(id)} – ${text}`;
       const cap = document.createElement("figcaption");
-      cap.textContent = `${ruleTitle(id)} · ${s.at.toFixed(1)} s · ${s.text}`;
+      cap.textContent = `${ruleTitle(id)} · ${s.at.toFixed(1)} s · ${text}`;
       fig.append(img, cap);
       grid.append(fig);
     }
   } else {
-    add("p", t(judged ? "summary_worst_none" : "summary_worst_unjudged"));
+    // "Well done" only when nothing was judged weak: issues too brief to trigger a cue
+    // (or judged only at the drill's end) leave no snapshot, but they are not "none".
+    const weak = perRule.some((r) => r.status === "fail" || r.status === "warn")
+      || (state.drillResult && state.drillResult.steps.some((st) => st.outcome === "fail" || st.outcome === "warn"));
+    add("p", t(!judged ? "summary_worst_unjudged" : weak ? "summary_worst_no_snap" : "summary_worst_none"));
   }
 
   add("h3", t("summary_next"));

@@ -370,7 +370,11 @@ class LiveSession:
             for rid, status in self.cues.update(t_ms, verdicts):
                 info = self.rules.get(rid)
                 text = info.cue(self.lang) if info else rid
-                cues.append({"rule_id": rid, "status": status, "text": text})
+                # Both languages too: the page keeps cues (snapshot captions) across a
+                # language switch and shows them in the language of the moment.
+                cues.append({"rule_id": rid, "status": status, "text": text,
+                             "text_zh": info.cue("zh") if info else rid,
+                             "text_en": info.cue("en") if info else rid})
             now = time.monotonic()
             if now - self._score_at >= self.settings.score_every_s:
                 self._score = self.engines.live_score(self.engine)
