@@ -653,14 +653,31 @@ function showSummary(msg) {
   const perRule = ruleResults(msg.summary);
   if (perRule.length) {
     add("h3", t("summary_rules"));
-    const table = add("table", undefined, "result-table");
-    for (const r of perRule) {
-      const tr = table.insertRow();
-      tr.insertCell().textContent = ruleTitle(r.id);
-      const c = tr.insertCell();
-      c.className = `outcome ${r.status}`;
-      c.textContent = r.score !== null ? `${formatScore(r.score)}` : t(`status_${r.status}`);
-      tr.insertCell().textContent = r.score === null && r.reason ? reasonText(r.reason) : "";
+    // Rules that never applied (no handshake happened, the person never sat) go in a
+    // folded list: they are not failures to see, and a long "can't judge" list hides
+    // the results that matter.
+    const idle = perRule.filter((r) => r.score === null && NOT_PRACTISED.has(r.reason));
+    const shown = perRule.filter((r) => !idle.includes(r));
+    const fill = (table, rows) => {
+      for (const r of rows) {
+        const tr = table.insertRow();
+        tr.insertCell().textContent = ruleTitle(r.id);
+        const c = tr.insertCell();
+        c.className = `outcome ${r.status}`;
+        c.textContent = r.score !== null ? `${formatScore(r.score)}` : t(`status_${r.status}`);
+        tr.insertCell().textContent = r.score === null && r.reason ? reasonText(r.reason) : "";
+      }
+    };
+    fill(add("table", undefined, "result-table"), shown);
+    if (idle.length) {
+      const box = add("details", undefined, "not-practised");
+      box.append(Object.assign(document.createElement("summary"), {
+        textContent: t("summary_not_practised", { n: idle.length }),
+      }));
+      const table = document.createElement("table");
+      table.className = "result-table";
+      box.append(table);
+      fill(table, idle);
     }
     if (perRule.every((r) => r.score === null)) {
       const top = (msg.summary.top_reasons || [])[0];
@@ -711,6 +728,9 @@ function showSummary(msg) {
 }
 
 /** Per-rule results from the engine's summary, tolerant of its exact shape. */
+/** Unknown reasons that mean a rule did not apply in the session (scoring.NOT_APPLICABLE_REASONS). */
+const NOT_PRACTISED = new Set(["no_event_yet", "event_in_progress", "not_standing", "not_sitting", "hands_in_use"]);
+
 function ruleResults(summary) {
   if (!summary) return [];
   const src = summary.rules || summary.per_rule || summary.scores || {};
