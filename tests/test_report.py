@@ -119,3 +119,15 @@ def test_report_of_a_reviewed_session(tmp_path: Path, snapshot: Path) -> None:
     assert "培训师复核后总分" in page and "不同意" in page and "王芳" in page
     out = rep.write_html(data, tmp_path / "r.html", "zh")
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_peak_values_carry_their_rules_unit() -> None:
+    # A shoulder tilt in degrees, a sway in shoulder widths, a teeth count; a rule whose
+    # value changes meaning with the view (upright: degrees from the side, a ratio from
+    # the front) gets a plain rounded number.
+    assert rep.value_text("standing.shoulders_level", 8.2121, "en") == "8.2°"
+    assert rep.value_text("standing.steady", 0.8612, "zh") == "0.86 倍肩宽"
+    assert rep.value_text("face.smile_teeth", 9.0, "zh") == "9 颗"
+    assert rep.value_text("standing.upright", 15.1379, "en") == "15.14"
+    page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
+    assert "Peak value" in page

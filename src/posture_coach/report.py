@@ -84,6 +84,31 @@ POSTURE_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+#: Units of the rules' values (``Rule.value_unit``): (Chinese suffix, English suffix, decimals).
+VALUE_UNITS: dict[str, tuple[str, str, int]] = {
+    "deg": ("°", "°", 1),
+    "sw": (" 倍肩宽", " × shoulder width", 2),
+    "tl": (" 倍躯干长", " × torso length", 2),
+    "sw_s": (" 倍肩宽/秒", " shoulder widths/s", 2),
+    "s": (" 秒", " s", 1),
+    "m": (" 米", " m", 2),
+    "teeth": (" 颗", " teeth", 0),
+    "per_min": (" 次/分钟", " per minute", 1),
+}
+
+
+def value_text(rule_id: str, value: object, lang: Lang) -> str:
+    """A finding's peak value with its rule's unit (plain, rounded, where it has none)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    cls = RULES_BY_ID.get(rule_id)
+    unit = VALUE_UNITS.get(cls.value_unit or "") if cls is not None else None
+    if unit is None:
+        return f"{value:.2f}"
+    zh, en, decimals = unit
+    return f"{value:.{decimals}f}{zh if lang == 'zh' else en}"
+
+
 def tr(key: str, lang: Lang) -> str:
     zh, en = T[key]
     return zh if lang == "zh" else en
@@ -454,7 +479,8 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
             h.append(f"<p>{_e(explain)}</p>")
         h.append(f"<div>{_sec(f['start_ms'])}–{_sec(f.get('end_ms'))} {_e(tr('seconds', lang))}; "
                  f"{_e(tr('peak', lang))} {_sec(f.get('peak_ms'))} {_e(tr('seconds', lang))}"
-                 + (f"; {_e(tr('value', lang))} {_e(f.get('peak'))}" if f.get("peak") is not None else "")
+                 + (f"; {_e(tr('value', lang))} {_e(value_text(str(f['rule_id']), f.get('peak'), lang))}"
+                    if f.get("peak") is not None else "")
                  + "</div>")
         if rv:
             h.append(f'<div class="review">{_e(tr("review", lang))}: {_e(rv.get("trainer"))} '

@@ -144,6 +144,9 @@ class Rule:
     lower_is_worse: ClassVar[bool] = False
     #: Opt-in rules (the grooming self-check) run only when a pack or drill names them.
     default_enabled: ClassVar[bool] = True
+    #: The unit of the verdict's value when it has one throughout (reports print it with
+    #: the finding's peak); None where the value's meaning changes with the view.
+    value_unit: ClassVar[str | None] = None
     cue_zh: ClassVar[str]
     cue_en: ClassVar[str]
     explain_zh: ClassVar[str]

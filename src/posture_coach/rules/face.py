@@ -91,6 +91,7 @@ class SmileTeeth(FaceRule):
     """Six teeth 微笑露齿不超过六颗 (三米六齿): upper teeth counted by the ``teeth`` pixel
     measure on a near-frontal face with a mouth wide enough in pixels."""
 
+    value_unit = "teeth"
     id = "face.smile_teeth"
     title_zh = "微笑露齿不超过六颗"
     title_en = "Smile showing at most six upper teeth"
@@ -172,6 +173,7 @@ class BlinkRate(FaceRule):
     """Blink rate 不频繁急速眨眼: blinks per minute from the eyeBlink blendshapes with
     hysteresis (video only)."""
 
+    value_unit = "per_min"
     id = "face.blink_rate"
     title_zh = "不频繁急速眨眼"
     title_en = "No rapid, frequent blinking"
@@ -274,6 +276,7 @@ class Nod(FaceRule):
     """Nod while listening 倾听时点头示意: pitch dips and returns (video). Recommended:
     too few nods only warns."""
 
+    value_unit = "per_min"
     id = "face.nod"
     title_zh = "倾听时不时点头示意"
     title_en = "Nod now and then while listening"

@@ -120,6 +120,7 @@ class HandoverLookAtCard(_EventRule):
     reaching) with the head pitched down towards them (nose below the ear line).
     """
 
+    value_unit = "s"
     id = "handover.look_at_card"
     event = "card_view"
     title_zh = "接过名片后认真观看 3–5 秒"
@@ -161,6 +162,7 @@ class HandshakeLean(_EventRule):
     a handshake is seen.
     """
 
+    value_unit = "deg"
     id = "handshake.lean"
     event = "handshake"
     title_zh = "握手时身体稍微前倾"
@@ -208,6 +210,7 @@ class HandshakeLean(_EventRule):
 class HandshakeDuration(_EventRule):
     """Shake hands for 1–3 seconds, with the right hand."""
 
+    value_unit = "s"
     id = "handshake.duration"
     event = "handshake"
     title_zh = "握手停留 1–3 秒，用右手"
@@ -276,6 +279,7 @@ class GreetingBow(_EventRule):
     the baseline) without a hand held out. Recommended: a bow out of the band warns.
     """
 
+    value_unit = "deg"
     id = "greeting.bow"
     event = "bow"
     title_zh = "打招呼时身体微微前倾、点头示意"
@@ -390,6 +394,7 @@ class GestureFaceTouching(_EventRule):
 class GestureCalmHands(Rule):
     """Gestures not too fast, no flailing: sustained wrist speed above a limit."""
 
+    value_unit = "sw_s"
     id = "gesture.calm_hands"
     title_zh = "手势不过快，不手舞足蹈"
     title_en = "Calm, measured gestures"
@@ -438,6 +443,7 @@ class DistanceCustomer(Rule):
     (成一定角度) is not measured.
     """
 
+    value_unit = "m"
     id = "distance.customer"
     title_zh = "与客户保持 60–80 cm（站立），成一定角度"
     title_en = "Keep 60–80 cm from the customer"
@@ -466,6 +472,7 @@ class DistanceCustomer(Rule):
 class DistanceSmileRange(Rule):
     """Smile when the other person comes within three metres (三米六齿)."""
 
+    value_unit = "m"
     id = "distance.smile_range"
     title_zh = "对方进入三米范围时微笑"
     title_en = "Smile once the customer is within 3 m"

@@ -264,6 +264,7 @@ class LegShaking(Rule):
     ≥ 2 s persistence lives in the rule's ``onset_s``.
     """
 
+    value_unit = "tl"
     id = "sitting.leg_shaking"
     title_zh = "不抖动腿脚"
     title_en = "No leg shaking"
@@ -293,6 +294,7 @@ class ChinOnHand(Rule):
     the chin with its elbow well below it. The ≥ 1.5 s persistence is ``onset_s``.
     """
 
+    value_unit = "sw"
     id = "sitting.chin_on_hand"
     title_zh = "不用手托腮"
     title_en = "Do not rest the chin on a hand"
@@ -334,6 +336,7 @@ class HandsStill(Rule):
     relative to the shoulders, in SW): sustained small fast movement is fidgeting.
     """
 
+    value_unit = "sw"
     id = "sitting.hands_still"
     title_zh = "不摆弄手指、衣角、小物件"
     title_en = "Keep the hands still: no fidgeting"

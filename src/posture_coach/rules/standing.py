@@ -77,6 +77,7 @@ class StandingShouldersLevel(Rule):
     at calibration (without a profile the camera is assumed level).
     """
 
+    value_unit = "deg"
     id = "standing.shoulders_level"
     title_zh = "双肩平正，不一肩高一肩低"
     title_en = "Keep the shoulders level"
@@ -349,6 +350,7 @@ class HandsFront(Rule):
     doing it only warns: arms hanging at the sides are acceptable, this is the ideal.
     """
 
+    value_unit = "sw"
     id = "standing.hands_front"
     title_zh = "双手交叠，自然下垂于身前"
     title_en = "Hands clasped in front (recommended)"
@@ -450,6 +452,7 @@ class Steady(Rule):
     (in torso lengths). Needs video.
     """
 
+    value_unit = "sw"
     id = "standing.steady"
     title_zh = "身体不晃动，不抖腿"
     title_en = "Stand still: no swaying or leg shaking"
