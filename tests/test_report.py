@@ -129,5 +129,6 @@ def test_peak_values_carry_their_rules_unit() -> None:
     assert rep.value_text("standing.steady", 0.8612, "zh") == "0.86 倍肩宽"
     assert rep.value_text("face.smile_teeth", 9.0, "zh") == "9 颗"
     assert rep.value_text("standing.upright", 15.1379, "en") == "15.14"
+    assert rep.value_text("handshake.attention", 0.25, "en") == "25 %"  # a share of the time
     page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
     assert "Peak value" in page

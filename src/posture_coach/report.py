@@ -94,6 +94,7 @@ VALUE_UNITS: dict[str, tuple[str, str, int]] = {
     "m": (" 米", " m", 2),
     "teeth": (" 颗", " teeth", 0),
     "per_min": (" 次/分钟", " per minute", 1),
+    "share": (" %", " %", 0),  # a share of the time, shown in percent
 }
 
 
@@ -106,6 +107,8 @@ def value_text(rule_id: str, value: object, lang: Lang) -> str:
     if unit is None:
         return f"{value:.2f}"
     zh, en, decimals = unit
+    if cls is not None and cls.value_unit == "share":
+        value = 100.0 * value
     return f"{value:.{decimals}f}{zh if lang == 'zh' else en}"
 
 

@@ -244,6 +244,7 @@ class HandshakeDuration(_EventRule):
 class HandshakeAttention(_EventRule):
     """Look at the other person while shaking hands, no glancing around."""
 
+    value_unit = "share"
     id = "handshake.attention"
     event = "handshake"
     title_zh = "握手时注视对方，不东张西望"
