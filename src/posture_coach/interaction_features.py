@@ -667,7 +667,7 @@ def interaction_values(
     size = obs.image_size
     aspect = size[0] / size[1] if size[1] else 1.0
     b = body2d(pose, size, p["min_visibility"], p["min_visibility_hand"])
-    _head(v, obs, p, size)
+    _head(v, obs, p, size, view)
     if b is None:
         return v
     sw = b.sw
@@ -896,7 +896,8 @@ def _handshake_alone(v: Mapping[str, float | None]) -> tuple[float | None, float
     return 0.0, None
 
 
-def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], size: tuple[int, int]) -> None:
+def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], size: tuple[int, int],
+          view: str = "front") -> None:
     pose = obs.pose
     assert pose is not None
     if not _vis(pose, p["min_visibility"], PoseLm.NOSE):
@@ -916,8 +917,11 @@ def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], 
     tp = obs.measures.get("two_person") if obs.measures else None
     if isinstance(tp, Mapping) and tp.get("n_persons", 0) >= 2 and tp.get("facing_other") is not None:
         v["looking_at_target"] = 1.0 if tp["facing_other"] else 0.0
-    else:
+    elif view == "front":
+        # Alone, the camera stands in for the other person: facing it is looking at them.
         v["looking_at_target"] = 1.0 if abs(yaw) <= p["attention_max_yaw_ratio"] else 0.0
+    # Alone and filmed from the side or at an angle, the person faces someone who is not in
+    # view (the camera is not the customer): where they look cannot be judged.
 
 
 def _two_person(v: dict[str, float | None], obs: Observation) -> None:

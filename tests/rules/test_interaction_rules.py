@@ -603,3 +603,18 @@ def test_distance_rules(cal: Any) -> None:
     assert r.check(feats({"distance_cam_m": 4.0}), drill).reason == "not_in_smile_range"
     assert r.check(feats({"distance_cam_m": 2.0, "smiling": 1.0}), drill).status == "pass"
     assert r.check(feats({"distance_cam_m": 2.0, "smiling": 0.0}), drill).status == "fail"
+
+
+def test_alone_the_camera_is_the_other_person_only_from_the_front(p: dict[str, float], cal: Any) -> None:
+    # Facing the camera, alone: looking at it is looking at the customer it stands in for.
+    facing = obs_of(pose())
+    assert interaction_values(facing, p, view="front")["looking_at_target"] == 1.0
+    # Filmed at an angle, alone, the person faces someone out of view (a nose turned from
+    # the camera is no glance away): not judged, and the rule says what it needs.
+    assert interaction_values(obs_of(pose(facing=1)), p, view="oblique")["looking_at_target"] is None
+    r = rule("handshake.attention")
+    v = r.check(feats({"ev_handshake_closed": 1.0}, view="oblique"), cal.rules[r.id])
+    assert (v.status, v.reason) == ("unknown", "front_view_needed")
+    v = r.check(feats({"ev_handshake_closed": 1.0, "ev_handshake_attention_share": 0.2}, view="oblique"),
+                cal.rules[r.id])
+    assert v.status == "fail"  # measured (a partner in view): judged as before

@@ -266,7 +266,9 @@ class HandshakeAttention(_EventRule):
             return self.waiting(f)
         share = f.get("ev_handshake_attention_share")
         if share is None:
-            return self.unknown("face_not_visible")
+            # Alone and not facing the camera, the person the gaze should meet is not in view.
+            alone = (f.get("tp_persons") or 0.0) < 2.0
+            return self.unknown("front_view_needed" if alone and f.view.view != "front" else "face_not_visible")
         status: Status = ("pass" if share >= num(p, "min_attention_share")
                           else "warn" if share >= num(p, "warn_attention_share") else "fail")
         return self.verdict(status, share, num(p, "min_attention_share"),
