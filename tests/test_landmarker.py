@@ -341,3 +341,14 @@ def test_the_hand_crop_pass_is_set_in_calibration(tmp_path: Path) -> None:
     custom.write_text("[hand_crop]\nout_px = 19.5\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[hand_crop\] out_px must be int"):
         lm_mod.HandCrop.from_calibration(custom)
+
+
+def test_analyze_with_a_thresholds_file_applies_its_hand_crop(model_dir: Path, tmp_path: Path) -> None:
+    # `analyze --calibration FILE` hands FILE to the pipeline: its [hand_crop] is the one run.
+    from posture_coach.pipeline import landmarker_config
+
+    custom = tmp_path / "cal.toml"
+    custom.write_text("[hand_crop]\nenabled = false\n", encoding="utf-8")
+    cfg = landmarker_config(model_dir, fetch=False, calibration=custom)
+    assert cfg.hand_crop.enabled is False  # type: ignore[attr-defined]
+    assert landmarker_config(model_dir, fetch=False).hand_crop == lm_mod.HandCrop()  # type: ignore[attr-defined]

@@ -195,7 +195,8 @@ def _analyze(
     stream = ObservationStream(input, model_dir=model_dir, face=face, hands=hands, stride=stride,
                                save_landmarks=save_landmarks, fetch_models=fetch,
                                wants_hands=lambda: bool(holder["engine"].wants_hands()) if holder else True,
-                               role_play=None if role_play is None else role_play.value)
+                               role_play=None if role_play is None else role_play.value,
+                               calibration=calibration)
     ok = False
     sink: _AtomicText | None = None
     writer = None

@@ -56,8 +56,10 @@ def landmarker_config(
     hands: bool = True,
     mode: Literal["video", "image"] = "video",
     fetch: bool = True,
+    calibration: Path | None = None,
 ) -> object:
-    """Resolve model paths through the store and build a LandmarkerConfig."""
+    """Resolve model paths through the store and build a LandmarkerConfig (the cropped
+    hand pass from ``calibration``'s ``[hand_crop]``; None: the default file)."""
     from .landmarker import HandCrop, LandmarkerConfig
     from .models import ModelStore
 
@@ -75,7 +77,7 @@ def landmarker_config(
         # partly hidden people: a lower detector threshold found 38/40 vs 31/40 people on
         # the smoke-test photos with no false person on the no-person photo.
         min_pose_confidence=0.3 if mode == "image" else 0.5,
-        hand_crop=HandCrop.from_calibration(),  # calibration/default.toml [hand_crop]
+        hand_crop=HandCrop.from_calibration(calibration),  # [hand_crop]
     )
 
 
@@ -151,8 +153,10 @@ class ObservationStream:
         wants_hands: Callable[[], bool] | None = None,
         role_play: Literal["left", "right"] | None = None,
         parallel: bool = True,
+        calibration: Path | None = None,
     ) -> None:
         self.times = StageTimes()
+        self.calibration = calibration  # a thresholds file layered on the default (None: default)
         # Cameras deliver at their own pace; decode-ahead is for files. parallel=False: one
         # thread does everything (decode, each landmarker in turn), for a job given one CPU.
         self.prefetch = prefetch and parallel
@@ -187,7 +191,8 @@ class ObservationStream:
             if self._landmarkers is None:
                 from .landmarker import LandmarkerConfig, Landmarkers
 
-                cfg = landmarker_config(model_dir, face=face, hands=hands, mode=mode, fetch=fetch_models)
+                cfg = landmarker_config(model_dir, face=face, hands=hands, mode=mode, fetch=fetch_models,
+                                        calibration=calibration)
                 assert isinstance(cfg, LandmarkerConfig)
                 self._landmarkers = Landmarkers(cfg, parallel=parallel)
                 self._own_landmarkers = True
@@ -212,7 +217,7 @@ class ObservationStream:
 
         cfg = landmarker_config(model_dir, face=False, hands=False, mode=mode, fetch=fetch)
         assert isinstance(cfg, LandmarkerConfig)
-        self._interaction_params = load_calibration().interaction
+        self._interaction_params = load_calibration(self.calibration).interaction
         if mode == "video":
             left, right = Landmarkers(cfg), Landmarkers(cfg)
             self._two_person_lms = [left, right]
