@@ -53,6 +53,12 @@ CASES = [
     ("face.gaze", {"gaze_yaw_deg": 35.0, "gaze_pitch_deg": 0.0}, False, "warn", "gaze_on_target", False),
     ("face.gaze", {"gaze_yaw_deg": 0.0, "gaze_pitch_deg": 0.0, "gaze_shifts_per_min": 25.0}, True, "fail",
      "gaze_on_target", True),
+    # A role-play: the target is the other person. Head turned towards them, though 80°
+    # from the camera: on target; eyes on the camera, head turned away from them: not.
+    ("face.gaze", {"tp_persons": 2.0, "looking_at_target": 1.0, "gaze_yaw_deg": 80.0, "gaze_pitch_deg": 0.0},
+     True, "pass", "gaze_on_target", True),
+    ("face.gaze", {"tp_persons": 2.0, "looking_at_target": 0.0, "gaze_yaw_deg": 0.0, "gaze_pitch_deg": 0.0},
+     True, "warn", "gaze_on_target", False),
     ("face.blink_rate", {"blink": 0.1, "blinks_per_min": 40.0}, True, "warn", "blinks_per_min", 40.0),
     ("face.blink_rate", {"blink": 0.1, "blinks_per_min": 15.0}, True, "pass", "blinks_per_min", 15.0),
     ("face.expression", {"negative_expression_score": 0.8}, False, "fail", "negative_expression", True),

@@ -129,8 +129,9 @@ class SmileTeeth(FaceRule):
 
 
 class Gaze(FaceRule):
-    """Gaze 目光注视对方: head pose plus iris offset within a cone around the target; in
-    video, gaze shifts per minute (looking around) warn and fail."""
+    """Gaze 目光注视对方: head pose plus iris offset within a cone around the target (the
+    camera when practising alone); in video, gaze shifts per minute (looking around) warn
+    and fail. In a role-play the target is the other person: the head turned towards them."""
 
     id = "face.gaze"
     title_zh = "目光注视对方，不东张西望"
@@ -155,6 +156,14 @@ class Gaze(FaceRule):
                   "glancing around looks inattentive.")
 
     def judge(self, f: Features, p: Params) -> Verdict:
+        if (f.get("tp_persons") or 0.0) >= 2.0:
+            # A role-play: the target is the other person, not the camera. Filmed from the
+            # side the iris cannot be read; the head turned towards them is the measure
+            # (two_person.facing_other, as for handshake.attention).
+            facing = f.get("looking_at_target")
+            if facing is None:
+                return self.unknown("face_not_visible")
+            return self.verdict("pass" if facing == 1.0 else "warn", facing, 1.0, gaze_on_target=facing == 1.0)
         on = gaze_on(f.values, p)
         if on is None:
             return self.unknown("face_not_visible")
