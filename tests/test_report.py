@@ -76,7 +76,8 @@ def test_events_are_spans_named_in_the_report_language() -> None:
     data["events"] = [
         {"type": "posture", "t_ms": 0, "posture": "standing"},
         {"type": "handshake_start", "t_ms": 4700, "start_ms": 4500},
-        {"type": "handshake", "t_ms": 6400, "start_ms": 4500, "end_ms": 6000, "duration_s": 1.5},
+        {"type": "handshake", "t_ms": 6400, "start_ms": 4500, "end_ms": 6000, "duration_s": 1.5,
+         "held_s": 1.2, "peak": {"lean_deg": 11.04}},
         {"type": "bow_start", "t_ms": 8000, "start_ms": 7900},  # dropped later: too short
     ]
     svg = rep.timeline_svg(data, "zh", width=1000)
@@ -86,7 +87,9 @@ def test_events_are_spans_named_in_the_report_language() -> None:
     assert axis is not None and bar is not None
     plot_w = float(axis.group(2)) - float(axis.group(1))
     assert float(bar.group(2)) == pytest.approx(0.15 * plot_w, abs=0.1)  # 1.5 s of 10 s
-    assert "Handshake" in rep.timeline_svg(data, "en", width=1000)
+    assert "保持 1.2 秒 · 前倾 11.0°" in svg  # hovering the bar: the hold and the lean
+    en = rep.timeline_svg(data, "en", width=1000)
+    assert "Handshake" in en and "held 1.2 s · lean 11.0°" in en
 
 
 def test_no_evidence_is_said_plainly() -> None:

@@ -252,6 +252,18 @@ def _data_uri(path: str | None) -> str | None:
     return f"data:{mime};base64,{base64.b64encode(p.read_bytes()).decode('ascii')}"
 
 
+def _event_details(ev: Mapping[str, Any], lang: Lang) -> str:
+    """What a trainer hovering an event wants: how long it was held and the lean at its peak."""
+    parts = []
+    held = ev.get("held_s")
+    if isinstance(held, int | float):
+        parts.append(f"保持 {held:.1f} 秒" if lang == "zh" else f"held {held:.1f} s")
+    lean = (ev.get("peak") or {}).get("lean_deg") if isinstance(ev.get("peak"), Mapping) else None
+    if isinstance(lean, int | float) and ev.get("type") in ("handshake", "bow", "handover"):
+        parts.append(f"前倾 {lean:.1f}°" if lang == "zh" else f"lean {lean:.1f}°")
+    return "".join(f" · {p}" for p in parts)
+
+
 def _title(rule: Mapping[str, Any], lang: Lang) -> str:
     return str(rule.get("title_zh" if lang == "zh" else "title_en") or rule.get("rule_id"))
 
@@ -340,7 +352,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
             out.append(f'<rect class="event" data-kind="{_e(kind)}" x="{x0:.1f}" y="{y + 5}" '
                        f'width="{max(x1 - x0, 3):.1f}" height="{row_h - 12}" rx="3" fill="#1e88e5" '
                        f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(start)}–{_sec(end)} s'
-                       f'</title></rect>')
+                       f'{_e(_event_details(ev, lang))}</title></rect>')
     if not rows and not kinds:
         out.append(f'<text x="{label_w}" y="50" font-size="13" fill="#4caf50">{_e(tr("no_findings", lang))}</text>')
     out.append("</svg>")
