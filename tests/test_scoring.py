@@ -92,3 +92,6 @@ def test_time_a_rule_did_not_apply_is_not_called_unassessable() -> None:
     assert s.rules["sit"].unknown_share == 0.0 and s.rules["sit"].score is None
     assert s.rules["sit"].top_reason == "not_sitting"  # the rule's own line still says why
     assert [r for r, _ in s.top_reasons] == ["hips_not_visible"]
+    # The live summary folds the rules that never applied: the summary says which.
+    assert s.rules["sit"].to_dict()["not_applied"] is True
+    assert s.rules["stand"].to_dict()["not_applied"] is False

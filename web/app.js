@@ -656,7 +656,7 @@ function showSummary(msg) {
     // Rules that never applied (no handshake happened, the person never sat) go in a
     // folded list: they are not failures to see, and a long "can't judge" list hides
     // the results that matter.
-    const idle = perRule.filter((r) => r.score === null && NOT_PRACTISED.has(r.reason));
+    const idle = perRule.filter((r) => r.notApplied);
     const shown = perRule.filter((r) => !idle.includes(r));
     const fill = (table, rows) => {
       for (const r of rows) {
@@ -728,9 +728,6 @@ function showSummary(msg) {
 }
 
 /** Per-rule results from the engine's summary, tolerant of its exact shape. */
-/** Unknown reasons that mean a rule did not apply in the session (scoring.NOT_APPLICABLE_REASONS). */
-const NOT_PRACTISED = new Set(["no_event_yet", "event_in_progress", "not_standing", "not_sitting", "hands_in_use"]);
-
 function ruleResults(summary) {
   if (!summary) return [];
   const src = summary.rules || summary.per_rule || summary.scores || {};
@@ -742,7 +739,7 @@ function ruleResults(summary) {
     const reason = typeof r === "object" ? r.top_reason || null : null;
     let status = r.status || r.worst || null;
     if (!status) status = score === null ? "unknown" : score >= 0.8 || score >= 80 ? "pass" : score >= 0.5 || score >= 50 ? "warn" : "fail";
-    out.push({ id, score, status, reason });
+    out.push({ id, score, status, reason, notApplied: typeof r === "object" && r.not_applied === true });
   }
   return out.sort((a, b) => (a.score ?? 2) - (b.score ?? 2));
 }

@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from .geometry import body_scale
 from .pixels import register
 from .types import Frame, Observation, PoseLm
 
@@ -77,16 +78,16 @@ def find_card(image: npt.NDArray[np.uint8], obs: Observation, side: str) -> dict
     if min(vis[wi], vis[ii], vis[pi], vis[ls], vis[rs]) < _MIN_VIS:
         return None
     scale = np.array([w, h], np.float64)
-    sw = float(np.hypot(*((lm[ls, :2] - lm[rs, :2]) * scale)))
     # Side-on the shoulders overlap; a torso length sets the body's size then.
     lh, rh = PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP
-    if min(vis[lh], vis[rh]) >= _MIN_VIS:
-        tl = float(np.hypot(*(((lm[lh, :2] + lm[rh, :2]) - (lm[ls, :2] + lm[rs, :2])) / 2 * scale)))
-        sw = max(sw, 0.75 * tl)
+    hips_seen = min(vis[lh], vis[rh]) >= _MIN_VIS
+    tl = (float(np.hypot(*(((lm[lh, :2] + lm[rh, :2]) - (lm[ls, :2] + lm[rs, :2])) / 2 * scale)))
+          if hips_seen else None)
+    sw = body_scale(float(np.hypot(*((lm[ls, :2] - lm[rs, :2]) * scale))), tl)
     if sw < 8:
         return None
     wr = lm[wi, :2] * scale
-    if min(vis[lh], vis[rh]) >= _MIN_VIS and wr[1] > max(lm[lh, 1], lm[rh, 1]) * h:
+    if hips_seen and wr[1] > max(lm[lh, 1], lm[rh, 1]) * h:
         return {"card": False}  # a hand hanging below the hips holds nothing out
     knuckles = (lm[ii, :2] + lm[pi, :2]) / 2 * scale
     r = max(MIN_ROI_PX, round(ROI_SW * sw))

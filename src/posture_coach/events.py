@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from posture_coach.interaction_features import partner_in_view
 from posture_coach.rules.base import Param
 
 Values = Mapping[str, float | None]
@@ -242,7 +243,7 @@ def _handover_level(v: Values) -> float | None:
         # Both hands held out (or together on one thing): a handover; with a partner the
         # joined-hands cue fires for a card passed between hands too, and a handshake is one hand.
         return reach
-    if v.get("tp_persons") is not None and (v.get("tp_persons") or 0.0) >= 2.0:
+    if partner_in_view(v):
         return 0.0 if v.get("tp_handshake") == 1.0 else reach
     # One hand reaching alone: a handover only if a card grip (two pinches) or that hand
     # closed round something was seen, else a handshake.

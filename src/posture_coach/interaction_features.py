@@ -897,7 +897,7 @@ def _handshake_alone(v: Mapping[str, float | None]) -> tuple[float | None, float
 
 
 def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], size: tuple[int, int],
-          view: str = "front") -> None:
+          view: str) -> None:
     pose = obs.pose
     assert pose is not None
     if not _vis(pose, p["min_visibility"], PoseLm.NOSE):
@@ -922,6 +922,12 @@ def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], 
         v["looking_at_target"] = 1.0 if abs(yaw) <= p["attention_max_yaw_ratio"] else 0.0
     # Alone and filmed from the side or at an angle, the person faces someone who is not in
     # view (the camera is not the customer): where they look cannot be judged.
+
+
+def partner_in_view(v: Mapping[str, float | None]) -> bool:
+    """A second person in view (the two-person measure's count): a role-play, where the
+    other person, not the camera, is whom the trainee hands to, shakes and looks at."""
+    return (v.get("tp_persons") or 0.0) >= 2.0
 
 
 def _two_person(v: dict[str, float | None], obs: Observation) -> None:

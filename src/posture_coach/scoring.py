@@ -53,6 +53,9 @@ class RuleSummary:
             "unknown_share": round(self.unknown_share, 4),
             "episodes": list(self.episodes),
             "top_reason": self.top_reason,
+            # Never judged, and what kept it unjudged was that it did not apply (no
+            # handshake happened, the person never sat): the live summary folds these away.
+            "not_applied": self.score is None and self.top_reason in NOT_APPLICABLE_REASONS,
         }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from posture_coach.face_temporal import gaze_on, mouth_yawning, smile_evidence
 from posture_coach.features import Features, ViewName
+from posture_coach.interaction_features import partner_in_view
 from posture_coach.rules.base import REASONS, Param, Params, Rule, Status, Verdict, grade, num
 
 #: Reasons specific to face rules (added to the shared table; codes are public).
@@ -156,7 +157,7 @@ class Gaze(FaceRule):
                   "glancing around looks inattentive.")
 
     def judge(self, f: Features, p: Params) -> Verdict:
-        if (f.get("tp_persons") or 0.0) >= 2.0:
+        if partner_in_view(f.values):
             # A role-play: the target is the other person, not the camera. Filmed from the
             # side the iris cannot be read; the head turned towards them is the measure
             # (two_person.facing_other, as for handshake.attention).

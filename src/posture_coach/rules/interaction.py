@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from posture_coach.features import Features, Posture
+from posture_coach.interaction_features import partner_in_view
 from posture_coach.rules.base import REASONS, Param, Params, Rule, Status, Verdict, grade, num
 
 #: Reasons these rules add (registered at import; the lead may move them into base.REASONS).
@@ -267,7 +268,7 @@ class HandshakeAttention(_EventRule):
         share = f.get("ev_handshake_attention_share")
         if share is None:
             # Alone and not facing the camera, the person the gaze should meet is not in view.
-            alone = (f.get("tp_persons") or 0.0) < 2.0
+            alone = not partner_in_view(f.values)
             return self.unknown("front_view_needed" if alone and f.view.view != "front" else "face_not_visible")
         status: Status = ("pass" if share >= num(p, "min_attention_share")
                           else "warn" if share >= num(p, "warn_attention_share") else "fail")
