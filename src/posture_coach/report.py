@@ -57,7 +57,6 @@ T: dict[str, tuple[str, str]] = {
     "agree": ("同意", "agrees"),
     "disagree": ("不同意（不计分）", "disagrees (not counted)"),
     "not_assessable_list": ("无法评估的规则及原因", "Rules that could not be assessed, and why"),
-    "events": ("事件", "Events"),
     "time_s": ("时间（秒）", "time (s)"),
     "status_warn": ("警告", "warning"),
     "status_fail": ("不合格", "fail"),
