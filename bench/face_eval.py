@@ -64,8 +64,9 @@ sys.path.insert(0, str(REPO / "src"))
 
 from posture_coach.types import Frame, Observation  # noqa: E402
 
-DATA = Path("/work/shared/data/real")
-MODELS = Path("/work/shared/models")
+SHARED = (REPO / ".." / "shared").resolve()  # ../shared beside the checkout
+DATA = SHARED / "data" / "real"
+MODELS = Path(os.environ.get("POSTURE_COACH_MODEL_DIR", SHARED / "models"))
 CACHE = Path.home() / ".cache" / "posture-coach" / "face_eval"
 SETS = ("genki4k_faces64", "smile_smilesmiled", "yawn_yawdd_rf", "teeth_faces")
 SMALL_SETS = ("genki4k_faces64", "smile_smilesmiled")

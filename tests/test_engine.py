@@ -190,3 +190,20 @@ def test_an_event_still_open_at_the_last_frame_is_in_the_summary(cal: Calibratio
     closed = [e for e in engine.summary().events if e["type"] == kind]
     assert len(closed) == 1 and closed[0]["end_ms"] == frames[-1].timestamp_ms
     assert len([e for e in engine.summary().events if e["type"] == kind]) == 1  # idempotent
+
+
+def test_role_play_counts_gaze_shifts_away_from_the_partner(cal: CalibrationSet) -> None:
+    # Two people in view, no face landmarks (side view at a distance): the trainee turns
+    # the head away from the other person for 0.6 s every 3 s, for 30 s.
+    import dataclasses
+
+    engine = CoachEngine(cal, posture="standing")
+    res = None
+    for i in range(30 * 10):
+        t = i * 100
+        o = observation(front_standing(), t_ms=t, frame=i)
+        tp = {"n_persons": 2, "facing_other": not (t % 3000) < 600, "handshake": False}
+        res = engine.update(dataclasses.replace(o, measures={"two_person": tp}))
+    assert res is not None
+    assert res.states["gaze_shifts_per_min"] == pytest.approx(20.0, abs=2.5)
+    assert res.verdicts["face.gaze"].status == "fail"

@@ -24,7 +24,7 @@ from posture_coach.features import Features, Posture, View, compute_features
 from posture_coach.geometry import midpoint
 from posture_coach.grooming_features import grooming_features
 from posture_coach.hand_gate import HandGate, rules_need_hands
-from posture_coach.interaction_features import InteractionTracker
+from posture_coach.interaction_features import InteractionTracker, partner_in_view
 from posture_coach.rules import DEFAULT_RULE_IDS, RULES_BY_ID, Rule, Verdict
 from posture_coach.rules.base import StateValue
 from posture_coach.scoring import SessionSummary, summarise
@@ -225,6 +225,13 @@ class CoachEngine:
         inter, inter_events = self._interaction.update(obs, f, self.profile, video=video)
         f = f.with_values(inter)
         events.extend(inter_events)
+        if video:
+            # A role-play's gaze target is the other person: its shifts replace the camera's.
+            partner = partner_in_view(f.values)
+            at = f.get("looking_at_target") if partner else None
+            gaze = self._face_temporal.update_partner(t, None if at is None else at == 1.0)
+            if partner:
+                f = f.with_values(gaze)
 
         if video:
             dt = 0.0 if self._prev_t is None else float(min(max(t - self._prev_t, 0),

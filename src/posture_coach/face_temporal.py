@@ -254,6 +254,10 @@ class FaceTemporal:
                                _f(np_, "min_window_s", 20.0))
         self.gaze = ShiftCounter(_f(gp, "min_off_s", 0.3), _f(gp, "window_s", 60.0),
                                  _f(gp, "min_window_s", 20.0), max_gap_ms)
+        # In a role-play the target is the other person (``looking_at_target``): its own
+        # counter, so that frames judged against the camera never mix with them.
+        self.partner_gaze = ShiftCounter(_f(gp, "min_off_s", 0.3), _f(gp, "window_s", 60.0),
+                                         _f(gp, "min_window_s", 20.0), max_gap_ms)
 
     def update(self, t_ms: int, values: Mapping[str, float | None]) -> dict[str, float | None]:
         out: dict[str, float | None] = dict.fromkeys(FACE_WINDOW_FEATURE_NAMES)
@@ -273,3 +277,16 @@ class FaceTemporal:
             "gaze_off_s": off_s, "gaze_shifts_per_min": spm, "negative_expression_s": neg_s,
         })
         return out
+
+    def update_partner(self, t_ms: int, facing_partner: bool | None) -> dict[str, float | None]:
+        """Gaze shifts away from the other person in a role-play (东张西望 there).
+
+        ``facing_partner``: the trainee's head turned towards the other person on this
+        frame (``looking_at_target`` of the two-person measure), ``None`` when there is no
+        partner in view or the head cannot be read. Returns ``gaze_off_s`` and
+        ``gaze_shifts_per_min`` for the role-play, which replace the camera-based ones.
+        """
+        if facing_partner is None and self.partner_gaze.window.start_ms is None:
+            return {"gaze_off_s": None, "gaze_shifts_per_min": None}  # the window starts with a partner
+        off_s, spm = self.partner_gaze.update(t_ms, facing_partner)
+        return {"gaze_off_s": off_s, "gaze_shifts_per_min": spm}

@@ -155,6 +155,39 @@ def test_temporal_blinks_and_yawn() -> None:
     assert out["yawn_open_s"] == 0.0
 
 
+def test_role_play_gaze_is_read_from_the_pose_without_face_landmarks() -> None:
+    # Filmed from the side at 2-3 m the face model often finds no face; the head's
+    # direction (nose against the ears, two_person.facing_other) still tells.
+    away = check("face.gaze", feats(face_present=0.0, tp_persons=2.0, looking_at_target=0.0))
+    assert (away.status, away.states["gaze_on_target"]) == ("warn", False)
+    toward = check("face.gaze", feats(face_present=0.0, tp_persons=2.0, looking_at_target=1.0))
+    assert (toward.status, toward.states["gaze_on_target"]) == ("pass", True)
+    unseen = check("face.gaze", feats(face_present=0.0, tp_persons=2.0))
+    assert (unseen.status, unseen.reason) == ("unknown", "head_not_visible")
+    assert "head_not_visible" in REASONS
+    # Alone, no face is still no gaze.
+    assert check("face.gaze", feats(face_present=0.0)).reason == "face_not_visible"
+
+
+def test_role_play_gaze_shifts_are_counted_away_from_the_partner() -> None:
+    ft = FaceTemporal(CAL)
+    out: dict[str, float | None] = {}
+    for t in range(0, 30_000, 40):  # 30 s; every 3 s the head turns away for 0.6 s
+        out = ft.update_partner(t, not (t % 3000) < 600)
+    assert out["gaze_shifts_per_min"] == pytest.approx(20.0, abs=2.5)
+    v = check("face.gaze", feats(video=True, tp_persons=2.0, looking_at_target=1.0, **out))
+    assert v.status == "fail" and v.states["gaze_shifts_per_min"] == pytest.approx(20.0, abs=2.5)
+    # Glances shorter than min_off_s are no shifts; no partner in view counts nothing.
+    ft = FaceTemporal(CAL)
+    for t in range(0, 30_000, 40):
+        out = ft.update_partner(t, not (t % 3000) < 200)
+    assert out["gaze_shifts_per_min"] == 0.0
+    ft = FaceTemporal(CAL)
+    for t in range(0, 30_000, 40):
+        out = ft.update_partner(t, None)
+    assert out["gaze_shifts_per_min"] is None
+
+
 def test_temporal_nods() -> None:
     ft = FaceTemporal(CAL)
     out: dict[str, float | None] = {}

@@ -20,6 +20,7 @@ FACE_REASONS: dict[str, tuple[str, str]] = {
     "mouth_too_small": ("嘴部在画面中太小，请靠近镜头", "the mouth is too small in the image: come closer"),
     "teeth_not_measured": ("没有牙齿像素测量（需要图像）", "no teeth pixel measure (needs the image)"),
     "eyes_not_visible": ("眼部不可见", "eyes not visible"),
+    "head_not_visible": ("看不清头部朝向（鼻子和耳朵）", "the head's direction cannot be seen (nose and ears)"),
 }
 for _code, _text in FACE_REASONS.items():
     REASONS.setdefault(_code, _text)
@@ -132,7 +133,8 @@ class SmileTeeth(FaceRule):
 class Gaze(FaceRule):
     """Gaze 目光注视对方: head pose plus iris offset within a cone around the target (the
     camera when practising alone); in video, gaze shifts per minute (looking around) warn
-    and fail. In a role-play the target is the other person: the head turned towards them."""
+    and fail. In a role-play the target is the other person: the head turned towards them,
+    and the shifts are counted away from them (``FaceTemporal.update_partner``)."""
 
     id = "face.gaze"
     title_zh = "目光注视对方，不东张西望"
@@ -156,6 +158,14 @@ class Gaze(FaceRule):
     explain_en = ("While talking, look at the area between the customer's eyes and mouth; "
                   "glancing around looks inattentive.")
 
+    def check(self, f: Features, p: Params) -> Verdict:
+        # A role-play reads the head's direction from the pose (nose against the ears), so
+        # it needs no face landmarks: a face filmed from the side at 2-3 m is often not
+        # found by the face model at all.
+        if f.person and partner_in_view(f.values):
+            return self.judge(f, p)
+        return super().check(f, p)
+
     def judge(self, f: Features, p: Params) -> Verdict:
         if partner_in_view(f.values):
             # A role-play: the target is the other person, not the camera. Filmed from the
@@ -163,20 +173,28 @@ class Gaze(FaceRule):
             # (two_person.facing_other, as for handshake.attention).
             facing = f.get("looking_at_target")
             if facing is None:
-                return self.unknown("face_not_visible")
-            return self.verdict("pass" if facing == 1.0 else "warn", facing, 1.0, gaze_on_target=facing == 1.0)
+                return self.unknown("head_not_visible")
+            toward = facing == 1.0
+            spm = f.get("gaze_shifts_per_min") if f.video else None
+            if spm is not None:
+                return self._rate(spm, toward, p)
+            return self.verdict("pass" if toward else "warn", facing, 1.0, gaze_on_target=toward)
         on = gaze_on(f.values, p)
         if on is None:
             return self.unknown("face_not_visible")
         spm = f.get("gaze_shifts_per_min") if f.video else None
         if spm is not None:
-            status = grade(spm, num(p, "warn_shifts_per_min"), num(p, "fail_shifts_per_min"))
-            if status == "pass" and not on:
-                status = "warn"
-            return self.verdict(status, spm, num(p, "fail_shifts_per_min"),
-                                gaze_on_target=on, gaze_shifts_per_min=round(spm, 2))
+            return self._rate(spm, on, p)
         return self.verdict("pass" if on else "warn", f.get("gaze_yaw_deg") or f.get("head_yaw_deg"),
                             num(p, "max_yaw_deg"), gaze_on_target=on)
+
+    def _rate(self, spm: float, on: bool, p: Params) -> Verdict:
+        """Judge the shift rate (the target the stream counted against), on target now."""
+        status = grade(spm, num(p, "warn_shifts_per_min"), num(p, "fail_shifts_per_min"))
+        if status == "pass" and not on:
+            status = "warn"
+        return self.verdict(status, spm, num(p, "fail_shifts_per_min"),
+                            gaze_on_target=on, gaze_shifts_per_min=round(spm, 2))
 
 
 class BlinkRate(FaceRule):
