@@ -203,3 +203,28 @@ def test_auto_stride_analyses_a_30_fps_video_at_15_fps_and_says_so(tmp_path: Pat
     result = analyse_video(video, AnalysisOptions(model_dir=model_dir, stride=0))
     assert result.stride == 2 and result.frames == 10
     assert rep.report_from_result(result, source=str(video), stride=result.stride)["session"]["stride"] == 2
+
+
+def test_role_play_side_must_be_left_right_or_none() -> None:
+    assert AnalysisOptions(role_play="left").role_play == "left"
+    assert AnalysisOptions().role_play is None
+    with pytest.raises(ValueError, match="role_play"):
+        AnalysisOptions(role_play="middle")
+
+
+@pytest.mark.models
+def test_a_scored_role_play_measures_the_trainee_against_the_other_person(model_dir: Path) -> None:
+    # The trainer's path (score, batch, uploads): two people, the trainee on the left.
+    from posture_coach import report as rep
+    from posture_coach.jobs import analyse_video
+
+    video = Path(__file__).resolve().parents[1] / "sample_videos" / "roleplay_side.mp4"
+    result = analyse_video(video, AnalysisOptions(model_dir=model_dir, role_play="left", stride=2))
+    shakes = [e.data for e in result.events if e.type == "handshake"]
+    assert shakes and shakes[0]["peak"]["tp_distance_m"] is not None  # measured between the two
+    gaze = next(r for r in result.rules if r.rule_id == "face.gaze")
+    assert gaze.score is not None  # the head towards the other person, without face landmarks
+    data = rep.report_from_result(result, source=str(video), stride=result.stride, role_play="left")
+    assert data["session"]["role_play"] == "left"
+    html = rep.render_html(data, "en")
+    assert "the trainee is on the left of the image" in html

@@ -28,6 +28,15 @@ class ReportFormat(StrEnum):
     pdf = "pdf"
 
 
+class TraineeSide(StrEnum):
+    left = "left"
+    right = "right"
+
+
+RolePlayOpt = Annotated[TraineeSide | None, typer.Option(
+    "--role-play", help="A role-play with two people in view: the trainee is the one on this side of the image.")]
+
+
 class BatchEngine(StrEnum):
     local = "local"
     ray = "ray"
@@ -140,19 +149,21 @@ def score(
     posture: Annotated[str, typer.Option(help="auto, standing or sitting.")] = "auto",
     stride: Annotated[int, typer.Option(min=0, help="Analyse every N-th frame; 0 = auto, about 15 frames a second (see the README's speed notes).")] = 1,
     model_dir: ModelDirOpt = None,
+    role_play: RolePlayOpt = None,
 ) -> None:
     """Score a video and write its report (nothing is stored in the database)."""
     from . import report as rep
     from .cli import quiet_native_stderr
     from .jobs import AnalysisOptions, analyse_video
 
-    opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir, evidence_dir=evidence)
+    opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir, evidence_dir=evidence,
+                           role_play=None if role_play is None else role_play.value)
     with quiet_native_stderr(True):
         try:
             result = analyse_video(video, opts)
         except CoachError as exc:
             raise _fail(str(exc), exc.exit_code) from None
-    data = rep.report_from_result(result, source=str(video), stride=result.stride)
+    data = rep.report_from_result(result, source=str(video), stride=result.stride, role_play=opts.role_play)
     if json_path is not None:
         rep.write_json(data, json_path)
     if report_path is not None:
@@ -176,6 +187,7 @@ def batch(
     posture: Annotated[str, typer.Option(help="auto, standing or sitting.")] = "auto",
     stride: Annotated[int, typer.Option(min=0, help="Analyse every N-th frame; 0 = auto, about 15 frames a second.")] = 1,
     model_dir: ModelDirOpt = None,
+    role_play: RolePlayOpt = None,
 ) -> None:
     """Score many videos and write a report per video; failures are listed, never fatal."""
     from .cli import quiet_native_stderr
@@ -185,7 +197,8 @@ def batch(
     if not videos:
         raise _fail("no videos found in the inputs", 2)
     opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir,
-                           evidence_dir=(out / "evidence").resolve() if evidence else None)
+                           evidence_dir=(out / "evidence").resolve() if evidence else None,
+                           role_play=None if role_play is None else role_play.value)
     langs = tuple(x.value for x in (lang or [Lang.zh, Lang.en]))
 
     def done(item: dict[str, Any]) -> None:

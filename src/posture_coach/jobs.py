@@ -32,6 +32,10 @@ TEETH_RULES = frozenset({"face.smile_teeth"})
 NOT_FINDING_EVENTS = frozenset({"violation_start", "violation_end"})
 
 
+#: Where the trainee stands in a role-play (None: one person in view).
+ROLE_PLAY_SIDES: tuple[str | None, ...] = (None, "left", "right")
+
+
 class JobCancelled(Exception):
     """The job's claim was revoked (another worker owns it now): stop without writing."""
 
@@ -53,6 +57,13 @@ class AnalysisOptions:
     #: One thread for the whole analysis (no decode-ahead, landmarkers in turn): a job
     #: that was given one CPU, as each Ray task is, so N workers use N cores, not 2N.
     single_cpu: bool = False
+    #: A role-play with two people in view: the trainee is the person on this side of the
+    #: image ("left" or "right"); None = one person (the pose model's single person).
+    role_play: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role_play not in ROLE_PLAY_SIDES:
+            raise ValueError(f"role_play must be one of left, right or none, not {self.role_play!r}")
 
 
 @dataclass(slots=True)
@@ -91,7 +102,9 @@ def analyse_video(
     # The hand model runs only on frames where a rule can use it (the engine's hand gate).
     stream = ObservationStream(path, model_dir=opts.model_dir, face=opts.face, hands=opts.hands,
                                stride=opts.stride, fetch_models=opts.fetch_models,
-                               wants_hands=engine.wants_hands, parallel=not opts.single_cpu)
+                               wants_hands=engine.wants_hands, parallel=not opts.single_cpu,
+                               role_play=opts.role_play,  # type: ignore[arg-type]
+                               calibration=opts.calibration)
     ok = False
     try:
         if stream.info.kind != "video":
@@ -346,7 +359,8 @@ class JobRunner:
                 if not sess.media_path:
                     raise SourceError(f"session {sess.id}: its video is no longer stored")
                 video = self.db.path(sess.media_path)
-                opts = _replace(self.options, posture=sess.posture, stride=sess.stride)
+                opts = _replace(self.options, posture=sess.posture, stride=sess.stride,
+                                role_play=sess.role_play)
                 if sess.keep_evidence:
                     evidence_dir = self.db.data_dir / "evidence" / f"session_{sess.id}" / claim[:12]
                     opts = _replace(opts, evidence_dir=evidence_dir)
@@ -455,7 +469,8 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
         if opts.evidence_dir is not None:
             vopts = _replace(opts, evidence_dir=opts.evidence_dir / name)
         result = analyse_video(video, vopts)
-        data = rep.report_from_result(result, source=str(video), stride=result.stride)
+        data = rep.report_from_result(result, source=str(video), stride=result.stride,
+                                      role_play=opts.role_play)
         rep.write_json(data, out_dir / f"{name}.json")
         for lang in langs:
             rep.write_html(data, out_dir / f"{name}.{lang}.html", lang)  # type: ignore[arg-type]

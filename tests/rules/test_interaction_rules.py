@@ -590,8 +590,12 @@ def test_distance_rules(cal: Any) -> None:
     r = rule("distance.customer")
     p = cal.rules[r.id]
     drill = {**p, "camera_is_customer": True}  # an approach drill: the camera is the customer
-    assert r.check(feats({"tp_distance_m": 0.7}), p).status == "pass"
-    assert r.check(feats({"tp_distance_m": 0.5}), p).status == "warn"
+    # Two people are measured centre to centre; the handbook's 60-80 cm is the space
+    # between them: people shaking hands about 1 m apart centre to centre are compliant.
+    assert r.check(feats({"tp_distance_m": 1.0}), p).status == "pass"
+    assert r.check(feats({"tp_distance_m": 1.0}), p).value == pytest.approx(1.0 - float(p["body_depth_m"]))
+    assert r.check(feats({"tp_distance_m": 0.7}), p).status == "warn"  # chests 47 cm apart
+    assert r.check(feats({"tp_distance_m": 0.5}), p).status == "fail"
     # Alone in front of a camera, the camera is not a customer unless the drill says so.
     assert r.check(feats({"distance_cam_m": 1.5}), p).reason == "no_customer_in_view"
     assert r.check(feats({"distance_cam_m": 1.5}), drill).status == "fail"

@@ -212,6 +212,20 @@ def test_trainee_cannot_upload_for_someone_else(api: tuple[TestClient, StoreConf
     assert _stored(cfg) == (0, [])
 
 
+def test_a_role_play_upload_keeps_the_trainee_side(api: tuple[TestClient, StoreConfig, dict[str, int]],
+                                                   real_video: Path) -> None:
+    client, cfg, ids = api
+    csrf = login(client, "trainer1")
+    r = _upload(client, csrf, real_video.read_bytes(), "roleplay.avi", ids["a"], role_play="right")
+    assert r.status_code == 202, r.text
+    assert client.get(f"/api/sessions/{r.json()['session_id']}").json()["session"]["role_play"] == "right"
+    r = _upload(client, csrf, real_video.read_bytes(), "alone.avi", ids["a"])
+    assert client.get(f"/api/sessions/{r.json()['session_id']}").json()["session"]["role_play"] is None
+    r = _upload(client, csrf, real_video.read_bytes(), "x.avi", ids["a"], role_play="middle")
+    assert r.status_code == 422
+    assert _stored(cfg)[0] == 2
+
+
 @pytest.mark.models
 def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Path, model_dir: Path) -> None:
     app, cfg = _app(tmp_path, run_jobs=True, model_dir=model_dir)

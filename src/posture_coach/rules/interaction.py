@@ -441,10 +441,13 @@ def _customer_distance(f: Features, p: Params) -> tuple[float | None, str]:
 class DistanceCustomer(Rule):
     """Keep 60–80 cm from the customer when standing.
 
-    Two people in frame (role-play, side-on camera): centre-to-centre distance with their
-    torso lengths / shoulder widths as the scale. Alone: the distance to the camera from
-    the inter-pupil distance (63 mm) and the camera's field of view. The body angle
-    (成一定角度) is not measured.
+    Two people in frame (role-play, side-on camera): the centre-to-centre distance with
+    their torso lengths / shoulder widths as the scale, less ``body_depth_m`` (the
+    handbook's 60–80 cm is the space between the two people, 站立时应与客户保持 60~80 厘米
+    的距离; their centres are two half chest depths further apart: people shaking hands
+    stand about 1 m centre to centre). Alone: the distance to the camera from the
+    inter-pupil distance (63 mm) and the camera's field of view (the face's front to the
+    lens already). The body angle (成一定角度) is not measured.
     """
 
     value_unit = "m"
@@ -458,6 +461,8 @@ class DistanceCustomer(Rule):
         Param("min_distance_m", "m", "closer than this is too close"),
         Param("max_distance_m", "m", "farther than this is too far"),
         Param("warn_margin_m", "m", "outside the band by less than this warns"),
+        Param("body_depth_m", "m", "two people: taken off the centre-to-centre distance (two half "
+              "chest depths), as the handbook's distance is the space between them"),
         Param("camera_is_customer", "", "alone: the camera stands in for the customer (drills set it)", bool),
     )
     cue_zh = "与对方保持约一臂距离"
@@ -469,6 +474,8 @@ class DistanceCustomer(Rule):
         d, why = _customer_distance(f, p)
         if d is None:
             return self.unknown(why)
+        if f.get("tp_distance_m") is not None:  # centre to centre: the space between them
+            d = max(0.0, d - num(p, "body_depth_m"))
         status = _band(d, num(p, "min_distance_m"), num(p, "max_distance_m"), num(p, "warn_margin_m"))
         return self.verdict(status, d, num(p, "max_distance_m"), distance_m=round(d, 3))
 

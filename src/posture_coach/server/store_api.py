@@ -104,7 +104,8 @@ UPLOAD_OPENAPI: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "properties": {"file": {"type": "string", "format": "binary"}, "person_id": {"type": "integer"},
                    "consent": {"type": "boolean"}, "scenario": {"type": "string"},
                    "keep_evidence": {"type": "boolean"}, "posture": {"enum": ["auto", "standing", "sitting"]},
-                   "stride": {"type": "integer", "minimum": 0, "maximum": 10}, "csrf_token": {"type": "string"}},
+                   "stride": {"type": "integer", "minimum": 0, "maximum": 10},
+                   "role_play": {"enum": ["", "none", "left", "right"]}, "csrf_token": {"type": "string"}},
 }}}}}
 
 
@@ -115,6 +116,8 @@ class UploadForm(BaseModel):
     keep_evidence: bool = False
     posture: Literal["auto", "standing", "sitting"] = "auto"
     stride: int = Field(1, ge=0, le=10)  # 0 = auto (about 15 analysed frames a second)
+    # A two-person role-play: the trainee is on this side of the image ("" or "none": one person).
+    role_play: Literal["", "none", "left", "right"] = ""
     csrf_token: str | None = None
 
 
@@ -235,7 +238,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     @router.post("/uploads", status_code=202, openapi_extra=UPLOAD_OPENAPI)
     async def upload(request: Request) -> dict[str, Any]:
         """Store a video and queue its analysis (multipart: file, person_id, consent, scenario,
-        keep_evidence, posture, stride). Checked by content; a rejected file leaves nothing behind."""
+        keep_evidence, posture, stride, role_play: left/right for a two-person role-play).
+        Checked by content; a rejected file leaves nothing behind."""
         import asyncio
 
         limit = state.cfg.max_upload_bytes
@@ -282,7 +286,9 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                 sess = repo.create_session(s, source=Path(file.filename or "upload").name[:200],
                                            person_id=fields.person_id, scenario=fields.scenario,
                                            keep_evidence=fields.keep_evidence, posture=fields.posture,
-                                           stride=fields.stride)
+                                           stride=fields.stride,
+                                           role_play=fields.role_play if fields.role_play in ("left", "right")
+                                           else None)
                 final = db.data_dir / "uploads" / f"session_{sess.id}" / f"video{checked.suffix}"
                 final.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(tmp), final)

@@ -129,6 +129,8 @@ class Session(Base):
     keep_evidence: Mapped[bool] = mapped_column(Boolean, default=False)
     posture: Mapped[str] = mapped_column(String(16), default="auto")
     stride: Mapped[int] = mapped_column(Integer, default=1)
+    #: A two-person role-play: the trainee is on this side of the image ("left"/"right").
+    role_play: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="queued")
     duration_s: Mapped[float | None] = mapped_column(Float)
     frames: Mapped[int | None] = mapped_column(Integer)

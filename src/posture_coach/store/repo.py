@@ -196,12 +196,15 @@ def list_cohorts(s: OrmSession, user: User) -> list[Cohort]:
 def create_session(
     s: OrmSession, *, source: str, person_id: int | None = None, kind: str = "recorded",
     media_path: str | None = None, scenario: str | None = None, keep_evidence: bool = False,
-    posture: str = "auto", stride: int = 1,
+    posture: str = "auto", stride: int = 1, role_play: str | None = None,
 ) -> Session:
     if person_id is not None:
         get_person(s, person_id)
+    if role_play not in (None, "left", "right"):
+        raise ValueError(f"role_play must be left, right or none, not {role_play!r}")
     row = Session(person_id=person_id, kind=kind, source=source, media_path=media_path, scenario=scenario,
-                  keep_evidence=keep_evidence, posture=posture, stride=stride, status="queued")
+                  keep_evidence=keep_evidence, posture=posture, stride=stride, role_play=role_play,
+                  status="queued")
     s.add(row)
     s.flush()
     return row
