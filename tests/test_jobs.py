@@ -228,3 +228,38 @@ def test_a_scored_role_play_measures_the_trainee_against_the_other_person(model_
     assert data["session"]["role_play"] == "left"
     html = rep.render_html(data, "en")
     assert "the trainee is on the left of the image" in html
+
+
+@pytest.mark.models
+def test_role_play_by_profile_follows_the_calibrated_clothes_to_either_side(tmp_path: Path, model_dir: Path) -> None:
+    # The trainee calibrated at the front (another room and light), then filmed from the
+    # side with another person; in the mirrored film the trainee stands on the right.
+    import cv2
+
+    from posture_coach.calibration import Profile
+    from posture_coach.cli_rules import calibrate_command  # posture-coach calibrate
+    from posture_coach.pipeline import ObservationStream
+
+    clips = Path(__file__).resolve().parents[1] / "sample_videos" / "roleplay_id"
+    prof_path = tmp_path / "trainee.json"
+    calibrate_command(source=str(clips / "calib_m_heavy_dark.mp4"), name="trainee", out=prof_path,
+                      model_dir=model_dir, calibration=None)
+    prof = Profile.load(prof_path)
+    assert prof.clothing_colours
+    mirrored = tmp_path / "mirrored.avi"
+    cap = cv2.VideoCapture(str(clips / "rp_heavy_side.mp4"))
+    out = cv2.VideoWriter(str(mirrored), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (640, 480))
+    while (got := cap.read())[0]:
+        out.write(cv2.flip(got[1], 1))
+    out.release()
+    for video, side in ((clips / "rp_heavy_side.mp4", "left"), (mirrored, "right")):
+        with ObservationStream(video, model_dir=model_dir, face=False, hands=False, stride=3, role_play="profile",
+                               trainee_colours=prof.clothing_colours) as stream:
+            chosen = [o.measures["two_person"]["trainee"] for _, o in stream
+                      if o.measures.get("two_person", {}).get("trainee_by") == "colours"]
+        assert len(chosen) >= 30 and set(chosen) == {side}, (video.name, chosen)
+    # Without clothing colours in the profile there is no guessing.
+    from posture_coach.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="clothing colours"):
+        ObservationStream(clips / "rp_heavy_side.mp4", model_dir=model_dir, role_play="profile")

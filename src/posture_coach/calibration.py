@@ -446,6 +446,9 @@ class Profile:
     face_neutral: dict[str, float] | None = None
     # The trunk's tilt in MediaPipe's 3-D world landmarks (features.world_torso_back_deg).
     world_torso_back_deg: float | None = None
+    # The clothes' colours on the trunk (appearance.torso_signature, averaged): in a
+    # role-play the trainee is the person wearing them (--role-play profile).
+    clothing_colours: list[float] | None = None
     version: int = PROFILE_VERSION
 
     @classmethod

@@ -43,6 +43,7 @@ class OutputFormat(StrEnum):
 class Side(StrEnum):
     left = "left"
     right = "right"
+    profile = "profile"  # the person wearing the calibrated profile's clothes
 
 
 class Posture(StrEnum):
@@ -150,7 +151,7 @@ def analyze(
     fetch: Annotated[bool, typer.Option("--fetch/--no-fetch", help="Fetch missing models before analysing.")] = True,
     pack: Annotated[str | None, typer.Option("--pack", help="A rule pack from the calibration (e.g. standing_women, sitting, grooming); `posture-coach rules --json` lists them.")] = None,
     rules: Annotated[str | None, typer.Option("--rules", help="Comma-separated rule ids to run (default: all but the opt-in grooming checks).")] = None,
-    role_play: Annotated[Side | None, typer.Option("--role-play", help="Two people in view: the trainee is the one on this side of the image.")] = None,
+    role_play: Annotated[Side | None, typer.Option("--role-play", help="Two people in view: the trainee is the one on this side of the image, or (profile) the one wearing the clothes of the --profile calibration.")] = None,
     model_dir: ModelDirOpt = None,
 ) -> None:
     """Analyse a recording or images and print per-frame results (JSONL) or a summary (JSON)."""
@@ -179,6 +180,8 @@ def _analyze(
 
     cal = _load_calibration(calibration)
     prof = _load_profile(profile)
+    if role_play is Side.profile and prof is None:
+        raise CoachError("--role-play profile needs --profile (the trainee's calibration)")
     engine_kwargs: dict[str, Any] = {"posture": posture.value}
     if pack is not None:
         if pack not in cal.rule_packs:
@@ -196,7 +199,8 @@ def _analyze(
                                save_landmarks=save_landmarks, fetch_models=fetch,
                                wants_hands=lambda: bool(holder["engine"].wants_hands()) if holder else True,
                                role_play=None if role_play is None else role_play.value,
-                               calibration=calibration)
+                               calibration=calibration,
+                               trainee_colours=None if prof is None else prof.clothing_colours)
     ok = False
     sink: _AtomicText | None = None
     writer = None
@@ -245,6 +249,12 @@ def _analyze(
         if errors:
             for line in errors:
                 err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
+        by = stream.trainee_by
+        if role_play is Side.profile and by["default_side"]:
+            err_console.print(
+                f"[yellow]role-play:[/] on {by['default_side']} of {by['default_side'] + by['colours']} two-person "
+                "frames the clothes worn at calibration did not tell the trainee apart; the person on the left "
+                "was judged there (measures.two_person.trainee_by)", highlight=False)
         ok = True
     finally:
         if writer is not None:

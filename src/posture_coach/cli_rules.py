@@ -5,16 +5,21 @@ Mounted by :mod:`posture_coach.cli` through :func:`register`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from posture_coach.errors import CoachError
+
+if TYPE_CHECKING:
+    from posture_coach.types import Observation
 
 _PROFILES = Path("calibration") / "profiles"
 
@@ -90,19 +95,33 @@ def calibrate_command(
         "--calibration", help="Thresholds file (default: calibration/default.toml).")] = None,
 ) -> None:
     """Capture a personal baseline from a neutral, upright pose. 个人校准。"""
+    from posture_coach.appearance import mean_signature, torso_signature
     from posture_coach.calibration import Profile, load_calibration
-    from posture_coach.pipeline import observations  # lazy: imports the landmarker stack
+    from posture_coach.pipeline import ObservationStream  # lazy: imports the landmarker stack
 
     if not re.fullmatch(r"[\w.-]+", name):
         raise CoachError(f"--name {name!r}: use letters, digits, '.', '-' or '_'")
     cal = load_calibration(calibration)
-    profile = Profile.from_observations(
-        observations(source, model_dir=model_dir, face=True, hands=False), cal, name=name
-    )
+    colours: list[list[float]] = []
+
+    def observed() -> Iterator[Observation]:
+        with ObservationStream(source, model_dir=model_dir, face=True, hands=False) as stream:
+            for frame, obs in stream:
+                # The clothes' colours, for finding this person in a role-play (not from
+                # replayed recordings: they hold no pixels).
+                if obs.pose is not None and frame is not None:
+                    sig = torso_signature(frame.image, obs.pose, obs.image_size)
+                    if sig is not None:
+                        colours.append(sig)
+                yield obs
+
+    profile = Profile.from_observations(observed(), cal, name=name)
+    profile = dataclasses.replace(profile, clothing_colours=mean_signature(colours))
     path = profile.save(out if out is not None else _PROFILES / f"{name}.json")
     typer.echo(
         f"saved {path}: {profile.frames} frame(s), view {profile.view}, camera roll "
-        f"{profile.roll_deg:.1f}°, neck/SW {profile.neck_ratio:.3f}"
+        f"{profile.roll_deg:.1f}°, neck/SW {profile.neck_ratio:.3f}, clothing colours "
+        f"{'kept' if profile.clothing_colours else 'not seen'}"
     )
 
 

@@ -31,10 +31,15 @@ class ReportFormat(StrEnum):
 class TraineeSide(StrEnum):
     left = "left"
     right = "right"
+    profile = "profile"
 
 
 RolePlayOpt = Annotated[TraineeSide | None, typer.Option(
-    "--role-play", help="A role-play with two people in view: the trainee is the one on this side of the image.")]
+    "--role-play", help="A role-play with two people in view: the trainee is the one on this side of the image, "
+                        "or (profile) the one wearing the clothes of the --profile calibration.")]
+ProfileOpt = Annotated[Path | None, typer.Option(
+    "--profile", help="The trainee's calibration (posture-coach calibrate): baselines, and the clothes "
+                      "--role-play profile looks for.")]
 
 
 class BatchEngine(StrEnum):
@@ -150,14 +155,18 @@ def score(
     stride: Annotated[int, typer.Option(min=0, help="Analyse every N-th frame; 0 = auto, about 15 frames a second (see the README's speed notes).")] = 1,
     model_dir: ModelDirOpt = None,
     role_play: RolePlayOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Score a video and write its report (nothing is stored in the database)."""
     from . import report as rep
     from .cli import quiet_native_stderr
     from .jobs import AnalysisOptions, analyse_video
 
-    opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir, evidence_dir=evidence,
-                           role_play=None if role_play is None else role_play.value)
+    try:
+        opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir, evidence_dir=evidence,
+                               role_play=None if role_play is None else role_play.value, profile=profile)
+    except ValueError as exc:
+        raise _fail(f"--role-play: {exc}", 2) from None
     with quiet_native_stderr(True):
         try:
             result = analyse_video(video, opts)
@@ -188,6 +197,7 @@ def batch(
     stride: Annotated[int, typer.Option(min=0, help="Analyse every N-th frame; 0 = auto, about 15 frames a second.")] = 1,
     model_dir: ModelDirOpt = None,
     role_play: RolePlayOpt = None,
+    profile: ProfileOpt = None,
 ) -> None:
     """Score many videos and write a report per video; failures are listed, never fatal."""
     from .cli import quiet_native_stderr
@@ -196,9 +206,12 @@ def batch(
     videos = collect_videos(inputs)
     if not videos:
         raise _fail("no videos found in the inputs", 2)
-    opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir,
-                           evidence_dir=(out / "evidence").resolve() if evidence else None,
-                           role_play=None if role_play is None else role_play.value)
+    try:
+        opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir,
+                               evidence_dir=(out / "evidence").resolve() if evidence else None,
+                               role_play=None if role_play is None else role_play.value, profile=profile)
+    except ValueError as exc:
+        raise _fail(f"--role-play: {exc}", 2) from None
     langs = tuple(x.value for x in (lang or [Lang.zh, Lang.en]))
 
     def done(item: dict[str, Any]) -> None:

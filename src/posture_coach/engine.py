@@ -21,7 +21,7 @@ from posture_coach.errors import ConfigError
 from posture_coach.face_features import compute_face_features
 from posture_coach.face_temporal import FaceTemporal
 from posture_coach.features import Features, Posture, View, compute_features
-from posture_coach.geometry import midpoint
+from posture_coach.geometry import body_scale, midpoint
 from posture_coach.grooming_features import grooming_features
 from posture_coach.hand_gate import HandGate, rules_need_hands
 from posture_coach.interaction_features import InteractionTracker, partner_in_view
@@ -91,15 +91,18 @@ class _Signals:
         sw = self.sw.update(f.get("sw_px"))
         tl = self.tl.update(f.get("torso_px"))
         fill = self.p["min_fill_ratio"]
+        # Sway and fidgeting in shoulder widths from the front: from the side the shoulders
+        # overlap in 2-D, and 0.75 torso lengths stand in (geometry.body_scale).
+        bs = body_scale(sw, tl) if sw else None
 
         def px(i: PoseLm) -> tuple[float, float]:
             return (float(lm[i][0]) * w, float(lm[i][1]) * h)
 
-        if f.view.hips_visible and sw:
+        if f.view.hips_visible and bs:
             hip = midpoint(px(PoseLm.LEFT_HIP), px(PoseLm.RIGHT_HIP))
             self.sway.push(t, hip[0])
             if self.sway.full(fill):
-                out["sway_sw"] = self.sway.std() / sw
+                out["sway_sw"] = self.sway.std() / bs
         else:
             self.sway.clear()
 
@@ -136,10 +139,10 @@ class _Signals:
             self.hands[2 * k + 1].push(t, p[1] - sh[1])
         # x and y of one wrist share their timestamps: one batched FFT per wrist.
         ready = [(self.hands[k], self.hands[k + 1]) for k in (0, 2) if self.hands[k].full(fill)]
-        if want_hands and sw and ready:
+        if want_hands and bs and ready:
             amp = max(band_amplitude_max(wx.t, [wx.x, wy.x], self.p["fidget_low_hz"],
                                          self.p["band_high_hz"])[0] for wx, wy in ready)
-            out["fidget_sw"] = amp / sw
+            out["fidget_sw"] = amp / bs
         return out
 
 

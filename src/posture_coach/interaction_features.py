@@ -944,7 +944,10 @@ def _two_person(v: dict[str, float | None], obs: Observation) -> None:
 class WristSpeed:
     """Wrist speed in shoulder widths per second, the faster wrist, between consecutive frames.
 
-    Pixel motion is scaled by an EMA of the shoulder width so a wobbling scale is not motion.
+    Pixel motion is scaled by an EMA of the body scale (:func:`_scale`: the shoulder width
+    from the front, ~0.75 torso lengths when the shoulders collapse in a side view, where
+    the 2-D shoulder width would make every reach look several times faster), so a
+    wobbling scale is not motion.
     Gaps longer than ``max_gap_ms`` restart the measurement.
     """
 
@@ -959,10 +962,11 @@ class WristSpeed:
             self._last = None
             return None
         b = body2d(obs.pose, obs.image_size, p["min_visibility"], p["min_visibility_hand"])
-        if b is None or not b.wrists or b.sw <= 0:
+        scale = _scale(b) if b is not None else 0.0
+        if b is None or not b.wrists or scale <= 0:
             self._last = None
             return None
-        self._sw = b.sw if self._sw is None else self._sw + self.alpha * (b.sw - self._sw)
+        self._sw = scale if self._sw is None else self._sw + self.alpha * (scale - self._sw)
         t = obs.timestamp_ms
         out: float | None = None
         if self._last is not None:

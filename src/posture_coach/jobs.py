@@ -33,7 +33,7 @@ NOT_FINDING_EVENTS = frozenset({"violation_start", "violation_end"})
 
 
 #: Where the trainee stands in a role-play (None: one person in view).
-ROLE_PLAY_SIDES: tuple[str | None, ...] = (None, "left", "right")
+ROLE_PLAY_SIDES: tuple[str | None, ...] = (None, "left", "right", "profile")
 
 
 class JobCancelled(Exception):
@@ -58,12 +58,15 @@ class AnalysisOptions:
     #: that was given one CPU, as each Ray task is, so N workers use N cores, not 2N.
     single_cpu: bool = False
     #: A role-play with two people in view: the trainee is the person on this side of the
-    #: image ("left" or "right"); None = one person (the pose model's single person).
+    #: image ("left" or "right"), or ("profile") the one wearing the clothes of ``profile``;
+    #: None = one person (the pose model's single person).
     role_play: str | None = None
 
     def __post_init__(self) -> None:
         if self.role_play not in ROLE_PLAY_SIDES:
-            raise ValueError(f"role_play must be one of left, right or none, not {self.role_play!r}")
+            raise ValueError(f"role_play must be left, right, profile or none, not {self.role_play!r}")
+        if self.role_play == "profile" and self.profile is None:
+            raise ValueError("role_play 'profile' needs the trainee's profile")
 
 
 @dataclass(slots=True)
@@ -104,7 +107,8 @@ def analyse_video(
                                stride=opts.stride, fetch_models=opts.fetch_models,
                                wants_hands=engine.wants_hands, parallel=not opts.single_cpu,
                                role_play=opts.role_play,  # type: ignore[arg-type]
-                               calibration=opts.calibration)
+                               calibration=opts.calibration,
+                               trainee_colours=None if prof is None else prof.clothing_colours)
     ok = False
     try:
         if stream.info.kind != "video":
@@ -152,6 +156,12 @@ def analyse_video(
                               f"{getattr(src, 'frames_read', '?')})")
         if stream.times.frames == 0:
             raise SourceError(f"{path}: no frame could be read")
+        by = stream.trainee_by
+        if opts.role_play == "profile" and by["default_side"] > by["colours"]:
+            raise SourceError(
+                f"{path}: the trainee could not be told apart by the clothes worn at calibration on "
+                f"{by['default_side']} of {by['default_side'] + by['colours']} two-person frames (dressed "
+                "alike?): score it again with --role-play left or right")
         summary = engine.summary()
         for pk in open_peaks.values():
             closed[(pk.rule_id, pk.start_ms)] = pk

@@ -10,17 +10,19 @@ import dataclasses
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from .errors import ConfigError
 from .pixels import measure
 from .recording import RecordingHeader, RecordingWriter, read_recording
 from .sources import FrameSource, is_recording, open_source
 from .types import Frame, Observation
 
 if TYPE_CHECKING:
+    from .appearance import TraineePicker
     from .landmarker import Landmarkers
 
 
@@ -151,9 +153,10 @@ class ObservationStream:
         fetch_models: bool = True,
         prefetch: bool = True,
         wants_hands: Callable[[], bool] | None = None,
-        role_play: Literal["left", "right"] | None = None,
+        role_play: Literal["left", "right", "profile"] | None = None,
         parallel: bool = True,
         calibration: Path | None = None,
+        trainee_colours: Sequence[float] | None = None,
     ) -> None:
         self.times = StageTimes()
         self.calibration = calibration  # a thresholds file layered on the default (None: default)
@@ -163,8 +166,20 @@ class ObservationStream:
         self.parallel = parallel
         # Asked before each frame; None = always run every loaded task.
         self.wants_hands = wants_hands
-        # Role-play: two people; the trainee stands on this side of the image.
+        # Role-play: two people; the trainee stands on this side of the image, or
+        # ("profile") wears the clothing colours of the calibrated profile.
+        if role_play == "profile" and not trainee_colours:
+            raise ConfigError("role play by profile: the profile holds no clothing colours; calibrate "
+                              "the trainee again (posture-coach calibrate --from a video of them standing)")
         self.role_play = role_play
+        self._picker: TraineePicker | None = None
+        #: Role-play by profile: frames whose trainee the clothes decided / that fell back
+        #: to the person on the left (two people dressed alike, or not yet told apart).
+        self.trainee_by: dict[str, int] = {"colours": 0, "default_side": 0}
+        if role_play == "profile" and trainee_colours:
+            from .appearance import TraineePicker
+
+            self._picker = TraineePicker(list(trainee_colours))
         self._two_person: object | None = None
         self._two_person_lms: list[Landmarkers] = []
         self._source: FrameSource | None = None
@@ -275,7 +290,12 @@ class ObservationStream:
 
                 assert isinstance(self._two_person, TwoPersonDetector)
                 t3 = time.perf_counter()
-                obs = observe_two_person(self._two_person, frame, obs, self._interaction_params, self.role_play)
+                side = "left" if self.role_play == "profile" else self.role_play
+                obs = observe_two_person(self._two_person, frame, obs, self._interaction_params, side,
+                                         picker=self._picker)
+                by = obs.measures.get("two_person", {}).get("trainee_by")
+                if by in self.trainee_by:
+                    self.trainee_by[by] += 1
                 self.times.add("two_person", (time.perf_counter() - t3) * 1000)
             for task in lms.tasks:
                 self.times.add(task, task_ms.get(task, 0.0) if task in obs.ran else 0.0)

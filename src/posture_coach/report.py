@@ -69,6 +69,8 @@ T: dict[str, tuple[str, str]] = {
                        "Role-play (two people): the trainee is on the left of the image"),
     "role_play_right": ("角色扮演（两人）：学员在画面右侧",
                         "Role-play (two people): the trainee is on the right of the image"),
+    "role_play_profile": ("角色扮演（两人）：学员按校准时的服装颜色识别",
+                          "Role-play (two people): the trainee is found by the clothes worn at calibration"),
 }
 
 
@@ -439,7 +441,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     h.append(f"<span>{_e(tr('frames', lang))}: {_e(sess.get('frames'))}</span>")
     if (sess.get("stride") or 1) > 1:
         h.append(f"<span>{_e(tr('stride', lang))}: {_e(sess.get('stride'))}</span>")
-    if sess.get("role_play") in ("left", "right"):
+    if sess.get("role_play") in ("left", "right", "profile"):
         h.append(f"<span>{_e(tr('role_play_' + str(sess['role_play']), lang))}</span>")
     if sess.get("analysed_at"):
         h.append(f"<span>{_e(tr('analysed', lang))}: {_e(sess['analysed_at'])}</span>")

@@ -90,7 +90,7 @@ WAITING_REASONS = frozenset({"no_event_yet", "event_in_progress"})
 #: Unknown reasons that say a rule did not apply (a sitting rule while the person stands,
 #: an event rule with no event, the resting stance while the hands hand something over),
 #: not that the coach could not see: such time is left out of "not assessable".
-NOT_APPLICABLE_REASONS = WAITING_REASONS | {"not_standing", "not_sitting", "hands_in_use"}
+NOT_APPLICABLE_REASONS = WAITING_REASONS | {"not_standing", "not_sitting", "hands_in_use", "courtesy_lean"}
 
 
 def top_reason(reasons: Mapping[str, float]) -> str | None:

@@ -48,6 +48,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from posture_coach.appearance import TraineePicker
 from posture_coach.geometry import body_scale
 from posture_coach.interaction_features import (
     body2d,
@@ -519,16 +520,28 @@ def _faces_towards(pose: PoseObs, other: PoseObs, p: Mapping[str, float]) -> boo
 
 
 def observe_two_person(detector: TwoPersonDetector, frame: Frame, obs: Observation,
-                       params: Mapping[str, float], trainee: ImageSide = "left") -> Observation:
+                       params: Mapping[str, float], trainee: ImageSide = "left",
+                       picker: TraineePicker | None = None) -> Observation:
     """``obs`` with ``measures["two_person"]`` filled in; the trainee's pose replaces ``obs.pose``.
 
     ``obs`` is the usual single-person observation of ``frame`` (its pose is reused as
-    the first person of the ``mask`` strategy, which saves one pass).
+    the first person of the ``mask`` strategy, which saves one pass). ``picker``: the
+    trainee is whoever wears the calibrated clothing colours (``trainee`` is then only
+    the side used until the colours decide); the measure records the side chosen and
+    both people's colour distances (``trainee_colours``).
     """
     res = detector.find(frame, first=obs.pose if detector.strategy in ("mask", "body") else None)
+    colours: dict[str, float] | None = None
+    if picker is not None and len(res.persons) >= 2:
+        left, right = pick_pair(res, params, "left")
+        trainee = picker.update(frame.image, left, right) or trainee
+        colours = dict(picker.last) or None
     meas = dict(obs.measures)
     meas["two_person"] = two_person_measures(res, params, trainee)
     meas["two_person"]["persons"] = [_slim(p) for p in res.persons]
+    if picker is not None:
+        meas["two_person"]["trainee_by"] = "colours" if picker.side is not None else "default_side"
+        meas["two_person"]["trainee_colours"] = colours
     if len(res.persons) >= 2:
         pose: PoseObs | None = pick_pair(res, params, trainee)[0]
     else:

@@ -500,6 +500,25 @@ def test_tracker_video_speed_and_events(p: dict[str, float]) -> None:
     assert "ev_handshake_closed" in v
 
 
+def test_hand_speed_does_not_grow_when_the_shoulders_collapse_in_a_side_view(p: dict[str, float]) -> None:
+    # The same wrist motion, seen from the front (shoulders 0.25 wide, torso 0.3 long) and
+    # from the side (shoulders overlapping, 0.04 wide): the same speed in body scales, not
+    # five times more from the side (a reach to shake hands is no flailing).
+    def last_speed(sw: float) -> float:
+        tr = InteractionTracker(p)
+        v: dict[str, float | None] = {}
+        for i in range(40):
+            x = 0.3 + 0.05 * math.sin(i / 3.0)
+            v, _ = tr.update(obs_of(pose(sw=sw, wrists=((0.56, 0.6), (x, 0.6))), t=i * 33), None, None, video=True)
+        speed = v["hand_speed_sw_per_s"]
+        assert speed is not None
+        return speed
+
+    front, side = last_speed(0.25), last_speed(0.04)
+    w, h = SIZE  # scales in pixels: the shoulder width from the front, 0.75 TL from the side
+    assert side == pytest.approx(front * (0.25 * w) / (0.75 * 0.3 * h), rel=0.05)
+
+
 # -- rules ------------------------------------------------------------------------------------
 
 
@@ -596,6 +615,9 @@ def test_distance_rules(cal: Any) -> None:
     assert r.check(feats({"tp_distance_m": 1.0}), p).value == pytest.approx(1.0 - float(p["body_depth_m"]))
     assert r.check(feats({"tp_distance_m": 0.7}), p).status == "warn"  # chests 47 cm apart
     assert r.check(feats({"tp_distance_m": 0.5}), p).status == "fail"
+    # Filmed at an angle the gap along the line of sight is foreshortened: not judged.
+    v = r.check(feats({"tp_distance_m": 1.0}, view="oblique"), p)
+    assert (v.status, v.reason) == ("unknown", "side_on_view_needed")
     # Alone in front of a camera, the camera is not a customer unless the drill says so.
     assert r.check(feats({"distance_cam_m": 1.5}), p).reason == "no_customer_in_view"
     assert r.check(feats({"distance_cam_m": 1.5}), drill).status == "fail"

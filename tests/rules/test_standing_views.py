@@ -10,7 +10,7 @@ import pytest
 
 from posture_coach.calibration import CalibrationSet, load_calibration
 from posture_coach.engine import CoachEngine
-from tests.helpers_pose import front_standing, observation
+from tests.helpers_pose import front_standing, observation, side_standing
 
 RIGHT_HAND = {"right_wrist", "right_pinky", "right_index", "right_thumb"}
 
@@ -117,3 +117,35 @@ def test_hands_busy_with_the_handbooks_own_gestures_are_not_asked_to_be_clasped(
     busy = f.with_values({f"ev_{kind}_active": 1.0})
     v = rule.judge(busy, params)
     assert (v.status, v.reason) == ("unknown", "hands_in_use")
+
+
+@pytest.mark.parametrize("kind", ["handshake", "bow", "handover"])
+def test_leaning_in_during_a_handshake_bow_or_handover_is_courtesy_not_hunching(
+    cal: CalibrationSet, kind: str
+) -> None:
+    # A 15 deg forward lean seen from the side fails as a stance; during a handshake, a bow
+    # or a handover it is what the handbooks ask for (handshake.lean and greeting.bow judge it).
+    from posture_coach.features import compute_features
+    from posture_coach.rules import RULES_BY_ID
+
+    rule = RULES_BY_ID["standing.upright"]()
+    f = compute_features(observation(side_standing(incline_deg=15.0)), cal.features)
+    params = cal.rules["standing.upright"]
+    assert rule.judge(f, params).status == "fail"
+    v = rule.judge(f.with_values({f"ev_{kind}_active": 1.0}), params)
+    assert (v.status, v.reason) == ("unknown", "courtesy_lean")
+
+
+def test_shoulders_are_not_judged_while_an_arm_reaches_out_in_a_handshake_or_handover(
+    cal: CalibrationSet,
+) -> None:
+    from posture_coach.features import compute_features
+    from posture_coach.rules import RULES_BY_ID
+
+    rule = RULES_BY_ID["standing.shoulders_level"]()
+    f = compute_features(observation(front_standing(tilt_px=30.0)), cal.features)
+    params = cal.rules["standing.shoulders_level"]
+    assert rule.judge(f, params).status in ("warn", "fail")
+    for kind in ("handshake", "handover"):
+        v = rule.judge(f.with_values({f"ev_{kind}_active": 1.0}), params)
+        assert (v.status, v.reason) == ("unknown", "courtesy_lean")

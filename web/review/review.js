@@ -3,10 +3,26 @@
 const T = {
   zh: { title: "培训师复核", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
         report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
-        score: "得分", status: "状态", none: "没有发现问题" },
+        score: "得分", status: "状态", none: "没有发现问题",
+        upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
+        one_person: "一人（学员独自练习）", trainee_left: "两人角色扮演：学员在画面左侧",
+        trainee_right: "两人角色扮演：学员在画面右侧", posture: "姿势", posture_auto: "自动判断",
+        posture_standing: "站姿", posture_sitting: "坐姿", keep_evidence: "保留证据截图（供复核）",
+        consent: "被拍摄者已同意保存此录像", upload_go: "上传并评分", uploading: "正在上传…",
+        queued: "排队中…", analysing: "正在分析", done: "完成", failed: "失败",
+        no_people: "没有可上传的学员（请HR把学员加入你的培训班）",
+        upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
   en: { title: "Trainer review", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
         report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
-        score: "Score", status: "Status", none: "No findings" },
+        score: "Score", status: "Status", none: "No findings",
+        upload_title: "Score a recording", person: "Trainee", video: "Video file", people_in_view: "People in view",
+        one_person: "One person (the trainee practising alone)", trainee_left: "Two-person role-play: the trainee is on the left",
+        trainee_right: "Two-person role-play: the trainee is on the right", posture: "Posture", posture_auto: "Decide automatically",
+        posture_standing: "Standing", posture_sitting: "Sitting", keep_evidence: "Keep evidence snapshots (for review)",
+        consent: "The person filmed agreed to this video being stored", upload_go: "Upload and score", uploading: "Uploading…",
+        queued: "Queued…", analysing: "Analysing", done: "Done", failed: "Failed",
+        no_people: "No trainees to upload for (HR adds trainees to your cohort)",
+        upload_hint: "Videos stay on this server. Film two-person role-plays from the side." },
 };
 let lang = navigator.language.startsWith("zh") ? "zh" : "en";
 let csrf = null;
@@ -80,6 +96,55 @@ async function showSession(id) {
   }
 }
 
+async function showPeople() {
+  const { people } = await api("/api/people");
+  const sel = $("up-person");
+  const keep = sel.value;
+  sel.replaceChildren(...people.map((p) => { const o = text("option", p.name); o.value = p.id; return o; }));
+  if (keep) sel.value = keep;
+  $("up-go").disabled = !people.length;
+  if (!people.length) $("up-status").textContent = t("no_people");
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function upload(ev) {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  const status = $("up-status"), bar = $("up-progress"), go = $("up-go");
+  go.disabled = true;
+  status.className = "";
+  status.textContent = t("uploading");
+  try {
+    const r = await fetch("/api/uploads", { method: "POST", credentials: "same-origin",
+                                            headers: { "X-CSRF-Token": csrf }, body: form });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || r.statusText));
+    bar.classList.remove("hidden");
+    for (;;) {
+      const job = await api(`/api/jobs/${body.job_id}`);
+      bar.value = job.progress || 0;
+      status.textContent = job.status === "queued" ? t("queued")
+        : job.status === "running" ? `${t("analysing")} ${Math.round(100 * (job.progress || 0))}%`
+        : job.status === "done" ? t("done") : `${t("failed")}: ${job.error || ""}`;
+      if (job.status === "done" || job.status === "failed") {
+        if (job.status === "failed") status.className = "err";
+        break;
+      }
+      await sleep(1000);
+    }
+    bar.classList.add("hidden");
+    await showSessions();
+    await showSession(body.session_id);
+    ev.target.reset();
+  } catch (e) {
+    status.className = "err";
+    status.textContent = `${t("failed")}: ${e.message}`;
+  } finally {
+    go.disabled = false;
+  }
+}
+
 async function start() {
   try {
     const me = await api("/api/auth/me");
@@ -87,9 +152,12 @@ async function start() {
     $("who").textContent = `${me.user.username} (${me.user.role})`;
     $("login").classList.add("hidden");
     $("main").classList.remove("hidden");
+    await showPeople();
     await showSessions();
   } catch { /* not signed in yet */ }
 }
+
+$("upload").addEventListener("submit", upload);
 
 $("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();

@@ -32,6 +32,8 @@ INTERACTION_REASONS: dict[str, tuple[str, str]] = {
                             "no customer in view (judged with two people in frame, or in an approach drill)"),
     "distance_unknown": ("无法估计距离（需要面部或两人同框）",
                          "distance unknown (needs the face, or both people in view)"),
+    "side_on_view_needed": ("需要从正侧面拍摄两人（两人左右并排于画面中）",
+                            "a side-on view of the two people is needed (side by side across the image)"),
 }
 for _code, _text in INTERACTION_REASONS.items():
     REASONS.setdefault(_code, _text)
@@ -445,7 +447,8 @@ class DistanceCustomer(Rule):
     their torso lengths / shoulder widths as the scale, less ``body_depth_m`` (the
     handbook's 60–80 cm is the space between the two people, 站立时应与客户保持 60~80 厘米
     的距离; their centres are two half chest depths further apart: people shaking hands
-    stand about 1 m centre to centre). Alone: the distance to the camera from the
+    stand about 1 m centre to centre); only from the side (``side_on_view_needed``
+    otherwise: at an angle the gap is foreshortened). Alone: the distance to the camera from the
     inter-pupil distance (63 mm) and the camera's field of view (the face's front to the
     lens already). The body angle (成一定角度) is not measured.
     """
@@ -475,6 +478,10 @@ class DistanceCustomer(Rule):
         if d is None:
             return self.unknown(why)
         if f.get("tp_distance_m") is not None:  # centre to centre: the space between them
+            if f.view.view != "side":
+                # The distance is read across the image: filmed at an angle, the gap along
+                # the line of sight is foreshortened (roleplay_oblique: 0.71 m for 1.03 m).
+                return self.unknown("side_on_view_needed")
             d = max(0.0, d - num(p, "body_depth_m"))
         status = _band(d, num(p, "min_distance_m"), num(p, "max_distance_m"), num(p, "warn_margin_m"))
         return self.verdict(status, d, num(p, "max_distance_m"), distance_m=round(d, 3))

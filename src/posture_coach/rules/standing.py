@@ -20,6 +20,10 @@ def _worst(a: Status, b: Status) -> Status:
     return a if order.index(a) >= order.index(b) else b
 
 
+#: Events during which a forward lean is the courtesy the handbooks ask for.
+COURTESY_LEAN_EVENTS: tuple[str, ...] = ("handshake", "bow", "handover")
+
+
 class StandingUpright(Rule):
     """Head up, chest out, no stooping or hunched back.
 
@@ -27,7 +31,9 @@ class StandingUpright(Rule):
     how far the ear sits ahead of the shoulder. From the front a forward hunch is
     invisible in 2-D, so the rule compares the neck length (nose to the shoulder line,
     in shoulder widths) with the person's calibrated upright baseline, and says
-    ``baseline_needed`` without one.
+    ``baseline_needed`` without one. While a handshake, a bow or a handover is going on
+    the handbooks ask for a forward lean (身体应稍微前倾; 鞠躬): ``courtesy_lean``, not
+    judged (``handshake.lean`` and ``greeting.bow`` judge it).
     """
 
     id = "standing.upright"
@@ -50,6 +56,8 @@ class StandingUpright(Rule):
                   "and unconfident to the customer.")
 
     def judge(self, f: Features, p: Params) -> Verdict:
+        if any(f.get(f"ev_{kind}_active") == 1.0 for kind in COURTESY_LEAN_EVENTS):
+            return self.unknown("courtesy_lean")
         if f.view.view in _SIDEISH:
             incline, head = f.get("sagittal_incline_deg"), f.get("sagittal_head_deg")
             if incline is None:
@@ -74,7 +82,9 @@ class StandingShouldersLevel(Rule):
     """Shoulders level: neither shoulder higher than the other.
 
     The shoulder line against the horizontal, after removing the camera roll measured
-    at calibration (without a profile the camera is assumed level).
+    at calibration (without a profile the camera is assumed level). Not judged while a
+    handshake, a bow or a handover is going on (``courtesy_lean``): an arm reaching out
+    lifts and brings forward its shoulder (roleplay_oblique: 4.4–4.7° during both).
     """
 
     value_unit = "deg"
@@ -95,6 +105,8 @@ class StandingShouldersLevel(Rule):
     explain_en = "Keep both shoulders relaxed and level; a raised shoulder looks casual."
 
     def judge(self, f: Features, p: Params) -> Verdict:
+        if any(f.get(f"ev_{kind}_active") == 1.0 for kind in COURTESY_LEAN_EVENTS):
+            return self.unknown("courtesy_lean")
         tilt = f.get("shoulder_tilt_deg")
         if tilt is None:
             return self.unknown("shoulders_not_visible")

@@ -409,6 +409,14 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     # -- people, cohorts, HR ----------------------------------------------------------------
 
+    @router.get("/people")
+    def people(user: UserDep) -> dict[str, Any]:
+        """The people this user may upload recordings for (HR: all; trainer: their cohorts'
+        members; trainee: themself), with their media consent."""
+        with get_db().session() as s:
+            rows = guard(repo.visible_people, s, user)
+            return {"people": [{"id": p.id, "name": p.name, "consent_media": p.consent_media} for p in rows]}
+
     @router.post("/people", status_code=201)
     def create_person(body: PersonBody, user: UserDep) -> dict[str, Any]:
         auth.require_role(user, "hr_admin")

@@ -225,6 +225,19 @@ def trainer_person_ids(user: User) -> Any:
             .where(Cohort.trainer_id == user.id))
 
 
+def visible_people(s: OrmSession, user: User) -> list[Person]:
+    """Whom this user may upload recordings for: HR everyone, a trainer their cohorts'
+    members, a trainee themself."""
+    q = select(Person).order_by(Person.name, Person.id)
+    if user.role == "trainee":
+        q = q.where(Person.id == user.person_id)
+    elif user.role == "trainer":
+        q = q.where(Person.id.in_(trainer_person_ids(user)))
+    elif user.role != "hr_admin":
+        raise Forbidden(f"unknown role {user.role!r}")
+    return list(s.scalars(q))
+
+
 def can_view_session(s: OrmSession, user: User, row: Session) -> bool:
     """Trainee: own sessions; trainer: sessions of their cohorts' members; HR admin: all."""
     if user.role == "hr_admin":

@@ -1,0 +1,103 @@
+"""The trainer's review page in Debian's Chromium: sign in, upload a two-person role-play
+with the trainee's side, wait for the analysis, see the session and its report.
+
+Needs ``apt-get install chromium`` and ``pip install playwright`` (see test_browser.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tests.server.test_browser import CHROMIUM, _free_port
+from tests.store.test_api import PASSWORDS, _seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.models]
+
+REPO = Path(__file__).resolve().parents[2]
+ROLE_PLAY = REPO / "sample_videos" / "roleplay_side.mp4"
+
+
+@pytest.fixture
+def review_url(tmp_path: Path, model_dir: Path) -> Iterator[str]:
+    import uvicorn
+
+    from posture_coach.server.store_api import StoreConfig, store_router
+
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=True,
+                      model_dir=model_dir)
+    _seed(cfg)
+    app = FastAPI()
+    app.include_router(store_router(cfg))
+    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/review/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def shots_dir(tmp_path: Path) -> Path:
+    keep = os.environ.get("POSTURE_COACH_SHOTS")
+    path = Path(keep) if keep else tmp_path / "shots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots_dir: Path) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.goto(review_url)
+            page.fill("input[name=username]", "trainer1")
+            page.fill("input[name=password]", PASSWORDS["trainer1"])
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#upload", state="visible", timeout=10_000)
+            # Only the trainer's cohort members are offered.
+            assert page.locator("#up-person option").all_inner_texts() == ["李雷"]
+            page.set_input_files("#up-file", str(ROLE_PLAY))
+            page.select_option("#up-role", "left")
+            page.click("#up-go")  # without consent the browser refuses the form
+            assert page.evaluate("document.querySelector('#up-consent').validity.valid") is False
+            page.check("#up-consent")
+            page.click("#up-go")
+            page.wait_for_function("document.querySelector('#up-status').textContent.startsWith('Done')"
+                                   " || document.querySelector('#up-status').textContent.startsWith('Failed')",
+                                   timeout=180_000)
+            assert page.inner_text("#up-status").startswith("Done"), page.inner_text("#up-status")
+            page.wait_for_selector("#detail h3", timeout=10_000)
+            page.screenshot(path=str(shots_dir / "review-upload-en.png"), full_page=True)
+            rows = page.locator("#sessions tr").all_inner_texts()
+            assert len(rows) == 1 and "roleplay_side.mp4" in rows[0] and "done" in rows[0]
+            href = page.get_attribute("#sessions a", "href")
+            assert href is not None
+            report = page.context.request.get(review_url.replace("/review/", href)).text()
+            assert "Role-play (two people): the trainee is on the left of the image" in report
+            page.click("#lang")
+            page.wait_for_function("document.querySelector('[data-t=upload_title]').textContent === '上传录像评分'")
+            page.screenshot(path=str(shots_dir / "review-upload-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
