@@ -97,6 +97,12 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert "Role-play (two people): the trainee is on the left of the image" in report
             page.click("#lang")
             page.wait_for_function("document.querySelector('[data-t=upload_title]').textContent === '上传录像评分'")
+            # Everything on the page follows the language: the upload status, the sessions
+            # table's status, the open session's findings and their buttons.
+            page.wait_for_function("document.querySelector('#detail button') !== null"
+                                   " && document.querySelector('#detail button').textContent === '同意'")
+            assert page.inner_text("#up-status") == "完成"
+            assert "完成" in page.locator("#sessions tr").all_inner_texts()[0]
             page.screenshot(path=str(shots_dir / "review-upload-zh.png"), full_page=True)
         finally:
             browser.close()

@@ -10,6 +10,7 @@ const T = {
         posture_standing: "站姿", posture_sitting: "坐姿", keep_evidence: "保留证据截图（供复核）",
         consent: "被拍摄者已同意保存此录像", upload_go: "上传并评分", uploading: "正在上传…",
         queued: "排队中…", analysing: "正在分析", done: "完成", failed: "失败",
+        st_queued: "排队中", st_running: "分析中", st_done: "完成", st_failed: "失败",
         no_people: "没有可上传的学员（请HR把学员加入你的培训班）",
         upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
   en: { title: "Trainer review", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
@@ -21,11 +22,14 @@ const T = {
         posture_standing: "Standing", posture_sitting: "Sitting", keep_evidence: "Keep evidence snapshots (for review)",
         consent: "The person filmed agreed to this video being stored", upload_go: "Upload and score", uploading: "Uploading…",
         queued: "Queued…", analysing: "Analysing", done: "Done", failed: "Failed",
+        st_queued: "queued", st_running: "analysing", st_done: "done", st_failed: "failed",
         no_people: "No trainees to upload for (HR adds trainees to your cohort)",
         upload_hint: "Videos stay on this server. Film two-person role-plays from the side." },
 };
 let lang = navigator.language.startsWith("zh") ? "zh" : "en";
 let csrf = null;
+let openSession = null;  // the session whose findings are shown (re-drawn in the other language)
+let upState = null;  // the upload status line: [key, extra text], re-drawn in the other language
 const $ = (id) => document.getElementById(id);
 const t = (k) => T[lang][k];
 
@@ -33,6 +37,12 @@ function paint() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
+  if (upState) $("up-status").textContent = t(upState[0]) + upState[1];
+}
+
+function setStatus(key, extra = "") {
+  upState = [key, extra];
+  $("up-status").textContent = t(key) + extra;
 }
 
 async function api(path, opts = {}) {
@@ -51,7 +61,7 @@ async function showSessions() {
   table.replaceChildren();
   for (const s of sessions) {
     const tr = document.createElement("tr");
-    tr.append(text("td", `#${s.id}`), text("td", s.source), text("td", s.status),
+    tr.append(text("td", `#${s.id}`), text("td", s.source), text("td", t(`st_${s.status}`) || s.status),
               text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)));
     const td = document.createElement("td");
     const open = text("button", t("sessions") + " ›");
@@ -69,6 +79,7 @@ async function showSessions() {
 }
 
 async function showSession(id) {
+  openSession = id;
   const rep = await api(`/api/sessions/${id}`);
   const box = $("detail");
   box.replaceChildren(text("h3", `#${id} ${rep.session.source}`));
@@ -79,7 +90,7 @@ async function showSession(id) {
     const rule = rep.rules.find((r) => r.rule_id === f.rule_id) || {};
     div.append(text("b", lang === "zh" ? rule.title_zh : rule.title_en),
                text("span", ` ${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} s `),
-               text("span", f.review ? `(${f.review.decision})` : ""));
+               text("span", f.review ? `(${t(f.review.decision)})` : ""));
     const comment = document.createElement("input");
     comment.placeholder = t("comment");
     for (const decision of ["agree", "disagree"]) {
@@ -103,7 +114,7 @@ async function showPeople() {
   sel.replaceChildren(...people.map((p) => { const o = text("option", p.name); o.value = p.id; return o; }));
   if (keep) sel.value = keep;
   $("up-go").disabled = !people.length;
-  if (!people.length) $("up-status").textContent = t("no_people");
+  if (!people.length) setStatus("no_people");
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -114,7 +125,7 @@ async function upload(ev) {
   const status = $("up-status"), bar = $("up-progress"), go = $("up-go");
   go.disabled = true;
   status.className = "";
-  status.textContent = t("uploading");
+  setStatus("uploading");
   try {
     const r = await fetch("/api/uploads", { method: "POST", credentials: "same-origin",
                                             headers: { "X-CSRF-Token": csrf }, body: form });
@@ -124,9 +135,10 @@ async function upload(ev) {
     for (;;) {
       const job = await api(`/api/jobs/${body.job_id}`);
       bar.value = job.progress || 0;
-      status.textContent = job.status === "queued" ? t("queued")
-        : job.status === "running" ? `${t("analysing")} ${Math.round(100 * (job.progress || 0))}%`
-        : job.status === "done" ? t("done") : `${t("failed")}: ${job.error || ""}`;
+      if (job.status === "queued") setStatus("queued");
+      else if (job.status === "running") setStatus("analysing", ` ${Math.round(100 * (job.progress || 0))}%`);
+      else if (job.status === "done") setStatus("done");
+      else setStatus("failed", `: ${job.error || ""}`);
       if (job.status === "done" || job.status === "failed") {
         if (job.status === "failed") status.className = "err";
         break;
@@ -139,7 +151,7 @@ async function upload(ev) {
     ev.target.reset();
   } catch (e) {
     status.className = "err";
-    status.textContent = `${t("failed")}: ${e.message}`;
+    setStatus("failed", `: ${e.message}`);
   } finally {
     go.disabled = false;
   }
@@ -170,6 +182,11 @@ $("login").addEventListener("submit", async (ev) => {
     await start();
   } catch (e) { $("error").textContent = e.message; }
 });
-$("lang").onclick = () => { lang = lang === "zh" ? "en" : "zh"; paint(); start(); };
+$("lang").onclick = async () => {
+  lang = lang === "zh" ? "en" : "zh";
+  paint();
+  await start();
+  if (openSession !== null) await showSession(openSession);
+};
 paint();
 start();
