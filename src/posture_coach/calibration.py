@@ -47,7 +47,8 @@ FEATURE_PARAMS: tuple[Param, ...] = (
     Param("front_max_nose_offset", "ratio", "nose offset / ear span at or below: front"),
     Param("side_min_nose_offset", "ratio", "nose offset / ear span at or above: side"),
     Param("front_override_sw_torso", "ratio", "SW / torso length at or above: front even when the head is turned"),
-    Param("facing_min_nose_ahead_tl", "tl", "no ears: nose ahead of the shoulders gives the facing"),
+    Param("facing_min_nose_off_axis_tl", "tl", "no ears, no thighs: the nose this far off the "
+          "hip-to-shoulder line (either side) gives the facing, however the trunk is tilted"),
     Param("facing_min_knee_ahead_tl", "tl", "no ears or nose cue: knees ahead of the hips (seated)"),
     Param("front_max_nose_outside_sw", "sw", "no ears, wide shoulders: nose this far from the "
           "shoulder midpoint means a turned body (oblique), not a front view"),

@@ -110,10 +110,29 @@ def test_facing_unknown_a_vertical_trunk_passes_either_way(cal: CalibrationSet) 
     assert v.states["torso_incline_deg"] is None  # no signed angle without a facing
 
 
+def _nose_on_the_trunk_line(lean_deg: float) -> dict[str, tuple[float, float]]:
+    """No ears, thighs hidden, and the nose on the hip-to-shoulder line extended."""
+    j = side_sitting(lean_deg)
+    hx, hy = (j["left_hip"][0] + j["right_hip"][0]) / 2, (j["left_hip"][1] + j["right_hip"][1]) / 2
+    sx, sy = (j["left_shoulder"][0] + j["right_shoulder"][0]) / 2, j["left_shoulder"][1]
+    j["nose"] = (sx + 0.4 * (sx - hx), sy + 0.4 * (sy - hy))
+    return j
+
+
 def test_facing_unknown_a_tilted_trunk_cannot_be_judged(cal: CalibrationSet) -> None:
-    # 25 deg off vertical: leaning back one way, slumped forward the other.
-    v = _judge(cal, _no_facing_cue(-25), hidden=EARS | {"left_knee", "right_knee"})
+    # 25 deg off vertical with nothing to tell the front: leaning back one way, slumped
+    # forward the other.
+    v = _judge(cal, _nose_on_the_trunk_line(-25), hidden=EARS | {"left_knee", "right_knee"})
     assert v.status == "unknown" and v.reason == "facing_unknown"
+
+
+def test_the_face_is_on_the_nose_side_of_the_trunk_line(cal: CalibrationSet) -> None:
+    # The same reclined trunk with the head kept upright, the nose straight above the
+    # shoulders: the nose is off the trunk's line on the side the person faces (a face
+    # cannot hang behind the spine), so it leans back.
+    v = _judge(cal, _no_facing_cue(-25), hidden=EARS | {"left_knee", "right_knee"})
+    assert v.states["sitting_lean"] == "leaning_back" and v.status == "fail"
+    assert v.states["torso_incline_deg"] == pytest.approx(-25.0, abs=3.0)
 
 
 def test_no_ears_front_body_stays_front(cal: CalibrationSet) -> None:
