@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from .errors import SourceError
+from .fileio import is_special
 from .types import HAND_CONNECTIONS, POSE_CONNECTIONS, Observation
 
 STATUS_BGR = {
@@ -68,6 +69,8 @@ class AnnotatedVideoWriter:
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         self.path = path
+        if is_special(path):
+            raise SourceError(f"{path}: --annotate writes an MP4 file, not to a device or a pipe")
         self._tmp = path.with_name(path.stem + ".partial" + (path.suffix or ".mp4"))
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer: cv2.VideoWriter | None = None

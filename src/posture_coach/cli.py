@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from . import __version__
 from .errors import CoachError
+from .fileio import commit, discard, partial_path
 
 app = typer.Typer(
     name="posture-coach",
@@ -112,11 +113,12 @@ def _root(
 
 
 class _AtomicText:
-    """A text sink: stdout, or a file written as FILE.partial and renamed on success."""
+    """A text sink: stdout, or a file written as FILE.partial and renamed on success (a
+    device or a pipe, such as ``/dev/null``, is written directly: see :mod:`.fileio`)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._tmp = None if path is None else path.with_name(path.name + ".partial")
+        self._tmp = None if path is None else partial_path(path)
         if self._tmp is not None:
             self._tmp.parent.mkdir(parents=True, exist_ok=True)
         self.fh: IO[str] = sys.stdout if self._tmp is None else open(self._tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
@@ -126,11 +128,11 @@ class _AtomicText:
             self.fh.flush()
             return
         self.fh.close()
+        assert self.path is not None
         if ok:
-            assert self.path is not None
-            os.replace(self._tmp, self.path)
+            commit(self._tmp, self.path)
         else:
-            self._tmp.unlink(missing_ok=True)
+            discard(self._tmp, self.path)
 
 
 @app.command()

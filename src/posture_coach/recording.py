@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from .errors import RecordingError
+from .fileio import commit, discard, partial_path
 from .types import Observation
 
 KIND = "posture-coach/observations"
@@ -57,7 +57,7 @@ class RecordingWriter:
 
     def __init__(self, path: Path, header: RecordingHeader) -> None:
         self.path = path
-        self._tmp = path.with_name(path.name + ".partial")
+        self._tmp = partial_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: IO[str] | None = _open_text(self._tmp, "w", gz=path.name.endswith(".gz"))
         self._write(header.to_dict())
@@ -74,13 +74,13 @@ class RecordingWriter:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
-            os.replace(self._tmp, self.path)
+            commit(self._tmp, self.path)
 
     def abort(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
-        self._tmp.unlink(missing_ok=True)
+        discard(self._tmp, self.path)
 
     def __enter__(self) -> RecordingWriter:
         return self

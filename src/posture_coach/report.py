@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
 
@@ -228,9 +229,9 @@ def _users_q(row: Any) -> Any:
 
 def write_json(report: Mapping[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
+    tmp = partial_path(path)
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    commit(tmp, path)
     return path
 
 
@@ -548,7 +549,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
 
 def write_html(report: Mapping[str, Any], path: Path, lang: Lang = "zh") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
+    tmp = partial_path(path)
     tmp.write_text(render_html(report, lang), encoding="utf-8")
-    tmp.replace(path)
+    commit(tmp, path)
     return path
