@@ -725,7 +725,9 @@ def interaction_values(
         if _card_at(obs, side):
             v[f"grip_{s}"] = 1.0
     if len(b.wrists) == 2:
-        gap = _d(b.wrists["left"], b.wrists["right"]) / sw
+        # In body scales: from the side the 2-D shoulder width collapses, and two hands on
+        # one card (a card-width apart) read 1.5-2 "shoulder widths" apart (roleplay renders).
+        gap = _d(b.wrists["left"], b.wrists["right"]) / _scale(b)
         v["wrists_gap_sw"] = gap
         # Each wrist on its own side, a card-width apart or more: folded arms bring the
         # wrists together or cross them over (along the shoulder line's direction).

@@ -407,6 +407,16 @@ def test_folded_arms_vs_card_in_both_hands(p: dict[str, float]) -> None:
     assert v["hands_together"] == 0.0 and v["arms_folded"] == 0.0
 
 
+def test_both_hands_on_a_card_seen_from_the_side_are_together(p: dict[str, float]) -> None:
+    # From the side the shoulders overlap (2-D width 0.02 of the image): two hands a card
+    # width apart (0.03) are 1.5 such "shoulder widths" apart, but 0.18 body scales (0.75
+    # torso lengths from the side): together, a two-handed handover (roleplay_side renders).
+    card = pose(cx=0.5, sw=0.02, wrists=((0.52, 0.45), (0.49, 0.45)))
+    v = interaction_values(obs_of(card), p, view="side", facing=1)
+    assert v["wrists_gap_sw"] is not None and v["wrists_gap_sw"] < 0.3
+    assert v["hands_together"] == 1.0
+
+
 def test_a_hand_held_out_over_a_hanging_one_is_no_folded_arms(p: dict[str, float]) -> None:
     # Seen at an angle from the side of the hand held out: that wrist (the subject's right)
     # crosses over the left one in the image and lies near the left elbow, as folded arms
