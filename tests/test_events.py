@@ -351,3 +351,26 @@ def test_one_hand_pointing_while_the_other_hangs_is_pointing(params: dict[str, f
         out, _ = ev.update(i * DT, i, v)
         opened = opened or out["ev_pointing_active"] == 1.0
     assert opened
+
+
+def test_a_role_play_handover_needs_no_reach_towards_the_camera(params: dict[str, float]) -> None:
+    # Two people: the trainee's hands together at chest height meet the other person's
+    # between them (the card passed over). Filmed at an angle, the reach towards the
+    # camera's axis flickers; the receiver is the target, so the handover holds.
+    def frame(i: int) -> dict[str, float | None]:
+        return {"tp_persons": 2.0, "tp_handshake": 1.0, "hands_together": 1.0, "two_hands_out": 1.0,
+                "wrist_chest_l": 1.0, "wrist_chest_r": 1.0,
+                "reach_l": 0.0, "reach_r": 1.0 if i % 4 == 0 else 0.0}
+    off = {"tp_persons": 2.0, "tp_handshake": 0.0, "reach_l": 0.0, "reach_r": 0.0, "hands_together": 0.0}
+    ev = InteractionEvents(params)
+    kinds = []
+    for i, v in enumerate([off] * 3 + [frame(i) for i in range(60)] + [off] * 30):
+        out, _ = ev.update(i * DT, i, v)
+        kinds += [k for k in ("handover", "handshake") if out[f"ev_{k}_closed"] == 1.0]
+    assert kinds == ["handover"]
+    # Alone, the same hands without a reach towards the camera are no handover.
+    ev = InteractionEvents(params)
+    alone = {k: v for k, v in frame(1).items() if not k.startswith("tp_")}
+    got = [ev.update(i * DT, i, v)[0]["ev_handover_closed"] for i, v in
+           enumerate([{"reach_l": 0.0, "reach_r": 0.0}] * 3 + [alone] * 60 + [{"reach_l": 0.0, "reach_r": 0.0}] * 30)]
+    assert 1.0 not in got

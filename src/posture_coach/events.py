@@ -242,6 +242,13 @@ def _handover_level(v: Values) -> float | None:
     if v.get("two_hands_out") == 1.0 or v.get("hands_together") == 1.0:
         # Both hands held out (or together on one thing): a handover; with a partner the
         # joined-hands cue fires for a card passed between hands too, and a handshake is one hand.
+        if (partner_in_view(v) and v.get("tp_handshake") == 1.0
+                and 1.0 in (v.get("wrist_chest_l"), v.get("wrist_chest_r"))):
+            # In a role-play the receiver's hands are the target, not the camera: both hands
+            # together at chest height, meeting the other person's between them, are a card
+            # passed over even when the reach towards the camera's axis is not seen (at an
+            # angle it flickers: roleplay render 11140).
+            return 1.0
         return reach
     if partner_in_view(v):
         return 0.0 if v.get("tp_handshake") == 1.0 else reach
