@@ -12,7 +12,7 @@ from posture_coach.calibration import CalibrationSet, load_calibration
 from posture_coach.engine import CoachEngine
 from posture_coach.errors import ConfigError
 from posture_coach.types import Observation
-from tests.helpers_pose import front_sitting, front_standing, observation, side_sitting
+from tests.helpers_pose import front_sitting, front_standing, observation, side_sitting, side_standing
 
 FPS = 30
 
@@ -135,6 +135,19 @@ def test_sway_is_measured_over_a_window(cal: CalibrationSet) -> None:
     calm = CoachEngine(cal, rule_ids=["standing.steady"])
     last = [calm.update(o) for o in clip([front_standing()] * 180)][-1]
     assert last.verdicts["standing.steady"].status == "pass"
+
+
+def test_sway_seen_from_the_side_is_measured_in_body_scales(cal: CalibrationSet) -> None:
+    # From the side the shoulders overlap (4 px apart): a 3 px sway of the hips is small
+    # against the body (0.75 torso lengths, 90 px), not 0.5 "shoulder widths".
+    poses = []
+    for i in range(180):
+        dx = 3 * math.sin(2 * math.pi * 0.5 * i / FPS)
+        poses.append({k: (p[0] + dx, p[1]) for k, p in side_standing().items()})
+    engine = CoachEngine(cal, rule_ids=["standing.steady"], posture="standing")
+    last = [engine.update(o) for o in clip(poses)][-1]
+    v = last.verdicts["standing.steady"]
+    assert v.status == "pass" and v.value is not None and v.value < 0.05, v
 
 
 def test_fidgeting_hands(cal: CalibrationSet) -> None:
