@@ -328,11 +328,10 @@ def _facing_fallback(body: _Body, params: Mapping[str, float], tl: float) -> int
     sh_mid = g.midpoint(body.p(PoseLm.LEFT_SHOULDER), body.p(PoseLm.RIGHT_SHOULDER))
     if body.ok(PoseLm.NOSE, PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP):
         hip_mid = g.midpoint(body.p(PoseLm.LEFT_HIP), body.p(PoseLm.RIGHT_HIP))
-        ux, uy = (sh_mid[0] - hip_mid[0]) / tl, (sh_mid[1] - hip_mid[1]) / tl
-        nx, ny = body.p(PoseLm.NOSE)[0] - sh_mid[0], body.p(PoseLm.NOSE)[1] - sh_mid[1]
-        off = (nx * uy - ny * ux) / tl  # < 0: the nose on the image's +x side of the line
+        # > 0: the nose on the image's +x side of the hip -> shoulder line.
+        off = g.signed_offset_from_line(body.p(PoseLm.NOSE), hip_mid, sh_mid) / tl
         if abs(off) >= params["facing_min_nose_off_axis_tl"]:
-            return 1 if off < 0 else -1
+            return 1 if off > 0 else -1
     return 0
 
 
