@@ -117,6 +117,11 @@ def grade(value: float, warn: float | None, fail: float) -> Status:
     return "pass"
 
 
+def event_active(f: Features, *kinds: str) -> bool:
+    """Is an interaction event of one of these kinds open on this frame (``ev_<kind>_active``)?"""
+    return any(f.get(f"ev_{kind}_active") == 1.0 for kind in kinds)
+
+
 def num(p: Params, key: str) -> float:
     """A numeric parameter (the calibration loader has already checked its type)."""
     v = p[key]

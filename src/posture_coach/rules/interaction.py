@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from posture_coach.features import Features, Posture
 from posture_coach.interaction_features import partner_in_view
-from posture_coach.rules.base import REASONS, Param, Params, Rule, Status, Verdict, grade, num
+from posture_coach.rules.base import REASONS, Param, Params, Rule, Status, Verdict, event_active, grade, num
 
 #: Reasons these rules add (registered at import; the lead may move them into base.REASONS).
 INTERACTION_REASONS: dict[str, tuple[str, str]] = {
@@ -41,10 +41,6 @@ for _code, _text in INTERACTION_REASONS.items():
 
 def _closed(f: Features, kind: str) -> bool:
     return f.get(f"ev_{kind}_closed") == 1.0
-
-
-def _active(f: Features, kind: str) -> bool:
-    return f.get(f"ev_{kind}_active") == 1.0
 
 
 def _band(x: float, lo: float, hi: float, margin: float) -> Status:
@@ -71,7 +67,7 @@ class _EventRule(Rule):
     event: ClassVar[str]
 
     def waiting(self, f: Features, **states: bool | float | int | str | None) -> Verdict:
-        return self.unknown("event_in_progress" if _active(f, self.event) else "no_event_yet", **states)
+        return self.unknown("event_in_progress" if event_active(f, self.event) else "no_event_yet", **states)
 
 
 class HandoverTwoHands(_EventRule):
@@ -202,7 +198,7 @@ class HandshakeLean(_EventRule):
                 "right" if f.get("handshake_hand_right") == 1.0 else "left")
             return self._grade(lean, f, p, handshake=True, hand=hand)
         if not _closed(f, self.event):
-            return self.waiting(f, handshake=_active(f, self.event))
+            return self.waiting(f, handshake=event_active(f, self.event))
         right = f.get("ev_handshake_hand_right")
         hand = None if right is None else ("right" if right >= 0.5 else "left")
         dur = f.get("ev_handshake_duration_s")
@@ -305,9 +301,9 @@ class GreetingBow(_EventRule):
 
     def judge(self, f: Features, p: Params) -> Verdict:
         if not _closed(f, self.event):
-            if f.get("lean_deg") is None and not _active(f, self.event):
+            if f.get("lean_deg") is None and not event_active(f, self.event):
                 return self.unknown(_lean_unknown(f), bow=False)
-            return self.waiting(f, bow=_active(f, self.event))
+            return self.waiting(f, bow=event_active(f, self.event))
         lean = f.get("ev_bow_lean_deg")
         if lean is None:
             return self.unknown(_lean_unknown(f), bow=True)
@@ -346,14 +342,14 @@ class GestureOpenPalm(_EventRule):
             # (the hand model is not run for them, ``hand_gate``): no gesture to judge yet.
             arms_seen = any(f.get(f"wrist_chest_{s}") is not None for s in ("l", "r"))
             if f.video and arms_seen:
-                return self.waiting(f, pointing_finger=_active(f, self.event))
+                return self.waiting(f, pointing_finger=event_active(f, self.event))
             return self.unknown("hands_not_visible")
         if not f.video and any(x == 1.0 for x in pts):
             return self.verdict("fail", 1.0, None, pointing_finger=True)
         if any(x == 1.0 for x in palms):
             return self.verdict("pass", 0.0, None, pointing_finger=False)
         if f.video:
-            return self.waiting(f, pointing_finger=_active(f, self.event))
+            return self.waiting(f, pointing_finger=event_active(f, self.event))
         return self.unknown("no_event_yet", pointing_finger=False)
 
 
@@ -390,7 +386,7 @@ class GestureFaceTouching(_EventRule):
                                 else "hands_not_visible")
         region = _REGIONS[int(code) - 1] if code >= 1 else "none"
         if f.video:
-            if _active(f, self.event):
+            if event_active(f, self.event):
                 return self.unknown("event_in_progress", face_touch_region=region)
             return self.verdict("pass", f.get("face_touch_fw"), None, face_touch_region=region)
         # A still cannot show the 1 s: a hand at the face only warns.

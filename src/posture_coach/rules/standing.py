@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from posture_coach.features import Features, Posture, ViewName
-from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, grade, num
+from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, event_active, grade, num
 
 _FRONTISH: frozenset[ViewName] = frozenset({"front", "oblique"})
 _SIDEISH: frozenset[ViewName] = frozenset({"side", "oblique"})
@@ -56,7 +56,7 @@ class StandingUpright(Rule):
                   "and unconfident to the customer.")
 
     def judge(self, f: Features, p: Params) -> Verdict:
-        if any(f.get(f"ev_{kind}_active") == 1.0 for kind in COURTESY_LEAN_EVENTS):
+        if event_active(f, *COURTESY_LEAN_EVENTS):
             return self.unknown("courtesy_lean")
         if f.view.view in _SIDEISH:
             incline, head = f.get("sagittal_incline_deg"), f.get("sagittal_head_deg")
@@ -105,7 +105,7 @@ class StandingShouldersLevel(Rule):
     explain_en = "Keep both shoulders relaxed and level; a raised shoulder looks casual."
 
     def judge(self, f: Features, p: Params) -> Verdict:
-        if any(f.get(f"ev_{kind}_active") == 1.0 for kind in COURTESY_LEAN_EVENTS):
+        if event_active(f, *COURTESY_LEAN_EVENTS):
             return self.unknown("courtesy_lean")
         tilt = f.get("shoulder_tilt_deg")
         if tilt is None:
@@ -160,7 +160,7 @@ class ArmsCrossed(Rule):
             return self.unknown("hips_not_visible")
         forearms = [f.get("forearm_l_sw"), f.get("forearm_r_sw")]
         tucked = all(v is not None and v <= num(p, "max_tucked_forearm_sw") for v in forearms)
-        if (f.get("ev_handover_active") == 1.0 or f.get("ev_handshake_active") == 1.0) and not tucked:
+        if event_active(f, "handover", "handshake") and not tucked:
             # Hands on a card or in a handshake (an open interaction event) bring the
             # forearms together in front of the chest, which from an oblique camera looks
             # like folded arms; they cannot be folded while handing something over. Both
@@ -390,7 +390,7 @@ class HandsFront(Rule):
             return self.unknown("hips_not_visible")
         # The resting stance: while the hands hand something over, shake hands or show the
         # way (the handbook's own gestures) they cannot be clasped, and are not asked to be.
-        if any(f.get(f"ev_{kind}_active") == 1.0 for kind in ("handover", "handshake", "pointing")):
+        if event_active(f, "handover", "handshake", "pointing"):
             return self.unknown("hands_in_use")
         need = ("wrists_gap_sw", "wrists_mid_offset_sw", "wrist_height_l", "wrist_height_r")
         vals = [f.get(k) for k in need]
