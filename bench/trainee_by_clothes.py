@@ -33,6 +33,7 @@ from posture_coach.appearance import (  # noqa: E402
     mean_signature,
     signature_distance,
     torso_signature,
+    white_balance_gain,
 )
 from posture_coach.calibration import load_calibration  # noqa: E402
 from posture_coach.landmarker import LandmarkerConfig, Landmarkers  # noqa: E402
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 if len(res.persons) < 2:
                     continue
                 a, b = pick_pair(res, params, "left")
-                sa, sb = torso_signature(img, a), torso_signature(img, b)
+                gain = white_balance_gain(img)
+                sa, sb = torso_signature(img, a, gain=gain), torso_signature(img, b, gain=gain)
                 if sa is not None and sb is not None:
                     pairs.append((sa, sb))
             left.close()

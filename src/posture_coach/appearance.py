@@ -50,10 +50,13 @@ SIGNATURE_BINS = HUE_BINS * SAT_BINS + GREY_BINS
 
 
 def torso_signature(image: npt.NDArray[np.uint8], pose: PoseObs,
-                    image_size: tuple[int, int] | None = None) -> list[float] | None:
+                    image_size: tuple[int, int] | None = None,
+                    gain: npt.NDArray[np.float32] | None = None) -> list[float] | None:
     """The trunk's clothing colours as a normalised histogram, ``None`` when not seen.
 
     ``image`` is RGB (H×W×3); the pose's normalised landmarks are read in its pixels.
+    ``gain``: the image's :func:`white_balance_gain`, when the caller reads several people
+    of one frame (computed here otherwise).
     """
     h, w = image.shape[:2]
     if image_size is not None and tuple(image_size) != (w, h):
@@ -79,7 +82,8 @@ def torso_signature(image: npt.NDArray[np.uint8], pose: PoseObs,
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1 + 1), min(h, y1 + 1)
     if x1 - x0 < 3 or y1 - y0 < 3:
         return None
-    roi = _white_balanced(image, image[y0:y1, x0:x1])
+    g = white_balance_gain(image) if gain is None else gain
+    roi = np.clip(image[y0:y1, x0:x1].astype(np.float32) * g, 0, 255).astype(np.uint8)
     mask = np.zeros(roi.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, np.round(poly - [x0, y0]).astype(np.int32), 1)
     if int(mask.sum()) < MIN_PIXELS:
@@ -97,14 +101,13 @@ def torso_signature(image: npt.NDArray[np.uint8], pose: PoseObs,
     return [round(float(x), 5) for x in hist]
 
 
-def _white_balanced(image: npt.NDArray[np.uint8], roi: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """``roi`` under a neutral, mid-grey light: each channel scaled so that the whole
-    image's mean is grey 128 (grey world), so a white shirt under warm, dim or bright light
-    reads alike at calibration and in the role-play."""
+def white_balance_gain(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """Per-channel gains that bring the whole image's mean to grey 128 (grey world), so a
+    white shirt under warm, dim or bright light reads alike at calibration and in the
+    role-play."""
     means = image[::4, ::4].reshape(-1, 3).mean(axis=0)
-    gain = 128.0 / np.maximum(means, 1.0)
-    out: npt.NDArray[np.uint8] = np.clip(roi.astype(np.float32) * gain.astype(np.float32), 0, 255).astype(np.uint8)
-    return out
+    gain: npt.NDArray[np.float32] = (128.0 / np.maximum(means, 1.0)).astype(np.float32)
+    return gain
 
 
 def mean_signature(signatures: Sequence[Sequence[float]]) -> list[float] | None:
@@ -148,7 +151,8 @@ class TraineePicker:
 
     def update(self, image: npt.NDArray[np.uint8], left: PoseObs, right: PoseObs) -> ImageSide | None:
         """Feed one frame's pair (left and right by position); the trainee's side so far."""
-        sl, sr = torso_signature(image, left), torso_signature(image, right)
+        gain = white_balance_gain(image)  # once for the frame, not per person
+        sl, sr = torso_signature(image, left, gain=gain), torso_signature(image, right, gain=gain)
         if sl is None or sr is None:
             return self.side
         return self.update_distances(signature_distance(sl, self.reference),
