@@ -14,7 +14,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -52,17 +54,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server_url(model_dir: Path) -> Iterator[str]:
+@contextmanager
+def serving(app: Any, port: int, **config: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; yields its base URL."""
     import uvicorn
 
-    from posture_coach.server import ServerSettings, create_app
-
-    port = _free_port()
-    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", ws_max_size=settings.max_frame_bytes * 2)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -70,9 +67,21 @@ def server_url(model_dir: Path) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server_url(model_dir: Path) -> Iterator[str]:
+    from posture_coach.server import ServerSettings, create_app
+
+    port = _free_port()
+    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
+    with serving(create_app(settings), port, ws_max_size=settings.max_frame_bytes * 2) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ Needs ``apt-get install chromium`` and ``pip install playwright`` (see test_brow
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tests.server.test_browser import CHROMIUM, _free_port
+from tests.server.test_browser import CHROMIUM, _free_port, serving
 from tests.store.test_api import PASSWORDS, _seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
@@ -27,8 +25,6 @@ ROLE_PLAY = REPO / "sample_videos" / "roleplay_side.mp4"
 
 @pytest.fixture
 def review_url(tmp_path: Path, model_dir: Path) -> Iterator[str]:
-    import uvicorn
-
     from posture_coach.server.store_api import StoreConfig, store_router
 
     cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=True,
@@ -37,18 +33,8 @@ def review_url(tmp_path: Path, model_dir: Path) -> Iterator[str]:
     app = FastAPI()
     app.include_router(store_router(cfg))
     app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/review/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, _free_port()) as url:
+        yield url + "review/"
 
 
 @pytest.fixture
