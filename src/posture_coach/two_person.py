@@ -406,8 +406,12 @@ class TwoPersonDetector:
 
 
 def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
-                        trainee: ImageSide = "left") -> dict[str, Any]:
+                        trainee: ImageSide = "left",
+                        pair: tuple[PoseObs, PoseObs] | None = None) -> dict[str, Any]:
     """The JSON-friendly ``Observation.measures["two_person"]`` entry for one frame.
+
+    ``pair``: the pair as :func:`pick_pair` returns it for ``"left"`` (image left, right),
+    when the caller has it already (picked here otherwise).
 
     ``params``: the ``[interaction]`` table. ``handshake_kind``: ``"wrists"`` (hand points
     meet) or ``"reach"`` (one hand reaches between them and a probed hand confirms it);
@@ -431,7 +435,10 @@ def two_person_measures(result: TwoPersonResult, params: Mapping[str, float],
     }
     if len(result.persons) < 2:
         return out
-    trainee_pose, other = pick_pair(result, prm, trainee)
+    if pair is None:
+        trainee_pose, other = pick_pair(result, prm, trainee)
+    else:
+        trainee_pose, other = pair if trainee == "left" else (pair[1], pair[0])
     ev = handshake_evidence(trainee_pose, other, result.image_size, prm, result.hands)
     if ev is not None and ev.joined and _one_person(trainee_pose, other, result.image_size):
         # The pair is one person found twice (a mirror-pass estimate, or painted out only in part).
@@ -532,18 +539,19 @@ def observe_two_person(detector: TwoPersonDetector, frame: Frame, obs: Observati
     """
     res = detector.find(frame, first=obs.pose if detector.strategy in ("mask", "body") else None)
     colours: dict[str, float] | None = None
-    if picker is not None and len(res.persons) >= 2:
-        left, right = pick_pair(res, params, "left")
-        trainee = picker.update(frame.image, left, right) or trainee
+    # The pair is searched once (image left, right); the trainee is one side of it.
+    pair = pick_pair(res, params, "left") if len(res.persons) >= 2 else None
+    if picker is not None and pair is not None:
+        trainee = picker.update(frame.image, *pair) or trainee
         colours = dict(picker.last) or None
     meas = dict(obs.measures)
-    meas["two_person"] = two_person_measures(res, params, trainee)
+    meas["two_person"] = two_person_measures(res, params, trainee, pair)
     meas["two_person"]["persons"] = [_slim(p) for p in res.persons]
     if picker is not None:
         meas["two_person"]["trainee_by"] = "colours" if picker.side is not None else "default_side"
         meas["two_person"]["trainee_colours"] = colours
-    if len(res.persons) >= 2:
-        pose: PoseObs | None = pick_pair(res, params, trainee)[0]
+    if pair is not None:
+        pose: PoseObs | None = pair[0] if trainee == "left" else pair[1]
     else:
         pose = res.persons[0] if res.persons else obs.pose
     return dataclasses.replace(obs, pose=pose, measures=meas)
