@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import cv2
 import numpy as np
 
 from .errors import SourceError
-from .fileio import is_special
+from .fileio import commit, discard, is_special
 from .types import HAND_CONNECTIONS, POSE_CONNECTIONS, Observation
 
 STATUS_BGR = {
@@ -97,6 +96,6 @@ class AnnotatedVideoWriter:
         self._writer.release()
         self._writer = None
         if ok:
-            os.replace(self._tmp, self.path)
+            commit(self._tmp, self.path)
         else:
-            self._tmp.unlink(missing_ok=True)
+            discard(self._tmp, self.path)
