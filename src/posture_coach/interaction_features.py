@@ -2,7 +2,9 @@
 
 Pure numpy and math: landmarks in, named floats out (``None`` = not measurable here).
 Units are in the names, as in :mod:`posture_coach.features`: ``_sw`` shoulder widths
-(2-D, pixels), ``_tl`` torso lengths, ``_deg`` degrees, ``_m`` metres, ``_sw_per_s``
+(the body scale, :func:`posture_coach.geometry.body_scale`: the 2-D shoulder width from
+the front, 0.75 torso lengths when the shoulders turn away; ``hand_size_*_sw`` alone is
+against the 2-D shoulder width), ``_tl`` torso lengths, ``_deg`` degrees, ``_m`` metres, ``_sw_per_s``
 shoulder widths per second; flags are 0.0/1.0. Sides are the subject's own.
 
 Parameters come from the ``[interaction]`` table (``calibration/default.toml``);
@@ -138,6 +140,11 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     """Pointing (index straight, the others curled or the index clearly standing out of
     them, the thumb off the index tip) vs open palm (all straight, together) vs other.
 
+    An index that is not curled (above ``finger_curled_max_deg``) out of three curled
+    fingers also points, though it reads bent: pointing along the line of sight (a camera
+    at an angle on the pointing side) foreshortens it to 120-150° joint angles in the
+    image (oblique renders, 10200+ at 1280×960: 124-157°, the other three 0).
+
     A thumb tip at the index tip (``pinch_max_gap_hand`` hand sizes) is a pinch holding
     something, a card held out in one hand, not a pointing finger. ``ext``: the hand's
     :func:`finger_extension`, when the caller has it already.
@@ -145,11 +152,14 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     if ext is None:
         ext = finger_extension(hand, aspect)
     straight = [e >= p["finger_straight_min_deg"] for e in ext]
-    if not straight[0]:
+    # An index pointing along the line of sight reads bent in the image (120-150°), but
+    # with the other three all curled it still stands out of a fist.
+    foreshortened = ext[0] > p["finger_curled_max_deg"] and all(e <= p["finger_curled_max_deg"] for e in ext[1:])
+    if not straight[0] and not foreshortened:
         return "other"
     xy = _hand_xyz(hand, aspect)[:, :2]
     size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
-    if fingers_curled(ext, p) or _index_stands_out(xy, size, ext, p):
+    if foreshortened or fingers_curled(ext, p) or _index_stands_out(xy, size, ext, p):
         if size > 0 and float(np.linalg.norm(xy[_THUMB_TIP] - xy[8])) <= p["pinch_max_gap_hand"] * size:
             return "other"
         return "pointing"
@@ -674,6 +684,10 @@ def interaction_values(
     if sw <= 0:
         return v
     tl = b.tl
+    # Distances between points of the body go in body scales (the shoulder width from the
+    # front, 0.75 TL when the shoulders collapse sideways): a "_sw" divided by the 2-D
+    # shoulder width grows 3-9x from the side.
+    scale = _scale(b)
     lm = pose.landmarks
     heights: dict[Side, float] = {}  # wrist below the shoulder line, torso lengths
     for side in _SIDES:
@@ -681,9 +695,9 @@ def interaction_values(
         if side not in b.wrists:
             continue
         wr = b.wrists[side]
-        v[f"wrist_above_shoulder_{s}_sw"] = (b.sh[1] - wr[1]) / sw
+        v[f"wrist_above_shoulder_{s}_sw"] = (b.sh[1] - wr[1]) / scale
         if b.hip is not None:
-            v[f"wrist_above_hip_{s}_sw"] = (b.hip[1] - wr[1]) / sw
+            v[f"wrist_above_hip_{s}_sw"] = (b.hip[1] - wr[1]) / scale
         # Height as a share of the torso (0 = shoulder line, 1 = hip line).
         t = tl if tl else sw / p["sw_per_tl_front"]
         hgt = (wr[1] - b.sh[1]) / t
@@ -697,6 +711,9 @@ def interaction_values(
         hand = obs.hand(side)
         fingers_closed = False
         if hand is not None:
+            # Against the 2-D shoulder width, not the body scale: a hand pointing along the
+            # line of sight at an angle is foreshortened with the shoulders (body scale lost
+            # 1 of 16 pointing gestures on the oblique renders 10000+, docs/RESULTS.md).
             hand_sw = hand_size_px(hand, size) / sw
             v[f"hand_size_{s}_sw"] = hand_sw
             # A gesture is made with the hand up (waist height or above); a hand resting in
@@ -727,7 +744,7 @@ def interaction_values(
     if len(b.wrists) == 2:
         # In body scales: from the side the 2-D shoulder width collapses, and two hands on
         # one card (a card-width apart) read 1.5-2 "shoulder widths" apart (roleplay renders).
-        gap = _d(b.wrists["left"], b.wrists["right"]) / _scale(b)
+        gap = _d(b.wrists["left"], b.wrists["right"]) / scale
         v["wrists_gap_sw"] = gap
         # Each wrist on its own side, a card-width apart or more: folded arms bring the
         # wrists together or cross them over (along the shoulder line's direction).
@@ -743,7 +760,7 @@ def interaction_values(
         else:
             v["hands_together"] = 1.0 if close and apart >= p["together_min_apart_sw"] else 0.0
             v["arms_folded"] = 1.0 if close and apart < p["together_min_apart_sw"] else 0.0
-        v["card_grip"] = _card_grip(obs, size, sw, p)
+        v["card_grip"] = _card_grip(obs, size, scale, p)
         if view != "side" and not hanging and _forearms_folded(pose, b, size, p):
             v["hands_together"], v["arms_folded"] = 0.0, 1.0
     # Both hands held out (a card, a gift), or together on one thing: a two-handed handover.
@@ -869,8 +886,9 @@ def _card_at(obs: Observation, side: Side) -> bool:
     return bool(seen and seen.get("card"))
 
 
-def _card_grip(obs: Observation, size: tuple[int, int], sw: float, p: Mapping[str, float]) -> float | None:
-    """1.0 when both hands pinch a card-width apart, 0.0 when the hands are seen and do not, None unseen."""
+def _card_grip(obs: Observation, size: tuple[int, int], scale: float, p: Mapping[str, float]) -> float | None:
+    """1.0 when both hands pinch a card-width apart (``scale``: the body scale, pixels),
+    0.0 when the hands are seen and do not, None unseen."""
     hl, hr = obs.hand("left"), obs.hand("right")
     if hl is None or hr is None:
         return None
@@ -878,7 +896,7 @@ def _card_grip(obs: Observation, size: tuple[int, int], sw: float, p: Mapping[st
     b = pinch_point(hr, size, p["pinch_max_gap_hand"])
     if a is None or b is None:
         return 0.0
-    apart = _d(a, b) / sw
+    apart = _d(a, b) / scale
     return 1.0 if p["card_min_apart_sw"] <= apart <= p["card_max_apart_sw"] else 0.0
 
 

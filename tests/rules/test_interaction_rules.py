@@ -146,6 +146,34 @@ def test_a_straighter_index_that_does_not_reach_past_the_others_is_not_pointing(
     assert classify_hand(lm, p) == "other"
 
 
+def bent_index(bend_deg: float, s: float = 0.1, x0: float = 0.5, y0: float = 0.8) -> np.ndarray:
+    """A fist whose index leaves the knuckle straight up and bends by ``bend_deg`` at each
+    of its two joints (in the image), as an index pointing along the line of sight reads."""
+    lm = hand("fist", x0, y0, s).copy()
+    mx, my = lm[5, :2]
+    pts, ang, seg = [np.array([mx, my - 0.4 * s])], 0.0, 0.25 * s
+    for _ in range(2):
+        ang += math.radians(bend_deg)
+        pts.append(pts[-1] + seg * np.array([math.sin(ang), -math.cos(ang)]))
+    lm[6:9, :2], lm[6:9, 2] = pts, 0.0
+    return lm
+
+
+def test_an_index_bent_towards_the_camera_out_of_a_fist_is_pointing(p: dict[str, float]) -> None:
+    lm = bent_index(50.0)  # joint angles of 130° in the image
+    ext = finger_extension(lm)
+    assert p["finger_curled_max_deg"] < ext[0] < p["finger_straight_min_deg"]
+    assert all(e <= p["finger_curled_max_deg"] for e in ext[1:])
+    assert classify_hand(lm, p) == "pointing"
+
+
+def test_a_bent_index_is_not_pointing_unless_all_three_others_are_curled(p: dict[str, float]) -> None:
+    lm = bent_index(50.0)
+    lm[10:13] = hand("open")[10:13]  # the middle finger straight: two fingers out, a loose hand
+    assert classify_hand(lm, p) == "other"
+    assert classify_hand(bent_index(70.0), p) == "other"  # 110° joints: the index curled too, a fist
+
+
 def test_an_open_palm_is_not_pointing_though_its_index_reaches_a_little_further(p: dict[str, float]) -> None:
     lm = hand("open")
     lm[8, 1] -= 0.002  # index tip 0.02 hand sizes beyond the middle fingertip
