@@ -177,6 +177,18 @@ def test_interaction_events_handshake(params: dict[str, float]) -> None:
     assert "handshake" in ev.last_closed and "bow" not in ev.last_closed
 
 
+def test_a_lean_with_a_hand_held_out_is_no_bow(params: dict[str, float]) -> None:
+    # A one-handed card (or a handshake misread as one) leans too: that lean is the
+    # handover's, not a greeting bow (seed 002: 打招呼时身体微微前倾).
+    ev = InteractionEvents(params)
+    card = {"reach_r": 1.0, "reach_l": 0.0, "grip_r": 1.0, "handshake_alone": 0.0, "lean_deg": 12.0,
+            "hands_together": 0.0, "two_hands_out": 0.0}
+    upright = {"reach_r": 0.0, "reach_l": 0.0, "handshake_alone": 0.0, "lean_deg": 1.0, "hands_together": 0.0}
+    for i, v in enumerate([upright] * 5 + [card] * 40 + [upright] * 30):
+        ev.update(i * DT, i, v)
+    assert "handover" in ev.last_closed and "bow" not in ev.last_closed
+
+
 def test_handover_hands_used(params: dict[str, float]) -> None:
     for together, used in ((1.0, 2.0), (0.0, 1.0)):
         ev = InteractionEvents(params)

@@ -274,8 +274,9 @@ def _handshake_level(v: Values) -> float | None:
 
 
 def _bow_level(v: Values) -> float | None:
-    # A bow is a lean without a hand held out (that is a handshake's lean).
-    if v.get("handshake_alone") == 1.0 or v.get("tp_handshake") == 1.0:
+    # A bow greets (seed 002: 打招呼时身体微微前倾): a lean with a hand held out belongs to
+    # that handshake or handover, not to a bow.
+    if v.get("handshake_alone") == 1.0 or v.get("tp_handshake") == 1.0 or 1.0 in (v.get("reach_l"), v.get("reach_r")):
         return 0.0
     return v.get("lean_deg")
 
