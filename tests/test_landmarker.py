@@ -83,6 +83,45 @@ def test_one_thread_gives_the_same_landmarks_as_parallel_tasks(model_dir: Path, 
     assert len(a.hands) == len(b.hands) and a.ran == b.ran
 
 
+def _frames(image: np.ndarray, n: int) -> list[Frame]:
+    return [Frame(image, i, i * 33) for i in range(n)]
+
+
+def test_closing_in_the_middle_of_a_stream_stops_its_workers_first(model_dir: Path, person_photo: Path) -> None:
+    # A consumer that stops reading early and closes: the workers must be out of the
+    # models before they are freed (this killed the process now and then).
+    import threading
+
+    image = next(iter(open_source(person_photo))).image
+    lms = lm_mod.Landmarkers(config(model_dir))
+    stream = lms.observe_stream(_frames(image, 12), depth=4)
+    for _ in itertools.islice(stream, 2):
+        pass
+    assert any(t.name.startswith("mp-") and t.is_alive() for t in threading.enumerate())
+    lms.close()
+    assert not any(t.name.startswith("mp-") and t.is_alive() for t in threading.enumerate())
+    stream.close()  # the generator's own clean-up after close() is harmless
+
+
+def test_late_tasks_are_chosen_after_the_consumer_has_seen_every_earlier_frame(
+        model_dir: Path, person_photo: Path) -> None:
+    image = next(iter(open_source(person_photo))).image
+    seen: list[int] = []
+    asked: list[tuple[int, list[int]]] = []
+
+    def late(frame: Frame) -> tuple[str, ...]:
+        asked.append((frame.index, list(seen)))
+        return ("hands",) if frame.index % 2 else ()
+
+    with lm_mod.Landmarkers(config(model_dir)) as lms:
+        for frame, obs, _ in lms.observe_stream(_frames(image, 8), tasks_for=lambda _f: ("pose", "face"),
+                                                late_tasks=late, depth=4):
+            assert ("hands" in obs.ran) == bool(frame.index % 2)
+            seen.append(frame.index)
+    assert [i for i, _ in asked] == list(range(8))
+    assert all(before == list(range(i)) for i, before in asked)  # not 4 frames stale
+
+
 def test_pool_reuses_instances(model_dir: Path) -> None:
     pool = lm_mod.LandmarkerPool(config(model_dir, face=False, hands=False), size=1)
     with pool.acquire() as a:

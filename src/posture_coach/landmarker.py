@@ -422,6 +422,10 @@ class Landmarkers:
         self._crop_misses: dict[Side, int] = {"left": 0, "right": 0}
         self._crop_wait: dict[Side, int] = {"left": 0, "right": 0}
         self._closed = False
+        # Stoppers of the running observe_stream worker threads: close() must stop them
+        # before it frees the models they are using (a consumer that stops iterating early
+        # and closes killed the process in the pose model's detect: bench/speed.py runs).
+        self._streams: set[Callable[[], None]] = set()
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -462,6 +466,7 @@ class Landmarkers:
         frames: Iterable[Frame],
         *,
         tasks_for: Callable[[Frame], tuple[str, ...] | None] | None = None,
+        late_tasks: Callable[[Frame], tuple[str, ...]] | None = None,
         depth: int = 4,
     ) -> Iterator[tuple[Frame, Observation, dict[str, float]]]:
         """Pipelined :meth:`observe` for a stream: yields ``(frame, observation, task_ms)`` in order.
@@ -470,7 +475,11 @@ class Landmarkers:
         while hands still finish frame n: throughput approaches the free-running ceiling
         (the slowest task, or the CPU) instead of the per-frame maximum of the three.
         At most ``depth`` frames are in flight. ``tasks_for(frame)`` chooses the tasks of
-        each frame (``None`` = all loaded), e.g. to skip the hand model.
+        each frame when it is read (``None`` = all loaded). ``late_tasks(frame)`` adds
+        tasks at the last moment, once the consumer has handled every earlier frame: a
+        choice that depends on what the consumer made of the previous frame (the hand
+        gate) is then not ``depth`` frames stale. Such a task runs without overlapping the
+        consumer, but still beside the other tasks of later frames.
         """
         if self._closed:
             raise RuntimeError("Landmarkers used after close()")
@@ -498,12 +507,27 @@ class Landmarkers:
                     return
 
         threads = [threading.Thread(target=work, args=(t,), name=f"mp-{t}", daemon=True) for t in names]
+
+        def shutdown() -> None:
+            stop.set()
+            for t in names:
+                queues[t].put(None)
+            for th in threads:
+                if th.is_alive() and th is not threading.current_thread():
+                    th.join(timeout=10)
+
+        self._streams.add(shutdown)
         for th in threads:
             th.start()
-        pending: collections.deque[tuple[int, Frame, tuple[str, ...]]] = collections.deque()
+        pending: collections.deque[tuple[int, Frame, tuple[str, ...], Any]] = collections.deque()
 
         def finish_oldest() -> tuple[Frame, Observation, dict[str, float]]:
-            seq, frame, run = pending.popleft()
+            seq, frame, run, mp_image = pending.popleft()
+            if late_tasks is not None:
+                extra = tuple(t for t in late_tasks(frame) if t in self._tasks and t not in run)
+                for t in extra:
+                    queues[t].put((seq, mp_image, frame.timestamp_ms))
+                run += extra
             got: dict[str, Any] = {}
             task_ms: dict[str, float] = {}
             with lock:
@@ -523,17 +547,14 @@ class Landmarkers:
                 run = tuple(t for t in (wanted or names) if t in self._tasks)
                 for t in run:
                     queues[t].put((seq, mp_image, frame.timestamp_ms))
-                pending.append((seq, frame, run))
+                pending.append((seq, frame, run, mp_image))
                 if len(pending) >= depth:
                     yield finish_oldest()
             while pending:
                 yield finish_oldest()
         finally:
-            stop.set()
-            for t in names:
-                queues[t].put(None)
-            for th in threads:
-                th.join(timeout=10)
+            self._streams.discard(shutdown)
+            shutdown()
 
     def _assemble(self, frame: Frame, results: dict[str, Any], run: tuple[str, ...]) -> Observation:
         w, h = frame.size
@@ -655,6 +676,8 @@ class Landmarkers:
         if getattr(self, "_closed", False):
             return
         self._closed = True
+        for stop_stream in list(getattr(self, "_streams", ())):
+            stop_stream()  # no worker may still be inside a model about to be freed
         ex = getattr(self, "_executor", None)
         if ex is not None:
             ex.shutdown(wait=True)

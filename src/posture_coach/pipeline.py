@@ -269,8 +269,18 @@ class ObservationStream:
             return None
 
         if self.prefetch:
-            # Files: pipelined, each landmarker on its own thread a frame or two ahead.
-            observed = lms.observe_stream(frames, tasks_for=tasks_for)
+            # Files: pipelined, each landmarker on its own thread a few frames ahead. The hand
+            # gate's choice waits until the engine has judged the frame before: decided when the
+            # frame is read, it was up to 4 frames stale, and a hand raised to the face or held
+            # out was first searched for once it was there (a nose touch lost, a handshake's
+            # first frames read as a card: renders 10700+, 10800+, 11014).
+            wants = self.wants_hands
+            if wants is None:
+                observed = lms.observe_stream(frames)
+            else:
+                observed = lms.observe_stream(
+                    frames, tasks_for=lambda _f: tuple(t for t in lms.tasks if t != "hands"),
+                    late_tasks=lambda _f: ("hands",) if wants() else ())
         else:
             # Cameras: one frame at a time, the freshest (lowest latency).
             observed = ((f, lms.observe(f, tasks=tasks_for(f)), dict(lms.timings_ms)) for f in frames)
