@@ -251,12 +251,9 @@ def _analyze(
         if errors:
             for line in errors:
                 err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
-        by = stream.trainee_by
-        if role_play is Side.profile and by["default_side"]:
-            err_console.print(
-                f"[yellow]role-play:[/] on {by['default_side']} of {by['default_side'] + by['colours']} two-person "
-                "frames the clothes worn at calibration did not tell the trainee apart; the person on the left "
-                "was judged there (measures.two_person.trainee_by)", highlight=False)
+        if role_play is Side.profile and stream.trainee_by["default_side"]:
+            err_console.print(f"[yellow]role-play:[/] {stream.undecided_by_clothes()}; the person on the left "
+                              "was judged there (measures.two_person.trainee_by)", highlight=False)
         ok = True
     finally:
         if writer is not None:

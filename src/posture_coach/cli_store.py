@@ -145,6 +145,17 @@ def _format_from_suffix(out: Path) -> ReportFormat:
     return ReportFormat.html
 
 
+def _analysis_options(role_play: TraineeSide | None, **kw: Any) -> Any:
+    """``score``/``batch``'s :class:`~posture_coach.jobs.AnalysisOptions`; a role-play setting
+    it refuses (``profile`` without ``--profile``) is a usage error, exit 2."""
+    from .jobs import AnalysisOptions
+
+    try:
+        return AnalysisOptions(role_play=None if role_play is None else role_play.value, **kw)
+    except ValueError as exc:
+        raise _fail(f"--role-play: {exc}", 2) from None
+
+
 def score(
     video: Annotated[Path, typer.Argument(help="A recorded role-play video.")],
     report_path: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here.")] = None,
@@ -160,13 +171,10 @@ def score(
     """Score a video and write its report (nothing is stored in the database)."""
     from . import report as rep
     from .cli import quiet_native_stderr
-    from .jobs import AnalysisOptions, analyse_video
+    from .jobs import analyse_video
 
-    try:
-        opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir, evidence_dir=evidence,
-                               role_play=None if role_play is None else role_play.value, profile=profile)
-    except ValueError as exc:
-        raise _fail(f"--role-play: {exc}", 2) from None
+    opts = _analysis_options(role_play, posture=posture, stride=stride, model_dir=model_dir,
+                             evidence_dir=evidence, profile=profile)
     with quiet_native_stderr(True):
         try:
             result = analyse_video(video, opts)
@@ -201,17 +209,13 @@ def batch(
 ) -> None:
     """Score many videos and write a report per video; failures are listed, never fatal."""
     from .cli import quiet_native_stderr
-    from .jobs import AnalysisOptions, collect_videos, run_batch
+    from .jobs import collect_videos, run_batch
 
     videos = collect_videos(inputs)
     if not videos:
         raise _fail("no videos found in the inputs", 2)
-    try:
-        opts = AnalysisOptions(posture=posture, stride=stride, model_dir=model_dir,
-                               evidence_dir=(out / "evidence").resolve() if evidence else None,
-                               role_play=None if role_play is None else role_play.value, profile=profile)
-    except ValueError as exc:
-        raise _fail(f"--role-play: {exc}", 2) from None
+    opts = _analysis_options(role_play, posture=posture, stride=stride, model_dir=model_dir,
+                             evidence_dir=(out / "evidence").resolve() if evidence else None, profile=profile)
     langs = tuple(x.value for x in (lang or [Lang.zh, Lang.en]))
 
     def done(item: dict[str, Any]) -> None:

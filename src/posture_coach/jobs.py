@@ -158,10 +158,8 @@ def analyse_video(
             raise SourceError(f"{path}: no frame could be read")
         by = stream.trainee_by
         if opts.role_play == "profile" and by["default_side"] > by["colours"]:
-            raise SourceError(
-                f"{path}: the trainee could not be told apart by the clothes worn at calibration on "
-                f"{by['default_side']} of {by['default_side'] + by['colours']} two-person frames (dressed "
-                "alike?): score it again with --role-play left or right")
+            raise SourceError(f"{path}: {stream.undecided_by_clothes()} (dressed alike?): score it again "
+                              "with --role-play left or right")
         summary = engine.summary()
         for pk in open_peaks.values():
             closed[(pk.rule_id, pk.start_ms)] = pk

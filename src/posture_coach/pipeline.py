@@ -263,9 +263,11 @@ class ObservationStream:
         lms = self._landmarkers
         frames = _prefetch(self._source, self.times) if self.prefetch else _timed(self._source, self.times)
 
+        without_hands = tuple(t for t in lms.tasks if t != "hands")
+
         def tasks_for(_frame: Frame) -> tuple[str, ...] | None:
             if self.wants_hands is not None and not self.wants_hands():
-                return tuple(t for t in lms.tasks if t != "hands")
+                return without_hands
             return None
 
         if self.prefetch:
@@ -278,9 +280,8 @@ class ObservationStream:
             if wants is None:
                 observed = lms.observe_stream(frames)
             else:
-                observed = lms.observe_stream(
-                    frames, tasks_for=lambda _f: tuple(t for t in lms.tasks if t != "hands"),
-                    late_tasks=lambda _f: ("hands",) if wants() else ())
+                observed = lms.observe_stream(frames, tasks_for=lambda _f: without_hands,
+                                              late_tasks=lambda _f: ("hands",) if wants() else ())
         else:
             # Cameras: one frame at a time, the freshest (lowest latency).
             observed = ((f, lms.observe(f, tasks=tasks_for(f)), dict(lms.timings_ms)) for f in frames)
@@ -316,6 +317,13 @@ class ObservationStream:
                 self._writer.write(obs)
             yield frame, obs
             t1 = time.perf_counter()
+
+    def undecided_by_clothes(self) -> str:
+        """Role-play by profile: on how many two-person frames the clothes worn at
+        calibration left the trainee undecided, in words (for a warning or an error)."""
+        by = self.trainee_by
+        return (f"on {by['default_side']} of {by['default_side'] + by['colours']} two-person frames the "
+                "clothes worn at calibration did not tell the trainee apart")
 
     def close(self, *, ok: bool = True) -> None:
         if self._writer is not None:

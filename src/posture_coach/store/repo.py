@@ -225,15 +225,21 @@ def trainer_person_ids(user: User) -> Any:
             .where(Cohort.trainer_id == user.id))
 
 
+def _narrowed_to_visible(q: Any, user: User, person_id: Any) -> Any | None:
+    """``q`` narrowed to the people ``user`` may see, through its ``person_id`` column:
+    HR everyone, a trainer their cohorts' members, a trainee themself; None for any other role."""
+    if user.role == "trainee":
+        return q.where(person_id == user.person_id)
+    if user.role == "trainer":
+        return q.where(person_id.in_(trainer_person_ids(user)))
+    return q if user.role == "hr_admin" else None
+
+
 def visible_people(s: OrmSession, user: User) -> list[Person]:
     """Whom this user may upload recordings for: HR everyone, a trainer their cohorts'
     members, a trainee themself."""
-    q = select(Person).order_by(Person.name, Person.id)
-    if user.role == "trainee":
-        q = q.where(Person.id == user.person_id)
-    elif user.role == "trainer":
-        q = q.where(Person.id.in_(trainer_person_ids(user)))
-    elif user.role != "hr_admin":
+    q = _narrowed_to_visible(select(Person).order_by(Person.name, Person.id), user, Person.id)
+    if q is None:
         raise Forbidden(f"unknown role {user.role!r}")
     return list(s.scalars(q))
 
@@ -259,14 +265,8 @@ def session_for(s: OrmSession, user: User, session_id: int) -> Session:
 
 
 def visible_sessions(s: OrmSession, user: User, *, limit: int = 200) -> list[Session]:
-    q = select(Session).order_by(Session.id.desc()).limit(limit)
-    if user.role == "trainee":
-        q = q.where(Session.person_id == user.person_id)
-    elif user.role == "trainer":
-        q = q.where(Session.person_id.in_(trainer_person_ids(user)))
-    elif user.role != "hr_admin":
-        return []
-    return list(s.scalars(q))
+    q = _narrowed_to_visible(select(Session).order_by(Session.id.desc()).limit(limit), user, Session.person_id)
+    return [] if q is None else list(s.scalars(q))
 
 
 # -- jobs ---------------------------------------------------------------------------------
