@@ -52,6 +52,21 @@ def test_flicker_never_opens() -> None:
     assert all(s.opened is None and s.closed is None and s.dropped is None for s in steps)
 
 
+def test_a_cue_unmeasurable_for_a_moment_still_opens() -> None:
+    # A hand lost for a frame or two (None: not measurable) is no evidence against the cue:
+    # the opening waits across it, as an open event does; a real "off" still resets it.
+    m = machine(min_ms=100.0)
+    steps = feed(m, [1.0, 1.0, None, None, 1.0, 1.0] + [0.0] * 10)
+    opened = [s.opened for s in steps if s.opened is not None]
+    assert len(opened) == 1 and opened[0].start_ms == 0
+    m = machine(min_ms=100.0)
+    steps = feed(m, [1.0, 1.0, None, 0.0, 1.0, 1.0] + [0.0] * 10)
+    assert not any(s.opened is not None for s in steps)
+    m = machine(min_ms=100.0)  # unmeasurable for close_ms or longer: the cue is gone
+    steps = feed(m, [1.0, 1.0] + [None] * 7 + [1.0, 1.0] + [0.0] * 10)
+    assert not any(s.opened is not None for s in steps)
+
+
 def test_short_event_dropped_and_dropout_bridged() -> None:
     m = machine()
     steps = feed(m, [1.0] * 10 + [0.0] * 10)  # 300 ms < 500 ms minimum

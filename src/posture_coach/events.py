@@ -171,6 +171,13 @@ class EventMachine:
         if self._open is None:
             if level is not None and level < self.off_level:
                 self._too_long = False
+            if level is None and self._pending is not None and not self._too_long:
+                # Not measurable (a hand lost for a frame or two) is no evidence against the
+                # cue: the opening waits, as an open event does, up to close_ms.
+                assert self._last_on is not None
+                if t_ms - self._last_on >= self.close_ms:
+                    self._pending = None
+                return EventStep()
             if level is None or level < self.on_level or self._too_long:
                 self._pending = None
                 return EventStep()

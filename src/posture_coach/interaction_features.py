@@ -718,9 +718,12 @@ def interaction_values(
             v[f"hand_size_{s}_sw"] = hand_sw
             # A gesture is made with the hand up (waist height or above); a hand resting in
             # the lap is no pointing or open-palm gesture whatever its fingers do. Nor is a
-            # hand whose wrist-to-knuckle span is short against the shoulders: seen end-on
-            # or misread (e.g. half hidden behind a card), its finger angles cannot be read.
-            readable = hand_sw >= p["shape_min_hand_sw"]
+            # hand whose wrist-to-knuckle span is short against the shoulders: misread (e.g.
+            # half hidden behind a card), its finger angles cannot be read. The span is
+            # taken in 3-D: a hand pointing at the lens (a camera at an angle on the
+            # pointing side) spans 2-4 px in the image and was never read (renders 10000+,
+            # 11260+: 3 of 48 pointing gestures found again, docs/RESULTS.md).
+            readable = hand.span_px(size) / sw >= p["shape_min_hand_sw"]
             ext = finger_extension(hand, aspect) if readable else None
             shape = (classify_hand(hand, p, aspect, ext) if ext is not None and hgt <= p["chest_max_tl"]
                      else "other")

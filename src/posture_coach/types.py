@@ -213,6 +213,15 @@ class HandObs:
         lm = self.landmarks
         return float(math.hypot((lm[9, 0] - lm[0, 0]) * w, (lm[9, 1] - lm[0, 1]) * h))
 
+    def span_px(self, image_size: tuple[int, int]) -> float:
+        """Wrist to middle-finger knuckle in 3-D (the model's z is on the scale of x), pixels.
+
+        Unlike :meth:`size_px` it stays long for a hand seen end-on (pointing at the
+        lens), whose 2-D span collapses to a few pixels."""
+        w, h = image_size
+        d = self.landmarks[9] - self.landmarks[0]
+        return float(math.sqrt((d[0] * w) ** 2 + (d[1] * h) ** 2 + (d[2] * w) ** 2))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "lm": self.landmarks.tolist(),

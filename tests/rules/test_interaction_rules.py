@@ -211,6 +211,19 @@ def test_a_foreshortened_hand_shape_is_not_read(p: dict[str, float]) -> None:
     assert v["hand_size_r_sw"] < p["shape_min_hand_sw"] and v["pointing_r"] == 0.0
 
 
+def test_a_hand_pointing_at_the_lens_is_still_read(p: dict[str, float]) -> None:
+    # The wrist lies behind the knuckles along the line of sight: its 2-D span is a few
+    # pixels, its 3-D span (the model's z, on the scale of x) a full hand's.
+    up = pose(wrists=((0.6, 0.6), (0.4, 0.42)))
+    lm = hand("point", x0=0.4, y0=0.42).copy()
+    lm[0] = [lm[9, 0], lm[9, 1] + 0.004, 0.1]  # 2 px below the middle knuckle, 0.1 image widths behind it
+    end_on = HandObs(landmarks=lm, side="right", score=0.9)
+    assert end_on.size_px(SIZE) < 3.0 and end_on.span_px(SIZE) > 60.0
+    v = interaction_values(obs_of(up, (end_on,)), p, view="front")
+    assert v["hand_size_r_sw"] < p["shape_min_hand_sw"]  # the 2-D size, as reported
+    assert v["pointing_r"] == 1.0
+
+
 # -- face touching ------------------------------------------------------------------------
 
 
