@@ -90,6 +90,7 @@ def test_runner_retries_errors_and_fails_bad_input(tmp_path: Path) -> None:
     with db.session() as s:
         job = repo.get_job(s, jid2)
         assert job.status == "failed" and job.attempts == 1 and "not a readable video" in (job.error or "")
+        assert job.error_reason == "video_unreadable"  # shown to the uploader in zh or en
         assert repo.get_session(s, sid2).status == "failed"
     assert _results(db, sid2) == (0, 0)
 
@@ -187,6 +188,7 @@ def test_batch_reports_and_lists_failures(tmp_path: Path, person_photo: Path, mo
     summary = run_batch(videos, out, engine=engine, workers=2, opts=AnalysisOptions(model_dir=model_dir))
     assert summary["ok"] == 1 and summary["videos"] == 3
     reasons = {Path(i["video"]).name: i["error"] for i in summary["failed"]}
+    assert {i["reason"] for i in summary["failed"]} == {"video_unreadable"}
     assert "not a readable video" in reasons["broken.mp4"]
     assert "not found" in reasons["missing.mp4"]
     assert (out / "good.json").is_file() and (out / "good.zh.html").is_file() and (out / "good.en.html").is_file()

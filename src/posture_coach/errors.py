@@ -4,30 +4,108 @@ from __future__ import annotations
 
 
 class CoachError(Exception):
-    """Base of every error the coach raises on purpose. ``str(err)`` is shown to the user."""
+    """Base of every error the coach raises on purpose. ``str(err)`` is shown to the user.
+
+    ``reason``: a stable code (a key of :data:`REASON_TEXTS`) that the pages and reports
+    show in the reader's language; ``str(err)`` keeps the details (a path, a frame number).
+    """
 
     exit_code: int = 1
+    reason: str = "analysis_failed"
+
+    def __init__(self, *args: object, reason: str | None = None) -> None:
+        super().__init__(*args)
+        if reason is not None:
+            self.reason = reason
 
 
 class ConfigError(CoachError):
     """A calibration, profile or settings file is invalid (names the file, table and key)."""
 
     exit_code = 2
+    reason = "settings_invalid"
 
 
 class ModelError(CoachError):
     """A model bundle is missing, unreadable, or fails its sha256 check."""
 
     exit_code = 3
+    reason = "models_unavailable"
 
 
 class SourceError(CoachError):
     """An input (video, image, folder, camera) cannot be opened or decoded."""
 
     exit_code = 4
+    reason = "video_unreadable"
 
 
 class RecordingError(CoachError):
     """A landmark recording (JSONL) is malformed or of an unknown version."""
 
     exit_code = 4
+    reason = "recording_invalid"
+
+
+#: What each failure reason means to the person who uploaded or scored a video, in both
+#: languages (the pages pick one; the technical message stays beside it for support).
+REASON_TEXTS: dict[str, dict[str, str]] = {
+    "analysis_failed": {"zh": "分析失败。", "en": "The analysis failed."},
+    "internal_error": {"zh": "分析时出现内部错误，系统会自动重试；如仍失败请联系管理员。",
+                       "en": "An internal error stopped the analysis; it is retried automatically. "
+                             "If it keeps failing, tell your administrator."},
+    "interrupted": {"zh": "分析多次被中断（服务重启或进程退出），已停止重试。请重新上传或联系管理员。",
+                    "en": "The analysis was interrupted several times (a restart or a crashed worker) "
+                          "and was given up. Upload it again or tell your administrator."},
+    "settings_invalid": {"zh": "设置或个人校准文件有误，请检查后重试。",
+                         "en": "A settings or personal calibration file is invalid; check it and try again."},
+    "models_unavailable": {"zh": "识别模型缺失或已损坏，请联系管理员。",
+                           "en": "A recognition model is missing or damaged; tell your administrator."},
+    "video_unreadable": {"zh": "视频无法读取：文件可能已损坏，或格式不受支持。",
+                         "en": "The video cannot be read: the file may be damaged or in an unsupported format."},
+    "not_a_video": {"zh": "这个文件不是视频，请上传 MP4、MOV、WebM 等视频文件。",
+                    "en": "This file is not a video; upload an MP4, MOV, WebM or similar video file."},
+    "video_truncated": {"zh": "视频在中途中断（文件不完整或已损坏），请重新导出或上传完整的视频。",
+                        "en": "The video stops part-way (incomplete or damaged); "
+                              "export or upload the whole video again."},
+    "video_no_frames": {"zh": "视频中没有可读取的画面。", "en": "No frame of the video could be read."},
+    "video_gone": {"zh": "该视频已不再保存（可能已被删除或撤回同意），无法再次分析。",
+                   "en": "The video is no longer stored (deleted, or consent withdrawn), "
+                         "so it cannot be analysed again."},
+    "trainee_undecided": {"zh": "无法通过服装区分学员与对方（两人穿着相近？）。请指定学员在画面左侧或右侧后重新评分。",
+                          "en": "The clothes did not tell the trainee from the other person (dressed alike?). "
+                                "Score it again saying whether the trainee is on the left or the right."},
+    "profile_no_clothes": {"zh": "该学员的校准中没有服装颜色，无法按服装识别。请重新校准，或指定学员在左侧或右侧。",
+                           "en": "The trainee's calibration holds no clothing colours; calibrate again, "
+                                 "or say whether the trainee is on the left or the right."},
+    # Uploads refused before anything is stored (server/uploads.py codes).
+    "too_large": {"zh": "文件超过上传大小限制，请压缩或剪短后重试。",
+                  "en": "The file is over the upload size limit; compress or shorten it and try again."},
+    "empty": {"zh": "文件是空的。", "en": "The file is empty."},
+    "corrupt_video": {"zh": "视频无法解码（已损坏、不完整或编码不受支持），请导出为 H.264 MP4 后重试。",
+                      "en": "The video cannot be decoded (damaged, incomplete or an unsupported codec); "
+                            "export it as H.264 MP4 and try again."},
+    "no_file": {"zh": "没有收到文件，请选择一个视频。", "en": "No file arrived; choose a video."},
+    "consent_required": {"zh": "需要被拍摄者同意保存视频后才能上传。",
+                         "en": "The person filmed must agree to the video being stored before it is uploaded."},
+    "not_own_recording": {"zh": "学员只能上传自己的录像。", "en": "Trainees upload their own recordings only."},
+    "not_in_cohort": {"zh": "此人不在您负责的学员组中。", "en": "This person is not in one of your cohorts."},
+    "moving": {"zh": "校准失败：记录时您在移动。请以端正、自然的姿势保持静止约 2 秒后重试。",
+               "en": "Calibration failed: you were moving. Hold an upright, natural posture still "
+                     "for about 2 seconds and try again."},
+    "recording_invalid": {"zh": "关键点记录文件格式有误或版本未知。",
+                          "en": "The landmark recording is malformed or of an unknown version."},
+}
+
+
+def reason_of(exc: BaseException) -> str:
+    """The :data:`REASON_TEXTS` key of a failure: a :class:`CoachError`'s own reason
+    (``analysis_failed`` when it has no text), anything else ``internal_error``."""
+    if isinstance(exc, CoachError):
+        return exc.reason if exc.reason in REASON_TEXTS else "analysis_failed"
+    return "internal_error"
+
+
+def reason_texts(reason: str | None) -> dict[str, str] | None:
+    """Both languages' text of a reason code (``None`` for none or an unknown code)."""
+    return REASON_TEXTS.get(reason) if reason else None

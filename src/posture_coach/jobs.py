@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CoachError, SourceError
+from .errors import CoachError, SourceError, reason_of
 from .store import repo
 from .store.db import Database
 
@@ -112,7 +112,7 @@ def analyse_video(
     ok = False
     try:
         if stream.info.kind != "video":
-            raise SourceError(f"{path}: not a video ({stream.info.kind})")
+            raise SourceError(f"{path}: not a video ({stream.info.kind})", reason="not_a_video")
         total = stream.info.frame_count or 0
         stride = max(1, int(getattr(stream.source, "stride", 1)))  # auto resolved by the source
         open_peaks: dict[str, _Peak] = {}
@@ -153,13 +153,13 @@ def analyse_video(
         src = stream.source
         if src is not None and getattr(src, "truncated", False):
             raise SourceError(f"{path}: the video ends early (truncated or corrupt after frame "
-                              f"{getattr(src, 'frames_read', '?')})")
+                              f"{getattr(src, 'frames_read', '?')})", reason="video_truncated")
         if stream.times.frames == 0:
-            raise SourceError(f"{path}: no frame could be read")
+            raise SourceError(f"{path}: no frame could be read", reason="video_no_frames")
         by = stream.trainee_by
         if opts.role_play == "profile" and by["default_side"] > by["colours"]:
             raise SourceError(f"{path}: {stream.undecided_by_clothes()} (dressed alike?): score it again "
-                              "with --role-play left or right")
+                              "with --role-play left or right", reason="trainee_undecided")
         summary = engine.summary()
         for pk in open_peaks.values():
             closed[(pk.rule_id, pk.start_ms)] = pk
@@ -365,7 +365,7 @@ class JobRunner:
                 job = repo.get_job(s, job_id)
                 sess = job.session
                 if not sess.media_path:
-                    raise SourceError(f"session {sess.id}: its video is no longer stored")
+                    raise SourceError(f"session {sess.id}: its video is no longer stored", reason="video_gone")
                 video = self.db.path(sess.media_path)
                 opts = _replace(self.options, posture=sess.posture, stride=sess.stride,
                                 role_play=sess.role_play)
@@ -390,11 +390,12 @@ class JobRunner:
             log.warning("%s", exc)
             _rmtree(evidence_dir)
         except CoachError as exc:  # bad input: retrying will not help
-            repo.fail_job(self.db, job_id, claim, str(exc), retry=False)
+            repo.fail_job(self.db, job_id, claim, str(exc), retry=False, reason=reason_of(exc))
             _rmtree(evidence_dir)
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            repo.fail_job(self.db, job_id, claim, f"{type(exc).__name__}: {exc}", retry=True)
+            repo.fail_job(self.db, job_id, claim, f"{type(exc).__name__}: {exc}", retry=True,
+                          reason=reason_of(exc))
             _rmtree(evidence_dir)
             if not self._stop.is_set():
                 with self._db_session() as s:
@@ -485,9 +486,9 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
         item.update(ok=True, overall_score=data["overall_score"], findings=len(data["findings"]),
                     duration_s=result.duration_s, frames=result.frames)
     except CoachError as exc:
-        item["error"] = str(exc)
+        item["error"], item["reason"] = str(exc), reason_of(exc)
     except Exception as exc:  # one bad video must not stop a batch
-        item["error"] = f"{type(exc).__name__}: {exc}"
+        item["error"], item["reason"] = f"{type(exc).__name__}: {exc}", reason_of(exc)
     item["seconds"] = round(time.perf_counter() - t0, 3)
     return item
 
@@ -548,7 +549,8 @@ def _run_ray(videos: list[Path], out_dir: Path, workers: int, opts: AnalysisOpti
                 try:
                     item: dict[str, Any] = ray.get(ref)
                 except Exception as exc:  # the worker process died
-                    item = {"video": str(videos[i]), "ok": False, "error": f"ray worker failed: {exc}"}
+                    item = {"video": str(videos[i]), "ok": False, "error": f"ray worker failed: {exc}",
+                            "reason": "internal_error"}
                 items[i] = item
                 if on_done is not None:
                     on_done(item)

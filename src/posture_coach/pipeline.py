@@ -170,7 +170,8 @@ class ObservationStream:
         # ("profile") wears the clothing colours of the calibrated profile.
         if role_play == "profile" and not trainee_colours:
             raise ConfigError("role play by profile: the profile holds no clothing colours; calibrate "
-                              "the trainee again (posture-coach calibrate --from a video of them standing)")
+                              "the trainee again (posture-coach calibrate --from a video of them standing)",
+                              reason="profile_no_clothes")
         self.role_play = role_play
         self._picker: TraineePicker | None = None
         #: Role-play by profile: frames whose trainee the clothes decided / that fell back

@@ -25,13 +25,14 @@ ROLE_PLAY = REPO / "sample_videos" / "roleplay_side.mp4"
 
 @pytest.fixture
 def review_url(tmp_path: Path, model_dir: Path) -> Iterator[str]:
-    from posture_coach.server.store_api import StoreConfig, store_router
+    from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
 
     cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=True,
                       model_dir=model_dir)
     _seed(cfg)
     app = FastAPI()
     app.include_router(store_router(cfg))
+    install_refusal_handler(app)  # as create_app does
     app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
     with serving(app, _free_port()) as url:
         yield url + "review/"
@@ -90,6 +91,20 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert page.inner_text("#up-status") == "完成"
             assert "完成" in page.locator("#sessions tr").all_inner_texts()[0]
             page.screenshot(path=str(shots_dir / "review-upload-zh.png"), full_page=True)
+            # A refused upload says why in the page's language, the technical line below it.
+            fake = shots_dir / "photo_renamed.mp4"
+            fake.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 2000)  # a JPEG header under a video name
+            page.set_input_files("#up-file", str(fake))
+            page.check("#up-consent")
+            page.click("#up-go")
+            page.wait_for_function("document.querySelector('#up-status').textContent.startsWith('失败')")
+            assert "这个文件不是视频" in page.inner_text("#up-status")
+            assert "not a video" in page.inner_text("#up-detail")
+            page.click("#lang")  # the same failure, re-drawn in English
+            page.wait_for_function("document.querySelector('#detail button').textContent === 'Agree'")
+            assert page.inner_text("#up-status").startswith("Failed: This file is not a video")
+            assert "done" in page.locator("#sessions tr").all_inner_texts()[0]
+            page.screenshot(path=str(shots_dir / "review-refused-en.png"), full_page=True)
         finally:
             browser.close()
     assert not errors, errors

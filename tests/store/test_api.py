@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from posture_coach.server.store_api import StoreConfig, store_router
+from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
 from posture_coach.store import Database, repo
 from posture_coach.store.models import Session
 
@@ -26,6 +26,7 @@ def _app(tmp_path: Path, **kw: Any) -> tuple[FastAPI, StoreConfig]:
     cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", **kw)
     app = FastAPI()
     app.include_router(store_router(cfg))
+    install_refusal_handler(app)  # as create_app does
     return app, cfg
 
 
@@ -150,17 +151,18 @@ def _jpeg_bytes() -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("case", "status", "words"),
+    ("case", "status", "words", "reason"),
     [
-        ("empty", 400, "empty"),
-        ("image_renamed", 415, "JPEG"),
-        ("corrupt_mp4", 422, "cannot be decoded"),
-        ("text", 415, "not a video container"),
-        ("no_consent", 400, "consent"),
+        ("empty", 400, "empty", "empty"),
+        ("image_renamed", 415, "JPEG", "not_a_video"),
+        ("corrupt_mp4", 422, "cannot be decoded", "corrupt_video"),
+        ("text", 415, "not a video container", "not_a_video"),
+        ("no_consent", 400, "consent", "consent_required"),
     ],
 )
 def test_bad_uploads_are_refused_and_leave_nothing(
-    api: tuple[TestClient, StoreConfig, dict[str, int]], case: str, status: int, words: str, tmp_path: Path,
+    api: tuple[TestClient, StoreConfig, dict[str, int]], case: str, status: int, words: str, reason: str,
+    tmp_path: Path,
 ) -> None:
     client, cfg, ids = api
     csrf = login(client, "trainer1")
@@ -180,7 +182,10 @@ def test_bad_uploads_are_refused_and_leave_nothing(
     r = client.post("/api/uploads", files={"file": ("clip.mp4", data, "video/mp4")}, data=form,
                     headers={"X-CSRF-Token": csrf})
     assert r.status_code == status, r.text
-    assert words in r.json()["detail"]
+    body = r.json()
+    assert words in body["detail"]
+    # The page shows why in the reader's language.
+    assert body["reason"] == reason and set(body["reason_text"]) == {"zh", "en"}
     assert _stored(cfg) == (0, [])
 
 
@@ -192,6 +197,7 @@ def test_oversize_upload_is_refused(tmp_path: Path) -> None:
         big = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 300_000
         r = _upload(client, csrf, big, "big.mp4", ids["a"])
         assert r.status_code == 413 and "limit" in r.json()["detail"]
+        assert r.json()["reason"] == "too_large" and "上传大小" in r.json()["reason_text"]["zh"]
         # Without a Content-Length the streamed copy enforces the limit as well.
         import io
 

@@ -3,7 +3,7 @@
 const T = {
   zh: { title: "培训师复核", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
         report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
-        score: "得分", status: "状态", none: "没有发现问题",
+        score: "得分", status: "状态", none: "没有发现问题", open: "查看",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
         one_person: "一人（学员独自练习）", trainee_left: "两人角色扮演：学员在画面左侧",
         trainee_right: "两人角色扮演：学员在画面右侧", posture: "姿势", posture_auto: "自动判断",
@@ -15,7 +15,7 @@ const T = {
         upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
   en: { title: "Trainer review", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
         report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
-        score: "Score", status: "Status", none: "No findings",
+        score: "Score", status: "Status", none: "No findings", open: "Open",
         upload_title: "Score a recording", person: "Trainee", video: "Video file", people_in_view: "People in view",
         one_person: "One person (the trainee practising alone)", trainee_left: "Two-person role-play: the trainee is on the left",
         trainee_right: "Two-person role-play: the trainee is on the right", posture: "Posture", posture_auto: "Decide automatically",
@@ -37,19 +37,42 @@ function paint() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
-  if (upState) $("up-status").textContent = t(upState[0]) + upState[1];
+  if (upState) drawStatus();
 }
 
-function setStatus(key, extra = "") {
-  upState = [key, extra];
-  $("up-status").textContent = t(key) + extra;
+// The upload status line. A failure with a reason code shows the server's text in the
+// page's language (reasonText: {zh, en}); the technical message stays below, for support.
+function setStatus(key, extra = "", reasonText = null, detail = "") {
+  upState = [key, extra, reasonText, detail];
+  drawStatus();
+}
+
+function drawStatus() {
+  const [key, extra, reasonText, detail] = upState;
+  const why = reasonText ? (lang === "zh" ? "：" : ": ") + reasonText[lang] : "";
+  $("up-status").textContent = t(key) + extra + why;
+  $("up-detail").textContent = reasonText && detail ? detail : "";
+}
+
+// An error from the server: its reason code's text in both languages when it has one.
+class ApiError extends Error {
+  constructor(body, fallback) {
+    super(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || fallback));
+    this.reasonText = body.reason_text || null;
+  }
+}
+
+function failed(e) {
+  // No reason code (a network error, an older server): the message is all there is.
+  if (e.reasonText) setStatus("failed", "", e.reasonText, e.message);
+  else setStatus("failed", `: ${e.message}`);
 }
 
 async function api(path, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   if (opts.method && opts.method !== "GET") headers["X-CSRF-Token"] = csrf;
   const r = await fetch(path, { credentials: "same-origin", ...opts, headers });
-  if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || r.statusText);
+  if (!r.ok) throw new ApiError(await r.json().catch(() => ({})), r.statusText);
   return r.json();
 }
 
@@ -64,7 +87,7 @@ async function showSessions() {
     tr.append(text("td", `#${s.id}`), text("td", s.source), text("td", t(`st_${s.status}`) || s.status),
               text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)));
     const td = document.createElement("td");
-    const open = text("button", t("sessions") + " ›");
+    const open = text("button", t("open") + " ›");
     open.onclick = () => showSession(s.id);
     const link = document.createElement("a");
     link.href = `/api/sessions/${s.id}/report?lang=${lang}`;
@@ -130,7 +153,7 @@ async function upload(ev) {
     const r = await fetch("/api/uploads", { method: "POST", credentials: "same-origin",
                                             headers: { "X-CSRF-Token": csrf }, body: form });
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || r.statusText));
+    if (!r.ok) throw new ApiError(body, r.statusText);
     bar.classList.remove("hidden");
     for (;;) {
       const job = await api(`/api/jobs/${body.job_id}`);
@@ -138,6 +161,7 @@ async function upload(ev) {
       if (job.status === "queued") setStatus("queued");
       else if (job.status === "running") setStatus("analysing", ` ${Math.round(100 * (job.progress || 0))}%`);
       else if (job.status === "done") setStatus("done");
+      else if (job.error_text) setStatus("failed", "", job.error_text, job.error || "");
       else setStatus("failed", `: ${job.error || ""}`);
       if (job.status === "done" || job.status === "failed") {
         if (job.status === "failed") status.className = "err";
@@ -151,7 +175,7 @@ async function upload(ev) {
     ev.target.reset();
   } catch (e) {
     status.className = "err";
-    setStatus("failed", `: ${e.message}`);
+    failed(e);
   } finally {
     go.disabled = false;
   }

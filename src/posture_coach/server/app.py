@@ -220,6 +220,10 @@ def _store_error_handlers(app: FastAPI) -> None:
     from fastapi.responses import JSONResponse
     from sqlalchemy.exc import IntegrityError
 
+    from .store_api import install_refusal_handler
+
+    install_refusal_handler(app)
+
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Any, _exc: IntegrityError) -> JSONResponse:
         return JSONResponse({"detail": "conflicts with existing data (a name or e-mail already in use, "

@@ -24,12 +24,32 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from ..errors import reason_texts
 from ..jobs import AnalysisOptions, JobRunner
 from ..store import repo
 from ..store.db import Database
 from ..store.models import User
 from . import auth
 from .uploads import UploadRejected, check_video, save_limited
+
+
+class Refused(HTTPException):
+    """A 4xx answer with a reason code (a key of :data:`posture_coach.errors.REASON_TEXTS`):
+    the body keeps ``detail`` (English) and adds ``reason`` and ``reason_text`` (zh, en)."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(status, detail)
+        self.reason = reason
+
+
+def install_refusal_handler(app: FastAPI) -> None:
+    """Answer :class:`Refused` with its reason code and texts (an app that includes
+    :func:`store_router` calls this; without it a refusal is a plain ``detail``)."""
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail, "reason": exc.reason, "reason_text": reason_texts(exc.reason)},
+                            status_code=exc.status_code, headers=exc.headers)
 
 log = logging.getLogger(__name__)
 
@@ -245,12 +265,12 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         limit = state.cfg.max_upload_bytes
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
-            raise HTTPException(413, f"the file is larger than the limit of {limit // 1_000_000} MB")
+            raise Refused(413, "too_large", f"the file is larger than the limit of {limit // 1_000_000} MB")
         user = await check_user(request)  # cookie + CSRF (header, or the form field)
         form = await request.form(max_files=1, max_fields=20)
         file = form.get("file")
         if file is None or isinstance(file, str):
-            raise HTTPException(400, "no file: send the video as the multipart field 'file'")
+            raise Refused(400, "no_file", "no file: send the video as the multipart field 'file'")
         try:
             fields = UploadForm.model_validate({k: v for k, v in form.items() if isinstance(v, str)})
         except ValidationError as exc:
@@ -260,23 +280,24 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     def _store_upload(user: User, file: Any, fields: UploadForm) -> dict[str, Any]:
         db = get_db()
         if not fields.consent:
-            raise HTTPException(400, "consent is required: the person filmed must agree to the video being stored")
+            raise Refused(400, "consent_required",
+                          "consent is required: the person filmed must agree to the video being stored")
         with db.session() as s:
             person = guard(repo.get_person, s, fields.person_id)
             if user.role == "trainee" and user.person_id != person.id:
-                raise HTTPException(403, "trainees upload their own recordings only")
+                raise Refused(403, "not_own_recording", "trainees upload their own recordings only")
             if user.role == "trainer" and person.id not in set(s.scalars(repo.trainer_person_ids(user))):
-                raise HTTPException(403, "this person is not in one of your cohorts")
+                raise Refused(403, "not_in_cohort", "this person is not in one of your cohorts")
         tmp_dir = db.data_dir / "uploads" / "tmp"
         try:
             tmp, size = save_limited(file.file, tmp_dir, state.cfg.max_upload_bytes)
         except UploadRejected as exc:
-            raise HTTPException(exc.status, exc.message) from None
+            raise Refused(exc.status, exc.code, exc.message) from None
         try:
             checked = check_video(tmp, size)
         except UploadRejected as exc:
             tmp.unlink(missing_ok=True)
-            raise HTTPException(exc.status, exc.message) from None
+            raise Refused(exc.status, exc.code, exc.message) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -310,7 +331,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             j = guard(repo.get_job, s, job_id)
             guard(repo.session_for, s, user, j.session_id)
             return {"id": j.id, "session_id": j.session_id, "status": j.status, "progress": round(j.progress, 3),
-                    "attempts": j.attempts, "error": j.error}
+                    "attempts": j.attempts, "error": j.error, "error_reason": j.error_reason,
+                    "error_text": reason_texts(j.error_reason)}
 
     # -- sessions and reports ---------------------------------------------------------------
 

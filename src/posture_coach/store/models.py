@@ -241,6 +241,8 @@ class Job(Base):
     claim: Mapped[str | None] = mapped_column(String(64))
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+    #: Why it failed, a key of :data:`posture_coach.errors.REASON_TEXTS` (shown in zh/en).
+    error_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

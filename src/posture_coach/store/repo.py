@@ -298,6 +298,7 @@ def claim_job(db: Database, job_id: int) -> str | None:
     with db.session() as s:
         res = s.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(
             status="running", claim=claim, heartbeat_at=now, attempts=Job.attempts + 1, error=None,
+            error_reason=None,
             progress=0.0).execution_options(synchronize_session=False))
         if res.rowcount != 1:  # type: ignore[attr-defined]
             return None
@@ -329,6 +330,7 @@ def requeue_stale(db: Database, stale_after_s: float, *, now: dt.datetime | None
             if job.attempts >= job.max_attempts:
                 job.status = "failed"
                 job.error = f"gave up after {job.attempts} interrupted attempts"
+                job.error_reason = "interrupted"
                 job.finished_at = now
                 s.execute(update(Session).where(Session.id == job.session_id).values(status="failed"))
             else:
@@ -339,13 +341,17 @@ def requeue_stale(db: Database, stale_after_s: float, *, now: dt.datetime | None
     return requeued
 
 
-def fail_job(db: Database, job_id: int, claim: str, error: str, *, retry: bool = False) -> None:
+def fail_job(db: Database, job_id: int, claim: str, error: str, *, retry: bool = False,
+             reason: str | None = None) -> None:
+    """Record a failed attempt: ``error`` the technical message, ``reason`` its code
+    (:func:`posture_coach.errors.reason_of`); queued again when ``retry`` and attempts remain."""
     with db.session() as s:
         job = get_job(s, job_id)
         if job.claim != claim:
             return
         job.claim = None
         job.error = error[:2000]
+        job.error_reason = reason
         if retry and job.attempts < job.max_attempts:
             job.status = "queued"
             status = "queued"
