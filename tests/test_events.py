@@ -13,6 +13,7 @@ from posture_coach.events import (
     INTERACTION_PARAMS,
     EventMachine,
     InteractionEvents,
+    UprightLean,
     load_interaction_calibration,
 )
 
@@ -190,6 +191,36 @@ def test_interaction_events_handshake(params: dict[str, float]) -> None:
     assert closed["ev_handshake_attention_share"] == 1.0
     # the lean belongs to the handshake, not a bow
     assert "handshake" in ev.last_closed and "bow" not in ev.last_closed
+
+
+def test_a_greeting_lean_is_read_against_the_persons_upright_lean(params: dict[str, float]) -> None:
+    # MediaPipe reads this person's upright trunk 4° behind vertical; the handshake's 6°
+    # peak is a 10° lean from there.
+    side = {"lean_source_side": 1.0}
+    quiet = {**side, "reach_r": 0.0, "reach_l": 0.0, "handshake_alone": 0.0, "hands_together": 0.0}
+    shake = {**side, "reach_r": 1.0, "reach_l": 0.0, "handshake_alone": 1.0, "handshake_hand_right": 1.0,
+             "hands_together": 0.0, "lean_deg": 6.0}
+    ev = InteractionEvents(params)
+    frames = [{**quiet, "lean_deg": -4.0}] * 30 + [shake] * 40 + [{**quiet, "lean_deg": -4.0}] * 30
+    closed = [out for i, v in enumerate(frames) if (out := ev.update(i * DT, i, v)[0])["ev_handshake_closed"]]
+    assert closed and closed[0]["ev_handshake_lean_deg"] == pytest.approx(10.0)
+    # Too few quiet frames before it (under upright_min_s): the peak as it is.
+    ev = InteractionEvents(params)
+    frames = [{**quiet, "lean_deg": -4.0}] * 3 + [shake] * 40 + [{**quiet, "lean_deg": -4.0}] * 30
+    closed = [out for i, v in enumerate(frames) if (out := ev.update(i * DT, i, v)[0])["ev_handshake_closed"]]
+    assert closed and closed[0]["ev_handshake_lean_deg"] == pytest.approx(6.0)
+
+
+def test_the_upright_lean_is_a_median_of_quiet_upright_frames() -> None:
+    up = UprightLean(window_ms=1000.0, min_ms=200.0, max_deg=8.0)
+    up.push(0, -3.0)
+    assert up.value() is None  # not yet min_ms of samples
+    for t, x in ((100, -5.0), (200, -4.0), (300, 15.0)):  # 15°: a hunch, no upright reading
+        up.push(t, x)
+    assert up.value() == pytest.approx(-4.0)
+    for t in range(400, 2000, 100):  # the window moves on: old readings drop out
+        up.push(t, 1.0)
+    assert up.value() == pytest.approx(1.0)
 
 
 def test_a_lean_with_a_hand_held_out_is_no_bow(params: dict[str, float]) -> None:

@@ -19,7 +19,9 @@ Pure Python (no numpy, no cv2, no mediapipe), timestamps in milliseconds.
 
 from __future__ import annotations
 
+import statistics
 import tomllib
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +168,11 @@ class EventMachine:
     @property
     def active(self) -> Event | None:
         return self._open
+
+    @property
+    def busy(self) -> bool:
+        """An event is open or about to open (the cue is on, not yet for ``open_ms``)."""
+        return self._open is not None or self._pending is not None
 
     def update(self, t_ms: int, frame: int, level: float | None, values: Values) -> EventStep:
         if self._open is None:
@@ -339,13 +346,44 @@ def _card_view_level(p: Mapping[str, float]) -> Callable[[Values], float | None]
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "handover": ("hands_together", "two_hands_out", "card_grip", "grip_l", "grip_r", "reach_l", "reach_r",
                  "wrists_gap_sw", "lean_deg"),
-    "handshake": ("lean_deg", "tp_lean_deg", "handshake_hand_right", "looking_at_target", "tp_distance_m",
-                  "head_yaw_ratio"),
+    "handshake": ("lean_deg", "tp_lean_deg", "lean_source_side", "handshake_hand_right", "looking_at_target",
+                  "tp_distance_m", "head_yaw_ratio"),
     "bow": ("lean_deg", "lean_source_side", "head_down_ratio"),
     "face_touch": ("face_touch_code", "face_touch_fw"),
     "pointing": ("pointing_l", "pointing_r", "open_palm_l", "open_palm_r"),
     "card_view": ("head_down_ratio", "wrists_gap_sw"),
 }
+
+
+class UprightLean:
+    """The person's own upright reading of a lean cue: the median over the last
+    ``window_ms`` of quiet frames (no greeting under way, no hand held out), each within
+    ``max_deg`` of vertical.
+
+    MediaPipe reads an upright trunk 1-5° behind vertical (its hip points sit on the front
+    of the hip crease), differently per person and camera; a greeting's lean is the change
+    from that, as a trainer sees it. ``None`` until ``min_ms`` of quiet frames were seen.
+    """
+
+    def __init__(self, window_ms: float, min_ms: float, max_deg: float) -> None:
+        self.window_ms, self.min_ms, self.max_deg = window_ms, min_ms, max_deg
+        self._samples: deque[tuple[int, float]] = deque()
+
+    def push(self, t_ms: int, lean: float) -> None:
+        if abs(lean) > self.max_deg:
+            return
+        self._samples.append((t_ms, lean))
+        while self._samples and t_ms - self._samples[0][0] > self.window_ms:
+            self._samples.popleft()
+
+    def value(self) -> float | None:
+        if not self._samples or self._samples[-1][0] - self._samples[0][0] < self.min_ms:
+            return None
+        return float(statistics.median(v for _, v in self._samples))
+
+
+#: The lean cues whose greeting maxima are read against the person's upright reading.
+UPRIGHT_KEYS: tuple[str, ...] = ("lean_deg", "tp_lean_deg")
 
 
 class InteractionEvents:
@@ -385,6 +423,8 @@ class InteractionEvents:
             "card_view": _card_view_level(p),
         }
         self.last_closed: dict[str, Event] = {}
+        self.upright = {k: UprightLean(ms("upright_window_s"), ms("upright_min_s"), float(p["upright_max_lean_deg"]))
+                        for k in UPRIGHT_KEYS}
 
     def update(self, t_ms: int, frame: int, v: Values) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
         out: dict[str, float | None] = {}
@@ -392,7 +432,20 @@ class InteractionEvents:
         for kind, m in self.machines.items():
             step = m.update(t_ms, frame, self._levels[kind](v), v)
             self._emit(kind, step, out, events, t_ms)
+        self._watch_upright(t_ms, v)
         return out, events
+
+    def _watch_upright(self, t_ms: int, v: Values) -> None:
+        """Feed the upright readings from quiet frames: no greeting open or opening, no hand out."""
+        if any(self.machines[k].busy for k in ("handshake", "handover", "bow")):
+            return
+        if v.get("reach_l") == 1.0 or v.get("reach_r") == 1.0 or v.get("hands_together") == 1.0:
+            return
+        side = v.get("lean_source_side") == 1.0  # a front-view estimate is against a baseline already
+        for key, tracker in self.upright.items():
+            x = v.get(key)
+            if x is not None and (side or key != "lean_deg"):
+                tracker.push(t_ms, x)
 
     def finish(self, t_ms: int) -> tuple[dict[str, float | None], list[dict[str, Any]]]:
         """Close every open event at the end of a session."""
@@ -418,7 +471,7 @@ class InteractionEvents:
             ev = step.closed
             self.last_closed[kind] = ev
             out[f"ev_{kind}_closed"] = 1.0
-            feats = event_features(kind, ev, self.p)
+            feats = event_features(kind, ev, self.p, {k: u.value() for k, u in self.upright.items()})
             out.update(feats)
             d = {**ev.to_dict(), "t_ms": t_ms}
             if ev.track is not None:  # the duration the rules judge (the hold, when measured)
@@ -426,8 +479,24 @@ class InteractionEvents:
             events.append(d)
 
 
-def event_features(kind: str, ev: Event, p: Mapping[str, float]) -> dict[str, float | None]:
-    """The ``ev_<kind>_*`` values a closed event hands to its rules."""
+def event_features(kind: str, ev: Event, p: Mapping[str, float],
+                   upright: Mapping[str, float | None] | None = None) -> dict[str, float | None]:
+    """The ``ev_<kind>_*`` values a closed event hands to its rules.
+
+    ``upright``: the person's upright reading of each lean cue (:class:`UprightLean`); a
+    greeting's lean is its peak less that reading (the peak as it is while none is known).
+    """
+    upright = upright or {}
+
+    def lean_from(key: str) -> float | None:
+        peak = ev.maxima.get(key)
+        if peak is None:
+            return None
+        base = upright.get(key)
+        if key == "lean_deg" and (ev.mean("lean_source_side") or 0.0) < 0.5:
+            base = None  # a front-view estimate: against the calibrated baseline already
+        return peak if base is None else peak - base
+
     pre = f"ev_{kind}_"
     held = ev.held_ms(p["hold_tolerance_tl"]) if ev.track is not None else None
     out: dict[str, float | None] = {
@@ -442,12 +511,12 @@ def event_features(kind: str, ev: Event, p: Mapping[str, float]) -> dict[str, fl
             None if together is None else 2.0 if together >= p["handover_two_hands_share"] else 1.0
         )
     elif kind == "handshake":
-        lean = ev.maxima.get("tp_lean_deg", ev.maxima.get("lean_deg"))
+        lean = lean_from("tp_lean_deg") if "tp_lean_deg" in ev.maxima else lean_from("lean_deg")
         out[pre + "lean_deg"] = lean
         out[pre + "hand_right"] = ev.mean("handshake_hand_right")
         out[pre + "attention_share"] = ev.mean("looking_at_target")
     elif kind == "bow":
-        out[pre + "lean_deg"] = ev.maxima.get("lean_deg")
+        out[pre + "lean_deg"] = lean_from("lean_deg")
         out[pre + "side_view"] = ev.mean("lean_source_side")
     elif kind == "face_touch":
         code = ev.peak_values.get("face_touch_code")
@@ -536,6 +605,9 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("bow_open_lean_deg", "deg", "lean that opens a bow"),
         ("bow_close_lean_deg", "deg", "lean below which a bow closes"),
         ("bow_max_s", "s", "a forward lean held longer is a posture (a hunch), not a greeting bow"),
+        ("upright_window_s", "s", "a greeting's lean is read against the person's upright lean over this many seconds"),
+        ("upright_min_s", "s", "of quiet frames (no greeting, no hand held out), at least this many"),
+        ("upright_max_lean_deg", "deg", "a quiet frame's lean beyond this is no upright reading"),
         ("point_min_face_fw", "fw", "a pointing index this near the face (face widths) or nearer is at the face"),
         ("speed_window_s", "s", "window for the wrist speed"),
     )
