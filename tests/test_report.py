@@ -90,6 +90,9 @@ def test_events_are_spans_named_in_the_report_language() -> None:
     assert "保持 1.2 秒 · 前倾 11.0°" in svg  # hovering the bar: the hold and the lean
     en = rep.timeline_svg(data, "en", width=1000)
     assert "Handshake" in en and "held 1.2 s · lean 11.0°" in en
+    # The judged lean (against the person's upright reading) wins over the peak frame's.
+    data["events"][2] = {**data["events"][2], "lean_deg": 14.5, "upright": {"lean_deg": -3.46}}
+    assert "held 1.2 s · lean 14.5°" in rep.timeline_svg(data, "en", width=1000)
 
 
 def test_no_evidence_is_said_plainly() -> None:

@@ -471,9 +471,14 @@ class InteractionEvents:
             ev = step.closed
             self.last_closed[kind] = ev
             out[f"ev_{kind}_closed"] = 1.0
-            feats = event_features(kind, ev, self.p, {k: u.value() for k, u in self.upright.items()})
+            upright = {k: u.value() for k, u in self.upright.items()}
+            feats = event_features(kind, ev, self.p, upright)
             out.update(feats)
             d = {**ev.to_dict(), "t_ms": t_ms}
+            if kind in ("handshake", "bow"):  # evidence: the lean judged, and what it is read against
+                lean = feats[f"ev_{kind}_lean_deg"]
+                d["lean_deg"] = None if lean is None else round(lean, 2)
+                d["upright"] = {k: round(v, 2) for k, v in upright.items() if v is not None}
             if ev.track is not None:  # the duration the rules judge (the hold, when measured)
                 d["held_s"] = round(feats[f"ev_{kind}_duration_s"] or 0.0, 3)
             events.append(d)

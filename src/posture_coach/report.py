@@ -266,7 +266,10 @@ def _event_details(ev: Mapping[str, Any], lang: Lang) -> str:
     held = ev.get("held_s")
     if isinstance(held, int | float):
         parts.append(f"保持 {held:.1f} 秒" if lang == "zh" else f"held {held:.1f} s")
-    lean = (ev.get("peak") or {}).get("lean_deg") if isinstance(ev.get("peak"), Mapping) else None
+    # A greeting's judged lean (against the person's upright reading), else the peak frame's.
+    lean = ev.get("lean_deg")
+    if lean is None and isinstance(ev.get("peak"), Mapping):
+        lean = ev["peak"].get("lean_deg")
     if isinstance(lean, int | float) and ev.get("type") in ("handshake", "bow", "handover"):
         parts.append(f"前倾 {lean:.1f}°" if lang == "zh" else f"lean {lean:.1f}°")
     return "".join(f" · {p}" for p in parts)
