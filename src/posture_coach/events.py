@@ -345,7 +345,7 @@ def _card_view_level(p: Mapping[str, float]) -> Callable[[Values], float | None]
 #: Evidence kept per event kind (per-frame cue names).
 EVENT_KEYS: dict[str, tuple[str, ...]] = {
     "handover": ("hands_together", "two_hands_out", "card_grip", "grip_l", "grip_r", "reach_l", "reach_r",
-                 "wrists_gap_sw", "lean_deg"),
+                 "wrists_gap_sw", "lean_deg", "lean_source_side"),
     "handshake": ("lean_deg", "tp_lean_deg", "lean_source_side", "handshake_hand_right", "looking_at_target",
                   "tp_distance_m", "head_yaw_ratio"),
     "bow": ("lean_deg", "lean_source_side", "head_down_ratio"),
@@ -475,13 +475,27 @@ class InteractionEvents:
             feats = event_features(kind, ev, self.p, upright)
             out.update(feats)
             d = {**ev.to_dict(), "t_ms": t_ms}
-            if kind in ("handshake", "bow"):  # evidence: the lean judged, and what it is read against
-                lean = feats[f"ev_{kind}_lean_deg"]
+            if kind in ("handshake", "bow", "handover"):  # evidence: the lean, and what it is read against
+                lean = judged_lean(ev, upright)
                 d["lean_deg"] = None if lean is None else round(lean, 2)
                 d["upright"] = {k: round(v, 2) for k, v in upright.items() if v is not None}
             if ev.track is not None:  # the duration the rules judge (the hold, when measured)
                 d["held_s"] = round(feats[f"ev_{kind}_duration_s"] or 0.0, 3)
             events.append(d)
+
+
+def judged_lean(ev: Event, upright: Mapping[str, float | None]) -> float | None:
+    """An event's lean: the peak of its lean cue (towards the other person when one is in
+    view, else the trunk's) less the person's upright reading of that cue, when known. A
+    front-view estimate is left as it is (it is against the calibrated baseline already)."""
+    key = "tp_lean_deg" if "tp_lean_deg" in ev.maxima else "lean_deg"
+    peak = ev.maxima.get(key)
+    if peak is None:
+        return None
+    base = upright.get(key)
+    if key == "lean_deg" and (ev.mean("lean_source_side") or 0.0) < 0.5:
+        base = None
+    return peak if base is None else peak - base
 
 
 def event_features(kind: str, ev: Event, p: Mapping[str, float],
@@ -492,16 +506,6 @@ def event_features(kind: str, ev: Event, p: Mapping[str, float],
     greeting's lean is its peak less that reading (the peak as it is while none is known).
     """
     upright = upright or {}
-
-    def lean_from(key: str) -> float | None:
-        peak = ev.maxima.get(key)
-        if peak is None:
-            return None
-        base = upright.get(key)
-        if key == "lean_deg" and (ev.mean("lean_source_side") or 0.0) < 0.5:
-            base = None  # a front-view estimate: against the calibrated baseline already
-        return peak if base is None else peak - base
-
     pre = f"ev_{kind}_"
     held = ev.held_ms(p["hold_tolerance_tl"]) if ev.track is not None else None
     out: dict[str, float | None] = {
@@ -516,12 +520,11 @@ def event_features(kind: str, ev: Event, p: Mapping[str, float],
             None if together is None else 2.0 if together >= p["handover_two_hands_share"] else 1.0
         )
     elif kind == "handshake":
-        lean = lean_from("tp_lean_deg") if "tp_lean_deg" in ev.maxima else lean_from("lean_deg")
-        out[pre + "lean_deg"] = lean
+        out[pre + "lean_deg"] = judged_lean(ev, upright)
         out[pre + "hand_right"] = ev.mean("handshake_hand_right")
         out[pre + "attention_share"] = ev.mean("looking_at_target")
     elif kind == "bow":
-        out[pre + "lean_deg"] = lean_from("lean_deg")
+        out[pre + "lean_deg"] = judged_lean(ev, upright)
         out[pre + "side_view"] = ev.mean("lean_source_side")
     elif kind == "face_touch":
         code = ev.peak_values.get("face_touch_code")
