@@ -233,6 +233,26 @@ def test_a_role_play_upload_keeps_the_trainee_side(api: tuple[TestClient, StoreC
 
 
 @pytest.mark.models
+def test_a_failed_analysis_says_why_in_both_languages(tmp_path: Path, real_video: Path, model_dir: Path) -> None:
+    # A video cut off half-way passes the upload check (its first frames decode) and fails
+    # in the analysis: the job keeps the technical message and a reason with zh/en texts.
+    app, cfg = _app(tmp_path, run_jobs=True, model_dir=model_dir)
+    ids = _seed(cfg)
+    data = real_video.read_bytes()
+    with TestClient(app) as client:
+        csrf = login(client, "trainer1")
+        r = _upload(client, csrf, data[: len(data) * 6 // 10], "cut.avi", ids["a"])
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 120
+        while (job := client.get(f"/api/jobs/{r.json()['job_id']}").json())["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.3)
+    assert job["status"] == "failed" and "ends early" in job["error"]
+    assert job["error_reason"] == "video_truncated"
+    assert "中断" in job["error_text"]["zh"] and "stops part-way" in job["error_text"]["en"]
+
+
+@pytest.mark.models
 def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Path, model_dir: Path) -> None:
     app, cfg = _app(tmp_path, run_jobs=True, model_dir=model_dir)
     ids = _seed(cfg)
