@@ -674,99 +674,118 @@ def interaction_values(
     pose = obs.pose
     if pose is None:
         return v
+    b = body2d(pose, obs.image_size, p["min_visibility"], p["min_visibility_hand"])
+    _head(v, obs, p, obs.image_size, view)
+    if b is None or b.sw <= 0:
+        return v
+    heights = {side: _one_hand(v, obs, b, side, view, facing, p) for side in _SIDES if side in b.wrists}
+    if len(b.wrists) == 2:
+        _both_hands(v, obs, b, heights, view, p)
+    _held_out(v, posture)
+    _lean(v, obs, b, view, torso_incline_deg, baseline_sw_rel, p)
+    code, dist = face_touch(obs, p)
+    v["face_touch_code"] = None if dist is None else (0.0 if code is None else float(FACE_REGIONS.index(code) + 1))
+    v["face_touch_fw"] = dist
+    ipd = inter_pupil_px(obs, p["min_visibility"])
+    if ipd is not None:
+        v["distance_cam_m"] = camera_distance_m(ipd, obs.image_size[0], p["camera_hfov_deg"], p["ipd_m"],
+                                                v["head_yaw_ratio"] or 0.0)
+    return v
+
+
+def _one_hand(v: dict[str, float | None], obs: Observation, b: Body2D, side: Side, view: str, facing: int,
+              p: Mapping[str, float]) -> float:
+    """One hand's cues (height, reach, shape, grip) into ``v``; returns the wrist's height
+    below the shoulder line in torso lengths (0 = shoulder line, 1 = hip line)."""
+    pose = obs.pose
+    assert pose is not None
     size = obs.image_size
     aspect = size[0] / size[1] if size[1] else 1.0
-    b = body2d(pose, size, p["min_visibility"], p["min_visibility_hand"])
-    _head(v, obs, p, size, view)
-    if b is None:
-        return v
-    sw = b.sw
-    if sw <= 0:
-        return v
-    tl = b.tl
+    s = _SFX[side]
     # Distances between points of the body go in body scales (the shoulder width from the
     # front, 0.75 TL when the shoulders collapse sideways): a "_sw" divided by the 2-D
     # shoulder width grows 3-9x from the side.
     scale = _scale(b)
-    lm = pose.landmarks
-    heights: dict[Side, float] = {}  # wrist below the shoulder line, torso lengths
-    for side in _SIDES:
-        s = _SFX[side]
-        if side not in b.wrists:
-            continue
-        wr = b.wrists[side]
-        v[f"wrist_above_shoulder_{s}_sw"] = (b.sh[1] - wr[1]) / scale
-        if b.hip is not None:
-            v[f"wrist_above_hip_{s}_sw"] = (b.hip[1] - wr[1]) / scale
-        # Height as a share of the torso (0 = shoulder line, 1 = hip line).
-        t = tl if tl else sw / p["sw_per_tl_front"]
-        hgt = (wr[1] - b.sh[1]) / t
-        heights[side] = hgt
-        v[f"wrist_chest_{s}"] = 1.0 if p["chest_min_tl"] <= hgt <= p["chest_max_tl"] else 0.0
-        if _vis(pose, p["min_visibility_hand"], _EL[side]):
-            sh, el = b.shoulders[side], _px(lm, _EL[side], size)
-            upper = _d(sh, el)
-            if upper > 0:
-                v[f"forearm_ratio_{s}"] = _d(el, wr) / upper
-        hand = obs.hand(side)
-        fingers_closed = False
-        if hand is not None:
-            # Against the 2-D shoulder width, not the body scale: a hand pointing along the
-            # line of sight at an angle is foreshortened with the shoulders (body scale lost
-            # 1 of 16 pointing gestures on the oblique renders 10000+, docs/RESULTS.md).
-            hand_sw = hand_size_px(hand, size) / sw
-            v[f"hand_size_{s}_sw"] = hand_sw
-            # A gesture is made with the hand up (waist height or above); a hand resting in
-            # the lap is no pointing or open-palm gesture whatever its fingers do. Nor is a
-            # hand whose wrist-to-knuckle span is short against the shoulders: misread (e.g.
-            # half hidden behind a card), its finger angles cannot be read. The span is
-            # taken in 3-D: a hand pointing at the lens (a camera at an angle on the
-            # pointing side) spans 2-4 px in the image and was never read (renders 10000+,
-            # 11260+: 3 of 48 pointing gestures found again, docs/RESULTS.md).
-            readable = hand.span_px(size) / sw >= p["shape_min_hand_sw"]
-            ext = finger_extension(hand, aspect) if readable else None
-            shape = (classify_hand(hand, p, aspect, ext) if ext is not None and hgt <= p["chest_max_tl"]
-                     else "other")
-            v[f"pointing_{s}"] = 1.0 if shape == "pointing" else 0.0
-            v[f"open_palm_{s}"] = 1.0 if shape == "open_palm" else 0.0
-            fingers_closed = ext is not None and fingers_curled(ext, p)
-        v[f"reach_{s}"] = _reach(v, s, wr, b.shoulders[side], b, view, facing, p)
-        if v[f"reach_{s}"] == 1.0 or v[f"wrist_chest_{s}"] == 1.0:
-            # How high a hand held out is (torso lengths above the shoulder line, negative
-            # below): the hold of a handshake or a handover is its plateau.
-            raise_tl = -hgt
-            cur = v["reach_raise_tl"]
-            v["reach_raise_tl"] = raise_tl if cur is None else max(cur, raise_tl)
-        grip = _grip(pose, side, wr, b, view, size, p)
-        # Judged from the side or at an angle (grip not None): a hand whose fingers the hand
-        # model sees curled is closed round something too, whatever the pose's index point.
-        v[f"grip_{s}"] = 1.0 if grip == 0.0 and fingers_closed else grip
-        # In any view, a card seen at the fingers (the ``card`` pixel measure) is held.
-        if _card_at(obs, side):
-            v[f"grip_{s}"] = 1.0
-    if len(b.wrists) == 2:
-        # In body scales: from the side the 2-D shoulder width collapses, and two hands on
-        # one card (a card-width apart) read 1.5-2 "shoulder widths" apart (roleplay renders).
-        gap = _d(b.wrists["left"], b.wrists["right"]) / scale
-        v["wrists_gap_sw"] = gap
-        # Each wrist on its own side, a card-width apart or more: folded arms bring the
-        # wrists together or cross them over (along the shoulder line's direction).
-        sl, sr = b.shoulders["left"], b.shoulders["right"]
-        apart = ((b.wrists["left"][0] - b.wrists["right"][0]) * (1.0 if sl[0] >= sr[0] else -1.0)) / sw
-        # A hand hanging at the side is neither on a card with the other nor folded over it
-        # (seen from the side of a hand held out, the held-out wrist can cross over the
-        # hanging one, or lie at its elbow, in the image).
-        hanging = any(h >= p["hang_min_tl"] for h in heights.values())
-        close = gap <= p["together_max_gap_sw"] and not hanging
-        if view == "side":  # the shoulders overlap: which side a wrist is on cannot be seen
-            v["hands_together"], v["arms_folded"] = (1.0 if close else 0.0), 0.0
-        else:
-            v["hands_together"] = 1.0 if close and apart >= p["together_min_apart_sw"] else 0.0
-            v["arms_folded"] = 1.0 if close and apart < p["together_min_apart_sw"] else 0.0
-        v["card_grip"] = _card_grip(obs, size, scale, p)
-        if view != "side" and not hanging and _forearms_folded(pose, b, size, p):
-            v["hands_together"], v["arms_folded"] = 0.0, 1.0
-    # Both hands held out (a card, a gift), or together on one thing: a two-handed handover.
+    wr = b.wrists[side]
+    v[f"wrist_above_shoulder_{s}_sw"] = (b.sh[1] - wr[1]) / scale
+    if b.hip is not None:
+        v[f"wrist_above_hip_{s}_sw"] = (b.hip[1] - wr[1]) / scale
+    t = b.tl if b.tl else b.sw / p["sw_per_tl_front"]
+    hgt = (wr[1] - b.sh[1]) / t
+    v[f"wrist_chest_{s}"] = 1.0 if p["chest_min_tl"] <= hgt <= p["chest_max_tl"] else 0.0
+    if _vis(pose, p["min_visibility_hand"], _EL[side]):
+        sh, el = b.shoulders[side], _px(pose.landmarks, _EL[side], size)
+        upper = _d(sh, el)
+        if upper > 0:
+            v[f"forearm_ratio_{s}"] = _d(el, wr) / upper
+    hand = obs.hand(side)
+    fingers_closed = False
+    if hand is not None:
+        # Against the 2-D shoulder width, not the body scale: a hand pointing along the
+        # line of sight at an angle is foreshortened with the shoulders (body scale lost
+        # 1 of 16 pointing gestures on the oblique renders 10000+, docs/RESULTS.md).
+        v[f"hand_size_{s}_sw"] = hand_size_px(hand, size) / b.sw
+        # A gesture is made with the hand up (waist height or above); a hand resting in
+        # the lap is no pointing or open-palm gesture whatever its fingers do. Nor is a
+        # hand whose wrist-to-knuckle span is short against the shoulders: misread (e.g.
+        # half hidden behind a card), its finger angles cannot be read. The span is
+        # taken in 3-D: a hand pointing at the lens (a camera at an angle on the
+        # pointing side) spans 2-4 px in the image and was never read (renders 10000+,
+        # 11260+: 3 of 48 pointing gestures found again, docs/RESULTS.md).
+        readable = hand.span_px(size) / b.sw >= p["shape_min_hand_sw"]
+        ext = finger_extension(hand, aspect) if readable else None
+        shape = (classify_hand(hand, p, aspect, ext) if ext is not None and hgt <= p["chest_max_tl"]
+                 else "other")
+        v[f"pointing_{s}"] = 1.0 if shape == "pointing" else 0.0
+        v[f"open_palm_{s}"] = 1.0 if shape == "open_palm" else 0.0
+        fingers_closed = ext is not None and fingers_curled(ext, p)
+    v[f"reach_{s}"] = _reach(v, s, wr, b.shoulders[side], b, view, facing, p)
+    if v[f"reach_{s}"] == 1.0 or v[f"wrist_chest_{s}"] == 1.0:
+        # How high a hand held out is (torso lengths above the shoulder line, negative
+        # below): the hold of a handshake or a handover is its plateau.
+        cur = v["reach_raise_tl"]
+        v["reach_raise_tl"] = -hgt if cur is None else max(cur, -hgt)
+    grip = _grip(pose, side, wr, b, view, size, p)
+    # Judged from the side or at an angle (grip not None): a hand whose fingers the hand
+    # model sees curled is closed round something too, whatever the pose's index point.
+    v[f"grip_{s}"] = 1.0 if grip == 0.0 and fingers_closed else grip
+    # In any view, a card seen at the fingers (the ``card`` pixel measure) is held.
+    if _card_at(obs, side):
+        v[f"grip_{s}"] = 1.0
+    return hgt
+
+
+def _both_hands(v: dict[str, float | None], obs: Observation, b: Body2D, heights: Mapping[Side, float],
+                view: str, p: Mapping[str, float]) -> None:
+    """Two wrists in view: together on one thing, or arms folded; the card between them."""
+    assert obs.pose is not None
+    scale = _scale(b)
+    # In body scales: from the side the 2-D shoulder width collapses, and two hands on
+    # one card (a card-width apart) read 1.5-2 "shoulder widths" apart (roleplay renders).
+    gap = _d(b.wrists["left"], b.wrists["right"]) / scale
+    v["wrists_gap_sw"] = gap
+    # Each wrist on its own side, a card-width apart or more: folded arms bring the
+    # wrists together or cross them over (along the shoulder line's direction).
+    sl, sr = b.shoulders["left"], b.shoulders["right"]
+    apart = ((b.wrists["left"][0] - b.wrists["right"][0]) * (1.0 if sl[0] >= sr[0] else -1.0)) / b.sw
+    # A hand hanging at the side is neither on a card with the other nor folded over it
+    # (seen from the side of a hand held out, the held-out wrist can cross over the
+    # hanging one, or lie at its elbow, in the image).
+    hanging = any(h >= p["hang_min_tl"] for h in heights.values())
+    close = gap <= p["together_max_gap_sw"] and not hanging
+    if view == "side":  # the shoulders overlap: which side a wrist is on cannot be seen
+        v["hands_together"], v["arms_folded"] = (1.0 if close else 0.0), 0.0
+    else:
+        v["hands_together"] = 1.0 if close and apart >= p["together_min_apart_sw"] else 0.0
+        v["arms_folded"] = 1.0 if close and apart < p["together_min_apart_sw"] else 0.0
+    v["card_grip"] = _card_grip(obs, obs.image_size, scale, p)
+    if view != "side" and not hanging and _forearms_folded(obs.pose, b, obs.image_size, p):
+        v["hands_together"], v["arms_folded"] = 0.0, 1.0
+
+
+def _held_out(v: dict[str, float | None], posture: str) -> None:
+    """Both hands held out (a card, a gift) or together on one thing: a two-handed handover;
+    one hand out alone: a handshake offered (standing only)."""
     both_out = v.get("reach_l") == 1.0 and v.get("reach_r") == 1.0 and v.get("arms_folded") != 1.0
     if v.get("reach_l") is not None or v.get("reach_r") is not None:
         v["two_hands_out"] = 1.0 if both_out or v.get("hands_together") == 1.0 else 0.0
@@ -775,29 +794,25 @@ def interaction_values(
         # Seated, hands resting on the thighs or a desk lie ahead of the shoulders and read
         # as a reach in 2-D; a handshake is offered standing.
         v["handshake_alone"], v["handshake_hand_right"] = 0.0, None
-    # Lean: the 2-D torso angle from the side or at an angle (undoing the body's turn);
-    # from the front an estimate against the calibrated baseline, else unknown (the rule
-    # says side_view_needed).
+
+
+def _lean(v: dict[str, float | None], obs: Observation, b: Body2D, view: str, torso_incline_deg: float | None,
+          baseline_sw_rel: float | None, p: Mapping[str, float]) -> None:
+    """The trunk's lean: the 2-D torso angle from the side or at an angle (undoing the body's
+    turn); from the front an estimate against the calibrated baseline, else unknown (the
+    rule says side_view_needed). The lean towards the other person is seen at the same turn."""
     if view in ("side", "oblique") and torso_incline_deg is not None:
         lean = torso_incline_deg
-        if tl:
-            lean = deprojected_lean_deg(torso_incline_deg, sw / tl, p)
+        if b.tl:
+            lean = deprojected_lean_deg(torso_incline_deg, b.sw / b.tl, p)
         v["lean_deg"], v["lean_source_side"] = lean, 1.0
     tp_lean = v.get("tp_lean_deg")
-    if tp_lean is not None and tl:  # the lean towards the other person, seen at the same turn
-        v["tp_lean_deg"] = deprojected_lean_deg(tp_lean, sw / tl, p)
+    if tp_lean is not None and b.tl:
+        v["tp_lean_deg"] = deprojected_lean_deg(tp_lean, b.sw / b.tl, p)
     elif view == "front":
-        est = _front_lean_deg(obs, sw, baseline_sw_rel, p)
+        est = _front_lean_deg(obs, b.sw, baseline_sw_rel, p)
         if est is not None:
             v["lean_deg"], v["lean_source_side"] = est, 0.0
-    code, dist = face_touch(obs, p)
-    v["face_touch_code"] = None if dist is None else (0.0 if code is None else float(FACE_REGIONS.index(code) + 1))
-    v["face_touch_fw"] = dist
-    ipd = inter_pupil_px(obs, p["min_visibility"])
-    if ipd is not None:
-        v["distance_cam_m"] = camera_distance_m(ipd, size[0], p["camera_hfov_deg"], p["ipd_m"],
-                                                v["head_yaw_ratio"] or 0.0)
-    return v
 
 
 def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping[str, float]) -> bool:
