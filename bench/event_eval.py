@@ -369,6 +369,7 @@ class KindStats:
     lean_err: list[float] = field(default_factory=list)  # side/oblique
     lean_unknown: int = 0
     lean_err_front: list[float] = field(default_factory=list)
+    lean_by_view: dict[str, list[float]] = field(default_factory=dict)  # "side", "oblique", "front"
     region_ok: int = 0
     region_n: int = 0
 
@@ -391,6 +392,9 @@ class KindStats:
             out["lean_unknown"] = self.lean_unknown
         if self.lean_err_front:
             out["lean_err_front_deg"] = _mean(self.lean_err_front)
+        if self.lean_by_view:
+            out["lean_err_by_view"] = {view: {"n": len(errs), "mean_abs_deg": _mean(errs)}
+                                       for view, errs in sorted(self.lean_by_view.items())}
         if self.region_n:
             out["region_accuracy"] = self.region_ok / self.region_n
             out["region_n"] = self.region_n
@@ -483,6 +487,9 @@ def score_clip(rep: EventReport, run: ClipRun, labels: list[Ev], gestures: list[
             if kind in ("handshake", "bow") and lab.attrs.get("lean_deg") is not None:
                 view = str(lab.attrs.get("view") or "")
                 lean = pr.attrs.get("lean_deg")
+                if lean is not None:
+                    camera = next((v for v in (*LEAN_VIEWS, "front") if view.startswith(v)), "other")
+                    st.lean_by_view.setdefault(camera, []).append(abs(float(lean) - float(lab.attrs["lean_deg"])))
                 if view.startswith(LEAN_VIEWS):
                     if lean is None:
                         st.lean_unknown += 1
@@ -601,6 +608,9 @@ def print_report(rep: EventReport) -> None:
             extra.append(f"lean err {_fmt(r['lean_err_deg'])}° side/obl (n {r['lean_n']}, unknown {r['lean_unknown']})")
         if "lean_err_front_deg" in r:
             extra.append(f"front {_fmt(r['lean_err_front_deg'])}°")
+        if "lean_err_by_view" in r:
+            extra.append("by camera " + ", ".join(f"{view} {_fmt(x['mean_abs_deg'])}° (n {x['n']})"
+                                                  for view, x in r["lean_err_by_view"].items()))
         if "region_accuracy" in r:
             extra.append(f"region {_fmt(r['region_accuracy'])} (n {r['region_n']})")
         t.add_row(kind, str(r["labelled"]), str(r["predicted"]), str(r["tp"]), _fmt(r["precision"]),
@@ -641,6 +651,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="also list every labelled and predicted event")
     ap.add_argument("--dump", type=Path, help="write each clip's per-frame cues and events here (JSONL)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    ap.add_argument("--pooled", action="store_true",
+                    help="one report over the clips of all SETS together (else one report per set)")
     ap.add_argument("--baseline-from-first-s", type=float, default=None, metavar="S",
                     help="a personal baseline from each clip's first S seconds (front-view leans)")
     args = ap.parse_args(argv)
@@ -653,8 +665,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for root in args.sets:
             if not root.exists():
                 ap.error(f"{root}: not found")
-            clips = clips_in([root], args.split)
-            name = f"events:{root.name}" + (f" ({args.split})" if args.split else "") + (
+        groups = [list(args.sets)] if args.pooled else [[root] for root in args.sets]
+        for roots in groups:
+            clips = clips_in(roots, args.split)
+            label = roots[0].name if len(roots) == 1 else f"{len(roots)} sets pooled"
+            name = f"events:{label}" + (f" ({args.split})" if args.split else "") + (
                 f" (stride {args.stride})" if args.stride > 1 else "")
             reports.append(evaluate(name, clips, observer, via_cli=args.via_cli, model_dir=args.model_dir,
                                     min_iou=args.min_iou, listing=args.list, dump=args.dump,

@@ -81,6 +81,7 @@ def test_score_clip_counts_and_attributes() -> None:
     assert d["handover"]["duration_err_s"] == pytest.approx(0.5)
     assert d["handshake"]["predicted"] == 2 and d["handshake"]["precision"] == 0.5 and d["handshake"]["recall"] == 1.0
     assert d["handshake"]["lean_err_deg"] == pytest.approx(2.0)
+    assert d["handshake"]["lean_err_by_view"] == {"side": {"n": 1, "mean_abs_deg": pytest.approx(2.0)}}
     assert d["handshake"]["duration_err_s"] == pytest.approx(0.1)
     assert d["face_touch"]["region_accuracy"] == 1.0
     assert len(rep.listing) == 4
