@@ -360,9 +360,9 @@ class UprightLean:
     ``window_ms`` of quiet frames (no greeting under way, no hand held out), each within
     ``max_deg`` of vertical.
 
-    MediaPipe reads an upright trunk 1-5° behind vertical (its hip points sit on the front
-    of the hip crease), differently per person and camera; a greeting's lean is the change
-    from that, as a trainer sees it. ``None`` until ``min_ms`` of quiet frames were seen.
+    MediaPipe reads an upright trunk 1-5° behind vertical (partly its hip points on the
+    front of the hip crease), differently per person and camera; a greeting's lean is the
+    change from that, as a trainer sees it. ``None`` until ``min_ms`` of quiet frames.
     """
 
     def __init__(self, window_ms: float, min_ms: float, max_deg: float) -> None:
