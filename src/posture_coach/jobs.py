@@ -360,6 +360,8 @@ class JobRunner:
         if claim is None:
             return
         evidence_dir: Path | None = None
+        # The stored file's path is the server's business: messages name the uploaded file.
+        public: dict[str, str] = {}
         try:
             with self.db.session() as s:
                 job = repo.get_job(s, job_id)
@@ -367,6 +369,7 @@ class JobRunner:
                 if not sess.media_path:
                     raise SourceError(f"session {sess.id}: its video is no longer stored", reason="video_gone")
                 video = self.db.path(sess.media_path)
+                public[str(video)] = sess.source or video.name
                 opts = _replace(self.options, posture=sess.posture, stride=sess.stride,
                                 role_play=sess.role_play)
                 if sess.keep_evidence:
@@ -390,11 +393,11 @@ class JobRunner:
             log.warning("%s", exc)
             _rmtree(evidence_dir)
         except CoachError as exc:  # bad input: retrying will not help
-            repo.fail_job(self.db, job_id, claim, str(exc), retry=False, reason=reason_of(exc))
+            repo.fail_job(self.db, job_id, claim, _public(str(exc), public), retry=False, reason=reason_of(exc))
             _rmtree(evidence_dir)
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            repo.fail_job(self.db, job_id, claim, f"{type(exc).__name__}: {exc}", retry=True,
+            repo.fail_job(self.db, job_id, claim, _public(f"{type(exc).__name__}: {exc}", public), retry=True,
                           reason=reason_of(exc))
             _rmtree(evidence_dir)
             if not self._stop.is_set():
@@ -459,6 +462,13 @@ def collect_videos(inputs: list[Path]) -> list[Path]:
         else:
             out.append(item)
     return out
+
+
+def _public(message: str, names: dict[str, str]) -> str:
+    """``message`` with each server path replaced by the name the user knows it by."""
+    for path, name in names.items():
+        message = message.replace(path, name)
+    return message
 
 
 def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tests.server.test_browser import CHROMIUM, _free_port, serving
+from tests.store.helpers import make_pan_video
 from tests.store.test_api import PASSWORDS, _seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
@@ -46,7 +47,8 @@ def shots_dir(tmp_path: Path) -> Path:
     return path
 
 
-def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots_dir: Path) -> None:
+def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots_dir: Path,
+                                                          person_photo: Path) -> None:
     if not CHROMIUM.is_file():
         pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
@@ -104,6 +106,23 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.wait_for_function("document.querySelector('#detail button').textContent === 'Agree'")
             assert page.inner_text("#up-status").startswith("Failed: This file is not a video")
             assert "done" in page.locator("#sessions tr").all_inner_texts()[0]
+            # A video cut off half-way is accepted, then its analysis fails: the status line
+            # and the sessions table say why, in English now and in Chinese after switching.
+            whole = make_pan_video(person_photo, shots_dir / "pan.avi").read_bytes()
+            cut = shots_dir / "cut.avi"
+            cut.write_bytes(whole[: len(whole) * 6 // 10])
+            page.set_input_files("#up-file", str(cut))
+            page.check("#up-consent")
+            page.click("#up-go")
+            page.wait_for_function("document.querySelector('#up-status').textContent"
+                                   ".startsWith('Failed: The video stops')", timeout=60_000)
+            page.wait_for_function("[...document.querySelectorAll('#sessions tr')]"
+                                   ".some((tr) => tr.textContent.includes('failed: The video stops'))")
+            page.click("#lang")
+            page.wait_for_function("[...document.querySelectorAll('#sessions tr')]"
+                                   ".some((tr) => tr.textContent.includes('失败：视频在中途中断'))")
+            assert page.inner_text("#up-status").startswith("失败：视频在中途中断")
+            page.screenshot(path=str(shots_dir / "review-failed-zh.png"), full_page=True)
             page.screenshot(path=str(shots_dir / "review-refused-en.png"), full_page=True)
         finally:
             browser.close()

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from posture_coach.errors import REASON_TEXTS
 from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
 from posture_coach.store import Database, repo
 from posture_coach.store.models import Session
@@ -247,7 +248,12 @@ def test_a_failed_analysis_says_why_in_both_languages(tmp_path: Path, real_video
         while (job := client.get(f"/api/jobs/{r.json()['job_id']}").json())["status"] not in ("done", "failed"):
             assert time.monotonic() < deadline, job
             time.sleep(0.3)
+        listed = client.get("/api/sessions").json()["sessions"]
+    # The sessions list says why too (the review page's status column).
+    assert [x["failure_text"]["en"] for x in listed if x["status"] == "failed"] == [
+        REASON_TEXTS["video_truncated"]["en"]]
     assert job["status"] == "failed" and "ends early" in job["error"]
+    assert job["error"].startswith("cut.avi: ") and str(tmp_path) not in job["error"]  # no server path
     assert job["error_reason"] == "video_truncated"
     assert "中断" in job["error_text"]["zh"] and "stops part-way" in job["error_text"]["en"]
 

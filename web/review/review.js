@@ -78,13 +78,19 @@ async function api(path, opts = {}) {
 
 function text(tag, s) { const el = document.createElement(tag); el.textContent = s ?? ""; return el; }
 
+let failures = {};  // session id -> why its analysis failed ({zh, en}), from the sessions list
+
 async function showSessions() {
   const { sessions } = await api("/api/sessions");
   const table = $("sessions");
   table.replaceChildren();
+  failures = {};
   for (const s of sessions) {
+    if (s.failure_text) failures[s.id] = s.failure_text;
     const tr = document.createElement("tr");
-    tr.append(text("td", `#${s.id}`), text("td", s.source), text("td", t(`st_${s.status}`) || s.status),
+    // A failed analysis says why, in the page's language.
+    const why = s.failure_text ? (lang === "zh" ? "：" : ": ") + s.failure_text[lang] : "";
+    tr.append(text("td", `#${s.id}`), text("td", s.source), text("td", (t(`st_${s.status}`) || s.status) + why),
               text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)));
     const td = document.createElement("td");
     const open = text("button", t("open") + " ›");
@@ -106,6 +112,13 @@ async function showSession(id) {
   const rep = await api(`/api/sessions/${id}`);
   const box = $("detail");
   box.replaceChildren(text("h3", `#${id} ${rep.session.source}`));
+  const status = rep.session.status;
+  if (status !== "done") {
+    // Not analysed (yet, or it failed): no findings is not "no problems found".
+    const why = failures[id] ? (lang === "zh" ? "：" : ": ") + failures[id][lang] : "";
+    box.append(text("p", (t(`st_${status}`) || status) + why));
+    return;
+  }
   if (!rep.findings.length) box.append(text("p", t("none")));
   for (const f of rep.findings) {
     const div = document.createElement("div");
