@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from .errors import reason_texts
 from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
@@ -48,6 +49,9 @@ T: dict[str, tuple[str, str]] = {
     "why": ("原因", "Why"),
     "findings": ("发现的问题与证据", "Findings and evidence"),
     "no_findings": ("没有发现违规。", "No violations found."),
+    "pending": ("分析尚未完成，请稍后刷新本页。", "The analysis has not finished yet; reload this page later."),
+    "failed": ("分析失败", "The analysis failed"),
+    "not_analysed": ("—（未分析）", "— (not analysed)"),
     "peak": ("最严重时刻", "Peak at"),
     "value": ("峰值", "Peak value"),
     "no_evidence": ("未保存证据截图（默认不保存画面；上传时勾选“保存证据”即可保存）。",
@@ -210,6 +214,9 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
                         "kind": row.kind, "scenario": row.scenario, "duration_s": _r(row.duration_s, 3),
                         "frames": row.frames, "stride": row.stride, "role_play": row.role_play,
                         "status": row.status,
+                        # Why its analysis failed (errors.REASON_TEXTS key), from the latest job.
+                        "failure_reason": (max(row.jobs, key=lambda j: j.id).error_reason
+                                           if row.status == "failed" and row.jobs else None),
                         "analysed_at": None if row.analysed_at is None
                         else row.analysed_at.isoformat(timespec="seconds")},
             "overall_score": _r(row.overall_score), "overall_score_reviewed": _r(rs.overall),
@@ -365,7 +372,9 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
                        f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(start)}–{_sec(end)} s'
                        f'{_e(_event_details(ev, lang))}</title></rect>')
     if not rows and not kinds:
-        out.append(f'<text x="{label_w}" y="50" font-size="13" fill="#4caf50">{_e(tr("no_findings", lang))}</text>')
+        done = report["session"].get("status") in (None, "done")
+        msg, colour = (tr("no_findings", lang), "#4caf50") if done else (tr("not_analysed", lang), "#999")
+        out.append(f'<text x="{label_w}" y="50" font-size="13" fill="{colour}">{_e(msg)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -385,6 +394,7 @@ body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei",system-ui,s
 max-width:1100px;color:#222;padding:0 16px}
 h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;border-bottom:2px solid #eee;padding-bottom:4px}
 .meta{color:#555;font-size:13px;display:flex;flex-wrap:wrap;gap:4px 20px}
+.notice{border-left:4px solid #c62828;background:#fdecea;padding:8px 12px;margin:12px 0}
 .scores{display:flex;gap:16px;margin:16px 0}
 .card{border:1px solid #ddd;border-radius:8px;padding:10px 16px;min-width:160px}
 .card .big{font-size:30px;font-weight:700}.card .lbl{font-size:12px;color:#666}
@@ -441,8 +451,10 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     ]
     if sess.get("person"):
         h.append(f"<span>{_e(tr('person', lang))}: {_e(sess['person'])}</span>")
-    h.append(f"<span>{_e(tr('duration', lang))}: {_e(sess.get('duration_s'))} {_e(tr('seconds', lang))}</span>")
-    h.append(f"<span>{_e(tr('frames', lang))}: {_e(sess.get('frames'))}</span>")
+    dur, frames = sess.get("duration_s"), sess.get("frames")
+    h.append(f"<span>{_e(tr('duration', lang))}: "
+             f"{'—' if dur is None else _e(dur) + ' ' + _e(tr('seconds', lang))}</span>")
+    h.append(f"<span>{_e(tr('frames', lang))}: {'—' if frames is None else _e(frames)}</span>")
     if (sess.get("stride") or 1) > 1:
         h.append(f"<span>{_e(tr('stride', lang))}: {_e(sess.get('stride'))}</span>")
     if sess.get("role_play") in ("left", "right", "profile"):
@@ -450,6 +462,13 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     if sess.get("analysed_at"):
         h.append(f"<span>{_e(tr('analysed', lang))}: {_e(sess['analysed_at'])}</span>")
     h.append("</div>")
+    analysed = sess.get("status") in (None, "done")  # a report made from a result, or a finished job
+    if sess.get("status") in ("queued", "running"):
+        h.append(f'<p class="notice" id="not-analysed">{_e(tr("pending", lang))}</p>')
+    elif not analysed:
+        texts = reason_texts(sess.get("failure_reason"))
+        why = f"{'：' if lang == 'zh' else ': '}{texts[lang]}" if texts else ""
+        h.append(f'<p class="notice" id="not-analysed">{_e(tr("failed", lang) + why)}</p>')
 
     # scores
     h.append('<div class="scores">')
@@ -492,7 +511,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     h.append(f"<h2>{_e(tr('findings', lang))}</h2>")
     findings: Sequence[Mapping[str, Any]] = report.get("findings", [])
     if not findings:
-        h.append(f"<p>{_e(tr('no_findings', lang))}</p>")
+        h.append(f"<p>{_e(tr('no_findings' if analysed else 'not_analysed', lang))}</p>")
     for f in findings:
         meta = titles.get(f["rule_id"], {"rule_id": f["rule_id"]})
         rv = f.get("review")
