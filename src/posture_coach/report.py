@@ -214,9 +214,7 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
                         "kind": row.kind, "scenario": row.scenario, "duration_s": _r(row.duration_s, 3),
                         "frames": row.frames, "stride": row.stride, "role_play": row.role_play,
                         "status": row.status,
-                        # Why its analysis failed (errors.REASON_TEXTS key), from the latest job.
-                        "failure_reason": (max(row.jobs, key=lambda j: j.id).error_reason
-                                           if row.status == "failed" and row.jobs else None),
+                        "failure_reason": row.failure_reason,  # errors.REASON_TEXTS key
                         "analysed_at": None if row.analysed_at is None
                         else row.analysed_at.isoformat(timespec="seconds")},
             "overall_score": _r(row.overall_score), "overall_score_reviewed": _r(rs.overall),

@@ -47,10 +47,14 @@ function setStatus(key, extra = "", reasonText = null, detail = "") {
   drawStatus();
 }
 
+// ": <why>" in the page's language, from a server reason text ({zh, en}); "" without one.
+function because(reasonText) {
+  return reasonText ? (lang === "zh" ? "：" : ": ") + reasonText[lang] : "";
+}
+
 function drawStatus() {
   const [key, extra, reasonText, detail] = upState;
-  const why = reasonText ? (lang === "zh" ? "：" : ": ") + reasonText[lang] : "";
-  $("up-status").textContent = t(key) + extra + why;
+  $("up-status").textContent = t(key) + extra + because(reasonText);
   $("up-detail").textContent = reasonText && detail ? detail : "";
 }
 
@@ -89,8 +93,8 @@ async function showSessions() {
     if (s.failure_text) failures[s.id] = s.failure_text;
     const tr = document.createElement("tr");
     // A failed analysis says why, in the page's language.
-    const why = s.failure_text ? (lang === "zh" ? "：" : ": ") + s.failure_text[lang] : "";
-    tr.append(text("td", `#${s.id}`), text("td", s.source), text("td", (t(`st_${s.status}`) || s.status) + why),
+    tr.append(text("td", `#${s.id}`), text("td", s.source),
+              text("td", (t(`st_${s.status}`) || s.status) + because(s.failure_text)),
               text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)));
     const td = document.createElement("td");
     const open = text("button", t("open") + " ›");
@@ -115,8 +119,7 @@ async function showSession(id) {
   const status = rep.session.status;
   if (status !== "done") {
     // Not analysed (yet, or it failed): no findings is not "no problems found".
-    const why = failures[id] ? (lang === "zh" ? "：" : ": ") + failures[id][lang] : "";
-    box.append(text("p", (t(`st_${status}`) || status) + why));
+    box.append(text("p", (t(`st_${status}`) || status) + because(failures[id])));
     return;
   }
   if (!rep.findings.length) box.append(text("p", t("none")));

@@ -33,13 +33,6 @@ from . import auth
 from .uploads import UploadRejected, check_video, save_limited
 
 
-def _failure_reason(session: Any) -> str | None:
-    """The reason code of a failed session's latest job (None for a session that did not fail)."""
-    if session.status != "failed" or not session.jobs:
-        return None
-    return str(max(session.jobs, key=lambda j: j.id).error_reason or "") or None
-
-
 class Refused(HTTPException):
     """A 4xx answer with a reason code (a key of :data:`posture_coach.errors.REASON_TEXTS`):
     the body keeps ``detail`` (English) and adds ``reason`` and ``reason_text`` (zh, en)."""
@@ -352,7 +345,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                                   "overall_score": r.overall_score,
                                   "created_at": r.created_at.isoformat(timespec="seconds"),
                                   # Why its analysis failed, in both languages (None otherwise).
-                                  "failure_text": reason_texts(_failure_reason(r))} for r in rows]}
+                                  "failure_text": reason_texts(r.failure_reason)} for r in rows]}
 
     @router.get("/sessions/{session_id}")
     def session(session_id: int, user: UserDep) -> dict[str, Any]:

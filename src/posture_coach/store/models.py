@@ -152,6 +152,14 @@ class Session(Base):
     jobs: Mapped[list[Job]] = relationship(
         back_populates="session", cascade="all, delete-orphan", passive_deletes=True)
 
+    @property
+    def failure_reason(self) -> str | None:
+        """Why its analysis failed: the latest job's ``error_reason`` (a key of
+        :data:`posture_coach.errors.REASON_TEXTS`); None for a session that did not fail."""
+        if self.status != "failed" or not self.jobs:
+            return None
+        return max(self.jobs, key=lambda j: j.id).error_reason or None
+
 
 class RuleResult(Base):
     """One rule's score in one session (penalty and assessable time kept for re-scoring)."""
