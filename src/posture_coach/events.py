@@ -576,6 +576,8 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("finger_curled_max_deg", "deg", "finger joint angle at or below: curled"),
         ("point_index_margin_deg", "deg", "or the index straighter than the other fingers' mean by this"),
         ("point_reach_margin_hand", "ratio", "and its tip beyond every other fingertip by this many hand sizes"),
+        ("point_reach_3d_margin_hand", "ratio",
+         "or its tip beyond every other one by this many hand sizes in 3-D, two others not straight"),
         ("palm_together_max_deg", "deg", "index vs pinky direction at or below: fingers together"),
         ("shape_min_hand_sw", "sw", "a hand's shape is read only with its wrist-to-knuckle span at least this"),
         ("touch_radius_fw", "fw", "fingertip within this many face widths of a region: touching"),

@@ -145,6 +145,13 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     at an angle on the pointing side) foreshortens it to 120-150° joint angles in the
     image (oblique renders, 10200+ at 1280×960: 124-157°, the other three 0).
 
+    An index whose tip reaches clearly beyond every other fingertip in 3-D
+    (:func:`index_reach_margin` at least ``point_reach_3d_margin_hand``), out of a hand whose
+    other fingers are not all straight, points however bent its joints read: for small
+    hands (12-20 px) the hand model often folds a pointing index at its joints while still
+    placing its tip out in front (renders 10000+: joint angles 0° on all four fingers, the
+    index tip 1.3-1.4 hand sizes from the wrist, the others 0.8-1.0).
+
     A thumb tip at the index tip (``pinch_max_gap_hand`` hand sizes) is a pinch holding
     something, a card held out in one hand, not a pointing finger. ``ext``: the hand's
     :func:`finger_extension`, when the caller has it already.
@@ -155,11 +162,15 @@ def classify_hand(hand: HandObs | FloatArray, p: Mapping[str, float], aspect: fl
     # An index pointing along the line of sight reads bent in the image (120-150°), but
     # with the other three all curled it still stands out of a fist.
     foreshortened = ext[0] > p["finger_curled_max_deg"] and all(e <= p["finger_curled_max_deg"] for e in ext[1:])
-    if not straight[0] and not foreshortened:
+    xyz = _hand_xyz(hand, aspect)
+    reach = index_reach_margin(xyz)
+    reaching = (reach >= p["point_reach_3d_margin_hand"]
+                and sum(e < p["finger_straight_min_deg"] for e in ext[1:]) >= 2)
+    if not straight[0] and not foreshortened and not reaching:
         return "other"
-    xy = _hand_xyz(hand, aspect)[:, :2]
+    xy = xyz[:, :2]
     size = float(np.linalg.norm(xy[9] - xy[_WRIST]))
-    if foreshortened or fingers_curled(ext, p) or _index_stands_out(xy, size, ext, p):
+    if reaching or foreshortened or fingers_curled(ext, p) or _index_stands_out(reach, ext, p):
         if size > 0 and float(np.linalg.norm(xy[_THUMB_TIP] - xy[8])) <= p["pinch_max_gap_hand"] * size:
             return "other"
         return "pointing"
@@ -174,9 +185,23 @@ def fingers_curled(ext: tuple[float, ...], p: Mapping[str, float]) -> bool:
     return sum(e <= p["finger_curled_max_deg"] for e in ext[1:]) >= 2
 
 
-def _index_stands_out(xy: FloatArray, size: float, ext: tuple[float, ...], p: Mapping[str, float]) -> bool:
-    """The index clearly the straightest finger and the one reaching furthest (``xy``: the
-    hand's 2-D points, ``size`` wrist to middle knuckle on their scale).
+def index_reach_margin(hand: HandObs | FloatArray, aspect: float = 1.0) -> float:
+    """How far the index tip lies beyond the furthest other fingertip from the wrist, in
+    hand sizes (wrist to middle knuckle), in 3-D: a finger pointing along the line of sight
+    keeps its reach there, where the image shows it short. ``hand``: a :class:`HandObs` or
+    points already on :func:`_hand_xyz`'s scale (then ``aspect`` is not used).
+    """
+    p = _hand_xyz(hand, aspect) if isinstance(hand, HandObs) else hand
+    size = float(np.linalg.norm(p[9] - p[_WRIST]))
+    if size <= 0:
+        return 0.0
+    reach = [float(np.linalg.norm(p[tip] - p[_WRIST])) / size for tip in (8, 12, 16, 20)]
+    return reach[0] - max(reach[1:])
+
+
+def _index_stands_out(reach: float, ext: tuple[float, ...], p: Mapping[str, float]) -> bool:
+    """The index clearly the straightest finger and the one reaching furthest (``reach``:
+    :func:`index_reach_margin`).
 
     For a small hand (15-20 px, a person a few metres away) the hand model often bends the
     curled fingers of a pointing hand only half-way (120-165°), so "two fingers curled"
@@ -185,10 +210,8 @@ def _index_stands_out(xy: FloatArray, size: float, ext: tuple[float, ...], p: Ma
     others' mean by ``point_index_margin_deg`` and its tip lies beyond every other
     fingertip by ``point_reach_margin_hand`` hand sizes.
     """
-    if size <= 0 or ext[0] - sum(ext[1:]) / 3.0 < p["point_index_margin_deg"]:
-        return False
-    reach = [float(np.linalg.norm(xy[tip] - xy[_WRIST])) / size for tip in (8, 12, 16, 20)]
-    return reach[0] - max(reach[1:]) >= p["point_reach_margin_hand"]
+    return (ext[0] - sum(ext[1:]) / 3.0 >= p["point_index_margin_deg"]
+            and reach >= p["point_reach_margin_hand"])
 
 
 def hand_size_px(hand: HandObs, size: tuple[int, int]) -> float:

@@ -19,6 +19,7 @@ from posture_coach.interaction_features import (
     finger_extension,
     focal_px,
     hand_table,
+    index_reach_margin,
     interaction_values,
     joined_hands,
     torso_lean_towards_deg,
@@ -171,7 +172,38 @@ def test_a_bent_index_is_not_pointing_unless_all_three_others_are_curled(p: dict
     lm = bent_index(50.0)
     lm[10:13] = hand("open")[10:13]  # the middle finger straight: two fingers out, a loose hand
     assert classify_hand(lm, p) == "other"
-    assert classify_hand(bent_index(70.0), p) == "other"  # 110° joints: the index curled too, a fist
+    fist = hand("fist").copy()
+    fist[8, 1] -= 0.1 * 0.1  # the index tip 0.1 hand sizes beyond the other curled fingertips
+    assert index_reach_margin(fist) < p["point_reach_3d_margin_hand"]
+    assert classify_hand(fist, p) == "other"  # the index curled with the others: a fist
+
+
+def test_an_index_reaching_out_of_the_fist_points_however_its_joints_read(p: dict[str, float]) -> None:
+    # A small hand (12-20 px): the hand model folds a pointing index at its joints (angles
+    # read 0-110°) but still places its tip well beyond the curled fingers.
+    lm = bent_index(70.0)
+    assert max(finger_extension(lm)) <= p["finger_curled_max_deg"]
+    assert index_reach_margin(lm) >= p["point_reach_3d_margin_hand"]
+    assert classify_hand(lm, p) == "pointing"
+
+
+def test_the_reach_counts_in_depth(p: dict[str, float]) -> None:
+    # Pointing at the lens: in the image the index tip sits among the knuckles; in depth it is
+    # a finger length in front of them.
+    lm = hand("fist").copy()
+    lm[6:9, :2] = lm[5, :2]
+    lm[6:9, 2] = [-0.04, -0.07, -0.1]  # z on the scale of x; hand size 0.1
+    assert index_reach_margin(lm) >= p["point_reach_3d_margin_hand"]
+    assert classify_hand(lm, p) == "pointing"
+
+
+def test_an_open_hand_seen_edge_on_is_not_pointing_though_its_index_reaches_furthest(p: dict[str, float]) -> None:
+    # A hand held out for a handshake, thumb up: the index on top reaches beyond the others
+    # in the image, but all four fingers are straight.
+    lm = hand("open").copy()
+    lm[8, 1] -= 0.03  # 0.3 hand sizes further out
+    assert index_reach_margin(lm) >= p["point_reach_3d_margin_hand"]
+    assert classify_hand(lm, p) != "pointing"
 
 
 def test_an_open_palm_is_not_pointing_though_its_index_reaches_a_little_further(p: dict[str, float]) -> None:
