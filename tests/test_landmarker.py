@@ -10,7 +10,7 @@ import pytest
 
 from posture_coach.errors import ModelError
 from posture_coach.sources import open_source
-from posture_coach.types import Frame, PoseLm
+from posture_coach.types import Frame, PoseLm, PoseObs
 
 pytestmark = pytest.mark.models
 lm_mod = pytest.importorskip("posture_coach.landmarker")
@@ -282,24 +282,42 @@ class _FakeCropLandmarker:
         pass
 
 
+def _next_frame(lms: lm_mod.Landmarkers, frame: Frame, pose: PoseObs, *, hands_ran: bool = True) -> int:
+    """One observed frame, as ``_assemble`` sees it: counted, and the crop pass run when the
+    hand model ran (the hand gate may skip it). Returns the crop passes it cost."""
+    fake = lms._crop_lm
+    before = fake.calls
+    lms._frames_seen += 1
+    if hands_ran:
+        assert lms._crop_hands(frame, pose, ()) == ((), set())
+    return fake.calls - before
+
+
 def test_a_wrist_whose_crops_find_nothing_is_cropped_every_third_frame(model_dir: Path) -> None:
     """Hidden hands are not searched with a crop on every frame (cost); a lowered wrist
     starts afresh."""
     frame = Frame(np.zeros((480, 640, 3), np.uint8), 0, 0)
     raised, lowered = _small_person((250.0, 180.0)), _small_person((280.0, 235.0))
     with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
-        lms._crop_lm = fake = _FakeCropLandmarker(finds_hand=False)
-        ran = []
-        for _ in range(12):
-            before = fake.calls
-            assert lms._crop_hands(frame, raised, ()) == ((), set())
-            ran.append(fake.calls - before)
+        lms._crop_lm = _FakeCropLandmarker(finds_hand=False)
+        ran = [_next_frame(lms, frame, raised) for _ in range(12)]
         assert ran == [1, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
+        lms._frames_seen += 1
         lms._crop_hands(frame, lowered, ())  # the arm comes down: no crop, counters reset
-        before = fake.calls
-        lms._crop_hands(frame, raised, ())
-        assert fake.calls - before == 1
+        assert _next_frame(lms, frame, raised) == 1
         assert lms.crop_stats["crops"] == 7 and lms.crop_stats["found"] == 0
+
+
+def test_the_crop_back_off_counts_frames_not_hand_model_runs(model_dir: Path) -> None:
+    """The hand gate backs off too (the hand model on every third frame while it finds
+    nothing): the two do not multiply. Once a third frame has passed, the next run crops."""
+    frame = Frame(np.zeros((480, 640, 3), np.uint8), 0, 0)
+    raised = _small_person((250.0, 180.0))
+    with lm_mod.Landmarkers(config(model_dir, face=False, hands=False)) as lms:
+        lms._crop_lm = _FakeCropLandmarker(finds_hand=False)
+        assert [_next_frame(lms, frame, raised) for _ in range(3)] == [1, 1, 1]  # three misses
+        gated = [_next_frame(lms, frame, raised, hands_ran=(i % 3 == 2)) for i in range(9)]
+        assert gated == [0, 0, 1, 0, 0, 1, 0, 0, 1]  # every run of the gated hand model crops
 
 
 def test_a_small_hand_is_re_read_every_few_frames_and_carried_in_between(model_dir: Path) -> None:

@@ -476,7 +476,8 @@ class InteractionEvents:
             out.update(feats)
             d = {**ev.to_dict(), "t_ms": t_ms}
             if kind in ("handshake", "bow", "handover"):  # evidence: the lean, and what it is read against
-                lean = judged_lean(ev, upright)
+                lean_key = f"ev_{kind}_lean_deg"  # the rules' lean, where they judge one (not a handover's)
+                lean = feats[lean_key] if lean_key in feats else judged_lean(ev, upright)
                 d["lean_deg"] = None if lean is None else round(lean, 2)
                 d["upright"] = {k: round(v, 2) for k, v in upright.items() if v is not None}
             if ev.track is not None:  # the duration the rules judge (the hold, when measured)

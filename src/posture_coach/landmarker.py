@@ -420,7 +420,12 @@ class Landmarkers:
         self._refined: dict[Side, tuple[int, HandObs, tuple[float, float]]] = {}
         self.crop_stats: dict[str, float] = {"frames": 0, "crops": 0, "found": 0, "ms": 0.0}
         self._crop_misses: dict[Side, int] = {"left": 0, "right": 0}
-        self._crop_wait: dict[Side, int] = {"left": 0, "right": 0}
+        # The frame count (every observed frame, whether the hand model ran on it or not) and
+        # each wrist's last crop: a backed-off wrist is cropped every ``search_every`` frames,
+        # not every ``search_every``-th hand-model run (the hand gate backs off too, and the
+        # two would multiply: a hidden hand searched every 9th frame).
+        self._frames_seen = 0
+        self._crop_tried: dict[Side, int] = {"left": 0, "right": 0}
         self._closed = False
         # Stoppers of the running observe_stream worker threads: close() must stop them
         # before it frees the models they are using (a consumer that stops iterating early
@@ -562,6 +567,7 @@ class Landmarkers:
         face = _to_face(results["face"]) if "face" in results else None
         hands = _to_hands(results["hands"], pose, w / h) if "hands" in results else ()
         self.timings_ms["hand_crop"] = 0.0
+        self._frames_seen += 1
         if "hands" in results and self.config.mode == "video" and self.config.hand_crop.enabled:
             found, replaced = self._crop_hands(frame, pose, hands)
             hands = tuple(hd for i, hd in enumerate(hands) if i not in replaced) + found
@@ -587,14 +593,10 @@ class Landmarkers:
         for side in sides:
             box = wanted.get(side)
             if box is None:  # found by the full frame, or lowered: start afresh next time
-                self._crop_misses[side] = self._crop_wait[side] = 0
-            elif self._crop_misses[side] < cfg.search_after_misses:
-                boxes.append(box)
-            else:  # backing off: this wrist's crops keep finding nothing
-                self._crop_wait[side] += 1
-                if self._crop_wait[side] >= cfg.search_every:
-                    self._crop_wait[side] = 0
-                    boxes.append(box)
+                self._crop_misses[side] = 0
+            elif (self._crop_misses[side] < cfg.search_after_misses
+                  or self._frames_seen - self._crop_tried[side] >= cfg.search_every):
+                boxes.append(box)  # else backing off: this wrist's crops keep finding nothing
         found: list[HandObs] = []
         replaced: set[int] = set()
         for side in sides:
@@ -637,6 +639,7 @@ class Landmarkers:
             crop = crop_image(frame.image, box, cfg.out_px)
             res = self._crop_lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop))
             self._crop_misses[box.side] += 1
+            self._crop_tried[box.side] = self._frames_seen
             if not res.hand_landmarks:
                 continue
             arr = box.to_frame(_lm_array(res.hand_landmarks[0]), frame.size)
@@ -667,7 +670,8 @@ class Landmarkers:
         from the last one (offset), which keeps the instances reusable without re-creation.
         """
         self._crop_misses = {"left": 0, "right": 0}
-        self._crop_wait = {"left": 0, "right": 0}
+        self._frames_seen = 0
+        self._crop_tried = {"left": 0, "right": 0}
         self._refined = {}
         # Nothing to rebuild: _next_ts keeps timestamps increasing across streams. Tracking
         # state may carry one frame of the old stream; the first frame re-detects if lost.
