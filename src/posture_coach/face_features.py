@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posture_coach.types import FaceObs, FloatArray, Observation
+from posture_coach.geometry import is_visible
+from posture_coach.types import FaceObs, FloatArray, Observation, PoseLm
 
 # -- face-mesh indices (478-point model with irises) ---------------------------------
 #: Eye corners: the eye drawn on the image's left in an unmirrored photo is the
@@ -60,7 +61,7 @@ EYE_WIDTH_MM = 30.0
 
 #: Every feature this module produces.
 FACE_FEATURE_NAMES: tuple[str, ...] = (
-    "face_present",
+    "face_present", "head_in_view",
     "head_yaw_deg", "head_pitch_deg", "head_roll_deg", "face_frontal",
     "smile_raw", "smile_score", "upper_up_raw", "upper_up", "stretch_raw", "stretch",
     "roll_lower_raw", "roll_lower", "pucker_raw", "pucker",
@@ -141,6 +142,24 @@ def _eye(pts: FloatArray, outer: int, inner: int, top: int, bottom: int, iris: i
     return along, across, gap
 
 
+#: Pose points of the head that must be seen for "a face is in view" (nose and both eyes).
+_HEAD_POINTS: tuple[int, ...] = (PoseLm.NOSE, PoseLm.LEFT_EYE, PoseLm.RIGHT_EYE)
+HEAD_MIN_VISIBILITY = 0.5
+
+
+def head_in_view(obs: Observation) -> float | None:
+    """1.0 when the pose model sees the head in the frame (nose and both eyes, visibility
+    ``HEAD_MIN_VISIBILITY``), 0.0 when it does not, ``None`` without a pose: where the face
+    model found no face, tells "face out of frame" from "a face in view it could not read"
+    (too small, too dark, turned away)."""
+    pose = obs.pose
+    if pose is None:
+        return None
+    seen = all(is_visible(float(pose.visibility[i]), (float(pose.landmarks[i, 0]), float(pose.landmarks[i, 1])),
+                          HEAD_MIN_VISIBILITY) for i in _HEAD_POINTS)
+    return 1.0 if seen else 0.0
+
+
 def compute_face_features(
     obs: Observation, neutral: Mapping[str, float] | None = None,
     frontal_max_yaw_deg: float = FRONTAL_MAX_YAW_DEG,
@@ -151,6 +170,7 @@ def compute_face_features(
     face = obs.face
     values["face_present"] = 0.0 if "face" in obs.ran else None
     if face is None:
+        values["head_in_view"] = head_in_view(obs)
         return values
     values["face_present"] = 1.0
     neu = neutral or {}

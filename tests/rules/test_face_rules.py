@@ -106,6 +106,41 @@ def test_no_face_every_rule_unknown() -> None:
         assert check(rid, f).reason == "face_not_visible"
 
 
+def test_a_face_in_view_that_the_face_model_cannot_read_says_so() -> None:
+    # A trainee 2.6 m from the camera: the pose sees the head, the face model finds no face.
+    # "Face out of frame" would send them to reframe; the cause is distance, light or a turn.
+    f = Features(t_ms=0, person=True, view=View(), values={"face_present": 0.0, "head_in_view": 1.0})
+    for rid in RULES:
+        assert check(rid, f).reason == "face_not_read"
+    zh, en = REASONS["face_not_read"]
+    assert "太远" in zh and "too far" in en
+
+
+def _pose_with_head(nose_vis: float, nose_xy: tuple[float, float] = (0.5, 0.2)) -> Any:
+    from posture_coach.types import PoseLm, PoseObs
+
+    lm = np.full((33, 3), 0.5)
+    lm[PoseLm.NOSE, :2] = nose_xy
+    lm[PoseLm.LEFT_EYE, :2], lm[PoseLm.RIGHT_EYE, :2] = (0.52, 0.18), (0.48, 0.18)
+    vis = np.full(33, 0.9)
+    vis[PoseLm.NOSE] = nose_vis
+    return PoseObs(landmarks=lm, visibility=vis, presence=vis.copy())
+
+
+def test_head_in_view_comes_from_the_pose_when_no_face_is_found() -> None:
+    def head(pose: Any) -> float | None:
+        obs = Observation(frame_index=0, timestamp_ms=0, image_size=(640, 480), pose=pose,
+                          ran=frozenset({"pose", "face"}))
+        vals = compute_face_features(obs)
+        assert vals["face_present"] == 0.0
+        return vals["head_in_view"]
+
+    assert head(_pose_with_head(0.9)) == 1.0
+    assert head(_pose_with_head(0.2)) == 0.0  # the nose hidden (turned away, covered)
+    assert head(_pose_with_head(0.9, (0.5, -0.05))) == 0.0  # above the top edge: out of frame
+    assert head(None) is None
+
+
 def _obs(bs: dict[str, float]) -> Observation:
     rng = np.random.default_rng(0)
     lm = rng.uniform(0.3, 0.7, (478, 3))

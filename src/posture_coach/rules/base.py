@@ -44,6 +44,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "feet_not_visible": ("双脚不在画面内", "feet out of frame"),
     "arms_not_visible": ("手臂不在画面内或被遮挡", "arms out of frame or hidden"),
     "face_not_visible": ("面部不在画面内", "face out of frame"),
+    "face_not_read": ("面部在画面内但无法识别（离镜头太远、光线太暗或侧脸）",
+                      "face in view but not readable (too far from the camera, too dark, or turned away)"),
     "side_view_needed": ("需要侧面或斜侧面拍摄", "a side or oblique view is needed"),
     "front_view_needed": ("需要正面拍摄", "a front view is needed"),
     "view_unknown": ("无法判断拍摄角度", "camera angle could not be determined"),

@@ -37,7 +37,7 @@ class FaceRule(Rule):
         if not f.person:
             return self.unknown("no_person")
         if f.get("face_present") != 1.0:
-            return self.unknown("face_not_visible")
+            return self.unknown("face_not_read" if f.get("head_in_view") == 1.0 else "face_not_visible")
         if self.needs_video and not f.video:
             return self.unknown("needs_video")
         return self.judge(f, p)
