@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from posture_coach.interaction_features import partner_in_view
+from posture_coach.interaction_features import partner_in_view, pointing_shown
 from posture_coach.rules.base import Param
 
 Values = Mapping[str, float | None]
@@ -309,23 +309,7 @@ def _face_touch_level(v: Values) -> float | None:
 
 def _pointing_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
     def level(v: Values) -> float | None:
-        # An index finger at the face is a face touch (picking, scratching), not pointing;
-        # so is one near it that misses the touch radius (an ear touch of a larger head).
-        fw = v.get("face_touch_fw")
-        if (v.get("face_touch_code") or 0.0) > 0 or (fw is not None and fw <= p["point_min_face_fw"]):
-            return 0.0
-        # Both hands together on one thing (a card or a gift held out): fingers wrap round it
-        # and an index lying along the card reads as extended. That is a handover, not pointing.
-        if v.get("hands_together") == 1.0:
-            return 0.0
-        # Arms folded: a hand tucked at the other arm, its fingers half hidden, shows no way.
-        if v.get("arms_folded") == 1.0:
-            return 0.0
-        # A hand held out closed round something (reach and grip: a card in one hand) has
-        # its index along the card. An arm showing the way is stretched beyond a reach.
-        seen = [0.0 if v.get(f"reach_{s}") == 1.0 and v.get(f"grip_{s}") == 1.0 else x
-                for s in ("l", "r") if (x := v.get(f"pointing_{s}")) is not None]
-        return max(seen) if seen else None
+        return pointing_shown(v, p)
 
     return level
 

@@ -45,7 +45,7 @@ INTERACTION_FEATURE_NAMES: tuple[str, ...] = (
     "wrist_chest_l", "wrist_chest_r", "forearm_ratio_l", "forearm_ratio_r", "hand_size_l_sw", "hand_size_r_sw",
     "reach_l", "reach_r", "reach_raise_tl", "grip_l", "grip_r", "wrists_gap_sw", "hands_together", "arms_folded",
     "two_hands_out", "card_grip", "handshake_alone", "handshake_hand_right",
-    "lean_deg", "lean_source_side", "pointing_l", "pointing_r", "open_palm_l", "open_palm_r",
+    "lean_deg", "lean_source_side", "pointing_l", "pointing_r", "open_palm_l", "open_palm_r", "pointing_shown",
     "face_touch_code", "face_touch_fw", "head_down_ratio", "head_yaw_ratio", "looking_at_target",
     "distance_cam_m", "tp_persons", "tp_handshake", "tp_lean_deg", "tp_distance_m", "hand_speed_sw_per_s",
 )
@@ -709,6 +709,7 @@ def interaction_values(
     code, dist = face_touch(obs, p)
     v["face_touch_code"] = None if dist is None else (0.0 if code is None else float(FACE_REGIONS.index(code) + 1))
     v["face_touch_fw"] = dist
+    v["pointing_shown"] = pointing_shown(v, p)
     ipd = inter_pupil_px(obs, p["min_visibility"])
     if ipd is not None:
         v["distance_cam_m"] = camera_distance_m(ipd, obs.image_size[0], p["camera_hfov_deg"], p["ipd_m"],
@@ -983,6 +984,34 @@ def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], 
         v["looking_at_target"] = 1.0 if abs(yaw) <= p["attention_max_yaw_ratio"] else 0.0
     # Alone and filmed from the side or at an angle, the person faces someone who is not in
     # view (the camera is not the customer): where they look cannot be judged.
+
+
+def pointing_shown(v: Mapping[str, float | None], p: Mapping[str, float]) -> float | None:
+    """1.0 when a hand on this frame points a finger at someone, 0.0 when none does, None
+    when no hand shape was read: a hand read as pointing (``pointing_l/_r``) that is doing
+    something else is not pointing. The pointing event and the single-photo verdict of
+    ``gesture.open_palm`` both read it."""
+    # An index finger at the face is a face touch (picking, scratching), not pointing;
+    # so is one near it that misses the touch radius (an ear touch of a larger head).
+    fw = v.get("face_touch_fw")
+    if (v.get("face_touch_code") or 0.0) > 0 or (fw is not None and fw <= p["point_min_face_fw"]):
+        return 0.0
+    # Both hands together on one thing (a card or a gift held out): fingers wrap round it
+    # and an index lying along the card reads as extended. That is a handover, not pointing.
+    if v.get("hands_together") == 1.0:
+        return 0.0
+    # Arms folded: a hand tucked at the other arm, its fingers half hidden, shows no way.
+    if v.get("arms_folded") == 1.0:
+        return 0.0
+    # Hands joined with the other person's (a role-play handshake): the fingers wrap round
+    # the other hand, and an index lying along it reads as extended.
+    if v.get("tp_handshake") == 1.0:
+        return 0.0
+    # A hand held out closed round something (reach and grip: a card in one hand) has
+    # its index along the card. An arm showing the way is stretched beyond a reach.
+    seen = [0.0 if v.get(f"reach_{s}") == 1.0 and v.get(f"grip_{s}") == 1.0 else x
+            for s in ("l", "r") if (x := v.get(f"pointing_{s}")) is not None]
+    return max(seen) if seen else None
 
 
 def partner_in_view(v: Mapping[str, float | None]) -> bool:

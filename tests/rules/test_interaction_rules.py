@@ -22,6 +22,7 @@ from posture_coach.interaction_features import (
     index_reach_margin,
     interaction_values,
     joined_hands,
+    pointing_shown,
     torso_lean_towards_deg,
     two_person_distance_m,
 )
@@ -672,7 +673,10 @@ def test_still_image_handshake_state(cal: Any) -> None:
 
 def test_gesture_rules(cal: Any) -> None:
     r = rule("gesture.open_palm")
-    assert r.check(feats({"pointing_r": 1.0}, video=False), cal.rules[r.id]).status == "fail"
+    assert r.check(feats({"pointing_r": 1.0, "pointing_shown": 1.0}, video=False), cal.rules[r.id]).status == "fail"
+    # One photo: a hand read as pointing that is doing something else (pointing_shown 0:
+    # at the face, on a card, in a handshake) is no pointing.
+    assert r.check(feats({"pointing_r": 1.0, "pointing_shown": 0.0}, video=False), cal.rules[r.id]).status != "fail"
     assert r.check(feats({"pointing_r": 0.0, "open_palm_r": 1.0}, video=False), cal.rules[r.id]).status == "pass"
     assert r.check(feats({"ev_pointing_closed": 1.0, "pointing_r": 0.0}), cal.rules[r.id]).status == "fail"
     # Hands at rest in a video (arms in view, no hand shape read): no gesture yet, which
@@ -727,3 +731,13 @@ def test_alone_the_camera_is_the_other_person_only_from_the_front(p: dict[str, f
     v = r.check(feats({"ev_handshake_closed": 1.0, "ev_handshake_attention_share": 0.2}, view="oblique"),
                 cal.rules[r.id])
     assert v.status == "fail"  # measured (a partner in view): judged as before
+
+
+def test_an_index_in_a_joined_handshake_is_not_pointing(p: dict[str, float]) -> None:
+    # A role-play photo: the trainee's hand wraps round the other person's, its index lying
+    # along it reads as extended.
+    v = {"pointing_r": 1.0, "open_palm_r": 0.0, "face_touch_code": 0.0, "face_touch_fw": 3.0}
+    assert pointing_shown(v, p) == 1.0
+    assert pointing_shown({**v, "tp_handshake": 1.0}, p) == 0.0
+    assert pointing_shown({**v, "tp_handshake": 0.0}, p) == 1.0
+    assert pointing_shown({"face_touch_code": 0.0}, p) is None  # no hand shape read

@@ -344,7 +344,7 @@ class GestureOpenPalm(_EventRule):
             if f.video and arms_seen:
                 return self.waiting(f, pointing_finger=event_active(f, self.event))
             return self.unknown("hands_not_visible")
-        if not f.video and any(x == 1.0 for x in pts):
+        if not f.video and f.get("pointing_shown") == 1.0:  # one photo: the frame's reading
             return self.verdict("fail", 1.0, None, pointing_finger=True)
         if any(x == 1.0 for x in palms):
             return self.verdict("pass", 0.0, None, pointing_finger=False)
