@@ -437,7 +437,7 @@ def _has_state(key: str) -> bool:
 def eval_smoke(data: Path, obs: Observer) -> Report:
     rep = Report("smoke_people")
     counts = rep.binary["person_found"]
-    crashes = 0
+    crashes = flagged = 0
     for row in _manifest(data / "smoke_people"):
         path = data / "smoke_people" / row["relpath"]
         if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
@@ -449,7 +449,9 @@ def eval_smoke(data: Path, obs: Observer) -> Report:
             rep.notes.append(f"crash on {row['relpath']}: {exc!r}")
             continue
         counts.add(row["label"] != "no_person", bool(res["person"]))
+        flagged += bool(_state(res, "pointing_finger"))
     rep.extra["crashes"] = crashes
+    rep.extra["pointing_flagged"] = flagged  # gesture.open_palm failed: nobody labelled pointing
     rep.notes.append("labels say only whether a person is in the photo; COCO photos hold "
                      "several, often small, people")
     return rep
@@ -691,10 +693,15 @@ def eval_handshake(name: str) -> Callable[[Path, Observer], Report]:
         if not _has_state("handshake"):
             rep.notes.append("handshake detection is not built yet")
             return rep
+        flagged = 0
         for row in _manifest(data / name):
             res = judge_image(obs.image(data / name / row["relpath"], two_person=True))
             hs = _state(res, "handshake")
             rep.binary["handshake"].add(row["label"] == "handshake", None if hs is None else bool(hs))
+            flagged += bool(_state(res, "pointing_finger"))
+        # Photos whose gesture.open_palm verdict failed (a pointing finger): none of these
+        # photos is labelled as pointing, so each is a false flag at worst.
+        rep.extra["pointing_flagged"] = flagged
         return rep
 
     return run
