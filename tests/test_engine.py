@@ -220,3 +220,53 @@ def test_role_play_counts_gaze_shifts_away_from_the_partner(cal: CalibrationSet)
     assert res is not None
     assert res.states["gaze_shifts_per_min"] == pytest.approx(20.0, abs=2.5)
     assert res.verdicts["face.gaze"].status == "fail"
+
+
+def test_an_event_rules_finding_spans_its_event_and_shows_its_peak(cal: CalibrationSet) -> None:
+    """A pointing gesture from 1.0 to 2.0 s (its peak at 1.5 s) is judged when its event
+    closes, 0.4 s after the hand went down: the finding is the gesture (1.0-2.0 s), and its
+    evidence frame the peak, not the moment after it."""
+    from posture_coach.events import Event
+    from posture_coach.features import Features, View
+    from posture_coach.rules.base import Verdict
+
+    engine = CoachEngine(cal, rule_ids=["gesture.open_palm"])
+    ev = Event("pointing", 1000)
+    for t, level in ((1000, 1.0), (1500, 2.0), (2000, 1.0)):
+        ev.add(t, t // 33, level, {}, ())
+    ev.end_ms = 2000
+    engine._interaction.events.last_closed["pointing"] = ev
+    events: list[dict[str, object]] = []
+
+    def frame(t: int, status: str, closed: bool) -> None:
+        f = Features(t_ms=t, person=True, view=View(), values={"ev_pointing_closed": 1.0 if closed else 0.0})
+        v = Verdict("gesture.open_palm", status, 2.0 if status == "fail" else None)  # type: ignore[arg-type]
+        engine._debounce(v, t, 33.0, events, f)
+
+    frame(2400, "fail", closed=True)
+    start = next(e for e in events if e["type"] == "violation_start")
+    assert start["start_ms"] == 1000 and start["peak_ms"] == 1500
+    for t in range(2433, 3200, 33):
+        frame(t, "unknown", closed=False)
+    (ep,) = engine.timeline.rules["gesture.open_palm"].episodes
+    assert (ep.start_ms, ep.end_ms, ep.peak_ms, ep.worst) == (1000, 2000, 1500, "fail")
+
+
+def test_a_flag_events_finding_shows_its_middle(cal: CalibrationSet) -> None:
+    """A flag cue (level 1 throughout: a handover, a pointing hand) peaks on its first frame,
+    the arm still rising; the evidence is the middle of the event instead."""
+    from posture_coach.events import Event
+    from posture_coach.features import Features, View
+    from posture_coach.rules.base import Verdict
+
+    engine = CoachEngine(cal, rule_ids=["handover.two_hands"])
+    ev = Event("handover", 2000)
+    for t in range(2000, 5001, 100):
+        ev.add(t, t // 33, 1.0, {}, ())
+    ev.end_ms = 5000
+    engine._interaction.events.last_closed["handover"] = ev
+    f = Features(t_ms=5400, person=True, view=View(), values={"ev_handover_closed": 1.0})
+    events: list[dict[str, object]] = []
+    engine._debounce(Verdict("handover.two_hands", "fail", 1.0), 5400, 33.0, events, f)
+    assert events[0]["start_ms"] == 2000 and events[0]["peak_ms"] == 3500
+

@@ -265,3 +265,25 @@ def test_role_play_by_profile_follows_the_calibrated_clothes_to_either_side(tmp_
 
     with pytest.raises(ConfigError, match="clothing colours"):
         ObservationStream(clips / "rp_heavy_side.mp4", model_dir=model_dir, role_play="profile")
+
+
+@pytest.mark.models
+def test_a_one_handed_handover_is_shown_while_the_card_is_held_out(tmp_path: Path, model_dir: Path) -> None:
+    """The finding of an event rule is the event itself: its span, and an evidence snapshot
+    from inside it (the rule judges the handover when it closes, after the arm came down)."""
+    import json
+
+    from posture_coach.jobs import analyse_video
+
+    video = Path(__file__).resolve().parents[1] / "sample_videos" / "card_one_hand.mp4"
+    result = analyse_video(video, AnalysisOptions(model_dir=model_dir, evidence_dir=tmp_path / "ev"))
+    handovers = [e for e in result.events if e.type == "handover"]
+    assert len(handovers) == 1
+    ev = handovers[0].data
+    (finding,) = [f for f in result.findings if f.rule_id == "handover.two_hands"]
+    assert (finding.start_ms, finding.end_ms) == (ev["start_ms"], ev["end_ms"])
+    assert finding.peak_ms is not None and ev["start_ms"] < finding.peak_ms < ev["end_ms"]
+    assert finding.evidence["snapshot"].is_file()
+    labels = [json.loads(line) for line in video.with_suffix(".labels.jsonl").read_text().splitlines()]
+    held = next(x for x in labels if x.get("type") == "handover")
+    assert held["start_ms"] <= finding.peak_ms <= held["end_ms"]  # the card is held out then

@@ -28,7 +28,7 @@ from posture_coach.interaction_features import InteractionTracker, partner_in_vi
 from posture_coach.rules import DEFAULT_RULE_IDS, RULES_BY_ID, Rule, Verdict
 from posture_coach.rules.base import StateValue
 from posture_coach.scoring import SessionSummary, summarise
-from posture_coach.temporal import Debouncer, Ema, Latch, Window, band_amplitude_max
+from posture_coach.temporal import Debouncer, Ema, Episode, Latch, Window, band_amplitude_max
 from posture_coach.timeline import Timeline
 from posture_coach.types import Observation, PoseLm
 
@@ -183,6 +183,11 @@ class CoachEngine:
             r.id: Debouncer(r.id, **_temporal(calibration, r.id), lower_is_worse=r.lower_is_worse)
             for r in self.rules
         }
+        # Event rules (a handover, a handshake, a pointing gesture…) judge an event when it
+        # closes: their findings take the event's own span and peak (see _debounce).
+        self._event_of: dict[str, str] = {r.id: kind for r in self.rules
+                                           if isinstance(kind := getattr(r, "event", None), str)}
+        self._event_end: dict[str, int] = {}
         eng = calibration.engine
         self._posture = Latch(eng["posture_switch_s"] * 1000.0, eng["posture_hold_s"] * 1000.0)
         self._signals = _Signals(dict(calibration.signals))
@@ -249,7 +254,7 @@ class CoachEngine:
         for rule in self.rules:
             v = rule.check(f, self._params[rule.id])
             if video:
-                v = self._debounce(v, t, dt, events)
+                v = self._debounce(v, t, dt, events, f)
             self.timeline.record(rule.id, v.status, v.reason, dt)
             verdicts[rule.id] = v
             for k, val in v.states.items():
@@ -275,7 +280,7 @@ class CoachEngine:
             for deb in self._debouncers.values():
                 step = deb.finish(self.timeline.last_ms)
                 if step is not None and step.closed is not None:
-                    self.timeline.add_episode(step.closed, step.counted)
+                    self.timeline.add_episode(self._event_bounds(step.closed), step.counted)
             # A handshake, handover, bow… still open at the last frame is an event too.
             _, closing = self._interaction.finish(self.timeline.last_ms)
             for ev in closing:
@@ -297,13 +302,16 @@ class CoachEngine:
             self._last_posture = posture
         return posture
 
-    def _debounce(self, v: Verdict, t: int, dt: float, events: list[dict[str, Any]]) -> Verdict:
-        step = self._debouncers[v.rule_id].update(t, v.status, v.value, dt)
+    def _debounce(self, v: Verdict, t: int, dt: float, events: list[dict[str, Any]], f: Features) -> Verdict:
+        deb = self._debouncers[v.rule_id]
+        step = deb.update(t, v.status, v.value, dt)
+        self._span_event(v, f, deb.active)
         if step.opened is not None:
             events.append({"type": "violation_start", "rule_id": v.rule_id,
-                           "t_ms": t, "start_ms": step.opened.start_ms, "status": v.status})
+                           "t_ms": t, "start_ms": step.opened.start_ms, "status": v.status,
+                           "peak_ms": step.opened.peak_ms})
         if step.closed is not None:
-            ep = step.closed
+            ep = self._event_bounds(step.closed)
             self.timeline.add_episode(ep, step.counted)
             events.append({"type": "violation_end", "rule_id": v.rule_id, "t_ms": t,
                            "start_ms": ep.start_ms, "end_ms": ep.end_ms,
@@ -313,6 +321,32 @@ class CoachEngine:
         if step.status == v.status:
             return v
         return replace(v, status=step.status)
+
+
+    def _span_event(self, v: Verdict, f: Features, ep: Episode | None) -> None:
+        """An event rule's finding is the event it judged: a one-handed handover or a
+        pointing gesture is judged on the frame its event closes (up to ``<kind>_close_s``
+        after the hands went down), so the episode takes the event's start and peak frame
+        (the evidence), and on closing its end (:meth:`_event_bounds`)."""
+        kind = self._event_of.get(v.rule_id)
+        if kind is None or ep is None or v.status not in ("warn", "fail") or f.get(f"ev_{kind}_closed") != 1.0:
+            return
+        ev = self._interaction.events.last_closed.get(kind)
+        if ev is None or ev.end_ms is None:
+            return
+        if ev.start_ms < ep.start_ms:
+            ep.start_ms = ev.start_ms
+        # A flag cue (a handover, a handshake, a pointing hand: level 1) peaks on its first
+        # frame, the hand still on its way: the middle of the event stands for it. A graded
+        # cue (a bow's lean, a fingertip's distance to the face) has a real peak.
+        ep.peak_ms = ev.peak_ms if ev.peak_level > 1.0 else (ev.start_ms + ev.end_ms) // 2
+        self._event_end[v.rule_id] = ev.end_ms
+
+    def _event_bounds(self, ep: Episode) -> Episode:
+        end = self._event_end.pop(ep.rule_id, None)
+        if end is not None and ep.start_ms <= end:
+            ep.end_ms = end
+        return ep
 
 
 def _temporal(cal: CalibrationSet, rule_id: str) -> dict[str, float]:

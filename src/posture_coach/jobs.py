@@ -12,6 +12,7 @@ that runs queued jobs from the database.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -80,6 +81,12 @@ class _Peak:
     value: float | None
     obs: Any
     verdicts: dict[str, Any] = field(default_factory=dict)
+    pinned: bool = False  # an event's peak frame: the evidence, whatever later frames say
+
+
+#: How far back an event rule's finding may reach for its evidence frame (the event's peak,
+#: judged when the event closes): longer than any event lasts.
+EVIDENCE_LOOKBACK_MS = 20_000
 
 
 def _magnitude(v: Any) -> float | None:
@@ -120,17 +127,35 @@ def analyse_video(
         keep_obs = opts.evidence_dir is not None
         n = 0
         last_report = 0.0
+        recent: collections.deque[tuple[int, int, Any]] = collections.deque()  # (t_ms, frame, obs)
         for _frame, obs in stream:
             res = engine.update(obs)
+            recent.append((res.t_ms, res.frame, obs if keep_obs else None))
+            while recent and res.t_ms - recent[0][0] > EVIDENCE_LOOKBACK_MS:
+                recent.popleft()
             for ev in res.events:
                 if ev.get("type") == "violation_start":
                     rid = str(ev["rule_id"])
-                    open_peaks[rid] = _Peak(rid, int(ev["start_ms"]), res.t_ms, res.frame, None,
-                                            obs if keep_obs else None,
-                                            {rid: res.verdicts[rid].to_dict()} if keep_obs else {})
+                    pk = _Peak(rid, int(ev["start_ms"]), res.t_ms, res.frame, None,
+                               obs if keep_obs else None,
+                               {rid: res.verdicts[rid].to_dict()} if keep_obs else {})
+                    peak_ms = ev.get("peak_ms")
+                    if isinstance(peak_ms, int) and peak_ms < res.t_ms:
+                        # An event rule's finding: its evidence is the event's peak frame,
+                        # seen before the event closed and the rule could judge it.
+                        at = next((r for r in recent if r[0] >= peak_ms), None)
+                        if at is not None:
+                            pk.t_ms, pk.frame, pk.pinned = at[0], at[1], True
+                            if keep_obs:
+                                pk.obs = at[2]
+                    open_peaks[rid] = pk
             for rid, pk in open_peaks.items():
                 v = res.verdicts.get(rid)
                 if v is None or v.status not in ("warn", "fail"):
+                    continue
+                if pk.pinned:
+                    if pk.value is None:
+                        pk.value = severity(RULES_BY_ID[rid], v.value) if rid in RULES_BY_ID else _magnitude(v.value)
                     continue
                 mag = severity(RULES_BY_ID[rid], v.value) if rid in RULES_BY_ID else _magnitude(v.value)
                 if mag is not None and (pk.value is None or mag > pk.value):
