@@ -307,9 +307,11 @@ class CoachEngine:
         step = deb.update(t, v.status, v.value, dt)
         self._span_event(v, f, deb.active)
         if step.opened is not None:
-            events.append({"type": "violation_start", "rule_id": v.rule_id,
-                           "t_ms": t, "start_ms": step.opened.start_ms, "status": v.status,
-                           "peak_ms": step.opened.peak_ms})
+            start: dict[str, Any] = {"type": "violation_start", "rule_id": v.rule_id,
+                                     "t_ms": t, "start_ms": step.opened.start_ms, "status": v.status}
+            if v.rule_id in self._event_of:  # the event's evidence time, before this frame
+                start["peak_ms"] = step.opened.peak_ms
+            events.append(start)
         if step.closed is not None:
             ep = self._event_bounds(step.closed)
             self.timeline.add_episode(ep, step.counted)
