@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posture_coach.geometry import is_visible
 from posture_coach.types import FaceObs, FloatArray, Observation, PoseLm
 
 # -- face-mesh indices (478-point model with irises) ---------------------------------
@@ -155,9 +154,7 @@ def head_in_view(obs: Observation) -> float | None:
     pose = obs.pose
     if pose is None:
         return None
-    seen = all(is_visible(float(pose.visibility[i]), (float(pose.landmarks[i, 0]), float(pose.landmarks[i, 1])),
-                          HEAD_MIN_VISIBILITY) for i in _HEAD_POINTS)
-    return 1.0 if seen else 0.0
+    return 1.0 if pose.sees(HEAD_MIN_VISIBILITY, *_HEAD_POINTS) else 0.0
 
 
 def compute_face_features(

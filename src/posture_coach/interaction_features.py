@@ -83,11 +83,6 @@ def _d(a: Point, b: Point) -> float:
     return math.hypot(a[0] - b[0], a[1] - b[1])
 
 
-def _vis(pose: PoseObs, min_vis: float, *idx: int) -> bool:
-    return all(float(pose.visibility[i]) >= min_vis and 0.0 <= float(pose.landmarks[i, 0]) <= 1.0
-               and 0.0 <= float(pose.landmarks[i, 1]) <= 1.0 for i in idx)
-
-
 # -- hands ---------------------------------------------------------------------------
 
 
@@ -251,7 +246,7 @@ def _face_targets(obs: Observation, min_vis: float) -> tuple[dict[str, list[Poin
             "mouth": [_px(lm, _FM_MOUTH, size)],
         }, fw)
     pose = obs.pose
-    if pose is None or not _vis(pose, min_vis, PoseLm.NOSE, PoseLm.LEFT_EYE, PoseLm.RIGHT_EYE):
+    if pose is None or not pose.sees(min_vis, PoseLm.NOSE, PoseLm.LEFT_EYE, PoseLm.RIGHT_EYE):
         return None
     lm = pose.landmarks
     nose = _px(lm, PoseLm.NOSE, size)
@@ -263,7 +258,7 @@ def _face_targets(obs: Observation, min_vis: float) -> tuple[dict[str, list[Poin
     down = (mouth[0] - eye_mid[0], mouth[1] - eye_mid[1])
     scalp = (eye_mid[0] - 1.6 * down[0], eye_mid[1] - 1.6 * down[1])
     targets = {"scalp": [scalp], "eye": eyes, "nose": [nose], "mouth": [mouth]}
-    if _vis(pose, min_vis, PoseLm.LEFT_EAR) or _vis(pose, min_vis, PoseLm.RIGHT_EAR):
+    if pose.sees(min_vis, PoseLm.LEFT_EAR) or pose.sees(min_vis, PoseLm.RIGHT_EAR):
         targets["ear"] = ears
     return targets, fw
 
@@ -278,7 +273,7 @@ def fingertips(obs: Observation, min_vis: float) -> list[Point]:
             pts.extend(_px(hand.landmarks, i, size) for i in _TIPS)
         elif obs.pose is not None:
             idx = (PoseLm.LEFT_INDEX, PoseLm.LEFT_THUMB) if side == "left" else (PoseLm.RIGHT_INDEX, PoseLm.RIGHT_THUMB)
-            pts.extend(_px(obs.pose.landmarks, i, size) for i in idx if _vis(obs.pose, min_vis, i))
+            pts.extend(_px(obs.pose.landmarks, i, size) for i in idx if obs.pose.sees(min_vis, i))
     return pts
 
 
@@ -314,7 +309,7 @@ def inter_pupil_px(obs: Observation, min_vis: float) -> float | None:
     size = obs.image_size
     if obs.face is not None and len(obs.face.landmarks) > max(_IRIS_L, _IRIS_R):
         return _d(_px(obs.face.landmarks, _IRIS_L, size), _px(obs.face.landmarks, _IRIS_R, size))
-    if obs.pose is not None and _vis(obs.pose, min_vis, PoseLm.LEFT_EYE, PoseLm.RIGHT_EYE):
+    if obs.pose is not None and obs.pose.sees(min_vis, PoseLm.LEFT_EYE, PoseLm.RIGHT_EYE):
         return _d(_px(obs.pose.landmarks, PoseLm.LEFT_EYE, size), _px(obs.pose.landmarks, PoseLm.RIGHT_EYE, size))
     return None
 
@@ -369,17 +364,17 @@ class Body2D:
 
 def body2d(pose: PoseObs, size: tuple[int, int], min_vis: float, min_vis_hand: float) -> Body2D | None:
     lm = pose.landmarks
-    if not _vis(pose, min_vis, PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER):
+    if not pose.sees(min_vis, PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER):
         return None
     ls, rs = _px(lm, PoseLm.LEFT_SHOULDER, size), _px(lm, PoseLm.RIGHT_SHOULDER, size)
     sh = _mid(ls, rs)
     hip: Point | None = None
     tl: float | None = None
-    if _vis(pose, min_vis_hand, PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP):
+    if pose.sees(min_vis_hand, PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP):
         hip = _mid(_px(lm, PoseLm.LEFT_HIP, size), _px(lm, PoseLm.RIGHT_HIP, size))
         tl = _d(sh, hip) or None
-    wrists = {s: _px(lm, _WR[s], size) for s in _SIDES if _vis(pose, min_vis_hand, _WR[s])}
-    hands = {s: [_px(lm, i, size) for i in (_WR[s], *_HAND_PTS[s]) if _vis(pose, min_vis_hand, i)]
+    wrists = {s: _px(lm, _WR[s], size) for s in _SIDES if pose.sees(min_vis_hand, _WR[s])}
+    hands = {s: [_px(lm, i, size) for i in (_WR[s], *_HAND_PTS[s]) if pose.sees(min_vis_hand, i)]
              for s in _SIDES}
     return Body2D(sh, hip, _d(ls, rs), tl, wrists, {"left": ls, "right": rs},
                   {s: pts for s, pts in hands.items() if pts})
@@ -464,7 +459,7 @@ class HandshakeEvidence:
 
 def _head_gap(a: PoseObs, b: PoseObs, size: tuple[int, int], p: Mapping[str, float]) -> float | None:
     """Nose-to-nose distance in pixels, None when either nose is unseen."""
-    if not (_vis(a, p["min_visibility"], PoseLm.NOSE) and _vis(b, p["min_visibility"], PoseLm.NOSE)):
+    if not (a.sees(p["min_visibility"], PoseLm.NOSE) and b.sees(p["min_visibility"], PoseLm.NOSE)):
         return None
     return _d(_px(a.landmarks, PoseLm.NOSE, size), _px(b.landmarks, PoseLm.NOSE, size))
 
@@ -737,7 +732,7 @@ def _one_hand(v: dict[str, float | None], obs: Observation, b: Body2D, side: Sid
     t = b.tl if b.tl else b.sw / p["sw_per_tl_front"]
     hgt = (wr[1] - b.sh[1]) / t
     v[f"wrist_chest_{s}"] = 1.0 if p["chest_min_tl"] <= hgt <= p["chest_max_tl"] else 0.0
-    if _vis(pose, p["min_visibility_hand"], _EL[side]):
+    if pose.sees(p["min_visibility_hand"], _EL[side]):
         sh, el = b.shoulders[side], _px(pose.landmarks, _EL[side], size)
         upper = _d(sh, el)
         if upper > 0:
@@ -856,7 +851,7 @@ def _forearms_folded(pose: PoseObs, b: Body2D, size: tuple[int, int], p: Mapping
     sit there, a card is held out lower, at the height it is handed over.
     """
     lm = pose.landmarks
-    if len(b.wrists) < 2 or not _vis(pose, p["min_visibility_hand"], _EL["left"], _EL["right"]):
+    if len(b.wrists) < 2 or not pose.sees(p["min_visibility_hand"], _EL["left"], _EL["right"]):
         return False
     el = {s: _px(lm, _EL[s], size) for s in _SIDES}
     span = _d(el["left"], el["right"]) / b.sw
@@ -916,7 +911,7 @@ def _grip(pose: PoseObs, side: Side, wr: Point, b: Body2D, view: str, size: tupl
     if view not in ("side", "oblique"):
         return None
     idx = _HAND_PTS[side][0]
-    if not _vis(pose, p["min_visibility_hand"], idx):
+    if not pose.sees(p["min_visibility_hand"], idx):
         return None
     extent = _d(wr, _px(pose.landmarks, idx, size)) / _scale(b)
     return 1.0 if extent <= p["grip_max_hand_scale"] else 0.0
@@ -962,9 +957,9 @@ def _head(v: dict[str, float | None], obs: Observation, p: Mapping[str, float], 
           view: str) -> None:
     pose = obs.pose
     assert pose is not None
-    if not _vis(pose, p["min_visibility"], PoseLm.NOSE):
+    if not pose.sees(p["min_visibility"], PoseLm.NOSE):
         return
-    if not _vis(pose, p["min_visibility_hand"], PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR):
+    if not pose.sees(p["min_visibility_hand"], PoseLm.LEFT_EAR, PoseLm.RIGHT_EAR):
         return
     lm = pose.landmarks
     nose = _px(lm, PoseLm.NOSE, size)

@@ -25,6 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from posture_coach.geometry import is_visible
+
 FloatArray = npt.NDArray[np.float64]
 Side = Literal["left", "right"]
 
@@ -140,6 +142,13 @@ class PoseObs:
     def __post_init__(self) -> None:
         for name in ("landmarks", "visibility", "presence", "world"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    def sees(self, min_visibility: float, *idx: int) -> bool:
+        """Every landmark ``idx`` confident (``min_visibility``) and inside the image:
+        MediaPipe extrapolates points beyond the frame, sometimes with middling visibility
+        (:func:`posture_coach.geometry.is_visible`)."""
+        return all(is_visible(float(self.visibility[i]), (float(self.landmarks[i, 0]), float(self.landmarks[i, 1])),
+                              min_visibility) for i in idx)
 
     def to_dict(self) -> dict[str, Any]:
         return {
