@@ -184,7 +184,7 @@ class CoachEngine:
             for r in self.rules
         }
         # Event rules (a handover, a handshake, a pointing gesture…) judge an event when it
-        # closes: their findings take the event's own span and peak (see _debounce).
+        # closes: their findings take the event's own span and peak (see _span_event).
         self._event_of: dict[str, str] = {r.id: kind for r in self.rules
                                            if isinstance(kind := getattr(r, "event", None), str)}
         self._event_end: dict[str, int] = {}
@@ -323,7 +323,6 @@ class CoachEngine:
         if step.status == v.status:
             return v
         return replace(v, status=step.status)
-
 
     def _span_event(self, v: Verdict, f: Features, ep: Episode | None) -> None:
         """An event rule's finding is the event it judged: a one-handed handover or a

@@ -153,11 +153,11 @@ def analyse_video(
                 v = res.verdicts.get(rid)
                 if v is None or v.status not in ("warn", "fail"):
                     continue
-                if pk.pinned:
-                    if pk.value is None:
-                        pk.value = severity(RULES_BY_ID[rid], v.value) if rid in RULES_BY_ID else _magnitude(v.value)
-                    continue
                 mag = severity(RULES_BY_ID[rid], v.value) if rid in RULES_BY_ID else _magnitude(v.value)
+                if pk.pinned:  # the frame stays the event's; the value is the judged one
+                    if pk.value is None:
+                        pk.value = mag
+                    continue
                 if mag is not None and (pk.value is None or mag > pk.value):
                     pk.value, pk.t_ms, pk.frame = mag, res.t_ms, res.frame
                     if keep_obs:
