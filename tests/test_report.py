@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -138,3 +139,41 @@ def test_peak_values_carry_their_rules_unit() -> None:
     assert rep.value_text("handshake.attention", 0.25, "en") == "25 %"  # a share of the time
     page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
     assert "Peak value" in page
+
+
+def _with_handshake_lean(judged_frames: int | None) -> repo.AnalysisResult:
+    r = fake_result()
+    lean = repo.RuleOutcome("handshake.lean", 0.5, 1.0, 0.067, 0.033, 0.0, None, {}, judged_frames=judged_frames)
+    return dataclasses.replace(r, rules=[*r.rules, lean])
+
+
+@pytest.mark.parametrize(("lang", "n", "text"), [("en", 2, "2 events"), ("en", 1, "1 event<"), ("zh", 2, "2 次事件")])
+def test_an_event_rule_counts_its_events_not_its_seconds(lang: str, n: int, text: str) -> None:
+    # An event rule judges each handshake on one frame: "0.067 s assessable" for two
+    # handshakes would read as a broken measurement to a trainer.
+    data = rep.report_from_result(_with_handshake_lean(n), source="v.mp4")
+    rules = {r["rule_id"]: r for r in data["rules"]}
+    assert rules["handshake.lean"]["events_judged"] == n
+    assert rules["standing.upright"]["events_judged"] is None  # a frame rule keeps its seconds
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    row = page[page.index('data-rule="handshake.lean"'):]
+    row = row[:row.index("</tr>")]
+    assert text in row and "0.067" not in row
+    assert "10.0 " in page  # standing.upright: 10 s assessable
+
+
+def test_an_event_rule_stored_before_the_count_shows_its_time() -> None:
+    data = rep.report_from_result(_with_handshake_lean(None), source="v.mp4")
+    assert {r["rule_id"]: r for r in data["rules"]}["handshake.lean"]["events_judged"] is None
+
+
+def test_the_event_count_survives_the_store(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
+    db.upgrade()
+    with db.session() as s:
+        sid = repo.create_session(s, source="role.mp4").id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, _with_handshake_lean(3))
+    rules = {r["rule_id"]: r for r in rep.report_from_session(db, sid)["rules"]}
+    assert rules["handshake.lean"]["events_judged"] == 3

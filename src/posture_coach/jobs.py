@@ -204,6 +204,7 @@ def analyse_video(
             assessable_s=rs.assessable_s, penalty_s=tr.penalty / 1000.0, unknown_share=rs.unknown_share,
             top_reason=rs.top_reason,
             reasons={k: round(v / unknown_total, 4) for k, v in tr.reasons.items()} if unknown_total else {},
+            judged_frames=rs.assessable_frames,
         ))
         for i, ep in enumerate(tr.episodes):
             found = closed.get((rid, ep.start_ms))

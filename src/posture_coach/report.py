@@ -44,7 +44,9 @@ T: dict[str, tuple[str, str]] = {
     "rule": ("规则", "Rule"),
     "clause": ("手册条款", "Handbook clause"),
     "score": ("得分", "Score"),
-    "assessable": ("可评估时长", "Assessable time"),
+    "assessable": ("可评估时长 / 事件数", "Assessable time / events"),
+    "event_one": ("{n} 次事件", "{n} event"),
+    "event_many": ("{n} 次事件", "{n} events"),
     "not_assessable": ("无法评估", "Not assessable"),
     "why": ("原因", "Why"),
     "findings": ("发现的问题与证据", "Findings and evidence"),
@@ -135,6 +137,23 @@ def _rule_meta(rule_id: str) -> dict[str, str]:
             "explain_zh": cls.explain_zh, "explain_en": cls.explain_en}
 
 
+def events_judged(rule_id: str, judged_frames: int | None, assessable_s: float | None) -> int | None:
+    """How many events an event rule judged (it judges each one on one frame), ``None`` for
+    a frame rule, a photo, or a result stored without the count: its assessable time (a
+    frame per event) would read as a few hundredths of a second."""
+    cls = RULES_BY_ID.get(rule_id)
+    if getattr(cls, "event", None) is None or judged_frames is None or assessable_s is None:
+        return None
+    return judged_frames
+
+
+def _assessable_cell(r: Mapping[str, Any], lang: Lang) -> str:
+    n = r.get("events_judged")
+    if n is not None:
+        return tr("event_one" if n == 1 else "event_many", lang).format(n=n)
+    return f'{r.get("assessable_s")} {tr("seconds", lang)}'
+
+
 def _r(x: float | None, nd: int = 4) -> float | None:
     return None if x is None else round(float(x), nd)
 
@@ -152,6 +171,7 @@ def report_from_result(result: Any, *, source: str, stride: int = 1, person: str
     for r in result.rules:
         rules.append({"rule_id": r.rule_id, **_rule_meta(r.rule_id), "score": _r(r.score),
                       "score_reviewed": _r(r.score), "weight": r.weight, "assessable_s": _r(r.assessable_s, 3),
+                      "events_judged": events_judged(r.rule_id, r.judged_frames, r.assessable_s),
                       "unknown_share": _r(r.unknown_share), "top_reason": r.top_reason,
                       "reasons": dict(r.reasons), "findings": counts.get(r.rule_id, 0)})
     findings = [{"id": i + 1, "rule_id": f.rule_id, "status": f.status, "start_ms": f.start_ms,
@@ -189,6 +209,7 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
         rules = [{"rule_id": rr.rule_id, **_rule_meta(rr.rule_id), "score": _r(rr.score),
                   "score_reviewed": _r(rs.rules.get(rr.rule_id)), "weight": rr.weight,
                   "assessable_s": _r(rr.assessable_s, 3), "unknown_share": _r(rr.unknown_share),
+                  "events_judged": events_judged(rr.rule_id, rr.judged_frames, rr.assessable_s),
                   "top_reason": rr.top_reason, "reasons": dict(rr.reasons or {}),
                   "findings": counts.get(rr.rule_id, 0)} for rr in row.rule_results]
         findings = []
@@ -501,7 +522,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
                  f'<span class="clause">{_e(r["rule_id"])}</span></td>'
                  f'<td class="clause">{_e(r.get("clause"))}</td><td class="num">{score_txt}</td>'
                  f'<td>{_score_bar(reviewed if reviewed is not None else r.get("score"), r.get("unknown_share"))}</td>'
-                 f'<td class="num">{_e(r.get("assessable_s"))} {_e(tr("seconds", lang))}</td>'
+                 f'<td class="num">{_e(_assessable_cell(r, lang))}</td>'
                  f'<td class="num">{_pct(r.get("unknown_share"))}%</td></tr>')
     h.append("</tbody></table>")
 

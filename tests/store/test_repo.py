@@ -207,3 +207,15 @@ def test_reviews_rescore_and_cohort_table(db: Database) -> None:
     assert lines[0].startswith("person_id,name,session_id,overall,passed,")
     assert "李雷" in lines[1] and "not_assessable" in lines[1]
     assert lines[-1].split(",")[1] == "pass_rate"
+
+
+def test_the_migrations_build_exactly_the_models_schema(db: Database) -> None:
+    # A column added to a model without a revision (or the reverse) fails here, on each backend.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from posture_coach.store.models import Base
+
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

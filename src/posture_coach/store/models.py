@@ -176,6 +176,9 @@ class RuleResult(Base):
     unknown_share: Mapped[float] = mapped_column(Float, default=0.0)
     top_reason: Mapped[str | None] = mapped_column(String(64))
     reasons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Frames with a verdict; an event rule judges each event on one frame, so for it this
+    # is the number of events judged. NULL for sessions stored before revision 0004.
+    judged_frames: Mapped[int | None] = mapped_column(Integer)
 
     session: Mapped[Session] = relationship(back_populates="rule_results")
 

@@ -64,6 +64,7 @@ class RuleOutcome:
     unknown_share: float
     top_reason: str | None
     reasons: dict[str, float] = field(default_factory=dict)  # reason -> share of unknown time
+    judged_frames: int | None = None  # frames with a verdict: for an event rule, the events judged
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +383,7 @@ def save_results(db: Database, job_id: int, claim: str, result: AnalysisResult) 
         for r in result.rules:
             s.add(RuleResult(session_id=sid, rule_id=r.rule_id, score=r.score, weight=r.weight,
                              assessable_s=r.assessable_s, penalty_s=r.penalty_s, unknown_share=r.unknown_share,
-                             top_reason=r.top_reason, reasons=dict(r.reasons)))
+                             top_reason=r.top_reason, reasons=dict(r.reasons), judged_frames=r.judged_frames))
         for f in result.findings:
             ep = EpisodeRow(session_id=sid, kind="finding", rule_id=f.rule_id, status=f.status,
                             start_ms=f.start_ms, end_ms=f.end_ms, peak=f.peak, peak_ms=f.peak_ms,
