@@ -92,3 +92,13 @@ def test_the_cost_knobs_come_from_the_engine_table_of_the_calibration(tmp_path) 
     custom.write_text("[engine]\nhands_search_every_frames = 2.5\n")
     with pytest.raises(ConfigError, match="hands_search_every_frames"):
         load_calibration(custom)
+
+
+def test_folded_arms_want_no_hands_though_the_wrists_sit_high() -> None:
+    # Folded arms hold the wrists 0.5-0.7 body scales under the shoulder line, inside the
+    # "raised towards the face" band: nothing a hand rule reads happens there (the page ran
+    # the hand model on half the frames of neutral_vs_arms_crossed.mp4 for it: 29 -> 23 fps).
+    folded = {"arms_crossed": 1.0, "wrist_above_shoulder_r_sw": -0.55, "wrist_chest_r": 1.0}
+    assert hand_cue(folded).reason is None
+    assert hand_cue({**folded, "arms_crossed": 0.0}).reason == "wrist_chest_r"
+    assert hand_cue({**folded, "face_touch_fw": 0.3}).reason == "near_face"  # a hand at the face still counts

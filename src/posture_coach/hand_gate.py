@@ -71,8 +71,9 @@ def hand_cue(values: Values, *, face_near_fw: float = 0.6, raised_min_sw: float 
       model, a card held out (≥ 0.65 SW) or a hand extended for a handshake does; and not
       while the arms are folded (``arms_crossed``: no handover, handshake or pointing then);
     - a wrist raised towards the face (``wrist_above_shoulder_*_sw`` above ``raised_min_sw``,
-      i.e. less than 0.6 SW below the shoulder line) or a pose fingertip within
-      ``face_near_fw`` face widths of the face (``face_touch_fw``): face touching;
+      i.e. less than 0.6 body scales below the shoulder line), again not while the arms are
+      folded, or a pose fingertip within ``face_near_fw`` face widths of the face
+      (``face_touch_fw``): face touching;
     - two people's hands joined (``tp_handshake``) or an open handover/handshake/pointing event.
     """
     for ev in HAND_EVENTS:
@@ -87,10 +88,13 @@ def hand_cue(values: Values, *, face_near_fw: float = 0.6, raised_min_sw: float 
             above = values.get(f"wrist_above_hip_{s}_sw")
             if chest_min_above_hip_sw is None or above is None or above >= chest_min_above_hip_sw:
                 return HandCue(f"wrist_chest_{s}")
-    for s in ("l", "r"):
-        up = values.get(f"wrist_above_shoulder_{s}_sw")
-        if up is not None and up >= raised_min_sw:
-            return HandCue(f"wrist_raised_{s}")
+        # Folded arms hold the wrists high on the chest, 0.5-0.7 body scales under the
+        # shoulder line, where a raised hand would be: no face touch from there (a hand at
+        # the face while the other arm is folded is still caught by face_touch_fw below).
+        for s in ("l", "r"):
+            up = values.get(f"wrist_above_shoulder_{s}_sw")
+            if up is not None and up >= raised_min_sw:
+                return HandCue(f"wrist_raised_{s}")
     fw = values.get("face_touch_fw")
     if fw is not None and fw <= face_near_fw:
         return HandCue("near_face")
