@@ -132,3 +132,16 @@ def test_calibration_errors_keep_the_table_name(tmp_path: Path, person_photo: Pa
     res = run_cli("analyze", str(person_photo), "--model-dir", str(model_dir), "--calibration", str(bad))
     assert res.returncode == 2, res.stderr
     assert "[standing.upright]" in res.stderr and "fail_incline" in res.stderr
+
+
+def test_folded_arms_do_not_run_the_hand_model(model_dir: Path, tmp_path: Path) -> None:
+    # The hand model is the dearest task after pose; no hand rule reads anything while the
+    # arms are folded. A cue change once made the live page run it on most of these frames
+    # (29 -> 23 fps): the recording says on which frames it ran.
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "arms_crossed_upper.mp4"
+    rec = tmp_path / "rec.jsonl"
+    out = run_cli("analyze", str(clip), "--model-dir", str(model_dir), "--save-landmarks", str(rec))
+    assert out.returncode == 0, out.stderr
+    frames = [json.loads(line) for line in rec.read_text(encoding="utf-8").splitlines()[1:]]
+    with_hands = sum("hands" in f.get("ran", []) for f in frames)
+    assert len(frames) > 60 and with_hands / len(frames) <= 0.2, (with_hands, len(frames))
