@@ -124,6 +124,12 @@ def value_text(rule_id: str, value: object, lang: Lang) -> str:
     return f"{value:.{decimals}f}{zh if lang == 'zh' else en}"
 
 
+def _peak_texts(rule_id: str | None, value: float | None) -> dict[str, str]:
+    """A finding's peak value with its unit in both languages (for pages that show it)."""
+    rid = rule_id or ""
+    return {"zh": value_text(rid, value, "zh"), "en": value_text(rid, value, "en")}
+
+
 def tr(key: str, lang: Lang) -> str:
     zh, en = T[key]
     return zh if lang == "zh" else en
@@ -175,7 +181,8 @@ def report_from_result(result: Any, *, source: str, stride: int = 1, person: str
                       "unknown_share": _r(r.unknown_share), "top_reason": r.top_reason,
                       "reasons": dict(r.reasons), "findings": counts.get(r.rule_id, 0)})
     findings = [{"id": i + 1, "rule_id": f.rule_id, "status": f.status, "start_ms": f.start_ms,
-                 "end_ms": f.end_ms, "peak": _r(f.peak), "peak_ms": f.peak_ms, "penalty_s": _r(f.penalty_s, 3),
+                 "end_ms": f.end_ms, "peak": _r(f.peak), "peak_text": _peak_texts(f.rule_id, f.peak),
+                 "peak_ms": f.peak_ms, "penalty_s": _r(f.penalty_s, 3),
                  "evidence": {k: str(p) for k, p in f.evidence.items()}, "review": None}
                 for i, f in enumerate(result.findings)]
     return {
@@ -219,7 +226,8 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
             rv = decisions.get(ep.id)
             findings.append({
                 "id": ep.id, "rule_id": ep.rule_id, "status": ep.status, "start_ms": ep.start_ms,
-                "end_ms": ep.end_ms, "peak": _r(ep.peak), "peak_ms": ep.peak_ms, "penalty_s": _r(ep.penalty_s, 3),
+                "end_ms": ep.end_ms, "peak": _r(ep.peak), "peak_text": _peak_texts(ep.rule_id, ep.peak),
+                "peak_ms": ep.peak_ms, "penalty_s": _r(ep.penalty_s, 3),
                 "evidence": {ev.kind: str(db.path(ev.path)) for ev in ep.evidence},
                 "review": None if rv is None else {"decision": rv.decision, "comment": rv.comment,
                                                    "trainer": trainers.get(rv.trainer_id)},

@@ -68,6 +68,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert page.locator("#up-person option").all_inner_texts() == ["李雷"]
             page.set_input_files("#up-file", str(ROLE_PLAY))
             page.select_option("#up-role", "left")
+            page.check("input[name=keep_evidence]")
             page.click("#up-go")  # without consent the browser refuses the form
             assert page.evaluate("document.querySelector('#up-consent').validity.valid") is False
             page.check("#up-consent")
@@ -77,6 +78,14 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
                                    timeout=180_000)
             assert page.inner_text("#up-status").startswith("Done"), page.inner_text("#up-status")
             page.wait_for_selector("#detail h3", timeout=10_000)
+            # Each finding says how bad and how much, and shows the frame kept as evidence.
+            page.wait_for_function("[...document.querySelectorAll('#detail .shots img')].length > 0 && "
+                                   "[...document.querySelectorAll('#detail .shots img')].every(i => i.complete)",
+                                   timeout=10_000)
+            assert page.evaluate("[...document.querySelectorAll('#detail .shots img')]"
+                                 ".every(i => i.naturalWidth > 100)"), "an evidence frame did not load"
+            badges = page.locator("#detail .badge").all_inner_texts()
+            assert badges and set(badges) <= {"Warning", "Fail"}, badges
             page.screenshot(path=str(shots_dir / "review-upload-en.png"), full_page=True)
             rows = page.locator("#sessions tr").all_inner_texts()
             assert len(rows) == 1 and "roleplay_side.mp4" in rows[0] and "done" in rows[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,7 +287,14 @@ def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Pat
         assert rep["session"]["frames"] == 15 and rep["overall_score"] is not None
         assert rep["findings"], "the panned photo has at least one finding (no smile)"
         f = rep["findings"][0]
-        assert Path(f["evidence"]["snapshot"]).is_file()
+        # The evidence comes by URL, access-checked; the server's file layout stays private.
+        url = f["evidence"]["snapshot"]
+        assert url == f"/api/findings/{f['id']}/evidence/snapshot" and str(tmp_path) not in json.dumps(rep)
+        img = client.get(url)
+        assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
+        assert img.content[:3] == b"\xff\xd8\xff"  # a JPEG
+        assert client.get(f"/api/findings/{f['id']}/evidence/teeth").status_code == 404  # none kept
+        assert client.get(f"/api/findings/{f['id'] + 999}/evidence/snapshot").status_code == 404
         r = client.post(f"/api/findings/{f['id']}/review", json={"decision": "disagree", "comment": "ok"},
                         headers={"X-CSRF-Token": csrf})
         assert r.status_code == 200
@@ -297,6 +305,10 @@ def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Pat
         assert agree_csv.text.startswith("rule_id,findings_reviewed,agreed,agree_pct")
         table = client.get(f"/api/cohorts/{ids['c1']}/table?format=csv").text
         assert "李雷" in table
+        # Another cohort's trainer may not see it.
+        client.cookies.clear()
+        login(client, "trainer2")
+        assert client.get(url).status_code == 403
         # HR deletes the person: media and evidence files go too.
         client.cookies.clear()
         hr_csrf = login(client, "hr")

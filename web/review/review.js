@@ -4,6 +4,7 @@ const T = {
   zh: { title: "培训师复核", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
         report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
         score: "得分", status: "状态", none: "没有发现问题", open: "查看",
+        f_warn: "提醒", f_fail: "不合格", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
         one_person: "一人（学员独自练习）", trainee_left: "两人角色扮演：学员在画面左侧",
         trainee_right: "两人角色扮演：学员在画面右侧", posture: "姿势", posture_auto: "自动判断",
@@ -16,6 +17,7 @@ const T = {
   en: { title: "Trainer review", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
         report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
         score: "Score", status: "Status", none: "No findings", open: "Open",
+        f_warn: "Warning", f_fail: "Fail", peak: "peak", evidence_alt: "Evidence frame", teeth_alt: "Teeth crop",
         upload_title: "Score a recording", person: "Trainee", video: "Video file", people_in_view: "People in view",
         one_person: "One person (the trainee practising alone)", trainee_left: "Two-person role-play: the trainee is on the left",
         trainee_right: "Two-person role-play: the trainee is on the right", posture: "Posture", posture_auto: "Decide automatically",
@@ -127,9 +129,23 @@ async function showSession(id) {
     const div = document.createElement("div");
     div.className = "finding";
     const rule = rep.rules.find((r) => r.rule_id === f.rule_id) || {};
-    div.append(text("b", lang === "zh" ? rule.title_zh : rule.title_en),
-               text("span", ` ${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} s `),
+    const badge = text("span", t(`f_${f.status}`) || f.status);
+    badge.className = `badge ${f.status}`;
+    const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak")} ${f.peak_text[lang]}` : "";
+    div.append(text("b", lang === "zh" ? rule.title_zh : rule.title_en), " ", badge,
+               text("span", ` ${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} s${peak} `),
                text("span", f.review ? `(${t(f.review.decision)})` : ""));
+    // The frames kept as evidence (only when the upload asked for them), served by the API.
+    const shots = document.createElement("div");
+    shots.className = "shots";
+    for (const [kind, url] of Object.entries(f.evidence || {})) {
+      const img = document.createElement("img");
+      img.src = url;
+      img.alt = t(kind === "teeth" ? "teeth_alt" : "evidence_alt");
+      img.loading = "lazy";
+      shots.append(img);
+    }
+    if (shots.childElementCount) div.append(shots);
     const comment = document.createElement("input");
     comment.placeholder = t("comment");
     for (const decision of ["agree", "disagree"]) {

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from ..errors import reason_texts
+from ..errors import ConfigError, reason_texts
 from ..jobs import AnalysisOptions, JobRunner
 from ..store import repo
 from ..store.db import Database
@@ -349,7 +349,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.get("/sessions/{session_id}")
     def session(session_id: int, user: UserDep) -> dict[str, Any]:
-        return _report(session_id, user)
+        return _with_evidence_urls(_report(session_id, user))
 
     @router.get("/sessions/{session_id}/report", response_model=None)
     def session_report(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
@@ -360,7 +360,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             return _pdf_report(session_id, user, lang)
         data = _report(session_id, user)
         if format == "json":
-            return JSONResponse(data)
+            return JSONResponse(_with_evidence_urls(data))
         return HTMLResponse(render_html(data, lang))
 
     @router.get("/sessions/{session_id}/report.pdf", response_class=Response,
@@ -392,6 +392,21 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             guard(repo.session_for, s, user, session_id)
         data: dict[str, Any] = guard(report_from_session, db, session_id)
         return data
+
+    @router.get("/findings/{finding_id}/evidence/{kind}", response_class=Response,
+                responses={200: {"content": {"image/jpeg": {}}}})
+    def evidence(finding_id: int, kind: Literal["snapshot", "teeth"], user: UserDep) -> Response:
+        """A kept evidence frame of a finding (JPEG), for whoever may see its session."""
+        db = get_db()
+        with db.session() as s:
+            rel: str = guard(repo.evidence_for, s, user, finding_id, kind)
+        try:
+            path = db.path(rel)
+        except ConfigError:
+            raise HTTPException(404, f"finding {finding_id}: evidence not found") from None
+        if not path.is_file():
+            raise HTTPException(404, f"finding {finding_id}: the evidence file is gone (media retention)")
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
 
     @router.delete("/sessions/{session_id}")
     def delete_session(session_id: int, user: UserDep) -> dict[str, Any]:
@@ -515,6 +530,15 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
 AGREEMENT_COLUMNS = ("rule_id", "findings_reviewed", "agreed", "agree_pct", "missed", "units", "both_yes",
                      "coach_only", "trainer_only", "both_no", "kappa")
+
+
+def _with_evidence_urls(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as the JSON API gives it: each finding's evidence as the URL that serves
+    it (access-checked), not the file's place on the server."""
+    findings = [{**f, "evidence": {kind: f"/api/findings/{f['id']}/evidence/{kind}"
+                                   for kind in f.get("evidence") or {}}}
+                for f in report.get("findings", [])]
+    return {**report, "findings": findings}
 
 
 def _user(u: User) -> dict[str, Any]:

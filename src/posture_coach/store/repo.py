@@ -265,6 +265,19 @@ def session_for(s: OrmSession, user: User, session_id: int) -> Session:
     return row
 
 
+def evidence_for(s: OrmSession, user: User, finding_id: int, kind: str) -> str:
+    """The data-dir-relative file of one finding's evidence (``snapshot`` or ``teeth``),
+    for a user allowed to see its session."""
+    ep = s.get(EpisodeRow, finding_id)
+    if ep is None or ep.kind != "finding":
+        raise NotFound(f"finding {finding_id} not found")
+    session_for(s, user, ep.session_id)
+    for ev in ep.evidence:
+        if ev.kind == kind:
+            return ev.path
+    raise NotFound(f"finding {finding_id} has no {kind} evidence (frames are kept only when asked)")
+
+
 def visible_sessions(s: OrmSession, user: User, *, limit: int = 200) -> list[Session]:
     q = _narrowed_to_visible(select(Session).order_by(Session.id.desc()).limit(limit), user, Session.person_id)
     return [] if q is None else list(s.scalars(q))
