@@ -136,3 +136,52 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: Path) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
+    from posture_coach.store import Database, repo
+    from tests.store.helpers import fake_result
+
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    ids = _seed(cfg)
+    db = Database(cfg.db_url, cfg.data_dir)
+    with db.session() as s:  # 李雷 did the onboarding self-check: standing.upright 0.6 < the pass score
+        sid = repo.create_session(s, source="onboarding.mp4", person_id=ids["a"], scenario="onboarding").id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, fake_result(penalty=4.0))
+    db.dispose()
+    app = FastAPI()
+    app.include_router(store_router(cfg))
+    install_refusal_handler(app)
+    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    errors: list[str] = []
+    with serving(app, _free_port()) as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.goto(url + "review/")
+            page.fill("input[name=username]", "hr")
+            page.fill("input[name=password]", PASSWORDS["hr"])
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#cohorts-box:not(.hidden) #cohort-people td", timeout=10_000)
+            rows = page.locator("#cohort-people tr").all_inner_texts()
+            assert len(rows) == 2 and "李雷" in rows[1], rows  # a header and the one member
+            assert "Not passed" in rows[1] and "Stand upright" in rows[1] and "80" in rows[1], rows[1]
+            rates = page.locator("#cohort-rules tr").all_inner_texts()
+            assert any("Stand upright" in r and "0 / 1" in r for r in rates), rates
+            assert page.get_attribute("#cohort-csv", "href") == f"/api/cohorts/{ids['c1']}/table?format=csv"
+            page.screenshot(path=str(shots_dir / "review-cohort-en.png"), full_page=True)
+            page.click("#lang")
+            page.wait_for_function("document.querySelector('#cohort-people').textContent.includes('未通过')")
+            assert "抬头挺胸" in page.inner_text("#cohort-people")
+            page.screenshot(path=str(shots_dir / "review-cohort-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors

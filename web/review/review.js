@@ -4,6 +4,10 @@ const T = {
   zh: { title: "培训师复核", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
         report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
         score: "得分", status: "状态", none: "没有发现问题", open: "查看",
+        cohorts_title: "培训班：入职自检结果", cohort_csv: "导出 CSV", cohort_rules: "各规则通过率",
+        c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告",
+        c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检", c_rule: "规则",
+        c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         f_warn: "提醒", f_fail: "不合格", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
         one_person: "一人（学员独自练习）", trainee_left: "两人角色扮演：学员在画面左侧",
@@ -17,6 +21,10 @@ const T = {
   en: { title: "Trainer review", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
         report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
         score: "Score", status: "Status", none: "No findings", open: "Open",
+        cohorts_title: "Cohorts: onboarding self-check", cohort_csv: "Export CSV", cohort_rules: "Pass rate per rule",
+        c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report",
+        c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet", c_rule: "Rule",
+        c_assessed: "Passed / assessed", c_rate: "Pass rate",
         f_warn: "Warning", f_fail: "Fail", peak: "peak", evidence_alt: "Evidence frame", teeth_alt: "Teeth crop",
         upload_title: "Score a recording", person: "Trainee", video: "Video file", people_in_view: "People in view",
         one_person: "One person (the trainee practising alone)", trainee_left: "Two-person role-play: the trainee is on the left",
@@ -162,6 +170,56 @@ async function showSession(id) {
   }
 }
 
+let openCohort = null;  // the cohort whose table is shown
+
+// Trainers (their cohorts) and HR (all): each member's latest onboarding self-check.
+async function showCohorts(role) {
+  const box = $("cohorts-box");
+  const { cohorts } = role === "trainer" || role === "hr_admin" ? await api("/api/cohorts") : { cohorts: [] };
+  box.classList.toggle("hidden", !cohorts.length);
+  if (!cohorts.length) return;
+  const sel = $("cohort-sel");
+  sel.replaceChildren(...cohorts.map((c) => { const o = text("option", `${c.name} (${c.members})`); o.value = c.id; return o; }));
+  if (openCohort !== null && cohorts.some((c) => c.id === openCohort)) sel.value = openCohort;
+  sel.onchange = () => showCohort(Number(sel.value));
+  await showCohort(Number(sel.value));
+}
+
+function row(cells, tag = "td") {
+  const tr = document.createElement("tr");
+  for (const c of cells) tr.append(c instanceof Node ? c : text(tag, c));
+  return tr;
+}
+
+async function showCohort(id) {
+  openCohort = id;
+  const tb = await api(`/api/cohorts/${id}/table`);
+  $("cohort-csv").href = `/api/cohorts/${id}/table?format=csv`;
+  const title = (rid) => (tb.rule_titles && tb.rule_titles[rid] ? tb.rule_titles[rid][lang] : rid);
+  const pct = (x) => (x == null ? "—" : `${Math.round(100 * x)}`);
+  const people = $("cohort-people");
+  people.replaceChildren(row(["c_person", "c_result", "c_score", "c_failed", "c_report"].map(t), "th"));
+  for (const p of tb.people) {
+    const result = text("td", p.passed == null ? t("c_not_done") : t(p.passed ? "c_passed" : "c_not_passed"));
+    if (p.passed != null) result.className = p.passed ? "pass" : "fail-t";
+    const failedRules = Object.entries(p.rules).filter(([, v]) => v === "fail").map(([rid]) => title(rid));
+    const link = document.createElement("td");
+    if (p.session_id != null) {
+      const a = document.createElement("a");
+      a.href = `/api/sessions/${p.session_id}/report?lang=${lang}`;
+      a.textContent = t("c_report");
+      link.append(a);
+    }
+    people.append(row([text("td", p.name), result, text("td", pct(p.overall)),
+                       text("td", failedRules.join(lang === "zh" ? "、" : ", ") || "—"), link]));
+  }
+  const rules = $("cohort-rules");
+  rules.replaceChildren(row(["c_rule", "c_assessed", "c_rate"].map(t), "th"));
+  for (const [rid, r] of Object.entries(tb.rules)) {
+    rules.append(row([title(rid), `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)} %`]));
+  }
+}
+
 async function showPeople() {
   const { people } = await api("/api/people");
   const sel = $("up-person");
@@ -222,6 +280,7 @@ async function start() {
     $("main").classList.remove("hidden");
     await showPeople();
     await showSessions();
+    await showCohorts(me.user.role);
   } catch { /* not signed in yet */ }
 }
 

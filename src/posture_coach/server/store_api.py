@@ -504,6 +504,11 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             table: dict[str, Any] = guard(repo.cohort_table, s, user, cohort_id, scenario)
         if format == "csv":
             return _csv(repo.cohort_csv(table), f"cohort_{cohort_id}.csv")
+        from ..rules import RULES_BY_ID
+
+        ids = {rid for p in table["people"] for rid in p["rules"]} | set(table["rules"])
+        table["rule_titles"] = {rid: {"zh": cls.title_zh, "en": cls.title_en}
+                                for rid in sorted(ids) if (cls := RULES_BY_ID.get(rid)) is not None}
         return table
 
     @router.get("/settings/privacy")
