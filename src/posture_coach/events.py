@@ -309,7 +309,9 @@ def _face_touch_level(v: Values) -> float | None:
 
 def _pointing_level(p: Mapping[str, float]) -> Callable[[Values], float | None]:
     def level(v: Values) -> float | None:
-        return pointing_shown(v, p)
+        # The frame's own cue (interaction_values computes it once); values built without
+        # it (tests, older recordings' replays) get it computed the same way.
+        return v["pointing_shown"] if "pointing_shown" in v else pointing_shown(v, p)
 
     return level
 
