@@ -748,6 +748,11 @@ FRONT_BLIND = frozenset({"torso_incline_deg", "lean_deg"})
 NUMERIC_STATES = ("upper_teeth_visible", "torso_incline_deg", "shoulder_tilt_deg", "stance_width_ratio", "lean_deg")
 
 
+#: Categorical states whose rule fails on any value but "none" (one hand on the hip is a
+#: fail, as two are): besides the per-value rows, a binary "(any)" row scores the verdict.
+ANY_OF_STATES = frozenset({"hands_on_hips"})
+
+
 def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
                    baseline_s: float | None = None, by_view: bool = False, *, stride: int = 1,
                    as_product: bool = False) -> Report:
@@ -824,6 +829,8 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
                         rep.binary[f"{key}={tval}{v}"].add(True, None if pred is None else pred == tval)
                         if pred is not None and pred != tval:
                             rep.binary[f"{key}={pred}{v}"].add(False, True)
+                        if key in ANY_OF_STATES:  # the rule's own verdict: any hand counts
+                            rep.binary[f"{key}(any){v}"].add(tval != "none", None if pred is None else pred != "none")
             partner = truth.get("partner") or {}
             if partner.get("distance_m") is not None:  # role-plays: distance.customer
                 pred = _state(res, "distance_m")
