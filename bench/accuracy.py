@@ -820,6 +820,12 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
                 if key in FRONT_BLIND and truth.get("view") == "front":
                     continue  # a lean cannot be seen in 2-D from the front: `unknown` is right there
                 pred = _state(res, key)
+                if key == "hands_on_hips" and tval == "both" and pred in ("left", "right") \
+                        and _state(res, "hands_on_hips_unseen") not in (None, pred):
+                    # One hand seen on the hip, the other arm out of sight (the far arm at an
+                    # angle, hidden behind the body): "both" cannot be seen, so the side label
+                    # is unknown there; the verdict (fail) is scored by the "(any)" row.
+                    pred = None
                 for v in views:
                     if key in NUMERIC_STATES or (isinstance(tval, float) and not isinstance(tval, bool)):
                         rep.errors[key + v].add(float(tval), None if pred is None else float(pred))

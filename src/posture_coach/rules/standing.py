@@ -238,7 +238,7 @@ class HandsOnHips(Rule):
     title_zh = "不叉腰"
     title_en = "No hands on the hips"
     clause = "seed 001 §4.5.1 站姿禁忌"
-    states = ("hands_on_hips",)
+    states = ("hands_on_hips", "hands_on_hips_unseen")
     posture: ClassVar[Posture | None] = "standing"
     views = _FRONTISH
     params = (
@@ -296,7 +296,12 @@ class HandsOnHips(Rule):
             out_max = elbow_out if out_max is None else max(out_max, elbow_out)
         state = _sides_state(flags)
         if state != "none":
-            return self.verdict("fail", out_max, num(p, "min_elbow_out_sw"), hands_on_hips=state)
+            # One hand on the hip fails whatever the other does; when the other arm is out
+            # of sight (the far arm of an oblique view, hidden behind the body) the state
+            # names only the hand seen, and says which arm could not be seen.
+            unseen = [name for sfx, name in (("l", "left"), ("r", "right")) if sfx not in flags]
+            return self.verdict("fail", out_max, num(p, "min_elbow_out_sw"), hands_on_hips=state,
+                                hands_on_hips_unseen=unseen[0] if len(unseen) == 1 else None)
         if len(flags) < 2:
             # One arm clear, the other unseen: it may be the one on the hip.
             return self.unknown("arms_not_visible")
