@@ -61,6 +61,7 @@ T: dict[str, tuple[str, str]] = {
                     "\u201ckeep evidence\u201d when uploading)."),
     "teeth": ("露齿检测截图", "Teeth crop"),
     "review": ("培训师复核", "Trainer review"),
+    "missed": ("培训师补充的问题（系统未标出）", "Added by a trainer (not flagged by the coach)"),
     "agree": ("同意", "agrees"),
     "disagree": ("不同意（不计分）", "disagrees (not counted)"),
     "not_assessable_list": ("无法评估的规则及原因", "Rules that could not be assessed, and why"),
@@ -572,6 +573,17 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
             h.append(f'<div class="teeth"><div class="clause">{_e(tr("teeth", lang))}</div>'
                      f'<img alt="teeth" src="{teeth}"></div>')
         h.append("</div></div>")
+
+    # violations a trainer saw and the coach did not flag
+    missed: Sequence[Mapping[str, Any]] = report.get("missed") or []
+    if missed:
+        h.append(f"<h2>{_e(tr('missed', lang))}</h2><ul class=\"missed\">")
+        for m in missed:
+            meta = titles.get(m["rule_id"], {"rule_id": m["rule_id"]})
+            at = f" · {_sec(m.get('at_ms'))} {_e(tr('seconds', lang))}" if m.get("at_ms") is not None else ""
+            note = f" — {_e(m.get('comment'))}" if m.get("comment") else ""
+            h.append(f"<li><b>{_e(_title(meta, lang))}</b>{at}{note} ({_e(m.get('trainer'))})</li>")
+        h.append("</ul>")
 
     # not assessable, honestly (kept on one printed page with its heading when it fits)
     h.append(f'<div class="keep"><h2>{_e(tr("not_assessable_list", lang))}</h2>')

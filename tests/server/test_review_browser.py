@@ -86,6 +86,13 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
                                  ".every(i => i.naturalWidth > 100)"), "an evidence frame did not load"
             badges = page.locator("#detail .badge").all_inner_texts()
             assert badges and set(badges) <= {"Warning", "Fail"}, badges
+            # A violation the coach missed: picked from the catalogue, at a time, with a note.
+            page.select_option("#missed-rule", "handshake.lean")
+            page.fill("#missed-at", "2.5")
+            page.fill("#missed-comment", "leaned back")
+            page.click("#missed-add")
+            page.wait_for_function("document.querySelector('.missed').textContent.includes('leaned back')")
+            assert "Lean in slightly when shaking hands · 2.5 s — leaned back (trainer1)" in page.inner_text(".missed")
             page.screenshot(path=str(shots_dir / "review-upload-en.png"), full_page=True)
             rows = page.locator("#sessions tr").all_inner_texts()
             assert len(rows) == 1 and "roleplay_side.mp4" in rows[0] and "done" in rows[0]
@@ -93,6 +100,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert href is not None
             report = page.context.request.get(review_url.replace("/review/", href)).text()
             assert "Role-play (two people): the trainee is on the left of the image" in report
+            assert "Added by a trainer (not flagged by the coach)" in report and "leaned back" in report
             page.click("#lang")
             page.wait_for_function("document.querySelector('[data-t=upload_title]').textContent === '上传录像评分'")
             # Everything on the page follows the language: the upload status, the sessions

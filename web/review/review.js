@@ -8,6 +8,7 @@ const T = {
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
+        missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
         f_warn: "提醒", f_fail: "不合格", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
         one_person: "一人（学员独自练习）", trainee_left: "两人角色扮演：学员在画面左侧",
@@ -25,6 +26,7 @@ const T = {
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
+        missed_title: "Add a violation the coach missed", missed_rule: "Rule", missed_at: "At (s)", missed_add: "Add",
         f_warn: "Warning", f_fail: "Fail", peak: "peak", evidence_alt: "Evidence frame", teeth_alt: "Teeth crop",
         upload_title: "Score a recording", person: "Trainee", video: "Video file", people_in_view: "People in view",
         one_person: "One person (the trainee practising alone)", trainee_left: "Two-person role-play: the trainee is on the left",
@@ -168,6 +170,45 @@ async function showSession(id) {
     div.append(comment);
     box.append(div);
   }
+  box.append(missedForm(id, rep));
+}
+
+// A violation the trainer saw and the coach did not flag: listed, and a form to add one.
+function missedForm(id, rep) {
+  const wrap = document.createElement("div");
+  wrap.className = "missed";
+  wrap.append(text("h4", t("missed_title")));
+  const title = (rid) => {
+    const r = rep.rules.find((x) => x.rule_id === rid);
+    return r ? (lang === "zh" ? r.title_zh : r.title_en) : rid;
+  };
+  for (const m of rep.missed || []) {
+    const at = m.at_ms == null ? "" : ` · ${(m.at_ms / 1000).toFixed(1)} s`;
+    wrap.append(text("p", `${title(m.rule_id)}${at}${m.comment ? " — " + m.comment : ""} (${m.trainer})`));
+  }
+  const rule = document.createElement("select");
+  rule.id = "missed-rule";
+  rule.setAttribute("aria-label", t("missed_rule"));
+  const rules = [...rep.rules].sort((a, b) => title(a.rule_id).localeCompare(title(b.rule_id), lang));
+  rule.replaceChildren(...rules.map((r) => { const o = text("option", title(r.rule_id)); o.value = r.rule_id; return o; }));
+  const at = document.createElement("input");
+  Object.assign(at, { id: "missed-at", type: "number", min: "0", step: "0.1", placeholder: t("missed_at") });
+  if (rep.session.duration_s != null) at.max = String(rep.session.duration_s);
+  const note = document.createElement("input");
+  Object.assign(note, { id: "missed-comment", placeholder: t("comment") });
+  const add = text("button", t("missed_add"));
+  add.id = "missed-add";
+  add.onclick = async () => {
+    const secs = parseFloat(at.value);
+    await api(`/api/sessions/${id}/missed`, { method: "POST", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ rule_id: rule.value, at_ms: Number.isFinite(secs) ? Math.round(secs * 1000) : null,
+                                     comment: note.value }) });
+    showSession(id);
+  };
+  const row = document.createElement("p");
+  row.append(rule, " ", at, " ", note, " ", add);
+  wrap.append(row);
+  return wrap;
 }
 
 let openCohort = null;  // the cohort whose table is shown
@@ -214,6 +255,10 @@ async function showCohort(id) {
                        text("td", failedRules.join(lang === "zh" ? "、" : ", ") || "—"), link]));
   }
   const rules = $("cohort-rules");
+  if (!Object.keys(tb.rules).length) {  // nobody's self-check is in yet
+    rules.replaceChildren(row(["—"]));
+    return;
+  }
   rules.replaceChildren(row(["c_rule", "c_assessed", "c_rate"].map(t), "th"));
   for (const [rid, r] of Object.entries(tb.rules)) {
     rules.append(row([title(rid), `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)} %`]));

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..errors import ConfigError, reason_texts
 from ..jobs import AnalysisOptions, JobRunner
@@ -152,9 +152,18 @@ class ReviewBody(BaseModel):
 
 
 class MissedBody(BaseModel):
-    rule_id: str
-    at_ms: int | None = None
+    rule_id: str = Field(max_length=64)
+    at_ms: int | None = Field(None, ge=0)
     comment: str = Field("", max_length=4000)
+
+    @field_validator("rule_id")
+    @classmethod
+    def _known_rule(cls, v: str) -> str:
+        from ..rules import RULES_BY_ID
+
+        if v not in RULES_BY_ID:
+            raise ValueError(f"unknown rule id {v!r} (see `posture-coach rules`)")
+        return v
 
 
 class PersonBody(BaseModel):
