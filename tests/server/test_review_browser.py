@@ -68,6 +68,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert page.locator("#up-person option").all_inner_texts() == ["李雷"]
             page.set_input_files("#up-file", str(ROLE_PLAY))
             page.select_option("#up-role", "left")
+            page.select_option("#up-scenario", "onboarding")  # counts in the cohort view
             page.check("input[name=keep_evidence]")
             page.click("#up-go")  # without consent the browser refuses the form
             assert page.evaluate("document.querySelector('#up-consent').validity.valid") is False
@@ -86,6 +87,9 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
                                  ".every(i => i.naturalWidth > 100)"), "an evidence frame did not load"
             badges = page.locator("#detail .badge").all_inner_texts()
             assert badges and set(badges) <= {"Warning", "Fail"}, badges
+            # The cohort view now has the member's onboarding result.
+            page.wait_for_function("document.querySelector('#cohort-people').textContent.includes('Passed')")
+            assert "not done yet" not in page.inner_text("#cohort-people")
             # A violation the coach missed: picked from the catalogue, at a time, with a note.
             page.select_option("#missed-rule", "handshake.lean")
             page.fill("#missed-at", "2.5")

@@ -8,6 +8,7 @@ const T = {
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
+        scenario: "场景", scenario_free: "练习或角色扮演", scenario_onboarding: "入职自检（计入培训班结果）",
         missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
         f_warn: "提醒", f_fail: "不合格", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
@@ -26,6 +27,8 @@ const T = {
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
+        scenario: "Scenario", scenario_free: "Practice or role-play",
+        scenario_onboarding: "Onboarding self-check (counts in the cohort view)",
         missed_title: "Add a violation the coach missed", missed_rule: "Rule", missed_at: "At (s)", missed_add: "Add",
         f_warn: "Warning", f_fail: "Fail", peak: "peak", evidence_alt: "Evidence frame", teeth_alt: "Teeth crop",
         upload_title: "Score a recording", person: "Trainee", video: "Video file", people_in_view: "People in view",
@@ -307,6 +310,7 @@ async function upload(ev) {
     bar.classList.add("hidden");
     await showSessions();
     await showSession(body.session_id);
+    if (openCohort !== null) await showCohort(openCohort);  // an onboarding result changes it
     ev.target.reset();
   } catch (e) {
     status.className = "err";

@@ -314,7 +314,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         try:
             with db.session() as s:
                 sess = repo.create_session(s, source=Path(file.filename or "upload").name[:200],
-                                           person_id=fields.person_id, scenario=fields.scenario,
+                                           person_id=fields.person_id, scenario=fields.scenario or None,
                                            keep_evidence=fields.keep_evidence, posture=fields.posture,
                                            stride=fields.stride,
                                            role_play=fields.role_play if fields.role_play in ("left", "right")
