@@ -99,7 +99,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert "Lean in slightly when shaking hands · 2.5 s — leaned back (trainer1)" in page.inner_text(".missed")
             page.screenshot(path=str(shots_dir / "review-upload-en.png"), full_page=True)
             rows = page.locator("#sessions tr").all_inner_texts()
-            assert len(rows) == 1 and "roleplay_side.mp4" in rows[0] and "done" in rows[0]
+            assert len(rows) == 1 and "roleplay_side.mp4 · onboarding self-check" in rows[0] and "done" in rows[0]
             href = page.get_attribute("#sessions a", "href")
             assert href is not None
             report = page.context.request.get(review_url.replace("/review/", href)).text()
