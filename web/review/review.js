@@ -97,6 +97,12 @@ async function api(path, opts = {}) {
 
 function text(tag, s) { const el = document.createElement(tag); el.textContent = s ?? ""; return el; }
 
+// A rule's title in the page's language, from a session's rules (the id when it is not there).
+function ruleTitle(rules, rid) {
+  const r = rules.find((x) => x.rule_id === rid);
+  return r ? (lang === "zh" ? r.title_zh : r.title_en) : rid;
+}
+
 let failures = {};  // session id -> why its analysis failed ({zh, en}), from the sessions list
 
 async function showSessions() {
@@ -142,11 +148,10 @@ async function showSession(id) {
   for (const f of rep.findings) {
     const div = document.createElement("div");
     div.className = "finding";
-    const rule = rep.rules.find((r) => r.rule_id === f.rule_id) || {};
     const badge = text("span", t(`f_${f.status}`) || f.status);
     badge.className = `badge ${f.status}`;
     const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak")} ${f.peak_text[lang]}` : "";
-    div.append(text("b", lang === "zh" ? rule.title_zh : rule.title_en), " ", badge,
+    div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge,
                text("span", ` ${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} s${peak} `),
                text("span", f.review ? `(${t(f.review.decision)})` : ""));
     // The frames kept as evidence (only when the upload asked for them), served by the API.
@@ -182,10 +187,7 @@ function missedForm(id, rep) {
   const wrap = document.createElement("div");
   wrap.className = "missed";
   wrap.append(text("h4", t("missed_title")));
-  const title = (rid) => {
-    const r = rep.rules.find((x) => x.rule_id === rid);
-    return r ? (lang === "zh" ? r.title_zh : r.title_en) : rid;
-  };
+  const title = (rid) => ruleTitle(rep.rules, rid);
   for (const m of rep.missed || []) {
     const at = m.at_ms == null ? "" : ` · ${(m.at_ms / 1000).toFixed(1)} s`;
     wrap.append(text("p", `${title(m.rule_id)}${at}${m.comment ? " — " + m.comment : ""} (${m.trainer})`));
