@@ -122,6 +122,41 @@ def test_late_tasks_are_chosen_after_the_consumer_has_seen_every_earlier_frame(
     assert all(before == list(range(i)) for i, before in asked)  # not 4 frames stale
 
 
+def test_a_speculative_task_runs_early_but_the_late_choice_decides_what_the_consumer_sees(
+        model_dir: Path, person_photo: Path) -> None:
+    # The hand gate: while it is on, the hand model starts when a frame is read (pipelined);
+    # at the last moment the late choice still decides. Frames read while the gate was off
+    # are caught up in order, so the VIDEO-mode model never sees a timestamp go back.
+    image = next(iter(open_source(person_photo))).image
+    gate_on_at_read = {4, 5, 9}
+    late_wants = {2, 5, 6, 7, 8}
+    reads: list[int] = []
+
+    def early(frame: Frame) -> tuple[str, ...] | None:
+        reads.append(frame.index)
+        return None if frame.index in gate_on_at_read else ("pose", "face")
+
+    with lm_mod.Landmarkers(config(model_dir)) as lms:
+        hand_order: list[int] = []
+        run = lms._run
+
+        def spy(task: str, img: object, ts: int) -> tuple[object, float]:
+            if task == "hands":
+                hand_order.append(ts // 33)
+            return run(task, img, ts)
+
+        lms._run = spy
+        ran = {frame.index: "hands" in obs.ran
+               for frame, obs, _ in lms.observe_stream(
+                   _frames(image, 12), tasks_for=early,
+                   late_tasks=lambda f: ("hands",) if f.index in late_wants else (),
+                   speculative=("hands",), depth=4)}
+    assert ran == {i: i in late_wants for i in range(12)}  # the consumer sees the late choice only
+    assert hand_order == sorted(set(hand_order))  # increasing timestamps, each frame once
+    assert {4, 9} <= set(hand_order)  # started early although the late choice turned them down
+    assert {1, 3} <= set(hand_order)  # caught up: in flight when frame 4 was read
+
+
 def test_pool_reuses_instances(model_dir: Path) -> None:
     pool = lm_mod.LandmarkerPool(config(model_dir, face=False, hands=False), size=1)
     with pool.acquire() as a:

@@ -27,7 +27,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -472,6 +472,7 @@ class Landmarkers:
         *,
         tasks_for: Callable[[Frame], tuple[str, ...] | None] | None = None,
         late_tasks: Callable[[Frame], tuple[str, ...]] | None = None,
+        speculative: Collection[str] = (),
         depth: int = 4,
     ) -> Iterator[tuple[Frame, Observation, dict[str, float]]]:
         """Pipelined :meth:`observe` for a stream: yields ``(frame, observation, task_ms)`` in order.
@@ -485,6 +486,13 @@ class Landmarkers:
         choice that depends on what the consumer made of the previous frame (the hand
         gate) is then not ``depth`` frames stale. Such a task runs without overlapping the
         consumer, but still beside the other tasks of later frames.
+
+        A task named in ``speculative`` may be started early (``tasks_for`` includes it,
+        e.g. because the gate is on now) and then runs pipelined like the others; at the
+        last moment ``late_tasks`` still decides: a speculative result it does not ask for
+        is dropped, so the consumer sees what the late choice alone would have given it.
+        Starting such a task for a frame also starts it for the earlier frames in flight
+        that lack it, so that every task sees increasing timestamps (VIDEO mode).
         """
         if self._closed:
             raise RuntimeError("Landmarkers used after close()")
@@ -524,15 +532,18 @@ class Landmarkers:
         self._streams.add(shutdown)
         for th in threads:
             th.start()
-        pending: collections.deque[tuple[int, Frame, tuple[str, ...], Any]] = collections.deque()
+        pending: collections.deque[list[Any]] = collections.deque()  # [seq, frame, run, mp_image]
 
         def finish_oldest() -> tuple[Frame, Observation, dict[str, float]]:
             seq, frame, run, mp_image = pending.popleft()
+            dropped: tuple[str, ...] = ()
             if late_tasks is not None:
-                extra = tuple(t for t in late_tasks(frame) if t in self._tasks and t not in run)
+                late = late_tasks(frame)
+                extra = tuple(t for t in late if t in self._tasks and t not in run)
                 for t in extra:
                     queues[t].put((seq, mp_image, frame.timestamp_ms))
                 run += extra
+                dropped = tuple(t for t in run if t in speculative and t not in late)
             got: dict[str, Any] = {}
             task_ms: dict[str, float] = {}
             with lock:
@@ -543,6 +554,9 @@ class Landmarkers:
                     if isinstance(out, BaseException):
                         raise out
                     got[t], task_ms[t] = out
+            for t in dropped:
+                del got[t], task_ms[t]
+            run = tuple(t for t in run if t not in dropped)
             return frame, self._assemble(frame, got, run), task_ms
 
         try:
@@ -551,8 +565,13 @@ class Landmarkers:
                 wanted = tasks_for(frame) if tasks_for is not None else None
                 run = tuple(t for t in (wanted or names) if t in self._tasks)
                 for t in run:
+                    if t in speculative:  # catch up: the frames in flight before this one first
+                        for item in pending:
+                            if t not in item[2]:
+                                item[2] += (t,)
+                                queues[t].put((item[0], item[3], item[1].timestamp_ms))
                     queues[t].put((seq, mp_image, frame.timestamp_ms))
-                pending.append((seq, frame, run, mp_image))
+                pending.append([seq, frame, run, mp_image])
                 if len(pending) >= depth:
                     yield finish_oldest()
             while pending:

@@ -276,13 +276,16 @@ class ObservationStream:
             # gate's choice waits until the engine has judged the frame before: decided when the
             # frame is read, it was up to 4 frames stale, and a hand raised to the face or held
             # out was first searched for once it was there (a nose touch lost, a handshake's
-            # first frames read as a card: renders 10700+, 10800+, 11014).
+            # first frames read as a card: renders 10700+, 10800+, 11014). While the gate is
+            # on, the hand model also starts early, pipelined beside pose (speculative: what
+            # the late choice turns down is dropped), instead of holding up each frame.
             wants = self.wants_hands
             if wants is None:
                 observed = lms.observe_stream(frames)
             else:
-                observed = lms.observe_stream(frames, tasks_for=lambda _f: without_hands,
-                                              late_tasks=lambda _f: ("hands",) if wants() else ())
+                observed = lms.observe_stream(frames, tasks_for=lambda _f: None if wants() else without_hands,
+                                              late_tasks=lambda _f: ("hands",) if wants() else (),
+                                              speculative=("hands",))
         else:
             # Cameras: one frame at a time, the freshest (lowest latency).
             observed = ((f, lms.observe(f, tasks=tasks_for(f)), dict(lms.timings_ms)) for f in frames)
