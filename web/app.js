@@ -45,6 +45,7 @@ const state = {
   latencies: [], doneTimes: [], serverMs: [], dropped: 0,
   statuses: {}, drill: null, drillDef: null, drillResult: null,
   calibPhase: -1, snapshots: new Map(), lastCueAt: 0, brightness: 255,
+  liveId: null, saveToken: null,
 };
 const grooming = createGroomingPanel({ parent: document.querySelector(".side") || document.body, lang }); // grooming (issue 9)
 const grab = document.createElement("canvas");
@@ -174,6 +175,8 @@ function send(msg) {
 function onMessage(msg) {
   switch (msg.type) {
     case "hello":
+      state.liveId = msg.session;
+      state.saveToken = msg.save_token || null;
       state.engineOk = msg.engine === "ok";
       state.modelsOk = msg.models === "ok";
       refreshNotice();
@@ -722,9 +725,64 @@ function showSummary(msg) {
   } else {
     add("p", t(judged ? "summary_next_none" : "summary_next_framing"));
   }
+  if (msg.can_save && state.saveToken) addSaveBox(add, state.liveId, state.saveToken);
   state.drillDef = null;
   state.drill = null;
   if (!el.summaryDialog.open) el.summaryDialog.showModal();
+}
+
+/** "Save to my record": a signed-in trainee keeps this run's results (never frames). */
+function addSaveBox(add, liveId, token) {
+  add("h3", t("save_heading"));
+  add("p", t("save_note"), "save-note");
+  const row = add("div", undefined, "save-row");
+  const btn = Object.assign(document.createElement("button"), { type: "button", textContent: t("save_button") });
+  btn.id = "save-run";
+  const status = Object.assign(document.createElement("p"), { className: "save-status" });
+  status.setAttribute("role", "status");
+  row.append(btn, status);
+  const link = (href, key) => Object.assign(document.createElement("a"), {
+    href, target: "_blank", rel: "noopener", textContent: t(key),
+  });
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    status.textContent = t("save_saving");
+    try {
+      const me = await fetch("/api/auth/me", { credentials: "same-origin" });
+      if (me.status === 401) {
+        status.textContent = `${t("save_sign_in")} `;
+        status.append(link("/review/", "save_sign_in_link"));
+        return;
+      }
+      if (!me.ok) {
+        status.textContent = t("save_unavailable");
+        return;
+      }
+      const who = await me.json();
+      if (who.user.role !== "trainee") {
+        status.textContent = t("save_not_trainee", { user: who.user.username });
+        return;
+      }
+      const r = await fetch(`/api/live/${liveId}/save`, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": who.csrf_token },
+        body: JSON.stringify({ token }),
+      });
+      const body = await r.json().catch(() => ({}));
+      if (!r.ok) {
+        const why = (body.reason_text && body.reason_text[lang()]) || body.detail || `HTTP ${r.status}`;
+        status.textContent = t("save_failed", { reason: why });
+        return;
+      }
+      status.textContent = `${t("save_done")} `;
+      status.append(link(`/api/sessions/${body.session_id}/report?lang=${lang()}`, "save_open_report"));
+      btn.hidden = true;
+    } catch (err) {
+      status.textContent = t("save_failed", { reason: String(err) });
+    } finally {
+      btn.disabled = false;
+    }
+  });
 }
 
 /** Per-rule results from the engine's summary, tolerant of its exact shape. */

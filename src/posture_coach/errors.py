@@ -95,6 +95,16 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                      "for about 2 seconds and try again."},
     "recording_invalid": {"zh": "关键点记录文件格式有误或版本未知。",
                           "en": "The landmark recording is malformed or of an unknown version."},
+    "live_session_gone": {"zh": "这次练习的连接已结束（页面关闭或重新连接），结果无法再保存。",
+                          "en": "That practice's connection has ended (the page was closed or reconnected); "
+                                "its result can no longer be saved."},
+    "wrong_save_token": {"zh": "保存凭证不对：只有进行这次练习的页面可以保存它。",
+                         "en": "Wrong save token: only the page that ran this practice can save it."},
+    "nothing_to_save": {"zh": "还没有已结束的练习可以保存，请先结束练习。",
+                        "en": "There is no finished practice to save yet; stop the practice first."},
+    "not_a_trainee": {"zh": "只有学员可以把练习结果保存到自己的记录中。",
+                      "en": "Only a trainee saves a practice result, to their own record."},
+    "saved_by_other": {"zh": "这次练习已由另一位学员保存。", "en": "Another trainee has already saved this practice."},
 }
 
 

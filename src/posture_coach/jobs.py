@@ -192,10 +192,34 @@ def analyse_video(
     finally:
         stream.close(ok=ok)
 
+    rules, findings, events, snapshots = engine_outcomes(engine, summary, closed, opts.evidence_dir)
+    if snapshots:
+        write_evidence(path, snapshots)
+    if progress is not None:
+        progress(1.0)
+    return repo.AnalysisResult(
+        frames=summary.frames, duration_s=summary.duration_s, overall_score=summary.overall_score,
+        unknown_share=summary.unknown_share, summary=_jsonable(summary.to_dict()), rules=rules,
+        findings=findings, events=events, stride=stride,
+    )
+
+
+Snapshot = tuple[int, Path, Any, dict[str, Any], Path | None]  # frame, file, obs, verdicts, teeth
+
+
+def engine_outcomes(
+    engine: Any, summary: Any, closed: dict[tuple[str, int], _Peak] | None = None,
+    evidence_dir: Path | None = None,
+) -> tuple[list[repo.RuleOutcome], list[repo.FindingOutcome], list[repo.EventOutcome], list[Snapshot]]:
+    """A finished engine's results as the store keeps them: per-rule outcomes, findings
+    (with their peak frames where ``closed`` knows them), events, and the evidence frames
+    to write when ``evidence_dir`` is given. ``summary`` is ``engine.summary()``."""
+    cal = engine.calibration
     warn_credit = cal.warn_credit
+    closed = closed or {}
     findings: list[repo.FindingOutcome] = []
     rules: list[repo.RuleOutcome] = []
-    snapshots: list[tuple[int, Path, Any, dict[str, Any], Path | None]] = []  # frame, file, obs, verdicts, teeth
+    snapshots: list[Snapshot] = []
     for rid, tr in engine.timeline.rules.items():
         rs = summary.rules[rid]
         unknown_total = sum(tr.reasons.values())
@@ -209,10 +233,10 @@ def analyse_video(
         for i, ep in enumerate(tr.episodes):
             found = closed.get((rid, ep.start_ms))
             evidence: dict[str, Path] = {}
-            if opts.evidence_dir is not None and found is not None and found.obs is not None:
+            if evidence_dir is not None and found is not None and found.obs is not None:
                 stem = f"{rid.replace('.', '_')}_{ep.start_ms}_{i}"
-                snap = opts.evidence_dir / f"{stem}.jpg"
-                teeth = opts.evidence_dir / f"{stem}_teeth.jpg" if rid in TEETH_RULES else None
+                snap = evidence_dir / f"{stem}.jpg"
+                teeth = evidence_dir / f"{stem}_teeth.jpg" if rid in TEETH_RULES else None
                 evidence["snapshot"] = snap
                 if teeth is not None:
                     evidence["teeth"] = teeth
@@ -222,20 +246,24 @@ def analyse_video(
                 peak_ms=None if found is None else found.t_ms, peak_frame=None if found is None else found.frame,
                 penalty_s=(ep.fail_ms + (1.0 - warn_credit) * ep.warn_ms) / 1000.0, evidence=evidence,
             ))
-    if snapshots:
-        write_evidence(path, snapshots)
     # What happened, not the engine's bookkeeping: an event's opening and a dropped one
     # (too short, or a held posture) are in the live stream only.
     events = [repo.EventOutcome(str(e.get("type")), int(e.get("t_ms", 0)), dict(e))
               for e in summary.events if e.get("type") not in NOT_FINDING_EVENTS
               and not str(e.get("type")).endswith(("_start", "_dropped"))]
     findings.sort(key=lambda f: (f.start_ms, f.rule_id))
-    if progress is not None:
-        progress(1.0)
+    return rules, findings, events, snapshots
+
+
+def live_result(engine: Any, summary: Any, extra: dict[str, Any] | None = None) -> repo.AnalysisResult:
+    """A finished live run as a stored session holds it: scores, findings and events, no
+    frames and no evidence (the live page keeps its pictures in the browser). ``extra``
+    joins the stored summary (e.g. the drill's step results)."""
+    rules, findings, events, _ = engine_outcomes(engine, summary)
     return repo.AnalysisResult(
         frames=summary.frames, duration_s=summary.duration_s, overall_score=summary.overall_score,
-        unknown_share=summary.unknown_share, summary=_jsonable(summary.to_dict()), rules=rules,
-        findings=findings, events=events, stride=stride,
+        unknown_share=summary.unknown_share, summary=_jsonable({**summary.to_dict(), **(extra or {})}),
+        rules=rules, findings=findings, events=events, stride=1,
     )
 
 

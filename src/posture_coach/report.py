@@ -32,6 +32,7 @@ STATUS_COLOURS = {"pass": "#4caf50", "warn": "#ff9800", "fail": "#e53935", "unkn
 T: dict[str, tuple[str, str]] = {
     "title": ("服务礼仪评估报告", "Etiquette assessment report"),
     "source": ("视频", "Video"),
+    "source_live": ("实时练习（摄像头画面未保存）", "Live practice (no camera frames kept)"),
     "person": ("学员", "Trainee"),
     "duration": ("时长", "Duration"),
     "frames": ("分析帧数", "Frames analysed"),
@@ -56,6 +57,8 @@ T: dict[str, tuple[str, str]] = {
     "not_analysed": ("—（未分析）", "— (not analysed)"),
     "peak": ("最严重时刻", "Peak at"),
     "value": ("峰值", "Peak value"),
+    "no_evidence_live": ("实时练习不保存画面，因此没有证据截图。",
+                         "A live practice keeps no frames, so there is no evidence picture."),
     "no_evidence": ("未保存证据截图（默认不保存画面；上传时勾选“保存证据”即可保存）。",
                     "No evidence snapshot kept (frames are not stored unless asked; tick "
                     "\u201ckeep evidence\u201d when uploading)."),
@@ -145,12 +148,13 @@ def _rule_meta(rule_id: str) -> dict[str, str]:
 
 
 def events_judged(rule_id: str, judged_frames: int | None, assessable_s: float | None) -> int | None:
-    """How many events an event rule judged (it judges each one on one frame), ``None`` for
-    a frame rule, a photo, or a result stored without the count: its assessable time (a
-    frame per event) would read as a few hundredths of a second."""
+    """How many events an event rule judged on their close (one frame each), ``None`` for
+    a frame rule, a rule also judged between events (face touching, open palm: their time
+    is real time), a photo, or a result stored without the count: an on-close rule's
+    assessable time (a frame per event) would read as a few hundredths of a second."""
     cls = RULES_BY_ID.get(rule_id)
-    if getattr(cls, "event", None) is None or judged_frames is None or assessable_s is None:
-        return None
+    if not getattr(cls, "judged_on_close", False) or judged_frames is None or assessable_s is None:
+        return None  # a frame rule, or an event rule that also passes frames between events
     return judged_frames
 
 
@@ -468,14 +472,17 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     sess = report["session"]
     rules: Sequence[Mapping[str, Any]] = report.get("rules", [])
     titles = {r["rule_id"]: r for r in rules}
+    live = sess.get("kind") == "live"  # a saved live practice: no video behind it
+    source_name = tr("source_live", lang) if live else Path(str(sess.get("source") or "")).name
     h: list[str] = [
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        f"<title>{_e(tr('title', lang))} — {_e(Path(str(sess.get('source') or '')).name)}</title>",
+        f"<title>{_e(tr('title', lang))} — {_e(source_name)}</title>",
         f"<style>{CSS}{PRINT_CSS}</style></head><body>",
         f"<h1>{_e(tr('title', lang))}</h1>",
         '<div class="meta">',
-        f"<span>{_e(tr('source', lang))}: {_e(Path(str(sess.get('source') or '')).name)}</span>",
+        f"<span>{_e(tr('source_live', lang))}</span>" if live
+        else f"<span>{_e(tr('source', lang))}: {_e(source_name)}</span>",
     ]
     if sess.get("person"):
         h.append(f"<span>{_e(tr('person', lang))}: {_e(sess['person'])}</span>")
@@ -567,7 +574,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         if snap:
             h.append(f'<img class="snapshot" alt="snapshot" src="{snap}">')
         else:
-            h.append(f'<p class="noev">{_e(tr("no_evidence", lang))}</p>')
+            h.append(f'<p class="noev">{_e(tr("no_evidence_live" if live else "no_evidence", lang))}</p>')
         teeth = _data_uri(ev.get("teeth"))
         if teeth:
             h.append(f'<div class="teeth"><div class="clause">{_e(tr("teeth", lang))}</div>'

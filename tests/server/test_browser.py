@@ -307,3 +307,71 @@ def test_calibration_while_walking_is_refused_with_the_reason(
         finally:
             browser.close()
     assert status is not None and "hold still" in status.lower(), status
+
+
+def test_a_trainee_saves_the_live_self_check_from_the_summary(
+    model_dir: Path, person_photo: Path, tmp_path: Path, shots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Summary dialog → "保存到我的记录": first refused with a sign-in hint, then, signed in
+    as a trainee, stored as a live session (results only) with a link to its report."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    from posture_coach.server import ServerSettings, create_app
+    from posture_coach.store import repo
+    from posture_coach.store.models import Session
+    from tests.store.helpers import empty_store
+
+    db = empty_store(tmp_path, monkeypatch)
+    with db.session() as s:
+        person = repo.create_person(s, "李雷")
+        repo.create_user(s, "lilei", "trainee-pass-1", "trainee", person_id=person.id)
+    clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
+    port = _free_port()
+    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
+    with serving(create_app(settings), port, ws_max_size=settings.max_frame_bytes * 2) as url, \
+            sync_api.sync_playwright() as p:
+        args = [
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu",
+            "--no-first-run",
+        ]
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(url)
+            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10",
+                                   timeout=30_000)
+            page.select_option("#posture", "standing")
+            page.locator("#start").click()
+            page.wait_for_timeout(2500)
+            page.locator("#stop").click()
+            page.wait_for_selector("#summary-dialog[open] #save-run", timeout=10_000)
+            page.locator("#save-run").click()
+            page.wait_for_selector(".save-status a[href='/review/']", timeout=10_000)
+            assert "请先登录" in page.locator(".save-status").inner_text()
+            page.locator("#save-run").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "12-save-sign-in-zh.png"))
+
+            r = page.request.post(f"{url}api/auth/login",
+                                  data={"username": "lilei", "password": "trainee-pass-1"})
+            assert r.ok, r.text()
+            page.locator("#save-run").click()
+            page.wait_for_selector(".save-status a[href*='/report']", timeout=10_000)
+            assert "已保存" in page.locator(".save-status").inner_text()
+            page.screenshot(path=str(shots / "13-saved-zh.png"))
+            report = page.locator(".save-status a").get_attribute("href")
+            assert report is not None
+            page.goto(f"{url.rstrip('/')}{report}")
+            body = page.locator("body").inner_text()
+            assert "李雷" in body and "实时练习" in body, body[:300]
+            page.screenshot(path=str(shots / "14-saved-report-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    with db.session() as s:
+        rows = s.query(Session).all()
+        assert [(r.kind, r.person_id, r.media_path, r.status) for r in rows] == [
+            ("live", person.id, None, "done")]
+    db.dispose()

@@ -209,6 +209,27 @@ def test_reviews_rescore_and_cohort_table(db: Database) -> None:
     assert lines[-1].split(",")[1] == "pass_rate"
 
 
+def test_a_trainee_saves_a_live_self_check_to_their_own_record_and_hr_sees_it(db: Database) -> None:
+    ids = _setup(db)
+    with db.session() as s:
+        trainee, trainer, hr = (repo.get_user(s, ids[k]) for k in ("ua", "t1", "hr"))
+        s.expunge_all()
+    sid = repo.save_live_session(db, trainee, fake_result(penalty=3.0), scenario="onboarding", posture="standing")
+    with db.session() as s:
+        row = repo.get_session(s, sid)
+        assert (row.kind, row.status, row.person_id, row.media_path) == ("live", "done", ids["a"], None)
+        assert {r.rule_id for r in row.rule_results} >= {"standing.upright", "face.smile"}
+        assert [e.rule_id for e in row.episodes if e.kind == "finding"] == ["standing.upright"]
+        # HR's onboarding view takes the newest onboarding result, live or recorded.
+        (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+        assert person["session_id"] == sid and person["rules"]["standing.upright"] == "fail"
+    for not_a_trainee in (trainer, hr):
+        with pytest.raises(repo.Forbidden):
+            repo.save_live_session(db, not_a_trainee, fake_result(), scenario="onboarding")
+    with pytest.raises(ValueError, match="no frames"):  # a live session never stores pictures
+        repo.save_live_session(db, trainee, fake_result({"snapshot": Path("x.jpg")}), scenario=None)
+
+
 def test_the_migrations_build_exactly_the_models_schema(db: Database) -> None:
     # A column added to a model without a revision (or the reverse) fails here, on each backend.
     from alembic.autogenerate import compare_metadata

@@ -8,7 +8,7 @@ const T = {
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
-        scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", scenario_onboarding: "入职自检（计入培训班结果）",
+        scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
         missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
         f_warn: "提醒", f_fail: "不合格", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
@@ -27,7 +27,7 @@ const T = {
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
-        scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check",
+        scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check", live_source: "live practice",
         scenario_onboarding: "Onboarding self-check (counts in the cohort view)",
         missed_title: "Add a violation the coach missed", missed_rule: "Rule", missed_at: "At (s)", missed_add: "Add",
         f_warn: "Warning", f_fail: "Fail", peak: "peak", evidence_alt: "Evidence frame", teeth_alt: "Teeth crop",
@@ -114,7 +114,8 @@ async function showSessions() {
     if (s.failure_text) failures[s.id] = s.failure_text;
     const tr = document.createElement("tr");
     // A failed analysis says why, in the page's language.
-    const source = s.scenario === "onboarding" ? `${s.source} · ${t("onboarding_tag")}` : s.source;
+    const from = s.kind === "live" ? t("live_source") : s.source;  // a saved live practice
+    const source = s.scenario === "onboarding" ? `${from} · ${t("onboarding_tag")}` : from;
     tr.append(text("td", `#${s.id}`), text("td", source),
               text("td", (t(`st_${s.status}`) || s.status) + because(s.failure_text)),
               text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)));
@@ -137,7 +138,7 @@ async function showSession(id) {
   openSession = id;
   const rep = await api(`/api/sessions/${id}`);
   const box = $("detail");
-  box.replaceChildren(text("h3", `#${id} ${rep.session.source}`));
+  box.replaceChildren(text("h3", `#${id} ${rep.session.kind === "live" ? t("live_source") : rep.session.source}`));
   const status = rep.session.status;
   if (status !== "done") {
     // Not analysed (yet, or it failed): no findings is not "no problems found".

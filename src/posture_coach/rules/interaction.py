@@ -65,6 +65,9 @@ class _EventRule(Rule):
     """An event rule: judged when its event closes."""
 
     event: ClassVar[str]
+    #: In a video, a verdict only when the event closes (one judged frame per event), so a
+    #: report counts events, not seconds. False: also judged between events, frame by frame.
+    judged_on_close: ClassVar[bool] = True
 
     def waiting(self, f: Features, **states: bool | float | int | str | None) -> Verdict:
         return self.unknown("event_in_progress" if event_active(f, self.event) else "no_event_yet", **states)
@@ -321,6 +324,7 @@ class GestureOpenPalm(_EventRule):
 
     id = "gesture.open_palm"
     event = "pointing"
+    judged_on_close = False  # an open hand shown passes on its frames
     title_zh = "指示方向时手指并拢、掌心向上，不用手指指点他人"
     title_en = "Point with an open hand, not a finger"
     clause = "seed 001 §4.5.7 手势"
@@ -365,6 +369,7 @@ class GestureFaceTouching(_EventRule):
 
     id = "gesture.face_touching"
     event = "face_touch"
+    judged_on_close = False  # hands away from the face pass on every frame
     title_zh = "不搔头、掏耳、抠鼻、揉眼、剔牙、咬手指"
     title_en = "Keep the hands away from the face"
     clause = "seed 001 §4.5.6 举止禁忌"

@@ -298,6 +298,7 @@ async def _live(ws: WebSocket, live: LiveState, settings: ServerSettings) -> Non
             "type": "hello", "session": sid, "version": __version__,
             "max_frame_bytes": settings.max_frame_bytes,
             "engine": live.engines.error or "ok", "models": live.model_error or "ok",
+            "save_token": session.save_token,
         })
         while True:
             receive = asyncio.ensure_future(ws.receive())

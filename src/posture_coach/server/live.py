@@ -14,6 +14,9 @@ own clock. Browser → server, text: JSON control messages ``{"type": ...}``:
 Server → browser, text JSON, each with ``type``: ``hello``, ``feedback`` (one per
 processed frame, see :meth:`LiveSession.process`), ``started``, ``summary``,
 ``calibration``, ``drill``, ``drill_result``, ``error`` (``code``, ``message``), ``busy``.
+``hello`` carries ``save_token``; a ``summary`` with ``can_save`` is a finished run that
+the signed-in trainee may keep in their record: ``POST /api/live/{session}/save``
+``{"token": save_token}`` (results only, never frames).
 
 Frames are never queued: a newer frame replaces one still waiting (see
 :class:`LatestSlot`), so a slow server shows fewer but fresh results.
@@ -23,7 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hmac
+import logging
 import math
+import secrets
 import struct
 import threading
 import time
@@ -41,6 +47,8 @@ from .coach import EngineFactory, RuleInfo
 from .pool import AffinityPool
 from .settings import ServerSettings
 
+log = logging.getLogger(__name__)
+
 HEADER = struct.Struct("<4sId")
 MAGIC = b"PCF1"
 
@@ -56,6 +64,18 @@ CALIBRATION_PHASES = ("neutral", "face", "smile")
 
 class FrameError(ValueError):
     """A binary message that is not a usable frame."""
+
+
+@dataclass(slots=True)
+class FinishedRun:
+    """The last run of a live session, ready to be saved to the trainee's record on request
+    (``POST /api/live/{id}/save``): results only, never frames."""
+
+    result: Any  # posture_coach.store.repo.AnalysisResult
+    scenario: str | None  # the drill or scenario id; None for free practice
+    posture: str
+    saved_as: int | None = None  # the stored session, once saved (saving twice gives it again)
+    saved_by: int | None = None  # the user who saved it
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +248,10 @@ class LiveSession:
         self.drill: DrillRunner | None = None
         self._drill_reported = False
         self.outbox: list[dict[str, Any]] = []  # extra messages to send after a frame
+        # Saving a finished run to the trainee's record needs this token (sent in "hello"
+        # to this connection only) as well as the trainee's sign-in.
+        self.save_token = secrets.token_urlsafe(18)
+        self.finished: FinishedRun | None = None
 
     # --- helpers ---------------------------------------------------------------------
     def _new_gate(self) -> CueGate:
@@ -476,16 +500,44 @@ class LiveSession:
 
     def _stop(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        drill_id: str | None = None
+        drill_res: dict[str, Any] | None = None
         if self.drill is not None:
-            out.append({"type": "drill_result", "result": self.drill.result()})
+            drill_id, drill_res = self.drill.drill.id, self.drill.result()
+            out.append({"type": "drill_result", "result": drill_res})
             self.drill = None
-        summary = _compact(self._summary()) if self.running else None
+        summary: dict[str, Any] | None = None
+        if self.running:
+            self.finished = None
+            if self.engine is not None:
+                summ = self.engine.summary()
+                summary = _compact(dict(summ.to_dict()))
+                self.finished = self._finished(summ, drill_id, drill_res)
         self.running = False
         out.append({"type": "summary", "summary": summary,
                     "score": None if summary is None else _overall(summary),
                     "elapsed_s": round((self.now_ms() - self._run_t0) / 1000, 1),
-                    "engine": self.engine is not None})
+                    "engine": self.engine is not None,
+                    "can_save": self.finished is not None and summary is not None})
         return out
+
+    def _finished(self, summary: Any, drill_id: str | None,
+                  drill_res: dict[str, Any] | None) -> FinishedRun | None:
+        try:
+            from ..jobs import live_result
+
+            extra = {} if drill_res is None else {"drill": _compact(drill_res)}
+            return FinishedRun(live_result(self.engine, summary, extra), drill_id, self.posture)
+        except Exception:  # the store's modules missing: the run still ends, unsaved
+            log.warning("cannot keep the finished run for saving", exc_info=True)
+            return None
+
+    def finished_run(self, token: str) -> FinishedRun | None:
+        """The last finished run, for the holder of this connection's save token."""
+        if not hmac.compare_digest(token.encode(), self.save_token.encode()):
+            raise PermissionError("wrong save token")
+        with self._lock:
+            return self.finished
 
     def _finish_calibration(self) -> dict[str, Any]:
         neutral = self._calib.get("neutral", []) + self._calib.get("face", [])

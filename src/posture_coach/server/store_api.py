@@ -166,6 +166,10 @@ class MissedBody(BaseModel):
         return v
 
 
+class LiveSaveBody(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
 class PersonBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = None
@@ -344,6 +348,34 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                     "error_text": reason_texts(j.error_reason)}
 
     # -- sessions and reports ---------------------------------------------------------------
+
+    save_lock = threading.Lock()
+
+    @router.post("/live/{live_id}/save", status_code=201)
+    def save_live(live_id: int, body: LiveSaveBody, request: Request, user: UserDep) -> dict[str, Any]:
+        """Save the last finished run of live practice ``live_id`` to the signed-in trainee's
+        own record: scores, findings and events, never frames. ``token`` is the save token
+        the live connection's ``hello`` gave that page. Saving again returns the same session."""
+        live = getattr(request.app.state, "live", None)
+        session = None if live is None else live.sessions.get(live_id)
+        if session is None:
+            raise Refused(404, "live_session_gone", f"no live session {live_id}: it has ended")
+        try:
+            run = session.finished_run(body.token)
+        except PermissionError:
+            raise Refused(403, "wrong_save_token", "wrong save token for this live session") from None
+        if user.role != "trainee" or user.person_id is None:
+            raise Refused(403, "not_a_trainee", "only a trainee saves a live practice, to their own record")
+        if run is None:
+            raise Refused(409, "nothing_to_save", "no finished run to save: stop the practice first")
+        with save_lock:
+            if run.saved_as is None:
+                run.saved_as = guard(repo.save_live_session, get_db(), user, run.result,
+                                     scenario=run.scenario, posture=run.posture)
+                run.saved_by = user.id
+            elif run.saved_by != user.id:
+                raise Refused(409, "saved_by_other", "another trainee has saved this practice")
+        return {"session_id": run.saved_as, "scenario": run.scenario}
 
     @router.get("/sessions")
     def sessions(user: UserDep) -> dict[str, Any]:

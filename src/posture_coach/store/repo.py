@@ -376,6 +376,49 @@ def fail_job(db: Database, job_id: int, claim: str, error: str, *, retry: bool =
         s.execute(update(Session).where(Session.id == job.session_id).values(status=status))
 
 
+def _write_results(db: Database, s: OrmSession, sess: Session, result: AnalysisResult) -> None:
+    """Add a result set to ``sess`` (rules, findings with their evidence, events) and mark it done."""
+    sid = sess.id
+    for r in result.rules:
+        s.add(RuleResult(session_id=sid, rule_id=r.rule_id, score=r.score, weight=r.weight,
+                         assessable_s=r.assessable_s, penalty_s=r.penalty_s, unknown_share=r.unknown_share,
+                         top_reason=r.top_reason, reasons=dict(r.reasons), judged_frames=r.judged_frames))
+    for f in result.findings:
+        ep = EpisodeRow(session_id=sid, kind="finding", rule_id=f.rule_id, status=f.status,
+                        start_ms=f.start_ms, end_ms=f.end_ms, peak=f.peak, peak_ms=f.peak_ms,
+                        peak_frame=f.peak_frame, penalty_s=f.penalty_s)
+        for kind, path in f.evidence.items():
+            ep.evidence.append(Evidence(kind=kind, path=db.rel(path)))
+        s.add(ep)
+    for e in result.events:
+        s.add(EpisodeRow(session_id=sid, kind="event", event_type=e.type, start_ms=e.t_ms,
+                         end_ms=e.data.get("end_ms"), data=e.data))
+    sess.status = "done"
+    sess.stride = result.stride
+    sess.frames = result.frames
+    sess.duration_s = result.duration_s
+    sess.overall_score = result.overall_score
+    sess.unknown_share = result.unknown_share
+    sess.summary = result.summary
+    sess.analysed_at = utcnow()
+
+
+def save_live_session(db: Database, user: User, result: AnalysisResult, *, scenario: str | None,
+                      posture: str = "auto", source: str = "live") -> int:
+    """Store a trainee's finished live practice under their own person, in one transaction:
+    scores, findings and events only (a live session keeps no video and no frames).
+    Only a trainee saves, and only to their own record (HR and trainers have no person)."""
+    if user.role != "trainee" or user.person_id is None:
+        raise Forbidden("only a trainee saves a live practice, to their own record")
+    if any(f.evidence for f in result.findings):
+        raise ValueError("a live session keeps no frames")
+    with db.session() as s:
+        sess = create_session(s, source=source, person_id=user.person_id, kind="live",
+                              scenario=scenario, posture=posture)
+        _write_results(db, s, sess, result)
+        return sess.id
+
+
 def save_results(db: Database, job_id: int, claim: str, result: AnalysisResult) -> bool:
     """Write a whole result set in ONE transaction, replacing any earlier one.
 
@@ -393,30 +436,9 @@ def save_results(db: Database, job_id: int, claim: str, result: AnalysisResult) 
             select(EpisodeRow.id).where(EpisodeRow.session_id == sid))))
         s.execute(delete(Review).where(Review.session_id == sid, Review.episode_id.is_not(None)))
         s.execute(delete(EpisodeRow).where(EpisodeRow.session_id == sid))
-        for r in result.rules:
-            s.add(RuleResult(session_id=sid, rule_id=r.rule_id, score=r.score, weight=r.weight,
-                             assessable_s=r.assessable_s, penalty_s=r.penalty_s, unknown_share=r.unknown_share,
-                             top_reason=r.top_reason, reasons=dict(r.reasons), judged_frames=r.judged_frames))
-        for f in result.findings:
-            ep = EpisodeRow(session_id=sid, kind="finding", rule_id=f.rule_id, status=f.status,
-                            start_ms=f.start_ms, end_ms=f.end_ms, peak=f.peak, peak_ms=f.peak_ms,
-                            peak_frame=f.peak_frame, penalty_s=f.penalty_s)
-            for kind, path in f.evidence.items():
-                ep.evidence.append(Evidence(kind=kind, path=db.rel(path)))
-            s.add(ep)
-        for e in result.events:
-            s.add(EpisodeRow(session_id=sid, kind="event", event_type=e.type, start_ms=e.t_ms,
-                             end_ms=e.data.get("end_ms"), data=e.data))
         sess = s.get(Session, sid)
         assert sess is not None
-        sess.status = "done"
-        sess.stride = result.stride
-        sess.frames = result.frames
-        sess.duration_s = result.duration_s
-        sess.overall_score = result.overall_score
-        sess.unknown_share = result.unknown_share
-        sess.summary = result.summary
-        sess.analysed_at = utcnow()
+        _write_results(db, s, sess, result)
         job.status = "done"
         job.progress = 1.0
         job.finished_at = utcnow()

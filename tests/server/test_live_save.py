@@ -1,0 +1,104 @@
+"""Keeping a live self-check: the signed-in trainee saves the finished run to their own
+record (results only), HR's cohort view then shows it. Real models, a real photo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from posture_coach.server import ServerSettings, create_app
+from posture_coach.store import Database, repo
+from tests.store.helpers import empty_store
+
+from .conftest import frame_message
+
+pytestmark = pytest.mark.models
+
+PASSWORDS = {"hr": "hr-password-1", "lilei": "trainee-pass-1", "hanmm": "trainee-pass-2"}
+
+
+@pytest.fixture
+def app_with_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_dir: Path
+                   ) -> Iterator[tuple[TestClient, Database, dict[str, int]]]:
+    db = empty_store(tmp_path, monkeypatch)
+    with db.session() as s:
+        repo.create_user(s, "hr", PASSWORDS["hr"], "hr_admin")
+        a = repo.create_person(s, "李雷")
+        b = repo.create_person(s, "Han Meimei")
+        repo.create_user(s, "lilei", PASSWORDS["lilei"], "trainee", person_id=a.id)
+        repo.create_user(s, "hanmm", PASSWORDS["hanmm"], "trainee", person_id=b.id)
+        cohort = repo.create_cohort(s, "2026-A")
+        repo.add_member(s, cohort.id, a.id)
+        ids = {"a": a.id, "cohort": cohort.id}
+    settings = ServerSettings(model_dir=model_dir, fetch_models=False, max_sessions=2, calibration_s=3.0)
+    with TestClient(create_app(settings)) as client:
+        yield client, db, ids
+    db.dispose()
+
+
+def _until(ws, want: str) -> dict:  # type: ignore[no-untyped-def]
+    for _ in range(40):
+        msg = ws.receive_json()
+        if msg["type"] == want:
+            return msg  # type: ignore[no-any-return]
+    raise AssertionError(f"no {want} message")
+
+
+def _login(client: TestClient, user: str) -> dict[str, str]:
+    r = client.post("/api/auth/login", json={"username": user, "password": PASSWORDS[user]})
+    assert r.status_code == 200, r.text
+    return {"X-CSRF-Token": r.json()["csrf_token"]}
+
+
+def test_a_trainee_keeps_the_onboarding_self_check_and_hr_sees_it(
+        app_with_store: tuple[TestClient, Database, dict[str, int]], person_jpeg: bytes) -> None:
+    client, db, ids = app_with_store
+    with client.websocket_connect("/ws/live") as ws:
+        hello = _until(ws, "hello")
+        live_id, token = hello["session"], hello["save_token"]
+        url = f"/api/live/{live_id}/save"
+        ws.send_json({"type": "drill_start", "id": "onboarding"})
+        _until(ws, "drill")
+        for i in range(1, 6):
+            ws.send_bytes(frame_message(person_jpeg, i))
+            _until(ws, "feedback")
+        # Nothing finished yet: nothing to save.
+        headers = _login(client, "lilei")
+        r = client.post(url, json={"token": token}, headers=headers)
+        assert r.status_code == 409 and r.json()["reason"] == "nothing_to_save"
+        ws.send_json({"type": "stop"})
+        summary = _until(ws, "summary")
+        assert summary["can_save"] is True
+
+        assert client.post(url, json={"token": "guess"}, headers=headers).json()["reason"] == "wrong_save_token"
+        r = client.post(url, json={"token": token}, headers=headers)
+        assert r.status_code == 201, r.text
+        sid = r.json()["session_id"]
+        assert client.post(url, json={"token": token}, headers=headers).json()["session_id"] == sid  # once
+
+        # Another trainee on the same page cannot take it over; HR has no record to save to.
+        client.post("/api/auth/logout", headers=headers)
+        r = client.post(url, json={"token": token}, headers=_login(client, "hanmm"))
+        assert r.status_code == 409 and r.json()["reason"] == "saved_by_other"
+        client.post("/api/auth/logout", headers=_login(client, "hanmm"))
+        r = client.post(url, json={"token": token}, headers=_login(client, "hr"))
+        assert r.status_code == 403 and r.json()["reason"] == "not_a_trainee"
+
+        stored = client.get(f"/api/sessions/{sid}").json()["session"]
+        assert (stored["kind"], stored["scenario"], stored["person"], stored["status"]) == (
+            "live", "onboarding", "李雷", "done")
+        table = client.get(f"/api/cohorts/{ids['cohort']}/table").json()
+        assert table["people"][0]["session_id"] == sid
+        assert client.get(f"/api/sessions/{sid}/report?lang=en").status_code == 200
+    # The connection has ended: its run can no longer be saved.
+    headers = _login(client, "lilei")
+    r = client.post(url, json={"token": token}, headers=headers)
+    assert r.status_code == 404 and r.json()["reason"] == "live_session_gone"
+    with db.session() as s:  # no frame, no file: results only
+        row = repo.get_session(s, sid)
+        assert row.media_path is None and all(not e.evidence for e in row.episodes)
+        assert row.person_id == ids["a"] and row.summary is not None
+        assert row.summary["drill"]["steps"][0]["id"] == "grooming"  # the scenario's steps, kept
