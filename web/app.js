@@ -731,6 +731,48 @@ function showSummary(msg) {
   if (!el.summaryDialog.open) el.summaryDialog.showModal();
 }
 
+/** Sign in without leaving the summary (the same login as the review page), then retry. */
+function signInForm(row, status, retry) {
+  if (row.querySelector("form")) return;
+  const form = document.createElement("form");
+  form.className = "save-login";
+  const field = (key, type, auto) => {
+    const label = Object.assign(document.createElement("label"), { textContent: t(key) });
+    const input = Object.assign(document.createElement("input"), { type, required: true, autocomplete: auto });
+    input.name = key;
+    label.append(input);
+    form.append(label);
+    return input;
+  };
+  const user = field("save_user", "text", "username");
+  const pass = field("save_password", "password", "current-password");
+  const go = Object.assign(document.createElement("button"), { type: "submit", textContent: t("save_sign_in_go") });
+  form.append(go);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    go.disabled = true;
+    try {
+      const r = await fetch("/api/auth/login", {
+        method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: user.value, password: pass.value }),
+      });
+      if (!r.ok) {
+        status.textContent = t(r.status === 401 ? "save_login_wrong" : "save_unavailable");
+        return;
+      }
+      form.remove();
+      retry();
+    } catch (err) {
+      status.textContent = t("save_failed", { reason: String(err) });
+    } finally {
+      go.disabled = false;
+      pass.value = "";
+    }
+  });
+  row.after(form);
+  user.focus();
+}
+
 /** "Save to my record": a signed-in trainee keeps this run's results (never frames). */
 function addSaveBox(add, liveId, token) {
   add("h3", t("save_heading"));
@@ -750,8 +792,8 @@ function addSaveBox(add, liveId, token) {
     try {
       const me = await fetch("/api/auth/me", { credentials: "same-origin" });
       if (me.status === 401) {
-        status.textContent = `${t("save_sign_in")} `;
-        status.append(link("/review/", "save_sign_in_link"));
+        status.textContent = t("save_sign_in");
+        signInForm(row, status, () => btn.click());
         return;
       }
       if (!me.ok) {

@@ -350,15 +350,17 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
             page.locator("#stop").click()
             page.wait_for_selector("#summary-dialog[open] #save-run", timeout=10_000)
             page.locator("#save-run").click()
-            page.wait_for_selector(".save-status a[href='/review/']", timeout=10_000)
-            assert "请先登录" in page.locator(".save-status").inner_text()
-            page.locator("#save-run").scroll_into_view_if_needed()
+            page.wait_for_selector(".save-login input[name=save_user]", timeout=10_000)
+            assert "请先以学员身份登录" in page.locator(".save-status").inner_text()
+            page.fill(".save-login input[name=save_user]", "lilei")
+            page.fill(".save-login input[name=save_password]", "wrong-password")
+            page.locator(".save-login button").click()
+            page.wait_for_function("document.querySelector('.save-status').textContent.includes('不对')",
+                                   timeout=10_000)
+            page.locator(".save-login").scroll_into_view_if_needed()
             page.screenshot(path=str(shots / "12-save-sign-in-zh.png"))
-
-            r = page.request.post(f"{url}api/auth/login",
-                                  data={"username": "lilei", "password": "trainee-pass-1"})
-            assert r.ok, r.text()
-            page.locator("#save-run").click()
+            page.fill(".save-login input[name=save_password]", "trainee-pass-1")
+            page.locator(".save-login button").click()  # signs in, then saves
             page.wait_for_selector(".save-status a[href*='/report']", timeout=10_000)
             assert "已保存" in page.locator(".save-status").inner_text()
             page.screenshot(path=str(shots / "13-saved-zh.png"))
