@@ -154,8 +154,11 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
     if not CHROMIUM.is_file():
         pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    from sqlalchemy import select
+
     from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
     from posture_coach.store import Database, repo
+    from posture_coach.store.models import User
     from tests.store.helpers import fake_result
 
     cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
@@ -165,7 +168,11 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
         sid = repo.create_session(s, source="onboarding.mp4", person_id=ids["a"], scenario="onboarding").id
         jid = repo.create_job(s, sid).id
     claim = repo.claim_job(db, jid)
-    assert claim and repo.save_results(db, jid, claim, fake_result(penalty=4.0))
+    assert claim and repo.save_results(db, jid, claim, fake_result(penalty=1.0))
+    with db.session() as s:  # ...and later kept a live self-check from the live page: the newest counts
+        trainee = s.scalars(select(User).where(User.username == "lilei")).one()
+        s.expunge(trainee)
+    repo.save_live_session(db, trainee, fake_result(penalty=4.0), scenario="onboarding")
     db.dispose()
     app = FastAPI()
     app.include_router(store_router(cfg))
@@ -186,6 +193,7 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             rows = page.locator("#cohort-people tr").all_inner_texts()
             assert len(rows) == 2 and "李雷" in rows[1], rows  # a header and the one member
             assert "Not passed" in rows[1] and "Stand upright" in rows[1] and "80" in rows[1], rows[1]
+            assert "live practice" in rows[1], rows[1]
             rates = page.locator("#cohort-rules tr").all_inner_texts()
             assert any("Stand upright" in r and "0 / 1" in r for r in rates), rates
             assert page.get_attribute("#cohort-csv", "href") == f"/api/cohorts/{ids['c1']}/table?format=csv"

@@ -222,7 +222,8 @@ def test_a_trainee_saves_a_live_self_check_to_their_own_record_and_hr_sees_it(db
         assert [e.rule_id for e in row.episodes if e.kind == "finding"] == ["standing.upright"]
         # HR's onboarding view takes the newest onboarding result, live or recorded.
         (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
-        assert person["session_id"] == sid and person["rules"]["standing.upright"] == "fail"
+        assert person["session_id"] == sid and person["kind"] == "live"
+        assert person["rules"]["standing.upright"] == "fail"
     for not_a_trainee in (trainer, hr):
         with pytest.raises(repo.Forbidden):
             repo.save_live_session(db, not_a_trainee, fake_result(), scenario="onboarding")

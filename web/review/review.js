@@ -257,6 +257,7 @@ async function showCohort(id) {
       a.href = `/api/sessions/${p.session_id}/report?lang=${lang}`;
       a.textContent = t("c_report");
       link.append(a);
+      if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
     people.append(row([text("td", p.name), result, text("td", pct(p.overall)),
                        text("td", failedRules.join(lang === "zh" ? "、" : ", ") || "—"), link]));

@@ -759,11 +759,12 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
     passes: dict[str, list[int]] = {}
     for p in people:
         row = latest_scenario_session(s, p.id, scenario)
-        entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "overall": None,
-                                 "passed": None, "rules": {}}
+        entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "kind": None,
+                                 "overall": None, "passed": None, "rules": {}}
         if row is not None:
             rs = reviewed_scores(row)
             entry["session_id"] = row.id
+            entry["kind"] = row.kind  # "live": saved from the live page; "recorded": an upload
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
             ok_all = True
             for rid, sc in rs.rules.items():
