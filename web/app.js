@@ -857,8 +857,27 @@ function renderDrillResult(add, result) {
     const notes = Object.entries(step.rules)
       .map(([id, r]) => `${ruleTitle(id)}: ${t(`outcome_${r.outcome}`)}`);
     if (step.missing_events && step.missing_events.length) notes.push(t("missing_events") + step.missing_events.map((e) => t(`event_${e}`)).join(lang() === "zh" ? "、" : ", "));
+    const tm = step.timing;  // "smile within 2 s, hold it 3 s": when it started, how long it held
+    if (tm && tm.outcome !== "not_assessable") {
+      notes.push(`${ruleTitle(tm.rule)}: ${tm.onset_s === null
+        ? t("timing_never", { within: tm.within_s })
+        : t("timing_note", { onset: tm.onset_s.toFixed(1), within: tm.within_s, held: tm.held_s.toFixed(1), hold: tm.hold_s })}`);
+    }
     d.textContent = notes.join(" · ");
   }
+}
+
+/** The drill that practises a rule most: steps timing it count double, then steps judging it. */
+function bestDrillFor(id) {
+  let best = null;
+  let bestScore = 0;
+  for (const d of state.drills.values()) {
+    if (d.kind !== "drill") continue;
+    const score = d.steps.reduce((n, s) => n + (s.rules.includes(id) ? 1 : 0) + (s.timing && s.timing.rule === id ? 2 : 0), 0)
+      / d.steps.length;
+    if (score > bestScore) [best, bestScore] = [d, score];
+  }
+  return best;
 }
 
 function practiseNext(perRule) {
@@ -868,7 +887,7 @@ function practiseNext(perRule) {
   for (const id of [...weak.map((w) => w.id), ...snapRules].slice(0, 3)) {
     const rule = state.rules.get(id);
     const explain = rule ? pick(rule, "explain") || pick(rule, "cue") : "";
-    const drill = [...state.drills.values()].find((d) => d.kind === "drill" && d.steps.some((s) => s.rules.includes(id)));
+    const drill = bestDrillFor(id);
     out.push(`${ruleTitle(id)}${explain ? ` — ${explain}` : ""}${drill ? ` (${t("practise_drill")}${pick(drill, "title")})` : ""}`);
   }
   return out;

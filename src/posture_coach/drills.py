@@ -36,6 +36,24 @@ _POSTURES = ("auto", "standing", "sitting")
 
 
 @dataclass(frozen=True, slots=True)
+class StepTiming:
+    """When a rule must start passing in a step, and for how long it must keep passing.
+
+    The onset is the first passing frame after the step starts; the hold is the longest
+    run of passing frames that no ``warn``/``fail`` frame breaks (a frame the rule cannot
+    judge, e.g. the face briefly lost, neither breaks nor extends it). A late onset or a
+    short hold warns; never passing in a step that judged the rule fails.
+    """
+
+    rule: str
+    within_s: float
+    hold_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "within_s": self.within_s, "hold_s": self.hold_s}
+
+
+@dataclass(frozen=True, slots=True)
 class DrillStep:
     """One step: what to do, for how long, and which rules (and events) judge it."""
 
@@ -48,6 +66,9 @@ class DrillStep:
     rules: tuple[str, ...] = ()
     expect_events: tuple[str, ...] = ()
     posture: PostureName | None = None
+    #: A timed requirement ("smile within 2 s of the customer arriving, hold it"): this
+    #: rule must pass within ``within_s`` of the step's start and keep passing ``hold_s``.
+    timing: StepTiming | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +81,7 @@ class DrillStep:
             "rules": list(self.rules),
             "expect_events": list(self.expect_events),
             "posture": self.posture,
+            "timing": None if self.timing is None else self.timing.to_dict(),
         }
 
 
@@ -130,6 +152,25 @@ def _posture(value: Any, where: str) -> PostureName:
     return value  # type: ignore[no-any-return]
 
 
+def _timing(value: Any, rules: tuple[str, ...], duration_s: float, where: str) -> StepTiming | None:
+    """``timing = { rule = "face.smile", within_s = 2, hold_s = 3 }`` of a step, checked."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"rule", "within_s", "hold_s"}:
+        raise ConfigError(f"{where}: `timing` must be a table with exactly rule, within_s and hold_s")
+    rule = value["rule"]
+    if rule not in rules:
+        raise ConfigError(f"{where}: timing rule {rule!r} must be one of the step's rules")
+    nums = [value["within_s"], value["hold_s"]]
+    if any(not isinstance(v, int | float) or isinstance(v, bool) or v < 0 for v in nums):
+        raise ConfigError(f"{where}: timing within_s and hold_s must be numbers >= 0")
+    within_s, hold_s = float(nums[0]), float(nums[1])
+    if within_s + hold_s > duration_s:
+        raise ConfigError(f"{where}: timing needs within_s + hold_s ({within_s + hold_s:g} s) "
+                          f"<= the step's duration_s ({duration_s:g} s)")
+    return StepTiming(str(rule), within_s, hold_s)
+
+
 def parse_drill(data: Mapping[str, Any], source: str = "<drill>") -> Drill:
     """Validate one drill table (as read from TOML) and build a :class:`Drill`."""
     drill_id = data.get("id")
@@ -159,6 +200,7 @@ def parse_drill(data: Mapping[str, Any], source: str = "<drill>") -> Drill:
         bad = [r for r in rules if not _RULE_ID.match(r)]
         if bad:
             raise ConfigError(f"{sw}: malformed rule ids {bad}")
+        timing = _timing(st.get("timing"), rules, float(dur), sw)
         steps.append(
             DrillStep(
                 id=sid,
@@ -170,6 +212,7 @@ def parse_drill(data: Mapping[str, Any], source: str = "<drill>") -> Drill:
                 rules=rules,
                 expect_events=_strings(st, "expect_events", sw),
                 posture=None if st.get("posture") is None else _posture(st["posture"], sw),
+                timing=timing,
             )
         )
     return Drill(
@@ -203,6 +246,45 @@ def load_drills(folder: Path | None = None) -> dict[str, Drill]:
             raise ConfigError(f"{name}: duplicate drill id {drill.id!r}")
         out[drill.id] = drill
     return out
+
+
+@dataclass
+class _Timer:
+    """Onset and longest unbroken hold of one rule's passing, in one step (ms from its start)."""
+
+    onset_ms: int | None = None
+    run_start_ms: int | None = None
+    last_pass_ms: int | None = None
+    best_hold_ms: int = 0
+    judged: bool = False
+
+    def add(self, at_ms: int, status: str) -> None:
+        if status == "unknown":
+            return
+        self.judged = True
+        if status != "pass":
+            self.run_start_ms = None
+            return
+        if self.onset_ms is None:
+            self.onset_ms = at_ms
+        if self.run_start_ms is None:
+            self.run_start_ms = at_ms
+        self.last_pass_ms = at_ms
+        self.best_hold_ms = max(self.best_hold_ms, at_ms - self.run_start_ms)
+
+    def outcome(self, timing: StepTiming) -> StepOutcome:
+        if not self.judged:
+            return "not_assessable"
+        if self.onset_ms is None:
+            return "fail"
+        if self.onset_ms > timing.within_s * 1000 or self.best_hold_ms < timing.hold_s * 1000:
+            return "warn"
+        return "pass"
+
+    def to_dict(self, timing: StepTiming) -> dict[str, Any]:
+        return {**timing.to_dict(), "outcome": self.outcome(timing),
+                "onset_s": None if self.onset_ms is None else round(self.onset_ms / 1000, 2),
+                "held_s": round(self.best_hold_ms / 1000, 2)}
 
 
 @dataclass
@@ -260,6 +342,7 @@ class DrillRunner:
         self._t0: int | None = None
         self._index = 0
         self._tallies: list[dict[str, _Tally]] = [{} for _ in drill.steps]
+        self._timers: list[_Timer] = [_Timer() for _ in drill.steps]
         self._events: list[set[str]] = [set() for _ in drill.steps]
         self._ends_ms: list[int] = []
         acc = 0.0
@@ -307,6 +390,9 @@ class DrillRunner:
                     continue
                 status = str(v.get("status", "unknown"))
                 tallies.setdefault(rid, _Tally()).add(status, v.get("reason"))
+                if step.timing is not None and rid == step.timing.rule:
+                    start = self._ends_ms[self._index - 1] if self._index else 0
+                    self._timers[self._index].add(elapsed - start, status)
             for ev in events:
                 name = (ev.get("type") or ev.get("event") or ev.get("name")) if isinstance(
                     ev, Mapping) else ev
@@ -358,6 +444,11 @@ class DrillRunner:
                 worst = "not_assessable"
             else:
                 worst = "not_yet_assessable" if step.rules else "pass"
+            timing: dict[str, Any] | None = None
+            if step.timing is not None and self.assessable(step.timing.rule):
+                timing = self._timers[i].to_dict(step.timing)
+                if timing["outcome"] in ("pass", "warn", "fail") and i < self._index:
+                    worst = max((worst, timing["outcome"]), key=lambda o: _WORST[o])
             missing = [e for e in step.expect_events if e not in self._events[i]]
             if i < self._index and missing and assessable_any:
                 worst = "fail"
@@ -370,5 +461,6 @@ class DrillRunner:
                 "outcome": worst,
                 "rules": rules,
                 "missing_events": missing if i < self._index else [],
+                "timing": timing,
             })
         return {"id": self.drill.id, "kind": self.drill.kind, "done": self.done, "steps": steps}

@@ -34,6 +34,9 @@ def test_drills_listed_with_unassessable_rules(offline_client: TestClient) -> No
     assert onboarding["steps"][0]["id"] == "grooming"
     assert "not_yet_assessable" in onboarding
     assert offline_client.get("/api/drills/nope").status_code == 404
+    # "Smile within 2 s and hold it": the page words the step's timing from this.
+    smile_1 = next(s for s in drills["smile"]["steps"] if s["id"] == "smile_1")
+    assert smile_1["timing"] == {"rule": "face.smile", "within_s": 2.0, "hold_s": 3.0}
 
 
 def test_health_reports_missing_models(offline_client: TestClient) -> None:

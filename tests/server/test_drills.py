@@ -55,8 +55,8 @@ def test_runner_steps_and_scores() -> None:
     drill = load_drills()["smile"]
     runner = DrillRunner(drill, known_rules={"face.smile"})
     runner.start(0)
-    for t in range(0, 14_000, 100):
-        status = "fail" if 9_000 <= t < 11_000 else "pass"
+    for t in range(0, 16_000, 100):
+        status = "fail" if 10_000 <= t < 12_000 else "pass"
         state = runner.update(t, {"face.smile": {"status": status}})
     assert state["done"]
     steps = {s["id"]: s for s in runner.result()["steps"]}
@@ -64,6 +64,58 @@ def test_runner_steps_and_scores() -> None:
     assert steps["smile_1"]["outcome"] == "pass"
     assert steps["smile_2"]["outcome"] == "fail"
     assert steps["smile_2"]["rules"]["face.smile_teeth"]["outcome"] == "not_yet_assessable"
+    assert steps["smile_1"]["timing"] == {"rule": "face.smile", "within_s": 2.0, "hold_s": 3.0,
+                                          "outcome": "pass", "onset_s": 0.0, "held_s": 4.9}
+
+
+def _smile_step(statuses: list[tuple[int, str]]) -> dict:  # type: ignore[type-arg]
+    """Run the smile drill with face.smile's status changing at these step times (ms)."""
+    runner = DrillRunner(load_drills()["smile"], known_rules={"face.smile"})
+    runner.start(0)
+    first = 3_000  # smile_1 starts after the 3 s neutral step and lasts 5 s
+    for t in range(0, 8_100, 100):
+        status = "unknown"
+        for at, st in statuses:
+            if t - first >= at:
+                status = st
+        runner.update(t, {"face.smile": {"status": status}})
+    return {s["id"]: s for s in runner.result()["steps"]}["smile_1"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "outcome", "onset", "held"),
+    [
+        ([(0, "warn"), (1_500, "pass")], "pass", 1.5, 3.4),  # smiled within 2 s and held it
+        ([(0, "warn"), (2_500, "pass")], "warn", 2.5, 2.4),  # too late (and so too short)
+        ([(0, "pass"), (2_000, "warn"), (2_300, "pass")], "warn", 0.0, 2.6),  # a break: held 1.9 + 2.6
+        ([(0, "pass"), (1_000, "unknown"), (1_500, "pass")], "pass", 0.0, 4.9),  # face lost briefly
+        ([(0, "warn")], "fail", None, 0.0),  # never smiled
+        ([], "not_assessable", None, 0.0),  # never seen
+    ],
+)
+def test_a_timed_step_wants_the_smile_within_2_s_and_held_3_s(
+        statuses: list[tuple[int, str]], outcome: str, onset: float | None, held: float) -> None:
+    step = _smile_step(statuses)
+    assert (step["timing"]["outcome"], step["timing"]["onset_s"], step["timing"]["held_s"]) == (outcome, onset, held)
+    if outcome in ("warn", "fail"):  # the timing decides the step too
+        assert step["outcome"] == outcome or step["outcome"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("timing", "message"),
+    [
+        ({"rule": "face.gaze", "within_s": 1, "hold_s": 1}, "one of the step's rules"),
+        ({"rule": "face.smile", "within_s": 2, "hold_s": 4}, "<= the step's duration_s"),
+        ({"rule": "face.smile", "within_s": -1, "hold_s": 1}, ">= 0"),
+        ({"rule": "face.smile", "within_s": 1}, "exactly rule, within_s and hold_s"),
+    ],
+)
+def test_a_bad_timing_fails_loudly(timing: dict, message: str) -> None:  # type: ignore[type-arg]
+    base = {"id": "x", "title_zh": "练", "title_en": "x", "summary_zh": "练", "summary_en": "x",
+            "steps": [{"id": "a", "title_zh": "a", "title_en": "a", "instruction_zh": "a",
+                       "instruction_en": "a", "duration_s": 5, "rules": ["face.smile"], "timing": timing}]}
+    with pytest.raises(ConfigError, match=message):
+        parse_drill(base)
 
 
 def test_runner_missing_event_fails_step() -> None:
