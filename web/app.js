@@ -316,10 +316,13 @@ function updateFraming(msg) {
   let key = null;
   const pose = msg.pose;
   const sitting = el.posture.value === "sitting";
+  // A drill step that judges only the face (a smile) wants the laptop framing: no "step back".
+  const focus = focusRules();
+  const body = !focus || [...focus].some((id) => !id.startsWith("face.") && !id.startsWith("grooming."));
   if (!msg.person) key = "frame_no_person";
   else if (state.brightness < 45) key = "frame_dark";
-  else if (pose && !sitting && Math.min(pose[23][2], pose[24][2]) < 0.5) key = "frame_hips";
-  else if (pose && sitting && Math.min(pose[11][2], pose[12][2]) < 0.5) key = "frame_hips_sitting";
+  else if (body && pose && !sitting && Math.min(pose[23][2], pose[24][2]) < 0.5) key = "frame_hips";
+  else if (body && pose && sitting && Math.min(pose[11][2], pose[12][2]) < 0.5) key = "frame_hips_sitting";
   // No face while the nose is hidden: turned away. (A far full-body view may lack a
   // face too; the face detector is short-range, so that alone is no reason to nag.)
   else if (!msg.face && pose && pose[0][2] < 0.5) key = "frame_face";
@@ -473,10 +476,12 @@ function renderCards() {
   const ids = new Set([...state.rules.keys(), ...Object.keys(state.statuses)]
     .filter((id) => !offPack(id)));
   if (focus) for (const id of focus) ids.add(id);
+  // During a drill step, its rules come first (the rest are dimmed below them).
+  const ordered = focus ? [...ids].sort((a, b) => Number(focus.has(b)) - Number(focus.has(a))) : [...ids];
   // Feedback arrives up to 30 times a second but cards rarely change: rebuild the list
   // only when what it shows changed (the browser then has no style/layout work to do).
   const shown = [lang(), state.rules.size, focus ? [...focus].join() : "", state.engineOk, Boolean(state.last)];
-  for (const id of ids) {
+  for (const id of ordered) {
     const v = state.statuses[id];
     shown.push(id, v ? v.status : "-", v && v.status === "unknown" ? v.reason : "");
   }
@@ -484,7 +489,7 @@ function renderCards() {
   if (key === renderCards.lastKey) return;
   renderCards.lastKey = key;
   const frag = document.createDocumentFragment();
-  for (const id of ids) {
+  for (const id of ordered) {
     const v = state.statuses[id];
     const known = state.rules.has(id);
     const status = v ? v.status : "unknown";
@@ -589,6 +594,12 @@ function renderDrillBox() {
   let text = t("seconds_left", { s: Math.ceil(st.step_left_s) });
   const unassessable = step.rules.filter((r) => !state.rules.has(r));
   if (step.rules.length && unassessable.length === step.rules.length) text += ` · ${t("not_assessable_yet")}`;
+  const tm = st.timing;  // "smile within 2 s, hold it": live progress of the timed rule
+  if (tm) {
+    text += ` · ${ruleTitle(tm.rule)}: ${tm.onset_s === null
+      ? t("timing_wait", { within: tm.within_s })
+      : t("timing_live", { held: Math.max(tm.holding_s, tm.held_s).toFixed(1), hold: tm.hold_s })}`;
+  }
   $("drill-left").textContent = text;
   $("drill-progress").value = step.duration_s ? 1 - st.step_left_s / step.duration_s : 0;
 }

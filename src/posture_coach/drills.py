@@ -404,6 +404,15 @@ class DrillRunner:
         """Where the drill is: step index, seconds left in the step and in the drill."""
         step = self.current()
         left_step = 0.0 if self.done else (self._ends_ms[self._index] - elapsed_ms) / 1000
+        timing: dict[str, Any] | None = None
+        if step is not None and step.timing is not None:
+            timer = self._timers[self._index]
+            run_ms = 0 if timer.run_start_ms is None or timer.last_pass_ms is None else (
+                timer.last_pass_ms - timer.run_start_ms)
+            timing = {**step.timing.to_dict(),
+                      "onset_s": None if timer.onset_ms is None else round(timer.onset_ms / 1000, 1),
+                      "holding_s": round(run_ms / 1000, 1),  # the run going on now (0: not passing)
+                      "held_s": round(timer.best_hold_ms / 1000, 1)}
         return {
             "id": self.drill.id,
             "step": self._index,
@@ -412,6 +421,7 @@ class DrillRunner:
             "step_left_s": round(max(0.0, left_step), 1),
             "left_s": round(max(0.0, (self._ends_ms[-1] - elapsed_ms) / 1000), 1),
             "done": self.done,
+            "timing": timing,  # a timed step's progress: onset, the hold going on, the best hold
         }
 
     def _rule_outcome(self, step_i: int, rid: str) -> tuple[StepOutcome, dict[str, Any]]:

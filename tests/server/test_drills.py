@@ -126,3 +126,16 @@ def test_runner_missing_event_fails_step() -> None:
         runner.update(t, {"greeting.bow": {"status": "pass"}, "face.smile": {"status": "pass"}})
     step = runner.result()["steps"][0]
     assert step["outcome"] == "fail" and step["missing_events"] == ["bow"]
+
+
+def test_the_live_state_shows_a_timed_steps_progress() -> None:
+    runner = DrillRunner(load_drills()["smile"], known_rules={"face.smile"})
+    runner.start(0)
+    state = runner.update(3_500, {"face.smile": {"status": "warn"}})  # smile_1, not smiling yet
+    assert state["timing"]["onset_s"] is None and state["timing"]["within_s"] == 2.0
+    for t in range(3_600, 5_100, 100):
+        state = runner.update(t, {"face.smile": {"status": "pass"}})
+    assert (state["timing"]["onset_s"], state["timing"]["holding_s"]) == (0.6, 1.4)
+    state = runner.update(5_100, {"face.smile": {"status": "warn"}})  # the smile drops
+    assert (state["timing"]["holding_s"], state["timing"]["held_s"]) == (0.0, 1.4)
+    assert runner.update(8_500, {})["timing"] is None  # the rest step times nothing
