@@ -377,3 +377,32 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
         assert [(r.kind, r.person_id, r.media_path, r.status) for r in rows] == [
             ("live", person.id, None, "done")]
     db.dispose()
+
+
+def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, shots: Path) -> None:
+    """A face-only step: laptop framing is fine (no "step back"), the step's cards come
+    first, and the timed smile shows its progress ("held x / 3 s") while the step runs."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    clip = write_clip_y4m(SAMPLES / "smile_six_teeth.mp4", tmp_path / "smile.y4m", 0, 83, seconds=6.0)
+    with sync_api.sync_playwright() as p:
+        browser, page = _open_live_page(sync_api, p, clip, server_url)
+        try:
+            page.locator("#stop").click()  # the helper starts free practice; run the drill instead
+            page.wait_for_selector("#summary-dialog[open]", timeout=10_000)
+            page.locator("#summary-close").click()
+            page.select_option("#drill", "smile")
+            page.locator("#drill-start").click()
+            page.wait_for_function(
+                "/Smile: (start within 2 s|held [0-9.]+ \\/ 3 s)/.test(document.getElementById('drill-left').textContent)",
+                timeout=15_000)
+            first = page.locator("#cards li").first.get_attribute("data-rule")
+            framing = page.locator("#framing").inner_text()
+            page.screenshot(path=str(shots / "15-smile-drill-timed-en.png"))
+        finally:
+            browser.close()
+    assert first in ("face.smile", "face.smile_teeth", "face.gaze"), first
+    assert "hips" not in framing.lower(), framing
