@@ -397,7 +397,8 @@ def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, s
             page.select_option("#drill", "smile")
             page.locator("#drill-start").click()
             page.wait_for_function(
-                "/Smile: (start within 2 s|held [0-9.]+ \\/ 3 s)/.test(document.getElementById('drill-left').textContent)",
+                "/Smile: (start within 2 s|held [0-9.]+ \\/ 3 s)/"
+                ".test(document.getElementById('drill-left').textContent)",
                 timeout=15_000)
             first = page.locator("#cards li").first.get_attribute("data-rule")
             framing = page.locator("#framing").inner_text()
