@@ -190,3 +190,27 @@ def test_an_event_rule_judged_between_its_events_keeps_its_seconds(rule_id: str)
     cell = page[page.index(f'data-rule="{rule_id}"'):]
     cell = cell[:cell.index("</tr>")]
     assert "2.472 s" in cell and "events" not in cell
+
+
+@pytest.mark.parametrize(("lang", "texts"), [
+    ("zh", ["场景步骤", "迎客", "注意", "面带微笑：2.6 秒开始（要求 2 秒内），保持 3.1 秒（要求至少 3 秒）",
+            "未检测到动作：握手"]),
+    ("en", ["Scenario steps", "Approach", "attention",
+            "Smile: started at 2.6 s (needs ≤ 2 s), held 3.1 s (needs ≥ 3 s)", "No action detected: Handshake"]),
+])
+def test_a_saved_scenario_shows_its_steps(lang: str, texts: list[str]) -> None:
+    # HR reads the onboarding self-check step by step, as the trainee saw it on the page.
+    data = rep.report_from_result(fake_result(), source="v.mp4")
+    data["drill"] = {"id": "onboarding", "steps": [
+        {"id": "approach", "title_zh": "迎客", "title_en": "Approach", "outcome": "warn",
+         "rules": {"face.smile": {"outcome": "pass"}}, "missing_events": [],
+         "timing": {"rule": "face.smile", "within_s": 2.0, "hold_s": 3.0, "outcome": "warn",
+                    "onset_s": 2.6, "held_s": 3.1}},
+        {"id": "handshake", "title_zh": "握手", "title_en": "Handshake", "outcome": "fail",
+         "rules": {"handshake.lean": {"outcome": "not_assessable"}}, "missing_events": ["handshake"],
+         "timing": None},
+    ]}
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    for text in texts:
+        assert text in page, text
+    assert rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en").count("Scenario steps") == 0

@@ -57,6 +57,21 @@ T: dict[str, tuple[str, str]] = {
     "not_analysed": ("—（未分析）", "— (not analysed)"),
     "peak": ("最严重时刻", "Peak at"),
     "value": ("峰值", "Peak value"),
+    "steps": ("场景步骤", "Scenario steps"),
+    "step": ("步骤", "Step"),
+    "step_result": ("结果", "Result"),
+    "step_notes": ("说明", "Notes"),
+    "outcome_pass": ("通过", "pass"),
+    "outcome_warn": ("注意", "attention"),
+    "outcome_fail": ("未通过", "fail"),
+    "outcome_not_assessable": ("无法判断", "cannot judge"),
+    "outcome_not_yet_assessable": ("暂不可评估", "not assessable yet"),
+    "outcome_pending": ("未进行", "not reached"),
+    "missing_event": ("未检测到动作：", "No action detected: "),
+    "timing_note": ("{rule}：{onset} 秒开始（要求 {within} 秒内），保持 {held} 秒（要求至少 {hold} 秒）",
+                    "{rule}: started at {onset} s (needs ≤ {within} s), held {held} s (needs ≥ {hold} s)"),
+    "timing_never": ("{rule}：始终没有做到（要求 {within} 秒内开始）",
+                     "{rule}: never happened (needs to start within {within} s)"),
     "no_evidence_live": ("实时练习不保存画面，因此没有证据截图。",
                          "A live practice keeps no frames, so there is no evidence picture."),
     "no_evidence": ("未保存证据截图（默认不保存画面；上传时勾选“保存证据”即可保存）。",
@@ -255,6 +270,8 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
             "unknown_share": _r(row.unknown_share),
             "evidence_kept": any(f["evidence"] for f in findings),
             "rules": rules, "findings": findings, "missed": missed, "events": events,
+            # A live drill or scenario saved from the page: its steps' outcomes.
+            "drill": (row.summary or {}).get("drill"),
         }
 
 
@@ -312,6 +329,47 @@ def _event_details(ev: Mapping[str, Any], lang: Lang) -> str:
     if isinstance(lean, int | float) and ev.get("type") in ("handshake", "bow", "handover"):
         parts.append(f"前倾 {lean:.1f}°" if lang == "zh" else f"lean {lean:.1f}°")
     return "".join(f" · {p}" for p in parts)
+
+
+def _rule_title(rule_id: str, lang: Lang) -> str:
+    cls = RULES_BY_ID.get(rule_id)
+    return str(getattr(cls, "title_zh" if lang == "zh" else "title_en", None) or rule_id)
+
+
+def _steps_html(steps: Sequence[Mapping[str, Any]], lang: Lang) -> str:
+    """A saved drill's or scenario's steps: outcome, each rule's outcome, missing actions and
+    a timed rule's onset and hold (the live page's drill result, kept with the session)."""
+    sep = "、" if lang == "zh" else ", "
+    out = [f"<h2>{_e(tr('steps', lang))}</h2><table class=\"steps\"><thead><tr>"
+           f"<th>{_e(tr('step', lang))}</th><th>{_e(tr('step_result', lang))}</th>"
+           f"<th>{_e(tr('step_notes', lang))}</th></tr></thead><tbody>"]
+    for st in steps:
+        outcome = str(st.get("outcome"))
+        key = f"outcome_{outcome}"
+        notes: list[str] = []
+        for rid, r in (st.get("rules") or {}).items():
+            rk = f"outcome_{r.get('outcome')}"
+            if rk in T:
+                notes.append(f"{_rule_title(rid, lang)}: {tr(rk, lang)}")
+        missing = [EVENT_NAMES.get(e, (e, e))[0 if lang == "zh" else 1] for e in st.get("missing_events") or ()]
+        if missing:
+            notes.append(tr("missing_event", lang) + sep.join(missing))
+        tm = st.get("timing")
+        if isinstance(tm, Mapping) and tm.get("outcome") in ("pass", "warn", "fail"):
+            rule = _rule_title(str(tm.get("rule")), lang)
+            if tm.get("onset_s") is None:
+                notes.append(tr("timing_never", lang).format(rule=rule, within=f"{tm.get('within_s'):g}"))
+            else:
+                notes.append(tr("timing_note", lang).format(
+                    rule=rule, onset=f"{tm['onset_s']:.1f}", within=f"{tm.get('within_s'):g}",
+                    held=f"{tm.get('held_s', 0):.1f}", hold=f"{tm.get('hold_s'):g}"))
+        title = st.get("title_zh" if lang == "zh" else "title_en") or st.get("id")
+        colour = STATUS_COLOURS.get(outcome, STATUS_COLOURS["unknown"])
+        out.append(f'<tr class="step" data-step="{_e(st.get("id"))}"><td>{_e(title)}</td>'
+                   f'<td style="color:{colour};font-weight:600">{_e(tr(key, lang) if key in T else outcome)}</td>'
+                   f'<td>{_e(" · ".join(notes))}</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 def _title(rule: Mapping[str, Any], lang: Lang) -> str:
@@ -433,6 +491,7 @@ h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;border-bot
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:6px 8px;
 text-align:left;vertical-align:top}th{background:#fafafa}td.num{text-align:right;white-space:nowrap}
 .na{color:#777;font-style:italic}.clause{color:#666;font-size:12px}
+table.steps td:nth-child(-n+2){white-space:nowrap}
 .finding{display:grid;grid-template-columns:minmax(0,1fr) 300px;gap:14px;border:1px solid #ddd;border-radius:8px;
 padding:12px;margin:10px 0}.finding img{max-width:100%;border-radius:4px;border:1px solid #ccc}
 .finding .teeth img{max-width:256px}
@@ -515,6 +574,10 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     h.append(f'<div class="card"><div class="lbl">{_e(tr("unknown_share", lang))}</div>'
              f'<div class="big">{_pct(report.get("unknown_share"))}%</div></div>')
     h.append("</div>")
+
+    drill = report.get("drill")
+    if isinstance(drill, Mapping) and drill.get("steps"):
+        h.append(_steps_html(drill["steps"], lang))
 
     # timeline
     h.append(f"<h2>{_e(tr('timeline', lang))}</h2>")

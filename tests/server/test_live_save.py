@@ -92,7 +92,9 @@ def test_a_trainee_keeps_the_onboarding_self_check_and_hr_sees_it(
             "live", "onboarding", "李雷", "done")
         table = client.get(f"/api/cohorts/{ids['cohort']}/table").json()
         assert table["people"][0]["session_id"] == sid
-        assert client.get(f"/api/sessions/{sid}/report?lang=en").status_code == 200
+        report = client.get(f"/api/sessions/{sid}/report?lang=en")
+        assert report.status_code == 200
+        assert "Scenario steps" in report.text and "Grooming check" in report.text  # step by step for HR
     # The connection has ended: its run can no longer be saved.
     headers = _login(client, "lilei")
     r = client.post(url, json={"token": token}, headers=headers)
