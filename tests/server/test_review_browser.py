@@ -6,6 +6,7 @@ Needs ``apt-get install chromium`` and ``pip install playwright`` (see test_brow
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,6 +195,7 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             assert len(rows) == 2 and "李雷" in rows[1], rows  # a header and the one member
             assert "Not passed" in rows[1] and "Stand upright" in rows[1] and "80" in rows[1], rows[1]
             assert "live practice" in rows[1], rows[1]
+            assert dt.date.today().isoformat()[:4] in rows[1], rows[1]  # the result's date
             rates = page.locator("#cohort-rules tr").all_inner_texts()
             assert any("Stand upright" in r and "0 / 1" in r for r in rates), rates
             assert page.get_attribute("#cohort-csv", "href") == f"/api/cohorts/{ids['c1']}/table?format=csv"

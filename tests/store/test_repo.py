@@ -223,6 +223,7 @@ def test_a_trainee_saves_a_live_self_check_to_their_own_record_and_hr_sees_it(db
         # HR's onboarding view takes the newest onboarding result, live or recorded.
         (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
         assert person["session_id"] == sid and person["kind"] == "live"
+        assert person["date"] == dt.datetime.now(dt.UTC).date().isoformat()  # when HR reads it
         assert person["rules"]["standing.upright"] == "fail"
     for not_a_trainee in (trainer, hr):
         with pytest.raises(repo.Forbidden):

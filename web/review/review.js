@@ -5,7 +5,7 @@ const T = {
         report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
         score: "得分", status: "状态", none: "没有发现问题", open: "查看",
         cohorts_title: "培训班：入职自检结果", cohort_csv: "导出 CSV", cohort_rules: "各规则通过率",
-        c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告",
+        c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告", c_date: "日期",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
@@ -24,7 +24,7 @@ const T = {
         report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
         score: "Score", status: "Status", none: "No findings", open: "Open",
         cohorts_title: "Cohorts: onboarding self-check", cohort_csv: "Export CSV", cohort_rules: "Pass rate per rule",
-        c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report",
+        c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report", c_date: "Date",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
         scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check", live_source: "live practice",
@@ -246,7 +246,7 @@ async function showCohort(id) {
   const title = (rid) => (tb.rule_titles && tb.rule_titles[rid] ? tb.rule_titles[rid][lang] : rid);
   const pct = (x) => (x == null ? "—" : `${Math.round(100 * x)}`);
   const people = $("cohort-people");
-  people.replaceChildren(row(["c_person", "c_result", "c_score", "c_failed", "c_report"].map(t), "th"));
+  people.replaceChildren(row(["c_person", "c_result", "c_score", "c_failed", "c_date", "c_report"].map(t), "th"));
   for (const p of tb.people) {
     const result = text("td", p.passed == null ? t("c_not_done") : t(p.passed ? "c_passed" : "c_not_passed"));
     if (p.passed != null) result.className = p.passed ? "pass" : "fail-t";
@@ -260,7 +260,7 @@ async function showCohort(id) {
       if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
     people.append(row([text("td", p.name), result, text("td", pct(p.overall)),
-                       text("td", failedRules.join(lang === "zh" ? "、" : ", ") || "—"), link]));
+                       text("td", failedRules.join(lang === "zh" ? "、" : ", ") || "—"), text("td", p.date || "—"), link]));
   }
   const rules = $("cohort-rules");
   if (!Object.keys(tb.rules).length) {  // nobody's self-check is in yet

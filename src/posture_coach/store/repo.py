@@ -760,11 +760,13 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
     for p in people:
         row = latest_scenario_session(s, p.id, scenario)
         entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "kind": None,
-                                 "overall": None, "passed": None, "rules": {}}
+                                 "date": None, "overall": None, "passed": None, "rules": {}}
         if row is not None:
             rs = reviewed_scores(row)
             entry["session_id"] = row.id
             entry["kind"] = row.kind  # "live": saved from the live page; "recorded": an upload
+            done_at = row.analysed_at or row.created_at
+            entry["date"] = None if done_at is None else done_at.date().isoformat()
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
             ok_all = True
             for rid, sc in rs.rules.items():
@@ -791,14 +793,16 @@ def cohort_csv(table: dict[str, Any]) -> str:
     for p in table["people"]:
         r: dict[str, Any] = {"person_id": p["person_id"], "name": p["name"], "session_id": p["session_id"],
                              "overall": p["overall"],
-                             "passed": "" if p["passed"] is None else ("yes" if p["passed"] else "no")}
+                             "passed": "" if p["passed"] is None else ("yes" if p["passed"] else "no"),
+                             "date": p.get("date") or ""}
         for rid in rule_ids:
             v = p["rules"].get(rid, "")
             r[rid] = "not_assessable" if v is None else v
         rows.append(r)
-    rate_row: dict[str, Any] = {"person_id": "", "name": "pass_rate", "session_id": "", "overall": "", "passed": ""}
+    rate_row: dict[str, Any] = {"person_id": "", "name": "pass_rate", "session_id": "", "overall": "", "passed": "",
+                                "date": ""}
     for rid in rule_ids:
         rr = table["rules"].get(rid)
         rate_row[rid] = "" if rr is None else rr["pass_rate"]
     rows.append(rate_row)
-    return to_csv(rows, ["person_id", "name", "session_id", "overall", "passed", *rule_ids])
+    return to_csv(rows, ["person_id", "name", "session_id", "overall", "passed", "date", *rule_ids])
