@@ -45,7 +45,7 @@ const state = {
   latencies: [], doneTimes: [], serverMs: [], dropped: 0,
   statuses: {}, drill: null, drillDef: null, drillResult: null,
   calibPhase: -1, snapshots: new Map(), lastCueAt: 0, brightness: 255,
-  liveId: null, saveToken: null,
+  liveId: null, saveToken: null, recover: null,
 };
 const grooming = createGroomingPanel({ parent: document.querySelector(".side") || document.body, lang }); // grooming (issue 9)
 const grab = document.createElement("canvas");
@@ -158,7 +158,11 @@ function connect() {
       setTimeout(connect, state.retryMs);
       state.retryMs = Math.min(state.retryMs * 2, 10000);
     }
-    if (state.running) setRunning(false);
+    if (state.running) {
+      // The server finishes a run cut off like this and keeps it: get it back on reconnect.
+      if (state.liveId !== null && state.saveToken) state.recover = { session: state.liveId, token: state.saveToken };
+      setRunning(false);
+    }
   };
 }
 
@@ -175,6 +179,10 @@ function send(msg) {
 function onMessage(msg) {
   switch (msg.type) {
     case "hello":
+      if (state.recover) {  // the connection dropped mid-run: ask for that run's results back
+        send({ type: "recover", ...state.recover });
+        state.recover = null;
+      }
       state.liveId = msg.session;
       state.saveToken = msg.save_token || null;
       state.engineOk = msg.engine === "ok";
@@ -655,6 +663,7 @@ function showSummary(msg) {
     body.append(n);
     return n;
   };
+  if (msg.recovered) add("p", t("summary_recovered"), "notice");
   if (typeof msg.score === "number") {
     add("p", `${t("summary_overall")}: `).append(Object.assign(document.createElement("span"), {
       className: "summary-score", textContent: formatScore(msg.score),
@@ -736,7 +745,10 @@ function showSummary(msg) {
   } else {
     add("p", t(judged ? "summary_next_none" : "summary_next_framing"));
   }
-  if (msg.can_save && state.saveToken) addSaveBox(add, state.liveId, state.saveToken);
+  // A recovered run is saved under the connection that ran it.
+  const liveId = msg.recovered ? msg.live_id : state.liveId;
+  const token = msg.recovered ? msg.save_token : state.saveToken;
+  if (msg.can_save && token) addSaveBox(add, liveId, token);
   state.drillDef = null;
   state.drill = null;
   if (!el.summaryDialog.open) el.summaryDialog.showModal();

@@ -95,8 +95,8 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                      "for about 2 seconds and try again."},
     "recording_invalid": {"zh": "关键点记录文件格式有误或版本未知。",
                           "en": "The landmark recording is malformed or of an unknown version."},
-    "live_session_gone": {"zh": "这次练习的连接已结束（页面关闭或重新连接），结果无法再保存。",
-                          "en": "That practice's connection has ended (the page was closed or reconnected); "
+    "live_session_gone": {"zh": "这次练习已结束超过 15 分钟（或服务已重启），结果无法再保存。",
+                          "en": "That practice ended more than 15 minutes ago (or the server restarted); "
                                 "its result can no longer be saved."},
     "wrong_save_token": {"zh": "保存凭证不对：只有进行这次练习的页面可以保存它。",
                          "en": "Wrong save token: only the page that ran this practice can save it."},

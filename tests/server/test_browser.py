@@ -407,3 +407,66 @@ def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, s
             browser.close()
     assert first in ("face.smile", "face.smile_teeth", "face.gaze"), first
     assert "hips" not in framing.lower(), framing
+
+
+def test_a_dropped_connection_mid_practice_loses_nothing(
+    model_dir: Path, person_photo: Path, tmp_path: Path, shots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket drops during a practice: the page reconnects, gets the run's results back
+    (finished by the server as if stopped) and can still save them."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    from posture_coach.server import ServerSettings, create_app
+    from posture_coach.store import repo
+    from posture_coach.store.models import Session
+    from tests.store.helpers import empty_store
+
+    db = empty_store(tmp_path, monkeypatch)
+    with db.session() as s:
+        person = repo.create_person(s, "李雷")
+        repo.create_user(s, "lilei", "trainee-pass-1", "trainee", person_id=person.id)
+    clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
+    port = _free_port()
+    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
+    routes: list[Any] = []
+
+    def proxy(route: Any) -> None:  # pass everything through; the test can cut it
+        server = route.connect_to_server()
+        routes.append((route, server))
+
+    with serving(create_app(settings), port, ws_max_size=settings.max_frame_bytes * 2) as url, \
+            sync_api.sync_playwright() as p:
+        args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+            page.route_web_socket("**/ws/live", proxy)
+            page.goto(url)
+            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10",
+                                   timeout=30_000)
+            page.select_option("#lang", "en")
+            page.select_option("#posture", "standing")
+            page.locator("#start").click()
+            page.wait_for_timeout(2500)
+            route, server = routes[0]
+            server.close()  # the network drops
+            route.close()
+            page.wait_for_selector("#summary-dialog[open] #save-run", timeout=20_000)
+            assert "connection dropped" in page.locator("#summary-body").inner_text()
+            page.screenshot(path=str(shots / "16-recovered-summary-en.png"))
+            page.locator("#save-run").click()
+            page.fill(".save-login input[name=save_user]", "lilei")
+            page.fill(".save-login input[name=save_password]", "trainee-pass-1")
+            page.locator(".save-login button").click()
+            page.wait_for_selector(".save-status a[href*='/report']", timeout=10_000)
+        finally:
+            browser.close()
+    assert len(routes) >= 2  # it reconnected
+    with db.session() as s:
+        rows = [(r.kind, r.person_id) for r in s.query(Session).all()]
+    db.dispose()
+    assert rows == [("live", person.id)]

@@ -3,6 +3,7 @@ record (results only), HR's cohort view then shows it. Real models, a real photo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,17 @@ def _until(ws, want: str) -> dict:  # type: ignore[no-untyped-def]
         if msg["type"] == want:
             return msg  # type: ignore[no-any-return]
     raise AssertionError(f"no {want} message")
+
+
+def _wait_closed(client: TestClient, live_id: int) -> None:
+    """Until the server has cleaned up a closed connection (it runs after the socket closes)."""
+    deadline = time.monotonic() + 10
+    while live_id in client.app.state.live.sessions:  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            import faulthandler
+            faulthandler.dump_traceback(all_threads=True)
+        assert time.monotonic() < deadline, "connection never cleaned up"
+        time.sleep(0.05)
 
 
 def _login(client: TestClient, user: str) -> dict[str, str]:
@@ -95,7 +107,8 @@ def test_a_trainee_keeps_the_onboarding_self_check_and_hr_sees_it(
         report = client.get(f"/api/sessions/{sid}/report?lang=en")
         assert report.status_code == 200
         assert "Scenario steps" in report.text and "Grooming check" in report.text  # step by step for HR
-    # The connection has ended: its run can no longer be saved.
+    # The connection has ended and its run was saved: nothing more to save there.
+    _wait_closed(client, live_id)
     headers = _login(client, "lilei")
     r = client.post(url, json={"token": token}, headers=headers)
     assert r.status_code == 404 and r.json()["reason"] == "live_session_gone"
@@ -104,3 +117,71 @@ def test_a_trainee_keeps_the_onboarding_self_check_and_hr_sees_it(
         assert row.media_path is None and all(not e.evidence for e in row.episodes)
         assert row.person_id == ids["a"] and row.summary is not None
         assert row.summary["drill"]["steps"][0]["id"] == "grooming"  # the scenario's steps, kept
+
+
+def test_a_dropped_connection_loses_nothing_for_a_while(
+        app_with_store: tuple[TestClient, Database, dict[str, int]], person_jpeg: bytes) -> None:
+    # The Wi-Fi drops right after the practice: its page can still save the finished run
+    # with its token; after KEEP_FINISHED_S the run is gone.
+    client, _db, _ids = app_with_store
+    with client.websocket_connect("/ws/live") as ws:
+        hello = _until(ws, "hello")
+        ws.send_json({"type": "start"})
+        _until(ws, "started")
+        for i in range(1, 4):
+            ws.send_bytes(frame_message(person_jpeg, i))
+            _until(ws, "feedback")
+        ws.send_json({"type": "stop"})
+        assert _until(ws, "summary")["can_save"] is True
+    url, body = f"/api/live/{hello['session']}/save", {"token": hello["save_token"]}
+    headers = _login(client, "lilei")
+    assert client.post(url, json={"token": "guess"}, headers=headers).json()["reason"] == "wrong_save_token"
+    r = client.post(url, json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    stored = client.get(f"/api/sessions/{r.json()['session_id']}").json()["session"]
+    assert (stored["kind"], stored["scenario"]) == ("live", None)  # free practice: no scenario
+
+    with client.websocket_connect("/ws/live") as ws:  # a second run, never saved in time
+        hello = _until(ws, "hello")
+        ws.send_json({"type": "start"})
+        _until(ws, "started")
+        ws.send_bytes(frame_message(person_jpeg, 1))
+        _until(ws, "feedback")
+        ws.send_json({"type": "stop"})
+        _until(ws, "summary")
+    _wait_closed(client, hello["session"])
+    live = client.app.state.live  # type: ignore[attr-defined]
+    live.kept[hello["session"]].until = 0.0  # 15 minutes later
+    r = client.post(f"/api/live/{hello['session']}/save", json={"token": hello["save_token"]}, headers=headers)
+    assert r.status_code == 404 and r.json()["reason"] == "live_session_gone"
+    assert hello["session"] not in live.kept
+
+
+def test_a_run_cut_off_by_a_dropped_connection_is_finished_and_recovered(
+        app_with_store: tuple[TestClient, Database, dict[str, int]], person_jpeg: bytes) -> None:
+    # The socket drops mid-practice: the server finishes the run as if stopped; the page,
+    # reconnected, asks for it back and can still save it.
+    client, _db, _ids = app_with_store
+    with client.websocket_connect("/ws/live") as ws:
+        old = _until(ws, "hello")
+        ws.send_json({"type": "drill_start", "id": "smile"})
+        _until(ws, "drill")
+        for i in range(1, 4):
+            ws.send_bytes(frame_message(person_jpeg, i))
+            _until(ws, "feedback")
+    # (no "stop": the connection is gone)
+    with client.websocket_connect("/ws/live") as ws:
+        _until(ws, "hello")
+        ws.send_json({"type": "recover", "session": old["session"], "token": "guess"})
+        assert _until(ws, "error")["code"] == "nothing_to_recover"
+        ws.send_json({"type": "recover", "session": old["session"], "token": old["save_token"]})
+        drill = _until(ws, "drill_result")["result"]
+        summary = _until(ws, "summary")
+        assert drill["id"] == "smile" and drill["done"] is False
+        assert summary["recovered"] is True and summary["can_save"] is True
+        assert (summary["live_id"], summary["save_token"]) == (old["session"], old["save_token"])
+        r = client.post(f"/api/live/{old['session']}/save", json={"token": old["save_token"]},
+                        headers=_login(client, "lilei"))
+        assert r.status_code == 201, r.text
+        ws.send_json({"type": "recover", "session": old["session"], "token": old["save_token"]})
+        assert _until(ws, "error")["code"] == "nothing_to_recover"  # saved: nothing left to recover

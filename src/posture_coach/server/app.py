@@ -27,7 +27,7 @@ from .. import __version__
 from ..drills import Drill, load_drills
 from ..errors import CoachError
 from .coach import EngineFactory, RuleInfo, reason_catalogue, rule_catalogue
-from .live import FrameError, LiveSession, parse_frame
+from .live import KEEP_FINISHED_S, FrameError, KeptRun, LiveSession, parse_frame
 from .pool import AffinityPool
 from .settings import ServerSettings, login_required
 
@@ -79,6 +79,9 @@ class LiveState:
         self.reasons = reason_catalogue()
         self.drills: dict[str, Drill] = load_drills()
         self.sessions: dict[int, LiveSession] = {}
+        # Finished, unsaved runs of ended connections, still savable for a while.
+        self.kept: dict[int, KeptRun] = {}
+        self.cleanups: set[asyncio.Future[None]] = set()  # ended connections being cleaned up
         self.ids = itertools.count(1)
         self.executor = ThreadPoolExecutor(
             max_workers=settings.max_sessions + 1, thread_name_prefix="live"
@@ -86,6 +89,48 @@ class LiveState:
         self.frames = 0
         self.hand_frames = 0  # frames on which the hand model ran (the hand gate's saving)
         self.started = time.time()
+
+    def keep_finished(self, sid: int, session: LiveSession) -> None:
+        """An ended connection's finished, unsaved run stays savable for ``KEEP_FINISHED_S``."""
+        now = time.monotonic()
+        for k in [k for k, v in self.kept.items() if v.until <= now]:
+            del self.kept[k]
+        run = session.finished
+        if run is not None and run.saved_as is None:
+            self.kept[sid] = KeptRun(session.save_token, run, now + KEEP_FINISHED_S,
+                                     list(session.finished_messages))
+
+    async def recover(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
+        """The end-of-run messages of an ended connection's finished run, for its page.
+        A page can be back before the server has noticed its old socket close: wait for
+        that connection's clean-up (up to 3 s) before answering."""
+        sid, token = msg.get("session"), msg.get("token")
+        if not isinstance(sid, int) or not isinstance(token, str):
+            return [{"type": "error", "code": "bad_message", "message": "recover needs session and token"}]
+        deadline = time.monotonic() + 3.0
+        while sid in self.sessions and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        kept = self.savable(sid)
+        if not isinstance(kept, KeptRun) or kept.finished.saved_as is not None:
+            return [{"type": "error", "code": "nothing_to_recover",
+                     "message": "no finished run of that connection is kept (saved, or too old)"}]
+        try:
+            kept.finished_run(str(token))
+        except PermissionError:
+            return [{"type": "error", "code": "nothing_to_recover", "message": "wrong save token"}]
+        out = [dict(m) for m in kept.messages]
+        for m in out:
+            if m.get("type") == "summary":
+                m.update(recovered=True, live_id=sid, save_token=token)
+        return out
+
+    def savable(self, sid: int) -> LiveSession | KeptRun | None:
+        """The live session, or the kept run of an ended one, that ``sid`` names."""
+        kept = self.kept.get(sid)
+        if kept is not None and kept.until <= time.monotonic():
+            del self.kept[sid]
+            kept = None
+        return self.sessions.get(sid) or kept
 
     def start_pool(self) -> None:
         from ..landmarker import LandmarkerConfig
@@ -334,7 +379,11 @@ async def _live(ws: WebSocket, live: LiveState, settings: ServerSettings) -> Non
                     await _send(ws, {"type": "error", "code": "bad_message",
                                      "message": "control messages are JSON objects"})
                     continue
-                for reply in await loop.run_in_executor(live.executor, session.control, ctrl):
+                if ctrl.get("type") == "recover":  # another connection's finished run
+                    replies = await live.recover(ctrl)
+                else:
+                    replies = await loop.run_in_executor(live.executor, session.control, ctrl)
+                for reply in replies:
                     await _send(ws, reply)
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client vanished mid-send; clean up below
@@ -342,5 +391,22 @@ async def _live(ws: WebSocket, live: LiveState, settings: ServerSettings) -> Non
         task.cancel()
         with contextlib.suppress(BaseException):
             await task
+        # The clean-up runs as its own task: when the server cancels this handler (a client
+        # gone, a shutdown), every further await here would raise at once and skip it.
+        end = asyncio.ensure_future(_end_connection(live, sid, session))
+        live.cleanups.add(end)
+        end.add_done_callback(live.cleanups.discard)
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(end)
+
+
+async def _end_connection(live: LiveState, sid: int, session: LiveSession) -> None:
+    """Finish a run still going, hand it from the connection to the kept runs (no await in
+    between: a save arriving meanwhile finds one or the other), then free the landmarkers."""
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(live.executor, session.end_of_connection)
+    finally:
         live.sessions.pop(sid, None)
+        live.keep_finished(sid, session)
         await loop.run_in_executor(live.executor, session.release)

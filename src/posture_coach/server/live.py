@@ -14,6 +14,8 @@ own clock. Browser → server, text: JSON control messages ``{"type": ...}``:
 Server → browser, text JSON, each with ``type``: ``hello``, ``feedback`` (one per
 processed frame, see :meth:`LiveSession.process`), ``started``, ``summary``,
 ``calibration``, ``drill``, ``drill_result``, ``error`` (``code``, ``message``), ``busy``.
+``recover`` (``{"session", "token"}`` of an ended connection) answers that run's
+``drill_result`` and ``summary`` again, marked ``recovered`` with that session and token.
 ``hello`` carries ``save_token``; a ``summary`` with ``can_save`` is a finished run that
 the signed-in trainee may keep in their record: ``POST /api/live/{session}/save``
 ``{"token": save_token}`` (results only, never frames).
@@ -76,6 +78,28 @@ class FinishedRun:
     posture: str
     saved_as: int | None = None  # the stored session, once saved (saving twice gives it again)
     saved_by: int | None = None  # the user who saved it
+
+
+#: How long a finished, unsaved run outlives its connection (a dropped WebSocket loses nothing:
+#: the page that ran it can still save it with its token).
+KEEP_FINISHED_S = 15 * 60
+
+
+@dataclass(slots=True)
+class KeptRun:
+    """A finished run whose connection has ended, kept for ``KEEP_FINISHED_S``: savable with
+    its token, and its end-of-run messages (``drill_result``, ``summary``) sent again to the
+    page that reconnects and asks (``recover``)."""
+
+    save_token: str
+    finished: FinishedRun
+    until: float  # time.monotonic() deadline
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def finished_run(self, token: str) -> FinishedRun | None:
+        if not hmac.compare_digest(token.encode(), self.save_token.encode()):
+            raise PermissionError("wrong save token")
+        return self.finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +276,7 @@ class LiveSession:
         # to this connection only) as well as the trainee's sign-in.
         self.save_token = secrets.token_urlsafe(18)
         self.finished: FinishedRun | None = None
+        self.finished_messages: list[dict[str, Any]] = []  # what ended that run, for ``recover``
 
     # --- helpers ---------------------------------------------------------------------
     def _new_gate(self) -> CueGate:
@@ -519,7 +544,19 @@ class LiveSession:
                     "elapsed_s": round((self.now_ms() - self._run_t0) / 1000, 1),
                     "engine": self.engine is not None,
                     "can_save": self.finished is not None and summary is not None})
+        if summary is not None:
+            self.finished_messages = out
         return out
+
+    def end_of_connection(self) -> None:
+        """The connection ended: a run still going is finished as if stopped, so that the
+        page can get its summary back (``recover``) and save it; nothing is lost."""
+        try:
+            with self._lock:
+                if self.running:
+                    self._stop()
+        except Exception:  # never in the way of the connection's clean-up
+            log.warning("could not finish the run of an ended connection", exc_info=True)
 
     def _finished(self, summary: Any, drill_id: str | None,
                   drill_res: dict[str, Any] | None) -> FinishedRun | None:

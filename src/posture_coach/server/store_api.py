@@ -357,7 +357,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         own record: scores, findings and events, never frames. ``token`` is the save token
         the live connection's ``hello`` gave that page. Saving again returns the same session."""
         live = getattr(request.app.state, "live", None)
-        session = None if live is None else live.sessions.get(live_id)
+        # The connection, or (dropped or closed) its finished run, kept for a while.
+        session = None if live is None else live.savable(live_id)
         if session is None:
             raise Refused(404, "live_session_gone", f"no live session {live_id}: it has ended")
         try:
