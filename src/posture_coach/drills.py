@@ -272,6 +272,13 @@ class _Timer:
         self.last_pass_ms = at_ms
         self.best_hold_ms = max(self.best_hold_ms, at_ms - self.run_start_ms)
 
+    @property
+    def holding_ms(self) -> int:
+        """The run of passing frames going on now (0: not passing)."""
+        if self.run_start_ms is None or self.last_pass_ms is None:
+            return 0
+        return self.last_pass_ms - self.run_start_ms
+
     def outcome(self, timing: StepTiming) -> StepOutcome:
         if not self.judged:
             return "not_assessable"
@@ -407,11 +414,9 @@ class DrillRunner:
         timing: dict[str, Any] | None = None
         if step is not None and step.timing is not None:
             timer = self._timers[self._index]
-            run_ms = 0 if timer.run_start_ms is None or timer.last_pass_ms is None else (
-                timer.last_pass_ms - timer.run_start_ms)
             timing = {**step.timing.to_dict(),
                       "onset_s": None if timer.onset_ms is None else round(timer.onset_ms / 1000, 1),
-                      "holding_s": round(run_ms / 1000, 1),  # the run going on now (0: not passing)
+                      "holding_s": round(timer.holding_ms / 1000, 1),
                       "held_s": round(timer.best_hold_ms / 1000, 1)}
         return {
             "id": self.drill.id,

@@ -192,28 +192,26 @@ def analyse_video(
     finally:
         stream.close(ok=ok)
 
-    rules, findings, events, snapshots = engine_outcomes(engine, summary, closed, opts.evidence_dir)
+    result, snapshots = engine_result(engine, summary, closed=closed, evidence_dir=opts.evidence_dir,
+                                      stride=stride)
     if snapshots:
         write_evidence(path, snapshots)
     if progress is not None:
         progress(1.0)
-    return repo.AnalysisResult(
-        frames=summary.frames, duration_s=summary.duration_s, overall_score=summary.overall_score,
-        unknown_share=summary.unknown_share, summary=_jsonable(summary.to_dict()), rules=rules,
-        findings=findings, events=events, stride=stride,
-    )
+    return result
 
 
 Snapshot = tuple[int, Path, Any, dict[str, Any], Path | None]  # frame, file, obs, verdicts, teeth
 
 
-def engine_outcomes(
-    engine: Any, summary: Any, closed: dict[tuple[str, int], _Peak] | None = None,
-    evidence_dir: Path | None = None,
-) -> tuple[list[repo.RuleOutcome], list[repo.FindingOutcome], list[repo.EventOutcome], list[Snapshot]]:
-    """A finished engine's results as the store keeps them: per-rule outcomes, findings
-    (with their peak frames where ``closed`` knows them), events, and the evidence frames
-    to write when ``evidence_dir`` is given. ``summary`` is ``engine.summary()``."""
+def engine_result(
+    engine: Any, summary: Any, *, closed: dict[tuple[str, int], _Peak] | None = None,
+    evidence_dir: Path | None = None, stride: int = 1, extra: dict[str, Any] | None = None,
+) -> tuple[repo.AnalysisResult, list[Snapshot]]:
+    """A finished engine's results as the store keeps them (per-rule outcomes, findings with
+    their peak frames where ``closed`` knows them, events; ``extra`` joins the stored
+    summary), and the evidence frames to write when ``evidence_dir`` is given.
+    ``summary`` is ``engine.summary()``."""
     cal = engine.calibration
     warn_credit = cal.warn_credit
     closed = closed or {}
@@ -252,19 +250,19 @@ def engine_outcomes(
               for e in summary.events if e.get("type") not in NOT_FINDING_EVENTS
               and not str(e.get("type")).endswith(("_start", "_dropped"))]
     findings.sort(key=lambda f: (f.start_ms, f.rule_id))
-    return rules, findings, events, snapshots
+    result = repo.AnalysisResult(
+        frames=summary.frames, duration_s=summary.duration_s, overall_score=summary.overall_score,
+        unknown_share=summary.unknown_share, summary=_jsonable({**summary.to_dict(), **(extra or {})}),
+        rules=rules, findings=findings, events=events, stride=stride,
+    )
+    return result, snapshots
 
 
 def live_result(engine: Any, summary: Any, extra: dict[str, Any] | None = None) -> repo.AnalysisResult:
     """A finished live run as a stored session holds it: scores, findings and events, no
     frames and no evidence (the live page keeps its pictures in the browser). ``extra``
     joins the stored summary (e.g. the drill's step results)."""
-    rules, findings, events, _ = engine_outcomes(engine, summary)
-    return repo.AnalysisResult(
-        frames=summary.frames, duration_s=summary.duration_s, overall_score=summary.overall_score,
-        unknown_share=summary.unknown_share, summary=_jsonable({**summary.to_dict(), **(extra or {})}),
-        rules=rules, findings=findings, events=events, stride=1,
-    )
+    return engine_result(engine, summary, extra=extra)[0]
 
 
 def write_evidence(video: Path, wanted: list[tuple[int, Path, Any, dict[str, Any], Path | None]]) -> None:

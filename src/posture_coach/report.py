@@ -331,11 +331,6 @@ def _event_details(ev: Mapping[str, Any], lang: Lang) -> str:
     return "".join(f" · {p}" for p in parts)
 
 
-def _rule_title(rule_id: str, lang: Lang) -> str:
-    cls = RULES_BY_ID.get(rule_id)
-    return str(getattr(cls, "title_zh" if lang == "zh" else "title_en", None) or rule_id)
-
-
 def _steps_html(steps: Sequence[Mapping[str, Any]], lang: Lang) -> str:
     """A saved drill's or scenario's steps: outcome, each rule's outcome, missing actions and
     a timed rule's onset and hold (the live page's drill result, kept with the session)."""
@@ -350,13 +345,13 @@ def _steps_html(steps: Sequence[Mapping[str, Any]], lang: Lang) -> str:
         for rid, r in (st.get("rules") or {}).items():
             rk = f"outcome_{r.get('outcome')}"
             if rk in T:
-                notes.append(f"{_rule_title(rid, lang)}: {tr(rk, lang)}")
+                notes.append(f"{_title(_rule_meta(rid), lang)}: {tr(rk, lang)}")
         missing = [EVENT_NAMES.get(e, (e, e))[0 if lang == "zh" else 1] for e in st.get("missing_events") or ()]
         if missing:
             notes.append(tr("missing_event", lang) + sep.join(missing))
         tm = st.get("timing")
         if isinstance(tm, Mapping) and tm.get("outcome") in ("pass", "warn", "fail"):
-            rule = _rule_title(str(tm.get("rule")), lang)
+            rule = _title(_rule_meta(str(tm.get("rule"))), lang)
             if tm.get("onset_s") is None:
                 notes.append(tr("timing_never", lang).format(rule=rule, within=f"{tm.get('within_s'):g}"))
             else:

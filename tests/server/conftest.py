@@ -25,6 +25,15 @@ def frame_message(jpeg: bytes, frame_id: int, t_capture: float = 0.0) -> bytes:
     return b"PCF1" + struct.pack("<Id", frame_id, t_capture) + jpeg
 
 
+def receive_until(ws, want: str = "feedback", within: int = 20) -> dict:  # type: ignore[no-untyped-def]
+    """The next /ws/live message of type ``want``, skipping at most ``within`` - 1 others."""
+    for _ in range(within):
+        msg = ws.receive_json()
+        if msg["type"] == want:
+            return msg  # type: ignore[no-any-return]
+    raise AssertionError(f"no {want} message")
+
+
 @pytest.fixture(scope="session")
 def person_jpeg(person_photo: Path) -> bytes:
     """The person photo letterboxed to 640×480, as the browser would send it."""

@@ -84,6 +84,46 @@ def server_url(model_dir: Path) -> Iterator[str]:
         yield url
 
 
+def _fake_camera_args(clip: Path) -> list[str]:
+    """Chromium flags: the camera is ``clip`` (a .y4m), allowed without asking."""
+    return [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run",
+    ]
+
+
+TRAINEE = ("lilei", "trainee-pass-1")
+
+
+@pytest.fixture
+def store_server(model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any, int]]:
+    """The app with its own empty store holding one trainee (``TRAINEE``, person 李雷):
+    yields the base URL, the database and the person's id."""
+    from posture_coach.server import ServerSettings, create_app
+    from posture_coach.store import repo
+    from tests.store.helpers import empty_store
+
+    db = empty_store(tmp_path, monkeypatch)
+    with db.session() as s:
+        person = repo.create_person(s, "李雷")
+        repo.create_user(s, *TRAINEE, "trainee", person_id=person.id)
+        person_id = person.id
+    port = _free_port()
+    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
+    with serving(create_app(settings), port, ws_max_size=settings.max_frame_bytes * 2) as url:
+        yield url, db, person_id
+    db.dispose()
+
+
+def _sign_in_in_summary(page: Any, password: str) -> None:
+    """Fill the summary's sign-in form (shown once "Save to my record" met no sign-in) and send it."""
+    page.fill(".save-login input[name=save_user]", TRAINEE[0])
+    page.fill(".save-login input[name=save_password]", password)
+    page.locator(".save-login button").click()
+
+
 @pytest.fixture(scope="module")
 def shots() -> Path:
     keep = os.environ.get("POSTURE_COACH_SHOTS")
@@ -103,12 +143,7 @@ def test_live_page_in_chromium(
     )
     img = cv2.imread(str(person_photo))
     clip = write_y4m(tmp_path / "person.y4m", img)
-    args = [
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run",
-    ]
+    args = _fake_camera_args(clip)
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
@@ -196,12 +231,7 @@ from fakecam import write_clip_y4m  # noqa: E402  (shared with bench/page.py)
 
 
 def _open_live_page(sync_api, p, clip: Path, server_url: str):
-    args = [
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run",
-    ]
+    args = _fake_camera_args(clip)
     browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
     page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-US")
     page.goto(server_url)
@@ -310,7 +340,7 @@ def test_calibration_while_walking_is_refused_with_the_reason(
 
 
 def test_a_trainee_saves_the_live_self_check_from_the_summary(
-    model_dir: Path, person_photo: Path, tmp_path: Path, shots: Path, monkeypatch: pytest.MonkeyPatch
+    store_server: tuple[str, Any, int], person_photo: Path, tmp_path: Path, shots: Path
 ) -> None:
     """Summary dialog → "保存到我的记录": first refused with a sign-in hint, then, signed in
     as a trainee, stored as a live session (results only) with a link to its report."""
@@ -319,26 +349,12 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright missing: pip install playwright"
     )
-    from posture_coach.server import ServerSettings, create_app
-    from posture_coach.store import repo
     from posture_coach.store.models import Session
-    from tests.store.helpers import empty_store
 
-    db = empty_store(tmp_path, monkeypatch)
-    with db.session() as s:
-        person = repo.create_person(s, "李雷")
-        repo.create_user(s, "lilei", "trainee-pass-1", "trainee", person_id=person.id)
+    url, db, person_id = store_server
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
-    port = _free_port()
-    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
-    with serving(create_app(settings), port, ws_max_size=settings.max_frame_bytes * 2) as url, \
-            sync_api.sync_playwright() as p:
-        args = [
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu",
-            "--no-first-run",
-        ]
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page.goto(url)
@@ -352,15 +368,12 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
             page.locator("#save-run").click()
             page.wait_for_selector(".save-login input[name=save_user]", timeout=10_000)
             assert "请先以学员身份登录" in page.locator(".save-status").inner_text()
-            page.fill(".save-login input[name=save_user]", "lilei")
-            page.fill(".save-login input[name=save_password]", "wrong-password")
-            page.locator(".save-login button").click()
+            _sign_in_in_summary(page, "wrong-password")
             page.wait_for_function("document.querySelector('.save-status').textContent.includes('不对')",
                                    timeout=10_000)
             page.locator(".save-login").scroll_into_view_if_needed()
             page.screenshot(path=str(shots / "12-save-sign-in-zh.png"))
-            page.fill(".save-login input[name=save_password]", "trainee-pass-1")
-            page.locator(".save-login button").click()  # signs in, then saves
+            _sign_in_in_summary(page, TRAINEE[1])  # signs in, then saves
             page.wait_for_selector(".save-status a[href*='/report']", timeout=10_000)
             assert "已保存" in page.locator(".save-status").inner_text()
             page.screenshot(path=str(shots / "13-saved-zh.png"))
@@ -375,8 +388,7 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
     with db.session() as s:
         rows = s.query(Session).all()
         assert [(r.kind, r.person_id, r.media_path, r.status) for r in rows] == [
-            ("live", person.id, None, "done")]
-    db.dispose()
+            ("live", person_id, None, "done")]
 
 
 def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, shots: Path) -> None:
@@ -410,7 +422,7 @@ def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, s
 
 
 def test_a_dropped_connection_mid_practice_loses_nothing(
-    model_dir: Path, person_photo: Path, tmp_path: Path, shots: Path, monkeypatch: pytest.MonkeyPatch
+    store_server: tuple[str, Any, int], person_photo: Path, tmp_path: Path, shots: Path
 ) -> None:
     """The socket drops during a practice: the page reconnects, gets the run's results back
     (finished by the server as if stopped) and can still save them."""
@@ -419,29 +431,18 @@ def test_a_dropped_connection_mid_practice_loses_nothing(
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright missing: pip install playwright"
     )
-    from posture_coach.server import ServerSettings, create_app
-    from posture_coach.store import repo
     from posture_coach.store.models import Session
-    from tests.store.helpers import empty_store
 
-    db = empty_store(tmp_path, monkeypatch)
-    with db.session() as s:
-        person = repo.create_person(s, "李雷")
-        repo.create_user(s, "lilei", "trainee-pass-1", "trainee", person_id=person.id)
+    url, db, person_id = store_server
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
-    port = _free_port()
-    settings = ServerSettings(port=port, model_dir=model_dir, fetch_models=False)
     routes: list[Any] = []
 
     def proxy(route: Any) -> None:  # pass everything through; the test can cut it
         server = route.connect_to_server()
         routes.append((route, server))
 
-    with serving(create_app(settings), port, ws_max_size=settings.max_frame_bytes * 2) as url, \
-            sync_api.sync_playwright() as p:
-        args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={clip}", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
             page.route_web_socket("**/ws/live", proxy)
@@ -459,14 +460,12 @@ def test_a_dropped_connection_mid_practice_loses_nothing(
             assert "connection dropped" in page.locator("#summary-body").inner_text()
             page.screenshot(path=str(shots / "16-recovered-summary-en.png"))
             page.locator("#save-run").click()
-            page.fill(".save-login input[name=save_user]", "lilei")
-            page.fill(".save-login input[name=save_password]", "trainee-pass-1")
-            page.locator(".save-login button").click()
+            page.wait_for_selector(".save-login input[name=save_user]", timeout=10_000)
+            _sign_in_in_summary(page, TRAINEE[1])
             page.wait_for_selector(".save-status a[href*='/report']", timeout=10_000)
         finally:
             browser.close()
     assert len(routes) >= 2  # it reconnected
     with db.session() as s:
         rows = [(r.kind, r.person_id) for r in s.query(Session).all()]
-    db.dispose()
-    assert rows == [("live", person.id)]
+    assert rows == [("live", person_id)]

@@ -7,20 +7,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from .conftest import frame_message
+from .conftest import frame_message, receive_until
 
 pytestmark = pytest.mark.models
 
 
-def _feedback(ws, want: str = "feedback") -> dict:  # type: ignore[no-untyped-def]
-    for _ in range(20):
-        msg = ws.receive_json()
-        if msg["type"] == want:
-            return msg  # type: ignore[no-any-return]
-    raise AssertionError(f"no {want} message")
-
-
-def test_happy_path_feedback(live_client: TestClient, person_jpeg: bytes) -> None:
+def test_happy_pathreceive_until(live_client: TestClient, person_jpeg: bytes) -> None:
     with live_client.websocket_connect("/ws/live") as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello"
@@ -30,7 +22,7 @@ def test_happy_path_feedback(live_client: TestClient, person_jpeg: bytes) -> Non
         assert ws.receive_json()["type"] == "started"
         for i in range(1, 4):
             ws.send_bytes(frame_message(person_jpeg, i, 1000.0 + i))
-            msg = _feedback(ws)
+            msg = receive_until(ws)
             assert msg["id"] == i and msg["t_capture"] == 1000.0 + i
         assert msg["person"] is True
         assert len(msg["pose"]) == 33 and len(msg["pose"][0]) == 3
@@ -41,7 +33,7 @@ def test_happy_path_feedback(live_client: TestClient, person_jpeg: bytes) -> Non
         for v in msg["rules"].values():
             assert v["status"] in ("pass", "warn", "fail", "unknown")
         ws.send_json({"type": "stop"})
-        summary = _feedback(ws, "summary")
+        summary = receive_until(ws, "summary")
         assert "elapsed_s" in summary
 
 
@@ -49,7 +41,7 @@ def test_raw_jpeg_without_header(live_client: TestClient, person_jpeg: bytes) ->
     with live_client.websocket_connect("/ws/live") as ws:
         ws.receive_json()
         ws.send_bytes(person_jpeg)
-        msg = _feedback(ws)
+        msg = receive_until(ws)
         assert msg["id"] is None and msg["person"] is True
 
 
@@ -60,7 +52,7 @@ def test_stale_frames_are_dropped_not_queued(live_client: TestClient, person_jpe
             ws.send_bytes(frame_message(person_jpeg, i))
         seen = []
         while not seen or seen[-1] != 10:
-            seen.append(_feedback(ws)["id"])
+            seen.append(receive_until(ws)["id"])
         assert len(seen) < 10, "every frame was processed: nothing was dropped"
         assert seen == sorted(seen)
 
@@ -73,26 +65,26 @@ def test_calibration_and_drill(live_client: TestClient, person_jpeg: bytes) -> N
         status = None
         for i in range(1, 400):
             ws.send_bytes(frame_message(person_jpeg, i))
-            cal = _feedback(ws).get("calibration")
+            cal = receive_until(ws).get("calibration")
             status = cal and cal["status"]
             if status != "collecting":
                 break
         assert status == "collected"
         ws.send_json({"type": "calibrate_finish"})
-        done = _feedback(ws, "calibration")
+        done = receive_until(ws, "calibration")
         assert done["status"] in ("done", "failed")  # "failed" only with a reason
         assert done["status"] == "done" or done.get("reason")
         ws.send_json({"type": "drill_start", "id": "smile"})
-        drill = _feedback(ws, "drill")
+        drill = receive_until(ws, "drill")
         assert drill["drill"]["id"] == "smile"
         ws.send_bytes(frame_message(person_jpeg, 100))
         # Answers to calibration frames still in flight (a loaded machine) carry no drill yet.
-        fb = _feedback(ws)
+        fb = receive_until(ws)
         while fb["id"] != 100:
-            fb = _feedback(ws)
+            fb = receive_until(ws)
         assert fb["drill"]["step"] == 0
         ws.send_json({"type": "drill_stop"})
-        result = _feedback(ws, "drill_result")["result"]
+        result = receive_until(ws, "drill_result")["result"]
         assert [s["id"] for s in result["steps"]] == ["neutral", "smile_1", "rest", "smile_2"]
 
 

@@ -14,7 +14,7 @@ from posture_coach.server import ServerSettings, create_app
 from posture_coach.store import Database, repo
 from tests.store.helpers import empty_store
 
-from .conftest import frame_message
+from .conftest import frame_message, receive_until
 
 pytestmark = pytest.mark.models
 
@@ -41,11 +41,7 @@ def app_with_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_dir: P
 
 
 def _until(ws, want: str) -> dict:  # type: ignore[no-untyped-def]
-    for _ in range(40):
-        msg = ws.receive_json()
-        if msg["type"] == want:
-            return msg  # type: ignore[no-any-return]
-    raise AssertionError(f"no {want} message")
+    return receive_until(ws, want, within=40)
 
 
 def _wait_closed(client: TestClient, live_id: int) -> None:

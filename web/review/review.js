@@ -105,6 +105,11 @@ function ruleTitle(rules, rid) {
 
 let failures = {};  // session id -> why its analysis failed ({zh, en}), from the sessions list
 
+/** What a session was made from: the uploaded file's name, or "live practice" for one saved from the live page. */
+function sourceName(session) {
+  return session.kind === "live" ? t("live_source") : session.source;
+}
+
 async function showSessions() {
   const { sessions } = await api("/api/sessions");
   const table = $("sessions");
@@ -114,7 +119,7 @@ async function showSessions() {
     if (s.failure_text) failures[s.id] = s.failure_text;
     const tr = document.createElement("tr");
     // A failed analysis says why, in the page's language.
-    const from = s.kind === "live" ? t("live_source") : s.source;  // a saved live practice
+    const from = sourceName(s);
     const source = s.scenario === "onboarding" ? `${from} · ${t("onboarding_tag")}` : from;
     tr.append(text("td", `#${s.id}`), text("td", source),
               text("td", (t(`st_${s.status}`) || s.status) + because(s.failure_text)),
@@ -138,7 +143,7 @@ async function showSession(id) {
   openSession = id;
   const rep = await api(`/api/sessions/${id}`);
   const box = $("detail");
-  box.replaceChildren(text("h3", `#${id} ${rep.session.kind === "live" ? t("live_source") : rep.session.source}`));
+  box.replaceChildren(text("h3", `#${id} ${sourceName(rep.session)}`));
   const status = rep.session.status;
   if (status !== "done") {
     // Not analysed (yet, or it failed): no findings is not "no problems found".

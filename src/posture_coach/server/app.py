@@ -115,7 +115,7 @@ class LiveState:
             return [{"type": "error", "code": "nothing_to_recover",
                      "message": "no finished run of that connection is kept (saved, or too old)"}]
         try:
-            kept.finished_run(str(token))
+            kept.finished_run(token)
         except PermissionError:
             return [{"type": "error", "code": "nothing_to_recover", "message": "wrong save token"}]
         out = [dict(m) for m in kept.messages]

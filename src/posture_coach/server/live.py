@@ -97,9 +97,14 @@ class KeptRun:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
     def finished_run(self, token: str) -> FinishedRun | None:
-        if not hmac.compare_digest(token.encode(), self.save_token.encode()):
-            raise PermissionError("wrong save token")
+        check_save_token(token, self.save_token)
         return self.finished
+
+
+def check_save_token(given: str, expected: str) -> None:
+    """PermissionError unless ``given`` is the connection's save token (constant time)."""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise PermissionError("wrong save token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,11 +296,6 @@ class LiveSession:
         self.engine = self.engines.create(self.posture, self.profile, extra_rules)
         self.cues = self._new_gate()
         self._score, self._score_at = None, -1.0
-
-    def _summary(self) -> dict[str, Any] | None:
-        if self.engine is None:
-            return None
-        return dict(self.engine.summary().to_dict())
 
     # --- landmarks -------------------------------------------------------------------
     def _tasks(self, lm: Landmarkers) -> tuple[str, ...] | None:
@@ -571,8 +571,7 @@ class LiveSession:
 
     def finished_run(self, token: str) -> FinishedRun | None:
         """The last finished run, for the holder of this connection's save token."""
-        if not hmac.compare_digest(token.encode(), self.save_token.encode()):
-            raise PermissionError("wrong save token")
+        check_save_token(token, self.save_token)
         with self._lock:
             return self.finished
 
