@@ -131,3 +131,71 @@ def test_a_source_resolves_auto_stride_from_its_frame_rate(tmp_path: Path) -> No
     src = VideoSource(write_video(tmp_path / "a30.avi", fps=30.0), stride=0)
     assert src.info.fps == pytest.approx(30.0) and src.stride == 2
     assert [f.index for f in src] == [0, 2, 4, 6, 8, 10]
+
+
+def _landscape_with_red_left_band(w: int = 160, h: int = 120) -> np.ndarray:
+    """A landscape picture (BGR) whose left quarter is red: its orientation is visible."""
+    img = np.full((h, w, 3), 255, np.uint8)
+    img[:, : w // 4] = (0, 0, 255)
+    return img
+
+
+def _red_on_the_left(rgb: np.ndarray) -> bool:
+    w = rgb.shape[1]
+    left, right = rgb[:, : w // 8], rgb[:, -w // 8:]
+    return bool(left[..., 0].mean() > 200 and left[..., 1].mean() < 80 and right[..., 1].mean() > 200)
+
+
+def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """The JPEG with an EXIF segment holding only the Orientation tag (0x0112)."""
+    import struct
+
+    tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1)
+    tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
+    body = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+
+
+def test_a_phone_photo_with_exif_orientation_is_read_upright(tmp_path: Path) -> None:
+    # Phones store the sensor's picture and an EXIF tag saying how to turn it for display.
+    stored = cv2.rotate(_landscape_with_red_left_band(), cv2.ROTATE_90_COUNTERCLOCKWISE)
+    ok, buf = cv2.imencode(".jpg", stored)
+    assert ok
+    (tmp_path / "phone.jpg").write_bytes(_with_exif_orientation(buf.tobytes(), 6))  # 6: turn 90° clockwise
+    (frame,) = list(open_source(tmp_path / "phone.jpg"))
+    assert frame.size == (160, 120)
+    assert _red_on_the_left(frame.image)
+
+
+def _set_mp4_rotation(path: Path, degrees_clockwise: int) -> None:
+    """Write the display matrix of the (first) track header the way phones do: the picture
+    is stored as the sensor saw it and the player turns it."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    i = data.find(b"tkhd")
+    assert i > 0, "no track header"
+    version = data[i + 4]
+    times = 8 + 8 + 4 + 4 + 8 if version == 1 else 4 + 4 + 4 + 4 + 4  # created, modified, id, reserved, duration
+    matrix_at = i + 4 + 4 + times + 8 + 2 + 2 + 2 + 2
+    one, unit = 0x10000, 0x40000000
+    matrices = {90: (0, one, 0, -one, 0, 0, 0, 0, unit), 270: (0, -one, 0, one, 0, 0, 0, 0, unit)}
+    data[matrix_at:matrix_at + 36] = struct.pack(">9i", *matrices[degrees_clockwise])
+    path.write_bytes(bytes(data))
+
+
+def test_a_phone_video_stored_turned_is_read_upright(tmp_path: Path) -> None:
+    # The sensor's picture, turned a quarter anticlockwise, is what the phone stores (portrait
+    # container, 120 wide and 160 high); the track header says to turn it back for display.
+    path = tmp_path / "phone.mp4"
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15.0, (120, 160))
+    assert wr.isOpened()
+    for _ in range(6):
+        wr.write(cv2.rotate(_landscape_with_red_left_band(), cv2.ROTATE_90_COUNTERCLOCKWISE))
+    wr.release()
+    _set_mp4_rotation(path, 90)
+    src = open_source(path)
+    frames = list(src)
+    assert (src.info.width, src.info.height) == (160, 120)
+    assert len(frames) == 6 and all(f.size == (160, 120) for f in frames)
+    assert all(_red_on_the_left(f.image) for f in frames)
