@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -148,8 +151,6 @@ def _red_on_the_left(rgb: np.ndarray) -> bool:
 
 def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
     """The JPEG with an EXIF segment holding only the Orientation tag (0x0112)."""
-    import struct
-
     tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1)
     tiff += struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
     body = b"Exif\x00\x00" + tiff
@@ -170,8 +171,6 @@ def test_a_phone_photo_with_exif_orientation_is_read_upright(tmp_path: Path) -> 
 def _set_mp4_rotation(path: Path, degrees_clockwise: int) -> None:
     """Write the display matrix of the (first) track header the way phones do: the picture
     is stored as the sensor saw it and the player turns it."""
-    import struct
-
     data = bytearray(path.read_bytes())
     i = data.find(b"tkhd")
     assert i > 0, "no track header"
@@ -199,3 +198,54 @@ def test_a_phone_video_stored_turned_is_read_upright(tmp_path: Path) -> None:
     assert (src.info.width, src.info.height) == (160, 120)
     assert len(frames) == 6 and all(f.size == (160, 120) for f in frames)
     assert all(_red_on_the_left(f.image) for f in frames)
+
+
+def _mp4_boxes(data: bytes | bytearray, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    i = start
+    while i + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[i:i + 8])
+        yield i, size, kind.decode("latin1")
+        i += size
+
+
+def _mp4_box_chain(data: bytes | bytearray, names: list[str]) -> list[tuple[int, int]]:
+    """(offset, size) of each box along ``names`` (the first of each name)."""
+    chain: list[tuple[int, int]] = []
+    start, end = 0, len(data)
+    for name in names:
+        off, size = next((o, s) for o, s, k in _mp4_boxes(data, start, end) if k == name)
+        chain.append((off, size))
+        start, end = off + 8, off + size
+    return chain
+
+
+def test_a_variable_frame_rate_video_keeps_true_times(tmp_path: Path) -> None:
+    # Phones lower the frame rate in dim light. A 60-frame clip whose first 20 frames last
+    # 1/15 s each and the other 40 1/60 s each (2 s in all): written at a constant 30 fps,
+    # then its time-to-sample table (stts) rewritten, the way a phone writes it.
+    path = tmp_path / "vfr.mp4"
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
+    assert wr.isOpened()
+    for i in range(60):
+        wr.write(np.full((48, 64, 3), i * 4, np.uint8))
+    wr.release()
+    data = bytearray(path.read_bytes())
+    chain = _mp4_box_chain(data, ["moov", "trak", "mdia", "minf", "stbl", "stts"])
+    off, size = chain[-1]
+    count, delta = struct.unpack(">II", data[off + 16:off + 24])
+    assert count == 60
+    new = struct.pack(">I4sIIIIII", 32, b"stts", 0, 2, 20, 2 * delta, 40, delta // 2)
+    for o, s in chain[:-1]:  # the boxes holding it grow with it
+        data[o:o + 4] = struct.pack(">I", s + len(new) - size)
+    data[off:off + size] = new
+    path.write_bytes(bytes(data))
+
+    frames = list(VideoSource(path))
+    times = [f.timestamp_ms for f in frames]
+    assert len(times) == 60
+    assert times[:3] == [0, 67, 133]                                # 15 fps
+    assert times[20] == 1333 and times[21] == 1350                  # then 60 fps
+    assert times[59] == pytest.approx(1983, abs=1)
+    assert all(b > a for a, b in itertools.pairwise(times))
+    # Every other frame: the kept frames' own times, not twice the index interval.
+    assert [f.timestamp_ms for f in VideoSource(path, stride=2)][10:12] == [1333, 1367]

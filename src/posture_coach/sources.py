@@ -1,12 +1,14 @@
 """Frame sources: a webcam, any OpenCV-readable video, one image, or a folder of images.
 
 Every source yields :class:`Frame` objects holding contiguous RGB uint8 images with
-timestamps that strictly increase (``round(index * 1000 / fps)`` for files: container
-timestamps are unreliable and MediaPipe's VIDEO mode rejects repeats).
+timestamps that strictly increase (MediaPipe's VIDEO mode rejects repeats). Files use the
+container's presentation times, so that a phone's variable-frame-rate video keeps true
+durations; where a container gives none that increase, the nominal frame interval stands in.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,6 +119,7 @@ class VideoSource(FrameSource):
                 "convert it to H.264 MP4, e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`"
             )
         self._first: np.ndarray | None = first
+        self._first_pos_ms = self._pos_ms()
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         if not (1.0 <= fps <= 240.0):
             fps = 30.0  # some containers report 0 or 90000; assume a camera rate
@@ -127,9 +130,18 @@ class VideoSource(FrameSource):
         self.frames_read = 0
         self.truncated = False
 
+    def _pos_ms(self) -> float | None:
+        """The decoder's presentation time of the frame just read or grabbed, if it has one."""
+        ms = float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
+        return ms if math.isfinite(ms) and ms >= 0.0 else None
+
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         fps = self.info.fps
+        step_ms = 1000.0 / fps
+        t_ms = 0.0  # this frame's time since the first frame
+        last_pos = self._first_pos_ms
+        last_ts = -1
         while True:
             wanted = index % self.stride == 0
             if self._first is not None:
@@ -146,8 +158,20 @@ class VideoSource(FrameSource):
                     self.truncated = True
                 return
             self.frames_read += 1
+            if index > 0:
+                # Variable frame rate (phones slow down in dim light): the container's times
+                # keep real durations. A container without usable ones, or one that repeats
+                # or goes back, falls back to the nominal interval for that frame.
+                pos = self._pos_ms()
+                if pos is not None and last_pos is not None and pos > last_pos:
+                    t_ms += pos - last_pos
+                else:
+                    t_ms += step_ms
+                if pos is not None:
+                    last_pos = pos if last_pos is None else max(last_pos, pos)
             if wanted:
-                yield Frame(_rgb(bgr), index, round(index * 1000 / fps), self.info.name)
+                last_ts = max(round(t_ms), last_ts + 1)
+                yield Frame(_rgb(bgr), index, last_ts, self.info.name)
             index += 1
 
     def close(self) -> None:

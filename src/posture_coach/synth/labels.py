@@ -10,7 +10,7 @@ Format (``clip.mp4`` + ``clip.labels.jsonl``, one JSON object per line):
 
 Conventions
 -----------
-* ``t_ms = round(frame * 1000 / fps)`` (as the pipeline timestamps recorded video).
+* ``t_ms = round(frame * 1000 / fps)`` (the pipeline's times for these constant-rate clips).
 * ``keypoints2d``: pixels, origin top-left, y down, ``[x, y, visible]``; names follow
   MediaPipe's landmark names (``left_*`` = the subject's own left). ``visible`` is True
   when the point is inside the image and the surface drawn at its pixel either belongs
