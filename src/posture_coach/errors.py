@@ -105,6 +105,15 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "not_a_trainee": {"zh": "只有学员可以把练习结果保存到自己的记录中。",
                       "en": "Only a trainee saves a practice result, to their own record."},
     "saved_by_other": {"zh": "这次练习已由另一位学员保存。", "en": "Another trainee has already saved this practice."},
+    # Sign-in and access (server/auth.py, server/store_api.py).
+    "wrong_login": {"zh": "用户名或密码不正确。", "en": "Wrong user name or password."},
+    "signed_out": {"zh": "尚未登录，或登录已过期，请重新登录。",
+                   "en": "You are not signed in, or your sign-in has expired; sign in again."},
+    "stale_page": {"zh": "页面已过期，请刷新页面后重试。", "en": "This page is out of date; reload it and try again."},
+    "forbidden": {"zh": "你的账号没有权限执行此操作。", "en": "Your account is not allowed to do this."},
+    "not_found": {"zh": "找不到该记录（可能已被删除）。", "en": "Not found (it may have been deleted)."},
+    "bad_request": {"zh": "输入有误，请检查后重试。",
+                    "en": "Something in the request is wrong; check it and try again."},
 }
 
 

@@ -99,8 +99,15 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.wait_for_function("document.querySelector('.missed').textContent.includes('leaned back')")
             assert "Lean in slightly when shaking hands · 2.5 s — leaned back (trainer1)" in page.inner_text(".missed")
             page.screenshot(path=str(shots_dir / "review-upload-en.png"), full_page=True)
-            rows = page.locator("#sessions tr").all_inner_texts()
+            rows = page.locator("#sessions tr:has(td)").all_inner_texts()
             assert len(rows) == 1 and "roleplay_side.mp4 · onboarding self-check" in rows[0] and "done" in rows[0]
+            assert "李雷" in rows[0], rows[0]  # who the session is of
+            # Disagreeing, with a comment: the decision and the comment stay, after a reload too.
+            page.fill("#detail .finding .comment", "the camera angle hides the lean")
+            page.click("#detail .finding button:text('Disagree')")
+            page.wait_for_function("document.querySelector('#detail .finding .review') !== null")
+            assert (page.inner_text("#detail .finding .review")
+                    == "(Disagree: the camera angle hides the lean — reviewer trainer1)")
             href = page.get_attribute("#sessions a", "href")
             assert href is not None
             report = page.context.request.get(review_url.replace("/review/", href)).text()
@@ -113,7 +120,9 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.wait_for_function("document.querySelector('#detail button') !== null"
                                    " && document.querySelector('#detail button').textContent === '同意'")
             assert page.inner_text("#up-status") == "完成"
-            assert "完成" in page.locator("#sessions tr").all_inner_texts()[0]
+            assert "完成" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
+            assert page.title() == "服务礼仪教练 · 复核" and page.inner_text("h1") == "培训师复核"
+            assert page.inner_text("#who") == "trainer1（培训师）"
             page.screenshot(path=str(shots_dir / "review-upload-zh.png"), full_page=True)
             # A refused upload says why in the page's language, the technical line below it.
             fake = shots_dir / "photo_renamed.mp4"
@@ -123,11 +132,11 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.click("#up-go")
             page.wait_for_function("document.querySelector('#up-status').textContent.startsWith('失败')")
             assert "这个文件不是视频" in page.inner_text("#up-status")
-            assert "not a video" in page.inner_text("#up-detail")
+            assert "not a video" in (page.text_content("#up-detail-text") or "")
             page.click("#lang")  # the same failure, re-drawn in English
             page.wait_for_function("document.querySelector('#detail button').textContent === 'Agree'")
             assert page.inner_text("#up-status").startswith("Failed: This file is not a video")
-            assert "done" in page.locator("#sessions tr").all_inner_texts()[0]
+            assert "done" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
             # A video cut off half-way is accepted, then its analysis fails: the status line
             # and the sessions table say why, in English now and in Chinese after switching.
             whole = make_pan_video(person_photo, shots_dir / "pan.avi").read_bytes()
@@ -146,6 +155,18 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert page.inner_text("#up-status").startswith("失败：视频在中途中断")
             page.screenshot(path=str(shots_dir / "review-failed-zh.png"), full_page=True)
             page.screenshot(path=str(shots_dir / "review-refused-en.png"), full_page=True)
+            # After a reload (the language chosen is kept): the disagreement and its comment.
+            page.reload()
+            page.wait_for_selector("#sessions tr:has(td) button", timeout=10_000)
+            assert page.inner_text("h1") == "培训师复核"
+            page.click("#sessions tr:has(td):has-text('roleplay_side') button")
+            page.wait_for_selector("#detail .finding .review", timeout=10_000)
+            review = page.inner_text("#detail .finding .review")
+            assert review == "(不同意：the camera angle hides the lean — 复核人 trainer1)"
+            assert page.input_value("#detail .finding .comment") == "the camera angle hides the lean"
+            # A failed analysis offers no report to open.
+            failed_row = page.locator("#sessions tr:has(td):has-text('cut.avi')")
+            assert failed_row.locator("a").count() == 0
         finally:
             browser.close()
     assert not errors, errors
@@ -198,12 +219,88 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             assert dt.date.today().isoformat()[:4] in rows[1], rows[1]  # the result's date
             rates = page.locator("#cohort-rules tr").all_inner_texts()
             assert any("Stand upright" in r and "0 / 1" in r for r in rates), rates
-            assert page.get_attribute("#cohort-csv", "href") == f"/api/cohorts/{ids['c1']}/table?format=csv"
+            assert "at least 80" in page.inner_text("#cohort-note")  # what "passed" means
+            # The export for people: titles and words in the page's language, readable by spreadsheets.
+            href = page.get_attribute("#cohort-csv", "href")
+            assert href == f"/api/cohorts/{ids['c1']}/table?format=csv&lang=en"
+            csv_en = page.context.request.get(url + href.lstrip("/"))
+            assert csv_en.body().startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
+            text_en = csv_en.body().decode("utf-8-sig")
+            assert text_en.splitlines()[0].startswith("person id,name,session id,overall score,result,date,")
+            assert "Stand upright: head up, no hunching" in text_en.splitlines()[0]
+            assert "李雷" in text_en and "not passed" in text_en
+            assert "filename*=UTF-8''" in csv_en.headers["content-disposition"]
             page.screenshot(path=str(shots_dir / "review-cohort-en.png"), full_page=True)
             page.click("#lang")
             page.wait_for_function("document.querySelector('#cohort-people').textContent.includes('未通过')")
             assert "抬头挺胸" in page.inner_text("#cohort-people")
+            assert page.get_attribute("#cohort-csv", "href").endswith("&lang=zh")
+            assert page.inner_text("h1") == "HR：入职自检与复核"
             page.screenshot(path=str(shots_dir / "review-cohort-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tmp_path: Path,
+                                                                                shots_dir: Path) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
+    from posture_coach.store import Database, repo
+    from tests.store.helpers import fake_result
+
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    ids = _seed(cfg)
+    db = Database(cfg.db_url, cfg.data_dir)
+    with db.session() as s:  # a recording of 李雷, analysed, with findings
+        sid = repo.create_session(s, source="practice.mp4", person_id=ids["a"]).id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, fake_result(penalty=3.0))
+    db.dispose()
+    app = FastAPI()
+    app.include_router(store_router(cfg))
+    install_refusal_handler(app)
+    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    errors: list[str] = []
+    with serving(app, _free_port()) as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.goto(url + "review/")
+            assert page.inner_text("h1") == "服务礼仪教练：登录"
+            page.fill("input[name=username]", "lilei")
+            page.fill("input[name=password]", "not-the-password")
+            page.click("#login button[type=submit]")
+            page.wait_for_function("document.querySelector('#error').textContent !== ''")
+            assert page.inner_text("#error") == "用户名或密码不正确。"
+            page.fill("input[name=password]", PASSWORDS["lilei"])
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#sessions tr:has(td) button", timeout=10_000)
+            assert page.inner_text("h1") == "我的练习记录"
+            assert page.inner_text("#who") == "lilei（学员）"
+            assert not page.is_visible("#agreement-link")  # trainers' and HR's
+            page.click("#sessions tr:has(td) button")
+            page.wait_for_selector("#detail .finding", timeout=10_000)
+            # A trainee reads the findings; agreeing or disagreeing is the trainer's.
+            assert page.locator("#detail .finding button").count() == 0
+            assert page.locator("#missed-add").count() == 0
+            assert " 秒" in page.inner_text("#detail .finding")
+            page.screenshot(path=str(shots_dir / "review-trainee-zh.png"), full_page=True)
+            # Signed out meanwhile (the cookie gone): an action says so in the page's language.
+            page.context.clear_cookies()
+            page.click("#sessions tr:has(td) button")
+            page.wait_for_function("document.querySelector('#error').textContent !== ''")
+            assert page.inner_text("#error") == "尚未登录，或登录已过期，请重新登录。"
+            # The language chosen last is kept on this browser.
+            page.evaluate("localStorage.setItem('pc.lang', 'en')")
+            page.reload()
+            page.wait_for_selector("#login", timeout=10_000)
+            assert page.inner_text("h1") == "Etiquette coach: sign in"
         finally:
             browser.close()
     assert not errors, errors

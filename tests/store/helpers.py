@@ -29,16 +29,17 @@ def make_pan_video(photo: Path, out: Path, frames: int = 15, fps: float = 15.0) 
     return out
 
 
-def fake_result(evidence: dict[str, Path] | None = None, *, penalty: float = 1.0) -> AnalysisResult:
-    """Two assessable rules (one with a finding), one never assessable."""
+def fake_result(evidence: dict[str, Path] | None = None, *, penalty: float = 1.0, smile: float = 1.0) -> AnalysisResult:
+    """Two assessable rules (one with a finding; ``smile`` the recommended face.smile's score),
+    one never assessable."""
     rules = [
         RuleOutcome("standing.upright", 1.0 - penalty / 10.0, 1.0, 10.0, penalty, 0.0, None, {}),
-        RuleOutcome("face.smile", 1.0, 1.0, 10.0, 0.0, 0.0, None, {}),
+        RuleOutcome("face.smile", smile, 1.0, 10.0, (1.0 - smile) * 10.0, 0.0, None, {}),
         RuleOutcome("sitting.legs_crossed", None, 1.0, 0.0, 0.0, 1.0, "legs_not_visible", {"legs_not_visible": 1.0}),
     ]
     findings = [FindingOutcome("standing.upright", "fail", 2000, 3000, 14.5, 2500, 75, penalty, evidence or {})]
     events = [EventOutcome("handshake", 6000, {"type": "handshake", "t_ms": 6000, "duration_s": 1.5})]
-    return AnalysisResult(frames=300, duration_s=10.0, overall_score=(1.0 - penalty / 10.0 + 1.0) / 2,
+    return AnalysisResult(frames=300, duration_s=10.0, overall_score=(1.0 - penalty / 10.0 + smile) / 2,
                           unknown_share=1 / 3, summary={"frames": 300}, rules=rules, findings=findings, events=events)
 
 

@@ -91,6 +91,24 @@ def test_login_sets_a_safe_cookie_and_needs_the_password(api: tuple[TestClient, 
     assert me["user"]["role"] == "hr_admin" and me["csrf_token"] == r.json()["csrf_token"]
 
 
+def test_refusals_carry_a_reason_a_page_can_show_in_its_language(
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    client, _, ids = api
+    r = client.get("/api/sessions")
+    assert r.status_code == 401 and r.json()["reason"] == "signed_out"
+    r = client.post("/api/auth/login", json={"username": "hr", "password": "nope-nope"})
+    assert r.status_code == 401 and r.json()["reason_text"] == {"zh": "用户名或密码不正确。",
+                                                                "en": "Wrong user name or password."}
+    csrf = login(client, "lilei")
+    r = client.post("/api/findings/1/review", json={"decision": "disagree"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 403 and r.json()["reason"] == "forbidden" and "trainer" in r.json()["detail"]
+    r = client.post("/api/people", json={"name": "x"}, headers={"X-CSRF-Token": "stale"})
+    assert r.status_code == 403 and r.json()["reason"] == "stale_page"
+    r = client.get("/api/sessions/999")
+    assert r.status_code == 404 and r.json()["reason"] == "not_found"
+    assert client.get(f"/api/cohorts/{ids['c1']}/table").json()["reason"] == "forbidden"
+
+
 def test_cookie_is_secure_over_https(tmp_path: Path) -> None:
     app, cfg = _app(tmp_path, run_jobs=False)
     _seed(cfg)

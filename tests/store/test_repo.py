@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
@@ -207,6 +208,37 @@ def test_reviews_rescore_and_cohort_table(db: Database) -> None:
     assert lines[0].startswith("person_id,name,session_id,overall,passed,")
     assert "李雷" in lines[1] and "not_assessable" in lines[1]
     assert lines[-1].split(",")[1] == "pass_rate"
+
+
+def test_a_missed_recommended_behaviour_warns_and_does_not_fail_the_self_check(db: Database) -> None:
+    ids = _setup(db)
+    _finish(db, ids["ja"], penalty=1.0, smile=0.5)  # upright 0.9 passes; no smile (recommended) 0.5
+    with db.session() as s:
+        table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
+    (row,) = table["people"]
+    assert row["rules"]["face.smile"] == "warn" and row["rules"]["standing.upright"] == "pass"
+    assert row["passed"] is True
+    assert table["rules"]["face.smile"] == {"passed": 0, "assessed": 1, "pass_rate": 0.0}  # not a pass either
+
+
+def test_the_cohort_csv_for_people_speaks_their_language(db: Database) -> None:
+    ids = _setup(db)
+    _finish(db, ids["ja"], penalty=3.0)  # upright 0.7 < pass 0.8
+    with db.session() as s:
+        table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
+    zh = repo.cohort_csv(table, "zh").strip().splitlines()
+    assert zh[0].startswith("学员编号,姓名,会话编号,总分,结果,日期,")
+    assert "抬头挺胸，不弯腰驼背" in zh[0] and "standing.upright" not in zh[0]
+    person = dict(zip(next(csv.reader([zh[0]])), next(csv.reader([zh[1]])), strict=True))
+    assert person["姓名"] == "李雷" and person["结果"] == "未通过" and person["总分"] == "85"
+    assert person["抬头挺胸，不弯腰驼背"] == "未通过" and person["不跷二郎腿"] == "无法评估"
+    rates = dict(zip(next(csv.reader([zh[0]])), next(csv.reader([zh[-1]])), strict=True))
+    assert rates["姓名"] == "各规则通过率（%）" and rates["抬头挺胸，不弯腰驼背"] == "0" and rates["面带微笑"] == "100"
+    en = repo.cohort_csv(table, "en").splitlines()
+    assert en[0].startswith("person id,name,session id,overall score,result,date,") and "not passed" in en[1]
+    # For programs (no language): ids, codes and fractions, as before.
+    raw = repo.cohort_csv(table).splitlines()
+    assert raw[0].startswith("person_id,name,session_id,overall,passed,date,") and ",0.85," in raw[1]
 
 
 def test_a_trainee_saves_a_live_self_check_to_their_own_record_and_hr_sees_it(db: Database) -> None:

@@ -1,7 +1,14 @@
 // Trainer review page: sign in, list visible sessions, agree/disagree with findings.
 // Plain ES module, no build step. All state-changing requests send the CSRF token.
 const T = {
-  zh: { title: "培训师复核", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
+  zh: { title: "培训师复核", title_signin: "服务礼仪教练：登录", title_trainer: "培训师复核",
+        title_hr_admin: "HR：入职自检与复核", title_trainee: "我的练习记录", doc_title: "服务礼仪教练 · 复核",
+        role_trainer: "培训师", role_hr_admin: "人力资源（HR）", role_trainee: "学员", sec: "秒",
+        s_id: "编号", s_person: "学员", s_source: "来源", s_date: "日期", s_actions: "",
+        no_sessions: "还没有会话：上传一段录像开始评分。", no_sessions_trainee: "还没有练习记录。",
+        details: "技术信息（供支持人员查看）", zoom: "点击查看原图", reviewed_by: "复核人",
+        c_warn: "提醒", c_rule_note: "通过 = 每条可评估的必做规则得分都不低于 {p} 分；推荐做到的规则（如微笑、点头、鞠躬）未达到只记“提醒”，不影响通过。",
+        c_sep: "；", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
         report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
         score: "得分", status: "状态", none: "没有发现问题", open: "查看",
         cohorts_title: "培训班：入职自检结果", cohort_csv: "导出 CSV", cohort_rules: "各规则通过率",
@@ -20,7 +27,15 @@ const T = {
         st_queued: "排队中", st_running: "分析中", st_done: "完成", st_failed: "失败",
         no_people: "没有可上传的学员（请HR把学员加入你的培训班）",
         upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
-  en: { title: "Trainer review", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
+  en: { title: "Trainer review", title_signin: "Etiquette coach: sign in", title_trainer: "Trainer review",
+        title_hr_admin: "HR: onboarding self-checks and review", title_trainee: "My practice record",
+        doc_title: "Etiquette coach · review",
+        role_trainer: "trainer", role_hr_admin: "HR", role_trainee: "trainee", sec: "s",
+        s_id: "No.", s_person: "Trainee", s_source: "Source", s_date: "Date", s_actions: "",
+        no_sessions: "No sessions yet: upload a recording to score it.", no_sessions_trainee: "No practice saved yet.",
+        details: "Technical details (for support)", zoom: "Click for the full-size frame", reviewed_by: "reviewer",
+        c_warn: "Warning", c_rule_note: "Passed = every assessable required rule scored at least {p}. A recommended behaviour (a smile, a nod, a bow) missed only warns and does not fail the check.",
+        c_sep: "; ", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
         report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
         score: "Score", status: "Status", none: "No findings", open: "Open",
         cohorts_title: "Cohorts: onboarding self-check", cohort_csv: "Export CSV", cohort_rules: "Pass rate per rule",
@@ -41,16 +56,24 @@ const T = {
         no_people: "No trainees to upload for (HR adds trainees to your cohort)",
         upload_hint: "Videos stay on this server. Film two-person role-plays from the side." },
 };
-let lang = navigator.language.startsWith("zh") ? "zh" : "en";
+// The language is the one chosen last on this browser (shared with the live page), else the browser's.
+let lang = localStorage.getItem("pc.lang") || ((navigator.language || "zh").toLowerCase().startsWith("zh") ? "zh" : "en");
+if (lang !== "zh" && lang !== "en") lang = "zh";
 let csrf = null;
+let me = null;  // the signed-in user ({username, role, ...}), null before signing in
 let openSession = null;  // the session whose findings are shown (re-drawn in the other language)
 let upState = null;  // the upload status line: [key, extra text], re-drawn in the other language
 const $ = (id) => document.getElementById(id);
-const t = (k) => T[lang][k];
+const t = (k, vars = {}) => (T[lang][k] ?? k).replace(/\{(\w+)\}/g, (_, v) => vars[v] ?? "");
+const canReview = () => me !== null && (me.role === "trainer" || me.role === "hr_admin");
 
 function paint() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.title = t("doc_title");
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  // The heading says what this page is for whoever signed in.
+  $("page-title").textContent = t(me ? `title_${me.role}` : "title_signin");
+  if (me) $("who").textContent = `${me.username}${lang === "zh" ? "（" : " ("}${t(`role_${me.role}`)}${lang === "zh" ? "）" : ")"}`;
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
   if (upState) drawStatus();
 }
@@ -70,8 +93,21 @@ function because(reasonText) {
 function drawStatus() {
   const [key, extra, reasonText, detail] = upState;
   $("up-status").textContent = t(key) + extra + because(reasonText);
-  $("up-detail").textContent = reasonText && detail ? detail : "";
+  // The server's technical message (English) stays out of the way, folded, for support.
+  $("up-detail-text").textContent = reasonText && detail ? detail : "";
+  $("up-detail").classList.toggle("hidden", !(reasonText && detail));
 }
+
+// An error of a button's action, shown next to it in the page's language.
+function showError(el, e) {
+  el.textContent = e.reasonText ? e.reasonText[lang] : e.message;
+}
+
+// A click handler whose failure (signed out, no right, server gone) is said at the top.
+const guarded = (fn) => async () => {
+  $("error").textContent = "";
+  try { await fn(); } catch (e) { showError($("error"), e); }
+};
 
 // An error from the server: its reason code's text in both languages when it has one.
 class ApiError extends Error {
@@ -110,30 +146,48 @@ function sourceName(session) {
   return session.kind === "live" ? t("live_source") : session.source;
 }
 
+// "2026-11-24 19:41" in the browser's time zone, from an ISO time.
+function when(iso) {
+  if (!iso) return "—";
+  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 async function showSessions() {
   const { sessions } = await api("/api/sessions");
   const table = $("sessions");
   table.replaceChildren();
   failures = {};
+  if (!sessions.length) {
+    table.append(row([t(me && me.role === "trainee" ? "no_sessions_trainee" : "no_sessions")]));
+    return;
+  }
+  table.append(row(["s_id", "s_person", "s_source", "status", "score", "s_date", "s_actions"].map((k) => t(k)), "th"));
   for (const s of sessions) {
     if (s.failure_text) failures[s.id] = s.failure_text;
     const tr = document.createElement("tr");
     // A failed analysis says why, in the page's language.
     const from = sourceName(s);
     const source = s.scenario === "onboarding" ? `${from} · ${t("onboarding_tag")}` : from;
-    tr.append(text("td", `#${s.id}`), text("td", source),
+    tr.append(text("td", `#${s.id}`), text("td", s.person_name || "—"), text("td", source),
               text("td", (t(`st_${s.status}`) || s.status) + because(s.failure_text)),
-              text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)));
+              text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)),
+              text("td", when(s.created_at)));
     const td = document.createElement("td");
     const open = text("button", t("open") + " ›");
-    open.onclick = () => showSession(s.id);
-    const link = document.createElement("a");
-    link.href = `/api/sessions/${s.id}/report?lang=${lang}`;
-    link.textContent = t("report");
-    const pdf = document.createElement("a");
-    pdf.href = `/api/sessions/${s.id}/report.pdf?lang=${lang}`;
-    pdf.textContent = t("pdf");
-    td.append(open, " ", link, " · ", pdf);
+    open.onclick = guarded(() => showSession(s.id));
+    td.append(open);
+    if (s.status === "done") {  // a queued, running or failed analysis has no report yet
+      const link = document.createElement("a");
+      link.href = `/api/sessions/${s.id}/report?lang=${lang}`;
+      link.textContent = t("report");
+      const pdf = document.createElement("a");
+      pdf.href = `/api/sessions/${s.id}/report.pdf?lang=${lang}`;
+      pdf.textContent = t("pdf");
+      td.append(" ", link, " · ", pdf);
+    }
     tr.append(td);
     table.append(tr);
   }
@@ -157,9 +211,16 @@ async function showSession(id) {
     const badge = text("span", t(`f_${f.status}`) || f.status);
     badge.className = `badge ${f.status}`;
     const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak")} ${f.peak_text[lang]}` : "";
-    div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge,
-               text("span", ` ${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} s${peak} `),
-               text("span", f.review ? `(${t(f.review.decision)})` : ""));
+    const secs = `${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} ${t("sec")}`;
+    div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge, text("span", ` ${secs}${peak} `));
+    if (f.review) {  // the decision, with the reviewer's comment and name
+      const colon = lang === "zh" ? "：" : ": ";
+      const said = f.review.comment ? `${colon}${f.review.comment}` : "";
+      const by = f.review.trainer ? ` — ${t("reviewed_by")} ${f.review.trainer}` : "";
+      const rv = text("span", `(${t(f.review.decision)}${said}${by})`);
+      rv.className = "review";
+      div.append(rv);
+    }
     // The frames kept as evidence (only when the upload asked for them), served by the API.
     const shots = document.createElement("div");
     shots.className = "shots";
@@ -167,22 +228,35 @@ async function showSession(id) {
       const img = document.createElement("img");
       img.src = url;
       img.alt = t(kind === "teeth" ? "teeth_alt" : "evidence_alt");
+      img.title = t("zoom");
       img.loading = "lazy";
-      shots.append(img);
+      const a = document.createElement("a");  // the full-size frame, in a new tab
+      Object.assign(a, { href: url, target: "_blank", rel: "noopener" });
+      a.append(img);
+      shots.append(a);
     }
     if (shots.childElementCount) div.append(shots);
-    const comment = document.createElement("input");
-    comment.placeholder = t("comment");
-    for (const decision of ["agree", "disagree"]) {
-      const b = text("button", t(decision));
-      b.onclick = async () => {
-        await api(`/api/findings/${f.id}/review`, { method: "POST", headers: { "Content-Type": "application/json" },
-                  body: JSON.stringify({ decision, comment: comment.value }) });
-        showSession(id);
-      };
-      div.append(b);
+    if (canReview()) {
+      const comment = document.createElement("input");
+      comment.placeholder = t("comment");
+      comment.className = "comment";
+      comment.value = f.review && f.review.comment ? f.review.comment : "";  // edit, not retype, a comment
+      const err = text("span", "");
+      err.className = "err";
+      for (const decision of ["agree", "disagree"]) {
+        const b = text("button", t(decision));
+        b.onclick = async () => {
+          err.textContent = "";
+          try {
+            await api(`/api/findings/${f.id}/review`, { method: "POST", headers: { "Content-Type": "application/json" },
+                      body: JSON.stringify({ decision, comment: comment.value }) });
+            await showSession(id);
+          } catch (e) { showError(err, e); }
+        };
+        div.append(b);
+      }
+      div.append(comment, " ", err);
     }
-    div.append(comment);
     box.append(div);
   }
   box.append(missedForm(id, rep));
@@ -195,8 +269,12 @@ function missedForm(id, rep) {
   wrap.append(text("h4", t("missed_title")));
   const title = (rid) => ruleTitle(rep.rules, rid);
   for (const m of rep.missed || []) {
-    const at = m.at_ms == null ? "" : ` · ${(m.at_ms / 1000).toFixed(1)} s`;
+    const at = m.at_ms == null ? "" : ` · ${(m.at_ms / 1000).toFixed(1)} ${t("sec")}`;
     wrap.append(text("p", `${title(m.rule_id)}${at}${m.comment ? " — " + m.comment : ""} (${m.trainer})`));
+  }
+  if (!canReview()) {  // trainees read what was added; trainers and HR add
+    if (!(rep.missed || []).length) wrap.replaceChildren();
+    return wrap;
   }
   const rule = document.createElement("select");
   rule.id = "missed-rule";
@@ -205,20 +283,26 @@ function missedForm(id, rep) {
   rule.replaceChildren(...rules.map((r) => { const o = text("option", title(r.rule_id)); o.value = r.rule_id; return o; }));
   const at = document.createElement("input");
   Object.assign(at, { id: "missed-at", type: "number", min: "0", step: "0.1", placeholder: t("missed_at") });
+  at.style.width = "8em";
   if (rep.session.duration_s != null) at.max = String(rep.session.duration_s);
   const note = document.createElement("input");
   Object.assign(note, { id: "missed-comment", placeholder: t("comment") });
   const add = text("button", t("missed_add"));
   add.id = "missed-add";
+  const err = text("span", "");
+  err.className = "err";
   add.onclick = async () => {
     const secs = parseFloat(at.value);
-    await api(`/api/sessions/${id}/missed`, { method: "POST", headers: { "Content-Type": "application/json" },
-              body: JSON.stringify({ rule_id: rule.value, at_ms: Number.isFinite(secs) ? Math.round(secs * 1000) : null,
-                                     comment: note.value }) });
-    showSession(id);
+    err.textContent = "";
+    try {
+      await api(`/api/sessions/${id}/missed`, { method: "POST", headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ rule_id: rule.value, at_ms: Number.isFinite(secs) ? Math.round(secs * 1000) : null,
+                                       comment: note.value }) });
+      await showSession(id);
+    } catch (e) { showError(err, e); }
   };
   const row = document.createElement("p");
-  row.append(rule, " ", at, " ", note, " ", add);
+  row.append(rule, " ", at, " ", note, " ", add, " ", err);
   wrap.append(row);
   return wrap;
 }
@@ -234,7 +318,7 @@ async function showCohorts(role) {
   const sel = $("cohort-sel");
   sel.replaceChildren(...cohorts.map((c) => { const o = text("option", `${c.name} (${c.members})`); o.value = c.id; return o; }));
   if (openCohort !== null && cohorts.some((c) => c.id === openCohort)) sel.value = openCohort;
-  sel.onchange = () => showCohort(Number(sel.value));
+  sel.onchange = guarded(() => showCohort(Number(sel.value)));
   await showCohort(Number(sel.value));
 }
 
@@ -247,7 +331,7 @@ function row(cells, tag = "td") {
 async function showCohort(id) {
   openCohort = id;
   const tb = await api(`/api/cohorts/${id}/table`);
-  $("cohort-csv").href = `/api/cohorts/${id}/table?format=csv`;
+  $("cohort-csv").href = `/api/cohorts/${id}/table?format=csv&lang=${lang}`;
   const title = (rid) => (tb.rule_titles && tb.rule_titles[rid] ? tb.rule_titles[rid][lang] : rid);
   const pct = (x) => (x == null ? "—" : `${Math.round(100 * x)}`);
   const people = $("cohort-people");
@@ -256,6 +340,7 @@ async function showCohort(id) {
     const result = text("td", p.passed == null ? t("c_not_done") : t(p.passed ? "c_passed" : "c_not_passed"));
     if (p.passed != null) result.className = p.passed ? "pass" : "fail-t";
     const failedRules = Object.entries(p.rules).filter(([, v]) => v === "fail").map(([rid]) => title(rid));
+    const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => `${title(rid)} (${t("c_warn")})`);
     const link = document.createElement("td");
     if (p.session_id != null) {
       const a = document.createElement("a");
@@ -265,15 +350,19 @@ async function showCohort(id) {
       if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
     people.append(row([text("td", p.name), result, text("td", pct(p.overall)),
-                       text("td", failedRules.join(lang === "zh" ? "、" : ", ") || "—"), text("td", p.date || "—"), link]));
+                       text("td", [...failedRules, ...warned].join(t("c_sep")) || "—"), text("td", p.date || "—"), link]));
   }
+  $("cohort-note").textContent = t("c_rule_note", { p: pct(tb.cohort.pass_score) });
   const rules = $("cohort-rules");
   if (!Object.keys(tb.rules).length) {  // nobody's self-check is in yet
     rules.replaceChildren(row(["—"]));
     return;
   }
   rules.replaceChildren(row(["c_rule", "c_assessed", "c_rate"].map(t), "th"));
-  for (const [rid, r] of Object.entries(tb.rules)) {
+  // The rules most people miss first.
+  const byRate = Object.entries(tb.rules).sort(([a, x], [b, y]) => x.pass_rate - y.pass_rate
+                                                 || title(a).localeCompare(title(b), lang));
+  for (const [rid, r] of byRate) {
     rules.append(row([title(rid), `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)} %`]));
   }
 }
@@ -331,16 +420,20 @@ async function upload(ev) {
 }
 
 async function start() {
+  let who;
   try {
-    const me = await api("/api/auth/me");
-    csrf = me.csrf_token;
-    $("who").textContent = `${me.user.username} (${me.user.role})`;
-    $("login").classList.add("hidden");
-    $("main").classList.remove("hidden");
-    await showPeople();
-    await showSessions();
-    await showCohorts(me.user.role);
-  } catch { /* not signed in yet */ }
+    who = await api("/api/auth/me");
+  } catch { return; /* not signed in yet */ }
+  csrf = who.csrf_token;
+  me = who.user;
+  paint();
+  $("login").classList.add("hidden");
+  $("main").classList.remove("hidden");
+  // Trainees see their own sessions; uploading for others, agreement and cohorts are for trainers and HR.
+  $("agreement-link").classList.toggle("hidden", !canReview());
+  await showPeople();
+  await showSessions();
+  await showCohorts(me.role);
 }
 
 $("upload").addEventListener("submit", upload);
@@ -351,13 +444,15 @@ $("login").addEventListener("submit", async (ev) => {
   try {
     const r = await fetch("/api/auth/login", { method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
-    if (!r.ok) throw new Error((await r.json()).detail);
+    if (!r.ok) throw new ApiError(await r.json().catch(() => ({})), r.statusText);
     $("error").textContent = "";
     await start();
-  } catch (e) { $("error").textContent = e.message; }
+  } catch (e) { showError($("error"), e); }
 });
 $("lang").onclick = async () => {
   lang = lang === "zh" ? "en" : "zh";
+  localStorage.setItem("pc.lang", lang);
+  $("error").textContent = "";
   paint();
   await start();
   if (openSession !== null) await showSession(openSession);

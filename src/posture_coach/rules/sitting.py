@@ -207,7 +207,7 @@ class SittingShouldersLevel(StandingShouldersLevel):
     """Shoulders level while seated; measured as for standing."""
 
     id = "sitting.shoulders_level"
-    title_zh = "双肩平正"
+    title_zh = "坐姿双肩平正"
     title_en = "Keep the shoulders level (seated)"
     clause = "seed 000 §二.二 坐姿"
     posture: ClassVar[Posture | None] = "sitting"

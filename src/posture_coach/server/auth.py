@@ -17,11 +17,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import delete, select
 
 from ..store.db import Database
 from ..store.models import AuthSession, User, utcnow
+from .refusals import Refused
 
 COOKIE = "pc_session"
 CSRF_HEADER = "x-csrf-token"
@@ -101,12 +102,12 @@ def current_user_dependency(get_db: Callable[[], Database]) -> Callable[[Request
     async def current_user(request: Request) -> User:
         found = session_of(get_db(), request)
         if found is None:
-            raise HTTPException(401, "sign in first (POST /api/auth/login)")
+            raise Refused(401, "signed_out", "sign in first (POST /api/auth/login)")
         user, csrf = found
         if request.method not in SAFE_METHODS:
             sent = await _csrf_value(request)
             if not sent or not hmac.compare_digest(sent, csrf):
-                raise HTTPException(403, "missing or wrong CSRF token (send X-CSRF-Token)")
+                raise Refused(403, "stale_page", "missing or wrong CSRF token (send X-CSRF-Token)")
         request.state.csrf_token = csrf
         return user
 
@@ -115,4 +116,4 @@ def current_user_dependency(get_db: Callable[[], Database]) -> Callable[[Request
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
-        raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
+        raise Refused(403, "forbidden", f"this needs the role {' or '.join(roles)}")

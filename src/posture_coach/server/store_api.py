@@ -30,26 +30,11 @@ from ..store import repo
 from ..store.db import Database
 from ..store.models import User
 from . import auth
+from .refusals import Refused, install_refusal_handler
 from .uploads import UploadRejected, check_video, save_limited
 
+__all__ = ["Refused", "StoreConfig", "install_refusal_handler", "store_router"]
 
-class Refused(HTTPException):
-    """A 4xx answer with a reason code (a key of :data:`posture_coach.errors.REASON_TEXTS`):
-    the body keeps ``detail`` (English) and adds ``reason`` and ``reason_text`` (zh, en)."""
-
-    def __init__(self, status: int, reason: str, detail: str) -> None:
-        super().__init__(status, detail)
-        self.reason = reason
-
-
-def install_refusal_handler(app: FastAPI) -> None:
-    """Answer :class:`Refused` with its reason code and texts (an app that includes
-    :func:`store_router` calls this; without it a refusal is a plain ``detail``)."""
-
-    @app.exception_handler(Refused)
-    async def _refused(_request: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail, "reason": exc.reason, "reason_text": reason_texts(exc.reason)},
-                            status_code=exc.status_code, headers=exc.headers)
 
 log = logging.getLogger(__name__)
 
@@ -228,11 +213,11 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         try:
             return fn(*a, **kw)
         except repo.NotFound as exc:
-            raise HTTPException(404, str(exc)) from None
+            raise Refused(404, "not_found", str(exc)) from None
         except repo.Forbidden as exc:
-            raise HTTPException(403, str(exc)) from None
+            raise Refused(403, "forbidden", str(exc)) from None
         except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
+            raise Refused(400, "bad_request", str(exc)) from None
 
     # -- auth ------------------------------------------------------------------------------
 
@@ -253,7 +238,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             if user is not None:
                 s.expunge(user)
         if user is None:
-            raise HTTPException(401, "wrong user name or password")
+            raise Refused(401, "wrong_login", "wrong user name or password")
         csrf = auth.login(db, response, request, user)
         return {"user": _user(user), "csrf_token": csrf}
 
@@ -382,7 +367,9 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     def sessions(user: UserDep) -> dict[str, Any]:
         with get_db().session() as s:
             rows = repo.visible_sessions(s, user)
-            return {"sessions": [{"id": r.id, "person_id": r.person_id, "source": r.source, "kind": r.kind,
+            return {"sessions": [{"id": r.id, "person_id": r.person_id,
+                                  "person_name": None if r.person is None else r.person.name,
+                                  "source": r.source, "kind": r.kind,
                                   "scenario": r.scenario, "status": r.status, "duration_s": r.duration_s,
                                   "overall_score": r.overall_score,
                                   "created_at": r.created_at.isoformat(timespec="seconds"),
@@ -541,11 +528,17 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.get("/cohorts/{cohort_id}/table", response_model=None)
     def cohort_table(cohort_id: int, user: UserDep, format: Literal["json", "csv"] = "json",
-                     scenario: str = "onboarding") -> dict[str, Any] | PlainTextResponse:
+                     scenario: str = "onboarding",
+                     lang: Literal["zh", "en"] | None = None) -> dict[str, Any] | PlainTextResponse:
+        """Each member's latest self-check. ``format=csv``: without ``lang`` rule ids and codes
+        (for programs); with ``lang`` titles, words and percentages in that language, with a
+        byte-order mark so that spreadsheet programs read the UTF-8 (for people)."""
         with get_db().session() as s:
             table: dict[str, Any] = guard(repo.cohort_table, s, user, cohort_id, scenario)
         if format == "csv":
-            return _csv(repo.cohort_csv(table), f"cohort_{cohort_id}.csv")
+            text = repo.cohort_csv(table, lang)
+            return _csv("\ufeff" + text if lang else text, f"cohort_{cohort_id}.csv",
+                        display_name=f"{table['cohort']['name']}.csv")
         from ..rules import RULES_BY_ID
 
         ids = {rid for p in table["people"] for rid in p["rules"]} | set(table["rules"])
@@ -592,6 +585,14 @@ def _user(u: User) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "role": u.role, "person_id": u.person_id}
 
 
-def _csv(text: str, name: str) -> PlainTextResponse:
+def _csv(text: str, name: str, display_name: str | None = None) -> PlainTextResponse:
+    """A CSV download named ``name`` (ASCII), or ``display_name`` where the browser reads
+    RFC 5987 names (a cohort's own name, Chinese included)."""
+    from urllib.parse import quote
+
+    disposition = f'attachment; filename="{name}"'
+    if display_name:
+        safe = "".join(c for c in display_name if c not in '\\/:*?"<>|\r\n').strip() or name
+        disposition += f"; filename*=UTF-8''{quote(safe)}"
     return PlainTextResponse(text, media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                             headers={"Content-Disposition": disposition})

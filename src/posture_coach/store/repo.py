@@ -279,7 +279,8 @@ def evidence_for(s: OrmSession, user: User, finding_id: int, kind: str) -> str:
 
 
 def visible_sessions(s: OrmSession, user: User, *, limit: int = 200) -> list[Session]:
-    q = _narrowed_to_visible(select(Session).order_by(Session.id.desc()).limit(limit), user, Session.person_id)
+    q = _narrowed_to_visible(select(Session).options(selectinload(Session.person))
+                             .order_by(Session.id.desc()).limit(limit), user, Session.person_id)
     return [] if q is None else list(s.scalars(q))
 
 
@@ -774,8 +775,15 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
                     entry["rules"][rid] = None  # not assessable
                     continue
                 ok = sc >= cohort.pass_score
-                ok_all &= ok
-                entry["rules"][rid] = "pass" if ok else "fail"
+                if ok:
+                    entry["rules"][rid] = "pass"
+                elif _recommended(rid):
+                    # A recommended behaviour (a smile, a nod, a bow) missed only warns, as
+                    # the rule itself does: it does not fail the self-check.
+                    entry["rules"][rid] = "warn"
+                else:
+                    entry["rules"][rid] = "fail"
+                    ok_all = False
                 tally = passes.setdefault(rid, [0, 0])
                 tally[0] += ok
                 tally[1] += 1
@@ -787,22 +795,67 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             "scenario": scenario, "people": people_rows, "rules": rates}
 
 
-def cohort_csv(table: dict[str, Any]) -> str:
+def _recommended(rule_id: str) -> bool:
+    from ..rules import RULES_BY_ID
+
+    cls = RULES_BY_ID.get(rule_id)
+    return bool(cls is not None and cls.recommended)
+
+
+#: The cohort CSV for people (``lang`` given): column names and values in that language.
+_CSV_WORDS: dict[str, dict[str, str]] = {
+    "zh": {"person_id": "学员编号", "name": "姓名", "session_id": "会话编号", "overall": "总分",
+           "passed": "结果", "date": "日期", "pass": "通过", "fail": "未通过", "warn": "提醒",
+           "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）"},
+    "en": {"person_id": "person id", "name": "name", "session_id": "session id", "overall": "overall score",
+           "passed": "result", "date": "date", "pass": "passed", "fail": "not passed", "warn": "warning",
+           "not_assessable": "not assessable", "yes": "passed", "no": "not passed",
+           "pass_rate": "pass rate per rule (%)"},
+}
+
+
+def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
+    """The cohort table as CSV: one row per person, one column per rule, and a last row
+    with each rule's pass rate. Without ``lang``, for programs: rule ids as column names,
+    codes (pass / fail / warn / not_assessable, yes / no) and fractions. With ``lang``
+    ("zh" or "en"), for people opening it in a spreadsheet: the rule titles and the
+    values in that language, scores and rates in percent."""
+    from ..rules import RULES_BY_ID
+
     rule_ids = sorted({rid for p in table["people"] for rid in p["rules"]} | set(table["rules"]))
+    words = _CSV_WORDS.get(lang or "")
+
+    def word(code: str) -> str:
+        return words.get(code, code) if words else code
+
+    def pct(x: float | None) -> Any:
+        return "" if x is None else (round(100 * x) if words else x)
+
     rows: list[dict[str, Any]] = []
     for p in table["people"]:
         r: dict[str, Any] = {"person_id": p["person_id"], "name": p["name"], "session_id": p["session_id"],
-                             "overall": p["overall"],
-                             "passed": "" if p["passed"] is None else ("yes" if p["passed"] else "no"),
+                             "overall": pct(p["overall"]),
+                             "passed": "" if p["passed"] is None else word("yes" if p["passed"] else "no"),
                              "date": p.get("date") or ""}
         for rid in rule_ids:
             v = p["rules"].get(rid, "")
-            r[rid] = "not_assessable" if v is None else v
+            r[rid] = word("not_assessable") if v is None else (word(v) if v else "")
         rows.append(r)
-    rate_row: dict[str, Any] = {"person_id": "", "name": "pass_rate", "session_id": "", "overall": "", "passed": "",
-                                "date": ""}
+    rate_row: dict[str, Any] = {"person_id": "", "name": word("pass_rate"), "session_id": "", "overall": "",
+                                "passed": "", "date": ""}
     for rid in rule_ids:
         rr = table["rules"].get(rid)
-        rate_row[rid] = "" if rr is None else rr["pass_rate"]
+        rate_row[rid] = "" if rr is None else pct(rr["pass_rate"])
     rows.append(rate_row)
-    return to_csv(rows, ["person_id", "name", "session_id", "overall", "passed", "date", *rule_ids])
+    columns = ["person_id", "name", "session_id", "overall", "passed", "date", *rule_ids]
+    text = to_csv(rows, columns)
+    if not words:
+        return text
+    # People's version: the header row in the language (each rule by its title).
+    def title(rid: str) -> str:
+        cls = RULES_BY_ID.get(rid)
+        return rid if cls is None else (cls.title_zh if lang == "zh" else cls.title_en)
+
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow([words.get(c, title(c)) for c in columns])
+    return head.getvalue() + text.split("\n", 1)[1]
