@@ -214,3 +214,73 @@ def test_a_saved_scenario_shows_its_steps(lang: str, texts: list[str]) -> None:
     for text in texts:
         assert text in page, text
     assert rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en").count("Scenario steps") == 0
+
+
+@pytest.mark.parametrize(("lang", "named"), ids=["zh", "en"], argvalues=[
+    ("zh", "《客户经理服务行为规范》§二.一 站姿；《客服礼仪管理制度》§4.5.1 站姿禁忌"),
+    ("en", "Customer Manager Service Conduct Code §二.一 站姿; Customer Service Etiquette Rules §4.5.1 站姿禁忌"),
+])
+def test_clauses_name_the_handbooks_in_the_reports_language(lang: str, named: str) -> None:
+    # "seed 000" is our name for a source file, not something a trainer can look up: the page
+    # names the handbook, and quotes its section as the Chinese original writes it.
+    clause = "seed 000 §二.一 站姿; seed 001 §4.5.1 站姿禁忌"
+    assert rep.handbook_clause(clause, lang) == named  # type: ignore[arg-type]
+    page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), lang)  # type: ignore[arg-type]
+    assert "seed " not in page
+    row = page[page.index('<tr class="rule" data-rule="standing.upright"'):]
+    assert named in row[:row.index("</tr>")]  # the per-rule table
+    finding = page[page.index('id="finding-1"'):]
+    assert named in finding[:finding.index("</p>")]  # and the finding's card
+
+
+def test_every_handbook_a_rule_quotes_has_a_name() -> None:
+    from posture_coach.rules import ALL_RULES
+
+    for rule in ALL_RULES:
+        for lang in ("zh", "en"):
+            text = rep.handbook_clause(rule.clause, lang)  # type: ignore[arg-type]
+            assert "seed" not in text and "handbook " not in text and "手册 " not in text, (rule.id, text)
+
+
+@pytest.mark.parametrize(("clause", "lang", "text"), ids=[
+    "zh", "en-two", "en-004", "zh-unknown", "en-unknown", "empty"], argvalues=[
+    ("seed 003 三米六齿", "zh", "《服务礼仪及行为规范》三米六齿"),
+    ("seed 002 与客人交谈; seed 003 表情", "en",
+     "Service Conduct Handbook 与客人交谈; Service Etiquette and Conduct Standards 表情"),
+    ("seed 004 §1", "en", "Customer Manager Service Standards §1"),
+    ("seed 042 §1; seed 001 §2", "zh", "手册 042 §1；《客服礼仪管理制度》§2"),
+    ("seed 042 §1", "en", "handbook 042 §1"),
+    ("", "en", ""),
+])
+def test_a_clause_is_quoted_and_an_unknown_handbook_keeps_its_number(clause: str, lang: str, text: str) -> None:
+    assert rep.handbook_clause(clause, lang) == text  # type: ignore[arg-type]
+
+
+def test_the_english_report_says_the_clauses_are_quoted_in_chinese() -> None:
+    data = rep.report_from_result(fake_result(), source="v.mp4")
+    assert "Handbook clause (quoted from the Chinese original)" in rep.render_html(data, "en")
+    assert "<th>手册条款</th>" in rep.render_html(data, "zh")
+    assert data["rules"][0]["clause"].startswith("seed ")  # the JSON keeps the rule's own words
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ("2026-11-24T19:41:50+00:00", "2026-11-24 19:41 UTC"),
+    ("2026-11-24T19:41:50Z", "2026-11-24 19:41 UTC"),
+    ("2026-11-25T03:41:50+08:00", "2026-11-25 03:41 UTC+08:00"),
+    ("2026-11-24T14:11:50-05:30", "2026-11-24 14:11 UTC-05:30"),
+    ("2026-11-24T19:41:50", "2026-11-24 19:41"),  # no offset: none is made up
+    ("last Tuesday", "last Tuesday"),  # not a time: printed as given
+])
+def test_the_analysis_time_is_written_for_people(value: str, text: str) -> None:
+    assert rep.analysed_at_text(value) == text
+
+
+@pytest.mark.parametrize(("lang", "line"), ids=["zh", "en"], argvalues=[
+    ("zh", "<span>分析时间: 2026-11-24 19:41 UTC</span>"),
+    ("en", "<span>Analysed: 2026-11-24 19:41 UTC</span>"),
+])
+def test_the_report_header_shows_the_analysis_time_for_people(lang: str, line: str) -> None:
+    data = rep.report_from_result(fake_result(), source="v.mp4")
+    data["session"]["analysed_at"] = "2026-11-24T19:41:50+00:00"
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    assert line in page and "T19:41:50" not in page

@@ -16,6 +16,7 @@ import datetime as dt
 import html
 import json
 import mimetypes
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +44,7 @@ T: dict[str, tuple[str, str]] = {
     "timeline": ("时间轴：发现的问题与事件", "Timeline: findings and events"),
     "rules": ("各项规则得分（对照手册条款）", "Scores per rule (against the handbook clauses)"),
     "rule": ("规则", "Rule"),
-    "clause": ("手册条款", "Handbook clause"),
+    "clause": ("手册条款", "Handbook clause (quoted from the Chinese original)"),
     "score": ("得分", "Score"),
     "assessable": ("可评估时长 / 事件数", "Assessable time / events"),
     "event_one": ("{n} 次事件", "{n} event"),
@@ -152,6 +153,60 @@ def _peak_texts(rule_id: str | None, value: float | None) -> dict[str, str]:
 def tr(key: str, lang: Lang) -> str:
     zh, en = T[key]
     return zh if lang == "zh" else en
+
+
+#: The source handbooks the rules quote, by their number in ``shared/seeds/`` (a rule's
+#: ``clause`` names them "seed NNN"): (Chinese title, English name).
+HANDBOOKS: dict[str, tuple[str, str]] = {
+    "000": ("客户经理服务行为规范", "Customer Manager Service Conduct Code"),
+    "001": ("客服礼仪管理制度", "Customer Service Etiquette Rules"),
+    "002": ("服务行为规范手册", "Service Conduct Handbook"),
+    "003": ("服务礼仪及行为规范", "Service Etiquette and Conduct Standards"),
+    "004": ("客户经理服务规范", "Customer Manager Service Standards"),
+}
+_SEED = re.compile(r"\bseed\s+(\d+)\b\s*")
+
+
+def handbook_clause(clause: str, lang: Lang) -> str:
+    """A rule's ``clause`` for people: each internal "seed NNN" becomes its handbook's name.
+
+    ``"seed 000 §二.一 站姿; seed 001 §4.5.1 站姿禁忌"`` reads, in Chinese,
+    ``"《客户经理服务行为规范》§二.一 站姿；《客服礼仪管理制度》§4.5.1 站姿禁忌"`` and, in
+    English, ``"Customer Manager Service Conduct Code §二.一 站姿; Customer Service Etiquette
+    Rules §4.5.1 站姿禁忌"``. The section text is a quotation of the Chinese original and is
+    left as it is; clauses are joined with "；" (zh) or "; " (en). A number with no known
+    handbook reads "手册 NNN" / "handbook NNN".
+    """
+
+    def name(m: re.Match[str]) -> str:
+        num = m.group(1).zfill(3)
+        rest = " " if m.end() < len(m.string) else ""  # the space before the section, if any
+        book = HANDBOOKS.get(num)
+        if book is None:
+            return (f"手册 {num}" if lang == "zh" else f"handbook {num}") + rest
+        return f"《{book[0]}》" if lang == "zh" else book[1] + rest  # 《》 needs no space
+
+    parts = [_SEED.sub(name, p.strip()) for p in re.split(r"[;；]", clause) if p.strip()]
+    return ("；" if lang == "zh" else "; ").join(parts)
+
+
+def analysed_at_text(value: str) -> str:
+    """An ISO analysis time for people: ``"2026-11-24 19:41 UTC"`` for a UTC time,
+    ``"2026-11-24 19:41 UTC+08:00"`` for another offset, ``"2026-11-24 19:41"`` for a time
+    without one; a value that is not an ISO time is returned as given."""
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except (TypeError, ValueError):
+        return value
+    text = when.strftime("%Y-%m-%d %H:%M")
+    offset = when.utcoffset()
+    if offset is None:
+        return text
+    if not offset:
+        return f"{text} UTC"
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(offset) // dt.timedelta(minutes=1)
+    return f"{text} UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _rule_meta(rule_id: str) -> dict[str, str]:
@@ -549,7 +604,8 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     if sess.get("role_play") in ("left", "right", "profile"):
         h.append(f"<span>{_e(tr('role_play_' + str(sess['role_play']), lang))}</span>")
     if sess.get("analysed_at"):
-        h.append(f"<span>{_e(tr('analysed', lang))}: {_e(sess['analysed_at'])}</span>")
+        when = analysed_at_text(str(sess["analysed_at"]))
+        h.append(f"<span>{_e(tr('analysed', lang))}: {_e(when)}</span>")
     h.append("</div>")
     analysed = sess.get("status") in (None, "done")  # a report made from a result, or a finished job
     if sess.get("status") in ("queued", "running"):
@@ -558,6 +614,9 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         texts = reason_texts(sess.get("failure_reason"))
         why = f"{'：' if lang == 'zh' else ': '}{texts[lang]}" if texts else ""
         h.append(f'<p class="notice" id="not-analysed">{_e(tr("failed", lang) + why)}</p>')
+    if not analysed:  # no scores, timeline or rule table: empty ones would read as results
+        h.append(f"<footer>{_e(tr('generated', lang))} · {_e(report.get('schema'))}</footer></body></html>")
+        return "\n".join(h)
 
     # scores
     h.append('<div class="scores">')
@@ -594,7 +653,8 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
             score_txt += f" → {_pct(reviewed)}"
         h.append(f'<tr class="rule" data-rule="{_e(r["rule_id"])}"><td>{_e(_title(r, lang))}<br>'
                  f'<span class="clause">{_e(r["rule_id"])}</span></td>'
-                 f'<td class="clause">{_e(r.get("clause"))}</td><td class="num">{score_txt}</td>'
+                 f'<td class="clause">{_e(handbook_clause(str(r.get("clause") or ""), lang))}</td>'
+                 f'<td class="num">{score_txt}</td>'
                  f'<td>{_score_bar(reviewed if reviewed is not None else r.get("score"), r.get("unknown_share"))}</td>'
                  f'<td class="num">{_e(_assessable_cell(r, lang))}</td>'
                  f'<td class="num">{_pct(r.get("unknown_share"))}%</td></tr>')
@@ -613,7 +673,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         h.append(f'<div class="{cls}" id="finding-{_e(f.get("id"))}"><div>')
         h.append(f'<b>{_e(_title(meta, lang))}</b> <span class="tag {_e(status)}">'
                  f'{_e(tr("status_fail" if status == "fail" else "status_warn", lang))}</span>')
-        h.append(f'<div class="clause">{_e(meta.get("clause"))}</div>')
+        h.append(f'<div class="clause">{_e(handbook_clause(str(meta.get("clause") or ""), lang))}</div>')
         explain = meta.get("explain_zh" if lang == "zh" else "explain_en")
         if explain:
             h.append(f"<p>{_e(explain)}</p>")

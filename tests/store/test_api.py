@@ -273,6 +273,8 @@ def test_a_failed_analysis_says_why_in_both_languages(tmp_path: Path, real_video
     # Its report says the analysis failed and why, never "no violations found".
     assert "分析失败：视频在中途中断" in report_zh and "没有发现违规" not in report_zh
     assert "The analysis failed: The video stops part-way" in report_en and "No violations found" not in report_en
+    # ...and shows no empty score cards or rule tables that would read as results.
+    assert 'id="overall"' not in report_en and "Rules that could not be assessed" not in report_en
     # The sessions list says why too (the review page's status column).
     assert [x["failure_text"]["en"] for x in listed if x["status"] == "failed"] == [
         REASON_TEXTS["video_truncated"]["en"]]
