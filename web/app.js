@@ -9,6 +9,7 @@ const SEND_W = 640;
 const SEND_H = 480;
 const JPEG_QUALITY = 0.7;
 const TARGET_FPS = 30;
+const POSTURE_ASK_AFTER_MS = 3000;  // "standing or sitting?" after this long unable to tell
 const POSE_EDGES = [
   [11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24],
   [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30],
@@ -34,6 +35,7 @@ const el = {
   calibDialog: $("calib-dialog"), calibStep: $("calib-step"), calibProgress: $("calib-progress"),
   calibStatus: $("calib-status"), calibGo: $("calib-go"),
   summaryDialog: $("summary-dialog"), summaryBody: $("summary-body"),
+  runNotice: $("run-notice"), postureAsk: $("posture-ask"),
 };
 
 const state = {
@@ -46,6 +48,7 @@ const state = {
   statuses: {}, drill: null, drillDef: null, drillResult: null,
   calibPhase: -1, snapshots: new Map(), lastCueAt: 0, brightness: 255,
   liveId: null, saveToken: null, recover: null,
+  cameraOk: false, runNotice: null, postureUnknownSince: null, groomingShownStep: null,
 };
 const grooming = createGroomingPanel({ parent: document.querySelector(".side") || document.body, lang }); // grooming (issue 9)
 const grab = document.createElement("canvas");
@@ -76,6 +79,7 @@ function applyLang(code) {
   renderCards();
   renderDrillBox();
   refreshNotice();
+  if (state.runNotice) setRunNotice(state.runNotice);
   if (grooming.setLang) grooming.setLang(); // grooming (issue 9)
   send({ type: "lang", lang: lang() });
 }
@@ -83,7 +87,8 @@ function applyLang(code) {
 function reasonText(code) {
   if (!code) return "";
   const r = state.reasons[code];
-  return r ? r[lang()] || r.en : code;
+  const text = r ? r[lang()] || r.en : code;
+  return lang() === "en" ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }
 
 function ruleTitle(id) {
@@ -105,7 +110,11 @@ async function startCamera() {
     });
     el.video.srcObject = stream;
     await el.video.play().catch(() => {});
+    state.cameraOk = true;
+    updateButtons();
   } catch (err) {
+    state.cameraOk = false;
+    updateButtons();
     const name = err && err.name;
     if (name === "NotAllowedError" || name === "SecurityError") {
       showCameraHelp("camera_denied_title", "camera_denied_help");
@@ -140,6 +149,7 @@ function connect() {
     state.retryMs = 1000;
     state.lastAcked = state.nextId - 1;
     setConn("conn_open");
+    updateButtons();
     send({ type: "lang", lang: lang() });
     send({ type: "posture", posture: el.posture.value });
   };
@@ -149,6 +159,13 @@ function connect() {
   ws.onclose = (ev) => {
     state.wsOpen = false;
     state.ws = null;
+    // Nothing on screen may pretend to be live: the last skeleton, framing and cue go.
+    state.last = null;
+    state.statuses = {};
+    el.framing.hidden = true;
+    el.cue.hidden = true;
+    draw();
+    renderCards();
     if (ev.code === 1013) {
       state.busy = true;
       setConn("conn_busy", true);
@@ -162,8 +179,27 @@ function connect() {
       // The server finishes a run cut off like this and keeps it: get it back on reconnect.
       if (state.liveId !== null && state.saveToken) state.recover = { session: state.liveId, token: state.saveToken };
       setRunning(false);
+      el.drillbox.hidden = true;
+      setRunNotice("run_interrupted");
     }
+    updateButtons();
   };
+}
+
+/** One line above the stage about the practice itself (interrupted, not recovered); null hides it. */
+function setRunNotice(key) {
+  state.runNotice = key;
+  el.runNotice.hidden = !key;
+  el.runNotice.textContent = key ? t(key) : "";
+}
+
+/** Start and drill buttons need a connection and a camera, and no practice running. */
+function updateButtons() {
+  const ready = state.wsOpen && state.cameraOk;
+  el.start.disabled = state.running || !ready;
+  el.drillStart.disabled = state.running || !ready;
+  el.stop.disabled = !state.running;
+  el.calibrate.disabled = !ready;
 }
 
 function setConn(key, bad = false) {
@@ -196,18 +232,26 @@ function onMessage(msg) {
     case "error":
     case "busy":
       ack(msg);
-      if (msg.code && msg.code !== "bad_frame") console.warn("coach:", msg.code, msg.message);
+      if (msg.code === "nothing_to_recover") {
+        // The server restarted (or 15 minutes passed): that run is gone. Say so, start fresh.
+        setRunNotice("run_not_recovered");
+        setText(el.timer, "0:00");
+        el.score.textContent = "–";
+      } else if (msg.code && msg.code !== "bad_frame") console.warn("coach:", msg.code, msg.message);
       break;
     case "started":
+      setRunNotice(null);
       setRunning(true);
       break;
     case "summary":
+      if (msg.recovered) setRunNotice(null);
       showSummary(msg);
       break;
     case "calibration":
       onCalibration(msg);
       break;
     case "drill":
+      setRunNotice(null);
       state.drillDef = msg.drill;
       state.drillResult = null;
       el.posture.value = msg.posture || el.posture.value;
@@ -301,8 +345,31 @@ function onFeedback(msg) {
   for (const cue of msg.cues || []) showCue(cue);
   if (typeof msg.score === "number") setText(el.score, formatScore(msg.score));
   updateFraming(msg);
+  askPosture();
   renderCards();
   draw();
+}
+
+/** "Detect automatically" cannot tell standing from sitting when the legs are out of view
+ * (at a laptop): after a few seconds of that, ask. The person chooses; the image never does. */
+function askPosture() {
+  const blind = el.posture.value === "auto" && state.running
+    && Object.entries(state.statuses).some(([id, v]) => (id.startsWith("standing.") || id.startsWith("sitting."))
+      && v.status === "unknown" && v.reason === "posture_unknown");
+  if (!blind) {
+    state.postureUnknownSince = null;
+    if (!el.postureAsk.hidden) el.postureAsk.hidden = true;
+    return;
+  }
+  const now = performance.now();
+  if (state.postureUnknownSince === null) state.postureUnknownSince = now;
+  if (now - state.postureUnknownSince > POSTURE_ASK_AFTER_MS && el.postureAsk.hidden) el.postureAsk.hidden = false;
+}
+
+function choosePosture(value) {
+  el.posture.value = value;
+  el.posture.dispatchEvent(new Event("change"));
+  el.postureAsk.hidden = true;
 }
 
 /** Write text only when it changed: an unchanged write still costs the browser a
@@ -530,9 +597,9 @@ function renderCards() {
 // ---------------------------------------------------------------- session, timer
 function setRunning(on) {
   state.running = on;
-  el.start.disabled = on;
-  el.stop.disabled = !on;
-  el.drillStart.disabled = on;
+  updateButtons();
+  state.postureUnknownSince = null;
+  el.postureAsk.hidden = true;
   if (on) {
     state.stopRequested = false;
     state.runStart = performance.now();
@@ -579,7 +646,7 @@ function renderDrillOptions() {
   for (const d of state.drills.values()) {
     const o = document.createElement("option");
     o.value = d.id;
-    o.textContent = `${pick(d, "title")} (${Math.round(d.duration_s)} s)`;
+    o.textContent = `${pick(d, "title")} (${Math.round(d.duration_s)} ${t("sec")})`;
     opts.push(o);
   }
   el.drill.replaceChildren(...opts);
@@ -604,9 +671,18 @@ function renderDrillBox() {
   if (step.rules.length && unassessable.length === step.rules.length) text += ` · ${t("not_assessable_yet")}`;
   const tm = st.timing;  // "smile within 2 s, hold it": live progress of the timed rule
   if (tm) {
+    const inStep = step.duration_s ? step.duration_s - st.step_left_s : 0;
+    const wait = inStep > tm.within_s ? t("timing_late", { within: tm.within_s, hold: tm.hold_s })
+      : t("timing_wait", { within: tm.within_s });
     text += ` · ${ruleTitle(tm.rule)}: ${tm.onset_s === null
-      ? t("timing_wait", { within: tm.within_s })
+      ? wait
       : t("timing_live", { held: Math.max(tm.holding_s, tm.held_s).toFixed(1), hold: tm.hold_s })}`;
+  }
+  // A grooming step looks at the self-check panel: bring it into view once.
+  if (step.rules.some((r) => r.startsWith("grooming.")) && state.groomingShownStep !== st.step) {
+    state.groomingShownStep = st.step;
+    const panel = document.querySelector(".grooming-panel");
+    if (panel && !panel.hidden) panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
   $("drill-left").textContent = text;
   $("drill-progress").value = step.duration_s ? 1 - st.step_left_s / step.duration_s : 0;
@@ -615,6 +691,8 @@ function renderDrillBox() {
 // ---------------------------------------------------------------- calibration
 function openCalibration() {
   state.calibPhase = 0;
+  el.calibGo.hidden = false;
+  $("calib-close").textContent = t("cancel");
   el.calibProgress.value = 0;
   el.calibStatus.textContent = "";
   el.calibStep.textContent = t(`calib_step_${CALIB_PHASES[0]}`);
@@ -641,7 +719,8 @@ function onCalibration(msg) {
     }
   } else if (msg.status === "done") {
     el.calibStatus.textContent = t("calib_done");
-    el.calibGo.disabled = true;
+    el.calibGo.hidden = true;  // nothing more to do here: the one button left closes it
+    $("calib-close").textContent = t("close");
     state.calibPhase = -1;
   } else if (msg.status === "failed") {
     el.calibStatus.textContent = t(msg.reason === "moving" ? "calib_failed_moving" : "calib_failed");
@@ -671,7 +750,7 @@ function showSummary(msg) {
   } else if (!msg.engine) {
     add("p", t("summary_engine_missing"));
   }
-  add("p", `${t("summary_duration")}: ${msg.elapsed_s} s`);
+  add("p", `${t("summary_duration")}: ${msg.elapsed_s} ${t("sec")}`);
 
   const perRule = ruleResults(msg.summary);
   if (perRule.length) {
@@ -752,6 +831,9 @@ function showSummary(msg) {
   state.drillDef = null;
   state.drill = null;
   if (!el.summaryDialog.open) el.summaryDialog.showModal();
+  // Open at the top (the score), not scrolled to the first button the browser focuses.
+  $("summary-title").focus({ preventScroll: true });
+  el.summaryDialog.scrollTop = 0;
 }
 
 /** Sign in without leaving the summary (the same login as the review page), then retry. */
@@ -864,7 +946,8 @@ function ruleResults(summary) {
     if (!status) status = score === null ? "unknown" : score >= 0.8 || score >= 80 ? "pass" : score >= 0.5 || score >= 50 ? "warn" : "fail";
     out.push({ id, score, status, reason, notApplied: typeof r === "object" && r.not_applied === true });
   }
-  return out.sort((a, b) => (a.score ?? 2) - (b.score ?? 2));
+  // Weakest first; rules never judged (no score) after every judged one, whatever the scale.
+  return out.sort((a, b) => (a.score ?? Infinity) - (b.score ?? Infinity));
 }
 
 function renderDrillResult(add, result) {
@@ -941,6 +1024,8 @@ function wire() {
     el.calibDialog.close();
   });
   $("summary-close").addEventListener("click", () => el.summaryDialog.close());
+  $("posture-sitting").addEventListener("click", () => choosePosture("sitting"));
+  $("posture-standing").addEventListener("click", () => choosePosture("standing"));
   $("camera-retry").addEventListener("click", startCamera);
   window.addEventListener("resize", draw);
 }
@@ -949,6 +1034,7 @@ async function main() {
   setLang(initialLang());
   el.lang.value = lang();
   wire();
+  updateButtons();  // nothing to start before a camera and a connection
   setInterval(captureTick, 1000 / TARGET_FPS);
   setInterval(tickTimer, 250);
   setInterval(tickDebug, 500);

@@ -469,3 +469,91 @@ def test_a_dropped_connection_mid_practice_loses_nothing(
     with db.session() as s:
         rows = [(r.kind, r.person_id) for r in s.query(Session).all()]
     assert rows == [("live", person_id)]
+
+
+def test_at_a_laptop_the_page_asks_standing_or_sitting_and_judges_the_answer(
+    server_url: str, tmp_path: Path, shots: Path
+) -> None:
+    """Head and shoulders only (a laptop camera), rule pack left on "Detect automatically":
+    standing or sitting cannot be seen, so after a few seconds the page asks; the person's
+    answer picks the pack and the posture rules are judged instead of "can't judge"."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    clip = write_clip_y4m(SAMPLES / "smile_laptop.mp4", tmp_path / "laptop.y4m", 0, 40)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-US")
+            page.goto(server_url)
+            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
+            page.select_option("#lang", "en")
+            assert page.input_value("#posture") == "auto"
+            page.locator("#start").click()
+            page.wait_for_selector("#posture-ask:not([hidden])", timeout=20_000)
+            assert "Standing or sitting?" in page.inner_text("#posture-ask")
+            page.screenshot(path=str(shots / "17-posture-ask-en.png"))
+            page.locator("#posture-sitting").click()
+            assert page.input_value("#posture") == "sitting"
+            page.wait_for_function(
+                "(() => { const c = document.querySelector('#cards li[data-rule=\"sitting.upright\"]');"
+                " return c && !c.textContent.includes('could not be told'); })()", timeout=15_000)
+            assert page.is_hidden("#posture-ask")
+            cards = page.locator("#cards").inner_text()
+        finally:
+            browser.close()
+    assert "could not be told" not in cards, cards
+
+
+def test_a_practice_the_server_lost_says_so_after_reconnecting(
+    server_url: str, person_photo: Path, tmp_path: Path, shots: Path
+) -> None:
+    """The socket drops mid-practice and the run cannot be had back (here: the page's
+    recovery token is made stale, as after a server restart): the page says so plainly
+    and is ready to start again, instead of showing the old time and score."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
+    routes: list[Any] = []
+
+    def proxy(route: Any) -> None:
+        server = route.connect_to_server()
+        routes.append((route, server))
+        if len(routes) > 1:  # the reconnection: its "recover" asks with a token the server never gave
+            def to_server(message: Any) -> None:
+                if isinstance(message, str) and '"recover"' in message:
+                    message = message.replace('"token":"', '"token":"stale-')
+                server.send(message)
+            route.on_message(to_server)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.route_web_socket("**/ws/live", proxy)
+            page.goto(server_url)
+            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
+            page.select_option("#lang", "zh")
+            page.select_option("#posture", "standing")
+            page.locator("#start").click()
+            page.wait_for_timeout(2500)
+            route, server = routes[0]
+            server.close()
+            route.close()
+            page.wait_for_selector("#run-notice:not([hidden])", timeout=5_000)
+            page.wait_for_function("document.getElementById('run-notice').textContent.includes('无法取回')",
+                                   timeout=20_000)
+            page.wait_for_selector("#start:not([disabled])", timeout=10_000)
+            timer = page.inner_text("#timer")
+            page.screenshot(path=str(shots / "18-run-not-recovered-zh.png"))
+            page.locator("#start").click()  # a new practice clears the notice
+            page.wait_for_selector("#run-notice[hidden]", state="attached", timeout=10_000)
+        finally:
+            browser.close()
+    assert len(routes) >= 2
+    assert timer == "0:00"
