@@ -723,7 +723,8 @@ function onCalibration(msg) {
     $("calib-close").textContent = t("close");
     state.calibPhase = -1;
   } else if (msg.status === "failed") {
-    el.calibStatus.textContent = t(msg.reason === "moving" ? "calib_failed_moving" : "calib_failed");
+    const why = { moving: "calib_failed_moving", not_neutral: "calib_failed_not_neutral", no_face: "calib_failed_no_face" };
+    el.calibStatus.textContent = t(why[msg.reason] || "calib_failed");
     state.calibPhase = Math.min(state.calibPhase, CALIB_PHASES.length - 1);
     el.calibGo.disabled = false;
   }

@@ -104,3 +104,59 @@ def test_disconnect_cleans_up(live_client: TestClient, person_jpeg: bytes) -> No
     assert health["sessions"] == 0
     assert health["pool"]["in_use"] == 0
     assert health["pool"]["created"] <= health["pool"]["size"]
+
+
+def _calibrate_phase(ws, phase: str, jpegs: list[bytes], first_id: int = 1) -> dict:  # type: ignore[no-untyped-def]
+    """Run one calibration phase on these frames (looped) until it ends; its last message."""
+    ws.send_json({"type": "calibrate_start", "phase": phase})
+    assert receive_until(ws, "calibration")["status"] == "collecting"
+    for i in range(first_id, first_id + 400):
+        ws.send_bytes(frame_message(jpegs[i % len(jpegs)], i))
+        cal = receive_until(ws).get("calibration")
+        if cal and cal["status"] != "collecting":
+            return cal  # type: ignore[no-any-return]
+    raise AssertionError("the phase never ended")
+
+
+def test_calibration_refuses_a_face_it_cannot_read(live_client: TestClient, person_jpeg: bytes) -> None:
+    import cv2
+    import numpy as np
+
+    with live_client.websocket_connect("/ws/live") as ws:
+        ws.receive_json()
+        ws.send_bytes(frame_message(person_jpeg, 1))
+        face = receive_until(ws)["face"]
+        assert face, "the photo's face is read"
+        # The same photo with the face painted over: a person, but no face to calibrate on.
+        img = cv2.imdecode(np.frombuffer(person_jpeg, np.uint8), cv2.IMREAD_COLOR)
+        pts = np.array([p[:2] for part in face.values() for p in part], float) * [img.shape[1], img.shape[0]]
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        pad = 0.3 * max(x1 - x0, y1 - y0)
+        bx0, by0, bx1, by1 = int(x0 - pad), int(y0 - pad), int(x1 + pad), int(y1 + pad)
+        img[by0:by1, bx0:bx1] = cv2.GaussianBlur(img[by0:by1, bx0:bx1], (0, 0), 12)
+        faceless = cv2.imencode(".jpg", img)[1].tobytes()
+        cal = _calibrate_phase(ws, "face", [faceless], first_id=2)
+        assert cal["status"] == "failed" and cal["reason"] == "no_face", cal
+        # With the face in view, the same step passes.
+        assert _calibrate_phase(ws, "face", [person_jpeg], first_id=500)["status"] == "collected"
+
+
+def test_calibration_refuses_crossed_arms_as_the_neutral_posture(live_client: TestClient) -> None:
+    from pathlib import Path
+
+    import cv2
+
+    clip = Path(__file__).resolve().parents[2] / "sample_videos" / "arms_crossed_upper.mp4"
+    cap = cv2.VideoCapture(str(clip))
+    crossed: list[bytes] = []
+    for i in range(76):  # frames 34-75 hold the arms crossed (its labels)
+        ok, img = cap.read()
+        assert ok
+        if i >= 34:
+            crossed.append(cv2.imencode(".jpg", cv2.resize(img, (640, 480)))[1].tobytes())
+    cap.release()
+    with live_client.websocket_connect("/ws/live") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "posture", "posture": "standing"})
+        cal = _calibrate_phase(ws, "neutral", crossed)
+    assert cal["status"] == "failed" and cal["reason"] == "not_neutral", cal

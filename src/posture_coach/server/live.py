@@ -274,6 +274,7 @@ class LiveSession:
         self._calib_phase: str | None = None
         self._calib_until = 0.0
         self._calib: dict[str, list[Observation]] = {}
+        self._calib_skipped: dict[str, dict[str, int]] = {}  # phase -> why frames were left out
         self.drill: DrillRunner | None = None
         self._drill_reported = False
         self.outbox: list[dict[str, Any]] = []  # extra messages to send after a frame
@@ -401,13 +402,15 @@ class LiveSession:
 
     def _judge(self, obs: Observation, t_ms: int) -> dict[str, Any]:
         msg: dict[str, Any] = {"t_ms": t_ms, "person": obs.person, "running": self.running}
-        if self._calib_phase is not None:
-            msg["calibration"] = self._collect(obs)
         if self.engine is None:
+            if self._calib_phase is not None:
+                msg["calibration"] = self._collect(obs, {})
             msg.update(view=None, rules={}, events=[], cues=[], score=None,
                        engine=self.engines.error or "unavailable")
             return msg
         result = _compact(self.engine.update(obs).to_dict())
+        if self._calib_phase is not None:  # after judging: the frame's states tell a neutral pose
+            msg["calibration"] = self._collect(obs, result.get("states", {}))
         verdicts: dict[str, Any] = result.get("verdicts", {})
         events = result.get("events", [])
         msg["view"] = result.get("view")
@@ -438,18 +441,30 @@ class LiveSession:
                 self.outbox.append({"type": "drill_result", "result": self.drill.result()})
         return msg
 
-    def _collect(self, obs: Observation) -> dict[str, Any]:
+    def _collect(self, obs: Observation, states: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep the frames a baseline may be made of: a person in view; in the neutral
+        posture, not arms crossed or hands on hips (the step asks for hands hanging); for
+        the face and smile steps, a face the face model read. A phase with too few of them
+        fails with the reason, so that the person can fix it."""
         phase = self._calib_phase
         assert phase is not None
-        if obs.person:
+        skipped = self._calib_skipped.setdefault(phase, {})
+        if not obs.person:
+            pass
+        elif phase == "neutral" and (states.get("arms_crossed") is True or states.get("hands_on_hips") is True):
+            skipped["not_neutral"] = skipped.get("not_neutral", 0) + 1
+        elif phase in ("face", "smile") and obs.face is None:
+            skipped["no_face"] = skipped.get("no_face", 0) + 1
+        else:
             self._calib.setdefault(phase, []).append(obs)
         left = self._calib_until - time.monotonic()
         n = len(self._calib.get(phase, []))
         if left <= 0:
             self._calib_phase = None
-            ok = n >= 5
-            return {"phase": phase, "status": "collected" if ok else "failed", "frames": n,
-                    "progress": 1.0}
+            if n >= CALIB_MIN_FRAMES:
+                return {"phase": phase, "status": "collected", "frames": n, "progress": 1.0}
+            why = max(skipped, key=lambda k: skipped[k]) if skipped else "too_few_frames"
+            return {"phase": phase, "status": "failed", "reason": why, "frames": n, "progress": 1.0}
         total = self.settings.calibration_s
         return {"phase": phase, "status": "collecting", "frames": n,
                 "progress": _r(1 - left / total)}
@@ -492,6 +507,7 @@ class LiveSession:
                                + ", ".join(CALIBRATION_PHASES))]
             self._calib_phase = str(phase)
             self._calib[self._calib_phase] = []
+            self._calib_skipped[self._calib_phase] = {}
             self._calib_until = time.monotonic() + self.settings.calibration_s
             return [{"type": "calibration", "phase": phase, "status": "collecting",
                      "frames": 0, "progress": 0.0}]
@@ -579,7 +595,7 @@ class LiveSession:
         neutral = self._calib.get("neutral", []) + self._calib.get("face", [])
         smile = self._calib.get("smile", [])
         self._calib_phase = None
-        if len(neutral) < 5:
+        if len(neutral) < CALIB_MIN_FRAMES:
             return {"type": "calibration", "status": "failed", "reason": "too_few_frames",
                     "frames": len(neutral)}
         try:
@@ -591,6 +607,10 @@ class LiveSession:
         self._calib.clear()
         self._reset_engine()
         return {"type": "calibration", "status": "done", "frames": len(neutral) + len(smile)}
+
+
+#: A calibration phase needs at least this many usable frames (about 1/3 s at 15 fps).
+CALIB_MIN_FRAMES = 5
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
