@@ -322,13 +322,9 @@ def test_calibration_while_walking_is_refused_with_the_reason(
         browser, page = _open_live_page(sync_api, p, clip, server_url)
         try:
             page.locator("#calibrate").click()
-            for step in ("Step 2", "Step 3"):
-                page.locator("#calib-go").click()
-                page.wait_for_function(
-                    f"document.getElementById('calib-step').textContent.startsWith('{step}')",
-                    timeout=20_000)
+            # The first step (the neutral posture) is refused as soon as it ends, not after
+            # the face steps. Wait for the verdict, whichever it is, so a wrong one is printed.
             page.locator("#calib-go").click()
-            # Wait for the verdict, whichever it is, so a wrong one is printed, not timed out.
             page.wait_for_function(
                 "/moving|failed|done|saved/i.test(document.getElementById('calib-status').textContent)",
                 timeout=20_000)

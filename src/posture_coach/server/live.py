@@ -462,12 +462,27 @@ class LiveSession:
         if left <= 0:
             self._calib_phase = None
             if n >= CALIB_MIN_FRAMES:
+                moved = self._neutral_refused(phase)
+                if moved:  # said now, not after the face steps
+                    return {"phase": phase, "status": "failed", "reason": moved, "frames": n, "progress": 1.0}
                 return {"phase": phase, "status": "collected", "frames": n, "progress": 1.0}
             why = max(skipped, key=lambda k: skipped[k]) if skipped else "too_few_frames"
             return {"phase": phase, "status": "failed", "reason": why, "frames": n, "progress": 1.0}
         total = self.settings.calibration_s
         return {"phase": phase, "status": "collecting", "frames": n,
                 "progress": _r(1 - left / total)}
+
+    def _neutral_refused(self, phase: str) -> str | None:
+        """The reason code a baseline from the neutral frames would be refused with (the
+        person moved throughout), checked when that phase ends; None when it would do."""
+        if phase != "neutral":
+            return None
+        try:
+            self.engines.profile(self._calib.get("neutral", []))
+        except Exception as exc:  # a known cause has a code; anything else waits for the finish
+            reason = getattr(exc, "reason", None)
+            return reason if isinstance(reason, str) else None
+        return None
 
     # --- control messages ------------------------------------------------------------
     def control(self, msg: Mapping[str, Any]) -> list[dict[str, Any]]:
