@@ -95,3 +95,22 @@ def test_time_a_rule_did_not_apply_is_not_called_unassessable() -> None:
     # The live summary folds the rules that never applied: the summary says which.
     assert s.rules["sit"].to_dict()["not_applied"] is True
     assert s.rules["stand"].to_dict()["not_applied"] is False
+
+
+def test_a_check_that_ran_only_in_its_step_is_summarised_by_what_it_saw_there() -> None:
+    # A scenario: the nails are checked in its 8 s grooming step (hands not shown for 2 s of
+    # it) and not at all in the other 56 s. The summary says why they were not judged in
+    # the step, and the time the check did not run is not "could not see".
+    tl = Timeline(["grooming.nails"], warn_credit=0.5, unit="ms")
+    tl.tick(0)
+    tl.record("grooming.nails", "unknown", "grooming_not_measured", 56_000.0)
+    tl.record("grooming.nails", "unknown", "hands_not_visible", 2000.0)
+    tl.record("grooming.nails", "pass", None, 6000.0)
+    s = summarise(tl, {}, "video")
+    assert s.rules["grooming.nails"].top_reason == "hands_not_visible"
+    assert s.rules["grooming.nails"].unknown_share == pytest.approx(0.25)
+    never = Timeline(["grooming.badge"], warn_credit=0.5, unit="ms")
+    never.tick(0)
+    never.record("grooming.badge", "unknown", "grooming_not_measured", 64_000.0)
+    summary = summarise(never, {}, "video").rules["grooming.badge"].to_dict()
+    assert summary["top_reason"] == "grooming_not_measured" and summary["not_applied"] is True

@@ -768,7 +768,9 @@ function showSummary(msg) {
         const c = tr.insertCell();
         c.className = `outcome ${r.status}`;
         c.textContent = r.score !== null ? `${formatScore(r.score)}` : t(`status_${r.status}`);
-        tr.insertCell().textContent = r.score === null && r.reason ? reasonText(r.reason) : "";
+        // A score says how long it rests on: 100 from two seconds seen is not 100 from a minute.
+        tr.insertCell().textContent = r.score === null ? (r.reason ? reasonText(r.reason) : "")
+          : r.seconds !== null ? t("judged_over", { s: r.seconds < 10 ? r.seconds.toFixed(1) : Math.round(r.seconds) }) : "";
       }
     };
     fill(add("table", undefined, "result-table"), shown);
@@ -945,7 +947,8 @@ function ruleResults(summary) {
     const reason = typeof r === "object" ? r.top_reason || null : null;
     let status = r.status || r.worst || null;
     if (!status) status = score === null ? "unknown" : score >= 0.8 || score >= 80 ? "pass" : score >= 0.5 || score >= 50 ? "warn" : "fail";
-    out.push({ id, score, status, reason, notApplied: typeof r === "object" && r.not_applied === true });
+    const seconds = typeof r === "object" && typeof r.assessable_s === "number" ? r.assessable_s : null;
+    out.push({ id, score, status, reason, seconds, notApplied: typeof r === "object" && r.not_applied === true });
   }
   // Weakest first; rules never judged (no score) after every judged one, whatever the scale.
   return out.sort((a, b) => (a.score ?? Infinity) - (b.score ?? Infinity));
@@ -960,6 +963,14 @@ function renderDrillResult(add, result) {
     const c = tr.insertCell();
     c.className = `outcome ${step.outcome}`;
     c.textContent = t(`outcome_${step.outcome}`);
+    // A step passed on the checks that could be judged: say how many could not.
+    const unjudged = Object.values(step.rules).filter((r) => r.outcome === "not_assessable").length;
+    if (unjudged && ["pass", "warn", "fail"].includes(step.outcome)) {
+      const u = document.createElement("div");
+      u.className = "unjudged";
+      u.textContent = t("n_unjudged", { n: unjudged });
+      c.append(u);
+    }
     const d = tr.insertCell();
     const notes = Object.entries(step.rules)
       .map(([id, r]) => `${ruleTitle(id)}: ${t(`outcome_${r.outcome}`)}`);

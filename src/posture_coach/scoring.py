@@ -90,14 +90,20 @@ WAITING_REASONS = frozenset({"no_event_yet", "event_in_progress"})
 #: Unknown reasons that say a rule did not apply (a sitting rule while the person stands,
 #: an event rule with no event, the resting stance while the hands hand something over),
 #: not that the coach could not see: such time is left out of "not assessable".
-NOT_APPLICABLE_REASONS = WAITING_REASONS | {"not_standing", "not_sitting", "hands_in_use", "courtesy_lean"}
+#: A check that only runs when asked for (the grooming measure runs in a grooming drill step)
+#: did not run: it did not apply then, and says less than why it could not judge when it ran.
+NOT_RUN_REASONS = frozenset({"grooming_not_measured"})
+NOT_APPLICABLE_REASONS = WAITING_REASONS | NOT_RUN_REASONS | {"not_standing", "not_sitting", "hands_in_use",
+                                                              "courtesy_lean"}
 
 
 def top_reason(reasons: Mapping[str, float]) -> str | None:
     """A rule's most frequent unknown reason, preferring one that says why it could not be
     judged: a handshake's lean that was "in progress" for 3 s and then needed a side view
-    for one frame is summarised as ``side_view_needed``."""
-    telling = {r: n for r, n in reasons.items() if r not in WAITING_REASONS} or dict(reasons)
+    for one frame is summarised as ``side_view_needed``; nails not seen in the grooming
+    step of a scenario as ``hands_not_visible``, not as the rest of the scenario's "not run"."""
+    quiet = WAITING_REASONS | NOT_RUN_REASONS
+    telling = {r: n for r, n in reasons.items() if r not in quiet} or dict(reasons)
     return max(telling, key=telling.__getitem__) if telling else None
 
 

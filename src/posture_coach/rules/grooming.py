@@ -19,8 +19,8 @@ from posture_coach.rules.base import REASONS, Param, Params, Rule, Status, Verdi
 
 #: Reasons of grooming checks (codes are public; see posture_coach.grooming.REASON_CODES).
 GROOMING_REASONS: dict[str, tuple[str, str]] = {
-    "grooming_not_measured": ("仪容检查未运行（需要摄像头画面）",
-                              "the grooming check did not run (needs the camera image)"),
+    "grooming_not_measured": ("此时未做仪容检查（仪容检查在仪容步骤或仪容练习中进行）",
+                              "not checked here (grooming is checked in a grooming step or drill)"),
     "face_too_small": ("面部在画面中太小，请靠近镜头", "the face is too small in the image: come closer"),
     "face_not_frontal": ("请正脸面对镜头", "face the camera"),
     "too_dark": ("光线太暗，请到明亮处或打开灯", "too dark: move to a brighter place or switch a light on"),
