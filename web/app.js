@@ -80,6 +80,7 @@ function applyLang(code) {
   renderDrillBox();
   refreshNotice();
   if (state.runNotice) setRunNotice(state.runNotice);
+  el.cue.hidden = true;  // a cue on screen is in the old language; the next one comes in the new
   if (grooming.setLang) grooming.setLang(); // grooming (issue 9)
   send({ type: "lang", lang: lang() });
 }
