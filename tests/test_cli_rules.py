@@ -34,3 +34,6 @@ def test_the_json_catalogue_keeps_the_rules_own_clauses() -> None:
     assert result.exit_code == 0, result.output
     upright = {e["id"]: e for e in json.loads(result.output)}["standing.upright"]
     assert upright["clause"] == "seed 000 §二.一 站姿; seed 001 §4.5.1 站姿禁忌"
+    # ...and beside them, the clause with the handbooks named, in both languages.
+    assert upright["clause_zh"] == "《客户经理服务行为规范》§二.一 站姿；《客服礼仪管理制度》§4.5.1 站姿禁忌"
+    assert upright["clause_en"].startswith("Customer Manager Service Conduct Code §二.一 站姿; ")

@@ -109,6 +109,15 @@ def test_cli_without_chromium_says_so_without_a_traceback(tmp_path: Path) -> Non
     assert not (tmp_path / "r.pdf").exists()
 
 
+def test_cli_before_the_database_is_set_up_says_what_to_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    for args in (["report", "1", "-o", str(tmp_path / "r.html")], ["purge-media"]):
+        result = runner.invoke(app, [*args, "--db", url])
+        assert result.exit_code == 2, (args, result.output)
+        assert "posture-coach db upgrade" in result.stderr and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no empty database file left behind
+
+
 @needs_chromium
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_real_pdf_of_a_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: dict[str, object],

@@ -28,6 +28,7 @@ _PROFILES = Path("calibration") / "profiles"
 def catalogue(calibration: Path | None = None, pack: str | None = None) -> list[dict[str, Any]]:
     """Every rule with its clause and calibrated thresholds (what ``rules --json`` prints)."""
     from posture_coach.calibration import load_calibration
+    from posture_coach.report import handbook_clause
     from posture_coach.rules import ALL_RULES
 
     cal = load_calibration(calibration)
@@ -44,6 +45,9 @@ def catalogue(calibration: Path | None = None, pack: str | None = None) -> list[
         entry["temporal"] = {"onset_s": tp.onset_s, "offset_s": tp.offset_s,
                              "min_duration_s": tp.min_duration_s}
         entry["weight"] = cal.weight(rule.id)
+        # The clause as people read it (the handbooks by name); "clause" keeps the rule's own.
+        entry["clause_zh"] = handbook_clause(rule.clause, "zh")
+        entry["clause_en"] = handbook_clause(rule.clause, "en")
         out.append(entry)
     return out
 

@@ -54,10 +54,18 @@ db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Logins for trainees, trainers and HR admins.", no_args_is_help=True)
 
 
-def _db(url: str | None) -> Any:
+def _db(url: str | None, *, ready: bool = False) -> Any:
+    """The store; with ``ready``, one whose schema is there (else a one-line error that says
+    to run ``db upgrade``, not a traceback)."""
     from .store import Database
 
-    return Database(url)
+    db = Database(url)
+    if ready:
+        try:
+            db.require_schema()
+        except CoachError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
+    return db
 
 
 def _fail(msg: str, code: int = 1) -> typer.Exit:
@@ -90,7 +98,7 @@ def users_add(
     """Add a login (the password is stored as an Argon2id hash)."""
     from .store import repo
 
-    db = _db(db_url)
+    db = _db(db_url, ready=True)
     try:
         with db.session() as s:
             u = repo.create_user(s, username, password, role, person_id=person)
@@ -119,7 +127,7 @@ def report(
         except CoachError as exc:
             raise _fail(str(exc), exc.exit_code) from None
     try:
-        data = rep.report_from_session(_db(db_url), session_id)
+        data = rep.report_from_session(_db(db_url, ready=True), session_id)
     except NotFound as exc:
         raise _fail(str(exc), 4) from None
     if kind is ReportFormat.json:
@@ -243,7 +251,7 @@ def purge_media(
     """Delete stored videos and evidence older than the retention period (scores stay)."""
     from .store import repo
 
-    n = repo.purge_media(_db(db_url), older_than_days)
+    n = repo.purge_media(_db(db_url, ready=True), older_than_days)
     typer.echo(f"removed {n} file(s)")
 
 

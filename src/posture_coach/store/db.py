@@ -103,6 +103,26 @@ class Database:
     def rel(self, path: Path) -> str:
         return str(path.resolve().relative_to(self.data_dir))
 
+    def require_schema(self) -> None:
+        """Raise a :class:`ConfigError` saying what to run when the schema is not there (a
+        fresh install before ``posture-coach db upgrade``); an absent SQLite file is not
+        created by asking."""
+        from sqlalchemy import inspect
+
+        shown = make_url(self.url).render_as_string(hide_password=True)
+        hint = (f"the database {shown} is not set up: run `posture-coach db upgrade` first / "
+                "数据库尚未初始化，请先运行 posture-coach db upgrade")
+        if self.dialect == "sqlite":
+            db = make_url(self.url).database
+            if db and db != ":memory:" and not Path(db).expanduser().is_file():
+                raise ConfigError(hint)
+        try:
+            tables = set(inspect(self.engine).get_table_names())
+        except Exception as exc:
+            raise ConfigError(f"cannot open the database {shown}: {exc}") from None
+        if "sessions" not in tables:
+            raise ConfigError(hint)
+
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` with Alembic."""
         from alembic import command
