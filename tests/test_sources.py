@@ -249,3 +249,13 @@ def test_a_variable_frame_rate_video_keeps_true_times(tmp_path: Path) -> None:
     assert all(b > a for a, b in itertools.pairwise(times))
     # Every other frame: the kept frames' own times, not twice the index interval.
     assert [f.timestamp_ms for f in VideoSource(path, stride=2)][10:12] == [1333, 1367]
+
+
+def test_a_photo_named_like_a_video_is_a_photo(tmp_path: Path) -> None:
+    ok, buf = cv2.imencode(".jpg", np.zeros((40, 50, 3), np.uint8))
+    assert ok
+    path = tmp_path / "photo.mp4"
+    path.write_bytes(buf.tobytes())
+    src = open_source(path)
+    assert src.info.kind == "image"  # not a one-frame video (FFmpeg would open it as one)
+    assert [f.size for f in src] == [(50, 40)]

@@ -258,6 +258,23 @@ def is_recording(path: Path) -> bool:
     return path.name.endswith(RECORDING_SUFFIXES)
 
 
+#: First bytes of the still-image formats OpenCV reads (FFmpeg would also open a JPEG or PNG
+#: as a one-frame "video", so a photo named .mp4 is told apart by its content).
+STILL_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
+)
+
+
+def still_image_kind(path: Path) -> str | None:
+    """"JPEG", "PNG", … when the file is a still image by its first bytes, else None."""
+    with path.open("rb") as f:
+        head = f.read(16)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for magic, name in STILL_MAGIC if head.startswith(magic)), None)
+
+
 def open_source(spec: str | Path, *, stride: int = 1) -> FrameSource:
     """Open ``spec``: an integer camera index (``0``), a video, an image or a folder."""
     text = str(spec)
@@ -272,6 +289,10 @@ def open_source(spec: str | Path, *, stride: int = 1) -> FrameSource:
     if suffix in IMAGE_SUFFIXES:
         return ImageSource(path)
     if suffix in VIDEO_SUFFIXES or suffix == "":
+        # A photo saved under a video's name is a photo: judged as one, never as a one-frame
+        # video (scoring a recording then says "not a video").
+        if path.is_file() and still_image_kind(path) is not None:
+            return ImageSource(path)
         return VideoSource(path, stride=stride)
     # Unknown extension: decide by content rather than by name.
     if decode_jpeg(path.read_bytes()[: 64 * 1024 * 1024]) is not None:
