@@ -222,9 +222,17 @@ def compute_features(
         if vw.legs_visible and vw.view != "side" and obs.pose.world is not None:
             values["ankle_own_side_hw"] = ankle_own_side_hw(obs.pose.world)
 
+    # Standing or sitting from the thighs. From the side (or at an angle) the far knee hides
+    # behind the near leg (visibility 0.25-0.55 on the side renders): the knee in view tells it.
+    thigh_drop = values.get("thigh_drop_tl")
+    if thigh_drop is None and hips and tl > 0 and view in ("side", "oblique"):
+        seen = [(body.p(knee)[1] - body.p(hip)[1]) / tl
+                for hip, knee in ((PoseLm.LEFT_HIP, PoseLm.LEFT_KNEE), (PoseLm.RIGHT_HIP, PoseLm.RIGHT_KNEE))
+                if body.ok(knee)]
+        thigh_drop = sum(seen) / len(seen) if seen else None
     f = Features(
         t_ms=obs.timestamp_ms, person=True, view=vw,
-        posture=_classify_posture(values.get("thigh_drop_tl"), params),
+        posture=_classify_posture(thigh_drop, params),
         values=values, has_profile=profile is not None,
     )
     if vw.view in ("side", "oblique"):

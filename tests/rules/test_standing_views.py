@@ -10,7 +10,7 @@ import pytest
 
 from posture_coach.calibration import CalibrationSet, load_calibration
 from posture_coach.engine import CoachEngine
-from tests.helpers_pose import front_standing, observation, side_standing
+from tests.helpers_pose import front_standing, observation, side_sitting, side_standing
 
 RIGHT_HAND = {"right_wrist", "right_pinky", "right_index", "right_thumb"}
 
@@ -149,3 +149,17 @@ def test_shoulders_are_not_judged_while_an_arm_reaches_out_in_a_handshake_or_han
     for kind in ("handshake", "handover"):
         v = rule.judge(f.with_values({f"ev_{kind}_active": 1.0}), params)
         assert (v.status, v.reason) == ("unknown", "courtesy_lean")
+
+
+@pytest.mark.parametrize(("joints", "posture"), [(side_standing(), "standing"), (side_sitting(), "sitting")],
+                         ids=["standing", "sitting"])
+def test_from_the_side_the_knee_in_view_tells_standing_from_sitting(
+        cal: CalibrationSet, joints: dict[str, tuple[float, float]], posture: str) -> None:
+    # From the side the far knee hides behind the near leg (MediaPipe: visibility 0.25-0.55):
+    # the near thigh alone says standing or sitting, so "detect automatically" judges a
+    # side-on role-play instead of calling every posture rule unknown.
+    obs = observation(joints, hidden=("right_knee", "right_ankle"))
+    res = CoachEngine(cal, None, mode="image", posture="auto").update(obs)
+    assert res.posture == posture
+    other = "standing.upright" if posture == "standing" else "sitting.upright"
+    assert res.verdicts[other].reason != "posture_unknown"
