@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from posture_coach.sources import read_image
@@ -145,3 +146,26 @@ def test_folded_arms_do_not_run_the_hand_model(model_dir: Path, tmp_path: Path) 
     frames = [json.loads(line) for line in rec.read_text(encoding="utf-8").splitlines()[1:]]
     with_hands = sum("hands" in f.get("ran", []) for f in frames)
     assert len(frames) > 60 and with_hands / len(frames) <= 0.2, (with_hands, len(frames))
+
+
+def test_score_says_what_it_wrote_in_the_reports_language(tmp_path: Path, model_dir: Path) -> None:
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "bow_side.mp4"
+    for lang, words in (("zh", "总分"), ("en", "overall")):
+        out = tmp_path / f"r_{lang}.html"
+        r = run_cli("score", str(clip), "--report", str(out), "--lang", lang, "--stride", "3",
+                    "--model-dir", str(model_dir))
+        assert r.returncode == 0, r.stderr
+        assert words in r.stdout and str(out) in r.stdout, r.stdout
+        assert out.is_file()
+
+
+def test_batch_lists_each_failure_once_with_why(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    ok, buf = cv2.imencode(".jpg", np.zeros((40, 50, 3), np.uint8))
+    assert ok
+    (folder / "photo.mp4").write_bytes(buf.tobytes())  # a photo under a video's name
+    r = run_cli("batch", str(folder), "--out", str(tmp_path / "out"), "--lang", "en")
+    assert r.returncode == 1
+    line = next(x for x in r.stdout.splitlines() if "failed:" in x)
+    assert line.count("photo.mp4") == 1 and "not a video" in line and "This file is not a video" in line

@@ -198,8 +198,13 @@ def score(
         sys.stdout.write("\n")
     else:
         overall = data["overall_score"]
-        typer.echo(f"{video.name}: overall {'—' if overall is None else round(100 * overall)}; "
-                   f"{len(data['findings'])} finding(s)")
+        score_txt = "—" if overall is None else str(round(100 * overall))
+        written = ", ".join(str(p) for p in (report_path, json_path) if p is not None)
+        n = len(data["findings"])
+        if lang is Lang.zh:
+            typer.echo(f"{video.name}：总分 {score_txt}；{n} 个问题；已写入 {written}")
+        else:
+            typer.echo(f"{video.name}: overall {score_txt}; {n} finding(s); written: {written}")
 
 
 def batch(
@@ -238,8 +243,13 @@ def batch(
             raise _fail(str(exc), exc.exit_code) from None
     typer.echo(f"{summary['ok']}/{summary['videos']} scored in {summary['wall_s']:.1f} s "
                f"({engine.value}, {workers} worker(s)); summary: {out / 'summary.json'}")
+    from .errors import reason_texts
+
     for item in summary["failed"]:
-        typer.echo(f"  failed: {item['video']}: {item['error']}")
+        error = str(item["error"])  # the technical line names the file itself, mostly
+        shown = error if error.startswith(str(item["video"])) else f"{item['video']}: {error}"
+        why = reason_texts(item.get("reason"))
+        typer.echo(f"  failed: {shown}" + (f" ({why[langs[0]]})" if why else ""))
     if summary["failed"]:
         raise typer.Exit(1)
 
