@@ -181,7 +181,7 @@ def test_the_event_count_survives_the_store(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("rule_id", ["gesture.face_touching", "gesture.open_palm"])
 def test_an_event_rule_judged_between_its_events_keeps_its_seconds(rule_id: str) -> None:
-    # Hands away from the face pass on every frame: 47 judged frames are 2.5 s, not "47 events".
+    # Hands away from the face pass on every frame: 47 judged frames are 2.5 s (one decimal), not "47 events".
     r = fake_result()
     row = repo.RuleOutcome(rule_id, 1.0, 1.0, 2.472, 0.0, 0.0, None, {}, judged_frames=47)
     data = rep.report_from_result(dataclasses.replace(r, rules=[*r.rules, row]), source="v.mp4")
@@ -189,7 +189,7 @@ def test_an_event_rule_judged_between_its_events_keeps_its_seconds(rule_id: str)
     page = rep.render_html(data, "en")
     cell = page[page.index(f'data-rule="{rule_id}"'):]
     cell = cell[:cell.index("</tr>")]
-    assert "2.472 s" in cell and "events" not in cell
+    assert "2.5 s" in cell and "events" not in cell  # seconds as people read them
 
 
 @pytest.mark.parametrize(("lang", "texts"), [

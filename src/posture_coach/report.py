@@ -232,7 +232,12 @@ def _assessable_cell(r: Mapping[str, Any], lang: Lang) -> str:
     n = r.get("events_judged")
     if n is not None:
         return tr("event_one" if n == 1 else "event_many", lang).format(n=n)
-    return f'{r.get("assessable_s")} {tr("seconds", lang)}'
+    return f'{_secs_text(r.get("assessable_s"))} {tr("seconds", lang)}'
+
+
+def _secs_text(x: Any) -> str:
+    """Seconds as people read them: one decimal (9.7, not 9.733)."""
+    return "—" if not isinstance(x, int | float) else f"{float(x):.1f}"
 
 
 def _r(x: float | None, nd: int = 4) -> float | None:
@@ -597,7 +602,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         h.append(f"<span>{_e(tr('person', lang))}: {_e(sess['person'])}</span>")
     dur, frames = sess.get("duration_s"), sess.get("frames")
     h.append(f"<span>{_e(tr('duration', lang))}: "
-             f"{'—' if dur is None else _e(dur) + ' ' + _e(tr('seconds', lang))}</span>")
+             f"{'—' if dur is None else _e(_secs_text(dur)) + ' ' + _e(tr('seconds', lang))}</span>")
     h.append(f"<span>{_e(tr('frames', lang))}: {'—' if frames is None else _e(frames)}</span>")
     if (sess.get("stride") or 1) > 1:
         h.append(f"<span>{_e(tr('stride', lang))}: {_e(sess.get('stride'))}</span>")
