@@ -461,6 +461,11 @@ class LiveSession:
         n = len(self._calib.get(phase, []))
         if left <= 0:
             self._calib_phase = None
+            # Mostly crossed arms, or mostly no face: the few usable frames are not this
+            # person's neutral pose either (the state may take a frame or two to show).
+            worst = max(skipped, key=lambda k: skipped[k]) if skipped else None
+            if worst is not None and skipped[worst] > n:
+                return {"phase": phase, "status": "failed", "reason": worst, "frames": n, "progress": 1.0}
             if n >= CALIB_MIN_FRAMES:
                 moved = self._neutral_refused(phase)
                 if moved:  # said now, not after the face steps
