@@ -52,15 +52,36 @@ def draw_observation(bgr: np.ndarray, obs: Observation, verdicts: dict[str, Any]
         cv2.polylines(bgr, [pts[list(INNER_LIPS)]], True, (120, 120, 255), 1, cv2.LINE_AA)
     if verdicts:
         y = 18
-        for rule_id, v in sorted(verdicts.items()):
-            status = str(v.get("status", "unknown"))
-            cv2.rectangle(bgr, (6, y - 11), (18, y + 1), STATUS_BGR.get(status, (150, 150, 150)), -1)
-            cv2.putText(bgr, f"{rule_id}: {status}", (24, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42,
-                        (255, 255, 255), 2, cv2.LINE_AA)
-            cv2.putText(bgr, f"{rule_id}: {status}", (24, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42,
-                        (30, 30, 30), 1, cv2.LINE_AA)
-            y += 16
+        for text, status in overlay_rows(verdicts, h):
+            if status is not None:
+                cv2.rectangle(bgr, (6, y - 11), (18, y + 1), STATUS_BGR.get(status, (150, 150, 150)), -1)
+            cv2.putText(bgr, text, (24, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 2, cv2.LINE_AA)
+            cv2.putText(bgr, text, (24, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (30, 30, 30), 1, cv2.LINE_AA)
+            y += ROW_PX
     return bgr
+
+
+ROW_PX = 16  # one line of the rule list
+
+
+def overlay_rows(verdicts: dict[str, Any], height_px: int) -> list[tuple[str, str | None]]:
+    """The rule list drawn on an annotated frame, as (text, status) rows: failures first,
+    then warnings, then passes; rules that cannot judge the frame counted on one line, not
+    listed (there are 30-odd rules); never more rows than fit the frame's height."""
+    rank = {"fail": 0, "warn": 1, "pass": 2}
+    judged = sorted((rank[st], rid, st) for rid, v in verdicts.items()
+                    if (st := str(v.get("status", "unknown"))) in rank)
+    unknown = len(verdicts) - len(judged)
+    fits = max(1, (height_px - 8) // ROW_PX)
+    tail = 1 if unknown else 0
+    rows: list[tuple[str, str | None]] = [(f"{rid}: {st}", st) for _, rid, st in judged]
+    if len(rows) + tail > fits:
+        keep = max(0, fits - tail - 1)
+        more = len(rows) - keep
+        rows = [*rows[:keep], (f"+{more} more", None)]
+    if unknown:
+        rows.append((f"{unknown} cannot judge this frame", None))
+    return rows
 
 
 class AnnotatedVideoWriter:
@@ -69,11 +90,14 @@ class AnnotatedVideoWriter:
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         self.path = path
         if is_special(path):
-            raise SourceError(f"{path}: --annotate writes an MP4 file, not to a device or a pipe")
+            raise SourceError(f"{path}: --annotate writes a video file, not to a device or a pipe")
         self._tmp = path.with_name(path.stem + ".partial" + (path.suffix or ".mp4"))
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer: cv2.VideoWriter | None = None
-        for fourcc in ("avc1", "mp4v"):
+        # .webm: VP9, which browsers play (this OpenCV build has no H.264 encoder, and MPEG-4
+        # part 2 in an .mp4 plays in desktop players but not in browsers); .avi: MJPEG.
+        codecs = {".webm": ("VP90", "VP80"), ".avi": ("MJPG",)}.get(path.suffix.lower(), ("avc1", "mp4v"))
+        for fourcc in codecs:
             code = cv2.VideoWriter_fourcc(*fourcc)  # type: ignore[attr-defined]
             wr = cv2.VideoWriter(str(self._tmp), code, fps or 30.0, size)
             if wr.isOpened():
@@ -81,7 +105,8 @@ class AnnotatedVideoWriter:
                 break
             wr.release()
         if self._writer is None:
-            raise SourceError(f"{path}: cannot write a video here (no MP4 encoder in this OpenCV build)")
+            raise SourceError(f"{path}: cannot write a {path.suffix or '.mp4'} video here "
+                              f"(no {'/'.join(codecs)} encoder in this OpenCV build); try .webm or .avi")
         self.size = size
 
     def write(self, rgb: np.ndarray, obs: Observation, verdicts: dict[str, Any] | None) -> None:
