@@ -169,3 +169,13 @@ def test_batch_lists_each_failure_once_with_why(tmp_path: Path) -> None:
     assert r.returncode == 1
     line = next(x for x in r.stdout.splitlines() if "failed:" in x)
     assert line.count("photo.mp4") == 1 and "not a video" in line and "This file is not a video" in line
+
+
+def test_score_says_what_went_wrong_in_the_reports_language(tmp_path: Path, model_dir: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000)  # an MP4 header and nothing to decode
+    r = run_cli("score", str(broken), "--report", str(tmp_path / "r.html"), "--lang", "zh",
+                "--model-dir", str(model_dir))
+    assert r.returncode != 0
+    assert "视频无法读取" in r.stderr and str(broken) in r.stderr, r.stderr  # the reason, then the detail
+    assert not (tmp_path / "r.html").exists()

@@ -348,4 +348,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m posture_coach.cli` runs this file as __main__, a second copy of the module:
+    # its quiet_native_stderr state would not be the one the subcommands import, and the
+    # nested redirection sent their error lines to /dev/null. Run the package's own copy.
+    from posture_coach.cli import main as package_main
+
+    package_main()

@@ -69,8 +69,15 @@ def _db(url: str | None, *, ready: bool = False) -> Any:
 
 
 def _fail(msg: str, code: int = 1) -> typer.Exit:
-    typer.secho(f"error: {msg}", err=True, fg=typer.colors.RED)
+    _err(typer.style(f"error: {msg}", fg=typer.colors.RED) if sys.stderr.isatty() else f"error: {msg}")
     return typer.Exit(code)
+
+
+def _err(line: str) -> None:
+    """One line to stderr, flushed at once. Not through click's echo: inside
+    quiet_native_stderr (fd 2 redirected) click wraps a piped stderr in a buffer of its own
+    that was never flushed, so errors and progress vanished from logs and pipes."""
+    print(line, file=sys.stderr, flush=True)
 
 
 @db_app.command("upgrade")
@@ -187,7 +194,11 @@ def score(
         try:
             result = analyse_video(video, opts)
         except CoachError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+            from .errors import reason_of, reason_texts
+
+            # What went wrong in the report's language first, the technical line after it.
+            why = reason_texts(reason_of(exc))
+            raise _fail(f"{why[lang.value]} ({exc})" if why else str(exc), exc.exit_code) from None
     data = rep.report_from_result(result, source=str(video), stride=result.stride, role_play=opts.role_play)
     if json_path is not None:
         rep.write_json(data, json_path)
@@ -233,7 +244,7 @@ def batch(
 
     def done(item: dict[str, Any]) -> None:
         state = "ok" if item["ok"] else f"FAILED: {item['error']}"
-        typer.echo(f"{Path(item['video']).name}: {state} ({item.get('seconds', 0):.1f} s)", err=True)
+        _err(f"{Path(item['video']).name}: {state} ({item.get('seconds', 0):.1f} s)")
 
     with quiet_native_stderr(True):
         try:
