@@ -19,7 +19,6 @@ from rich.table import Table
 from posture_coach.errors import CoachError
 
 if TYPE_CHECKING:
-    from posture_coach.report import Lang
     from posture_coach.types import Observation
 
 _PROFILES = Path("calibration") / "profiles"
@@ -73,9 +72,6 @@ def rules_command(
     if as_json:  # machine-readable: the clauses as the rules write them ("seed NNN ...")
         typer.echo(json.dumps(entries, ensure_ascii=False, indent=2))
         return
-    from posture_coach.report import handbook_clause
-
-    page_lang: Lang = "zh" if lang == "zh" else "en"
     table = Table(show_lines=True)
     for col in ("id", "规则" if lang == "zh" else "rule", "clause",
                 "阈值" if lang == "zh" else "thresholds"):
@@ -86,7 +82,7 @@ def rules_command(
         )
         t = e["temporal"]
         thresholds += f"\nonset {t['onset_s']:g} s, offset {t['offset_s']:g} s"
-        table.add_row(e["id"], e[f"title_{lang}"], handbook_clause(e["clause"], page_lang), thresholds)
+        table.add_row(e["id"], e[f"title_{lang}"], e[f"clause_{lang}"], thresholds)
     Console().print(table)
 
 

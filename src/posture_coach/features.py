@@ -226,9 +226,7 @@ def compute_features(
     # behind the near leg (visibility 0.25-0.55 on the side renders): the knee in view tells it.
     thigh_drop = values.get("thigh_drop_tl")
     if thigh_drop is None and hips and tl > 0 and view in ("side", "oblique"):
-        seen = [(body.p(knee)[1] - body.p(hip)[1]) / tl
-                for hip, knee in ((PoseLm.LEFT_HIP, PoseLm.LEFT_KNEE), (PoseLm.RIGHT_HIP, PoseLm.RIGHT_KNEE))
-                if body.ok(knee)]
+        seen = [_thigh_drop(body, side, tl) for side in _SIDES if body.ok(_SIDE_LM[side]["knee"])]
         thigh_drop = sum(seen) / len(seen) if seen else None
     f = Features(
         t_ms=obs.timestamp_ms, person=True, view=vw,
@@ -763,11 +761,14 @@ def ankle_own_side_hw(world: FloatArray) -> float | None:
     return min(across(PoseLm.LEFT_ANKLE), -across(PoseLm.RIGHT_ANKLE))
 
 
+def _thigh_drop(body: _Body, side: Side, tl: float) -> float:
+    """How far the knee lies below the hip, in torso lengths (standing ~1, seated ~0)."""
+    lm = _SIDE_LM[side]
+    return (body.p(lm["knee"])[1] - body.p(lm["hip"])[1]) / tl
+
+
 def _legs(values: dict[str, float | None], body: _Body, vw: View, sw: float, tl: float) -> None:
-    drops = []
-    for side in _SIDES:
-        lm = _SIDE_LM[side]
-        drops.append((body.p(lm["knee"])[1] - body.p(lm["hip"])[1]) / tl)
+    drops = [_thigh_drop(body, side, tl) for side in _SIDES]
     values["thigh_drop_tl"] = sum(drops) / len(drops)
     lk, rk = body.p(PoseLm.LEFT_KNEE), body.p(PoseLm.RIGHT_KNEE)
     values["knee_height_gap_tl"] = abs(lk[1] - rk[1]) / tl

@@ -363,7 +363,7 @@ def _pct(x: float | None) -> str:
 
 
 def _sec(ms: int | None) -> str:
-    return "—" if ms is None else f"{ms / 1000.0:.1f}"
+    return "—" if ms is None else _secs_text(ms / 1000.0)
 
 
 def _data_uri(path: str | None) -> str | None:
@@ -620,7 +620,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         why = f"{'：' if lang == 'zh' else ': '}{texts[lang]}" if texts else ""
         h.append(f'<p class="notice" id="not-analysed">{_e(tr("failed", lang) + why)}</p>')
     if not analysed:  # no scores, timeline or rule table: empty ones would read as results
-        h.append(f"<footer>{_e(tr('generated', lang))} · {_e(report.get('schema'))}</footer></body></html>")
+        h.append(_footer(report, lang))
         return "\n".join(h)
 
     # scores
@@ -734,8 +734,12 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
                      f'<span class="clause">{_e(r["rule_id"])}</span></td><td class="na">{why}</td></tr>')
         h.append("</tbody></table>")
     h.append("</div>")
-    h.append(f"<footer>{_e(tr('generated', lang))} · {_e(report.get('schema'))}</footer></body></html>")
+    h.append(_footer(report, lang))
     return "\n".join(h)
+
+
+def _footer(report: Mapping[str, Any], lang: Lang) -> str:
+    return f"<footer>{_e(tr('generated', lang))} · {_e(report.get('schema'))}</footer></body></html>"
 
 
 def write_html(report: Mapping[str, Any], path: Path, lang: Lang = "zh") -> Path:

@@ -266,13 +266,18 @@ STILL_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def still_image_kind(path: Path) -> str | None:
-    """"JPEG", "PNG", … when the file is a still image by its first bytes, else None."""
-    with path.open("rb") as f:
-        head = f.read(16)
+def image_kind(head: bytes, magic: tuple[tuple[bytes, str], ...] = STILL_MAGIC) -> str | None:
+    """"JPEG", "PNG", "WebP", … when these first bytes start one of the ``magic`` formats
+    (or WebP), else None."""
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WebP"
-    return next((name for magic, name in STILL_MAGIC if head.startswith(magic)), None)
+    return next((name for sig, name in magic if head.startswith(sig)), None)
+
+
+def still_image_kind(path: Path) -> str | None:
+    """The still-image format of a file by its first bytes, else None."""
+    with path.open("rb") as f:
+        return image_kind(f.read(16))
 
 
 def open_source(spec: str | Path, *, stride: int = 1) -> FrameSource:

@@ -230,7 +230,7 @@ sys.path.insert(0, str(SAMPLES.parent / "bench"))
 from fakecam import write_clip_y4m  # noqa: E402  (shared with bench/page.py)
 
 
-def _open_live_page(sync_api, p, clip: Path, server_url: str):
+def _open_live_page(sync_api, p, clip: Path, server_url: str, posture: str = "standing"):
     args = _fake_camera_args(clip)
     browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
     page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-US")
@@ -238,7 +238,7 @@ def _open_live_page(sync_api, p, clip: Path, server_url: str):
     page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10",
                            timeout=30_000)
     page.select_option("#lang", "en")
-    page.select_option("#posture", "standing")
+    page.select_option("#posture", posture)
     page.locator("#start").click()
     page.wait_for_selector("#stop:not([disabled])", timeout=10_000)
     page.evaluate("document.getElementById('debug').open = true; scrollTo(0, 0)")
@@ -480,14 +480,8 @@ def test_at_a_laptop_the_page_asks_standing_or_sitting_and_judges_the_answer(
     )
     clip = write_clip_y4m(SAMPLES / "smile_laptop.mp4", tmp_path / "laptop.y4m", 0, 40)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        browser, page = _open_live_page(sync_api, p, clip, server_url, posture="auto")
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="en-US")
-            page.goto(server_url)
-            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
-            page.select_option("#lang", "en")
-            assert page.input_value("#posture") == "auto"
-            page.locator("#start").click()
             page.wait_for_selector("#posture-ask:not([hidden])", timeout=20_000)
             assert "Standing or sitting?" in page.inner_text("#posture-ask")
             page.screenshot(path=str(shots / "17-posture-ask-en.png"))

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -25,17 +26,25 @@ REPO = Path(__file__).resolve().parents[2]
 ROLE_PLAY = REPO / "sample_videos" / "roleplay_side.mp4"
 
 
+def _store_app(cfg: Any) -> FastAPI:
+    """The store API with the refusal handler (as create_app does) and the web pages."""
+    from posture_coach.server.store_api import install_refusal_handler, store_router
+
+    app = FastAPI()
+    app.include_router(store_router(cfg))
+    install_refusal_handler(app)
+    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    return app
+
+
 @pytest.fixture
 def review_url(tmp_path: Path, model_dir: Path) -> Iterator[str]:
-    from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
+    from posture_coach.server.store_api import StoreConfig
 
     cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=True,
                       model_dir=model_dir)
     _seed(cfg)
-    app = FastAPI()
-    app.include_router(store_router(cfg))
-    install_refusal_handler(app)  # as create_app does
-    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    app = _store_app(cfg)
     with serving(app, _free_port()) as url:
         yield url + "review/"
 
@@ -178,7 +187,7 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
     from sqlalchemy import select
 
-    from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
+    from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database, repo
     from posture_coach.store.models import User
     from tests.store.helpers import fake_result
@@ -196,10 +205,7 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
         s.expunge(trainee)
     repo.save_live_session(db, trainee, fake_result(penalty=4.0), scenario="onboarding")
     db.dispose()
-    app = FastAPI()
-    app.include_router(store_router(cfg))
-    install_refusal_handler(app)
-    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    app = _store_app(cfg)
     errors: list[str] = []
     with serving(app, _free_port()) as url, sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
@@ -247,7 +253,7 @@ def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tm
     if not CHROMIUM.is_file():
         pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
-    from posture_coach.server.store_api import StoreConfig, install_refusal_handler, store_router
+    from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database, repo
     from tests.store.helpers import fake_result
 
@@ -260,10 +266,7 @@ def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tm
     claim = repo.claim_job(db, jid)
     assert claim and repo.save_results(db, jid, claim, fake_result(penalty=3.0))
     db.dispose()
-    app = FastAPI()
-    app.include_router(store_router(cfg))
-    install_refusal_handler(app)
-    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    app = _store_app(cfg)
     errors: list[str] = []
     with serving(app, _free_port()) as url, sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,

@@ -449,21 +449,21 @@ class LiveSession:
         phase = self._calib_phase
         assert phase is not None
         skipped = self._calib_skipped.setdefault(phase, {})
-        if not obs.person:
-            pass
-        elif phase == "neutral" and (states.get("arms_crossed") is True or states.get("hands_on_hips") is True):
-            skipped["not_neutral"] = skipped.get("not_neutral", 0) + 1
-        elif phase in ("face", "smile") and obs.face is None:
-            skipped["no_face"] = skipped.get("no_face", 0) + 1
-        else:
-            self._calib.setdefault(phase, []).append(obs)
+        if obs.person:
+            left_out = ("not_neutral" if phase == "neutral" and (
+                states.get("arms_crossed") is True or states.get("hands_on_hips") is True)
+                else "no_face" if phase in ("face", "smile") and obs.face is None else None)
+            if left_out is None:
+                self._calib.setdefault(phase, []).append(obs)
+            else:
+                skipped[left_out] = skipped.get(left_out, 0) + 1
         left = self._calib_until - time.monotonic()
         n = len(self._calib.get(phase, []))
         if left <= 0:
             self._calib_phase = None
             # Mostly crossed arms, or mostly no face: the few usable frames are not this
             # person's neutral pose either (the state may take a frame or two to show).
-            worst = max(skipped, key=lambda k: skipped[k]) if skipped else None
+            worst = max(skipped, key=skipped.__getitem__, default=None)
             if worst is not None and skipped[worst] > n:
                 return {"phase": phase, "status": "failed", "reason": worst, "frames": n, "progress": 1.0}
             if n >= CALIB_MIN_FRAMES:
@@ -471,8 +471,8 @@ class LiveSession:
                 if moved:  # said now, not after the face steps
                     return {"phase": phase, "status": "failed", "reason": moved, "frames": n, "progress": 1.0}
                 return {"phase": phase, "status": "collected", "frames": n, "progress": 1.0}
-            why = max(skipped, key=lambda k: skipped[k]) if skipped else "too_few_frames"
-            return {"phase": phase, "status": "failed", "reason": why, "frames": n, "progress": 1.0}
+            return {"phase": phase, "status": "failed", "reason": worst or "too_few_frames", "frames": n,
+                    "progress": 1.0}
         total = self.settings.calibration_s
         return {"phase": phase, "status": "collecting", "frames": n,
                 "progress": _r(1 - left / total)}

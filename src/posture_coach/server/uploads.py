@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ..sources import image_kind
+
 CHUNK = 1 << 20
 MIN_FRAMES = 2
 
@@ -54,12 +56,8 @@ def sniff_container(head: bytes) -> tuple[str, str] | None:
 
 
 def what_image(head: bytes) -> str | None:
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WebP"
-    for magic, name in IMAGE_MAGIC:
-        if head.startswith(magic):
-            return name
-    return None
+    """An image or document (not a video) by its first bytes, else None."""
+    return image_kind(head, IMAGE_MAGIC)
 
 
 def save_limited(stream: BinaryIO, directory: Path, max_bytes: int) -> tuple[Path, int]:
