@@ -179,3 +179,14 @@ def test_score_says_what_went_wrong_in_the_reports_language(tmp_path: Path, mode
     assert r.returncode != 0
     assert "视频无法读取" in r.stderr and str(broken) in r.stderr, r.stderr  # the reason, then the detail
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_role_play_analysed_as_one_person_gets_a_note(model_dir: Path) -> None:
+    clip = Path(__file__).resolve().parent.parent / "sample_videos" / "roleplay_side.mp4"
+    r = run_cli("analyze", str(clip), "--format", "json", "--stride", "3", "--no-face",
+                env={"POSTURE_COACH_MODEL_DIR": str(model_dir)})
+    assert r.returncode == 0, r.stderr
+    notices = json.loads(r.stdout)["notices"]
+    assert [n["code"] for n in notices] == ["two_people_in_view"]
+    assert "--role-play" in notices[0]["text"]["zh"] and "--role-play" in notices[0]["text"]["en"]
+    assert "note: Two people are in view" in " ".join(r.stderr.split())

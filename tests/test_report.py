@@ -284,3 +284,34 @@ def test_the_report_header_shows_the_analysis_time_for_people(lang: str, line: s
     data["session"]["analysed_at"] = "2026-11-24T19:41:50+00:00"
     page = rep.render_html(data, lang)  # type: ignore[arg-type]
     assert line in page and "T19:41:50" not in page
+
+
+@pytest.mark.parametrize(("lang", "words"), ids=["zh", "en"], argvalues=[
+    ("zh", ["画面里有两个人（抽查的 5 帧中有 4 帧）", "--role-play"]),
+    ("en", ["Two people are in view (on 4 of 5 frames checked)", "--role-play"]),
+])
+def test_a_role_play_scored_as_practice_alone_says_so_at_the_top(lang: str, words: list[str], tmp_path: Path) -> None:
+    notice = {"code": "two_people_in_view", "checks": 5, "found": 4}
+    result = fake_result({})
+    result = dataclasses.replace(result, summary={**result.summary, "notices": [notice]})
+    data = rep.report_from_result(result, source="role.mp4")
+    assert data["notices"] == [notice]
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    shown = page.index('id="notice-two_people_in_view"')
+    assert shown < page.index('id="overall"')  # above the scores it qualifies
+    for w in words:
+        assert w in page
+    # Kept by the store: the stored session's report says it too.
+    db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
+    db.upgrade()
+    with db.session() as s:
+        sid = repo.create_session(s, source="role.mp4").id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, result)
+    assert rep.report_from_session(db, sid)["notices"] == [notice]
+
+
+def test_a_report_without_notices_shows_none() -> None:
+    data = rep.report_from_result(fake_result({}), source="alone.mp4")
+    assert data["notices"] == [] and 'class="notice advice"' not in rep.render_html(data, "en")

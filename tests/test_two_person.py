@@ -318,3 +318,96 @@ def test_mirror_passes_find_the_handshake_on_a_real_photo(model_dir: Path, share
     assert two_person_measures(plain, p)["handshake"] is False
     assert res.passes == plain.passes + 2 and len(res.persons) > len(plain.persons)
     assert two_person_measures(res, p)["handshake"] is True
+
+
+# -- a second person in a one-person analysis (the "two people in view" notice) --------
+
+
+def test_people_side_by_side_are_two_but_a_fragment_of_one_is_not(p: dict[str, float]) -> None:
+    from posture_coach.two_person import separate_people
+
+    size = (640, 480)
+    first = pose(cx=0.30, sw=0.08, tl=0.25)
+    # A partner a torso length and more to the side, of a similar size: two people.
+    assert separate_people(first, pose(cx=0.65, sw=0.10, tl=0.28), size, p)
+    # The painted-out person found again lower down (legs, a torso inside a side-on body).
+    assert not separate_people(first, pose(cx=0.33, top=0.45, tl=0.20), size, p)
+    # Something small beside the person (a bag, a chair back read as a body).
+    assert not separate_people(first, pose(cx=0.70, sw=0.03, tl=0.08), size, p)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.made = 0
+
+
+def _probe_with(poses: list[object], p: dict[str, float], clock: _Clock) -> object:
+    from posture_coach.two_person import SecondPersonProbe
+
+    def make() -> object:
+        clock.made += 1
+        return _StubPose(poses)
+
+    return SecondPersonProbe(make, p, every_ms=2000.0, max_checks=4)  # type: ignore[arg-type]
+
+
+def _frame_obs(t_ms: int, person: object) -> tuple[object, object]:
+    from tests.rules.test_interaction_rules import obs_of
+
+    frame = _blank(640, 480)
+    return frame, obs_of(person, t=t_ms)  # type: ignore[arg-type]
+
+
+def test_probe_checks_every_two_seconds_and_gives_the_notice(p: dict[str, float]) -> None:
+    trainee, partner = pose(cx=0.30, sw=0.08, tl=0.25), pose(cx=0.70, sw=0.09, tl=0.26)
+    clock = _Clock()
+    # Each check paints out the trainee and searches again: one pass finds the partner.
+    probe = _probe_with([partner] * 10, p, clock)
+    for t in range(0, 10_000, 100):  # 10 s at 10 frames a second
+        probe.update(*_frame_obs(t, trainee))  # type: ignore[attr-defined]
+    assert probe.checks == 4 and probe.found == 4  # type: ignore[attr-defined]
+    assert clock.made == 1  # one landmarker, built at the first check
+    assert probe.notice() == {"code": "two_people_in_view", "checks": 4, "found": 4}  # type: ignore[attr-defined]
+
+
+def test_no_notice_for_one_person_or_a_single_passer_by(p: dict[str, float]) -> None:
+    alone = pose(cx=0.45, sw=0.1, tl=0.3)
+    probe = _probe_with([None] * 10, p, _Clock())
+    for t in range(0, 8_000, 100):
+        probe.update(*_frame_obs(t, alone))  # type: ignore[attr-defined]
+    assert probe.checks == 4 and probe.found == 0 and probe.notice() is None  # type: ignore[attr-defined]
+    # Someone walks past once: one check of four is no role-play.
+    passer = pose(cx=0.85, sw=0.1, tl=0.3)
+    probe = _probe_with([passer] + [None] * 10, p, _Clock())
+    for t in range(0, 8_000, 100):
+        probe.update(*_frame_obs(t, alone))  # type: ignore[attr-defined]
+    assert probe.found == 1 and probe.notice() is None  # type: ignore[attr-defined]
+
+
+def test_no_person_no_check_and_no_landmarker(p: dict[str, float]) -> None:
+    clock = _Clock()
+    probe = _probe_with([], p, clock)
+    for t in range(0, 6_000, 100):
+        probe.update(*_frame_obs(t, None))  # type: ignore[attr-defined]
+    assert probe.checks == 0 and clock.made == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.models
+def test_role_play_clip_analysed_alone_gets_the_notice_and_a_practice_clip_does_not(model_dir: Path) -> None:
+    from posture_coach.pipeline import ObservationStream
+
+    samples = Path(__file__).resolve().parent.parent / "sample_videos"
+    notices = {}
+    for name in ("roleplay_side.mp4", "hands_on_hips_left.mp4"):
+        with ObservationStream(samples / name, model_dir=model_dir, face=False, hands=False, stride=3) as st:
+            for _ in st:
+                pass
+            notices[name] = st.notices()
+    assert [n["code"] for n in notices["roleplay_side.mp4"]] == ["two_people_in_view"]
+    assert notices["hands_on_hips_left.mp4"] == []
+    # With the role-play set, the two-person search runs instead and there is nothing to say.
+    with ObservationStream(samples / "roleplay_side.mp4", model_dir=model_dir, face=False, hands=False,
+                           stride=3, role_play="left") as st:
+        for _ in st:
+            pass
+        assert st.notices() == []

@@ -178,6 +178,7 @@ def _analyze(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .engine import CoachEngine
+    from .errors import notice_text
     from .pipeline import ObservationStream
 
     cal = _load_calibration(calibration)
@@ -243,14 +244,19 @@ def _analyze(
             )
         if stream.times.frames == 0:
             raise CoachError(f"{stream.info.source}: no frame could be read")
+        notices = stream.notices()
         if fmt is OutputFormat.json:
             summary = engine.summary().to_dict()
-            summary = {"source": stream.info.source, "frames": stream.times.frames, **summary}
+            summary = {"source": stream.info.source, "frames": stream.times.frames, **summary,
+                       "notices": [{**n, "text": {lang: notice_text(n, lang) for lang in ("zh", "en")}}
+                                   for n in notices]}
             sink.fh.write(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default) + "\n")
         errors = getattr(src, "errors", None)
         if errors:
             for line in errors:
                 err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
+        for n in notices:
+            err_console.print(f"[yellow]note:[/] {escape(notice_text(n, 'en') or '')}", highlight=False)
         if role_play is Side.profile and stream.trainee_by["default_side"]:
             err_console.print(f"[yellow]role-play:[/] {stream.undecided_by_clothes()}; the person on the left "
                               "was judged there (measures.two_person.trainee_by)", highlight=False)

@@ -200,6 +200,10 @@ def score(
             why = reason_texts(reason_of(exc))
             raise _fail(f"{why[lang.value]} ({exc})" if why else str(exc), exc.exit_code) from None
     data = rep.report_from_result(result, source=str(video), stride=result.stride, role_play=opts.role_play)
+    from .errors import notice_text
+
+    for note in data["notices"]:  # e.g. two people in view: a role-play scored as practice alone
+        _err(("注意：" if lang is Lang.zh else "note: ") + (notice_text(note, lang.value) or ""))
     if json_path is not None:
         rep.write_json(data, json_path)
     if report_path is not None:
@@ -243,8 +247,12 @@ def batch(
     langs = tuple(x.value for x in (lang or [Lang.zh, Lang.en]))
 
     def done(item: dict[str, Any]) -> None:
+        from .errors import notice_text
+
         state = "ok" if item["ok"] else f"FAILED: {item['error']}"
         _err(f"{Path(item['video']).name}: {state} ({item.get('seconds', 0):.1f} s)")
+        for note in item.get("notices") or ():
+            _err(f"  {'注意：' if langs[0] == 'zh' else 'note: '}{notice_text(note, langs[0])}")
 
     with quiet_native_stderr(True):
         try:

@@ -128,3 +128,31 @@ def reason_of(exc: BaseException) -> str:
 def reason_texts(reason: str | None) -> dict[str, str] | None:
     """Both languages' text of a reason code (``None`` for none or an unknown code)."""
     return REASON_TEXTS.get(reason) if reason else None
+
+
+#: Things the analysis noticed about the input that do not stop it but change how far its
+#: results can be trusted (``report["notices"]``: ``{"code": ..., **numbers}``), in both
+#: languages; ``{checks}``/``{found}`` are filled from the notice.
+NOTICE_TEXTS: dict[str, dict[str, str]] = {
+    "two_people_in_view": {
+        "zh": "画面里有两个人（抽查的 {checks} 帧中有 {found} 帧）：这像是一段角色扮演，却按一个人练习来分析了——"
+              "只跟踪了姿态模型选中的那一个人，并把镜头当作顾客。请重新作为角色扮演分析，并指明学员站在画面哪一侧"
+              "（审阅页面：上传时在“画面中的人”里选择学员所在一侧；命令行：--role-play left、right 或 profile）。",
+        "en": "Two people are in view (on {found} of {checks} frames checked): this looks like a role-play analysed "
+              "as practice alone. Only the person the pose model picked was followed, and the camera stood in for "
+              "the customer. Analyse it again as a role-play, saying which side the trainee stands on "
+              "(on the review page: \"People in view\" when uploading; on the command line: "
+              "--role-play left, right or profile).",
+    },
+}
+
+
+def notice_text(notice: object, lang: str) -> str | None:
+    """A notice's text in ``lang`` (zh/en), its numbers filled in; None for an unknown one."""
+    if not isinstance(notice, dict):
+        return None
+    texts = NOTICE_TEXTS.get(str(notice.get("code")))
+    if texts is None:
+        return None
+    fields = {k: notice.get(k, "?") for k in ("checks", "found")}
+    return texts["zh" if lang == "zh" else "en"].format(**fields)

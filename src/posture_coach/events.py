@@ -593,6 +593,10 @@ INTERACTION_PARAMS: tuple[Param, ...] = tuple(
         ("join_max_scale_ratio", "ratio", "people of more different body scale are never read as shaking hands"),
         ("paint_forearm_share", "ratio", "body strategy: share of each forearm painted over (from the elbow)"),
         ("paint_limb_width_sw", "sw", "body strategy: painted limb width"),
+        ("second_person_min_gap_tl", "tl", "one-person analysis: a second person's shoulders at least this far "
+         "to the side of the first's (torso lengths of the larger)"),
+        ("second_person_min_size_ratio", "ratio", "and its torso at least this share of the first's"),
+        ("second_person_min_share", "ratio", "two people in view when found on this share of the checks"),
         *((f"{k}_{s}_s", "s", f"{k}: {d}") for k in ("handover", "handshake", "bow", "face_touch",
                                                   "pointing", "card_view")
           for s, d in (("open", "cue must hold this long to open"), ("close", "be gone this long to close"),

@@ -186,6 +186,7 @@ def analyse_video(
             raise SourceError(f"{path}: {stream.undecided_by_clothes()} (dressed alike?): score it again "
                               "with --role-play left or right", reason="trainee_undecided")
         summary = engine.summary()
+        notices = stream.notices()  # e.g. two people in view of a one-person analysis
         for pk in open_peaks.values():
             closed[(pk.rule_id, pk.start_ms)] = pk
         ok = True
@@ -193,7 +194,7 @@ def analyse_video(
         stream.close(ok=ok)
 
     result, snapshots = engine_result(engine, summary, closed=closed, evidence_dir=opts.evidence_dir,
-                                      stride=stride)
+                                      stride=stride, extra={"notices": notices} if notices else None)
     if snapshots:
         write_evidence(path, snapshots)
     if progress is not None:
@@ -546,7 +547,7 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
         for lang in langs:
             rep.write_html(data, out_dir / f"{name}.{lang}.html", lang)  # type: ignore[arg-type]
         item.update(ok=True, overall_score=data["overall_score"], findings=len(data["findings"]),
-                    duration_s=result.duration_s, frames=result.frames)
+                    duration_s=result.duration_s, frames=result.frames, notices=data["notices"])
     except CoachError as exc:
         item["error"], item["reason"] = str(exc), reason_of(exc)
     except Exception as exc:  # one bad video must not stop a batch

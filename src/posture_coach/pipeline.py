@@ -157,6 +157,7 @@ class ObservationStream:
         parallel: bool = True,
         calibration: Path | None = None,
         trainee_colours: Sequence[float] | None = None,
+        check_people: bool = True,
     ) -> None:
         self.times = StageTimes()
         self.calibration = calibration  # a thresholds file layered on the default (None: default)
@@ -182,6 +183,9 @@ class ObservationStream:
 
             self._picker = TraineePicker(list(trainee_colours))
         self._two_person: object | None = None
+        #: A one-person analysis of a video file: is a second person in view (a role-play
+        #: analysed as practice alone)? Its notice is :meth:`notices`.
+        self._people_probe: object | None = None
         self._two_person_lms: list[Landmarkers] = []
         self._source: FrameSource | None = None
         self._replay: Iterator[Observation] | None = None
@@ -215,6 +219,8 @@ class ObservationStream:
                 self.info.load_seconds = self._landmarkers.load_seconds
             if role_play is not None:
                 self._setup_two_person(model_dir, mode, fetch_models)
+            elif check_people and src.info.kind == "video" and mode == "video":
+                self._setup_people_probe(model_dir, fetch_models)
             if save_landmarks is not None:
                 self._writer = RecordingWriter(
                     save_landmarks,
@@ -249,6 +255,30 @@ class ObservationStream:
         self._two_person = TwoPersonDetector(first, strategy="mask", max_persons=4,
                                              params=self._interaction_params, retry=retry, retry_below=4,
                                              mirror=True)
+
+    def _setup_people_probe(self, model_dir: Path | None, fetch: bool) -> None:
+        from .calibration import load_calibration
+        from .landmarker import LandmarkerConfig, Landmarkers
+        from .two_person import SecondPersonProbe
+
+        def make() -> Landmarkers:
+            cfg = landmarker_config(model_dir, face=False, hands=False, mode="image", fetch=fetch)
+            assert isinstance(cfg, LandmarkerConfig)
+            return Landmarkers(cfg)
+
+        # Checks spread over the clip: every 2 s, at most 10 (a long clip: every tenth of it).
+        fps, n = self.info.fps or 0.0, self.info.frame_count or 0
+        every_ms = max(2000.0, 1000.0 * n / fps / 10.0) if fps > 0 and n > 0 else 2000.0
+        self._people_probe = SecondPersonProbe(make, load_calibration(self.calibration).interaction,
+                                               every_ms=every_ms)
+
+    def notices(self) -> list[dict[str, object]]:
+        """What the analysis noticed about the input (``errors.NOTICE_TEXTS`` codes)."""
+        from .two_person import SecondPersonProbe
+
+        probe = self._people_probe
+        note = probe.notice() if isinstance(probe, SecondPersonProbe) else None
+        return [note] if note is not None else []
 
     @property
     def source(self) -> FrameSource | None:
@@ -312,6 +342,13 @@ class ObservationStream:
                 if by in self.trainee_by:
                     self.trainee_by[by] += 1
                 self.times.add("two_person", (time.perf_counter() - t3) * 1000)
+            if self._people_probe is not None:
+                from .two_person import SecondPersonProbe
+
+                assert isinstance(self._people_probe, SecondPersonProbe)
+                t3 = time.perf_counter()
+                self._people_probe.update(frame, obs)
+                self.times.add("people_check", (time.perf_counter() - t3) * 1000)
             for task in lms.tasks:
                 self.times.add(task, task_ms.get(task, 0.0) if task in obs.ran else 0.0)
             # Waiting for the landmarkers (in the pipelined case: what is left after overlap).
@@ -341,6 +378,9 @@ class ObservationStream:
         for lm in self._two_person_lms:
             lm.close()
         self._two_person_lms = []
+        close_probe = getattr(self._people_probe, "close", None)
+        if close_probe is not None:
+            close_probe()
         if self._own_landmarkers and self._landmarkers is not None:
             self._landmarkers.close()
             self._landmarkers = None

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import reason_texts
+from .errors import notice_text, reason_texts
 from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
@@ -275,6 +275,8 @@ def report_from_result(result: Any, *, source: str, stride: int = 1, person: str
         "unknown_share": _r(result.unknown_share),
         "evidence_kept": any(f["evidence"] for f in findings),
         "rules": rules, "findings": findings,
+        # What the analysis noticed about the input (errors.NOTICE_TEXTS), e.g. two people in view.
+        "notices": list((result.summary or {}).get("notices") or []),
         "events": [{"type": e.type, "t_ms": e.t_ms, **{k: v for k, v in e.data.items() if k not in ("type", "t_ms")}}
                    for e in result.events],
     }
@@ -332,6 +334,7 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
             "rules": rules, "findings": findings, "missed": missed, "events": events,
             # A live drill or scenario saved from the page: its steps' outcomes.
             "drill": (row.summary or {}).get("drill"),
+            "notices": list((row.summary or {}).get("notices") or []),
         }
 
 
@@ -540,6 +543,7 @@ max-width:1100px;color:#222;padding:0 16px}
 h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;border-bottom:2px solid #eee;padding-bottom:4px}
 .meta{color:#555;font-size:13px;display:flex;flex-wrap:wrap;gap:4px 20px}
 .notice{border-left:4px solid #c62828;background:#fdecea;padding:8px 12px;margin:12px 0}
+.notice.advice{border-left-color:#f9a825;background:#fff8e1}
 .scores{display:flex;gap:16px;margin:16px 0}
 .card{border:1px solid #ddd;border-radius:8px;padding:10px 16px;min-width:160px}
 .card .big{font-size:30px;font-weight:700}.card .lbl{font-size:12px;color:#666}
@@ -619,6 +623,10 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         texts = reason_texts(sess.get("failure_reason"))
         why = f"{'：' if lang == 'zh' else ': '}{texts[lang]}" if texts else ""
         h.append(f'<p class="notice" id="not-analysed">{_e(tr("failed", lang) + why)}</p>')
+    for note in report.get("notices") or ():
+        text = notice_text(note, lang)
+        if text:
+            h.append(f'<p class="notice advice" id="notice-{_e(note.get("code"))}">{_e(text)}</p>')
     if not analysed:  # no scores, timeline or rule table: empty ones would read as results
         h.append(_footer(report, lang))
         return "\n".join(h)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -576,3 +576,88 @@ def two_person_still(landmarkers: Landmarkers, frame: Frame, obs: Observation, p
     det = TwoPersonDetector(landmarkers, strategy=strategy, max_persons=max_persons, hands=hands, params=params,
                             retry=retry, retry_below=retry_below, mirror=mirror)
     return observe_two_person(det, frame, obs, params, trainee)
+
+
+def _shoulder_mid_and_torso(pose: PoseObs, size: tuple[int, int]) -> tuple[npt.NDArray[np.float64], float]:
+    w, h = size
+    lm = pose.landmarks[:, :2] * (w, h)
+    sh = (lm[PoseLm.LEFT_SHOULDER] + lm[PoseLm.RIGHT_SHOULDER]) / 2.0
+    hip = (lm[PoseLm.LEFT_HIP] + lm[PoseLm.RIGHT_HIP]) / 2.0
+    return sh, float(np.linalg.norm(sh - hip))
+
+
+def separate_people(a: PoseObs, b: PoseObs, size: tuple[int, int], params: Mapping[str, float]) -> bool:
+    """Are ``a`` and ``b`` two people side by side, not one person read twice?
+
+    Painting a person out and searching again also returns fragments of that person
+    (the legs under a seated body, a second torso inside a side-on one): those sit within
+    a torso length of the first person's shoulders, or are much smaller. Two people in a
+    role-play stand apart: their shoulders are ``second_person_min_gap_tl`` torso lengths
+    (of the larger) apart across the image, and neither is under
+    ``second_person_min_size_ratio`` of the other's torso length."""
+    sa, ta = _shoulder_mid_and_torso(a, size)
+    sb, tb = _shoulder_mid_and_torso(b, size)
+    big = max(ta, tb)
+    if big <= 1.0:
+        return False
+    if min(ta, tb) < params["second_person_min_size_ratio"] * big:
+        return False
+    return abs(float(sa[0] - sb[0])) >= params["second_person_min_gap_tl"] * big
+
+
+class SecondPersonProbe:
+    """A one-person analysis (no role-play set): is a second person in view?
+
+    Every ``every_ms`` of video time, at most ``max_checks`` times, the person the
+    analysis follows is painted out and the pose model searches the frame again (one
+    IMAGE-mode pass, ~30 ms at 640×480 on 2 cores; the landmarker is built at the first
+    check, ~0.2 s). A second person standing apart (:func:`separate_people`) on at least
+    ``second_person_min_share`` of the checks, and on two at least, means a role-play that
+    was analysed as practice alone: :meth:`notice` says so. The analysis itself is not
+    changed: which person is the trainee is a setting, never guessed.
+    """
+
+    def __init__(self, make_landmarkers: Callable[[], Landmarkers], params: Mapping[str, float], *,
+                 every_ms: float = 2000.0, max_checks: int = 10) -> None:
+        self._make = make_landmarkers
+        self._lm: Landmarkers | None = None
+        self.params = params
+        self.every_ms = every_ms
+        self.max_checks = max_checks
+        self.checks = 0
+        self.found = 0
+        self.ms = 0.0
+        self._next_ms: float | None = None
+
+    def update(self, frame: Frame | None, obs: Observation) -> None:
+        """Check ``frame`` when it is time to (``obs``: the analysis's observation of it)."""
+        if frame is None or obs.pose is None or self.checks >= self.max_checks:
+            return
+        t = float(obs.timestamp_ms)
+        if self._next_ms is not None and t < self._next_ms:
+            return
+        self._next_ms = t + self.every_ms
+        t0 = time.perf_counter()
+        if self._lm is None:
+            self._lm = self._make()
+        det = TwoPersonDetector(self._lm, strategy="mask", max_persons=2)
+        res = det.find(frame, first=obs.pose)
+        self.checks += 1
+        if len(res.persons) >= 2 and separate_people(res.persons[0], res.persons[1], frame.size, self.params):
+            self.found += 1
+        self.ms += (time.perf_counter() - t0) * 1000.0
+
+    @property
+    def two_people(self) -> bool:
+        return self.found >= 2 and self.found >= self.params["second_person_min_share"] * self.checks
+
+    def notice(self) -> dict[str, Any] | None:
+        """The report's notice (``code`` keys :data:`posture_coach.errors.NOTICE_TEXTS`), or None."""
+        if not self.two_people:
+            return None
+        return {"code": "two_people_in_view", "checks": self.checks, "found": self.found}
+
+    def close(self) -> None:
+        if self._lm is not None:
+            self._lm.close()
+            self._lm = None
