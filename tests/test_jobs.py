@@ -188,7 +188,7 @@ def test_batch_reports_and_lists_failures(tmp_path: Path, person_photo: Path, mo
     summary = run_batch(videos, out, engine=engine, workers=2, opts=AnalysisOptions(model_dir=model_dir))
     assert summary["ok"] == 1 and summary["videos"] == 3
     reasons = {Path(i["video"]).name: i["error"] for i in summary["failed"]}
-    assert {i["reason"] for i in summary["failed"]} == {"video_unreadable"}
+    assert {i["reason"] for i in summary["failed"]} == {"video_unreadable", "file_not_found"}
     assert "not a readable video" in reasons["broken.mp4"]
     assert "not found" in reasons["missing.mp4"]
     assert (out / "good.json").is_file() and (out / "good.zh.html").is_file() and (out / "good.en.html").is_file()

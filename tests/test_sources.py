@@ -82,8 +82,14 @@ def test_bad_files_get_a_clear_error(tmp_path: Path, name: str, content: bytes, 
 
 
 def test_missing_file_and_empty_folder(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="not found"):
+    with pytest.raises(SourceError, match="not found") as missing:
         open_source(tmp_path / "nope.mp4")
+    # Said as a missing file, not as a damaged video, in the reports' languages too.
+    assert missing.value.reason == "file_not_found"
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    with pytest.raises(SourceError, match="empty") as empty:
+        open_source(tmp_path / "empty.mp4")
+    assert empty.value.reason == "empty"
     with pytest.raises(SourceError, match="no images"):
         open_source(tmp_path)
 

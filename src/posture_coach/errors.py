@@ -82,6 +82,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "too_large": {"zh": "文件超过上传大小限制，请压缩或剪短后重试。",
                   "en": "The file is over the upload size limit; compress or shorten it and try again."},
     "empty": {"zh": "文件是空的。", "en": "The file is empty."},
+    "file_not_found": {"zh": "找不到这个文件，请检查路径。", "en": "The file was not found; check the path."},
     "corrupt_video": {"zh": "视频无法解码（已损坏、不完整或编码不受支持），请导出为 H.264 MP4 后重试。",
                       "en": "The video cannot be decoded (damaged, incomplete or an unsupported codec); "
                             "export it as H.264 MP4 and try again."},

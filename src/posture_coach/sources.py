@@ -106,9 +106,9 @@ class VideoSource(FrameSource):
 
     def __init__(self, path: Path, *, stride: int = 1) -> None:
         if not path.is_file():
-            raise SourceError(f"{path}: file not found")
+            raise SourceError(f"{path}: file not found", reason="file_not_found")
         if path.stat().st_size == 0:
-            raise SourceError(f"{path}: the file is empty")
+            raise SourceError(f"{path}: the file is empty", reason="empty")
         self.path = path
         self._cap = cv2.VideoCapture(str(path))
         ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
@@ -191,7 +191,7 @@ class ImageSource(FrameSource):
             files = [path]
             kind = "image"
         else:
-            raise SourceError(f"{path}: file not found")
+            raise SourceError(f"{path}: file not found", reason="file_not_found")
         self.files = files
         first = read_image(files[0]) if kind == "image" else None
         h, w = (first.shape[:2] if first is not None else (0, 0))
@@ -289,7 +289,7 @@ def open_source(spec: str | Path, *, stride: int = 1) -> FrameSource:
     if path.is_dir():
         return ImageSource(path)
     if not path.exists():
-        raise SourceError(f"{path}: file not found")
+        raise SourceError(f"{path}: file not found", reason="file_not_found")
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return ImageSource(path)
