@@ -10,6 +10,7 @@ const SEND_H = 480;
 const JPEG_QUALITY = 0.7;
 const TARGET_FPS = 30;
 const POSTURE_ASK_AFTER_MS = 3000;  // "standing or sitting?" after this long unable to tell
+const CAMERA_MUTE_LOST_MS = 2000;   // a camera track muted this long (no frames) counts as lost
 const POSE_EDGES = [
   [11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24],
   [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30],
@@ -49,6 +50,7 @@ const state = {
   calibPhase: -1, snapshots: new Map(), lastCueAt: 0, brightness: 255,
   liveId: null, saveToken: null, recover: null,
   cameraOk: false, runNotice: null, postureUnknownSince: null, groomingShownStep: null,
+  stream: null, muteTimer: 0, cameraLostRun: false,
 };
 const grooming = createGroomingPanel({ parent: document.querySelector(".side") || document.body, lang }); // grooming (issue 9)
 const grab = document.createElement("canvas");
@@ -109,8 +111,10 @@ async function startCamera() {
       video: { width: { ideal: SEND_W }, height: { ideal: SEND_H }, facingMode: "user" },
       audio: false,
     });
+    watchCamera(stream);
     el.video.srcObject = stream;
     await el.video.play().catch(() => {});
+    if (state.stream !== stream) return;  // lost again while starting
     state.cameraOk = true;
     updateButtons();
   } catch (err) {
@@ -127,6 +131,49 @@ async function startCamera() {
       showCameraHelp("camera_error_title", "camera_missing_help", String(err));
     }
   }
+}
+
+/** A camera unplugged (or taken by another program) ends its track, or mutes it for good;
+ * the <video> keeps its last picture at readyState 4, so nothing else would notice. */
+function watchCamera(stream) {
+  state.stream = stream;
+  clearTimeout(state.muteTimer);
+  for (const track of stream.getVideoTracks()) {
+    track.addEventListener("ended", () => cameraLost(stream));
+    track.addEventListener("mute", () => {
+      clearTimeout(state.muteTimer);
+      state.muteTimer = setTimeout(() => cameraLost(stream), CAMERA_MUTE_LOST_MS);
+    });
+    track.addEventListener("unmute", () => clearTimeout(state.muteTimer));
+  }
+}
+
+/** The camera is gone: no more frames, a running practice ends as Stop ends it (its summary
+ * covers only the time the camera was there), and the stage says what happened. */
+function cameraLost(stream) {
+  if (stream !== state.stream) return;  // a late event from a camera already replaced
+  clearTimeout(state.muteTimer);
+  state.stream = null;
+  state.cameraOk = false;
+  for (const track of stream.getTracks()) track.stop();
+  el.video.srcObject = null;
+  // Nothing on screen may pretend to be live: the last skeleton, framing and cue go.
+  state.last = null;
+  state.statuses = {};
+  el.framing.hidden = true;
+  el.cue.hidden = true;
+  draw();
+  renderCards();
+  if (state.calibPhase >= 0) {  // calibration cannot go on without a picture
+    state.calibPhase = -1;
+    el.calibDialog.close();
+  }
+  if (state.running) {
+    state.cameraLostRun = true;
+    stopRun();
+  }
+  updateButtons();
+  showCameraHelp("camera_lost_title", "camera_lost_help");
 }
 
 function showCameraHelp(titleKey, textKey, extra = "") {
@@ -228,7 +275,7 @@ function onMessage(msg) {
       break;
     case "feedback":
       ack(msg);
-      onFeedback(msg);
+      if (state.cameraOk) onFeedback(msg);  // an answer to a frame sent before the camera was lost
       break;
     case "error":
     case "busy":
@@ -262,10 +309,7 @@ function onMessage(msg) {
       break;
     case "drill_result":
       state.drillResult = msg.result;
-      if (state.drillDef && msg.result.done && state.running && !state.stopRequested) {
-        state.stopRequested = true;
-        send({ type: "stop" });
-      }
+      if (state.drillDef && msg.result.done) stopRun();
       break;
     default:
       break;
@@ -283,6 +327,9 @@ function inFlight() {
 }
 
 function captureTick() {
+  // A track can end without its 'ended' event (stopped, or the event missed): look too.
+  if (state.stream && state.stream.getVideoTracks().every((tr) => tr.readyState === "ended")) cameraLost(state.stream);
+  if (!state.cameraOk) return;
   const now = performance.now();
   // A frame lost without an answer (reconnect, server restart) must not stall the loop.
   if (inFlight() > 0 && now - state.lastAckAt > 2000) state.lastAcked = state.nextId - 1;
@@ -603,10 +650,18 @@ function setRunning(on) {
   el.postureAsk.hidden = true;
   if (on) {
     state.stopRequested = false;
+    state.cameraLostRun = false;
     state.runStart = performance.now();
     state.snapshots.clear();
     el.score.textContent = "–";
   }
+}
+
+/** End the practice (Stop, a drill's end, a lost camera): the server answers with the summary. */
+function stopRun() {
+  if (!state.running || state.stopRequested) return;
+  state.stopRequested = true;
+  send({ type: "stop" });
 }
 
 function tickTimer() {
@@ -745,6 +800,8 @@ function showSummary(msg) {
     return n;
   };
   if (msg.recovered) add("p", t("summary_recovered"), "notice");
+  if (state.cameraLostRun) add("p", t("summary_camera_lost"), "notice");
+  state.cameraLostRun = false;
   if (typeof msg.score === "number") {
     add("p", `${t("summary_overall")}: `).append(Object.assign(document.createElement("span"), {
       className: "summary-score", textContent: formatScore(msg.score),
@@ -1024,7 +1081,7 @@ function wire() {
     state.drillResult = null;
     send({ type: "start" });
   });
-  el.stop.addEventListener("click", () => send({ type: "stop" }));
+  el.stop.addEventListener("click", stopRun);
   el.drill.addEventListener("change", renderDrillOptions);
   el.drillStart.addEventListener("click", () => send({ type: "drill_start", id: el.drill.value }));
   el.calibrate.addEventListener("click", openCalibration);

@@ -547,3 +547,56 @@ def test_a_practice_the_server_lost_says_so_after_reconnecting(
             browser.close()
     assert len(routes) >= 2
     assert timer == "0:00"
+
+
+def test_a_camera_lost_mid_practice_ends_the_run_and_says_so(
+    server_url: str, person_photo: Path, tmp_path: Path, shots: Path
+) -> None:
+    """The camera is unplugged during a practice (its track ends): no more frames go out,
+    the run ends as Stop ends it (summary of the time the camera was there), the page says
+    the camera was disconnected, in the page's language and again after a language switch,
+    and nothing can be started until the camera is back; "Retry" brings it back."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
+    sent = "window.__coachStats.sent"
+    with sync_api.sync_playwright() as p:
+        browser, page = _open_live_page(sync_api, p, clip, server_url)
+        try:
+            page.wait_for_timeout(1500)
+            page.evaluate("""() => {
+                const track = document.querySelector('video').srcObject.getVideoTracks()[0];
+                track.stop();  // stop() alone fires nothing: a pulled cable fires 'ended'
+                track.dispatchEvent(new Event('ended'));
+            }""")
+            page.wait_for_timeout(1000)  # let the last encoded frame and the stats tick pass
+            before = page.evaluate(sent)
+            page.wait_for_timeout(2000)
+            after = page.evaluate(sent)
+            assert after == before, f"frames still sent after the camera was lost: {before} -> {after}"
+            # The run ended the way Stop ends it: the summary, saying why it came.
+            page.wait_for_selector("#summary-dialog[open]", timeout=10_000)
+            assert "camera was disconnected" in page.locator("#summary-body").inner_text()
+            page.screenshot(path=str(shots / "19-camera-lost-summary-en.png"))
+            page.locator("#summary-close").click()
+            assert page.is_visible("#camera-help")
+            help_en = page.inner_text("#camera-help")
+            assert "camera was disconnected" in help_en.lower() and "Retry" in help_en, help_en
+            for button in ("#start", "#drill-start", "#stop", "#calibrate"):
+                assert page.is_disabled(button), button
+            page.screenshot(path=str(shots / "20-camera-lost-en.png"))
+            page.select_option("#lang", "zh")
+            help_zh = page.inner_text("#camera-help")
+            assert "摄像头已断开" in help_zh and "重试" in help_zh, help_zh
+            page.screenshot(path=str(shots / "21-camera-lost-zh.png"))
+            # Camera back: the notice goes, practice can start and frames flow again.
+            page.locator("#camera-retry").click()
+            page.wait_for_selector("#camera-help", state="hidden", timeout=10_000)
+            page.wait_for_selector("#start:not([disabled])", timeout=10_000)
+            resumed = page.evaluate(sent)
+            page.wait_for_function(f"{sent} > {resumed} + 5", timeout=10_000)
+        finally:
+            browser.close()
