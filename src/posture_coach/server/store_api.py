@@ -31,7 +31,7 @@ from ..store.db import Database
 from ..store.models import User
 from . import auth
 from .refusals import Refused, install_refusal_handler
-from .uploads import UploadRejected, check_video, save_limited
+from .uploads import UploadRejected, capped_receive, check_video, save_limited, too_large
 
 __all__ = ["Refused", "StoreConfig", "install_refusal_handler", "store_router"]
 
@@ -257,23 +257,39 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     async def upload(request: Request) -> dict[str, Any]:
         """Store a video and queue its analysis (multipart: file, person_id, consent, scenario,
         keep_evidence, posture, stride, role_play: left/right for a two-person role-play).
-        Checked by content; a rejected file leaves nothing behind."""
+        Checked by content; a rejected file leaves nothing behind. No more than the limit and
+        the form's overhead is read, whether the body declares its length or comes chunked."""
         import asyncio
 
         limit = state.cfg.max_upload_bytes
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
-            raise Refused(413, "too_large", f"the file is larger than the limit of {limit // 1_000_000} MB")
-        user = await check_user(request)  # cookie + CSRF (header, or the form field)
-        form = await request.form(max_files=1, max_fields=20)
-        file = form.get("file")
-        if file is None or isinstance(file, str):
-            raise Refused(400, "no_file", "no file: send the video as the multipart field 'file'")
+            big = too_large(limit)
+            raise Refused(big.status, big.code, big.message)
+        # All that reads the body reads it through this channel (the CSRF check too, when the
+        # token comes as a form field): past the limit it refuses, so the form parser stops
+        # spooling there (and closes its spool) however the body is sent.
+        capped = Request(request.scope, capped_receive(request.receive, limit + FORM_OVERHEAD, limit))
         try:
-            fields = UploadForm.model_validate({k: v for k, v in form.items() if isinstance(v, str)})
-        except ValidationError as exc:
-            raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
-        return await asyncio.to_thread(_store_upload, user, file, fields)
+            user = await check_user(capped)  # cookie + CSRF (header, or the form field)
+            form = await capped.form(max_files=1, max_fields=20)
+        except UploadRejected as exc:  # refused part-way through the body
+            refusal = Refused(exc.status, exc.code, exc.message)
+            # Hang up after the answer: else the server would go on reading the rest of the
+            # body (to throw it away) for as long as the client sends it.
+            refusal.headers = {"Connection": "close"}
+            raise refusal from None
+        try:
+            file = form.get("file")
+            if file is None or isinstance(file, str):
+                raise Refused(400, "no_file", "no file: send the video as the multipart field 'file'")
+            try:
+                fields = UploadForm.model_validate({k: v for k, v in form.items() if isinstance(v, str)})
+            except ValidationError as exc:
+                raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
+            return await asyncio.to_thread(_store_upload, user, file, fields)
+        finally:
+            await form.close()  # the spooled upload (copied by then, or refused)
 
     def _store_upload(user: User, file: Any, fields: UploadForm) -> dict[str, Any]:
         db = get_db()

@@ -1,19 +1,27 @@
 """Upload checks: size while streaming, then the type by CONTENT (magic bytes, then OpenCV
 must decode real frames). The file name and the declared content type are never trusted.
+
+The size is held twice: :func:`capped_receive` stops reading the request body (chunked
+or not) once it passes the limit plus the form's overhead, so the form parser never
+spools more than that; :func:`save_limited` then holds the file itself to the limit.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..sources import image_kind
 
 CHUNK = 1 << 20
 MIN_FRAMES = 2
+
+Message = MutableMapping[str, Any]  # an ASGI message (as starlette.types spells it)
+Receive = Callable[[], Awaitable[Message]]
 
 
 class UploadRejected(Exception):
@@ -24,6 +32,29 @@ class UploadRejected(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+def too_large(max_bytes: int) -> UploadRejected:
+    """The refusal of a file over ``max_bytes`` (413, reason ``too_large``)."""
+    return UploadRejected(413, "too_large", f"the file is larger than the limit of {max_bytes // 1_000_000} MB")
+
+
+def capped_receive(receive: Receive, max_body_bytes: int, max_file_bytes: int) -> Receive:
+    """The ASGI ``receive`` of a request, refusing (:func:`too_large` of ``max_file_bytes``)
+    once the body has passed ``max_body_bytes``: a chunked body declares no length, and
+    a parser reading from this channel stops there instead of spooling all it is sent."""
+    seen = 0
+
+    async def receive_capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > max_body_bytes:
+                raise too_large(max_file_bytes)
+        return message
+
+    return receive_capped
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +104,7 @@ def save_limited(stream: BinaryIO, directory: Path, max_bytes: int) -> tuple[Pat
                     break
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadRejected(413, "too_large",
-                                         f"the file is larger than the limit of {max_bytes // 1_000_000} MB")
+                    raise too_large(max_bytes)
                 out.write(chunk)
     except BaseException:
         Path(name).unlink(missing_ok=True)
