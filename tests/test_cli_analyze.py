@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,9 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(
     res = run_cli("analyze", str(src), "--model-dir", str(model_dir), "-o", str(out_dir / "result.jsonl"))
     assert res.returncode == 4, res.stderr
     err = res.stderr.strip().splitlines()
-    assert len(err) == 1 and message in err[0] and name in err[0], res.stderr
+    # One technical line naming the file, then what it means in Chinese (analyze has no --lang).
+    assert len(err) == 2 and message in err[0] and name in err[0], res.stderr
+    assert re.search(r"[\u4e00-\u9fff]", err[1]), res.stderr
     assert not out_dir.exists() or not any(out_dir.iterdir())
 
 
@@ -103,8 +106,8 @@ def test_truncated_video_fails_without_output(tmp_path: Path, model_dir: Path, p
     cut.write_bytes(data[: int(len(data) * 0.6)])
     out_file = tmp_path / "out.jsonl"
     res = run_cli("analyze", str(cut), "--model-dir", str(model_dir), "-o", str(out_file))
-    assert res.returncode != 0
-    assert "cut.avi" in res.stderr
+    assert res.returncode == 4  # an unreadable input, as for score and every other bad video
+    assert "cut.avi" in res.stderr and "视频在中途中断" in res.stderr
     assert not out_file.exists() and not (tmp_path / "out.jsonl.partial").exists()
 
 
@@ -190,3 +193,28 @@ def test_a_role_play_analysed_as_one_person_gets_a_note(model_dir: Path) -> None
     assert [n["code"] for n in notices] == ["two_people_in_view"]
     assert "--role-play" in notices[0]["text"]["zh"] and "--role-play" in notices[0]["text"]["en"]
     assert "note: Two people are in view" in " ".join(r.stderr.split())
+
+
+def test_an_output_that_cannot_be_written_stops_before_the_analysis(tmp_path: Path, model_dir: Path,
+                                                                    person_clip: Path) -> None:
+    blocker = tmp_path / "report.txt"  # a file where the output's folder should be
+    blocker.write_text("not a folder")
+    for args in (("-o", str(blocker / "out.jsonl")), ("--save-landmarks", str(blocker / "lm.jsonl")),
+                 ("--annotate", str(blocker / "a.webm"))):
+        res = run_cli("analyze", str(person_clip), "--model-dir", str(model_dir), *args)
+        assert res.returncode == 5, res.stderr
+        assert "cannot write here" in res.stderr and "无法写入输出位置" in res.stderr
+        assert "Traceback" not in res.stderr
+        assert res.stdout == ""  # nothing was analysed
+    assert blocker.read_text() == "not a folder"
+
+
+def test_calibrating_from_a_damaged_video_saves_no_profile(tmp_path: Path, model_dir: Path,
+                                                          person_clip: Path) -> None:
+    data = person_clip.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    out = tmp_path / "me.json"
+    res = run_cli("calibrate", "--from", str(cut), "--out", str(out), "--model-dir", str(model_dir))
+    assert res.returncode == 4, res.stderr
+    assert "ends early" in res.stderr and not out.exists() and not (tmp_path / "me.json.partial").exists()

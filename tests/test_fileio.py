@@ -49,3 +49,23 @@ def test_dev_null_is_special_and_left_alone() -> None:
     assert is_special(null) and partial_path(null) == null
     commit(null, null)
     assert stat.S_ISCHR(null.stat().st_mode)
+
+
+
+def test_an_output_folder_is_checked_before_any_work(tmp_path: Path) -> None:
+    from posture_coach.errors import OutputError
+    from posture_coach.fileio import ensure_writable
+
+    ensure_writable(tmp_path / "new" / "deeper" / "r.html")  # folders are created
+    assert (tmp_path / "new" / "deeper").is_dir() and not any((tmp_path / "new" / "deeper").iterdir())
+    ensure_writable(tmp_path / "reports", folder=True)
+    ensure_writable(Path("/dev/null"))  # written directly, never checked by a scratch file
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write here") as err:
+        ensure_writable(blocker / "r.html")
+    assert err.value.reason == "output_not_writable" and err.value.exit_code == 5
+    with pytest.raises(OutputError):
+        ensure_writable(blocker, folder=True)  # a file is no folder
+    with pytest.raises(OutputError, match="is a folder"):
+        ensure_writable(tmp_path / "reports")  # a folder is no file

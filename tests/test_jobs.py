@@ -287,3 +287,33 @@ def test_a_one_handed_handover_is_shown_while_the_card_is_held_out(tmp_path: Pat
     labels = [json.loads(line) for line in video.with_suffix(".labels.jsonl").read_text().splitlines()]
     held = next(x for x in labels if x.get("type") == "handover")
     assert held["start_ms"] <= finding.peak_ms <= held["end_ms"]  # the card is held out then
+
+
+def test_videos_of_one_name_get_reports_of_their_own() -> None:
+    from posture_coach.jobs import report_names
+
+    videos = [Path("a/clip.mp4"), Path("b/clip.mp4"), Path("a/clip.mov"), Path("c/Clip.mp4"),
+              Path("d/clip-2.mp4"), Path("e/other.mp4")]
+    assert report_names(videos) == ["clip", "clip-2", "clip-3", "Clip-4", "clip-2-2", "other"]
+
+
+@pytest.mark.models
+def test_a_batch_never_overwrites_one_report_with_another(tmp_path: Path, person_photo: Path,
+                                                          model_dir: Path) -> None:
+    from posture_coach.jobs import run_batch
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = make_pan_video(person_photo, tmp_path / "a" / "clip.avi", frames=8)
+    second = make_pan_video(person_photo, tmp_path / "b" / "clip.avi", frames=10)
+    out = tmp_path / "out"
+    summary = run_batch([first, second], out, workers=1, opts=AnalysisOptions(model_dir=model_dir, face=False),
+                        langs=("en",))
+    assert summary["ok"] == 2
+    import json
+
+    sources = {n: json.loads((out / f"{n}.json").read_text(encoding="utf-8"))["session"]["source"]
+               for n in ("clip", "clip-2")}
+    assert sources == {"clip": str(first), "clip-2": str(second)}
+    assert [i["name"] for i in summary["items"]] == ["clip", "clip-2"]
+    assert (out / "clip-2.en.html").is_file()

@@ -567,10 +567,14 @@ class Profile:
         return prof
 
     def save(self, path: Path) -> Path:
+        from .fileio import commit, partial_path
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+        tmp = partial_path(path)  # a crash or a full disk leaves the old profile whole
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        commit(tmp, path)
         return path
 
     @classmethod

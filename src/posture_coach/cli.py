@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
-from .errors import CoachError
+from .errors import CoachError, SourceError
 from .fileio import commit, discard, partial_path
 
 app = typer.Typer(
@@ -95,7 +95,20 @@ def quiet_native_stderr(enabled: bool) -> Iterator[None]:
 def _fail(exc: CoachError) -> typer.Exit:
     # escape(): messages name calibration tables like [standing.upright], not markup.
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+    _print_reason_zh(exc)
     return typer.Exit(exc.exit_code)
+
+
+def _print_reason_zh(exc: CoachError) -> None:
+    """Commands without ``--lang`` say what went wrong in Chinese too: the reason's text
+    on a second line under the technical English one (nothing for a reason without one,
+    or a message that is already bilingual)."""
+    from .errors import reason_of, reason_texts
+
+    code = reason_of(exc)
+    texts = reason_texts(code) if code != "analysis_failed" else None
+    if texts and texts["zh"] not in str(exc):
+        err_console.print(f"       {escape(texts['zh'])}", highlight=False, soft_wrap=True)
 
 
 def version_callback(value: bool) -> None:
@@ -179,8 +192,12 @@ def _analyze(
 
     from .engine import CoachEngine
     from .errors import notice_text
+    from .fileio import ensure_writable
     from .pipeline import ObservationStream
 
+    for target in (output, save_landmarks, annotate):  # before the analysis, not after it
+        if target is not None:
+            ensure_writable(target)
     cal = _load_calibration(calibration)
     prof = _load_profile(profile)
     if role_play is Side.profile and prof is None:
@@ -238,9 +255,10 @@ def _analyze(
                 bar.advance(task)
         src = stream.source
         if src is not None and getattr(src, "truncated", False):
-            raise CoachError(
+            raise SourceError(
                 f"{stream.info.source}: the video ends early (truncated or corrupt after frame "
-                f"{getattr(src, 'frames_read', '?')}); nothing was written — re-export or repair the file"
+                f"{getattr(src, 'frames_read', '?')}); nothing was written — re-export or repair the file",
+                reason="video_truncated",
             )
         if stream.times.frames == 0:
             raise CoachError(f"{stream.info.source}: no frame could be read")
@@ -350,7 +368,16 @@ def main() -> None:
             app()
     except CoachError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _print_reason_zh(exc)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a write that failed after the checks (disk full, a folder removed)
+        from .errors import OutputError, reason_texts
+        from .fileio import os_error_text
+
+        texts = reason_texts(OutputError.reason) or {}
+        err_console.print(f"[bold red]error:[/] {escape(os_error_text(exc))} — {texts.get('zh', '')} "
+                          f"{texts.get('en', '')}", highlight=False, soft_wrap=True)
+        sys.exit(OutputError.exit_code)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,11 @@ def calibrate_command(
 
     if not re.fullmatch(r"[\w.-]+", name):
         raise CoachError(f"--name {name!r}: use letters, digits, '.', '-' or '_'")
+    from posture_coach.errors import SourceError
+    from posture_coach.fileio import ensure_writable
+
+    target = out if out is not None else _PROFILES / f"{name}.json"
+    ensure_writable(target)  # before the capture
     cal = load_calibration(calibration)
     colours: list[list[float]] = []
 
@@ -118,10 +123,16 @@ def calibrate_command(
                     if sig is not None:
                         colours.append(sig)
                 yield obs
+            src = stream.source
+            if src is not None and getattr(src, "truncated", False):
+                # As analyze: a damaged video is no baseline (nothing is saved).
+                raise SourceError(f"{source}: the video ends early (truncated or corrupt after frame "
+                                  f"{getattr(src, 'frames_read', '?')}); no profile was saved",
+                                  reason="video_truncated")
 
     profile = Profile.from_observations(observed(), cal, name=name)
     profile = dataclasses.replace(profile, clothing_colours=mean_signature(colours))
-    path = profile.save(out if out is not None else _PROFILES / f"{name}.json")
+    path = profile.save(target)
     typer.echo(
         f"saved {path}: {profile.frames} frame(s), view {profile.view}, camera roll "
         f"{profile.roll_deg:.1f}°, neck/SW {profile.neck_ratio:.3f}, clothing colours "

@@ -73,6 +73,14 @@ def _fail(msg: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _fail_in(exc: CoachError, lang: str) -> typer.Exit:
+    """A coach error in the output's language first (its reason's text), the technical line after."""
+    from .errors import reason_of, reason_texts
+
+    why = reason_texts(reason_of(exc)) if reason_of(exc) != "analysis_failed" else None
+    return _fail(f"{why['zh' if lang == 'zh' else 'en']} ({exc})" if why else str(exc), exc.exit_code)
+
+
 def _err(line: str) -> None:
     """One line to stderr, flushed at once. Not through click's echo: inside
     quiet_native_stderr (fd 2 redirected) click wraps a piped stderr in a buffer of its own
@@ -123,9 +131,14 @@ def report(
 ) -> None:
     """Write the report of a stored session (scores, timeline, evidence, trainer reviews)."""
     from . import report as rep
+    from .fileio import ensure_writable
     from .store.repo import NotFound
 
     kind = fmt or _format_from_suffix(out)
+    try:
+        ensure_writable(out)
+    except CoachError as exc:
+        raise _fail_in(exc, lang.value) from None
     if kind is ReportFormat.pdf:
         from .pdf import find_chromium
 
@@ -186,10 +199,19 @@ def score(
     """Score a video and write its report (nothing is stored in the database)."""
     from . import report as rep
     from .cli import quiet_native_stderr
+    from .fileio import ensure_writable
     from .jobs import analyse_video
 
     opts = _analysis_options(role_play, posture=posture, stride=stride, model_dir=model_dir,
                              evidence_dir=evidence, profile=profile)
+    try:  # before the analysis: a long video's work is not lost on a read-only folder
+        for target in (report_path, json_path):
+            if target is not None:
+                ensure_writable(target)
+        if evidence is not None:
+            ensure_writable(evidence, folder=True)
+    except CoachError as exc:
+        raise _fail_in(exc, lang.value) from None
     with quiet_native_stderr(True):
         try:
             result = analyse_video(video, opts)
@@ -237,11 +259,16 @@ def batch(
 ) -> None:
     """Score many videos and write a report per video; failures are listed, never fatal."""
     from .cli import quiet_native_stderr
+    from .fileio import ensure_writable
     from .jobs import collect_videos, run_batch
 
     videos = collect_videos(inputs)
     if not videos:
         raise _fail("no videos found in the inputs", 2)
+    try:
+        ensure_writable(out, folder=True)
+    except CoachError as exc:
+        raise _fail_in(exc, (lang or [Lang.zh])[0].value) from None
     opts = _analysis_options(role_play, posture=posture, stride=stride, model_dir=model_dir,
                              evidence_dir=(out / "evidence").resolve() if evidence else None, profile=profile)
     langs = tuple(x.value for x in (lang or [Lang.zh, Lang.en]))
@@ -250,7 +277,10 @@ def batch(
         from .errors import notice_text
 
         state = "ok" if item["ok"] else f"FAILED: {item['error']}"
-        _err(f"{Path(item['video']).name}: {state} ({item.get('seconds', 0):.1f} s)")
+        video = Path(item["video"])
+        # Two videos of one name: the second's reports are NAME-2.* (jobs.report_names).
+        renamed = f" → {item['name']}.json" if item.get("name") not in (None, video.stem) else ""
+        _err(f"{video.name}: {state}{renamed} ({item.get('seconds', 0):.1f} s)")
         for note in item.get("notices") or ():
             _err(f"  {'注意：' if langs[0] == 'zh' else 'note: '}{notice_text(note, langs[0])}")
 

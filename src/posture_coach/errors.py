@@ -40,6 +40,13 @@ class SourceError(CoachError):
     reason = "video_unreadable"
 
 
+class OutputError(CoachError):
+    """An output (report, analysis file, recording, profile, folder) cannot be written there."""
+
+    exit_code = 5
+    reason = "output_not_writable"
+
+
 class RecordingError(CoachError):
     """A landmark recording (JSONL) is malformed or of an unknown version."""
 
@@ -82,6 +89,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "too_large": {"zh": "文件超过上传大小限制，请压缩或剪短后重试。",
                   "en": "The file is over the upload size limit; compress or shorten it and try again."},
     "empty": {"zh": "文件是空的。", "en": "The file is empty."},
+    "output_not_writable": {"zh": "无法写入输出位置（只读、没有权限或磁盘已满），请换一个文件夹。",
+                            "en": "The output cannot be written there (read-only, no permission or disk full); "
+                                  "choose another folder."},
     "file_not_found": {"zh": "找不到这个文件，请检查路径。", "en": "The file was not found; check the path."},
     "corrupt_video": {"zh": "视频无法解码（已损坏、不完整或编码不受支持），请导出为 H.264 MP4 后重试。",
                       "en": "The video cannot be decoded (damaged, incomplete or an unsupported codec); "

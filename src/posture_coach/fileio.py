@@ -9,8 +9,12 @@ named pipe) must not be renamed over: that would replace the device node itself 
 
 from __future__ import annotations
 
+import os
 import stat
+import tempfile
 from pathlib import Path
+
+from .errors import OutputError
 
 
 def is_special(path: Path) -> bool:
@@ -41,3 +45,32 @@ def discard(tmp: Path, path: Path) -> None:
     """Remove an unfinished temporary file (never the target when written directly)."""
     if Path(tmp) != Path(path):
         Path(tmp).unlink(missing_ok=True)
+
+
+def ensure_writable(path: Path, *, folder: bool = False) -> None:
+    """Fail at once, not after a long analysis, when an output cannot be written: create
+    the folder (``path`` itself when ``folder``, else its parent) and write and remove a
+    scratch file in it. Raises :class:`~posture_coach.errors.OutputError` naming the path
+    and the system's reason (read-only file system, permission denied, disk full)."""
+    path = Path(path)
+    if not folder and is_special(path):
+        return  # /dev/null, a pipe: written directly
+    where = path if folder else path.parent
+    try:
+        if folder and where.exists() and not where.is_dir():
+            raise NotADirectoryError(20, "not a folder", str(where))
+        where.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(prefix=".posture-coach-write-check-", dir=where)
+        os.close(fd)
+        os.unlink(scratch)
+        if not folder and path.is_dir():
+            raise IsADirectoryError(21, "is a folder", str(path))
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise OutputError(f"{path}: cannot write here ({why})") from None
+
+
+def os_error_text(exc: OSError) -> str:
+    """A one-line description of a failed write, for the last-resort error line."""
+    name = exc.filename if exc.filename is not None else ""
+    return f"{name}: {exc.strerror or exc}" if name else str(exc.strerror or exc)

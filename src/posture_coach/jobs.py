@@ -16,7 +16,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -524,9 +524,28 @@ def _public(message: str, names: dict[str, str]) -> str:
     return message
 
 
+def report_names(videos: Sequence[Path]) -> list[str]:
+    """The report name of each video of a batch: its file stem, made unique when two
+    videos share it (``a/clip.mp4`` and ``b/clip.mp4``, ``clip.mp4`` and ``clip.mov``:
+    ``clip``, ``clip-2``), so no report, evidence folder or summary entry overwrites
+    another. Compared without case (case-insensitive file systems)."""
+    taken: set[str] = set()
+    names: list[str] = []
+    for v in videos:
+        stem = v.stem or "video"
+        name, n = stem, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
 def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
-              langs: tuple[str, ...] = ("zh", "en")) -> dict[str, Any]:
-    """Score one video and write ``NAME.json`` and ``NAME.LANG.html``; never raises."""
+              langs: tuple[str, ...] = ("zh", "en"), name: str | None = None) -> dict[str, Any]:
+    """Score one video and write ``NAME.json`` and ``NAME.LANG.html`` (``name``: default
+    the file stem; a batch gives :func:`report_names`); never raises."""
     from . import report as rep
 
     t0 = time.perf_counter()
@@ -534,8 +553,8 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
         import cv2
 
         cv2.setNumThreads(1)
-    name = video.stem
-    item: dict[str, Any] = {"video": str(video), "ok": False, "error": None}
+    name = name or video.stem
+    item: dict[str, Any] = {"video": str(video), "name": name, "ok": False, "error": None}
     try:
         vopts = opts
         if opts.evidence_dir is not None:
@@ -565,7 +584,8 @@ def run_batch(videos: list[Path], out_dir: Path, *, engine: str = "local", worke
     items: list[dict[str, Any]] = []
     if engine == "local":
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="batch") as pool:
-            futs = [pool.submit(score_one, v, out_dir, opts, langs) for v in videos]
+            futs = [pool.submit(score_one, v, out_dir, opts, langs, n)
+                    for v, n in zip(videos, report_names(videos), strict=True)]
             for fut in futs:
                 item = fut.result()
                 items.append(item)
@@ -601,7 +621,8 @@ def _run_ray(videos: list[Path], out_dir: Path, workers: int, opts: AnalysisOpti
         remote = ray.remote(num_cpus=1, max_retries=0)(score_one)
         # Each task holds one CPU, so each runs single-threaded (OpenCV too, see score_one).
         one_cpu = _replace(opts, single_cpu=True)
-        refs = [remote.remote(v, out_dir, one_cpu, langs) for v in videos]
+        refs = [remote.remote(v, out_dir, one_cpu, langs, n)
+                for v, n in zip(videos, report_names(videos), strict=True)]
         by_ref = dict(zip(refs, range(len(refs)), strict=True))
         items: list[dict[str, Any] | None] = [None] * len(refs)
         pending = list(refs)
