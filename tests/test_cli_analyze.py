@@ -218,3 +218,18 @@ def test_calibrating_from_a_damaged_video_saves_no_profile(tmp_path: Path, model
     res = run_cli("calibrate", "--from", str(cut), "--out", str(out), "--model-dir", str(model_dir))
     assert res.returncode == 4, res.stderr
     assert "ends early" in res.stderr and not out.exists() and not (tmp_path / "me.json.partial").exists()
+
+
+@pytest.mark.parametrize(("lang", "said"), [("zh", "总分 —（无法评分：画面中没有检测到人）"),
+                                           ("en", "overall — (nothing could be judged: no person in view)")])
+def test_scoring_a_video_with_nobody_in_it_says_why_there_is_no_score(tmp_path: Path, model_dir: Path,
+                                                                       lang: str, said: str) -> None:
+    clip = tmp_path / "empty_room.avi"
+    wr = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (320, 240))
+    for i in range(20):
+        wr.write(np.full((240, 320, 3), 90 + i, np.uint8))
+    wr.release()
+    r = run_cli("score", str(clip), "--json", str(tmp_path / "r.json"), "--lang", lang,
+                env={"POSTURE_COACH_MODEL_DIR": str(model_dir)})
+    assert r.returncode == 0, r.stderr
+    assert said in r.stdout

@@ -265,3 +265,18 @@ def test_a_photo_named_like_a_video_is_a_photo(tmp_path: Path) -> None:
     src = open_source(path)
     assert src.info.kind == "image"  # not a one-frame video (FFmpeg would open it as one)
     assert [f.size for f in src] == [(50, 40)]
+
+
+def test_a_small_file_claiming_a_huge_picture_is_not_decoded() -> None:
+    from posture_coach.sources import MAX_DECODE_PIXELS, decode_jpeg, image_header_size
+
+    ok, small = cv2.imencode(".jpg", np.full((48, 64, 3), 128, np.uint8))
+    assert ok and image_header_size(small.tobytes()) == (64, 48)
+    ok, png = cv2.imencode(".png", np.full((30, 20, 3), 128, np.uint8))
+    assert ok and image_header_size(png.tobytes()) == (20, 30)
+    assert decode_jpeg(small.tobytes()) is not None
+    # 4097 x 4096 of flat grey compresses to a few hundred KB but would decode to 50 MB.
+    ok, big = cv2.imencode(".jpg", np.full((4096, 4097, 3), 128, np.uint8))
+    assert ok and len(big) < 2_000_000 and MAX_DECODE_PIXELS < 4097 * 4096
+    assert decode_jpeg(big.tobytes()) is None
+    assert image_header_size(b"\xff\xd8\xff") is None and image_header_size(b"GIF89a") is None

@@ -123,7 +123,7 @@ def users_add(
 
 
 def report(
-    session_id: Annotated[int, typer.Argument(help="Stored session id.")],
+    session_id: Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="Stored session id.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .html (self-contained), .json or .pdf.")],
     lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
     fmt: Annotated[ReportFormat | None, typer.Option("--format", "-f", help="html, json or pdf (A4, printed by headless Chromium; set POSTURE_COACH_CHROMIUM to choose the browser). Default: from the --out suffix (.json, .pdf, else html).")] = None,
@@ -238,10 +238,20 @@ def score(
         score_txt = "—" if overall is None else str(round(100 * overall))
         written = ", ".join(str(p) for p in (report_path, json_path) if p is not None)
         n = len(data["findings"])
+        why = ""
+        if overall is None:  # nothing judged: say why instead of a bare dash
+            from collections import Counter
+
+            from .rules.base import reason_text
+
+            reasons = Counter(r["top_reason"] for r in data["rules"] if r.get("top_reason"))
+            if reasons:
+                top = reason_text(reasons.most_common(1)[0][0], lang.value)
+                why = f"（无法评分：{top}）" if lang is Lang.zh else f" (nothing could be judged: {top})"
         if lang is Lang.zh:
-            typer.echo(f"{video.name}：总分 {score_txt}；{n} 个问题；已写入 {written}")
+            typer.echo(f"{video.name}：总分 {score_txt}{why}；{n} 个问题；已写入 {written}")
         else:
-            typer.echo(f"{video.name}: overall {score_txt}; {n} finding(s); written: {written}")
+            typer.echo(f"{video.name}: overall {score_txt}{why}; {n} finding(s); written: {written}")
 
 
 def batch(

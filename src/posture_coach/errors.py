@@ -92,6 +92,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "output_not_writable": {"zh": "无法写入输出位置（只读、没有权限或磁盘已满），请换一个文件夹。",
                             "en": "The output cannot be written there (read-only, no permission or disk full); "
                                   "choose another folder."},
+    "conflict": {"zh": "与已有数据冲突（名称或邮箱已被使用，或引用的记录不存在）。",
+                 "en": "This conflicts with existing data (a name or e-mail already in use, or a record "
+                       "that does not exist)."},
     "file_not_found": {"zh": "找不到这个文件，请检查路径。", "en": "The file was not found; check the path."},
     "corrupt_video": {"zh": "视频无法解码（已损坏、不完整或编码不受支持），请导出为 H.264 MP4 后重试。",
                       "en": "The video cannot be decoded (damaged, incomplete or an unsupported codec); "

@@ -56,9 +56,49 @@ def read_image(path: Path) -> np.ndarray:
     return _rgb(bgr)
 
 
-def decode_jpeg(payload: bytes) -> np.ndarray | None:
-    """Decode a JPEG/PNG byte string to RGB, or None when it is not a valid image."""
+#: The most pixels :func:`decode_jpeg` decodes: a small file can claim a huge picture (a
+#: 1.7 MB grey 12000×12000 JPEG decodes to 432 MB), and the live socket takes frames from
+#: anyone who connects. The page sends 640×480.
+MAX_DECODE_PIXELS = 4096 * 4096
+
+
+def image_header_size(payload: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` a JPEG or PNG declares in its header, without decoding it; None
+    when the header does not say (not a JPEG/PNG, or cut short)."""
+    if payload[:8] == b"\x89PNG\r\n\x1a\n" and len(payload) >= 24:
+        return int.from_bytes(payload[16:20], "big"), int.from_bytes(payload[20:24], "big")
+    if payload[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 4 <= len(payload):
+        if payload[i] != 0xFF:
+            return None
+        marker = payload[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length
+            i += 2
+            continue
+        length = int.from_bytes(payload[i + 2:i + 4], "big")
+        # Start of frame (baseline, progressive, …; not DHT C4, JPG C8, DAC CC): the size.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if i + 9 > len(payload):
+                return None
+            h = int.from_bytes(payload[i + 5:i + 7], "big")
+            w = int.from_bytes(payload[i + 7:i + 9], "big")
+            return w, h
+        i += 2 + length
+    return None
+
+
+def decode_jpeg(payload: bytes, max_pixels: int = MAX_DECODE_PIXELS) -> np.ndarray | None:
+    """Decode a JPEG/PNG byte string to RGB, or None when it is not a valid image or
+    declares more than ``max_pixels`` (checked from the header, before decoding)."""
     if not payload:
+        return None
+    size = image_header_size(payload)
+    if size is not None and size[0] * size[1] > max_pixels:
         return None
     buf = np.frombuffer(payload, dtype=np.uint8)
     bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)

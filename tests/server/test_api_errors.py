@@ -59,6 +59,8 @@ def test_ids_beyond_64_bits_answer_a_documented_422(hr_client: tuple[TestClient,
         assert r.status_code == 422, (r.request.url, r.status_code, r.text)
         assert _is_validation_error(r.json()), r.text
         assert "out of range" in r.json()["detail"][0]["msg"]
+        # Like every refusal, a reason a page can show in its own language.
+        assert r.json()["reason"] == "bad_request" and r.json()["reason_text"]["zh"]
 
 
 def test_a_name_already_in_use_is_a_conflict(hr_client: tuple[TestClient, str]) -> None:
@@ -67,6 +69,7 @@ def test_a_name_already_in_use_is_a_conflict(hr_client: tuple[TestClient, str]) 
     assert client.post("/api/cohorts", json={"name": "2026-A"}, headers=headers).status_code == 201
     r = client.post("/api/cohorts", json={"name": "2026-A"}, headers=headers)
     assert r.status_code == 409 and "conflicts" in r.json()["detail"]
+    assert r.json()["reason"] == "conflict" and "已被使用" in r.json()["reason_text"]["zh"]
     assert client.post("/api/people", json={"name": "A", "email": "a@example.com"}, headers=headers).status_code == 201
     r = client.post("/api/people", json={"name": "B", "email": "a@example.com"}, headers=headers)
     assert r.status_code == 409

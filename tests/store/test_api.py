@@ -248,7 +248,8 @@ def test_a_role_play_upload_keeps_the_trainee_side(api: tuple[TestClient, StoreC
     r = _upload(client, csrf, real_video.read_bytes(), "alone.avi", ids["a"])
     assert client.get(f"/api/sessions/{r.json()['session_id']}").json()["session"]["role_play"] is None
     r = _upload(client, csrf, real_video.read_bytes(), "x.avi", ids["a"], role_play="middle")
-    assert r.status_code == 422
+    assert r.status_code == 422 and r.json()["reason"] == "bad_request"
+    assert r.json()["detail"][0]["loc"] == ["role_play"]
     assert _stored(cfg)[0] == 2
 
 

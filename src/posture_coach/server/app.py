@@ -265,6 +265,7 @@ def _store_error_handlers(app: FastAPI) -> None:
     from fastapi.responses import JSONResponse
     from sqlalchemy.exc import IntegrityError
 
+    from ..errors import reason_texts
     from .store_api import install_refusal_handler
 
     install_refusal_handler(app)
@@ -272,14 +273,16 @@ def _store_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Any, _exc: IntegrityError) -> JSONResponse:
         return JSONResponse({"detail": "conflicts with existing data (a name or e-mail already in use, "
-                                       "or a reference to something that does not exist)"}, status_code=409)
+                                       "or a reference to something that does not exist)",
+                             "reason": "conflict", "reason_text": reason_texts("conflict")}, status_code=409)
 
     @app.exception_handler(OverflowError)
     async def _overflow(_request: Any, _exc: OverflowError) -> JSONResponse:
         # An id beyond the database's 64-bit integers. Shaped like FastAPI's own 422 answers
         # (HTTPValidationError in the OpenAPI schema), so clients read every 422 the same way.
         return JSONResponse({"detail": [{"type": "value_error", "loc": ["request"],
-                                         "msg": "a number is out of range"}]}, status_code=422)
+                                         "msg": "a number is out of range"}],
+                             "reason": "bad_request", "reason_text": reason_texts("bad_request")}, status_code=422)
 
 
 async def _signed_in(ws: WebSocket, router: Any) -> bool:

@@ -7,6 +7,8 @@ The body keeps FastAPI's ``detail`` (English, for logs and API users) and adds `
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ..errors import reason_texts
@@ -28,3 +30,10 @@ def install_refusal_handler(app: FastAPI) -> None:
     async def _refused(_request: Request, exc: Refused) -> JSONResponse:
         return JSONResponse({"detail": exc.detail, "reason": exc.reason, "reason_text": reason_texts(exc.reason)},
                             status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 (a field of the wrong type, ?lang=fr): the same ``detail`` list,
+        # with a reason a page can show, as every other refusal has.
+        return JSONResponse({"detail": jsonable_encoder(exc.errors()), "reason": "bad_request",
+                             "reason_text": reason_texts("bad_request")}, status_code=422)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -286,7 +287,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             try:
                 fields = UploadForm.model_validate({k: v for k, v in form.items() if isinstance(v, str)})
             except ValidationError as exc:
-                raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
+                raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
             return await asyncio.to_thread(_store_upload, user, file, fields)
         finally:
             await form.close()  # the spooled upload (copied by then, or refused)
