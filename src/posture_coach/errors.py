@@ -99,6 +99,8 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "corrupt_video": {"zh": "视频无法解码（已损坏、不完整或编码不受支持），请导出为 H.264 MP4 后重试。",
                       "en": "The video cannot be decoded (damaged, incomplete or an unsupported codec); "
                             "export it as H.264 MP4 and try again."},
+    "video_too_short": {"zh": "视频只有一帧，无法评分。请录制至少几秒钟的视频。",
+                        "en": "The video holds a single frame and cannot be scored; record at least a few seconds."},
     "no_file": {"zh": "没有收到文件，请选择一个视频。", "en": "No file arrived; choose a video."},
     "consent_required": {"zh": "需要被拍摄者同意保存视频后才能上传。",
                          "en": "The person filmed must agree to the video being stored before it is uploaded."},

@@ -176,6 +176,7 @@ def _jpeg_bytes() -> bytes:
         ("empty", 400, "empty", "empty"),
         ("image_renamed", 415, "JPEG", "not_a_video"),
         ("corrupt_mp4", 422, "cannot be decoded", "corrupt_video"),
+        ("one_frame", 422, "single frame", "video_too_short"),
         ("text", 415, "not a video container", "not_a_video"),
         ("no_consent", 400, "consent", "consent_required"),
     ],
@@ -195,6 +196,12 @@ def test_bad_uploads_are_refused_and_leave_nothing(
         data = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 200
     elif case == "text":
         data = b"hello, this is not a video at all\n" * 100
+    elif case == "one_frame":  # decodes fine, but one picture is no clip to score
+        clip = tmp_path / "one.avi"
+        wr = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (64, 48))
+        wr.write(np.full((48, 64, 3), 120, np.uint8))
+        wr.release()
+        data = clip.read_bytes()
     else:
         data = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
         extra["consent"] = "false"

@@ -139,6 +139,9 @@ def check_video(path: Path, size: int) -> CheckedVideo:
             frames += 1
     finally:
         cap.release()
+    if frames == 1:  # it decodes: a one-frame clip (a photo saved as a video) is too short to score
+        raise UploadRejected(422, "video_too_short",
+                             f"the {sniffed[0]} file holds a single frame: record at least a few seconds")
     if frames < MIN_FRAMES:
         raise UploadRejected(422, "corrupt_video",
                              f"the {sniffed[0]} file cannot be decoded (corrupt, truncated or an unsupported "
