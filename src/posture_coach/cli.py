@@ -169,7 +169,7 @@ def analyze(
     role_play: Annotated[Side | None, typer.Option("--role-play", help="Two people in view: the trainee is the one on this side of the image, or (profile) the one wearing the clothes of the --profile calibration.")] = None,
     model_dir: ModelDirOpt = None,
 ) -> None:
-    """Analyse a recording or images and print per-frame results (JSONL) or a summary (JSON)."""
+    """Analyse a recording or images and print per-frame results (JSONL) or a summary (JSON). 分析录像或图片。"""
     with quiet_native_stderr(not verbose):
         try:
             _analyze(input, format, output, annotate, save_landmarks, profile, calibration,
@@ -323,13 +323,13 @@ def _load_profile(path: Path | None) -> Any:
 def _mount_subcommands() -> None:
     from . import cli_models, cli_rules, cli_serve, cli_store
 
-    app.add_typer(cli_models.app, name="models", help="List, fetch, verify and import the MediaPipe model bundles.")
+    app.add_typer(cli_models.app, name="models", help="List, fetch, verify and import the MediaPipe model bundles. 识别模型管理。")
     cli_rules.register(app)
     cli_serve.register(app)
     cli_store.register(app)
 
 
-synth_app = typer.Typer(help="Synthetic labelled clips (needs the `synth` extra).", no_args_is_help=True)
+synth_app = typer.Typer(help="Synthetic labelled clips (needs the `synth` extra). 合成标注视频。", no_args_is_help=True)
 
 
 @synth_app.callback(invoke_without_command=True)
@@ -354,7 +354,7 @@ def _mount_synth() -> None:
 
         app.add_typer(synth_app, name="synth")
         return
-    app.add_typer(synth_cli.app, name="synth", help="Synthetic labelled clips (needs the `synth` extra).")
+    app.add_typer(synth_cli.app, name="synth", help="Synthetic labelled clips (needs the `synth` extra). 合成标注视频。")
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ def serve(
     open_browser: Annotated[bool, typer.Option(
         "--open/--no-open", help="Open the practice page in a browser.")] = True,
 ) -> None:
-    """Serve the live practice page and its /ws/live stream (Ctrl+C stops)."""
+    """Serve the live practice page and its /ws/live stream (Ctrl+C stops). 启动实时练习页面。"""
     import uvicorn
 
     from .server import ServerSettings, create_app

@@ -50,8 +50,8 @@ class BatchEngine(StrEnum):
 ModelDirOpt = Annotated[Path | None, typer.Option("--model-dir", envvar="POSTURE_COACH_MODEL_DIR", help="Folder holding the .task model bundles (else the user cache).")]
 DbUrlOpt = Annotated[str | None, typer.Option("--db", envvar="POSTURE_COACH_DB_URL", help="Database URL (default: SQLite in the user data dir).")]
 
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
-users_app = typer.Typer(help="Logins for trainees, trainers and HR admins.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations. 数据库迁移。", no_args_is_help=True)
+users_app = typer.Typer(help="Logins for trainees, trainers and HR admins. 学员、培训师和人力资源账号。", no_args_is_help=True)
 
 
 def _db(url: str | None, *, ready: bool = False) -> Any:
@@ -129,7 +129,7 @@ def report(
     fmt: Annotated[ReportFormat | None, typer.Option("--format", "-f", help="html, json or pdf (A4, printed by headless Chromium; set POSTURE_COACH_CHROMIUM to choose the browser). Default: from the --out suffix (.json, .pdf, else html).")] = None,
     db_url: DbUrlOpt = None,
 ) -> None:
-    """Write the report of a stored session (scores, timeline, evidence, trainer reviews)."""
+    """Write the report of a stored session (scores, timeline, evidence, trainer reviews). 导出已保存会话的报告。"""
     from . import report as rep
     from .fileio import ensure_writable
     from .store.repo import NotFound
@@ -196,7 +196,7 @@ def score(
     role_play: RolePlayOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
-    """Score a video and write its report (nothing is stored in the database)."""
+    """Score a video and write its report (nothing is stored in the database). 为一段录像评分并生成报告。"""
     from . import report as rep
     from .cli import quiet_native_stderr
     from .fileio import ensure_writable
@@ -267,7 +267,7 @@ def batch(
     role_play: RolePlayOpt = None,
     profile: ProfileOpt = None,
 ) -> None:
-    """Score many videos and write a report per video; failures are listed, never fatal."""
+    """Score many videos and write a report per video; failures are listed, never fatal. 批量评分。"""
     from .cli import quiet_native_stderr
     from .fileio import ensure_writable
     from .jobs import collect_videos, run_batch
@@ -317,7 +317,7 @@ def purge_media(
     older_than_days: Annotated[int | None, typer.Option(help="Default: the retention setting.")] = None,
     db_url: DbUrlOpt = None,
 ) -> None:
-    """Delete stored videos and evidence older than the retention period (scores stay)."""
+    """Delete stored videos and evidence older than the retention period (scores stay). 清除过期的视频与证据截图。"""
     from .store import repo
 
     n = repo.purge_media(_db(db_url, ready=True), older_than_days)
