@@ -238,7 +238,7 @@ def score(
         score_txt = "—" if overall is None else str(round(100 * overall))
         written = ", ".join(str(p) for p in (report_path, json_path) if p is not None)
         n = len(data["findings"])
-        why = ""
+        unscored = ""
         if overall is None:  # nothing judged: say why instead of a bare dash
             from collections import Counter
 
@@ -247,11 +247,11 @@ def score(
             reasons = Counter(r["top_reason"] for r in data["rules"] if r.get("top_reason"))
             if reasons:
                 top = reason_text(reasons.most_common(1)[0][0], lang.value)
-                why = f"（无法评分：{top}）" if lang is Lang.zh else f" (nothing could be judged: {top})"
+                unscored = f"（无法评分：{top}）" if lang is Lang.zh else f" (nothing could be judged: {top})"
         if lang is Lang.zh:
-            typer.echo(f"{video.name}：总分 {score_txt}{why}；{n} 个问题；已写入 {written}")
+            typer.echo(f"{video.name}：总分 {score_txt}{unscored}；{n} 个问题；已写入 {written}")
         else:
-            typer.echo(f"{video.name}: overall {score_txt}{why}; {n} finding(s); written: {written}")
+            typer.echo(f"{video.name}: overall {score_txt}{unscored}; {n} finding(s); written: {written}")
 
 
 def batch(
