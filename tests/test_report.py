@@ -295,7 +295,8 @@ def test_a_role_play_scored_as_practice_alone_says_so_at_the_top(lang: str, word
     result = fake_result({})
     result = dataclasses.replace(result, summary={**result.summary, "notices": [notice]})
     data = rep.report_from_result(result, source="role.mp4")
-    assert data["notices"] == [notice]
+    assert [{k: n[k] for k in notice} for n in data["notices"]] == [notice]
+    assert data["notices"][0]["text"]["zh"].startswith("画面里有两个人")
     page = rep.render_html(data, lang)  # type: ignore[arg-type]
     shown = page.index('id="notice-two_people_in_view"')
     assert shown < page.index('id="overall"')  # above the scores it qualifies
@@ -309,7 +310,7 @@ def test_a_role_play_scored_as_practice_alone_says_so_at_the_top(lang: str, word
         jid = repo.create_job(s, sid).id
     claim = repo.claim_job(db, jid)
     assert claim and repo.save_results(db, jid, claim, result)
-    assert rep.report_from_session(db, sid)["notices"] == [notice]
+    assert rep.report_from_session(db, sid)["notices"] == data["notices"]
 
 
 def test_a_report_without_notices_shows_none() -> None:

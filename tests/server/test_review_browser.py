@@ -181,6 +181,63 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
     assert not errors, errors
 
 
+def test_a_role_play_uploaded_as_practice_alone_is_said_and_scored_again(review_url: str, shots_dir: Path) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.goto(review_url)
+            page.fill("input[name=username]", "trainer1")
+            page.fill("input[name=password]", PASSWORDS["trainer1"])
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#upload", state="visible", timeout=10_000)
+            page.set_input_files("#up-file", str(ROLE_PLAY))  # "People in view" left at one person
+            page.check("#up-consent")
+            page.click("#up-go")
+            page.wait_for_function("document.querySelector('#up-status').textContent.startsWith('Done')",
+                                   timeout=180_000)
+            page.wait_for_selector("#detail .notice", timeout=10_000)
+            assert page.inner_text("#detail .notice").startswith("Two people are in view")
+            first = page.locator("#sessions tr:has(td)").all_inner_texts()
+            assert len(first) == 1
+            page.select_option("#detail .rescore select", "right")
+            page.screenshot(path=str(shots_dir / "review-two-people-en.png"), full_page=True)
+            page.click("#detail .rescore button")
+            page.wait_for_function("document.querySelector('#detail .rescore-said').textContent"
+                                   ".includes('Queued as a new session #2')")
+            page.wait_for_function("document.querySelectorAll('#sessions tr:has(td)').length === 2")
+            assert page.is_disabled("#detail .rescore button")  # one click, one new session
+            page.wait_for_function("document.querySelector('#detail .rescore-said').textContent"
+                                   ".includes('The new session #2 is analysed')", timeout=180_000)
+            # The new session is scored as a role-play (trainee on the right), without the notice.
+            page.wait_for_function("[...document.querySelectorAll('#sessions tr:has(td)')]"
+                                   ".some((tr) => tr.textContent.startsWith('#2') && tr.textContent.includes('done'))",
+                                   timeout=180_000)
+            page.click("#sessions tr:has(td):has-text('#2') button")
+            page.wait_for_function("document.querySelector('#detail h3').textContent.startsWith('#2')")
+            assert page.locator("#detail .notice").count() == 0
+            href = page.get_attribute("#sessions tr:has(td):has-text('#2') a", "href")
+            assert href is not None
+            report = page.context.request.get(review_url.replace("/review/", href)).text()
+            assert "the trainee is on the right of the image" in report
+            # The first session keeps its notice, in the page's language.
+            page.click("#lang")
+            page.click("#sessions tr:has(td):has-text('#1') button")
+            page.wait_for_function("document.querySelector('#detail .notice') !== null && "
+                                   "document.querySelector('#detail .notice').textContent.startsWith('画面里有两个人')")
+            assert "重新作为两人角色扮演评分" in page.inner_text("#detail .rescore")
+            page.screenshot(path=str(shots_dir / "review-two-people-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
 def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: Path) -> None:
     if not CHROMIUM.is_file():
         pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")

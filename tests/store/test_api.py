@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -355,3 +356,43 @@ def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Pat
         assert r.status_code == 200 and r.json()["files_removed"] >= 2
     assert _stored(cfg) == (0, [])
     assert not [p for p in (tmp_path / "data" / "evidence").rglob("*") if p.is_file()]
+
+
+def test_a_stored_video_is_scored_again_as_a_role_play_in_a_new_session(
+        api: tuple[TestClient, StoreConfig, dict[str, int]], real_video: Path) -> None:
+    client, cfg, ids = api
+    csrf = login(client, "trainer1")
+    first = _upload(client, csrf, real_video.read_bytes(), "roleplay.avi", ids["a"]).json()["session_id"]
+    r = client.post(f"/api/sessions/{first}/reanalyse", json={"role_play": "left"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 202, r.text
+    second = r.json()["session_id"]
+    assert second != first and r.json()["from_session"] == first
+    again = client.get(f"/api/sessions/{second}").json()["session"]
+    assert again["role_play"] == "left" and again["status"] == "queued" and again["source"] == "roleplay.avi"
+    assert client.get(f"/api/sessions/{first}").json()["session"]["role_play"] is None  # kept as it was
+    n, files = _stored(cfg)
+    assert n == 2 and len(files) == 2
+    assert files[0].read_bytes() == files[1].read_bytes()
+    assert os.stat(files[0]).st_ino == os.stat(files[1]).st_ino  # one video on disk, two names
+    # Deleting the first session leaves the second its video.
+    hr = login(client, "hr")
+    assert client.delete(f"/api/sessions/{first}", headers={"X-CSRF-Token": hr}).status_code == 200
+    assert [p.parent.name for p in _stored(cfg)[1]] == [f"session_{second}"]
+
+
+def test_scoring_again_needs_the_right_to_see_the_session_and_a_kept_video(
+        api: tuple[TestClient, StoreConfig, dict[str, int]], real_video: Path) -> None:
+    client, cfg, ids = api
+    csrf = login(client, "trainer1")
+    sid = _upload(client, csrf, real_video.read_bytes(), "x.avi", ids["a"]).json()["session_id"]
+    other = login(client, "hanmm")  # a trainee who is not in the video
+    r = client.post(f"/api/sessions/{sid}/reanalyse", json={"role_play": "right"}, headers={"X-CSRF-Token": other})
+    assert r.status_code == 403 and r.json()["reason"] == "forbidden"
+    csrf = login(client, "trainer1")
+    r = client.post(f"/api/sessions/{sid}/reanalyse", json={"role_play": "middle"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422 and r.json()["reason"] == "bad_request"
+    for p in _stored(cfg)[1]:
+        p.unlink()  # the video is gone (consent withdrawn, purged)
+    r = client.post(f"/api/sessions/{sid}/reanalyse", json={"role_play": "right"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 409 and r.json()["reason"] == "video_gone"
+    assert _stored(cfg)[0] == 1

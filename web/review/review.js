@@ -1,7 +1,9 @@
 // Trainer review page: sign in, list visible sessions, agree/disagree with findings.
 // Plain ES module, no build step. All state-changing requests send the CSRF token.
 const T = {
-  zh: { title: "培训师复核", title_signin: "服务礼仪教练：登录", title_trainer: "培训师复核",
+  zh: { side_left: "学员在画面左侧", side_right: "学员在画面右侧", rescore_as: "重新作为两人角色扮演评分：", rescore_go: "重新评分", rescore_queued: "已排队为新的会话 #{id}（原会话保留）。",
+        rescore_done: "新的会话 #{id} 已分析完毕，见上方列表。",
+        title: "培训师复核", title_signin: "服务礼仪教练：登录", title_trainer: "培训师复核",
         title_hr_admin: "HR：入职自检与复核", title_trainee: "我的练习记录", doc_title: "服务礼仪教练 · 复核",
         role_trainer: "培训师", role_hr_admin: "人力资源（HR）", role_trainee: "学员", sec: "秒",
         s_id: "编号", s_person: "学员", s_source: "来源", s_date: "日期", s_actions: "",
@@ -27,7 +29,11 @@ const T = {
         st_queued: "排队中", st_running: "分析中", st_done: "完成", st_failed: "失败",
         no_people: "没有可上传的学员（请HR把学员加入你的培训班）",
         upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
-  en: { title: "Trainer review", title_signin: "Etiquette coach: sign in", title_trainer: "Trainer review",
+  en: { side_left: "the trainee is on the left", side_right: "the trainee is on the right",
+        rescore_as: "Score again as a two-person role-play: ", rescore_go: "Score again",
+        rescore_queued: "Queued as a new session #{id} (this one is kept).",
+        rescore_done: "The new session #{id} is analysed: see the list above.",
+        title: "Trainer review", title_signin: "Etiquette coach: sign in", title_trainer: "Trainer review",
         title_hr_admin: "HR: onboarding self-checks and review", title_trainee: "My practice record",
         doc_title: "Etiquette coach · review",
         role_trainer: "trainer", role_hr_admin: "HR", role_trainee: "trainee", sec: "s",
@@ -193,12 +199,54 @@ async function showSessions() {
   }
 }
 
+function rescoreForm(id) {
+  const form = document.createElement("div");
+  form.className = "rescore";
+  const pick = document.createElement("select");
+  pick.id = `rescore-side-${id}`;
+  for (const side of ["left", "right"]) {
+    const o = text("option", t(`side_${side}`));
+    o.value = side;
+    pick.append(o);
+  }
+  const go = text("button", t("rescore_go"));
+  go.id = `rescore-${id}`;
+  const said = text("span", "");
+  said.className = "rescore-said";
+  go.onclick = guarded(async () => {
+    const r = await api(`/api/sessions/${id}/reanalyse`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ role_play: pick.value }),
+    });
+    go.disabled = true;
+    said.textContent = " " + t("rescore_queued", { id: r.session_id });
+    await showSessions();
+    for (;;) {  // the table shows the new session's result when its analysis ends
+      const job = await api(`/api/jobs/${r.job_id}`);
+      if (job.status === "done" || job.status === "failed") break;
+      await sleep(1000);
+    }
+    if (said.isConnected) said.textContent = " " + t("rescore_done", { id: r.session_id });
+    await showSessions();
+  });
+  form.append(text("span", t("rescore_as")), pick, " ", go, said);
+  return form;
+}
+
 async function showSession(id) {
   openSession = id;
   const rep = await api(`/api/sessions/${id}`);
   const box = $("detail");
   box.replaceChildren(text("h3", `#${id} ${sourceName(rep.session)}`));
   const status = rep.session.status;
+  // What the analysis noticed about the video (two people in a clip scored as practice
+  // alone), and the way out: the same video scored again as a role-play, a new session.
+  for (const n of rep.notices || []) {
+    const p = text("p", n.text ? n.text[lang] : n.code);
+    p.className = "notice";
+    box.append(p);
+    if (n.code === "two_people_in_view" && !rep.session.role_play) box.append(rescoreForm(id));
+  }
   if (status !== "done") {
     // Not analysed (yet, or it failed): no findings is not "no problems found".
     box.append(text("p", (t(`st_${status}`) || status) + because(failures[id])));

@@ -137,6 +137,11 @@ class ReviewBody(BaseModel):
     comment: str = Field("", max_length=4000)
 
 
+class ReanalyseBody(BaseModel):
+    # Who is the trainee in view: left/right of a two-person role-play, or "none" (one person).
+    role_play: Literal["left", "right", "none"]
+
+
 class MissedBody(BaseModel):
     rule_id: str = Field(max_length=64)
     at_ms: int | None = Field(None, ge=0)
@@ -458,6 +463,34 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     def delete_session(session_id: int, user: UserDep) -> dict[str, Any]:
         auth.require_role(user, "hr_admin")
         return {"files_removed": guard(repo.delete_session, get_db(), session_id)}
+
+    @router.post("/sessions/{session_id}/reanalyse", status_code=202)
+    def reanalyse(session_id: int, body: ReanalyseBody, user: UserDep) -> dict[str, Any]:
+        """Score a stored video again as a new session, e.g. as the role-play the first
+        analysis took for practice alone (its "two people in view" notice). The first session,
+        its findings and their reviews stay as they are; the video is shared (a hard link)."""
+        db = get_db()
+        with db.session() as s:
+            old = guard(repo.session_for, s, user, session_id)
+            src = db.path(old.media_path) if old.media_path else None
+            if old.kind != "recorded" or src is None or not src.is_file():
+                raise Refused(409, "video_gone", f"session {session_id} keeps no video to analyse again")
+            role_play = None if body.role_play == "none" else body.role_play
+            new = repo.create_session(s, source=old.source, person_id=old.person_id, scenario=old.scenario,
+                                      keep_evidence=old.keep_evidence, posture=old.posture, stride=old.stride,
+                                      role_play=role_play)
+            dst = db.data_dir / "uploads" / f"session_{new.id}" / f"video{src.suffix}"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)  # no second copy of a large video
+            except OSError:
+                shutil.copy2(src, dst)
+            new.media_path = db.rel(dst)
+            job = repo.create_job(s, new.id)
+            sid, jid = new.id, job.id
+        if state.runner is not None:
+            state.runner.submit(jid)
+        return {"session_id": sid, "job_id": jid, "from_session": session_id, "role_play": role_play}
 
     # -- reviews and agreement ---------------------------------------------------------------
 
