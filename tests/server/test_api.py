@@ -61,7 +61,11 @@ def test_malformed_frames_answer_errors(offline_client: TestClient) -> None:
         msg = ws.receive_json()
         assert msg["code"] == "bad_frame" and msg["id"] == 7 and msg["t_capture"] == 12.5
         ws.send_text("{not json")
-        assert ws.receive_json()["code"] == "bad_message"
+        bad = ws.receive_json()
+        assert bad["code"] == "bad_message"
+        # Every error also says what it means in both languages, for clients other than the page.
+        assert bad["text"] == {"zh": "控制消息格式不正确。", "en": "The control message is not valid."}
+        assert msg["text"]["zh"].startswith("收到的画面不是有效的")
         ws.send_json({"type": "teleport"})
         assert ws.receive_json()["code"] == "bad_message"
         ws.send_json({"type": "ping", "t": 1})
