@@ -631,7 +631,7 @@ class SecondPersonProbe:
 
     def update(self, frame: Frame | None, obs: Observation) -> None:
         """Check ``frame`` when it is time to (``obs``: the analysis's observation of it)."""
-        if frame is None or obs.pose is None or self.checks >= self.max_checks:
+        if frame is None or obs.pose is None or self.checks >= self.max_checks or self.decided:
             return
         t = float(obs.timestamp_ms)
         if self._next_ms is not None and t < self._next_ms:
@@ -650,6 +650,17 @@ class SecondPersonProbe:
     @property
     def two_people(self) -> bool:
         return self.found >= 2 and self.found >= self.params["second_person_min_share"] * self.checks
+
+    @property
+    def decided(self) -> bool:
+        """No check left can change the answer: enough found that the rest could not bring
+        the share below the bar, or too few checks left to reach it (saves ~40 ms a check)."""
+        share = self.params["second_person_min_share"]
+        left = self.max_checks - self.checks
+        need = max(2.0, share * self.max_checks)
+        sure_two = self.found >= need and self.found >= share * self.max_checks
+        sure_one = self.found + left < need
+        return sure_two or sure_one
 
     def notice(self) -> dict[str, Any] | None:
         """The report's notice (``code`` keys :data:`posture_coach.errors.NOTICE_TEXTS`), or None."""
