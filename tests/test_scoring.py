@@ -114,3 +114,15 @@ def test_a_check_that_ran_only_in_its_step_is_summarised_by_what_it_saw_there() 
     never.record("grooming.badge", "unknown", "grooming_not_measured", 64_000.0)
     summary = summarise(never, {}, "video").rules["grooming.badge"].to_dict()
     assert summary["top_reason"] == "grooming_not_measured" and summary["not_applied"] is True
+
+
+def test_a_video_of_one_frame_is_all_unknown_not_zero_unknown() -> None:
+    # One frame stands for no time: nothing was judged, so nothing is "0 % not assessable".
+    tl = Timeline(["r", "s"], warn_credit=0.5, unit="ms")
+    tl.tick(0)
+    tl.record("r", "unknown", "no_person", 0.0)
+    tl.record("s", "unknown", "not_sitting", 0.0)  # a rule that did not apply says nothing
+    s = summarise(tl, {}, "video")
+    assert s.overall_score is None
+    assert s.unknown_share == 1.0 and s.rules["r"].unknown_share == 1.0
+    assert s.rules["s"].unknown_share == 0.0

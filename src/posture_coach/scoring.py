@@ -107,6 +107,10 @@ def top_reason(reasons: Mapping[str, float]) -> str | None:
     return max(telling, key=telling.__getitem__) if telling else None
 
 
+def _said_why(reasons: Mapping[str, float]) -> bool:
+    return any(n > 0 for r, n in reasons.items() if r not in NOT_APPLICABLE_REASONS)
+
+
 def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
               top_n: int = 3) -> SessionSummary:
     """Turn a session's timeline into scores."""
@@ -128,7 +132,9 @@ def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
             score=rule_score(tr),
             assessable_s=tr.assessable / 1000.0 if video else None,
             assessable_frames=tr.assessable_frames,
-            unknown_share=blind / total if total > 0 else 0.0,
+            # No time at all (a one-frame video): judged on nothing, so all of it unknown
+            # when the rule left a reason, not "0 % unknown" beside no score.
+            unknown_share=blind / total if total > 0 else (1.0 if _said_why(tr.reasons) else 0.0),
             episodes=tuple(ep.to_dict() for ep in tr.episodes),
             top_reason=top_reason(tr.reasons),
         )
@@ -140,7 +146,7 @@ def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
         frames=timeline.frames,
         duration_s=timeline.duration_ms / 1000.0,
         overall_score=overall_score({r: s.score for r, s in rules.items()}, weights),
-        unknown_share=unknown / seen if seen > 0 else 0.0,
+        unknown_share=unknown / seen if seen > 0 else (1.0 if reason_total > 0 else 0.0),
         top_reasons=top,
         rules=rules,
         events=tuple(timeline.events),
