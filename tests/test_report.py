@@ -316,3 +316,10 @@ def test_a_role_play_scored_as_practice_alone_says_so_at_the_top(lang: str, word
 def test_a_report_without_notices_shows_none() -> None:
     data = rep.report_from_result(fake_result({}), source="alone.mp4")
     assert data["notices"] == [] and 'class="notice advice"' not in rep.render_html(data, "en")
+
+
+def test_a_finding_without_a_peak_time_shows_none() -> None:
+    result = fake_result({})
+    result = dataclasses.replace(result, findings=[dataclasses.replace(result.findings[0], peak_ms=None)])
+    page = rep.render_html(rep.report_from_result(result, source="live"), "en")
+    assert "Peak at — s" not in page and "— s" not in page

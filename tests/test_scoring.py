@@ -126,3 +126,14 @@ def test_a_video_of_one_frame_is_all_unknown_not_zero_unknown() -> None:
     assert s.overall_score is None
     assert s.unknown_share == 1.0 and s.rules["r"].unknown_share == 1.0
     assert s.rules["s"].unknown_share == 0.0
+
+
+def test_a_moment_without_the_person_does_not_explain_a_rule_waiting_for_its_action() -> None:
+    from posture_coach.scoring import top_reason
+
+    # Waiting for the card to be looked at the whole run; the person was missed on one frame.
+    assert top_reason({"no_event_yet": 60_000.0, "no_person": 66.0}) == "no_event_yet"
+    # Missing for a real share of the time, it is the reason.
+    assert top_reason({"no_event_yet": 60_000.0, "no_person": 20_000.0}) == "no_person"
+    # A telling reason that is not a blip still wins over waiting, however short.
+    assert top_reason({"event_in_progress": 3_000.0, "side_view_needed": 66.0}) == "side_view_needed"

@@ -104,6 +104,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "no_file": {"zh": "没有收到文件，请选择一个视频。", "en": "No file arrived; choose a video."},
     "consent_required": {"zh": "需要被拍摄者同意保存视频后才能上传。",
                          "en": "The person filmed must agree to the video being stored before it is uploaded."},
+    "onboarding_live_only": {"zh": "入职自检需要在实时练习页面完成，不能上传录像代替。",
+                             "en": "The onboarding self-check is done on the live practice page; a video cannot be "
+                                   "uploaded in its place."},
     "not_own_recording": {"zh": "学员只能上传自己的录像。", "en": "Trainees upload their own recordings only."},
     "not_in_cohort": {"zh": "此人不在您负责的学员组中。", "en": "This person is not in one of your cohorts."},
     "moving": {"zh": "校准失败：记录时您在移动。请以端正、自然的姿势保持静止约 2 秒后重试。",

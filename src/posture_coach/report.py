@@ -697,8 +697,11 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         explain = meta.get("explain_zh" if lang == "zh" else "explain_en")
         if explain:
             h.append(f"<p>{_e(explain)}</p>")
-        h.append(f"<div>{_sec(f['start_ms'])}–{_sec(f.get('end_ms'))} {_e(tr('seconds', lang))}; "
-                 f"{_e(tr('peak', lang))} {_sec(f.get('peak_ms'))} {_e(tr('seconds', lang))}"
+        # A live run keeps no frames, so its findings have no peak time: say none, not "— s".
+        peak_at = (f"; {_e(tr('peak', lang))} {_sec(f.get('peak_ms'))} {_e(tr('seconds', lang))}"
+                   if f.get("peak_ms") is not None else "")
+        h.append(f"<div>{_sec(f['start_ms'])}–{_sec(f.get('end_ms'))} {_e(tr('seconds', lang))}"
+                 + peak_at
                  + (f"; {_e(tr('value', lang))} {_e(value_text(str(f['rule_id']), f.get('peak'), lang))}"
                     if f.get("peak") is not None else "")
                  + "</div>")

@@ -97,13 +97,23 @@ NOT_APPLICABLE_REASONS = WAITING_REASONS | NOT_RUN_REASONS | {"not_standing", "n
                                                               "courtesy_lean"}
 
 
+#: Reasons that say the whole picture was missing, not why this rule could not judge: they
+#: summarise a rule only when they are at least ``BLIP_SHARE`` of its unknown time.
+BLIP_REASONS = frozenset({"no_person"})
+BLIP_SHARE = 0.05
+
+
 def top_reason(reasons: Mapping[str, float]) -> str | None:
     """A rule's most frequent unknown reason, preferring one that says why it could not be
     judged: a handshake's lean that was "in progress" for 3 s and then needed a side view
     for one frame is summarised as ``side_view_needed``; nails not seen in the grooming
     step of a scenario as ``hands_not_visible``, not as the rest of the scenario's "not run"."""
     quiet = WAITING_REASONS | NOT_RUN_REASONS
-    telling = {r: n for r, n in reasons.items() if r not in quiet} or dict(reasons)
+    total = sum(reasons.values())
+    # A person lost for a moment (the first frame, a turn) does not explain a rule that was
+    # waiting for its action the whole time: "no person in view" must be a real share.
+    blips = {r for r, n in reasons.items() if r in BLIP_REASONS and total > 0 and n < BLIP_SHARE * total}
+    telling = {r: n for r, n in reasons.items() if r not in quiet and r not in blips} or dict(reasons)
     return max(telling, key=telling.__getitem__) if telling else None
 
 

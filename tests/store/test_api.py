@@ -396,3 +396,18 @@ def test_scoring_again_needs_the_right_to_see_the_session_and_a_kept_video(
     r = client.post(f"/api/sessions/{sid}/reanalyse", json={"role_play": "right"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 409 and r.json()["reason"] == "video_gone"
     assert _stored(cfg)[0] == 1
+
+
+def test_a_trainee_cannot_upload_a_clip_as_the_onboarding_self_check(
+        api: tuple[TestClient, StoreConfig, dict[str, int]], real_video: Path) -> None:
+    client, cfg, ids = api
+    csrf = login(client, "lilei")
+    r = _upload(client, csrf, real_video.read_bytes(), "me.avi", ids["a"], scenario="onboarding")
+    assert r.status_code == 403 and r.json()["reason"] == "onboarding_live_only"
+    assert "实时练习页面" in r.json()["reason_text"]["zh"]
+    assert _stored(cfg) == (0, [])
+    # Their own practice clip is fine, and a trainer may upload a recorded self-check for them.
+    assert _upload(client, csrf, real_video.read_bytes(), "me.avi", ids["a"]).status_code == 202
+    trainer = login(client, "trainer1")
+    r = _upload(client, trainer, real_video.read_bytes(), "a.avi", ids["a"], scenario="onboarding")
+    assert r.status_code == 202

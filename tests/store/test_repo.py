@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -274,3 +276,48 @@ def test_the_migrations_build_exactly_the_models_schema(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def _attempt(db: Database, person_id: int, result: Any) -> int:
+    with db.session() as s:
+        sid = repo.create_session(s, source="live", person_id=person_id, scenario="onboarding").id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim is not None and repo.save_results(db, jid, claim, result)
+    return sid
+
+
+def test_a_self_check_stopped_part_way_never_passes_nor_replaces_a_finished_one(db: Database) -> None:
+    ids = _setup(db)
+    _finish(db, ids["ja"], penalty=3.0)  # the finished attempt: upright 0.7 < 0.8, not passed
+    stopped = fake_result(penalty=0.0)  # 8 s, every step "not reached", overall 100
+    stopped = dataclasses.replace(stopped, summary={**stopped.summary, "drill": {"id": "onboarding", "done": False}})
+    _attempt(db, ids["a"], stopped)
+    with db.session() as s:
+        (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert row["session_id"] == ids["sa"] and row["result"] == "failed" and row["passed"] is False
+    # With no finished attempt at all, the stopped one is shown as such: not a pass.
+    ids_b = ids["b"]
+    _attempt(db, ids_b, stopped)
+    with db.session() as s:
+        (row_b,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c2"])["people"]
+    assert row_b["result"] == "incomplete" and row_b["passed"] is False
+
+
+def test_a_self_check_where_nothing_required_was_judged_is_not_a_pass(db: Database) -> None:
+    ids = _setup(db)
+    blind = fake_result()
+    blind = dataclasses.replace(blind, rules=[dataclasses.replace(r, score=None) if r.rule_id != "face.smile" else r
+                                              for r in blind.rules], findings=[])
+    _finish_with(db, ids["ja"], blind)  # nobody in view: only the recommended smile has a score
+    with db.session() as s:
+        table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
+    (row,) = table["people"]
+    assert row["result"] == "not_assessable" and row["passed"] is False
+    csv_zh = repo.cohort_csv(table, "zh")
+    assert "无法评估（需重做）" in csv_zh
+
+
+def _finish_with(db: Database, job_id: int, result: Any) -> None:
+    claim = repo.claim_job(db, job_id)
+    assert claim is not None and repo.save_results(db, job_id, claim, result)

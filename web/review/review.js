@@ -15,7 +15,8 @@ const T = {
         score: "得分", status: "状态", none: "没有发现问题", open: "查看",
         cohorts_title: "培训班：入职自检结果", cohort_csv: "导出 CSV", cohort_rules: "各规则通过率",
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告", c_date: "日期",
-        c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检", c_rule: "规则",
+        c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检",
+        c_incomplete: "未完成（中途停止，需重做）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
         missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
@@ -46,7 +47,9 @@ const T = {
         score: "Score", status: "Status", none: "No findings", open: "Open",
         cohorts_title: "Cohorts: onboarding self-check", cohort_csv: "Export CSV", cohort_rules: "Pass rate per rule",
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report", c_date: "Date",
-        c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet", c_rule: "Rule",
+        c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet",
+        c_incomplete: "Incomplete (stopped part-way: do it again)",
+        c_not_assessable: "Not assessable (nothing could be judged: do it again)", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
         scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check", live_source: "live practice",
         scenario_onboarding: "Onboarding self-check (counts in the cohort view)",
@@ -385,8 +388,12 @@ async function showCohort(id) {
   const people = $("cohort-people");
   people.replaceChildren(row(["c_person", "c_result", "c_score", "c_failed", "c_date", "c_report"].map(t), "th"));
   for (const p of tb.people) {
-    const result = text("td", p.passed == null ? t("c_not_done") : t(p.passed ? "c_passed" : "c_not_passed"));
-    if (p.passed != null) result.className = p.passed ? "pass" : "fail-t";
+    // passed | failed | incomplete (stopped part-way) | not_assessable (nobody judged) | not done
+    const res = p.result || (p.session_id == null ? null : (p.passed ? "passed" : "failed"));
+    const key = { passed: "c_passed", failed: "c_not_passed", incomplete: "c_incomplete",
+                  not_assessable: "c_not_assessable" }[res] || "c_not_done";
+    const result = text("td", t(key));
+    if (res) result.className = res === "passed" ? "pass" : "fail-t";
     const failedRules = Object.entries(p.rules).filter(([, v]) => v === "fail").map(([rid]) => title(rid));
     const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => `${title(rid)} (${t("c_warn")})`);
     const link = document.createElement("td");
@@ -479,6 +486,9 @@ async function start() {
   $("main").classList.remove("hidden");
   // Trainees see their own sessions; uploading for others, agreement and cohorts are for trainers and HR.
   $("agreement-link").classList.toggle("hidden", !canReview());
+  // The onboarding self-check is the fixed live scenario: a trainee cannot upload a clip as it.
+  const onboarding = document.querySelector('#up-scenario option[value="onboarding"]');
+  onboarding.hidden = onboarding.disabled = !canReview();
   await showPeople();
   await showSessions();
   await showCohorts(me.role);

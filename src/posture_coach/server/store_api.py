@@ -306,6 +306,11 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             person = guard(repo.get_person, s, fields.person_id)
             if user.role == "trainee" and user.person_id != person.id:
                 raise Refused(403, "not_own_recording", "trainees upload their own recordings only")
+            if user.role == "trainee" and fields.scenario == "onboarding":
+                # The self-check counts in the cohort only as the live scenario run by the
+                # trainee (or a recording a trainer or HR uploads for them).
+                raise Refused(403, "onboarding_live_only",
+                              "trainees do the onboarding self-check on the live page; it cannot be uploaded")
             if user.role == "trainer" and person.id not in set(s.scalars(repo.trainer_person_ids(user))):
                 raise Refused(403, "not_in_cohort", "this person is not in one of your cohorts")
         tmp_dir = db.data_dir / "uploads" / "tmp"

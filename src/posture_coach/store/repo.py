@@ -740,11 +740,27 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
 # -- HR: the onboarding scenario per person and the cohort table ---------------------------
 
 
+def attempt_complete(row: Session) -> bool:
+    """A scenario attempt that ran to its end: a live run carries its drill's ``done``; an
+    uploaded recording of the scenario counts as complete."""
+    drill = (row.summary or {}).get("drill")
+    return not isinstance(drill, dict) or bool(drill.get("done", True))
+
+
 def latest_scenario_session(s: OrmSession, person_id: int, scenario: str = "onboarding") -> Session | None:
-    q = (select(Session).where(Session.person_id == person_id, Session.scenario == scenario,
-                               Session.status == "done").order_by(Session.id.desc()).limit(1))
-    row = s.scalars(q).first()
-    return None if row is None else get_session(s, row.id)
+    """The person's latest complete attempt at the scenario: a run stopped part-way never
+    replaces one that was finished (8 s of a 64 s self-check read as a pass); the latest
+    attempt of all when none was finished."""
+    q = (select(Session.id, Session.summary).where(Session.person_id == person_id, Session.scenario == scenario,
+                                                   Session.status == "done").order_by(Session.id.desc()))
+    rows = s.execute(q).all()
+    if not rows:
+        return None
+    for sid, summary in rows:
+        drill = (summary or {}).get("drill")
+        if not isinstance(drill, dict) or bool(drill.get("done", True)):
+            return get_session(s, sid)
+    return get_session(s, rows[0][0])
 
 
 def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onboarding") -> dict[str, Any]:
@@ -760,8 +776,10 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
     passes: dict[str, list[int]] = {}
     for p in people:
         row = latest_scenario_session(s, p.id, scenario)
+        # result: passed | failed | incomplete (stopped before the end) | not_assessable
+        # (no required rule could be judged: nobody in view) | None (not done yet).
         entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "kind": None,
-                                 "date": None, "overall": None, "passed": None, "rules": {}}
+                                 "date": None, "overall": None, "passed": None, "result": None, "rules": {}}
         if row is not None:
             rs = reviewed_scores(row)
             entry["session_id"] = row.id
@@ -770,11 +788,13 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             entry["date"] = None if done_at is None else done_at.date().isoformat()
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
             ok_all = True
+            judged_required = 0
             for rid, sc in rs.rules.items():
                 if sc is None:
                     entry["rules"][rid] = None  # not assessable
                     continue
                 ok = sc >= cohort.pass_score
+                judged_required += not _recommended(rid)
                 if ok:
                     entry["rules"][rid] = "pass"
                 elif _recommended(rid):
@@ -787,7 +807,14 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
                 tally = passes.setdefault(rid, [0, 0])
                 tally[0] += ok
                 tally[1] += 1
-            entry["passed"] = ok_all
+            # A pass needs a finished attempt in which the required rules could be judged.
+            if not attempt_complete(row):
+                entry["result"] = "incomplete"
+            elif judged_required == 0:
+                entry["result"] = "not_assessable"
+            else:
+                entry["result"] = "passed" if ok_all else "failed"
+            entry["passed"] = entry["result"] == "passed"
         people_rows.append(entry)
     rates = {rid: {"passed": t[0], "assessed": t[1], "pass_rate": round(t[0] / t[1], 4)}
              for rid, t in sorted(passes.items())}
@@ -806,12 +833,25 @@ def _recommended(rule_id: str) -> bool:
 _CSV_WORDS: dict[str, dict[str, str]] = {
     "zh": {"person_id": "学员编号", "name": "姓名", "session_id": "会话编号", "overall": "总分",
            "passed": "结果", "date": "日期", "pass": "通过", "fail": "未通过", "warn": "提醒",
-           "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）"},
+           "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）",
+           "incomplete": "未完成（中途停止）", "result_not_assessable": "无法评估（需重做）",
+           "not_done": "尚未完成自检"},
     "en": {"person_id": "person id", "name": "name", "session_id": "session id", "overall": "overall score",
            "passed": "result", "date": "date", "pass": "passed", "fail": "not passed", "warn": "warning",
            "not_assessable": "not assessable", "yes": "passed", "no": "not passed",
-           "pass_rate": "pass rate per rule (%)"},
+           "pass_rate": "pass rate per rule (%)", "incomplete": "incomplete (stopped part-way)",
+           "result_not_assessable": "not assessable (do it again)", "not_done": "self-check not done yet"},
 }
+
+
+def _result_cell(p: dict[str, Any], word: Any, for_people: bool) -> str:
+    result = p.get("result")
+    if result is None and p.get("session_id") is None:
+        return word("not_done") if for_people else ""
+    code = {"passed": "yes", "failed": "no", "not_assessable": "result_not_assessable"}.get(str(result), str(result))
+    if not for_people and code == "result_not_assessable":
+        code = "not_assessable"
+    return str(word(code))
 
 
 def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
@@ -835,7 +875,7 @@ def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
     for p in table["people"]:
         r: dict[str, Any] = {"person_id": p["person_id"], "name": p["name"], "session_id": p["session_id"],
                              "overall": pct(p["overall"]),
-                             "passed": "" if p["passed"] is None else word("yes" if p["passed"] else "no"),
+                             "passed": _result_cell(p, word, bool(words)),
                              "date": p.get("date") or ""}
         for rid in rule_ids:
             v = p["rules"].get(rid, "")
