@@ -6,8 +6,10 @@ inside the commands so other commands start fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,6 +54,9 @@ DbUrlOpt = Annotated[str | None, typer.Option("--db", envvar="POSTURE_COACH_DB_U
 
 db_app = typer.Typer(help="The database: migrations. 数据库迁移。", no_args_is_help=True)
 users_app = typer.Typer(help="Logins for trainees, trainers and HR admins. 学员、培训师和人力资源账号。", no_args_is_help=True)
+people_app = typer.Typer(help="The people filmed (trainees): add and list them. 学员名单。", no_args_is_help=True)
+cohorts_app = typer.Typer(help="Cohorts for the onboarding self-check: add, list, add members. 培训班。",
+                          no_args_is_help=True)
 
 
 def _db(url: str | None, *, ready: bool = False) -> Any:
@@ -114,12 +119,107 @@ def users_add(
     from .store import repo
 
     db = _db(db_url, ready=True)
+    if role == "trainee" and person is None:
+        raise _fail("a trainee login belongs to a person: add one with `posture-coach people add NAME`, "
+                    "then `users add USER --role trainee --person ID`", 2)
+    with _store_errors(), db.session() as s:
+        u = repo.create_user(s, username, password, role, person_id=person)
+        typer.echo(f"user {u.id} {u.username} ({u.role})")
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """The store's refusals as one line each (a name taken, an id that does not exist)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from .store.repo import Forbidden, NotFound
+
     try:
-        with db.session() as s:
-            u = repo.create_user(s, username, password, role, person_id=person)
-            typer.echo(f"user {u.id} {u.username} ({u.role})")
+        yield
+    except (NotFound, Forbidden) as exc:
+        raise _fail(str(exc), 4) from None
+    except IntegrityError:
+        raise _fail("conflicts with existing data (a name already in use, or an id that does not exist)",
+                    2) from None
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
+
+
+@people_app.command("add")
+def people_add(
+    name: str,
+    email: Annotated[str | None, typer.Option(help="Optional e-mail (unique).")] = None,
+    consent: Annotated[bool, typer.Option("--consent/--no-consent",
+                                          help="The person agreed to their videos being stored.")] = False,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Add a person who will be filmed (a trainee); prints the id logins and cohorts use."""
+    from .store import repo
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        p = repo.create_person(s, name, email=email, consent_media=consent)
+        typer.echo(f"person {p.id} {p.name}" + (" (consent to store videos)" if consent else ""))
+
+
+@people_app.command("list")
+def people_list(db_url: DbUrlOpt = None) -> None:
+    """List the people: id, name, consent."""
+    from sqlalchemy import select
+
+    from .store.models import Person
+
+    with _db(db_url, ready=True).session() as s:
+        for p in s.scalars(select(Person).order_by(Person.id)):
+            typer.echo(f"{p.id}\t{p.name}\t{'consent' if p.consent_media else 'no consent'}")
+
+
+@cohorts_app.command("add")
+def cohorts_add(
+    name: str,
+    trainer: Annotated[str | None, typer.Option(help="The trainer's user name (sees and reviews the cohort).")] = None,
+    pass_score: Annotated[float, typer.Option(min=0.0, max=100.0,
+                                              help="Pass mark per required rule, 0-100.")] = 80.0,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Add a cohort of new hires for the onboarding self-check."""
+    from sqlalchemy import select
+
+    from .store import repo
+    from .store.models import User
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        trainer_id = None
+        if trainer is not None:
+            u = s.scalars(select(User).where(User.username == trainer)).first()
+            if u is None or u.role != "trainer":
+                raise repo.NotFound(f"no trainer called {trainer!r} (add one with `users add NAME --role trainer`)")
+            trainer_id = u.id
+        c = repo.create_cohort(s, name, trainer_id=trainer_id, pass_score=pass_score / 100.0)
+        typer.echo(f"cohort {c.id} {c.name} (pass mark {pass_score:g})")
+
+
+@cohorts_app.command("add-member")
+def cohorts_add_member(cohort: int, person: list[int], db_url: DbUrlOpt = None) -> None:
+    """Put people (ids from `people list`) in a cohort."""
+    from .store import repo
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        for pid in person:
+            repo.add_member(s, cohort, pid)
+        c = repo.get_cohort(s, cohort)
+        typer.echo(f"cohort {c.id} {c.name}: {len(c.members)} member(s)")
+
+
+@cohorts_app.command("list")
+def cohorts_list(db_url: DbUrlOpt = None) -> None:
+    """List the cohorts: id, name, members, pass mark."""
+    from sqlalchemy import select
+
+    from .store.models import Cohort
+
+    with _db(db_url, ready=True).session() as s:
+        for c in s.scalars(select(Cohort).order_by(Cohort.id)):
+            typer.echo(f"{c.id}\t{c.name}\t{len(c.members)} member(s)\tpass mark {round(100 * c.pass_score)}")
 
 
 def report(
@@ -328,6 +428,8 @@ def register(app: typer.Typer) -> None:
     """Add the trainer/HR commands to the main CLI."""
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
+    app.add_typer(people_app, name="people")
+    app.add_typer(cohorts_app, name="cohorts")
     app.command("report")(report)
     app.command("score")(score)
     app.command("batch")(batch)

@@ -1,0 +1,59 @@
+"""HR sets up an onboarding cohort from the command line: people, logins, a cohort, members."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from posture_coach import cli_store
+from posture_coach.store import Database, repo
+
+runner = CliRunner()
+app = typer.Typer()
+cli_store.register(app)  # as `posture-coach` mounts them
+
+
+def test_hr_sets_up_a_cohort_without_the_api(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pc.db'}"
+    db = ["--db", url]
+
+    def run(*args: str) -> str:
+        r = runner.invoke(app, [*args, *db])
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    assert runner.invoke(app, ["db", "upgrade", *db]).exit_code == 0
+    assert run("people", "add", "张小红", "--consent").startswith("person 1 张小红")
+    assert run("people", "add", "Li Ming").startswith("person 2 Li Ming")
+    run("users", "add", "coach", "--role", "trainer", "--password", "trainer-pass-1")
+    assert run("cohorts", "add", "2025年3月", "--trainer", "coach", "--pass-score", "85") == \
+        "cohort 1 2025年3月 (pass mark 85)\n"
+    assert run("cohorts", "add-member", "1", "1", "2") == "cohort 1 2025年3月: 2 member(s)\n"
+    run("users", "add", "xiaohong", "--role", "trainee", "--person", "1", "--password", "trainee-pass-1")
+    assert "2025年3月\t2 member(s)\tpass mark 85" in run("cohorts", "list")
+    assert "1\t张小红\tconsent" in run("people", "list")
+    store = Database(url)
+    with store.session() as s:
+        cohort = repo.get_cohort(s, 1)
+        assert cohort.pass_score == 0.85 and {m.person.name for m in cohort.members} == {"张小红", "Li Ming"}
+    store.dispose()
+
+
+def test_setup_mistakes_are_one_line_each(tmp_path: Path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'pc.db'}"]
+    assert runner.invoke(app, ["db", "upgrade", *db]).exit_code == 0
+    cases = [
+        (["users", "add", "x", "--role", "trainee", "--password", "p-123456789"], "people add NAME"),
+        (["cohorts", "add-member", "9", "1"], "no cohort 9"),
+        (["cohorts", "add", "A", "--trainer", "nobody"], "no trainer called 'nobody'"),
+    ]
+    for args, said in cases:
+        r = runner.invoke(app, [*args, *db])
+        assert r.exit_code != 0 and said in r.output and "Traceback" not in r.output, r.output
+    assert runner.invoke(app, ["people", "add", "A", *db]).exit_code == 0
+    ok = ["users", "add", "a", "--role", "trainee", "--person", "1", "--password", "p-123456789", *db]
+    assert runner.invoke(app, ok).exit_code == 0
+    again = runner.invoke(app, ok)  # the user name is taken
+    assert again.exit_code == 2 and "already in use" in again.output
