@@ -861,7 +861,7 @@ function showSummary(msg) {
       const text = pick(s.cue, "text") || s.cue.text; // in the page's language now
       img.alt = `${ruleTitle(id)} – ${text}`;
       const cap = document.createElement("figcaption");
-      cap.textContent = `${ruleTitle(id)} · ${s.at.toFixed(1)} s · ${text}`;
+      cap.textContent = `${ruleTitle(id)} · ${s.at.toFixed(1)} ${t("sec")} · ${text}`;
       fig.append(img, cap);
       grid.append(fig);
     }
@@ -984,6 +984,15 @@ function addSaveBox(add, liveId, token) {
       }
       status.textContent = `${t("save_done")} `;
       status.append(link(`/api/sessions/${body.session_id}/report?lang=${lang()}`, "save_open_report"));
+      // The onboarding self-check: the result HR sees in the cohort, said to the trainee too.
+      for (const c of body.self_check || []) {
+        const line = document.createElement("span");
+        line.className = `self-check ${c.result}`;
+        line.textContent = t(`self_check_${c.result}`, { cohort: c.cohort, mark: Math.round(100 * c.pass_score) })
+          + (c.result === "failed" && c.not_passed.length ? ` ${t("self_check_rules", { n: c.not_passed.length })}` : "")
+          + (c.counted ? "" : ` ${t("self_check_not_counted")}`);
+        status.append(line);
+      }
       btn.hidden = true;
     } catch (err) {
       status.textContent = t("save_failed", { reason: String(err) });

@@ -387,6 +387,46 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
             ("live", person_id, None, "done")]
 
 
+def test_a_self_check_saved_part_way_tells_the_trainee_it_does_not_count(
+    store_server: tuple[str, Any, int], person_photo: Path, tmp_path: Path, shots: Path
+) -> None:
+    """The onboarding scenario stopped after a few seconds and saved: the trainee reads the
+    result HR will see in the cohort ("incomplete"), not just a score."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright missing: pip install playwright"
+    )
+    from posture_coach.store import repo
+
+    url, db, person_id = store_server
+    with db.session() as s:
+        repo.add_member(s, repo.create_cohort(s, "2025年3月").id, person_id)
+    clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(url)
+            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10",
+                                   timeout=30_000)
+            page.select_option("#drill", "onboarding")
+            page.locator("#drill-start").click()
+            page.wait_for_timeout(2500)
+            page.locator("#stop").click()
+            page.wait_for_selector("#summary-dialog[open] #save-run", timeout=10_000)
+            page.locator("#save-run").click()
+            page.wait_for_selector(".save-login input[name=save_user]", timeout=10_000)
+            _sign_in_in_summary(page, TRAINEE[1])
+            page.wait_for_selector(".save-status .self-check", timeout=10_000)
+            line = page.locator(".save-status .self-check").inner_text()
+            assert line.startswith("入职自检（2025年3月）：未完成"), line
+            page.locator(".save-status").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "15-self-check-incomplete-zh.png"))
+        finally:
+            browser.close()
+
+
 def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, shots: Path) -> None:
     """A face-only step: laptop framing is fine (no "step back"), the step's cards come
     first, and the timed smile shows its progress ("held x / 3 s") while the step runs."""

@@ -85,6 +85,9 @@ def test_a_trainee_keeps_the_onboarding_self_check_and_hr_sees_it(
         r = client.post(url, json={"token": token}, headers=headers)
         assert r.status_code == 201, r.text
         sid = r.json()["session_id"]
+        # The trainee is told what HR will see: stopped after 5 frames, the check is incomplete.
+        assert r.json()["self_check"] == [{"cohort": "2026-A", "pass_score": 0.8, "result": "incomplete",
+                                           "not_passed": [], "counted": True}]
         assert client.post(url, json={"token": token}, headers=headers).json()["session_id"] == sid  # once
 
         # Another trainee on the same page cannot take it over; HR has no record to save to.
@@ -100,6 +103,7 @@ def test_a_trainee_keeps_the_onboarding_self_check_and_hr_sees_it(
             "live", "onboarding", "李雷", "done")
         table = client.get(f"/api/cohorts/{ids['cohort']}/table").json()
         assert table["people"][0]["session_id"] == sid
+        assert table["people"][0]["result"] == "incomplete" and table["people"][0]["passed"] is False
         report = client.get(f"/api/sessions/{sid}/report?lang=en")
         assert report.status_code == 200
         assert "Scenario steps" in report.text and "Grooming check" in report.text  # step by step for HR

@@ -388,7 +388,12 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                 run.saved_by = user.id
             elif run.saved_by != user.id:
                 raise Refused(409, "saved_by_other", "another trainee has saved this practice")
-        return {"session_id": run.saved_as, "scenario": run.scenario}
+        # The onboarding self-check: what it means in the trainee's cohorts (the result HR sees).
+        self_check: list[dict[str, Any]] = []
+        if run.scenario is not None:
+            with get_db().session() as s:
+                self_check = repo.self_check_for_trainee(s, run.saved_as)
+        return {"session_id": run.saved_as, "scenario": run.scenario, "self_check": self_check}
 
     @router.get("/sessions")
     def sessions(user: UserDep) -> dict[str, Any]:

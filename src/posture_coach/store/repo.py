@@ -787,39 +787,68 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             done_at = row.analysed_at or row.created_at
             entry["date"] = None if done_at is None else done_at.date().isoformat()
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
-            ok_all = True
-            judged_required = 0
-            for rid, sc in rs.rules.items():
-                if sc is None:
-                    entry["rules"][rid] = None  # not assessable
-                    continue
-                ok = sc >= cohort.pass_score
-                judged_required += not _recommended(rid)
-                if ok:
-                    entry["rules"][rid] = "pass"
-                elif _recommended(rid):
-                    # A recommended behaviour (a smile, a nod, a bow) missed only warns, as
-                    # the rule itself does: it does not fail the self-check.
-                    entry["rules"][rid] = "warn"
-                else:
-                    entry["rules"][rid] = "fail"
-                    ok_all = False
-                tally = passes.setdefault(rid, [0, 0])
-                tally[0] += ok
-                tally[1] += 1
-            # A pass needs a finished attempt in which the required rules could be judged.
-            if not attempt_complete(row):
-                entry["result"] = "incomplete"
-            elif judged_required == 0:
-                entry["result"] = "not_assessable"
-            else:
-                entry["result"] = "passed" if ok_all else "failed"
+            entry["result"], entry["rules"] = self_check_result(row, cohort.pass_score, rs)
             entry["passed"] = entry["result"] == "passed"
+            for rid, outcome in entry["rules"].items():
+                if outcome is not None:
+                    tally = passes.setdefault(rid, [0, 0])
+                    tally[0] += outcome == "pass"
+                    tally[1] += 1
         people_rows.append(entry)
     rates = {rid: {"passed": t[0], "assessed": t[1], "pass_rate": round(t[0] / t[1], 4)}
              for rid, t in sorted(passes.items())}
     return {"cohort": {"id": cohort.id, "name": cohort.name, "pass_score": cohort.pass_score},
             "scenario": scenario, "people": people_rows, "rules": rates}
+
+
+def self_check_result(row: Session, pass_score: float, rs: Any = None) -> tuple[str, dict[str, str | None]]:
+    """One attempt's self-check result against a pass mark, and each rule's outcome.
+
+    Result: ``passed`` | ``failed`` | ``incomplete`` (stopped before the end) |
+    ``not_assessable`` (no required rule could be judged: nobody in view). A rule is
+    ``pass`` at or above the mark, ``warn`` below it when recommended (a smile, a nod, a
+    bow missed only warns, as the rule itself does: it does not fail the check), ``fail``
+    below it otherwise, None when it could not be judged. ``rs``: the reviewed scores."""
+    rs = rs if rs is not None else reviewed_scores(row)
+    outcomes: dict[str, str | None] = {}
+    ok_all = True
+    judged_required = 0
+    for rid, sc in rs.rules.items():
+        if sc is None:
+            outcomes[rid] = None
+            continue
+        judged_required += not _recommended(rid)
+        if sc >= pass_score:
+            outcomes[rid] = "pass"
+        elif _recommended(rid):
+            outcomes[rid] = "warn"
+        else:
+            outcomes[rid] = "fail"
+            ok_all = False
+    if not attempt_complete(row):
+        return "incomplete", outcomes
+    if judged_required == 0:
+        return "not_assessable", outcomes
+    return ("passed" if ok_all else "failed"), outcomes
+
+
+def self_check_for_trainee(s: OrmSession, session_id: int) -> list[dict[str, Any]]:
+    """What a trainee's saved self-check means in each of their cohorts: the result against
+    that cohort's pass mark, the rules not passed, and whether it is the attempt the cohort
+    counts (its latest finished one)."""
+    row = get_session(s, session_id)
+    if row.person_id is None or row.scenario is None:
+        return []
+    counted = latest_scenario_session(s, row.person_id, row.scenario)
+    cohorts = s.scalars(select(Cohort).join(CohortMember, CohortMember.cohort_id == Cohort.id)
+                        .where(CohortMember.person_id == row.person_id).order_by(Cohort.id)).all()
+    out = []
+    for c in cohorts:
+        result, outcomes = self_check_result(row, c.pass_score)
+        out.append({"cohort": c.name, "pass_score": c.pass_score, "result": result,
+                    "not_passed": sorted(r for r, o in outcomes.items() if o == "fail"),
+                    "counted": counted is not None and counted.id == row.id})
+    return out
 
 
 def _recommended(rule_id: str) -> bool:
