@@ -16,7 +16,7 @@ const T = {
         cohorts_title: "培训班：入职自检结果", cohort_csv: "导出 CSV", cohort_rules: "各规则通过率",
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告", c_date: "日期",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检",
-        c_incomplete: "未完成（中途停止，需重做）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
+        c_incomplete: "未完成（中途停止，需重做）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
         missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
@@ -48,7 +48,7 @@ const T = {
         cohorts_title: "Cohorts: onboarding self-check", cohort_csv: "Export CSV", cohort_rules: "Pass rate per rule",
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report", c_date: "Date",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet",
-        c_incomplete: "Incomplete (stopped part-way: do it again)",
+        c_incomplete: "Incomplete (stopped part-way: do it again)", c_recommended: "(recommended)",
         c_not_assessable: "Not assessable (nothing could be judged: do it again)", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
         scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check", live_source: "live practice",
@@ -415,10 +415,14 @@ async function showCohort(id) {
   }
   rules.replaceChildren(row(["c_rule", "c_assessed", "c_rate"].map(t), "th"));
   // The rules most people miss first.
-  const byRate = Object.entries(tb.rules).sort(([a, x], [b, y]) => x.pass_rate - y.pass_rate
+  // Required rules first (they decide the result), worst pass rate first; then the
+  // recommended ones, marked: missed, they only warn.
+  const rec = (rid) => Boolean(tb.rule_titles && tb.rule_titles[rid] && tb.rule_titles[rid].recommended);
+  const byRate = Object.entries(tb.rules).sort(([a, x], [b, y]) => rec(a) - rec(b) || x.pass_rate - y.pass_rate
                                                  || title(a).localeCompare(title(b), lang));
   for (const [rid, r] of byRate) {
-    rules.append(row([title(rid), `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)} %`]));
+    const name = rec(rid) && !/recommended/i.test(title(rid)) ? `${title(rid)} ${t("c_recommended")}` : title(rid);
+    rules.append(row([name, `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)} %`]));
   }
 }
 

@@ -602,7 +602,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         from ..rules import RULES_BY_ID
 
         ids = {rid for p in table["people"] for rid in p["rules"]} | set(table["rules"])
-        table["rule_titles"] = {rid: {"zh": cls.title_zh, "en": cls.title_en}
+        # "recommended": missed, it only warns (listed after the required rules on the page).
+        table["rule_titles"] = {rid: {"zh": cls.title_zh, "en": cls.title_en, "recommended": cls.recommended}
                                 for rid in sorted(ids) if (cls := RULES_BY_ID.get(rid)) is not None}
         return table
 
