@@ -699,10 +699,15 @@ function refreshNotice() {
 function renderDrillOptions() {
   const selected = el.drill.value;
   const opts = [];
-  for (const d of state.drills.values()) {
+  // The onboarding self-check first, said to be the one HR counts; then the drills.
+  const drills = [...state.drills.values()].sort((a, b) => (b.id === "onboarding") - (a.id === "onboarding"));
+  for (const d of drills) {
     const o = document.createElement("option");
     o.value = d.id;
-    o.textContent = `${pick(d, "title")} (${Math.round(d.duration_s)} ${t("sec")})`;
+    const title = pick(d, "title");
+    // "坐姿 20 秒" already says how long: no "(20 秒)" after it.
+    const long = /\d\s*(秒|s\b|seconds?)/.test(title) ? "" : ` (${Math.round(d.duration_s)} ${t("sec")})`;
+    o.textContent = `${title}${long}${d.id === "onboarding" ? ` — ${t("drill_counts")}` : ""}`;
     opts.push(o);
   }
   el.drill.replaceChildren(...opts);
