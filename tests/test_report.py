@@ -14,7 +14,7 @@ from sqlalchemy import select
 from posture_coach import report as rep
 from posture_coach.store import Database, repo
 from posture_coach.store.models import EpisodeRow
-from tests.store.helpers import fake_result
+from tests.store.helpers import fake_result, store_result
 
 
 @pytest.fixture
@@ -170,11 +170,7 @@ def test_an_event_rule_stored_before_the_count_shows_its_time() -> None:
 def test_the_event_count_survives_the_store(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
     db.upgrade()
-    with db.session() as s:
-        sid = repo.create_session(s, source="role.mp4").id
-        jid = repo.create_job(s, sid).id
-    claim = repo.claim_job(db, jid)
-    assert claim and repo.save_results(db, jid, claim, _with_handshake_lean(3))
+    sid = store_result(db, _with_handshake_lean(3))
     rules = {r["rule_id"]: r for r in rep.report_from_session(db, sid)["rules"]}
     assert rules["handshake.lean"]["events_judged"] == 3
 
@@ -305,11 +301,7 @@ def test_a_role_play_scored_as_practice_alone_says_so_at_the_top(lang: str, word
     # Kept by the store: the stored session's report says it too.
     db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
     db.upgrade()
-    with db.session() as s:
-        sid = repo.create_session(s, source="role.mp4").id
-        jid = repo.create_job(s, sid).id
-    claim = repo.claim_job(db, jid)
-    assert claim and repo.save_results(db, jid, claim, result)
+    sid = store_result(db, result)
     assert rep.report_from_session(db, sid)["notices"] == data["notices"]
 
 

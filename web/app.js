@@ -157,13 +157,7 @@ function cameraLost(stream) {
   state.cameraOk = false;
   for (const track of stream.getTracks()) track.stop();
   el.video.srcObject = null;
-  // Nothing on screen may pretend to be live: the last skeleton, framing and cue go.
-  state.last = null;
-  state.statuses = {};
-  el.framing.hidden = true;
-  el.cue.hidden = true;
-  draw();
-  renderCards();
+  clearLiveView();
   if (state.calibPhase >= 0) {  // calibration cannot go on without a picture
     state.calibPhase = -1;
     el.calibDialog.close();
@@ -174,6 +168,17 @@ function cameraLost(stream) {
   }
   updateButtons();
   showCameraHelp("camera_lost_title", "camera_lost_help");
+}
+
+/** Nothing on screen may pretend to be live (camera or connection lost): the last
+ * skeleton, framing hint, cue and rule statuses go. */
+function clearLiveView() {
+  state.last = null;
+  state.statuses = {};
+  el.framing.hidden = true;
+  el.cue.hidden = true;
+  draw();
+  renderCards();
 }
 
 function showCameraHelp(titleKey, textKey, extra = "") {
@@ -207,13 +212,7 @@ function connect() {
   ws.onclose = (ev) => {
     state.wsOpen = false;
     state.ws = null;
-    // Nothing on screen may pretend to be live: the last skeleton, framing and cue go.
-    state.last = null;
-    state.statuses = {};
-    el.framing.hidden = true;
-    el.cue.hidden = true;
-    draw();
-    renderCards();
+    clearLiveView();
     if (ev.code === 1013) {
       state.busy = true;
       setConn("conn_busy", true);

@@ -191,7 +191,7 @@ def _analyze(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .engine import CoachEngine
-    from .errors import notice_text
+    from .errors import notice_text, notices_with_texts
     from .fileio import ensure_writable
     from .pipeline import ObservationStream
 
@@ -266,8 +266,7 @@ def _analyze(
         if fmt is OutputFormat.json:
             summary = engine.summary().to_dict()
             summary = {"source": stream.info.source, "frames": stream.times.frames, **summary,
-                       "notices": [{**n, "text": {lang: notice_text(n, lang) for lang in ("zh", "en")}}
-                                   for n in notices]}
+                       "notices": notices_with_texts(notices)}
             sink.fh.write(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default) + "\n")
         errors = getattr(src, "errors", None)
         if errors:

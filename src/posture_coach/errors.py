@@ -95,6 +95,13 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "conflict": {"zh": "与已有数据冲突（名称或邮箱已被使用，或引用的记录不存在）。",
                  "en": "This conflicts with existing data (a name or e-mail already in use, or a record "
                        "that does not exist)."},
+    # The live socket's errors (server/app._send).
+    "bad_message": {"zh": "控制消息格式不正确。", "en": "The control message is not valid."},
+    "bad_frame": {"zh": "收到的画面不是有效的 JPEG 图像。", "en": "The frame is not a valid JPEG image."},
+    "frame_too_large": {"zh": "画面数据太大。", "en": "The frame is too large."},
+    "unknown_drill": {"zh": "没有这个练习项目。", "en": "There is no such drill."},
+    "nothing_to_recover": {"zh": "没有可以恢复的练习。", "en": "There is no practice to recover."},
+    "busy": {"zh": "教练正忙于其他练习，请稍后再试。", "en": "The coach is busy with other sessions; try again later."},
     "file_not_found": {"zh": "找不到这个文件，请检查路径。", "en": "The file was not found; check the path."},
     "corrupt_video": {"zh": "视频无法解码（已损坏、不完整或编码不受支持），请导出为 H.264 MP4 后重试。",
                       "en": "The video cannot be decoded (damaged, incomplete or an unsupported codec); "
@@ -175,3 +182,11 @@ def notice_text(notice: object, lang: str) -> str | None:
         return None
     fields = {k: notice.get(k, "?") for k in ("checks", "found")}
     return texts["zh" if lang == "zh" else "en"].format(**fields)
+
+
+def notices_with_texts(stored: object) -> list[dict[str, object]]:
+    """Stored notices (``{"code", **numbers}``) with their texts in both languages, for
+    JSON readers that do not render the HTML report (``analyze -f json``, the API)."""
+    items = stored if isinstance(stored, list) else []
+    return [{**n, "text": {lang: notice_text(n, lang) for lang in ("zh", "en")}}
+            for n in items if isinstance(n, dict)]

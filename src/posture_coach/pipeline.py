@@ -24,6 +24,7 @@ from .types import Frame, Observation
 if TYPE_CHECKING:
     from .appearance import TraineePicker
     from .landmarker import Landmarkers
+    from .two_person import SecondPersonProbe
 
 
 @dataclass
@@ -185,7 +186,7 @@ class ObservationStream:
         self._two_person: object | None = None
         #: A one-person analysis of a video file: is a second person in view (a role-play
         #: analysed as practice alone)? Its notice is :meth:`notices`.
-        self._people_probe: object | None = None
+        self._people_probe: SecondPersonProbe | None = None
         self._two_person_lms: list[Landmarkers] = []
         self._source: FrameSource | None = None
         self._replay: Iterator[Observation] | None = None
@@ -274,10 +275,7 @@ class ObservationStream:
 
     def notices(self) -> list[dict[str, object]]:
         """What the analysis noticed about the input (``errors.NOTICE_TEXTS`` codes)."""
-        from .two_person import SecondPersonProbe
-
-        probe = self._people_probe
-        note = probe.notice() if isinstance(probe, SecondPersonProbe) else None
+        note = None if self._people_probe is None else self._people_probe.notice()
         return [note] if note is not None else []
 
     @property
@@ -343,9 +341,6 @@ class ObservationStream:
                     self.trainee_by[by] += 1
                 self.times.add("two_person", (time.perf_counter() - t3) * 1000)
             if self._people_probe is not None:
-                from .two_person import SecondPersonProbe
-
-                assert isinstance(self._people_probe, SecondPersonProbe)
                 t3 = time.perf_counter()
                 self._people_probe.update(frame, obs)
                 self.times.add("people_check", (time.perf_counter() - t3) * 1000)
@@ -378,9 +373,8 @@ class ObservationStream:
         for lm in self._two_person_lms:
             lm.close()
         self._two_person_lms = []
-        close_probe = getattr(self._people_probe, "close", None)
-        if close_probe is not None:
-            close_probe()
+        if self._people_probe is not None:
+            self._people_probe.close()
         if self._own_landmarkers and self._landmarkers is not None:
             self._landmarkers.close()
             self._landmarkers = None

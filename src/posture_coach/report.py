@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import notice_text, reason_texts
+from .errors import notice_text, notices_with_texts, reason_texts
 from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
@@ -247,13 +247,6 @@ def _r(x: float | None, nd: int = 4) -> float | None:
 # -- building the JSON ----------------------------------------------------------------------
 
 
-def _notices(stored: Any) -> list[dict[str, Any]]:
-    """The stored notices (``{"code", **numbers}``) with their texts in both languages, for
-    pages and API users that do not render the HTML report."""
-    return [{**n, "text": {lang: notice_text(n, lang) for lang in ("zh", "en")}}
-            for n in (stored or []) if isinstance(n, dict)]
-
-
 def report_from_result(result: Any, *, source: str, stride: int = 1, person: str | None = None,
                        session_id: int | None = None, role_play: str | None = None) -> dict[str, Any]:
     """The report of an analysis that was not stored (``posture-coach score``, batch)."""
@@ -283,7 +276,7 @@ def report_from_result(result: Any, *, source: str, stride: int = 1, person: str
         "evidence_kept": any(f["evidence"] for f in findings),
         "rules": rules, "findings": findings,
         # What the analysis noticed about the input (errors.NOTICE_TEXTS), e.g. two people in view.
-        "notices": _notices((result.summary or {}).get("notices")),
+        "notices": notices_with_texts((result.summary or {}).get("notices")),
         "events": [{"type": e.type, "t_ms": e.t_ms, **{k: v for k, v in e.data.items() if k not in ("type", "t_ms")}}
                    for e in result.events],
     }
@@ -341,7 +334,7 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
             "rules": rules, "findings": findings, "missed": missed, "events": events,
             # A live drill or scenario saved from the page: its steps' outcomes.
             "drill": (row.summary or {}).get("drill"),
-            "notices": _notices((row.summary or {}).get("notices")),
+            "notices": notices_with_texts((row.summary or {}).get("notices")),
         }
 
 

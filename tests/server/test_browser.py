@@ -55,12 +55,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any, port: int, **config: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; yields its base URL."""
+def serving(app: Any, port: int = 0, *, sock: Any = None, **config: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn on 127.0.0.1:``port`` (or on the bound socket ``sock``) in a
+    thread; yields its base URL."""
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
-    thread = threading.Thread(target=server.run, daemon=True)
+    if sock is not None:
+        port = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]} if sock is not None else {},
+                              daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
@@ -115,6 +119,24 @@ def store_server(model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with serving(create_app(settings), port, ws_max_size=settings.max_frame_bytes * 2) as url:
         yield url, db, person_id
     db.dispose()
+
+
+def _open_practice_zh(p: Any, clip: Path, url: str) -> tuple[Any, Any]:
+    """Chromium on the live page in Chinese, the fake camera's frames flowing (no run yet)."""
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(url)
+    page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
+    return browser, page
+
+
+def _stop_and_ask_to_save(page: Any) -> None:
+    """After 2.5 s of the run: Stop, then "保存到我的记录", which asks a trainee to sign in."""
+    page.wait_for_timeout(2500)
+    page.locator("#stop").click()
+    page.wait_for_selector("#summary-dialog[open] #save-run", timeout=10_000)
+    page.locator("#save-run").click()
+    page.wait_for_selector(".save-login input[name=save_user]", timeout=10_000)
 
 
 def _sign_in_in_summary(page: Any, password: str) -> None:
@@ -350,19 +372,11 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
     url, db, person_id = store_server
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        browser, page = _open_practice_zh(p, clip, url)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            page.goto(url)
-            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10",
-                                   timeout=30_000)
             page.select_option("#posture", "standing")
             page.locator("#start").click()
-            page.wait_for_timeout(2500)
-            page.locator("#stop").click()
-            page.wait_for_selector("#summary-dialog[open] #save-run", timeout=10_000)
-            page.locator("#save-run").click()
-            page.wait_for_selector(".save-login input[name=save_user]", timeout=10_000)
+            _stop_and_ask_to_save(page)
             assert "请先以学员身份登录" in page.locator(".save-status").inner_text()
             _sign_in_in_summary(page, "wrong-password")
             page.wait_for_function("document.querySelector('.save-status').textContent.includes('不对')",
@@ -404,19 +418,11 @@ def test_a_self_check_saved_part_way_tells_the_trainee_it_does_not_count(
         repo.add_member(s, repo.create_cohort(s, "2025年3月").id, person_id)
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        browser, page = _open_practice_zh(p, clip, url)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            page.goto(url)
-            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10",
-                                   timeout=30_000)
             page.select_option("#drill", "onboarding")
             page.locator("#drill-start").click()
-            page.wait_for_timeout(2500)
-            page.locator("#stop").click()
-            page.wait_for_selector("#summary-dialog[open] #save-run", timeout=10_000)
-            page.locator("#save-run").click()
-            page.wait_for_selector(".save-login input[name=save_user]", timeout=10_000)
+            _stop_and_ask_to_save(page)
             _sign_in_in_summary(page, TRAINEE[1])
             page.wait_for_selector(".save-status .self-check", timeout=10_000)
             line = page.locator(".save-status .self-check").inner_text()

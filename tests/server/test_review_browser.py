@@ -49,6 +49,20 @@ def review_url(tmp_path: Path, model_dir: Path) -> Iterator[str]:
         yield url + "review/"
 
 
+def _signed_in_trainer(p: Any, review_url: str, errors: list[str]) -> tuple[Any, Any]:
+    """Chromium on the review page in English, signed in as trainer1 (page errors go to ``errors``)."""
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.goto(review_url)
+    page.fill("input[name=username]", "trainer1")
+    page.fill("input[name=password]", PASSWORDS["trainer1"])
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#upload", state="visible", timeout=10_000)
+    return browser, page
+
+
 @pytest.fixture
 def shots_dir(tmp_path: Path) -> Path:
     keep = os.environ.get("POSTURE_COACH_SHOTS")
@@ -64,16 +78,8 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        browser, page = _signed_in_trainer(p, review_url, errors)
         try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
-            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            page.goto(review_url)
-            page.fill("input[name=username]", "trainer1")
-            page.fill("input[name=password]", PASSWORDS["trainer1"])
-            page.click("#login button[type=submit]")
-            page.wait_for_selector("#upload", state="visible", timeout=10_000)
             # Only the trainer's cohort members are offered.
             assert page.locator("#up-person option").all_inner_texts() == ["李雷"]
             page.set_input_files("#up-file", str(ROLE_PLAY))
@@ -187,16 +193,8 @@ def test_a_role_play_uploaded_as_practice_alone_is_said_and_scored_again(review_
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        browser, page = _signed_in_trainer(p, review_url, errors)
         try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
-            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            page.goto(review_url)
-            page.fill("input[name=username]", "trainer1")
-            page.fill("input[name=password]", PASSWORDS["trainer1"])
-            page.click("#login button[type=submit]")
-            page.wait_for_selector("#upload", state="visible", timeout=10_000)
             page.set_input_files("#up-file", str(ROLE_PLAY))  # "People in view" left at one person
             page.check("#up-consent")
             page.click("#up-go")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ import pytest
 
 from posture_coach.errors import REASON_TEXTS
 from posture_coach.server.store_api import FORM_OVERHEAD, StoreConfig
+from tests.server.test_browser import serving
 from tests.store.test_api import PASSWORDS, _app, _seed, _stored
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,27 +89,16 @@ class Store:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
+def serving_small_buffer(app: Any) -> Iterator[str]:
     """Run ``app`` with uvicorn on a loopback socket with a small receive buffer; yields
-    its base URL."""
-    import uvicorn
-
+    its base URL (no trailing slash)."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)  # the accepted sockets inherit it
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with serving(app, sock=sock) as url:
+            yield url.rstrip("/")
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         sock.close()
 
 
@@ -120,7 +108,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     app, cfg = _app(tmp_path, run_jobs=False, max_upload_bytes=LIMIT)
     ids = _seed(cfg)
     counter = ReadCounter(app)
-    with serving(counter) as url:
+    with serving_small_buffer(counter) as url:
         yield Store(url, cfg, ids, counter)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
@@ -52,3 +53,16 @@ def empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
     db = Database(url, tmp_path / "data")
     db.upgrade()
     return db
+
+
+def store_result(db: Database, result: AnalysisResult, **session: Any) -> int:
+    """A session (``source`` role.mp4 unless given) whose analysis finished with ``result``:
+    created, queued, claimed and saved as the job runner does. Returns its id."""
+    from posture_coach.store import repo
+
+    with db.session() as s:
+        sid = repo.create_session(s, **{"source": "role.mp4", **session}).id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, result)
+    return sid

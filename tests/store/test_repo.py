@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from posture_coach.store import Database, repo
 from posture_coach.store.models import EpisodeRow, Evidence, Job, Review, RuleResult, Session, User
-from tests.store.helpers import fake_result
+from tests.store.helpers import fake_result, store_result
 
 
 def _setup(db: Database) -> dict[str, int]:
@@ -38,10 +38,11 @@ def _setup(db: Database) -> dict[str, int]:
                 "c1": c1.id, "c2": c2.id, "sa": sa.id, "sb": sb.id, "ja": ja.id, "jb": jb.id}
 
 
-def _finish(db: Database, job_id: int, **kw: object) -> str:
+def _finish(db: Database, job_id: int, result: Any = None, **kw: object) -> str:
+    """Save ``result`` (default: a :func:`fake_result` of ``kw``) as the job's analysis."""
     claim = repo.claim_job(db, job_id)
     assert claim is not None
-    assert repo.save_results(db, job_id, claim, fake_result(**kw))  # type: ignore[arg-type]
+    assert repo.save_results(db, job_id, claim, result or fake_result(**kw))  # type: ignore[arg-type]
     return claim
 
 
@@ -279,12 +280,7 @@ def test_the_migrations_build_exactly_the_models_schema(db: Database) -> None:
 
 
 def _attempt(db: Database, person_id: int, result: Any) -> int:
-    with db.session() as s:
-        sid = repo.create_session(s, source="live", person_id=person_id, scenario="onboarding").id
-        jid = repo.create_job(s, sid).id
-    claim = repo.claim_job(db, jid)
-    assert claim is not None and repo.save_results(db, jid, claim, result)
-    return sid
+    return store_result(db, result, source="live", person_id=person_id, scenario="onboarding")
 
 
 def test_a_self_check_stopped_part_way_never_passes_nor_replaces_a_finished_one(db: Database) -> None:
@@ -309,7 +305,7 @@ def test_a_self_check_where_nothing_required_was_judged_is_not_a_pass(db: Databa
     blind = fake_result()
     blind = dataclasses.replace(blind, rules=[dataclasses.replace(r, score=None) if r.rule_id != "face.smile" else r
                                               for r in blind.rules], findings=[])
-    _finish_with(db, ids["ja"], blind)  # nobody in view: only the recommended smile has a score
+    _finish(db, ids["ja"], blind)  # nobody in view: only the recommended smile has a score
     with db.session() as s:
         table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
     (row,) = table["people"]
@@ -317,7 +313,3 @@ def test_a_self_check_where_nothing_required_was_judged_is_not_a_pass(db: Databa
     csv_zh = repo.cohort_csv(table, "zh")
     assert "无法评估（需重做）" in csv_zh
 
-
-def _finish_with(db: Database, job_id: int, result: Any) -> None:
-    claim = repo.claim_job(db, job_id)
-    assert claim is not None and repo.save_results(db, job_id, claim, result)

@@ -224,11 +224,7 @@ function rescoreForm(id) {
     go.disabled = true;
     said.textContent = " " + t("rescore_queued", { id: r.session_id });
     await showSessions();
-    for (;;) {  // the table shows the new session's result when its analysis ends
-      const job = await api(`/api/jobs/${r.job_id}`);
-      if (job.status === "done" || job.status === "failed") break;
-      await sleep(1000);
-    }
+    await finishedJob(r.job_id);  // the table shows the new session's result when it ends
     if (said.isConnected) said.textContent = " " + t("rescore_done", { id: r.session_id });
     await showSessions();
   });
@@ -438,6 +434,16 @@ async function showPeople() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Poll an analysis job once a second until it is done or failed; ``seen`` gets every state. */
+async function finishedJob(jobId, seen = () => {}) {
+  for (;;) {
+    const job = await api(`/api/jobs/${jobId}`);
+    seen(job);
+    if (job.status === "done" || job.status === "failed") return job;
+    await sleep(1000);
+  }
+}
+
 async function upload(ev) {
   ev.preventDefault();
   const form = new FormData(ev.target);
@@ -451,20 +457,15 @@ async function upload(ev) {
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new ApiError(body, r.statusText);
     bar.classList.remove("hidden");
-    for (;;) {
-      const job = await api(`/api/jobs/${body.job_id}`);
-      bar.value = job.progress || 0;
-      if (job.status === "queued") setStatus("queued");
-      else if (job.status === "running") setStatus("analysing", ` ${Math.round(100 * (job.progress || 0))}%`);
-      else if (job.status === "done") setStatus("done");
-      else if (job.error_text) setStatus("failed", "", job.error_text, job.error || "");
-      else setStatus("failed", `: ${job.error || ""}`);
-      if (job.status === "done" || job.status === "failed") {
-        if (job.status === "failed") status.className = "err";
-        break;
-      }
-      await sleep(1000);
-    }
+    const job = await finishedJob(body.job_id, (j) => {
+      bar.value = j.progress || 0;
+      if (j.status === "queued") setStatus("queued");
+      else if (j.status === "running") setStatus("analysing", ` ${Math.round(100 * (j.progress || 0))}%`);
+      else if (j.status === "done") setStatus("done");
+      else if (j.error_text) setStatus("failed", "", j.error_text, j.error || "");
+      else setStatus("failed", `: ${j.error || ""}`);
+    });
+    if (job.status === "failed") status.className = "err";
     bar.classList.add("hidden");
     await showSessions();
     await showSession(body.session_id);

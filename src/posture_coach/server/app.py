@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..drills import Drill, load_drills
-from ..errors import CoachError
+from ..errors import CoachError, reason_texts
 from .coach import EngineFactory, RuleInfo, reason_catalogue, rule_catalogue
 from .live import KEEP_FINISHED_S, FrameError, KeptRun, LiveSession, parse_frame
 from .pool import AffinityPool
@@ -265,7 +265,6 @@ def _store_error_handlers(app: FastAPI) -> None:
     from fastapi.responses import JSONResponse
     from sqlalchemy.exc import IntegrityError
 
-    from ..errors import reason_texts
     from .store_api import install_refusal_handler
 
     install_refusal_handler(app)
@@ -311,23 +310,11 @@ def _origin_ok(ws: WebSocket) -> bool:
     return urlsplit(origin).netloc == ws.headers.get("host", "")
 
 
-#: What each live-socket error means, in both languages, for clients other than the page
-#: (the page words the few it shows itself); ``message`` keeps the technical detail.
-WS_ERROR_TEXTS: dict[str, dict[str, str]] = {
-    "bad_message": {"zh": "控制消息格式不正确。", "en": "The control message is not valid."},
-    "bad_frame": {"zh": "收到的画面不是有效的 JPEG 图像。", "en": "The frame is not a valid JPEG image."},
-    "frame_too_large": {"zh": "画面数据太大。", "en": "The frame is too large."},
-    "unknown_drill": {"zh": "没有这个练习项目。", "en": "There is no such drill."},
-    "nothing_to_recover": {"zh": "没有可以恢复的练习。", "en": "There is no practice to recover."},
-    "models_unavailable": {"zh": "识别模型无法加载，请联系管理员。",
-                           "en": "The recognition models could not be loaded; contact the administrator."},
-    "busy": {"zh": "教练正忙于其他练习，请稍后再试。", "en": "The coach is busy with other sessions; try again later."},
-}
-
-
 async def _send(ws: WebSocket, msg: dict[str, Any]) -> None:
+    # What an error means in both languages (errors.REASON_TEXTS), for clients other than
+    # the page (which words the few it shows itself); ``message`` keeps the detail.
     if msg.get("type") in ("error", "busy") and "text" not in msg:
-        text = WS_ERROR_TEXTS.get(str(msg.get("code") or msg.get("type")))
+        text = reason_texts(str(msg.get("code") or msg.get("type")))
         if text is not None:
             msg = {**msg, "text": text}
     await ws.send_text(json.dumps(msg, separators=(",", ":"), ensure_ascii=False))

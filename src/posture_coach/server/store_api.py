@@ -335,7 +335,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                                            stride=fields.stride,
                                            role_play=fields.role_play if fields.role_play in ("left", "right")
                                            else None)
-                final = db.data_dir / "uploads" / f"session_{sess.id}" / f"video{checked.suffix}"
+                final = repo.session_video_path(db, sess.id, checked.suffix)
                 final.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(tmp), final)
                 sess.media_path = db.rel(final)
@@ -489,7 +489,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             new = repo.create_session(s, source=old.source, person_id=old.person_id, scenario=old.scenario,
                                       keep_evidence=old.keep_evidence, posture=old.posture, stride=old.stride,
                                       role_play=role_play)
-            dst = db.data_dir / "uploads" / f"session_{new.id}" / f"video{src.suffix}"
+            dst = repo.session_video_path(db, new.id, src.suffix)
             dst.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(src, dst)  # no second copy of a large video

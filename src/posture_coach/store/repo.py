@@ -473,6 +473,11 @@ def _remove(paths: Iterable[Path]) -> int:
     return n
 
 
+def session_video_path(db: Database, session_id: int, suffix: str) -> Path:
+    """Where a session's stored video lives (its folder is the first of :func:`session_dirs`)."""
+    return session_dirs(db, session_id)[0] / f"video{suffix}"
+
+
 def session_dirs(db: Database, session_id: int) -> list[Path]:
     return [db.data_dir / "uploads" / f"session_{session_id}", db.data_dir / "evidence" / f"session_{session_id}"]
 
@@ -741,9 +746,14 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
 
 
 def attempt_complete(row: Session) -> bool:
-    """A scenario attempt that ran to its end: a live run carries its drill's ``done``; an
-    uploaded recording of the scenario counts as complete."""
-    drill = (row.summary or {}).get("drill")
+    """A scenario attempt that ran to its end (see :func:`_ran_to_the_end`)."""
+    return _ran_to_the_end(row.summary)
+
+
+def _ran_to_the_end(summary: dict[str, Any] | None) -> bool:
+    """A live run carries its drill's ``done``; an uploaded recording of the scenario
+    counts as complete."""
+    drill = (summary or {}).get("drill")
     return not isinstance(drill, dict) or bool(drill.get("done", True))
 
 
@@ -757,8 +767,7 @@ def latest_scenario_session(s: OrmSession, person_id: int, scenario: str = "onbo
     if not rows:
         return None
     for sid, summary in rows:
-        drill = (summary or {}).get("drill")
-        if not isinstance(drill, dict) or bool(drill.get("done", True)):
+        if _ran_to_the_end(summary):
             return get_session(s, sid)
     return get_session(s, rows[0][0])
 
