@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -259,11 +259,31 @@ def engine_result(
     return result, snapshots
 
 
-def live_result(engine: Any, summary: Any, extra: dict[str, Any] | None = None) -> repo.AnalysisResult:
+#: Keys of a stored event's data that hold a time on the session's clock.
+_EVENT_TIME_KEYS = ("t_ms", "start_ms", "end_ms", "peak_ms")
+
+
+def live_result(engine: Any, summary: Any, extra: dict[str, Any] | None = None,
+                origin_ms: int = 0) -> repo.AnalysisResult:
     """A finished live run as a stored session holds it: scores, findings and events, no
     frames and no evidence (the live page keeps its pictures in the browser). ``extra``
-    joins the stored summary (e.g. the drill's step results)."""
-    return engine_result(engine, summary, extra=extra)[0]
+    joins the stored summary (e.g. the drill's step results). The live engine runs on the
+    connection's clock: times are counted from ``origin_ms`` (when Start was pressed), so a
+    2.4 s run's findings lie within 0–2.4 s, as the report's header and time axis say."""
+    result = engine_result(engine, summary, extra=extra)[0]
+    if not origin_ms:
+        return result
+
+    def at(t: int) -> int:
+        return max(0, t - origin_ms)
+
+    findings = [replace(f, start_ms=at(f.start_ms), end_ms=None if f.end_ms is None else at(f.end_ms),
+                        peak_ms=None if f.peak_ms is None else at(f.peak_ms))
+                for f in result.findings]
+    events = [replace(e, t_ms=at(e.t_ms), data={k: at(v) if k in _EVENT_TIME_KEYS and isinstance(v, int) else v
+                                                 for k, v in e.data.items()})
+              for e in result.events]
+    return replace(result, findings=findings, events=events)
 
 
 def write_evidence(video: Path, wanted: list[tuple[int, Path, Any, dict[str, Any], Path | None]]) -> None:

@@ -185,3 +185,39 @@ def test_a_run_cut_off_by_a_dropped_connection_is_finished_and_recovered(
         assert r.status_code == 201, r.text
         ws.send_json({"type": "recover", "session": old["session"], "token": old["save_token"]})
         assert _until(ws, "error")["code"] == "nothing_to_recover"  # saved: nothing left to recover
+
+
+def test_a_saved_practice_times_its_findings_from_pressing_start(
+        app_with_store: tuple[TestClient, Database, dict[str, int]], person_jpeg: bytes) -> None:
+    # The page previews for a while before Start; the saved run's findings and events must lie
+    # within the run (0 .. its length), as the report's header and time axis say, not at
+    # "4.0–6.4 s" of a 2.4 s practice.
+    client, db, _ids = app_with_store
+    with client.websocket_connect("/ws/live") as ws:
+        hello = _until(ws, "hello")
+        preview_until = time.monotonic() + 2.0
+        i = 0
+        while time.monotonic() < preview_until:  # the camera is on, no run yet
+            i += 1
+            ws.send_bytes(frame_message(person_jpeg, i))
+            _until(ws, "feedback")
+        ws.send_json({"type": "start"})
+        _until(ws, "started")
+        run_until = time.monotonic() + 4.0
+        while time.monotonic() < run_until:
+            i += 1
+            ws.send_bytes(frame_message(person_jpeg, i))
+            _until(ws, "feedback")
+        ws.send_json({"type": "stop"})
+        assert _until(ws, "summary")["can_save"] is True
+        r = client.post(f"/api/live/{hello['session']}/save", json={"token": hello["save_token"]},
+                        headers=_login(client, "lilei"))
+        assert r.status_code == 201, r.text
+    with db.session() as s:
+        row = repo.get_session(s, r.json()["session_id"])
+        length_ms = row.duration_s * 1000 + 100
+        findings = [e for e in row.episodes if e.kind == "finding"]
+        assert findings, "no smile and tilted shoulders in the photo: findings"
+        for ep in row.episodes:
+            assert 0 <= ep.start_ms <= length_ms and (ep.end_ms is None or ep.end_ms <= length_ms), (
+                ep.kind, ep.rule_id, ep.start_ms, ep.end_ms, row.duration_s)

@@ -600,7 +600,8 @@ class LiveSession:
             from ..jobs import live_result
 
             extra = {} if drill_res is None else {"drill": _compact(drill_res)}
-            return FinishedRun(live_result(self.engine, summary, extra), drill_id, self.posture)
+            return FinishedRun(live_result(self.engine, summary, extra, origin_ms=self._run_t0), drill_id,
+                               self.posture)
         except Exception:  # the store's modules missing: the run still ends, unsaved
             log.warning("cannot keep the finished run for saving", exc_info=True)
             return None
