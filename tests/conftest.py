@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,15 @@ def model_dir(shared_dir: Path) -> Path:
 def person_photo(shared_dir: Path) -> Path:
     """A real photo with one clearly visible person (pose found by MediaPipe)."""
     return shared_dir / "data/real/smoke_people/openpose/COCO_val2014_000000000294.jpg"
+
+
+@pytest.fixture
+def machine_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set the machine's local time zone (``TZ``, a POSIX rule such as ``CST-8``: no tzdata
+    needed) for one test."""
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+    yield use
+    monkeypatch.undo()
+    time.tzset()

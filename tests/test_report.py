@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -259,23 +261,31 @@ def test_the_english_report_says_the_clauses_are_quoted_in_chinese() -> None:
     assert data["rules"][0]["clause"].startswith("seed ")  # the JSON keeps the rule's own words
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    ("2026-11-24T19:41:50+00:00", "2026-11-24 19:41 UTC"),
-    ("2026-11-24T19:41:50Z", "2026-11-24 19:41 UTC"),
-    ("2026-11-25T03:41:50+08:00", "2026-11-25 03:41 UTC+08:00"),
-    ("2026-11-24T14:11:50-05:30", "2026-11-24 14:11 UTC-05:30"),
-    ("2026-11-24T19:41:50", "2026-11-24 19:41"),  # no offset: none is made up
-    ("last Tuesday", "last Tuesday"),  # not a time: printed as given
-])
-def test_the_analysis_time_is_written_for_people(value: str, text: str) -> None:
-    assert rep.analysed_at_text(value) == text
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
-@pytest.mark.parametrize(("lang", "line"), ids=["zh", "en"], argvalues=[
-    ("zh", "<span>分析时间: 2026-11-24 19:41 UTC</span>"),
-    ("en", "<span>Analysed: 2026-11-24 19:41 UTC</span>"),
+@pytest.mark.parametrize(("value", "tz", "text"), [
+    ("2026-11-24T19:41:50+00:00", dt.UTC, "2026-11-24 19:41 UTC"),
+    ("2026-11-24T19:41:50Z", dt.UTC, "2026-11-24 19:41 UTC"),
+    # Stored in UTC, read in the local time of the machine showing it (a bank in Beijing).
+    ("2026-11-24T19:41:50+00:00", BEIJING, "2026-11-25 03:41 UTC+08:00"),
+    ("2026-11-25T03:41:50+08:00", BEIJING, "2026-11-25 03:41 UTC+08:00"),
+    ("2026-11-24T19:41:50+00:00", dt.timezone(dt.timedelta(hours=-5, minutes=-30)), "2026-11-24 14:11 UTC-05:30"),
+    ("2026-11-24T19:41:50", BEIJING, "2026-11-24 19:41"),  # no offset: none is made up
+    ("last Tuesday", BEIJING, "last Tuesday"),  # not a time: printed as given
 ])
-def test_the_report_header_shows_the_analysis_time_for_people(lang: str, line: str) -> None:
+def test_the_analysis_time_is_written_for_people_in_local_time(value: str, tz: dt.tzinfo, text: str) -> None:
+    assert rep.analysed_at_text(value, tz) == text
+
+
+@pytest.mark.parametrize(("tz", "lang", "line"), ids=["zh-utc", "en-utc", "zh-beijing"], argvalues=[
+    ("UTC", "zh", "<span>分析时间: 2026-11-24 19:41 UTC</span>"),
+    ("UTC", "en", "<span>Analysed: 2026-11-24 19:41 UTC</span>"),
+    ("CST-8", "zh", "<span>分析时间: 2026-11-25 03:41 UTC+08:00</span>"),
+])
+def test_the_report_header_shows_the_analysis_time_for_people(tz: str, lang: str, line: str,
+                                                               machine_tz: Callable[[str], None]) -> None:
+    machine_tz(tz)
     data = rep.report_from_result(fake_result(), source="v.mp4")
     data["session"]["analysed_at"] = "2026-11-24T19:41:50+00:00"
     page = rep.render_html(data, lang)  # type: ignore[arg-type]
@@ -315,3 +325,24 @@ def test_a_finding_without_a_peak_time_shows_none() -> None:
     result = dataclasses.replace(result, findings=[dataclasses.replace(result.findings[0], peak_ms=None)])
     page = rep.render_html(rep.report_from_result(result, source="live"), "en")
     assert "Peak at — s" not in page and "— s" not in page
+
+
+@pytest.mark.parametrize(("lang", "text"), [("zh", "0.4 秒（时间太短，仅供参考）"),
+                                            ("en", "0.4 s (too short to rely on)")])
+def test_a_posture_score_from_a_moment_seen_says_it_is_too_short_to_rely_on(lang: str, text: str) -> None:
+    r = fake_result()
+    glimpse = repo.RuleOutcome("standing.arms_crossed", 1.0, 2.0, 0.4, 0.0, 0.9, None, {}, judged_frames=12)
+    data = rep.report_from_result(dataclasses.replace(r, rules=[*r.rules, glimpse]), source="v.mp4")
+    rules = {x["rule_id"]: x for x in data["rules"]}
+    assert rules["standing.arms_crossed"]["thin_evidence"] is True
+    assert rules["standing.upright"]["thin_evidence"] is False  # 10 s seen
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    row = page[page.index('data-rule="standing.arms_crossed"'):]
+    assert text in row[:row.index("</tr>")]
+    upright = page[page.index('data-rule="standing.upright"'):]
+    assert "仅供参考" not in upright[:upright.index("</tr>")] and "rely on" not in upright[:upright.index("</tr>")]
+
+
+def test_an_event_is_never_too_short_to_rely_on() -> None:
+    data = rep.report_from_result(_with_handshake_lean(1), source="v.mp4")
+    assert {x["rule_id"]: x for x in data["rules"]}["handshake.lean"]["thin_evidence"] is False

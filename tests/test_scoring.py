@@ -137,3 +137,34 @@ def test_a_moment_without_the_person_does_not_explain_a_rule_waiting_for_its_act
     assert top_reason({"no_event_yet": 60_000.0, "no_person": 20_000.0}) == "no_person"
     # A telling reason that is not a blip still wins over waiting, however short.
     assert top_reason({"event_in_progress": 3_000.0, "side_view_needed": 66.0}) == "side_view_needed"
+
+
+def _judged(rule_id: str, seconds: float, unit: str = "ms") -> Timeline:
+    tl = Timeline([rule_id], warn_credit=0.5, unit=unit)  # type: ignore[arg-type]
+    tl.tick(0)
+    tl.record(rule_id, "pass", None, seconds * 1000.0 if unit == "ms" else 1.0)
+    return tl
+
+
+def test_a_frame_rule_scored_on_a_moment_says_its_evidence_is_thin() -> None:
+    thin = {"standing.upright": 3.0}
+    moment = summarise(_judged("standing.upright", 0.4), {}, "video", thin_evidence_s=thin)
+    assert moment.rules["standing.upright"].score == 1.0  # still scored, from what was seen
+    assert moment.rules["standing.upright"].to_dict()["thin_evidence"] is True
+    minute = summarise(_judged("standing.upright", 60.0), {}, "video", thin_evidence_s=thin)
+    assert minute.rules["standing.upright"].to_dict()["thin_evidence"] is False
+
+
+def test_an_event_rule_counts_the_events_it_judged_never_thin_seconds() -> None:
+    # A handshake's lean is judged once, on the handshake's close: one frame of "time".
+    d = summarise(_judged("handshake.lean", 0.067), {}, "video",
+                  on_close=frozenset({"handshake.lean"})).rules["handshake.lean"].to_dict()
+    assert d["events_judged"] == 1 and d["thin_evidence"] is False
+    frame_rule = summarise(_judged("standing.upright", 5.0), {}, "video")
+    assert frame_rule.rules["standing.upright"].to_dict()["events_judged"] is None
+
+
+def test_photos_have_no_time_so_no_thin_evidence() -> None:
+    d = summarise(_judged("standing.upright", 1.0, unit="frame"), {}, "image",
+                  thin_evidence_s={"standing.upright": 3.0})
+    assert d.rules["standing.upright"].to_dict()["thin_evidence"] is False

@@ -831,8 +831,7 @@ function showSummary(msg) {
         c.className = `outcome ${r.status}`;
         c.textContent = r.score !== null ? `${formatScore(r.score)}` : t(`status_${r.status}`);
         // A score says how long it rests on: 100 from two seconds seen is not 100 from a minute.
-        tr.insertCell().textContent = r.score === null ? (r.reason ? reasonText(r.reason) : "")
-          : r.seconds !== null ? t("judged_over", { s: r.seconds < 10 ? r.seconds.toFixed(1) : Math.round(r.seconds) }) : "";
+        tr.insertCell().textContent = r.score === null ? (r.reason ? reasonText(r.reason) : "") : judgedOn(r);
       }
     };
     fill(add("table", undefined, "result-table"), shown);
@@ -1006,6 +1005,15 @@ function addSaveBox(add, liveId, token) {
   });
 }
 
+/** What a rule's score rests on: events for an event rule, else the seconds judged,
+ *  said plainly when they are too few to rely on. */
+function judgedOn(r) {
+  if (r.events !== null) return t("judged_events", { n: r.events });
+  if (r.seconds === null) return "";
+  const s = r.seconds < 10 ? r.seconds.toFixed(1) : Math.round(r.seconds);
+  return t(r.thin ? "judged_over_thin" : "judged_over", { s });
+}
+
 /** Per-rule results from the engine's summary, tolerant of its exact shape. */
 function ruleResults(summary) {
   if (!summary) return [];
@@ -1019,7 +1027,10 @@ function ruleResults(summary) {
     let status = r.status || r.worst || null;
     if (!status) status = score === null ? "unknown" : score >= 0.8 || score >= 80 ? "pass" : score >= 0.5 || score >= 50 ? "warn" : "fail";
     const seconds = typeof r === "object" && typeof r.assessable_s === "number" ? r.assessable_s : null;
-    out.push({ id, score, status, reason, seconds, notApplied: typeof r === "object" && r.not_applied === true });
+    // An event rule is judged once per event (a handshake's lean): it counts events, not seconds.
+    const events = typeof r === "object" && typeof r.events_judged === "number" ? r.events_judged : null;
+    out.push({ id, score, status, reason, seconds, events, thin: typeof r === "object" && r.thin_evidence === true,
+               notApplied: typeof r === "object" && r.not_applied === true });
   }
   // Weakest first; rules never judged (no score) after every judged one, whatever the scale.
   return out.sort((a, b) => (a.score ?? Infinity) - (b.score ?? Infinity));

@@ -155,6 +155,8 @@ class CalibrationSet:
     warn_credit: float
     weights: Mapping[str, float]
     rule_packs: Mapping[str, RulePack]
+    #: A frame rule's score resting on less judged time than this says so (s).
+    thin_evidence_s: float = 0.0
 
     def params(self, rule_id: str) -> Params:
         """The parameters of one rule (``KeyError`` for an unknown id)."""
@@ -246,6 +248,7 @@ class _Tables:
         self.sections: dict[str, dict[str, ParamValue]] = {k: {} for k in _SECTIONS}
         self.rules: dict[str, dict[str, ParamValue]] = {rid: {} for rid in RULES_BY_ID}
         self.warn_credit: float | None = None
+        self.thin_evidence_s: float | None = None
         self.weights: dict[str, float] = {}
         self.packs: dict[str, RulePack] = {}
 
@@ -285,10 +288,13 @@ class _Tables:
                 self.rules[rid][key] = _check_type(file, rid, key, v, schema[key])
 
     def _scoring(self, file: Path, table: Mapping[str, Any]) -> None:
-        _check_keys(file, "scoring", table, ("warn_credit", "weights"))
+        _check_keys(file, "scoring", table, ("warn_credit", "thin_evidence_s", "weights"))
         if "warn_credit" in table:
             self.warn_credit = float(_check_type(file, "scoring", "warn_credit",
                                                  table["warn_credit"], float))
+        if "thin_evidence_s" in table:
+            self.thin_evidence_s = float(_check_type(file, "scoring", "thin_evidence_s",
+                                                     table["thin_evidence_s"], float))
         weights = table.get("weights", {})
         if not isinstance(weights, dict):
             raise ConfigError(f"{file}: [scoring] weights must be a table")
@@ -362,6 +368,7 @@ class _Tables:
             warn_credit=1.0 if self.warn_credit is None else self.warn_credit,
             weights=dict(self.weights),
             rule_packs=dict(self.packs),
+            thin_evidence_s=0.0 if self.thin_evidence_s is None else self.thin_evidence_s,
         )
 
 

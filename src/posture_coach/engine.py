@@ -285,7 +285,10 @@ class CoachEngine:
             _, closing = self._interaction.finish(self.timeline.last_ms)
             for ev in closing:
                 self.timeline.add_event(ev)
-        return summarise(self.timeline, self.calibration.weights, self.mode)
+        on_close = frozenset(r.id for r in self.rules if r.judged_on_close)
+        thin = {r.id: self.calibration.thin_evidence_s for r in self.rules if r.evidence_in_time}
+        return summarise(self.timeline, self.calibration.weights, self.mode, on_close=on_close,
+                         thin_evidence_s=thin)
 
     # -- internals --------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import json
 import mimetypes
@@ -25,6 +26,7 @@ from .errors import notice_text, notices_with_texts, reason_texts
 from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
+from .scoring import thin_evidence
 
 Lang = Literal["zh", "en"]
 SCHEMA = "posture-coach.report/1"
@@ -49,6 +51,7 @@ T: dict[str, tuple[str, str]] = {
     "assessable": ("可评估时长 / 事件数", "Assessable time / events"),
     "event_one": ("{n} 次事件", "{n} event"),
     "event_many": ("{n} 次事件", "{n} events"),
+    "thin_evidence": ("（时间太短，仅供参考）", " (too short to rely on)"),
     "not_assessable": ("无法评估", "Not assessable"),
     "why": ("原因", "Why"),
     "findings": ("发现的问题与证据", "Findings and evidence"),
@@ -190,18 +193,20 @@ def handbook_clause(clause: str, lang: Lang) -> str:
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
-def analysed_at_text(value: str) -> str:
-    """An ISO analysis time for people: ``"2026-11-24 19:41 UTC"`` for a UTC time,
-    ``"2026-11-24 19:41 UTC+08:00"`` for another offset, ``"2026-11-24 19:41"`` for a time
-    without one; a value that is not an ISO time is returned as given."""
+def analysed_at_text(value: str, tz: dt.tzinfo | None = None) -> str:
+    """An ISO analysis time for people, in the local time of the machine that shows it
+    (``tz`` in tests): ``"2026-11-25 03:41 UTC+08:00"`` on a Beijing machine,
+    ``"2026-11-24 19:41 UTC"`` where local time is UTC; a time without an offset is printed
+    as given (none is made up); a value that is not an ISO time is returned as given."""
     try:
         when = dt.datetime.fromisoformat(value.strip())
     except (TypeError, ValueError):
         return value
+    if when.utcoffset() is None:
+        return when.strftime("%Y-%m-%d %H:%M")
+    when = when.astimezone(tz)
     text = when.strftime("%Y-%m-%d %H:%M")
-    offset = when.utcoffset()
-    if offset is None:
-        return text
+    offset = when.utcoffset() or dt.timedelta(0)
     if not offset:
         return f"{text} UTC"
     sign = "-" if offset < dt.timedelta(0) else "+"
@@ -223,16 +228,31 @@ def events_judged(rule_id: str, judged_frames: int | None, assessable_s: float |
     is real time), a photo, or a result stored without the count: an on-close rule's
     assessable time (a frame per event) would read as a few hundredths of a second."""
     cls = RULES_BY_ID.get(rule_id)
-    if not getattr(cls, "judged_on_close", False) or judged_frames is None or assessable_s is None:
+    if cls is None or not cls.judged_on_close or judged_frames is None or assessable_s is None:
         return None  # a frame rule, or an event rule that also passes frames between events
     return judged_frames
+
+
+@functools.cache
+def _thin_evidence_s() -> float:
+    from .calibration import load_calibration
+
+    return load_calibration().thin_evidence_s
+
+
+def rule_thin_evidence(rule_id: str, score: float | None, assessable_s: float | None) -> bool:
+    """Does this stored rule result's score rest on little judged time (``[scoring]
+    thin_evidence_s`` of the default calibration; never an event rule's)?"""
+    cls = RULES_BY_ID.get(rule_id)
+    return thin_evidence(score, assessable_s, _thin_evidence_s() if cls is not None and cls.evidence_in_time else 0.0)
 
 
 def _assessable_cell(r: Mapping[str, Any], lang: Lang) -> str:
     n = r.get("events_judged")
     if n is not None:
         return tr("event_one" if n == 1 else "event_many", lang).format(n=n)
-    return f'{_secs_text(r.get("assessable_s"))} {tr("seconds", lang)}'
+    text = f'{_secs_text(r.get("assessable_s"))} {tr("seconds", lang)}'
+    return text + tr("thin_evidence", lang) if r.get("thin_evidence") else text
 
 
 def _secs_text(x: Any) -> str:
@@ -258,6 +278,7 @@ def report_from_result(result: Any, *, source: str, stride: int = 1, person: str
         rules.append({"rule_id": r.rule_id, **_rule_meta(r.rule_id), "score": _r(r.score),
                       "score_reviewed": _r(r.score), "weight": r.weight, "assessable_s": _r(r.assessable_s, 3),
                       "events_judged": events_judged(r.rule_id, r.judged_frames, r.assessable_s),
+                      "thin_evidence": rule_thin_evidence(r.rule_id, r.score, r.assessable_s),
                       "unknown_share": _r(r.unknown_share), "top_reason": r.top_reason,
                       "reasons": dict(r.reasons), "findings": counts.get(r.rule_id, 0)})
     findings = [{"id": i + 1, "rule_id": f.rule_id, "status": f.status, "start_ms": f.start_ms,
@@ -299,6 +320,7 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
                   "score_reviewed": _r(rs.rules.get(rr.rule_id)), "weight": rr.weight,
                   "assessable_s": _r(rr.assessable_s, 3), "unknown_share": _r(rr.unknown_share),
                   "events_judged": events_judged(rr.rule_id, rr.judged_frames, rr.assessable_s),
+                  "thin_evidence": rule_thin_evidence(rr.rule_id, rr.score, rr.assessable_s),
                   "top_reason": rr.top_reason, "reasons": dict(rr.reasons or {}),
                   "findings": counts.get(rr.rule_id, 0)} for rr in row.rule_results]
         findings = []

@@ -44,12 +44,21 @@ class RuleSummary:
     unknown_share: float  # of the time the rule applied, the share it could not judge
     episodes: tuple[dict[str, Any], ...]
     top_reason: str | None
+    #: An event rule (a handshake's lean) is judged once per event, on its close: its
+    #: assessable frames count events, and its assessable time is a frame per event.
+    judged_on_close: bool = False
+    #: A score that rests on less judged time than the calibration's ``thin_evidence_s``
+    #: (frame rules only): 100 from half a second seen is not 100 from a minute.
+    thin_evidence: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": None if self.score is None else round(self.score, 4),
             "assessable_s": None if self.assessable_s is None else round(self.assessable_s, 3),
             "assessable_frames": self.assessable_frames,
+            "events_judged": self.assessable_frames if self.judged_on_close and self.assessable_s is not None
+            else None,
+            "thin_evidence": self.thin_evidence,
             "unknown_share": round(self.unknown_share, 4),
             "episodes": list(self.episodes),
             "top_reason": self.top_reason,
@@ -121,9 +130,18 @@ def _said_why(reasons: Mapping[str, float]) -> bool:
     return any(n > 0 for r, n in reasons.items() if r not in NOT_APPLICABLE_REASONS)
 
 
+def thin_evidence(score: float | None, assessable_s: float | None, threshold_s: float) -> bool:
+    """Does a score rest on less judged time than ``threshold_s``? Never for a photo (no
+    time) or a rule without a score; a threshold of 0 (an event rule's) never."""
+    return score is not None and assessable_s is not None and assessable_s < threshold_s
+
+
 def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
-              top_n: int = 3) -> SessionSummary:
-    """Turn a session's timeline into scores."""
+              top_n: int = 3, *, on_close: frozenset[str] = frozenset(),
+              thin_evidence_s: Mapping[str, float] | None = None) -> SessionSummary:
+    """Turn a session's timeline into scores. ``on_close`` names the rules judged once per
+    event; a rule's score on less judged time than its ``thin_evidence_s`` is marked."""
+    thin_s = thin_evidence_s or {}
     video = timeline.unit == "ms"
     rules: dict[str, RuleSummary] = {}
     reasons: dict[str, float] = {}
@@ -137,16 +155,20 @@ def summarise(timeline: Timeline, weights: Mapping[str, float], mode: str,
         for r, n in tr.reasons.items():
             if r not in NOT_APPLICABLE_REASONS:
                 reasons[r] = reasons.get(r, 0.0) + n
+        score = rule_score(tr)
+        assessable_s = tr.assessable / 1000.0 if video else None
         rules[rid] = RuleSummary(
             rule_id=rid,
-            score=rule_score(tr),
-            assessable_s=tr.assessable / 1000.0 if video else None,
+            score=score,
+            assessable_s=assessable_s,
             assessable_frames=tr.assessable_frames,
             # No time at all (a one-frame video): judged on nothing, so all of it unknown
             # when the rule left a reason, not "0 % unknown" beside no score.
             unknown_share=blind / total if total > 0 else (1.0 if _said_why(tr.reasons) else 0.0),
             episodes=tuple(ep.to_dict() for ep in tr.episodes),
             top_reason=top_reason(tr.reasons),
+            judged_on_close=rid in on_close,
+            thin_evidence=thin_evidence(score, assessable_s, thin_s.get(rid, 0.0)),
         )
     reason_total = sum(reasons.values())
     ranked = sorted(reasons.items(), key=lambda kv: -kv[1])[:top_n]

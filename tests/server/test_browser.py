@@ -378,6 +378,9 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
             page.locator("#start").click()
             _stop_and_ask_to_save(page)
             assert "请先以学员身份登录" in page.locator(".save-status").inner_text()
+            # 2.5 s of practice: the posture scores say they rest on too little to rely on.
+            summary = page.locator("#summary-dialog").inner_text()
+            assert "时间太短，仅供参考" in summary, summary
             _sign_in_in_summary(page, "wrong-password")
             page.wait_for_function("document.querySelector('.save-status').textContent.includes('不对')",
                                    timeout=10_000)
@@ -392,6 +395,7 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
             page.goto(f"{url.rstrip('/')}{report}")
             body = page.locator("body").inner_text()
             assert "李雷" in body and "实时练习" in body, body[:300]
+            assert "时间太短，仅供参考" in body  # the saved report says it too
             page.screenshot(path=str(shots / "14-saved-report-zh.png"), full_page=True)
         finally:
             browser.close()

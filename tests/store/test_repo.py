@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +259,7 @@ def test_a_trainee_saves_a_live_self_check_to_their_own_record_and_hr_sees_it(db
         # HR's onboarding view takes the newest onboarding result, live or recorded.
         (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
         assert person["session_id"] == sid and person["kind"] == "live"
-        assert person["date"] == dt.datetime.now(dt.UTC).date().isoformat()  # when HR reads it
+        assert person["date"] == dt.datetime.now().astimezone().date().isoformat()  # when HR reads it
         assert person["rules"]["standing.upright"] == "fail"
     for not_a_trainee in (trainer, hr):
         with pytest.raises(repo.Forbidden):
@@ -277,6 +278,23 @@ def test_the_migrations_build_exactly_the_models_schema(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_the_cohort_dates_a_self_check_by_the_day_where_hr_works(db: Database,
+                                                                  machine_tz: Callable[[str], None]) -> None:
+    # 07:30 on 25 November in Beijing is still 24 November in UTC.
+    ids = _setup(db)
+    with db.session() as s:
+        trainee = repo.get_user(s, ids["ua"])
+        s.expunge_all()
+    sid = repo.save_live_session(db, trainee, fake_result(), scenario="onboarding", posture="standing")
+    with db.session() as s:
+        repo.get_session(s, sid).analysed_at = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC)
+        s.commit()
+    machine_tz("CST-8")
+    with db.session() as s:
+        (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert person["date"] == "2026-11-25"
 
 
 def _attempt(db: Database, person_id: int, result: Any) -> int:

@@ -152,6 +152,12 @@ class Rule:
     recommended: ClassVar[bool] = False
     #: The verdict's value gets worse as it falls (e.g. elbow span of crossed arms).
     lower_is_worse: ClassVar[bool] = False
+    #: An event rule (a handshake's lean) gives one verdict per event, on its close: its
+    #: judged frames count events, not time.
+    judged_on_close: ClassVar[bool] = False
+    #: The verdict's evidence is the time watched: a score from a moment seen says it rests
+    #: on little evidence (``[scoring] thin_evidence_s``). Event rules rest on their events.
+    evidence_in_time: ClassVar[bool] = True
     #: Opt-in rules (the grooming self-check) run only when a pack or drill names them.
     default_enabled: ClassVar[bool] = True
     #: The unit of the verdict's value when it has one throughout (reports print it with

@@ -68,6 +68,8 @@ class _EventRule(Rule):
     #: In a video, a verdict only when the event closes (one judged frame per event), so a
     #: report counts events, not seconds. False: also judged between events, frame by frame.
     judged_on_close: ClassVar[bool] = True
+    #: An event's verdict rests on the event, however short: never "too little time seen".
+    evidence_in_time: ClassVar[bool] = False
 
     def waiting(self, f: Features, **states: bool | float | int | str | None) -> Verdict:
         return self.unknown("event_in_progress" if event_active(f, self.event) else "no_event_yet", **states)

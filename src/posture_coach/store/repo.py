@@ -794,7 +794,9 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             entry["session_id"] = row.id
             entry["kind"] = row.kind  # "live": saved from the live page; "recorded": an upload
             done_at = row.analysed_at or row.created_at
-            entry["date"] = None if done_at is None else done_at.date().isoformat()
+            # The day it was done where HR works (the server's local time), not UTC's day:
+            # 07:00 in Beijing is the day before in UTC.
+            entry["date"] = None if done_at is None else done_at.astimezone().date().isoformat()
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
             entry["result"], entry["rules"] = self_check_result(row, cohort.pass_score, rs)
             entry["passed"] = entry["result"] == "passed"
