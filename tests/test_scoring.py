@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from posture_coach.scoring import overall_score, rule_score, summarise
+from posture_coach.scoring import overall_score, points, rule_score, summarise
 from posture_coach.temporal import Episode
 from posture_coach.timeline import RuleTrack, Timeline
 
@@ -168,3 +168,9 @@ def test_photos_have_no_time_so_no_thin_evidence() -> None:
     d = summarise(_judged("standing.upright", 1.0, unit="frame"), {}, "image",
                   thin_evidence_s={"standing.upright": 3.0})
     assert d.rules["standing.upright"].to_dict()["thin_evidence"] is False
+
+
+@pytest.mark.parametrize(("share", "shown"), [(0.625, 63), (0.6245, 62), (0.865, 87), (1.0, 100), (0.0, 0), (0.004, 0)])
+def test_a_score_reads_the_same_whole_points_everywhere(share: float, shown: int) -> None:
+    # Halves up, as the live page's Math.round: Python's round(86.5) is 86.
+    assert points(share) == shown

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from .errors import CoachError
+from .scoring import points
 
 
 class Lang(StrEnum):
@@ -219,7 +220,7 @@ def cohorts_list(db_url: DbUrlOpt = None) -> None:
 
     with _db(db_url, ready=True).session() as s:
         for c in s.scalars(select(Cohort).order_by(Cohort.id)):
-            typer.echo(f"{c.id}\t{c.name}\t{len(c.members)} member(s)\tpass mark {round(100 * c.pass_score)}")
+            typer.echo(f"{c.id}\t{c.name}\t{len(c.members)} member(s)\tpass mark {points(c.pass_score)}")
 
 
 def report(
@@ -335,7 +336,7 @@ def score(
         sys.stdout.write("\n")
     else:
         overall = data["overall_score"]
-        score_txt = "—" if overall is None else str(round(100 * overall))
+        score_txt = "—" if overall is None else str(points(overall))
         written = ", ".join(str(p) for p in (report_path, json_path) if p is not None)
         n = len(data["findings"])
         unscored = ""

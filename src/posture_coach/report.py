@@ -26,7 +26,7 @@ from .errors import notice_text, notices_with_texts, reason_texts
 from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
-from .scoring import thin_evidence
+from .scoring import points, thin_evidence
 
 Lang = Literal["zh", "en"]
 SCHEMA = "posture-coach.report/1"
@@ -384,7 +384,7 @@ def _e(x: object) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100.0 * x:.0f}"
+    return "—" if x is None else str(points(x))
 
 
 def _sec(ms: int | None) -> str:
@@ -759,7 +759,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
             reasons: Mapping[str, float] = r.get("reasons") or {}
             top = r.get("top_reason")
             if reasons:
-                why = "<br>".join(f"{_e(reason_text(k, lang))} — {100 * v:.0f}%"
+                why = "<br>".join(f"{_e(reason_text(k, lang))} — {points(v)}%"
                                   for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
             else:
                 why = _e(reason_text(str(top), lang) if top else tr("not_assessable", lang))

@@ -7,6 +7,7 @@ score up or down: "could not see" is reported as the unknown share and its reaso
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,13 @@ def overall_score(
         num += w * s
         den += w
     return None if den <= 0 else num / den
+
+
+def points(share: float) -> int:
+    """A score (0..1) as the whole points people read, halves up as the browser's
+    ``Math.round`` does: every page, report, CSV and command shows the same number
+    (Python's ``round`` and ``:.0f`` take 62.5 to 62, the page to 63)."""
+    return math.floor(100.0 * share + 0.5)
 
 
 @dataclass(frozen=True, slots=True)

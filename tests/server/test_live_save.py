@@ -187,7 +187,7 @@ def test_a_run_cut_off_by_a_dropped_connection_is_finished_and_recovered(
         assert _until(ws, "error")["code"] == "nothing_to_recover"  # saved: nothing left to recover
 
 
-def test_a_saved_practice_times_its_findings_from_pressing_start(
+def test_a_saved_practice_keeps_the_live_numbers_and_times_its_findings_from_start(
         app_with_store: tuple[TestClient, Database, dict[str, int]], person_jpeg: bytes) -> None:
     # The page previews for a while before Start; the saved run's findings and events must lie
     # within the run (0 .. its length), as the report's header and time axis say, not at
@@ -209,12 +209,18 @@ def test_a_saved_practice_times_its_findings_from_pressing_start(
             ws.send_bytes(frame_message(person_jpeg, i))
             _until(ws, "feedback")
         ws.send_json({"type": "stop"})
-        assert _until(ws, "summary")["can_save"] is True
+        summary = _until(ws, "summary")
+        assert summary["can_save"] is True
         r = client.post(f"/api/live/{hello['session']}/save", json={"token": hello["save_token"]},
                         headers=_login(client, "lilei"))
         assert r.status_code == 201, r.text
     with db.session() as s:
         row = repo.get_session(s, r.json()["session_id"])
+        # The live summary shows the very numbers the saved report keeps (4 decimals: rounded
+        # again to 3, 0.6245 read 63 on the page and 62 in the report).
+        assert summary["summary"]["overall_score"] == round(row.overall_score, 4)
+        assert {rid: r["score"] for rid, r in summary["summary"]["rules"].items()} == {
+            rr.rule_id: None if rr.score is None else round(rr.score, 4) for rr in row.rule_results}
         length_ms = row.duration_s * 1000 + 100
         findings = [e for e in row.episodes if e.kind == "finding"]
         assert findings, "no smile and tilted shoulders in the photo: findings"

@@ -23,6 +23,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
+from ..scoring import points
 from .db import Database
 from .models import (
     DECISIONS,
@@ -909,7 +910,7 @@ def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
         return words.get(code, code) if words else code
 
     def pct(x: float | None) -> Any:
-        return "" if x is None else (round(100 * x) if words else x)
+        return "" if x is None else (points(x) if words else x)
 
     rows: list[dict[str, Any]] = []
     for p in table["people"]:
