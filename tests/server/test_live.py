@@ -160,3 +160,27 @@ def test_calibration_refuses_crossed_arms_as_the_neutral_posture(live_client: Te
         ws.send_json({"type": "posture", "posture": "standing"})
         cal = _calibrate_phase(ws, "neutral", crossed)
     assert cal["status"] == "failed" and cal["reason"] == "not_neutral", cal
+
+
+def test_a_calibration_kept_by_the_page_is_restored_after_a_reload(live_client: TestClient,
+                                                                    person_jpeg: bytes) -> None:
+    # Standing back for the full body, the face is too small for the face steps: the body
+    # baseline alone finishes the calibration (the page's "skip the face steps").
+    with live_client.websocket_connect("/ws/live") as ws:
+        ws.receive_json()
+        assert _calibrate_phase(ws, "neutral", [person_jpeg])["status"] == "collected"
+        ws.send_json({"type": "calibrate_finish"})
+        done = receive_until(ws, "calibration")
+        assert done["status"] == "done", done
+        kept = done["profile"]
+        assert kept and "image" not in kept and kept["neck_ratio"] > 0  # numbers, no picture
+    # The page reloads: a new connection, the baseline handed back instead of calibrating again.
+    with live_client.websocket_connect("/ws/live") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "profile_restore", "profile": kept})
+        assert receive_until(ws, "calibration")["status"] == "restored"
+        ws.send_json({"type": "profile_restore", "profile": {**kept, "version": -1}})
+        err = receive_until(ws, "error")
+        assert err["code"] == "bad_profile" and "重新校准" in err["text"]["zh"], err
+        ws.send_json({"type": "profile_restore", "profile": "not a profile"})
+        assert receive_until(ws, "error")["code"] == "bad_profile"

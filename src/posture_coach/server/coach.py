@@ -146,6 +146,13 @@ class EngineFactory:
         score = summary.overall_score
         return None if score is None else float(score)
 
+    def profile_from_dict(self, data: Mapping[str, Any]) -> Any:
+        """A baseline the page kept from an earlier calibration (``Profile.to_dict``);
+        ``ConfigError`` when it is not one."""
+        if self._profile_cls is None:
+            raise RuntimeError("calibration profiles are not available in this install")
+        return self._profile_cls.from_dict(data, source="kept calibration")
+
     def profile(self, neutral: Sequence[Any], smile: Sequence[Any] = ()) -> Any:
         """A personal baseline from the calibration observations."""
         if self._profile_cls is None:

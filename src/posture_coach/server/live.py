@@ -8,8 +8,10 @@ little-endian; the server echoes id and time so the client can measure latency o
 own clock. Browser → server, text: JSON control messages ``{"type": ...}``:
 ``start``, ``stop``, ``lang`` (``{"lang": "zh"|"en"}``), ``posture``
 (``{"posture": "auto"|"standing"|"sitting"}``), ``calibrate_start``
-(``{"phase": "neutral"|"face"|"smile"}``), ``calibrate_finish``, ``drill_start``
-(``{"id": ...}``), ``drill_stop``, ``ping``.
+(``{"phase": "neutral"|"face"|"smile"}``), ``calibrate_finish``, ``profile_restore``
+(``{"profile": ...}``: the ``profile`` a ``calibration`` ``done`` message gave, kept by the
+page across reloads; answered ``calibration`` ``restored`` or ``error`` ``bad_profile``),
+``drill_start`` (``{"id": ...}``), ``drill_stop``, ``ping``.
 
 Server → browser, text JSON, each with ``type``: ``hello``, ``feedback`` (one per
 processed frame, see :meth:`LiveSession.process`), ``started``, ``summary``,
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..drills import Drill, DrillRunner
+from ..errors import CoachError
 from ..grooming_features import tasks_for_rules  # grooming (issue 9): per-session measure option
 from ..landmarker import Landmarkers
 from ..pixels import measure
@@ -533,6 +536,8 @@ class LiveSession:
                      "frames": 0, "progress": 0.0}]
         if kind == "calibrate_finish":
             return [self._finish_calibration()]
+        if kind == "profile_restore":
+            return self._restore_profile(msg)
         if kind == "drill_start":
             drill = self.drills.get(str(msg.get("id")))
             if drill is None:
@@ -629,7 +634,24 @@ class LiveSession:
                     "reason": getattr(exc, "reason", None) or str(exc)}
         self._calib.clear()
         self._reset_engine()
-        return {"type": "calibration", "status": "done", "frames": len(neutral) + len(smile)}
+        # The baseline's numbers (no picture): the page keeps them in its own browser and
+        # hands them back after a reload (``profile_restore``) instead of calibrating again.
+        to_dict = getattr(self.profile, "to_dict", None)
+        return {"type": "calibration", "status": "done", "frames": len(neutral) + len(smile),
+                "profile": _compact(to_dict(), digits=6) if callable(to_dict) else None}
+
+    def _restore_profile(self, msg: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if self.running or self._calib_phase is not None:
+            return [_error("busy_running", "stop the practice or calibration before restoring a calibration")]
+        data = msg.get("profile")
+        if not isinstance(data, Mapping):
+            return [_error("bad_profile", "profile must be an object")]
+        try:
+            self.profile = self.engines.profile_from_dict(data)
+        except (CoachError, ValueError, TypeError, RuntimeError) as err:
+            return [_error("bad_profile", str(err))]
+        self._reset_engine()
+        return [{"type": "calibration", "status": "restored"}]
 
 
 #: A calibration phase needs at least this many usable frames (about 1/3 s at 15 fps).
