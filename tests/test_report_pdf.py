@@ -154,3 +154,24 @@ def test_cli_report_as_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     result = runner.invoke(app, ["report", str(sid), "-o", str(tmp_path / "r.pdf"), "--lang", "en", "--db", url])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_score_without_chromium_refuses_a_pdf_before_the_analysis(tmp_path: Path) -> None:
+    # `score --report r.pdf` once wrote HTML into r.pdf and said nothing.
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "bow_side.mp4"
+    result = runner.invoke(app, ["score", str(clip), "--report", str(tmp_path / "r.pdf")],
+                           env={pdf.ENV_CHROMIUM: str(tmp_path / "no-such-chromium")})
+    assert result.exit_code == pdf.ChromiumNotFound.exit_code, result.output
+    assert "apt-get install chromium" in result.stderr and not (tmp_path / "r.pdf").exists()
+
+
+@needs_chromium
+def test_score_writes_the_report_in_the_format_its_name_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            model_dir: Path) -> None:
+    monkeypatch.setenv(pdf.ENV_CHROMIUM, str(CHROMIUM))
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "bow_side.mp4"
+    out = tmp_path / "r.pdf"
+    result = runner.invoke(app, ["score", str(clip), "--report", str(out), "--stride", "3",
+                                 "--model-dir", str(model_dir)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-") and pages(out.read_bytes()) >= 1

@@ -232,10 +232,23 @@ def report(
 ) -> None:
     """Write the report of a stored session (scores, timeline, evidence, trainer reviews). 导出已保存会话的报告。"""
     from . import report as rep
-    from .fileio import ensure_writable
     from .store.repo import NotFound
 
     kind = fmt or _format_from_suffix(out)
+    _check_report_target(out, kind, lang)  # before the database work
+    try:
+        data = rep.report_from_session(_db(db_url, ready=True), session_id)
+    except NotFound as exc:
+        raise _fail(str(exc), 4) from None
+    _write_report(data, out, kind, lang)
+    typer.echo(str(out))
+
+
+def _check_report_target(out: Path, kind: ReportFormat, lang: Lang) -> None:
+    """Say at once, before any work, that a report cannot be written there (a read-only
+    folder) or made here (a PDF without Chromium)."""
+    from .fileio import ensure_writable
+
     try:
         ensure_writable(out)
     except CoachError as exc:
@@ -243,14 +256,15 @@ def report(
     if kind is ReportFormat.pdf:
         from .pdf import find_chromium
 
-        try:  # before the database work: say at once that no PDF can be made here
+        try:
             find_chromium()
         except CoachError as exc:
             raise _fail(str(exc), exc.exit_code) from None
-    try:
-        data = rep.report_from_session(_db(db_url, ready=True), session_id)
-    except NotFound as exc:
-        raise _fail(str(exc), 4) from None
+
+
+def _write_report(data: dict[str, Any], out: Path, kind: ReportFormat, lang: Lang) -> None:
+    from . import report as rep
+
     if kind is ReportFormat.json:
         rep.write_json(data, out)
     elif kind is ReportFormat.pdf:
@@ -262,7 +276,6 @@ def report(
             raise _fail(str(exc), exc.exit_code) from None
     else:
         rep.write_html(data, out, lang.value)
-    typer.echo(str(out))
 
 
 def _format_from_suffix(out: Path) -> ReportFormat:
@@ -287,7 +300,7 @@ def _analysis_options(role_play: TraineeSide | None, **kw: Any) -> Any:
 
 def score(
     video: Annotated[Path, typer.Argument(help="A recorded role-play video.")],
-    report_path: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here.")] = None,
+    report_path: Annotated[Path | None, typer.Option("--report", help="Write the report here: .pdf (A4, printed by headless Chromium), .json, else self-contained HTML.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report JSON here.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
     evidence: Annotated[Path | None, typer.Option("--keep-evidence", help="Keep evidence snapshots in this folder (frames are not stored otherwise).")] = None,
@@ -305,10 +318,13 @@ def score(
 
     opts = _analysis_options(role_play, posture=posture, stride=stride, model_dir=model_dir,
                              evidence_dir=evidence, profile=profile)
-    try:  # before the analysis: a long video's work is not lost on a read-only folder
-        for target in (report_path, json_path):
-            if target is not None:
-                ensure_writable(target)
+    # Before the analysis: a long video's work is not lost on a read-only folder or a PDF
+    # that cannot be printed here.
+    if report_path is not None:
+        _check_report_target(report_path, _format_from_suffix(report_path), lang)
+    try:
+        if json_path is not None:
+            ensure_writable(json_path)
         if evidence is not None:
             ensure_writable(evidence, folder=True)
     except CoachError as exc:
@@ -330,7 +346,7 @@ def score(
     if json_path is not None:
         rep.write_json(data, json_path)
     if report_path is not None:
-        rep.write_html(data, report_path, lang.value)
+        _write_report(data, report_path, _format_from_suffix(report_path), lang)
     if report_path is None and json_path is None:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
