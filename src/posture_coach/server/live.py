@@ -204,15 +204,24 @@ class CueGate:
     """Turns per-frame findings into sparse cues.
 
     A rule earns a cue only after it has been ``warn``/``fail`` for ``after_ms`` without
-    a break; then it rests ``cooldown_ms``, and no two cues come closer than ``gap_ms``.
+    a break; then it rests ``cooldown_ms``. One cue at a time, the most urgent first: a
+    ``fail`` before a ``warn``, a required rule before a ``recommended`` one, then the
+    longest-standing. No two cues come closer than ``gap_ms``, except that a more urgent
+    cue does not wait behind a lesser one: crossed arms are cued as soon as they are due,
+    not 4 s after the hint to clasp the hands in front that came a moment before.
     """
 
     after_ms: int
     cooldown_ms: int
     gap_ms: int
+    recommended: frozenset[str] = frozenset()
     _since: dict[str, int] = field(default_factory=dict)
     _last: dict[str, int] = field(default_factory=dict)
     _last_any: int = -(10**9)
+    _last_rank: tuple[bool, bool] = (False, False)
+
+    def _rank(self, rule_id: str, status: str) -> tuple[bool, bool]:
+        return status == "fail", rule_id not in self.recommended
 
     def update(self, t_ms: int, verdicts: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
         due: list[tuple[str, str, int]] = []
@@ -225,12 +234,14 @@ class CueGate:
                     due.append((rid, str(status), t_ms - start))
             else:
                 self._since.pop(rid, None)
-        if not due or t_ms - self._last_any < self.gap_ms:
+        if not due:
             return []
-        # One cue at a time: the worst status first, then the longest-standing finding.
-        rid, status, _ = max(due, key=lambda d: (d[1] == "fail", d[2]))
+        rid, status, _ = max(due, key=lambda d: (*self._rank(d[0], d[1]), d[2]))
+        if t_ms - self._last_any < self.gap_ms and self._rank(rid, status) <= self._last_rank:
+            return []
         self._last[rid] = t_ms
         self._last_any = t_ms
+        self._last_rank = self._rank(rid, status)
         return [(rid, status)]
 
 
@@ -291,7 +302,8 @@ class LiveSession:
     def _new_gate(self) -> CueGate:
         s = self.settings
         return CueGate(round(s.cue_after_s * 1000), round(s.cue_cooldown_s * 1000),
-                       round(s.cue_gap_s * 1000))
+                       round(s.cue_gap_s * 1000),
+                       recommended=frozenset(rid for rid, info in self.rules.items() if info.recommended))
 
     def now_ms(self) -> int:
         return round((time.monotonic() - self._t0) * 1000)
