@@ -139,6 +139,9 @@ def test_peak_values_carry_their_rules_unit() -> None:
     assert rep.value_text("face.smile_teeth", 9.0, "zh") == "9 颗"
     assert rep.value_text("standing.upright", 15.1379, "en") == "15.14"
     assert rep.value_text("handshake.attention", 0.25, "en") == "25 %"  # a share of the time
+    # The distance to the customer in the handbook's unit, beside its "60–80 cm" title.
+    assert rep.value_text("distance.customer", 0.8312, "zh") == "83 厘米"
+    assert rep.value_text("distance.smile_range", 2.5, "en") == "2.50 m"
     page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
     assert "Peak value" in page
 
@@ -193,7 +196,7 @@ def test_an_event_rule_judged_between_its_events_keeps_its_seconds(rule_id: str)
 @pytest.mark.parametrize(("lang", "texts"), [
     ("zh", ["场景步骤", "迎客", "注意", "面带微笑：2.6 秒开始（要求 2 秒内），保持 3.1 秒（要求至少 3 秒）",
             "未检测到动作：握手"]),
-    ("en", ["Scenario steps", "Approach", "attention",
+    ("en", ["Scenario steps", "Approach", "warning",
             "Smile: started at 2.6 s (needs ≤ 2 s), held 3.1 s (needs ≥ 3 s)", "No action detected: Handshake"]),
 ])
 def test_a_saved_scenario_shows_its_steps(lang: str, texts: list[str]) -> None:

@@ -66,7 +66,7 @@ T: dict[str, tuple[str, str]] = {
     "step_result": ("结果", "Result"),
     "step_notes": ("说明", "Notes"),
     "outcome_pass": ("通过", "pass"),
-    "outcome_warn": ("注意", "attention"),
+    "outcome_warn": ("注意", "warning"),
     "outcome_fail": ("未通过", "fail"),
     "outcome_not_assessable": ("无法判断", "cannot judge"),
     "outcome_not_yet_assessable": ("暂不可评估", "not assessable yet"),
@@ -88,8 +88,9 @@ T: dict[str, tuple[str, str]] = {
     "disagree": ("不同意（不计分）", "disagrees (not counted)"),
     "not_assessable_list": ("无法评估的规则及原因", "Rules that could not be assessed, and why"),
     "time_s": ("时间（秒）", "time (s)"),
-    "status_warn": ("警告", "warning"),
-    "status_fail": ("不合格", "fail"),
+    # One word per status on every page, report and CSV: 通过 / 注意 / 未通过 / 无法判断.
+    "status_warn": ("注意", "warning"),
+    "status_fail": ("未通过", "fail"),
     "none": ("无", "none"),
     "seconds": ("秒", "s"),
     "reasons_share": ("无法评估时间中各原因占比", "share of the unassessable time per reason"),
@@ -127,6 +128,7 @@ VALUE_UNITS: dict[str, tuple[str, str, int]] = {
     "sw_s": (" 倍肩宽/秒", " shoulder widths/s", 2),
     "s": (" 秒", " s", 1),
     "m": (" 米", " m", 2),
+    "cm": (" 厘米", " cm", 0),  # a value in metres shown in centimetres (the handbook's 60–80 厘米)
     "teeth": (" 颗", " teeth", 0),
     "per_min": (" 次/分钟", " per minute", 1),
     "share": (" %", " %", 0),  # a share of the time, shown in percent
@@ -142,7 +144,7 @@ def value_text(rule_id: str, value: object, lang: Lang) -> str:
     if unit is None:
         return f"{value:.2f}"
     zh, en, decimals = unit
-    if cls is not None and cls.value_unit == "share":
+    if cls is not None and cls.value_unit in ("share", "cm"):
         value = 100.0 * value
     return f"{value:.{decimals}f}{zh if lang == 'zh' else en}"
 

@@ -23,7 +23,7 @@ from posture_coach.rules.base import REASONS, Param, Params, Rule, Status, Verdi
 
 #: Reasons these rules add (registered at import; the lead may move them into base.REASONS).
 INTERACTION_REASONS: dict[str, tuple[str, str]] = {
-    "no_event_yet": ("尚未检测到该动作", "the action has not happened yet"),
+    "no_event_yet": ("未检测到该动作", "the action was not seen"),  # live: not yet; a recording: not at all
     "event_in_progress": ("动作进行中，结束后判断", "in progress: judged when it ends"),
     "hands_not_visible": ("手部不在画面内或未检测到", "hands out of frame or not detected"),
     "not_in_smile_range": ("对方不在三米范围内", "the other person is not within 3 m"),
@@ -456,7 +456,7 @@ class DistanceCustomer(Rule):
     lens already). The body angle (成一定角度) is not measured.
     """
 
-    value_unit = "m"
+    value_unit = "cm"  # metres, shown in centimetres as the handbook's 60–80 厘米
     id = "distance.customer"
     title_zh = "与客户保持 60–80 cm（站立），成一定角度"
     title_en = "Keep 60–80 cm from the customer"
