@@ -98,6 +98,31 @@ def test_events_are_spans_named_in_the_report_language() -> None:
     assert "held 1.2 s · lean 14.5°" in rep.timeline_svg(data, "en", width=1000)
 
 
+@pytest.mark.parametrize(("lang", "cells"), ids=["zh", "en"], argvalues=[
+    ("zh", ["<td>握手</td>", "4.5–6.0", "保持 1.2 秒 · 前倾 11.0°", "<td>递物（名片）</td>",
+            "持续 2.8 秒 · 前倾 0.8°"]),
+    ("en", ["<td>Handshake</td>", "held 1.2 s · lean 11.0°", "<td>Handover (card)</td>", "lasted 2.8 s"]),
+])
+def test_the_actions_seen_are_listed_with_what_was_measured(lang: str, cells: list[str]) -> None:
+    # A handshake's lean and hold lived only in the timeline's hover text: a PDF lost them.
+    data = rep.report_from_result(fake_result(), source="v.mp4")
+    data["events"] = [
+        {"type": "posture", "t_ms": 0, "posture": "standing"},
+        {"type": "handshake", "t_ms": 6400, "start_ms": 4500, "end_ms": 6000, "duration_s": 1.5,
+         "held_s": 1.2, "peak": {"lean_deg": 11.04}},
+        {"type": "handover", "t_ms": 9000, "start_ms": 5733, "end_ms": 8533, "duration_s": 2.8,
+         "peak": {"lean_deg": 0.755}},
+    ]
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    table = page[page.index('<table class="events">'):]
+    table = table[:table.index("</table>")]
+    for cell in cells:
+        assert cell in table, cell
+    assert table.count('class="event-row"') == 2  # posture changes are not actions
+    data["events"] = data["events"][:1]
+    assert 'class="events"' not in rep.render_html(data, lang)  # type: ignore[arg-type]
+
+
 def test_no_evidence_is_said_plainly() -> None:
     page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
     assert "No evidence snapshot kept" in page
@@ -349,3 +374,20 @@ def test_a_posture_score_from_a_moment_seen_says_it_is_too_short_to_rely_on(lang
 def test_an_event_is_never_too_short_to_rely_on() -> None:
     data = rep.report_from_result(_with_handshake_lean(1), source="v.mp4")
     assert {x["rule_id"]: x for x in data["rules"]}["handshake.lean"]["thin_evidence"] is False
+
+
+@pytest.mark.parametrize(("lang", "text"), ids=["zh", "en"], argvalues=[
+    ("zh", ["72% 的时间无法评估，总分只反映看得清的部分。主要原因：", "需要从正侧面拍摄两人"]),
+    ("en", ["72% of the time could not be assessed: the score covers only what could be seen. Main reasons: ",
+            "a side-on view of the two people is needed"]),
+])
+def test_a_score_mostly_unassessed_says_what_it_covers(lang: str, text: list[str]) -> None:
+    # An oblique role-play: 99 beside "72 % not assessable" read as a near-perfect run.
+    r = fake_result()
+    blind = repo.RuleOutcome("distance.customer", None, 1.0, 0.0, 0.0, 1.0, "side_on_view_needed",
+                             {"side_on_view_needed": 1.0}, judged_frames=0)
+    result = dataclasses.replace(r, rules=[*r.rules, blind], unknown_share=0.72)
+    page = rep.render_html(rep.report_from_result(result, source="v.mp4"), lang)  # type: ignore[arg-type]
+    notice = page[page.index('id="mostly-unassessable"'):]
+    assert all(t in notice[:notice.index("</p>")] for t in text), notice[:300]
+    assert 'id="mostly-unassessable"' not in rep.render_html(rep.report_from_result(r, source="v.mp4"), lang)  # type: ignore[arg-type]

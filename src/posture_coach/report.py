@@ -26,7 +26,7 @@ from .errors import notice_text, notices_with_texts, reason_texts
 from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
-from .scoring import points, thin_evidence
+from .scoring import NOT_APPLICABLE_REASONS, points, thin_evidence
 
 Lang = Literal["zh", "en"]
 SCHEMA = "posture-coach.report/1"
@@ -88,6 +88,11 @@ T: dict[str, tuple[str, str]] = {
     "disagree": ("不同意（不计分）", "disagrees (not counted)"),
     "not_assessable_list": ("无法评估的规则及原因", "Rules that could not be assessed, and why"),
     "time_s": ("时间（秒）", "time (s)"),
+    "event": ("动作", "Action"),
+    "mostly_unassessable": ("{pct}% 的时间无法评估，总分只反映看得清的部分。",
+                            "{pct}% of the time could not be assessed: the score covers only what could be seen."),
+    "main_reasons": ("主要原因：{why}。", " Main reasons: {why}."),
+    "measured": ("测量结果", "Measured"),
     # One word per status on every page, report and CSV: 通过 / 注意 / 未通过 / 无法判断.
     "status_warn": ("注意", "warning"),
     "status_fail": ("未通过", "fail"),
@@ -406,9 +411,11 @@ def _data_uri(path: str | None) -> str | None:
 def _event_details(ev: Mapping[str, Any], lang: Lang) -> str:
     """What a trainer hovering an event wants: how long it was held and the lean at its peak."""
     parts = []
-    held = ev.get("held_s")
+    held, lasted = ev.get("held_s"), ev.get("duration_s")
     if isinstance(held, int | float):
         parts.append(f"保持 {held:.1f} 秒" if lang == "zh" else f"held {held:.1f} s")
+    elif isinstance(lasted, int | float):
+        parts.append(f"持续 {lasted:.1f} 秒" if lang == "zh" else f"lasted {lasted:.1f} s")
     # A greeting's judged lean (against the person's upright reading), else the peak frame's.
     lean = ev.get("lean_deg")
     if lean is None and isinstance(ev.get("peak"), Mapping):
@@ -416,6 +423,49 @@ def _event_details(ev: Mapping[str, Any], lang: Lang) -> str:
     if isinstance(lean, int | float) and ev.get("type") in ("handshake", "bow", "handover"):
         parts.append(f"前倾 {lean:.1f}°" if lang == "zh" else f"lean {lean:.1f}°")
     return "".join(f" · {p}" for p in parts)
+
+
+#: From this share of the time not assessable, the score's header says what it covers.
+MOSTLY_UNASSESSABLE = 0.5
+
+
+def _mostly_unassessable(report: Mapping[str, Any], lang: Lang) -> str:
+    """A score of 99 beside "72 % not assessable" reads as a near-perfect role-play: say
+    that the score covers only what could be seen, and why the rest could not."""
+    share = report.get("unknown_share")
+    if not isinstance(share, int | float) or share < MOSTLY_UNASSESSABLE:
+        return ""
+    counts: dict[str, int] = {}
+    for r in report.get("rules", []):
+        why = r.get("top_reason")
+        if why and why not in NOT_APPLICABLE_REASONS and (r.get("unknown_share") or 0) >= MOSTLY_UNASSESSABLE:
+            counts[why] = counts.get(why, 0) + 1
+    top = sorted(counts, key=lambda k: -counts[k])[:2]
+    sep = "；" if lang == "zh" else "; "
+    text = tr("mostly_unassessable", lang).format(pct=points(share))
+    if top:
+        text += tr("main_reasons", lang).format(why=sep.join(reason_text(k, lang) for k in top))
+    return f'<p class="notice advice" id="mostly-unassessable">{_e(text)}</p>'
+
+
+def _events_table(events: Sequence[Mapping[str, Any]], lang: Lang) -> str:
+    """The actions seen (a handshake, a card handed over, a bow…) with what was measured:
+    what the timeline's hover text says, printed, so that a PDF keeps it too."""
+    rows = [e for e in events if str(e.get("type")) in EVENT_NAMES and e.get("type") != "posture"]
+    if not rows:
+        return ""
+    out = [f'<table class="events"><thead><tr><th>{_e(tr("event", lang))}</th>'
+           f'<th>{_e(tr("time_s", lang))}</th><th>{_e(tr("measured", lang))}</th></tr></thead><tbody>']
+    for ev in rows:
+        start = int(ev.get("start_ms", ev.get("t_ms")) or 0)
+        end = ev.get("end_ms")
+        span = _sec(start) if end is None else f"{_sec(start)}–{_sec(int(end))}"
+        name = EVENT_NAMES[str(ev["type"])][0 if lang == "zh" else 1]
+        details = _event_details(ev, lang).removeprefix(" · ") or "—"
+        out.append(f'<tr class="event-row" data-kind="{_e(ev["type"])}"><td>{_e(name)}</td>'
+                   f'<td class="num">{_e(span)}</td><td>{_e(details)}</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 def _steps_html(steps: Sequence[Mapping[str, Any]], lang: Lang) -> str:
@@ -486,6 +536,8 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
     def x(ms: float) -> float:
         return label_w + plot_w * max(0.0, min(1.0, ms / dur_ms))
 
+    secs = _e(tr("seconds", lang))
+
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {width} {height}" '
            f'width="100%" role="img" aria-label="{_e(tr("timeline", lang))}">',
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>']
@@ -519,7 +571,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
             out.append(f'<rect class="finding" data-rule="{_e(rid)}" x="{x0:.1f}" y="{y + 3}" '
                        f'width="{max(x1 - x0, 3):.1f}" height="{row_h - 8}" rx="3" fill="{colour}" '
                        f'stroke="#333"{dash}><title>{_e(titles.get(rid, rid))}: {_sec(f["start_ms"])}–'
-                       f'{_sec(f.get("end_ms"))} s</title></rect>')
+                       f'{_sec(f.get("end_ms"))} {secs}</title></rect>')
             if f.get("peak_ms") is not None:
                 px = x(f["peak_ms"])
                 out.append(f'<path d="M{px:.1f},{y + 1} l-4,-5 h8 z" fill="#222"/>')
@@ -533,7 +585,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
                 text = word[0 if lang == "zh" else 1]
                 ex = x(ev.get("t_ms") or 0)
                 out.append(f'<g class="event" data-kind="posture"><path d="M{ex:.1f},{y + 4} l6,8 l-6,8 '
-                           f'l-6,-8 z" fill="#90a4ae"><title>{_e(text)} @ {_sec(ev.get("t_ms"))} s</title></path>'
+                           f'l-6,-8 z" fill="#90a4ae"><title>{_e(text)} @ {_sec(ev.get("t_ms"))} {secs}</title></path>'
                            f'<text x="{ex + 8:.1f}" y="{y + 16}" font-size="10" fill="#546e7a">{_e(text)}</text></g>')
                 continue
             start = int(ev.get("start_ms", ev.get("t_ms")) or 0)
@@ -541,7 +593,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
             x0, x1 = x(float(start)), x(float(end))
             out.append(f'<rect class="event" data-kind="{_e(kind)}" x="{x0:.1f}" y="{y + 5}" '
                        f'width="{max(x1 - x0, 3):.1f}" height="{row_h - 12}" rx="3" fill="#1e88e5" '
-                       f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(start)}–{_sec(end)} s'
+                       f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(start)}–{_sec(end)} {secs}'
                        f'{_e(_event_details(ev, lang))}</title></rect>')
     if not rows and not kinds:
         done = report["session"].get("status") in (None, "done")
@@ -575,6 +627,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px
 text-align:left;vertical-align:top}th{background:#fafafa}td.num{text-align:right;white-space:nowrap}
 .na{color:#777;font-style:italic}.clause{color:#666;font-size:12px}
 table.steps td:nth-child(-n+2){white-space:nowrap}
+table.events{width:auto;min-width:50%}table.events td{padding-right:28px}table.events td.num{text-align:left}
 .finding{display:grid;grid-template-columns:minmax(0,1fr) 300px;gap:14px;border:1px solid #ddd;border-radius:8px;
 padding:12px;margin:10px 0}.finding img{max-width:100%;border-radius:4px;border:1px solid #ccc}
 .finding .teeth img{max-width:256px}
@@ -665,6 +718,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     h.append(f'<div class="card"><div class="lbl">{_e(tr("unknown_share", lang))}</div>'
              f'<div class="big">{_pct(report.get("unknown_share"))}%</div></div>')
     h.append("</div>")
+    h.append(_mostly_unassessable(report, lang))
 
     drill = report.get("drill")
     if isinstance(drill, Mapping) and drill.get("steps"):
@@ -673,6 +727,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     # timeline
     h.append(f"<h2>{_e(tr('timeline', lang))}</h2>")
     h.append(timeline_svg(report, lang, width=timeline_width))
+    h.append(_events_table(report.get("events", []), lang))
 
     # rules table (assessable ones)
     h.append(f"<h2>{_e(tr('rules', lang))}</h2>")
