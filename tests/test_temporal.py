@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from posture_coach.temporal import Debouncer, Ema, Latch, Window, band_amplitude
+from posture_coach.temporal import Debouncer, Ema, Latch, Window, band_amplitude, band_amplitude_max
 
 
 def run(deb: Debouncer, statuses: str, dt: int = 100) -> list[tuple[str, str]]:
@@ -109,6 +109,22 @@ def test_band_amplitude_finds_a_sine(hz: float) -> None:
     got_amp, got_hz = band_amplitude(t, x, 2.0, 8.0)
     assert got_hz == pytest.approx(hz, abs=0.4)
     assert got_amp == pytest.approx(amp, rel=0.25)
+
+
+@pytest.mark.parametrize("hz", [2.0, 4.0, 6.0])
+def test_only_a_rhythm_counts_as_shaking_not_one_movement(hz: float) -> None:
+    # A knee lifted to cross the legs: one quick move (0.3 s) from one height to another.
+    # It puts energy in the 2–8 Hz band too, spread out; a jiggle peaks (a bounce of 2 cm).
+    t = [round(i * 1000 / 15) for i in range(45)]  # 3 s at 15 fps, as the engine's window
+    step = [0.0 if ti < 1300 else 40.0 if ti > 1600 else 40.0 * (ti - 1300) / 300 for ti in t]
+    jiggle = [20.0 * math.sin(2 * math.pi * hz * ti / 1000) for ti in t]
+    assert band_amplitude_max(t, [step], 2.0, 8.0)[0] > 1.5  # without the test: 0.015 TL of a 100 px torso
+    assert band_amplitude_max(t, [step], 2.0, 8.0, min_sustained=0.67)[0] == 0.0
+    assert band_amplitude_max(t, [jiggle], 2.0, 8.0, min_sustained=0.67)[0] == pytest.approx(20.0, rel=0.25)
+    # A 4 Hz jiggle over the last half of the window only is not yet 2 s of shaking (at
+    # 2 Hz the band-passed swing rings on: 0.73 of the window).
+    half = [20.0 * math.sin(2 * math.pi * 4.0 * ti / 1000) if ti > 1500 else 0.0 for ti in t]
+    assert band_amplitude_max(t, [half], 2.0, 8.0, min_sustained=0.67)[0] == 0.0
 
 
 def test_band_ignores_slow_drift_and_still_signal() -> None:

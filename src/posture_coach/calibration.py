@@ -73,6 +73,7 @@ SIGNAL_PARAMS: tuple[Param, ...] = (
     Param("band_low_hz", "hz", "oscillation band, low edge"),
     Param("band_high_hz", "hz", "oscillation band, high edge"),
     Param("fidget_low_hz", "hz", "fidgeting band, low edge"),
+    Param("osc_min_sustained", "ratio", "leg oscillation: share of the window a rhythm must fill"),
     Param("min_fill_ratio", "ratio", "how full a window must be before it is judged"),
 )
 ENGINE_PARAMS: tuple[Param, ...] = (

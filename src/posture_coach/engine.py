@@ -122,7 +122,8 @@ class _Signals:
         scale = tl if tl else (sw / 0.7 if sw else None)  # ~SW/TL of an adult, front view
         if want_legs and scale and self.legs[0].full(fill):
             amp, hz = band_amplitude_max(self.legs[0].t, [w.x for w in self.legs[: len(pts)]],
-                                         self.p["band_low_hz"], self.p["band_high_hz"])
+                                         self.p["band_low_hz"], self.p["band_high_hz"],
+                                         self.p["osc_min_sustained"])
             out["leg_osc_tl"], out["leg_osc_hz"] = amp / scale, hz
 
         # Hands relative to the shoulders, so that body sway is not fidgeting.

@@ -255,9 +255,16 @@ def band_amplitude(
 
 
 def band_amplitude_max(
-    t_ms: Sequence[int], rows: Sequence[Sequence[float]], low_hz: float, high_hz: float
+    t_ms: Sequence[int], rows: Sequence[Sequence[float]], low_hz: float, high_hz: float,
+    min_sustained: float = 0.0,
 ) -> tuple[float, float]:
     """:func:`band_amplitude` of several signals sampled at the same times: the largest.
+
+    ``min_sustained``: only a rhythm counts. One movement (a knee lifted to cross the
+    legs, a step) also puts energy in the band, but its band-passed signal rings for a
+    cycle or two around the movement; a jiggle keeps going. The strongest row's band-passed
+    envelope (its largest swing within one period of ``low_hz``) must stay at half its
+    peak or more for this share of the window, else the amplitude is 0.
 
     One batched FFT: the per-call overhead of numpy dominates on windows this small.
     """
@@ -283,8 +290,23 @@ def band_amplitude_max(
         return 0.0, 0.0
     spec[:, ~band] = -1.0
     r, i = divmod(int(np.argmax(spec)), spec.shape[1])
+    if min_sustained > 0 and _sustained_share(y[r], band, n, duration, low_hz) < min_sustained:
+        return 0.0, float(freqs[i])
     # A Hann-windowed sine of amplitude A peaks at A * sum(window) / 2.
     return 2.0 * float(spec[r, i]) / _HANN_SUMS[n], float(freqs[i])
+
+
+def _sustained_share(y: npt.NDArray[np.float64], band: npt.NDArray[np.bool_], n: int, duration_s: float,
+                     low_hz: float) -> float:
+    """The share of the window over which a detrended signal's band-passed swing stays at
+    half its peak or more (a sine: 1.0; one step: 0.2–0.56)."""
+    spec = np.fft.rfft(y)
+    spec[~band] = 0.0
+    swing = np.abs(np.fft.irfft(spec, n))
+    k = max(1, round(n / duration_s / low_hz))  # one period of the band's slowest rhythm
+    padded = np.pad(swing, (k // 2, k - 1 - k // 2), mode="edge")
+    env = np.lib.stride_tricks.sliding_window_view(padded, k).max(axis=1)
+    return float((env >= 0.5 * env.max()).mean()) if env.max() > 0 else 0.0
 
 
 _HANN: dict[int, npt.NDArray[np.float64]] = {}
