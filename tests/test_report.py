@@ -391,3 +391,28 @@ def test_a_score_mostly_unassessed_says_what_it_covers(lang: str, text: list[str
     notice = page[page.index('id="mostly-unassessable"'):]
     assert all(t in notice[:notice.index("</p>")] for t in text), notice[:300]
     assert 'id="mostly-unassessable"' not in rep.render_html(rep.report_from_result(r, source="v.mp4"), lang)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("lang", "words"), ids=["zh", "en"], argvalues=[
+    ("zh", ["入职自检（2026-A）：未通过——必做规则需每条达到 80 分。", "未达到的规则：抬头挺胸，不弯腰驼背 70"]),
+    ("en", ["Onboarding self-check (2026-A): not passed — each required rule needs 80.", "Fell short: "]),
+])
+def test_a_self_check_report_says_the_result_and_the_rules_short_of_the_mark(
+        lang: str, words: list[str], tmp_path: Path) -> None:
+    # The live page said "3 rules fell short: see the report"; the report named none of them.
+    db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
+    db.upgrade()
+    with db.session() as s:
+        person = repo.create_person(s, "李雷")
+        cohort = repo.create_cohort(s, "2026-A")
+        repo.add_member(s, cohort.id, person.id)
+        person_id = person.id
+    sid = store_result(db, fake_result(penalty=3.0), person_id=person_id, scenario="onboarding")
+    data = rep.report_from_session(db, sid)
+    assert [(c["cohort"], c["result"], c["not_passed"]) for c in data["self_check"]] == [
+        ("2026-A", "failed", ["standing.upright"])]
+    page = rep.render_html(data, lang)  # type: ignore[arg-type]
+    for w in words:
+        assert w in page, w
+    other = store_result(db, fake_result(), person_id=person_id)  # not the self-check: nothing said
+    assert rep.report_from_session(db, other)["self_check"] == []

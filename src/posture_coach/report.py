@@ -89,6 +89,18 @@ T: dict[str, tuple[str, str]] = {
     "not_assessable_list": ("无法评估的规则及原因", "Rules that could not be assessed, and why"),
     "time_s": ("时间（秒）", "time (s)"),
     "event": ("动作", "Action"),
+    "self_check_passed": ("入职自检（{cohort}）：通过——每条必做规则都达到 {mark} 分。",
+                          "Onboarding self-check ({cohort}): passed — every required rule reached {mark}."),
+    "self_check_failed": ("入职自检（{cohort}）：未通过——必做规则需每条达到 {mark} 分。",
+                          "Onboarding self-check ({cohort}): not passed — each required rule needs {mark}."),
+    "self_check_incomplete": ("入职自检（{cohort}）：未完成——练习在结束前停止了，需完整做一遍。",
+                              "Onboarding self-check ({cohort}): incomplete — the run stopped before the end."),
+    "self_check_not_assessable": ("入职自检（{cohort}）：无法评估——画面中无法判断必做规则，需重做。",
+                                  "Onboarding self-check ({cohort}): not assessable — the required rules could "
+                                  "not be judged; do it again."),
+    "self_check_short": ("未达到的规则：{rules}。", " Fell short: {rules}."),
+    "self_check_not_counted": ("（培训班结果以之前完整完成的一次为准。）",
+                               " (The cohort counts an earlier finished attempt.)"),
     "mostly_unassessable": ("{pct}% 的时间无法评估，总分只反映看得清的部分。",
                             "{pct}% of the time could not be assessed: the score covers only what could be seen."),
     "main_reasons": ("主要原因：{why}。", " Main reasons: {why}."),
@@ -364,6 +376,9 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
             # A live drill or scenario saved from the page: its steps' outcomes.
             "drill": (row.summary or {}).get("drill"),
             "notices": notices_with_texts((row.summary or {}).get("notices")),
+            # The onboarding self-check: this attempt's result in each of the person's
+            # cohorts, as HR's cohort view counts it ("see the report" must find it here).
+            "self_check": repo.self_check_for_trainee(s, session_id) if row.scenario == "onboarding" else [],
         }
 
 
@@ -423,6 +438,26 @@ def _event_details(ev: Mapping[str, Any], lang: Lang) -> str:
     if isinstance(lean, int | float) and ev.get("type") in ("handshake", "bow", "handover"):
         parts.append(f"前倾 {lean:.1f}°" if lang == "zh" else f"lean {lean:.1f}°")
     return "".join(f" · {p}" for p in parts)
+
+
+def _self_check_html(results: Sequence[Mapping[str, Any]], rules: Mapping[str, Mapping[str, Any]],
+                     lang: Lang) -> str:
+    """The onboarding self-check's result per cohort, with the required rules that fell
+    short of the pass mark and their scores."""
+    out = []
+    sep = "、" if lang == "zh" else ", "
+    for c in results:
+        result = str(c.get("result"))
+        text = tr(f"self_check_{result}", lang).format(cohort=c.get("cohort"), mark=points(float(c["pass_score"])))
+        short = [f"{_title(rules.get(rid, _rule_meta(rid)), lang)} {_pct(rules.get(rid, {}).get('score_reviewed'))}"
+                 for rid in c.get("not_passed") or ()]
+        if short and result == "failed":
+            text += tr("self_check_short", lang).format(rules=sep.join(short))
+        if not c.get("counted"):
+            text += tr("self_check_not_counted", lang)
+        css = "notice" if result != "passed" else "notice ok"
+        out.append(f'<p class="{css} self-check" data-result="{_e(result)}">{_e(text)}</p>')
+    return "".join(out)
 
 
 #: From this share of the time not assessable, the score's header says what it covers.
@@ -620,6 +655,7 @@ h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;border-bot
 .meta{color:#555;font-size:13px;display:flex;flex-wrap:wrap;gap:4px 20px}
 .notice{border-left:4px solid #c62828;background:#fdecea;padding:8px 12px;margin:12px 0}
 .notice.advice{border-left-color:#f9a825;background:#fff8e1}
+.notice.ok{border-left-color:#2e7d32;background:#e8f5e9}
 .scores{display:flex;gap:16px;margin:16px 0}
 .card{border:1px solid #ddd;border-radius:8px;padding:10px 16px;min-width:160px}
 .card .big{font-size:30px;font-weight:700}.card .lbl{font-size:12px;color:#666}
@@ -720,6 +756,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     h.append("</div>")
     h.append(_mostly_unassessable(report, lang))
 
+    h.append(_self_check_html(report.get("self_check") or [], {r["rule_id"]: r for r in rules}, lang))
     drill = report.get("drill")
     if isinstance(drill, Mapping) and drill.get("steps"):
         h.append(_steps_html(drill["steps"], lang))
