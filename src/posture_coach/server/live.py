@@ -619,8 +619,11 @@ class LiveSession:
             from ..jobs import live_result
 
             extra = {} if drill_res is None else {"drill": _compact(drill_res)}
-            return FinishedRun(live_result(self.engine, summary, extra, origin_ms=self._run_t0), drill_id,
-                               self.posture)
+            # Times from the run's first judged frame, as its length is counted (the report's
+            # time axis): Start itself may come a few frames earlier on a busy machine.
+            first = getattr(getattr(self.engine, "timeline", None), "first_ms", None)
+            origin = first if isinstance(first, int) else self._run_t0
+            return FinishedRun(live_result(self.engine, summary, extra, origin_ms=origin), drill_id, self.posture)
         except Exception:  # the store's modules missing: the run still ends, unsaved
             log.warning("cannot keep the finished run for saving", exc_info=True)
             return None
