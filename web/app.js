@@ -11,6 +11,11 @@ const JPEG_QUALITY = 0.7;
 const TARGET_FPS = 30;
 const POSTURE_ASK_AFTER_MS = 3000;  // "standing or sitting?" after this long unable to tell
 const CAMERA_MUTE_LOST_MS = 2000;   // a camera track muted this long (no frames) counts as lost
+// The personal baseline's numbers (never a picture), kept in this browser across reloads.
+const PROFILE_KEY = "posture-coach.profile";
+// The run going on (live session id and save token), kept for this tab only: a reload
+// mid-run asks the server for that run back instead of losing it.
+const RUN_KEY = "posture-coach.run";
 const POSE_EDGES = [
   [11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24],
   [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30],
@@ -23,6 +28,11 @@ const HAND_EDGES = [
   [17, 18], [18, 19], [19, 20],
 ];
 const STATUS_COLOURS = { pass: "#2fbf5b", warn: "#f2a900", fail: "#ff4d40", unknown: "#9aa4b1" };
+// Skeleton lines a rule is about: drawn in that rule's colour (grey while it cannot judge),
+// not in the worst colour of all rules (a red shoulder line while the shoulders were unknown).
+const EDGE_RULES = new Map([
+  ["11,12", ["standing.shoulders_level", "sitting.shoulders_level"]],
+]);
 const SEVERITY = { unknown: -1, pass: 0, warn: 1, fail: 2 };
 
 const $ = (id) => document.getElementById(id);
@@ -37,6 +47,7 @@ const el = {
   calibStatus: $("calib-status"), calibGo: $("calib-go"),
   summaryDialog: $("summary-dialog"), summaryBody: $("summary-body"),
   runNotice: $("run-notice"), postureAsk: $("posture-ask"),
+  calibSkip: $("calib-skip"), calibKept: $("calib-kept"), who: $("who"), stage: $("stage"),
 };
 
 const state = {
@@ -49,10 +60,15 @@ const state = {
   statuses: {}, drill: null, drillDef: null, drillResult: null,
   calibPhase: -1, snapshots: new Map(), lastCueAt: 0, brightness: 255,
   liveId: null, saveToken: null, recover: null,
-  cameraOk: false, runNotice: null, postureUnknownSince: null, groomingShownStep: null,
+  cameraOk: false, runNotice: null, postureUnknownSince: null,
   stream: null, muteTimer: 0, cameraLostRun: false,
+  cueRule: null, recoverCause: null, calibSkipped: false, profileInUse: false, calibNote: null,
+  quietReconnect: false, me: null,
 };
-const grooming = createGroomingPanel({ parent: document.querySelector(".side") || document.body, lang }); // grooming (issue 9)
+// Beside the picture, above the rule cards: in view during the grooming step without scrolling.
+const grooming = createGroomingPanel({ // grooming (issue 9)
+  parent: $("grooming-slot") || document.querySelector(".side") || document.body, lang,
+});
 const grab = document.createElement("canvas");
 grab.width = SEND_W;
 grab.height = SEND_H;
@@ -82,6 +98,8 @@ function applyLang(code) {
   renderDrillBox();
   refreshNotice();
   if (state.runNotice) setRunNotice(state.runNotice);
+  renderCalibKept();
+  renderWho();
   el.cue.hidden = true;  // a cue on screen is in the old language; the next one comes in the new
   if (grooming.setLang) grooming.setLang(); // grooming (issue 9)
   send({ type: "lang", lang: lang() });
@@ -197,6 +215,7 @@ function connect() {
   state.ws = ws;
   setConn("conn_connecting");
   ws.onopen = () => {
+    if (ws !== state.ws) return;  // a socket already given up on
     state.wsOpen = true;
     state.busy = false;
     state.retryMs = 1000;
@@ -210,9 +229,16 @@ function connect() {
     if (typeof ev.data === "string") onMessage(JSON.parse(ev.data));
   };
   ws.onclose = (ev) => {
+    if (ws !== state.ws) return;  // a replaced socket's late close: its successor is in charge
     state.wsOpen = false;
     state.ws = null;
     clearLiveView();
+    if (state.quietReconnect) {  // closed on purpose (a forgotten calibration): a fresh one now
+      state.quietReconnect = false;
+      connect();
+      updateButtons();
+      return;
+    }
     if (ev.code === 1013) {
       state.busy = true;
       setConn("conn_busy", true);
@@ -247,6 +273,7 @@ function updateButtons() {
   el.drillStart.disabled = state.running || !ready;
   el.stop.disabled = !state.running;
   el.calibrate.disabled = !ready;
+  renderCalibKept();  // its "calibrate again" and "forget it" follow the same state
 }
 
 function setConn(key, bad = false) {
@@ -256,21 +283,179 @@ function setConn(key, bad = false) {
 }
 
 function send(msg) {
-  if (state.ws && state.wsOpen) state.ws.send(JSON.stringify(msg));
+  if (socketOpen()) state.ws.send(JSON.stringify(msg));
+}
+
+/** The socket in use is open (a replaced one may still be closing while its successor connects). */
+function socketOpen() {
+  return Boolean(state.ws && state.wsOpen && state.ws.readyState === WebSocket.OPEN);
+}
+
+// ---------------------------------------------------------------- a run across a reload
+/** Keep the running practice's session and save token for this tab (sessionStorage): a
+ * reload mid-run ends that connection, and the server keeps its run for the page to ask for. */
+function keepRun() {
+  if (state.liveId === null || !state.saveToken) return;
+  sessionStorage.setItem(RUN_KEY, JSON.stringify({ session: state.liveId, token: state.saveToken }));
+}
+
+function forgetRun() {
+  sessionStorage.removeItem(RUN_KEY);
+}
+
+function keptRun() {
+  try {
+    const run = JSON.parse(sessionStorage.getItem(RUN_KEY) || "null");
+    return run && Number.isInteger(run.session) && typeof run.token === "string" ? run : null;
+  } catch {
+    return null;
+  }
+}
+
+/** On a new connection: a run cut off by the dropped connection (kept in memory) or by a
+ * reload of the page (kept in sessionStorage) is asked back; its summary says which. */
+function askForLostRun() {
+  const run = state.recover || keptRun();
+  state.recoverCause = state.recover ? "drop" : run ? "reload" : null;
+  state.recover = null;
+  if (run) send({ type: "recover", session: run.session, token: run.token });
+}
+
+/** A run started from below the picture (a small window scrolled down to its button):
+ * bring the picture, with its cue, back into view. Never scrolls when it is in view. */
+function keepStageInView() {
+  const r = el.stage.getBoundingClientRect();
+  if (r.top < 0 || r.bottom > window.innerHeight) el.stage.scrollIntoView({ block: "nearest" });
+}
+
+// ---------------------------------------------------------------- calibration kept across reloads
+function keptProfile() {
+  try {
+    const kept = JSON.parse(localStorage.getItem(PROFILE_KEY) || "null");
+    return kept && kept.profile && typeof kept.profile === "object" ? kept : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Each connection starts without a baseline: hand it the one this browser keeps. */
+function restoreProfile() {
+  const kept = keptProfile();
+  if (kept) send({ type: "profile_restore", profile: kept.profile });
+}
+
+/** "Using your calibration of 25 Nov · calibrate again · forget it", or a note about it. */
+function renderCalibKept() {
+  const box = el.calibKept;
+  const kept = keptProfile();
+  box.classList.toggle("bad", Boolean(state.calibNote && state.calibNote.key === "calib_kept_bad"));
+  if (state.profileInUse && kept) {
+    const day = new Date(kept.saved_at);
+    const date = Number.isNaN(day.getTime()) ? "" : new Intl.DateTimeFormat(lang() === "zh" ? "zh-CN" : "en-GB",
+      { month: lang() === "zh" ? "long" : "short", day: "numeric" }).format(day);
+    const again = linkButton("calib_again", openCalibration);
+    const forget = linkButton("calib_forget", forgetProfile);
+    again.disabled = el.calibrate.disabled;
+    forget.disabled = state.running;
+    box.replaceChildren(`${t("calib_kept", { date })} · `, again, " · ", forget);
+  } else if (state.calibNote) {
+    const note = state.calibNote;
+    box.replaceChildren((note.text && note.text[lang()]) || t(note.key));
+  } else {
+    box.replaceChildren();
+  }
+  box.hidden = !box.childNodes.length;
+}
+
+function linkButton(key, onClick) {
+  const b = Object.assign(document.createElement("button"), {
+    type: "button", className: "link-button", textContent: t(key),
+  });
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+/** Forget the kept baseline: gone from this browser, and the connection that uses it is
+ * replaced by a fresh one (which starts without any). */
+function forgetProfile() {
+  if (state.running) return;
+  localStorage.removeItem(PROFILE_KEY);
+  state.profileInUse = false;
+  state.calibNote = { key: "calib_forgotten" };
+  renderCalibKept();
+  if (state.ws) {
+    state.quietReconnect = true;
+    state.ws.close(1000, "calibration forgotten");
+  }
+}
+
+// ---------------------------------------------------------------- who is signed in
+/** "王小明（学员）· 退出" or "未登录 · 登录", from the same sign-in as the review page. */
+async function refreshWho() {
+  try {
+    const r = await fetch("/api/auth/me", { credentials: "same-origin" });
+    if (r.status === 401) state.me = { user: null };
+    else if (r.ok) {
+      const me = await r.json();
+      state.me = { user: me.user, csrf: me.csrf_token, name: me.user.person_name || null };
+      if (!state.me.name && me.user.person_id != null) state.me.name = await personName(me.user.person_id);
+    } else state.me = null;  // no session store on this server: nobody can sign in here
+  } catch {
+    state.me = null;
+  }
+  renderWho();
+}
+
+/** A trainee's own name (GET /api/people lists themself); null when it cannot be had. */
+async function personName(id) {
+  try {
+    const r = await fetch("/api/people", { credentials: "same-origin" });
+    if (!r.ok) return null;
+    const person = ((await r.json()).people || []).find((p) => p.id === id);
+    return person ? person.name : null;
+  } catch {
+    return null;
+  }
+}
+
+function renderWho() {
+  const me = state.me;
+  el.who.hidden = !me;
+  if (!me) return;
+  if (!me.user) {
+    const link = Object.assign(document.createElement("a"), {
+      href: "/review/", target: "_blank", rel: "noopener", textContent: t("who_sign_in"),
+    });
+    el.who.replaceChildren(`${t("who_signed_out")} · `, link);
+    return;
+  }
+  const name = Object.assign(document.createElement("strong"), { textContent: me.name || me.user.username });
+  const role = `who_role_${me.user.role}`;  // "（学员）" / " (trainee)"; an unknown role says nothing
+  el.who.replaceChildren(t("who_signed_in"), name, t(role) === role ? "" : t(role), " · ",
+    linkButton("who_sign_out", signOut));
+}
+
+async function signOut() {
+  const me = state.me;
+  if (!me || !me.user) return;
+  try {
+    await fetch("/api/auth/logout", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": me.csrf || "" },
+    });
+  } catch { /* whatever happened, asking again says who is signed in now */ }
+  await refreshWho();
 }
 
 function onMessage(msg) {
   switch (msg.type) {
     case "hello":
-      if (state.recover) {  // the connection dropped mid-run: ask for that run's results back
-        send({ type: "recover", ...state.recover });
-        state.recover = null;
-      }
+      askForLostRun();
       state.liveId = msg.session;
       state.saveToken = msg.save_token || null;
       state.engineOk = msg.engine === "ok";
       state.modelsOk = msg.models === "ok";
       refreshNotice();
+      restoreProfile();
       break;
     case "feedback":
       ack(msg);
@@ -281,17 +466,27 @@ function onMessage(msg) {
       ack(msg);
       if (msg.code === "nothing_to_recover") {
         // The server restarted (or 15 minutes passed): that run is gone. Say so, start fresh.
-        setRunNotice("run_not_recovered");
+        setRunNotice(state.recoverCause === "reload" ? "run_not_recovered_reload" : "run_not_recovered");
+        forgetRun();
         setText(el.timer, "0:00");
         el.score.textContent = "–";
+      } else if (msg.code === "bad_profile") {
+        // The kept baseline no longer fits this coach (a new version, a damaged copy): drop it.
+        localStorage.removeItem(PROFILE_KEY);
+        state.profileInUse = false;
+        state.calibNote = { key: "calib_kept_bad", text: msg.text || null };
+        renderCalibKept();
       } else if (msg.code && msg.code !== "bad_frame") console.warn("coach:", msg.code, msg.message);
       break;
     case "started":
       setRunNotice(null);
       setRunning(true);
+      keepRun();
+      keepStageInView();
       break;
     case "summary":
       if (msg.recovered) setRunNotice(null);
+      forgetRun();  // it has ended: nothing left to ask for after a reload
       showSummary(msg);
       break;
     case "calibration":
@@ -303,6 +498,8 @@ function onMessage(msg) {
       state.drillResult = null;
       el.posture.value = msg.posture || el.posture.value;
       setRunning(true);
+      keepRun();
+      keepStageInView();
       renderDrillBox();
       renderCards();
       break;
@@ -342,7 +539,7 @@ function captureTick() {
   state.encoding = true;
   grab.toBlob(async (blob) => {
     state.encoding = false;
-    if (!blob || !state.wsOpen) return;
+    if (!blob || !socketOpen()) return;
     const jpeg = new Uint8Array(await blob.arrayBuffer());
     const buf = new ArrayBuffer(16 + jpeg.length);
     const dv = new DataView(buf);
@@ -390,6 +587,7 @@ function onFeedback(msg) {
   }
   if (msg.calibration) onCalibration({ type: "calibration", ...msg.calibration });
   for (const cue of msg.cues || []) showCue(cue);
+  dropPassedCue();
   if (typeof msg.score === "number") setText(el.score, formatScore(msg.score));
   updateFraming(msg);
   askPosture();
@@ -400,23 +598,42 @@ function onFeedback(msg) {
 /** "Detect automatically" cannot tell standing from sitting when the legs are out of view
  * (at a laptop): after a few seconds of that, ask. The person chooses; the image never does. */
 function askPosture() {
-  const blind = el.posture.value === "auto" && state.running
-    && Object.entries(state.statuses).some(([id, v]) => (id.startsWith("standing.") || id.startsWith("sitting."))
+  const blind = el.posture.value === "auto" && state.running && judgesPosture()
+    && Object.entries(state.statuses).some(([id, v]) => isPostureRule(id)
       && v.status === "unknown" && v.reason === "posture_unknown");
   if (!blind) {
     state.postureUnknownSince = null;
-    if (!el.postureAsk.hidden) el.postureAsk.hidden = true;
+    showPostureAsk(false);
     return;
   }
   const now = performance.now();
   if (state.postureUnknownSince === null) state.postureUnknownSince = now;
-  if (now - state.postureUnknownSince > POSTURE_ASK_AFTER_MS && el.postureAsk.hidden) el.postureAsk.hidden = false;
+  if (now - state.postureUnknownSince > POSTURE_ASK_AFTER_MS) showPostureAsk(true);
+}
+
+function isPostureRule(id) {
+  return id.startsWith("standing.") || id.startsWith("sitting.");
+}
+
+/** Free practice judges the posture; a drill step only when it names a posture rule (the
+ * smile drill, the grooming check judge the face: standing or sitting does not matter). */
+function judgesPosture() {
+  const focus = focusRules();
+  if (state.drillDef && !focus) return false;  // between steps, or the drill is over
+  return !focus || [...focus].some(isPostureRule);
+}
+
+/** The question sits on the picture where the framing hint is: one of them at a time. */
+function showPostureAsk(on) {
+  if (el.postureAsk.hidden === !on) return;
+  el.postureAsk.hidden = !on;
+  el.framing.classList.toggle("asking", on);
 }
 
 function choosePosture(value) {
   el.posture.value = value;
   el.posture.dispatchEvent(new Event("change"));
-  el.postureAsk.hidden = true;
+  showPostureAsk(false);
 }
 
 /** Write text only when it changed: an unchanged write still costs the browser a
@@ -458,6 +675,7 @@ function showCue(cue) {
   el.cue.hidden = false;
   el.cue.textContent = cue.text;
   el.cue.className = `cue ${cue.status}`;
+  state.cueRule = cue.rule_id || null;
   state.lastCueAt = performance.now();
   clearTimeout(showCue.timer);
   showCue.timer = setTimeout(() => { el.cue.hidden = true; }, 4000);
@@ -468,6 +686,17 @@ function showCue(cue) {
     window.speechSynthesis.speak(u);
   }
   takeSnapshot(cue);
+}
+
+/** A cue is about one rule: once that rule's card says pass again, the cue goes at once
+ * (a red "Uncross your arms" left for 3 s beside a green card contradicts it). */
+function dropPassedCue() {
+  if (el.cue.hidden || !state.cueRule) return;
+  const v = state.statuses[state.cueRule];
+  if (!v || v.status !== "pass") return;
+  clearTimeout(showCue.timer);
+  el.cue.hidden = true;
+  state.cueRule = null;
 }
 
 /** Keep the worst moment per rule as a small JPEG from the preview (page memory only). */
@@ -526,13 +755,13 @@ function draw() {
   const Y = (y) => oy + y * bh;
   ctx.lineWidth = Math.max(2, 3 * dpr);
   ctx.lineCap = "round";
-  const worst = worstStatus();
+  const worst = STATUS_COLOURS[worstStatus()] || "#59c3ff";
   if (msg.pose) {
-    ctx.strokeStyle = STATUS_COLOURS[worst] || "#59c3ff";
     for (const [a, b] of POSE_EDGES) {
       const p = msg.pose[a];
       const q = msg.pose[b];
       if (p[2] < 0.5 || q[2] < 0.5) continue;
+      ctx.strokeStyle = edgeColour(a, b) || worst;
       ctx.beginPath();
       ctx.moveTo(X(p[0]), Y(p[1]));
       ctx.lineTo(X(q[0]), Y(q[1]));
@@ -567,6 +796,15 @@ function draw() {
       ctx.stroke();
     }
   }
+}
+
+/** The colour of the rule a skeleton line stands for (grey while it cannot judge); null for
+ * a line no rule is about. Of the standing and the seated rule, the one judging now. */
+function edgeColour(a, b) {
+  const ids = (EDGE_RULES.get(`${a},${b}`) || []).filter((id) => state.statuses[id] && !offPack(id));
+  if (!ids.length) return null;
+  const judged = ids.find((id) => state.statuses[id].status !== "unknown") || ids[0];
+  return STATUS_COLOURS[state.statuses[judged].status] || STATUS_COLOURS.unknown;
 }
 
 function worstStatus() {
@@ -646,7 +884,7 @@ function setRunning(on) {
   state.running = on;
   updateButtons();
   state.postureUnknownSince = null;
-  el.postureAsk.hidden = true;
+  showPostureAsk(false);
   if (on) {
     state.stopRequested = false;
     state.cameraLostRun = false;
@@ -738,12 +976,8 @@ function renderDrillBox() {
       ? wait
       : t("timing_live", { held: Math.max(tm.holding_s, tm.held_s).toFixed(1), hold: tm.hold_s })}`;
   }
-  // A grooming step looks at the self-check panel: bring it into view once.
-  if (step.rules.some((r) => r.startsWith("grooming.")) && state.groomingShownStep !== st.step) {
-    state.groomingShownStep = st.step;
-    const panel = document.querySelector(".grooming-panel");
-    if (panel && !panel.hidden) panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
-  }
+  // No scrolling to the grooming panel here: it sits beside the picture, and scrolling to
+  // it took the picture (and the face it checks) off screen for the rest of the run.
   $("drill-left").textContent = text;
   $("drill-progress").value = step.duration_s ? 1 - st.step_left_s / step.duration_s : 0;
 }
@@ -751,6 +985,8 @@ function renderDrillBox() {
 // ---------------------------------------------------------------- calibration
 function openCalibration() {
   state.calibPhase = 0;
+  state.calibSkipped = false;
+  el.calibSkip.hidden = true;
   el.calibGo.hidden = false;
   $("calib-close").textContent = t("cancel");
   el.calibProgress.value = 0;
@@ -762,10 +998,17 @@ function openCalibration() {
 }
 
 function onCalibration(msg) {
+  if (msg.status === "restored") {  // the baseline this browser kept is in use again
+    state.profileInUse = true;
+    state.calibNote = null;
+    renderCalibKept();
+    return;
+  }
   if (state.calibPhase < 0) return;
   if (msg.status === "collecting") {
     el.calibProgress.value = msg.progress || 0;
     el.calibStatus.textContent = t("calib_collecting");
+    el.calibSkip.hidden = true;
   } else if (msg.status === "collected") {
     el.calibProgress.value = 1;
     state.calibPhase += 1;
@@ -778,16 +1021,40 @@ function onCalibration(msg) {
       el.calibGo.disabled = false;
     }
   } else if (msg.status === "done") {
-    el.calibStatus.textContent = t("calib_done");
+    el.calibStatus.textContent = t(state.calibSkipped ? "calib_done_body" : "calib_done");
     el.calibGo.hidden = true;  // nothing more to do here: the one button left closes it
+    el.calibSkip.hidden = true;
     $("calib-close").textContent = t("close");
     state.calibPhase = -1;
+    keepProfile(msg.profile);
   } else if (msg.status === "failed") {
     const why = { moving: "calib_failed_moving", not_neutral: "calib_failed_not_neutral", no_face: "calib_failed_no_face" };
     el.calibStatus.textContent = t(why[msg.reason] || "calib_failed");
+    el.calibProgress.value = 0;  // the step starts again from nothing: a full bar said "done"
     state.calibPhase = Math.min(state.calibPhase, CALIB_PHASES.length - 1);
+    // Standing back for the whole body leaves the face too small to read: the body's
+    // baseline (the neutral step) can still be had without the face steps.
+    el.calibSkip.hidden = !(msg.reason === "no_face" && state.calibPhase > 0);
     el.calibGo.disabled = false;
   }
+}
+
+/** Skip the face and smile steps: the server builds a body-only baseline from the neutral step. */
+function skipFaceSteps() {
+  state.calibSkipped = true;
+  el.calibSkip.hidden = true;
+  el.calibGo.disabled = true;
+  send({ type: "calibrate_finish" });
+}
+
+/** A new baseline's numbers (no picture) stay in this browser, dated, for the next visit. */
+function keepProfile(profile) {
+  state.calibNote = null;
+  if (profile && typeof profile === "object") {
+    localStorage.setItem(PROFILE_KEY, JSON.stringify({ profile, saved_at: new Date().toISOString() }));
+    state.profileInUse = true;
+  }
+  renderCalibKept();
 }
 
 // ---------------------------------------------------------------- summary
@@ -803,19 +1070,36 @@ function showSummary(msg) {
     body.append(n);
     return n;
   };
-  if (msg.recovered) add("p", t("summary_recovered"), "notice");
+  if (msg.recovered) add("p", t(state.recoverCause === "reload" ? "summary_reloaded" : "summary_recovered"), "notice");
   if (state.cameraLostRun) add("p", t("summary_camera_lost"), "notice");
   state.cameraLostRun = false;
+  // A drill or scenario is passed or not: that comes first, the score after it.
+  if (state.drillResult) {
+    const outcome = drillOutcome(state.drillResult);
+    const drill = state.drills.get(state.drillResult.id);
+    add("p", `${drill ? pick(drill, "title") + (lang() === "zh" ? "：" : ": ") : ""}${t(`drill_outcome_${outcome}`)}`,
+      `drill-outcome ${outcome}`);
+  }
+  const perRule = ruleResults(msg.summary);
+  const nothingJudged = perRule.length > 0 && perRule.every((r) => r.score === null);
+  const topReason = ((msg.summary && msg.summary.top_reasons) || [])[0];
+  const nobody = nothingJudged && topReason && topReason.reason === "no_person";
   if (typeof msg.score === "number") {
     add("p", `${t("summary_overall")}: `).append(Object.assign(document.createElement("span"), {
       className: "summary-score", textContent: formatScore(msg.score),
     }));
+    add("p", t("summary_score_explain"), "score-explain");
   } else if (!msg.engine) {
     add("p", t("summary_engine_missing"));
   }
+  // Nothing judged: why comes first, not under a long table of "can't judge". Nobody in view
+  // is said as such; choosing a rule pack would not have helped.
+  if (nothingJudged) {
+    add("p", nobody ? t("summary_nothing_judged_nobody")
+      : t("summary_nothing_judged", { reason: topReason ? reasonText(topReason.reason) : "" }), "notice");
+  }
   add("p", `${t("summary_duration")}: ${msg.elapsed_s} ${t("sec")}`);
 
-  const perRule = ruleResults(msg.summary);
   if (perRule.length) {
     add("h3", t("summary_rules"));
     // Rules that never applied (no handshake happened, the person never sat) go in a
@@ -837,17 +1121,14 @@ function showSummary(msg) {
     fill(add("table", undefined, "result-table"), shown);
     if (idle.length) {
       const box = add("details", undefined, "not-practised");
+      const eg = idleExamples(idle);
       box.append(Object.assign(document.createElement("summary"), {
-        textContent: t("summary_not_practised", { n: idle.length }),
+        textContent: t(eg ? "summary_not_practised_eg" : "summary_not_practised", { n: idle.length, eg }),
       }));
       const table = document.createElement("table");
       table.className = "result-table";
       box.append(table);
       fill(table, idle);
-    }
-    if (perRule.every((r) => r.score === null)) {
-      const top = (msg.summary.top_reasons || [])[0];
-      add("p", t("summary_nothing_judged", { reason: top ? reasonText(top.reason) : "" }), "notice");
     }
   }
   if (state.drillResult) renderDrillResult(add, state.drillResult);
@@ -886,7 +1167,7 @@ function showSummary(msg) {
       ul.append(li);
     }
   } else {
-    add("p", t(judged ? "summary_next_none" : "summary_next_framing"));
+    add("p", t(judged ? "summary_next_none" : nobody ? "summary_next_nobody" : "summary_next_framing"));
   }
   // A recovered run is saved under the connection that ran it.
   const liveId = msg.recovered ? msg.live_id : state.liveId;
@@ -930,6 +1211,7 @@ function signInForm(row, status, retry) {
         return;
       }
       form.remove();
+      refreshWho();  // the page's "signed in as" line follows this sign-in
       retry();
     } catch (err) {
       status.textContent = t("save_failed", { reason: String(err) });
@@ -1005,6 +1287,30 @@ function addSaveBox(add, liveId, token) {
   });
 }
 
+/** A drill's outcome: stopped before its end, nothing judged, or the worst of its steps. */
+function drillOutcome(result) {
+  if (!result.done) return "incomplete";
+  const judged = result.steps.map((st) => st.outcome).filter((o) => ["pass", "warn", "fail"].includes(o));
+  if (!judged.length) return "not_assessable";
+  return judged.includes("fail") ? "fail" : judged.includes("warn") ? "warn" : "pass";
+}
+
+// What a rule that never applied was waiting for, by its id: the examples of the folded
+// "not practised" list come from the rules in it (no "no sitting" in the sitting drill).
+const IDLE_EXAMPLES = [
+  ["handshake.", "idle_handshake"], ["handover.", "idle_handover"], ["greeting.bow", "idle_bow"],
+  ["gesture.open_palm", "idle_pointing"], ["sitting.", "idle_sitting"], ["standing.", "idle_standing"],
+  ["grooming.", "idle_grooming"],
+];
+
+function idleExamples(idle) {
+  const keys = [];
+  for (const [prefix, key] of IDLE_EXAMPLES) {
+    if (idle.some((r) => r.id.startsWith(prefix)) && !keys.includes(key)) keys.push(key);
+  }
+  return keys.slice(0, 2).map((k) => t(k)).join(t("idle_or"));
+}
+
 /** What a rule's score rests on: events for an event rule, else the seconds judged,
  *  said plainly when they are too few to rely on. */
 function judgedOn(r) {
@@ -1024,7 +1330,9 @@ function ruleResults(summary) {
     if (!id || offPack(id)) continue;
     const score = typeof r === "number" ? r : (typeof r.score === "number" ? r.score : null);
     const reason = typeof r === "object" ? r.top_reason || null : null;
-    let status = r.status || r.worst || null;
+    // The colour is the rule's own worst status where the summary gives one (a finding that
+    // failed is red at 61, not amber), else the score's band.
+    let status = (typeof r === "object" && (r.status || r.worst || worstEpisode(r.episodes))) || null;
     if (!status) status = score === null ? "unknown" : score >= 0.8 || score >= 80 ? "pass" : score >= 0.5 || score >= 50 ? "warn" : "fail";
     const seconds = typeof r === "object" && typeof r.assessable_s === "number" ? r.assessable_s : null;
     // An event rule is judged once per event (a handshake's lean): it counts events, not seconds.
@@ -1034,6 +1342,15 @@ function ruleResults(summary) {
   }
   // Weakest first; rules never judged (no score) after every judged one, whatever the scale.
   return out.sort((a, b) => (a.score ?? Infinity) - (b.score ?? Infinity));
+}
+
+/** The worst status of a rule's violation episodes (warn or fail); null without any. */
+function worstEpisode(episodes) {
+  let worst = null;
+  for (const ep of Array.isArray(episodes) ? episodes : []) {
+    if (SEVERITY[ep.status] > SEVERITY[worst || "pass"]) worst = ep.status;
+  }
+  return worst;
 }
 
 function renderDrillResult(add, result) {
@@ -1109,6 +1426,7 @@ function wire() {
   el.drill.addEventListener("change", renderDrillOptions);
   el.drillStart.addEventListener("click", () => send({ type: "drill_start", id: el.drill.value }));
   el.calibrate.addEventListener("click", openCalibration);
+  el.calibSkip.addEventListener("click", skipFaceSteps);
   el.calibGo.addEventListener("click", () => {
     el.calibGo.disabled = true;
     send({ type: "calibrate_start", phase: CALIB_PHASES[state.calibPhase] });
@@ -1122,6 +1440,8 @@ function wire() {
   $("posture-standing").addEventListener("click", () => choosePosture("standing"));
   $("camera-retry").addEventListener("click", startCamera);
   window.addEventListener("resize", draw);
+  // Signed in or out in another tab (the review page): say so when the person comes back.
+  window.addEventListener("focus", refreshWho);
 }
 
 async function main() {
@@ -1132,6 +1452,7 @@ async function main() {
   setInterval(captureTick, 1000 / TARGET_FPS);
   setInterval(tickTimer, 250);
   setInterval(tickDebug, 500);
+  refreshWho();
   await Promise.all([loadCatalogue().catch((e) => console.error(e)), startCamera()]);
   connect();
 }

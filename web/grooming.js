@@ -291,9 +291,12 @@ export function createGroomingPanel({ parent = document.body, lang = () => "zh",
   function onFeedback(msg, video) {
     const g = msg && msg.grooming;
     if (!g || typeof g !== "object") {
+      // Shown only while a grooming step measures: outside it the panel is old news that
+      // pushes the rule cards away.
       if (active) {
         active = false;
         ring.clear();
+        root.hidden = true;
       }
       return;
     }
