@@ -143,6 +143,15 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "not_found": {"zh": "找不到该记录（可能已被删除）。", "en": "Not found (it may have been deleted)."},
     "bad_request": {"zh": "输入有误，请检查后重试。",
                     "en": "Something in the request is wrong; check it and try again."},
+    # Trainer review (server/store_api.py, store/repo.py).
+    "missed_time_out_of_range": {"zh": "时间不在录像范围内：请填写 0 到录像时长之间的秒数（留空表示整段录像）。",
+                                 "en": "That time is outside the recording: give a time from 0 to the "
+                                       "recording's length in seconds (leave it empty for the whole recording)."},
+    "session_not_analysed": {"zh": "这段录像还没有分析完成（或分析失败），不能补充漏标的问题。",
+                             "en": "This recording has not been analysed (or its analysis failed), so no missed "
+                                   "violation can be added to it."},
+    "not_your_entry": {"zh": "只有添加这条记录的培训师可以删除它。",
+                       "en": "Only the trainer who added this entry can delete it."},
 }
 
 

@@ -334,16 +334,20 @@ def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Pat
         assert agree_csv.text.startswith("rule_id,findings_reviewed,agreed,agree_pct")
         table = client.get(f"/api/cohorts/{ids['c1']}/table?format=csv").text
         assert "李雷" in table
-        # A violation the trainer saw and the coach missed: a known rule, a time not before 0.
+        # A violation the trainer saw and the coach missed: a known rule, a time within the clip.
         sid = up["session_id"]
-        for bad in ({"rule_id": "standing.slouching"}, {"rule_id": "standing.upright", "at_ms": -5}):
-            r = client.post(f"/api/sessions/{sid}/missed", json=bad, headers={"X-CSRF-Token": csrf})
-            assert r.status_code == 422, bad
+        r = client.post(f"/api/sessions/{sid}/missed", json={"rule_id": "standing.slouching"},
+                        headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 422
+        r = client.post(f"/api/sessions/{sid}/missed", json={"rule_id": "standing.upright", "at_ms": -5},
+                        headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 400 and r.json()["reason"] == "missed_time_out_of_range"
         r = client.post(f"/api/sessions/{sid}/missed", json={"rule_id": "standing.upright", "at_ms": 500,
                                                              "comment": "slouched"}, headers={"X-CSRF-Token": csrf})
         assert r.status_code == 200, r.text
         assert client.get(f"/api/sessions/{sid}").json()["missed"] == [
-            {"rule_id": "standing.upright", "at_ms": 500, "comment": "slouched", "trainer": "trainer1"}]
+            {"id": r.json()["review_id"], "rule_id": "standing.upright", "at_ms": 500, "comment": "slouched",
+             "trainer": "trainer1", "can_delete": True}]
         assert "slouched" in client.get(f"/api/sessions/{sid}/report?lang=zh").text
         # Another cohort's trainer may not see it.
         client.cookies.clear()

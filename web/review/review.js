@@ -1,15 +1,33 @@
 // Trainer review page: sign in, list visible sessions, agree/disagree with findings.
 // Plain ES module, no build step. All state-changing requests send the CSRF token.
 const T = {
-  zh: { side_left: "学员在画面左侧", side_right: "学员在画面右侧", rescore_as: "重新作为两人角色扮演评分：", rescore_go: "重新评分", rescore_queued: "已排队为新的会话 #{id}（原会话保留）。",
-        rescore_done: "新的会话 #{id} 已分析完毕，见上方列表。",
+  zh: { side_left: "学员在画面左侧", side_right: "学员在画面右侧", rescore_as: "重新作为两人角色扮演评分：", rescore_go: "重新评分", rescore_sending: "正在提交…",
+        rescore_queued: "已排队为新的会话 #{id}，正在分析（原会话保留），完成后自动打开。",
+        superseded: "这段录像已重新评分为会话 #{id}，请以新会话为准：", superseded_pending: "这段录像正在重新评分为会话 #{id}：",
+        superseded_open: "查看 #{id}", superseded_short: "已由 #{id} 取代", rescored_from: "由会话 #{id} 的同一段录像重新评分而来。",
+        rescored_from_short: "由 #{id} 重新评分",
+        s_unknown: "无法评估", score_before: "复核前 {a} 分，培训师复核后 {b} 分",
+        unknown_high_title: "超过一半的时间无法评估：得分只反映能看清的部分",
+        score_line: "得分 {s}", score_line_reviewed: "得分 {a} → 复核后 {b}", unknown_line: "无法评估的时间 {p}%",
+        unassessable_high: "{p}% 的时间无法评估：{why}。得分只反映能看清的部分，仅供参考。",
+        unassessable_some: "{p}% 的时间无法评估：{why}。得分只反映能看清的部分。",
+        none_with_gap: "在可评估的时间里没有发现问题（{p}% 的时间无法评估）。",
+        findings_title: "发现的问题", rules_title: "各项规则", r_rule: "规则", r_score: "得分（→ 复核后）",
+        r_judged: "可评估时长 / 事件数", r_note: "说明", r_event_one: "{n} 次事件", r_event_many: "{n} 次事件",
+        r_thin: "时间太短，仅供参考", r_not_assessable: "无法评估：{why}", r_partly: "{p}% 的时间无法评估：{why}",
+        r_not_applied: "未涉及的规则（{n} 条，如没有坐下、没有握手）", r_sep: "；",
+        load_failed: "无法加载会话 #{id}", server_error: "服务器出错，页面无法加载这些内容。请刷新页面重试；如仍出错，请联系管理员。",
+        network_error: "无法连接服务器，请检查网络后刷新页面。",
+        poll_failed: "已上传，但无法获取分析进度", missed_at_ph: "时间（秒，0–{d}）", missed_whole: "整段录像", missed_delete: "删除",
+        missed_at_hint: "时间留空表示问题不在某一时刻（例如全程没有微笑），记为整段录像。",
+        upload_title_trainee: "上传我的练习录像评分",
         title: "培训师复核", title_signin: "服务礼仪教练：登录", title_trainer: "培训师复核",
         title_hr_admin: "HR：入职自检与复核", title_trainee: "我的练习记录", doc_title: "服务礼仪教练 · 复核",
         role_trainer: "培训师", role_hr_admin: "人力资源（HR）", role_trainee: "学员", sec: "秒",
         s_id: "编号", s_person: "学员", s_source: "来源", s_date: "日期", s_actions: "",
         no_sessions: "还没有会话：上传一段录像开始评分。", no_sessions_trainee: "还没有练习记录。",
         details: "技术信息（供支持人员查看）", zoom: "点击查看原图", reviewed_by: "复核人",
-        c_warn: "提醒", c_rule_note: "通过 = 每条可评估的必做规则得分都不低于 {p} 分；推荐做到的规则（如微笑、点头、鞠躬）未达到只记“提醒”，不影响通过。",
+        c_warn: "注意", c_rule_note: "通过 = 每条可评估的必做规则得分都不低于 {p} 分；推荐做到的规则（如微笑、点头、鞠躬）未达到只记“注意”，不影响通过。",
         c_sep: "；", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
         report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
         score: "得分", status: "状态", none: "没有发现问题", open: "查看",
@@ -20,7 +38,7 @@ const T = {
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
         missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
-        f_warn: "提醒", f_fail: "不合格", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
+        f_warn: "注意", f_fail: "未通过", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
         one_person: "一人（学员独自练习）", trainee_left: "两人角色扮演：学员在画面左侧",
         trainee_right: "两人角色扮演：学员在画面右侧", posture: "姿势", posture_auto: "自动判断",
@@ -31,9 +49,28 @@ const T = {
         no_people: "没有可上传的学员（请HR把学员加入你的培训班）",
         upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
   en: { side_left: "the trainee is on the left", side_right: "the trainee is on the right",
-        rescore_as: "Score again as a two-person role-play: ", rescore_go: "Score again",
-        rescore_queued: "Queued as a new session #{id} (this one is kept).",
-        rescore_done: "The new session #{id} is analysed: see the list above.",
+        rescore_as: "Score again as a two-person role-play: ", rescore_go: "Score again", rescore_sending: "Sending…",
+        rescore_queued: "Queued as a new session #{id}, being analysed (this one is kept); it opens when done.",
+        superseded: "This video was scored again as session #{id}; go by the new session: ",
+        superseded_pending: "This video is being scored again as session #{id}: ",
+        superseded_open: "open #{id}", superseded_short: "superseded by #{id}",
+        rescored_from: "Scored again from the same video as session #{id}.", rescored_from_short: "scored again from #{id}",
+        s_unknown: "Not assessable", score_before: "{a} before the trainer's review, {b} after it",
+        unknown_high_title: "More than half of the time could not be assessed: the score covers only what could be seen",
+        score_line: "Score {s}", score_line_reviewed: "Score {a} → {b} after review", unknown_line: "time not assessable {p}%",
+        unassessable_high: "{p}% of the time could not be assessed: {why}. The score covers only what could be seen; do not rely on it alone.",
+        unassessable_some: "{p}% of the time could not be assessed: {why}. The score covers only what could be seen.",
+        none_with_gap: "No findings in the time that could be assessed ({p}% of the time could not be).",
+        findings_title: "Findings", rules_title: "Rules", r_rule: "Rule", r_score: "Score (→ after review)",
+        r_judged: "Assessable time / events", r_note: "Note", r_event_one: "{n} event", r_event_many: "{n} events",
+        r_thin: "too short to rely on", r_not_assessable: "Not assessable: {why}", r_partly: "{p}% of its time not assessable: {why}",
+        r_not_applied: "Rules that did not apply ({n}: nobody sat down, no handshake…)", r_sep: "; ",
+        load_failed: "Session #{id} could not be loaded",
+        server_error: "The server had an error and the page could not load this. Reload the page; if it keeps happening, tell your administrator.",
+        network_error: "The server could not be reached; check the connection and reload the page.",
+        poll_failed: "Uploaded, but the analysis progress could not be read", missed_at_ph: "At (s, 0–{d})", missed_whole: "whole recording", missed_delete: "Delete",
+        missed_at_hint: "Leave the time empty for a violation that is not at one moment (e.g. never smiled): it counts for the whole recording.",
+        upload_title_trainee: "Score a recording of my practice",
         title: "Trainer review", title_signin: "Etiquette coach: sign in", title_trainer: "Trainer review",
         title_hr_admin: "HR: onboarding self-checks and review", title_trainee: "My practice record",
         doc_title: "Etiquette coach · review",
@@ -41,7 +78,7 @@ const T = {
         s_id: "No.", s_person: "Trainee", s_source: "Source", s_date: "Date", s_actions: "",
         no_sessions: "No sessions yet: upload a recording to score it.", no_sessions_trainee: "No practice saved yet.",
         details: "Technical details (for support)", zoom: "Click for the full-size frame", reviewed_by: "reviewer",
-        c_warn: "Warning", c_rule_note: "Passed = every assessable required rule scored at least {p}. A recommended behaviour (a smile, a nod, a bow) missed only warns and does not fail the check.",
+        c_warn: "warning", c_rule_note: "Passed = every assessable required rule scored at least {p}. A recommended behaviour (a smile, a nod, a bow) missed is only a warning and does not fail the check.",
         c_sep: "; ", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
         report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
         score: "Score", status: "Status", none: "No findings", open: "Open",
@@ -72,9 +109,12 @@ let csrf = null;
 let me = null;  // the signed-in user ({username, role, ...}), null before signing in
 let openSession = null;  // the session whose findings are shown (re-drawn in the other language)
 let upState = null;  // the upload status line: [key, extra text], re-drawn in the other language
+const rescoring = {};  // session id -> the new session scoring its video again, while that runs
 const $ = (id) => document.getElementById(id);
 const t = (k, vars = {}) => (T[lang][k] ?? k).replace(/\{(\w+)\}/g, (_, v) => vars[v] ?? "");
 const canReview = () => me !== null && (me.role === "trainer" || me.role === "hr_admin");
+const pct = (x) => (x == null ? "—" : String(Math.round(100 * x)));  // as the reports round (scoring.points)
+const both = (k) => ({ zh: T.zh[k], en: T.en[k] });  // a text of this page in both languages
 
 function paint() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -82,6 +122,7 @@ function paint() {
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   // The heading says what this page is for whoever signed in.
   $("page-title").textContent = t(me ? `title_${me.role}` : "title_signin");
+  $("upload-title").textContent = t(me && me.role === "trainee" ? "upload_title_trainee" : "upload_title");
   if (me) $("who").textContent = `${me.username}${lang === "zh" ? "（" : " ("}${t(`role_${me.role}`)}${lang === "zh" ? "）" : ")"}`;
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
   if (upState) drawStatus();
@@ -118,11 +159,15 @@ const guarded = (fn) => async () => {
   try { await fn(); } catch (e) { showError($("error"), e); }
 };
 
-// An error from the server: its reason code's text in both languages when it has one.
+// An error from the server: its reason code's text in both languages when it has one. A
+// server error (5xx) or no answer at all carries this page's own words (reload the page),
+// never the bare "Internal Server Error"; the technical message stays in ``message``.
 class ApiError extends Error {
-  constructor(body, fallback) {
+  constructor(body, fallback, status = 0) {
     super(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || fallback));
-    this.reasonText = body.reason_text || null;
+    this.status = status;
+    this.reason = body.reason || null;
+    this.reasonText = body.reason_text || (status >= 500 ? both("server_error") : status === 0 ? both("network_error") : null);
   }
 }
 
@@ -135,12 +180,29 @@ function failed(e) {
 async function api(path, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   if (opts.method && opts.method !== "GET") headers["X-CSRF-Token"] = csrf;
-  const r = await fetch(path, { credentials: "same-origin", ...opts, headers });
-  if (!r.ok) throw new ApiError(await r.json().catch(() => ({})), r.statusText);
+  let r;
+  try {
+    r = await fetch(path, { credentials: "same-origin", ...opts, headers });
+  } catch (e) { throw new ApiError({}, e.message || "network error", 0); }
+  if (!r.ok) throw new ApiError(await r.json().catch(() => ({})), r.statusText || `HTTP ${r.status}`, r.status);
   return r.json();
 }
 
 function text(tag, s) { const el = document.createElement(tag); el.textContent = s ?? ""; return el; }
+
+// A link that opens in a new tab (reports, PDFs): the review page keeps its place.
+function newTab(href, label) {
+  const a = text("a", label);
+  Object.assign(a, { href, target: "_blank", rel: "noopener" });
+  return a;
+}
+
+// A link to another session of this page (#session=N: the address says which one is open).
+function sessionLink(id, label) {
+  const a = text("a", label);
+  a.href = `#session=${id}`;
+  return a;
+}
 
 // A rule's title in the page's language, from a session's rules (the id when it is not there).
 function ruleTitle(rules, rid) {
@@ -164,6 +226,30 @@ function when(iso) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
+// A score as analysed and after the trainers' review: "99 → 100" when the review changed it.
+function scoreText(raw, reviewed) {
+  const a = pct(raw), b = pct(reviewed ?? raw);
+  return a === b ? a : `${a} → ${b}`;
+}
+
+// -- where the page is: the open session in the address (#session=7) ------------------------
+
+function hashSession() {
+  const m = /^#session=(\d+)$/.exec(location.hash);
+  return m ? Number(m[1]) : null;
+}
+
+// Reload, Back from another page and a shared link open the same session again.
+function rememberSession(id) {
+  const want = id == null ? "" : `#session=${id}`;
+  if (location.hash !== want) history.replaceState(null, "", want || location.pathname + location.search);
+}
+
+window.addEventListener("hashchange", () => {
+  const id = hashSession();
+  if (me && id !== null && id !== openSession) showSession(id);
+});
+
 async function showSessions() {
   const { sessions } = await api("/api/sessions");
   const table = $("sessions");
@@ -173,29 +259,43 @@ async function showSessions() {
     table.append(row([t(me && me.role === "trainee" ? "no_sessions_trainee" : "no_sessions")]));
     return;
   }
-  table.append(row(["s_id", "s_person", "s_source", "status", "score", "s_date", "s_actions"].map((k) => t(k)), "th"));
+  table.append(row(["s_id", "s_person", "s_source", "status", "score", "s_unknown", "s_date", "s_actions"]
+    .map((k) => t(k)), "th"));
   for (const s of sessions) {
     if (s.failure_text) failures[s.id] = s.failure_text;
     const tr = document.createElement("tr");
+    tr.id = `session-row-${s.id}`;
     // A failed analysis says why, in the page's language.
     const from = sourceName(s);
-    const source = s.scenario === "onboarding" ? `${from} · ${t("onboarding_tag")}` : from;
-    tr.append(text("td", `#${s.id}`), text("td", s.person_name || "—"), text("td", source),
-              text("td", (t(`st_${s.status}`) || s.status) + because(s.failure_text)),
-              text("td", s.overall_score == null ? "—" : Math.round(100 * s.overall_score)),
+    let source = s.scenario === "onboarding" ? `${from} · ${t("onboarding_tag")}` : from;
+    if (s.rescored_from != null) source += ` · ${t("rescored_from_short", { id: s.rescored_from })}`;
+    const status = text("td", (t(`st_${s.status}`) || s.status) + because(s.failure_text));
+    if (s.superseded_by) {  // its video was scored again: the newer session is the one to go by
+      tr.classList.add("superseded");
+      status.append(" · ", sessionLink(s.superseded_by.id, t("superseded_short", { id: s.superseded_by.id })));
+    }
+    // The score after the trainers' review (what the report says), the analysed one beside it when they differ.
+    const score = text("td", s.overall_score == null ? "—" : scoreText(s.overall_score, s.overall_score_reviewed));
+    if (s.overall_score != null && pct(s.overall_score) !== pct(s.overall_score_reviewed ?? s.overall_score)) {
+      score.title = t("score_before", { a: pct(s.overall_score), b: pct(s.overall_score_reviewed) });
+    }
+    const unknown = text("td", s.status === "done" && s.unknown_share != null ? `${pct(s.unknown_share)}%` : "—");
+    unknown.className = "unknown";
+    if (s.status === "done" && s.unassessable_high) {
+      unknown.classList.add("high");
+      unknown.title = t("unknown_high_title");
+      score.classList.add("doubtful");
+      score.title = t("unknown_high_title");
+    }
+    tr.append(text("td", `#${s.id}`), text("td", s.person_name || "—"), text("td", source), status, score, unknown,
               text("td", when(s.created_at)));
     const td = document.createElement("td");
     const open = text("button", t("open") + " ›");
     open.onclick = guarded(() => showSession(s.id));
     td.append(open);
     if (s.status === "done") {  // a queued, running or failed analysis has no report yet
-      const link = document.createElement("a");
-      link.href = `/api/sessions/${s.id}/report?lang=${lang}`;
-      link.textContent = t("report");
-      const pdf = document.createElement("a");
-      pdf.href = `/api/sessions/${s.id}/report.pdf?lang=${lang}`;
-      pdf.textContent = t("pdf");
-      td.append(" ", link, " · ", pdf);
+      td.append(" ", newTab(`/api/sessions/${s.id}/report?lang=${lang}`, t("report")), " · ",
+                newTab(`/api/sessions/${s.id}/report.pdf?lang=${lang}`, t("pdf")));
     }
     tr.append(td);
     table.append(tr);
@@ -216,28 +316,99 @@ function rescoreForm(id) {
   go.id = `rescore-${id}`;
   const said = text("span", "");
   said.className = "rescore-said";
-  go.onclick = guarded(async () => {
-    const r = await api(`/api/sessions/${id}/reanalyse`, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ role_play: pick.value }),
-    });
-    go.disabled = true;
-    said.textContent = " " + t("rescore_queued", { id: r.session_id });
-    await showSessions();
-    await finishedJob(r.job_id);  // the table shows the new session's result when it ends
-    if (said.isConnected) said.textContent = " " + t("rescore_done", { id: r.session_id });
-    await showSessions();
-  });
-  form.append(text("span", t("rescore_as")), pick, " ", go, said);
+  const err = text("span", "");
+  err.className = "err";
+  const busy = (newId) => {  // one click, one new session: the button waits for the analysis
+    go.disabled = pick.disabled = true;
+    said.textContent = " " + (newId == null ? t("rescore_sending") : t("rescore_queued", { id: newId }));
+  };
+  if (id in rescoring) busy(rescoring[id]);  // drawn again (the other language) while it runs
+  go.onclick = async () => {
+    if (go.disabled) return;
+    busy(null);
+    err.textContent = "";
+    let r;
+    try {
+      r = await api(`/api/sessions/${id}/reanalyse`, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ role_play: pick.value }),
+      });
+    } catch (e) {
+      go.disabled = pick.disabled = false;
+      said.textContent = "";
+      showError(err, e);
+      return;
+    }
+    rescoring[id] = r.session_id;
+    busy(r.session_id);
+    try {
+      await showSessions();  // the new session, and this one marked as scored again
+      await finishedJob(r.job_id);
+    } catch (e) {
+      showError(err, e);
+    } finally {
+      delete rescoring[id];
+    }
+    try { await showSessions(); } catch (e) { showError($("error"), e); }
+    if (openSession === id) await showSession(r.session_id);  // still looking at it: open the new one
+  };
+  form.append(text("span", t("rescore_as")), pick, " ", go, said, " ", err);
   return form;
+}
+
+// The session could not be loaded (a server error, signed out, deleted): said in the
+// detail, in the page's language, with the technical message folded below. The upload's
+// status line is not touched: the analysis did not fail.
+function loadFailed(box, id, e) {
+  const p = text("p", t("load_failed", { id }) + because(e.reasonText || both("server_error")));
+  p.className = "err load-failed";
+  box.replaceChildren(text("h3", `#${id}`), p);
+  if (e.message) {
+    const d = document.createElement("details");
+    d.className = "detail";
+    d.append(text("summary", t("details")), text("small", e.message));
+    box.append(d);
+  }
 }
 
 async function showSession(id) {
   openSession = id;
-  const rep = await api(`/api/sessions/${id}`);
+  rememberSession(id);
   const box = $("detail");
+  let rep;
+  try {
+    rep = await api(`/api/sessions/${id}`);
+  } catch (e) {
+    if (openSession !== id) return;
+    loadFailed(box, id, e);
+    if (e.status === 403 || e.status === 404) { openSession = null; rememberSession(null); }
+    return;
+  }
+  if (openSession !== id) return;  // another session was opened meanwhile
   box.replaceChildren(text("h3", `#${id} ${sourceName(rep.session)}`));
   const status = rep.session.status;
+  if (status === "done") {
+    const links = document.createElement("p");
+    links.className = "links";
+    links.append(newTab(`/api/sessions/${id}/report?lang=${lang}`, t("report")), " · ",
+                 newTab(`/api/sessions/${id}/report.pdf?lang=${lang}`, t("pdf")));
+    box.append(links);
+  }
+  // Scored again: which session is the newer one, or which one this scores again.
+  if (rep.superseded_by) {
+    const nid = rep.superseded_by.id;
+    const running = rep.superseded_by.status === "queued" || rep.superseded_by.status === "running";
+    const p = text("p", t(running ? "superseded_pending" : "superseded", { id: nid }));
+    p.className = "notice superseded";
+    p.append(sessionLink(nid, t("superseded_open", { id: nid })));
+    box.append(p);
+  }
+  if (rep.rescored_from != null) {
+    const p = text("p", "");
+    p.className = "hint rescored-from";
+    p.append(sessionLink(rep.rescored_from, t("rescored_from", { id: rep.rescored_from })));
+    box.append(p);
+  }
   // What the analysis noticed about the video (two people in a clip scored as practice
   // alone), and the way out: the same video scored again as a role-play, a new session.
   for (const n of rep.notices || []) {
@@ -251,62 +422,146 @@ async function showSession(id) {
     box.append(text("p", (t(`st_${status}`) || status) + because(failures[id])));
     return;
   }
-  if (!rep.findings.length) box.append(text("p", t("none")));
-  for (const f of rep.findings) {
-    const div = document.createElement("div");
-    div.className = "finding";
-    const badge = text("span", t(`f_${f.status}`) || f.status);
-    badge.className = `badge ${f.status}`;
-    const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak")} ${f.peak_text[lang]}` : "";
-    const secs = `${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} ${t("sec")}`;
-    div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge, text("span", ` ${secs}${peak} `));
-    if (f.review) {  // the decision, with the reviewer's comment and name
-      const colon = lang === "zh" ? "：" : ": ";
-      const said = f.review.comment ? `${colon}${f.review.comment}` : "";
-      const by = f.review.trainer ? ` — ${t("reviewed_by")} ${f.review.trainer}` : "";
-      const rv = text("span", `(${t(f.review.decision)}${said}${by})`);
-      rv.className = "review";
-      div.append(rv);
-    }
-    // The frames kept as evidence (only when the upload asked for them), served by the API.
-    const shots = document.createElement("div");
-    shots.className = "shots";
-    for (const [kind, url] of Object.entries(f.evidence || {})) {
-      const img = document.createElement("img");
-      img.src = url;
-      img.alt = t(kind === "teeth" ? "teeth_alt" : "evidence_alt");
-      img.title = t("zoom");
-      img.loading = "lazy";
-      const a = document.createElement("a");  // the full-size frame, in a new tab
-      Object.assign(a, { href: url, target: "_blank", rel: "noopener" });
-      a.append(img);
-      shots.append(a);
-    }
-    if (shots.childElementCount) div.append(shots);
-    if (canReview()) {
-      const comment = document.createElement("input");
-      comment.placeholder = t("comment");
-      comment.className = "comment";
-      comment.value = f.review && f.review.comment ? f.review.comment : "";  // edit, not retype, a comment
-      const err = text("span", "");
-      err.className = "err";
-      for (const decision of ["agree", "disagree"]) {
-        const b = text("button", t(decision));
-        b.onclick = async () => {
-          err.textContent = "";
-          try {
-            await api(`/api/findings/${f.id}/review`, { method: "POST", headers: { "Content-Type": "application/json" },
-                      body: JSON.stringify({ decision, comment: comment.value }) });
-            await showSession(id);
-          } catch (e) { showError(err, e); }
-        };
-        div.append(b);
-      }
-      div.append(comment, " ", err);
-    }
-    box.append(div);
+  box.append(...scoreLines(rep));
+  box.append(text("h4", t("findings_title")));
+  const gap = rep.unassessable || {};
+  if (!rep.findings.length) {
+    // "No problems" only for the time that could be seen.
+    box.append(text("p", gap.share ? t("none_with_gap", { p: pct(gap.share) }) : t("none")));
   }
+  for (const f of rep.findings) box.append(findingCard(id, rep, f));
   box.append(missedForm(id, rep));
+  box.append(...rulesTable(rep));
+}
+
+// The score (after the trainers' review) and how much could not be assessed; from a quarter
+// of the time on, with the main reasons, and from half of it on said plainly: a 100 from
+// what little could be seen is no 100.
+function scoreLines(rep) {
+  const gap = rep.unassessable || {};
+  const line = text("p", rep.overall_score == null ? t("score_line", { s: "—" })
+    : pct(rep.overall_score) === pct(rep.overall_score_reviewed ?? rep.overall_score)
+      ? t("score_line", { s: pct(rep.overall_score) })
+      : t("score_line_reviewed", { a: pct(rep.overall_score), b: pct(rep.overall_score_reviewed) }));
+  line.id = "score-line";
+  line.className = "scores";
+  if (gap.share != null) {
+    const u = text("span", ` · ${t("unknown_line", { p: pct(gap.share) })}`);
+    if (gap.high) u.className = "high";
+    line.append(u);
+  }
+  const out = [line];
+  if (gap.high || gap.notable) {
+    const why = (gap.top_reasons || []).map((r) => (r.text ? r.text[lang] : r.reason)).join(t("r_sep"));
+    const p = text("p", t(gap.high ? "unassessable_high" : "unassessable_some", { p: pct(gap.share), why: why || "—" }));
+    p.className = gap.high ? "notice unassessable high-gap" : "notice unassessable";
+    p.id = "unassessable";
+    out.push(p);
+  }
+  return out;
+}
+
+function findingCard(id, rep, f) {
+  const div = document.createElement("div");
+  div.className = "finding";
+  const badge = text("span", t(`f_${f.status}`) || f.status);
+  badge.className = `badge ${f.status}`;
+  const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak")} ${f.peak_text[lang]}` : "";
+  const secs = `${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} ${t("sec")}`;
+  div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge, text("span", ` ${secs}${peak} `));
+  if (f.review) {  // the decision, with the reviewer's comment and name
+    const colon = lang === "zh" ? "：" : ": ";
+    const said = f.review.comment ? `${colon}${f.review.comment}` : "";
+    const by = f.review.trainer ? ` — ${t("reviewed_by")} ${f.review.trainer}` : "";
+    const rv = text("span", `(${t(f.review.decision)}${said}${by})`);
+    rv.className = "review";
+    div.append(rv);
+  }
+  // The frames kept as evidence (only when the upload asked for them), served by the API.
+  const shots = document.createElement("div");
+  shots.className = "shots";
+  for (const [kind, url] of Object.entries(f.evidence || {})) {
+    const img = document.createElement("img");
+    img.src = url;
+    img.alt = t(kind === "teeth" ? "teeth_alt" : "evidence_alt");
+    img.title = t("zoom");
+    img.loading = "lazy";
+    const a = newTab(url, "");  // the full-size frame, in a new tab
+    a.append(img);
+    shots.append(a);
+  }
+  if (shots.childElementCount) div.append(shots);
+  if (canReview()) {
+    const act = document.createElement("div");
+    act.className = "act";
+    const comment = document.createElement("textarea");
+    Object.assign(comment, { placeholder: t("comment"), className: "comment", rows: 2, maxLength: 4000 });
+    comment.setAttribute("aria-label", t("comment"));
+    comment.value = f.review && f.review.comment ? f.review.comment : "";  // edit, not retype, a comment
+    const err = text("span", "");
+    err.className = "err";
+    const buttons = document.createElement("span");
+    for (const decision of ["agree", "disagree"]) {
+      const b = text("button", t(decision));
+      b.onclick = async () => {
+        err.textContent = "";
+        try {
+          await api(`/api/findings/${f.id}/review`, { method: "POST", headers: { "Content-Type": "application/json" },
+                    body: JSON.stringify({ decision, comment: comment.value }) });
+        } catch (e) { showError(err, e); return; }
+        await showSession(id);
+        showSessions().catch((e) => showError($("error"), e));  // the list's reviewed score
+      };
+      buttons.append(b);
+    }
+    act.append(buttons, comment, " ", err);
+    div.append(act);
+  }
+  return div;
+}
+
+// Each rule: its score (→ after review), the time or events it was judged on, and, when it
+// could not be assessed, why; the rules that did not apply at all folded below.
+function rulesTable(rep) {
+  const rules = rep.rules || [];
+  const title = (r) => (lang === "zh" ? r.title_zh : r.title_en);
+  const why = (r) => (r.top_reason_text ? r.top_reason_text[lang] : r.top_reason || "—");
+  const assessed = rules.filter((r) => r.score != null);
+  const blind = rules.filter((r) => r.score == null && !r.not_applied);
+  const skipped = rules.filter((r) => r.score == null && r.not_applied);
+  const table = document.createElement("table");
+  table.id = "rule-table";
+  table.append(row(["r_rule", "r_score", "r_judged", "r_note"].map(t), "th"));
+  for (const r of assessed) {
+    const judged = r.events_judged != null
+      ? t(r.events_judged === 1 ? "r_event_one" : "r_event_many", { n: r.events_judged })
+      : r.assessable_s == null ? "—" : `${r.assessable_s.toFixed(1)} ${t("sec")}`;
+    const notes = [];
+    if (r.thin_evidence) notes.push(t("r_thin"));
+    if (r.unknown_share >= 0.005 && r.top_reason_text) {
+      notes.push(t("r_partly", { p: pct(r.unknown_share), why: why(r) }));
+    }
+    const tr = row([title(r), scoreText(r.score, r.score_reviewed), judged, notes.join(t("r_sep"))]);
+    tr.dataset.rule = r.rule_id;
+    if (r.thin_evidence) tr.classList.add("thin");
+    table.append(tr);
+  }
+  for (const r of blind) {
+    const tr = row([title(r), "—", "—", t("r_not_assessable", { why: why(r) })]);
+    tr.dataset.rule = r.rule_id;
+    tr.className = "na";
+    table.append(tr);
+  }
+  const out = [text("h4", t("rules_title")), table];
+  if (skipped.length) {
+    const d = document.createElement("details");
+    d.id = "rules-not-applied";
+    d.append(text("summary", t("r_not_applied", { n: skipped.length })));
+    const item = (r) => (lang === "zh" ? `${title(r)}（${why(r)}）` : `${title(r)} (${why(r)})`);
+    d.append(text("p", skipped.map(item).join(t("r_sep"))));
+    out.push(d);
+  }
+  return out;
 }
 
 // A violation the trainer saw and the coach did not flag: listed, and a form to add one.
@@ -315,9 +570,26 @@ function missedForm(id, rep) {
   wrap.className = "missed";
   wrap.append(text("h4", t("missed_title")));
   const title = (rid) => ruleTitle(rep.rules, rid);
+  const err = text("span", "");
+  err.className = "err";
   for (const m of rep.missed || []) {
-    const at = m.at_ms == null ? "" : ` · ${(m.at_ms / 1000).toFixed(1)} ${t("sec")}`;
-    wrap.append(text("p", `${title(m.rule_id)}${at}${m.comment ? " — " + m.comment : ""} (${m.trainer})`));
+    const at = ` · ${m.at_ms == null ? t("missed_whole") : `${(m.at_ms / 1000).toFixed(1)} ${t("sec")}`}`;
+    const p = text("p", `${title(m.rule_id)}${at}${m.comment ? " — " + m.comment : ""} (${m.trainer})`);
+    p.className = "missed-entry";
+    if (m.can_delete) {  // the trainer who added it may take it back
+      const del = text("button", t("missed_delete"));
+      del.className = "missed-delete";
+      del.onclick = async () => {
+        del.disabled = true;
+        err.textContent = "";
+        try {
+          await api(`/api/sessions/${id}/missed/${m.id}`, { method: "DELETE" });
+        } catch (e) { del.disabled = false; showError(err, e); return; }
+        await showSession(id);
+      };
+      p.append(" ", del);
+    }
+    wrap.append(p);
   }
   if (!canReview()) {  // trainees read what was added; trainers and HR add
     if (!(rep.missed || []).length) wrap.replaceChildren();
@@ -329,28 +601,38 @@ function missedForm(id, rep) {
   const rules = [...rep.rules].sort((a, b) => title(a.rule_id).localeCompare(title(b.rule_id), lang));
   rule.replaceChildren(...rules.map((r) => { const o = text("option", title(r.rule_id)); o.value = r.rule_id; return o; }));
   const at = document.createElement("input");
-  Object.assign(at, { id: "missed-at", type: "number", min: "0", step: "0.1", placeholder: t("missed_at") });
-  at.style.width = "8em";
-  if (rep.session.duration_s != null) at.max = String(rep.session.duration_s);
-  const note = document.createElement("input");
-  Object.assign(note, { id: "missed-comment", placeholder: t("comment") });
+  const dur = rep.session.duration_s;
+  Object.assign(at, { id: "missed-at", type: "number", min: "0", step: "0.1",
+                      placeholder: dur == null ? t("missed_at") : t("missed_at_ph", { d: dur.toFixed(1) }) });
+  at.setAttribute("aria-label", t("missed_at"));
+  at.style.width = "10em";
+  if (dur != null) at.max = String(dur);
+  const note = document.createElement("textarea");
+  Object.assign(note, { id: "missed-comment", placeholder: t("comment"), rows: 1, maxLength: 4000 });
+  note.className = "comment";
+  note.setAttribute("aria-label", t("comment"));
   const add = text("button", t("missed_add"));
   add.id = "missed-add";
-  const err = text("span", "");
-  err.className = "err";
   add.onclick = async () => {
+    // An empty box is "no time" (the whole recording); anything typed goes to the server,
+    // which says in the page's language when it is outside the recording.
+    const typed = at.value.trim() !== "" || at.validity.badInput;
     const secs = parseFloat(at.value);
     err.textContent = "";
+    add.disabled = true;
     try {
       await api(`/api/sessions/${id}/missed`, { method: "POST", headers: { "Content-Type": "application/json" },
-                body: JSON.stringify({ rule_id: rule.value, at_ms: Number.isFinite(secs) ? Math.round(secs * 1000) : null,
+                body: JSON.stringify({ rule_id: rule.value,
+                                       at_ms: typed ? (Number.isFinite(secs) ? Math.round(secs * 1000) : -1) : null,
                                        comment: note.value }) });
-      await showSession(id);
-    } catch (e) { showError(err, e); }
+    } catch (e) { add.disabled = false; showError(err, e); return; }
+    await showSession(id);
   };
-  const row = document.createElement("p");
-  row.append(rule, " ", at, " ", note, " ", add, " ", err);
-  wrap.append(row);
+  const row1 = document.createElement("p");
+  row1.className = "missed-form";
+  row1.append(rule, " ", at, " ", note, " ", add, " ", err);
+  wrap.append(row1, text("p", t("missed_at_hint")));
+  wrap.lastChild.className = "hint";
   return wrap;
 }
 
@@ -394,10 +676,7 @@ async function showCohort(id) {
     const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => `${title(rid)} (${t("c_warn")})`);
     const link = document.createElement("td");
     if (p.session_id != null) {
-      const a = document.createElement("a");
-      a.href = `/api/sessions/${p.session_id}/report?lang=${lang}`;
-      a.textContent = t("c_report");
-      link.append(a);
+      link.append(newTab(`/api/sessions/${p.session_id}/report?lang=${lang}`, t("c_report")));
       if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
     people.append(row([text("td", p.name), result, text("td", pct(p.overall)),
@@ -427,17 +706,27 @@ async function showPeople() {
   const sel = $("up-person");
   const keep = sel.value;
   sel.replaceChildren(...people.map((p) => { const o = text("option", p.name); o.value = p.id; return o; }));
-  if (keep) sel.value = keep;
+  if (keep && people.some((p) => String(p.id) === keep)) sel.value = keep;
   $("up-go").disabled = !people.length;
   if (!people.length) setStatus("no_people");
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Poll an analysis job once a second until it is done or failed; ``seen`` gets every state. */
+/** Poll an analysis job once a second until it is done or failed; ``seen`` gets every state.
+ * A server error or a dropped connection is tried again for a while: the page missing an
+ * answer is not the analysis failing. */
 async function finishedJob(jobId, seen = () => {}) {
+  let misses = 0;
   for (;;) {
-    const job = await api(`/api/jobs/${jobId}`);
+    let job;
+    try {
+      job = await api(`/api/jobs/${jobId}`);
+      misses = 0;
+    } catch (e) {
+      if ((e.status === 0 || e.status >= 500) && ++misses < 10) { await sleep(1000 * misses); continue; }
+      throw e;
+    }
     seen(job);
     if (job.status === "done" || job.status === "failed") return job;
     await sleep(1000);
@@ -448,14 +737,17 @@ async function upload(ev) {
   ev.preventDefault();
   const form = new FormData(ev.target);
   const status = $("up-status"), bar = $("up-progress"), go = $("up-go");
+  let uploaded = false, sessionId = null;
   go.disabled = true;
+  $("error").textContent = "";
   status.className = "";
   setStatus("uploading");
   try {
     const r = await fetch("/api/uploads", { method: "POST", credentials: "same-origin",
                                             headers: { "X-CSRF-Token": csrf }, body: form });
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new ApiError(body, r.statusText);
+    if (!r.ok) throw new ApiError(body, r.statusText || `HTTP ${r.status}`, r.status);
+    sessionId = body.session_id;
     bar.classList.remove("hidden");
     const job = await finishedJob(body.job_id, (j) => {
       bar.value = j.progress || 0;
@@ -467,16 +759,31 @@ async function upload(ev) {
     });
     if (job.status === "failed") status.className = "err";
     bar.classList.add("hidden");
-    await showSessions();
-    await showSession(body.session_id);
-    if (openCohort !== null) await showCohort(openCohort);  // an onboarding result changes it
-    ev.target.reset();
+    // The next upload is most often of the same trainee, filmed the same way: the trainee,
+    // people in view, posture and keep-evidence stay. The file and the consent are each
+    // video's own, and the onboarding scenario is picked anew each time (it counts in the
+    // cohort view).
+    $("up-file").value = "";
+    $("up-consent").checked = false;
+    $("up-scenario").value = "";
+    uploaded = true;
   } catch (e) {
     status.className = "err";
-    failed(e);
+    // Accepted, then its progress could not be read: that is not "analysis failed".
+    if (sessionId !== null) setStatus("poll_failed", "", e.reasonText || both("server_error"), e.message);
+    else failed(e);
   } finally {
     go.disabled = false;
+    bar.classList.add("hidden");
   }
+  if (!uploaded) return;
+  // Loading what the analysis made is not the analysis: a failure here leaves the status
+  // line as it is ("done") and is said where it happened (showSession says it in the detail).
+  try {
+    await showSessions();
+    if (openCohort !== null) await showCohort(openCohort);  // an onboarding result changes it
+  } catch (e) { showError($("error"), e); }
+  await showSession(sessionId);
 }
 
 async function start() {
@@ -491,12 +798,19 @@ async function start() {
   $("main").classList.remove("hidden");
   // Trainees see their own sessions; uploading for others, agreement and cohorts are for trainers and HR.
   $("agreement-link").classList.toggle("hidden", !canReview());
-  // The onboarding self-check is the fixed live scenario: a trainee cannot upload a clip as it.
+  // A trainee uploads their own practice only (the API refuses anyone else), and never as
+  // the onboarding self-check (the fixed live scenario): no trainee or scenario to pick.
+  for (const el of document.querySelectorAll(".staff-only")) el.classList.toggle("hidden", !canReview());
   const onboarding = document.querySelector('#up-scenario option[value="onboarding"]');
   onboarding.hidden = onboarding.disabled = !canReview();
-  await showPeople();
-  await showSessions();
-  await showCohorts(me.role);
+  try {
+    await showPeople();
+    await showSessions();
+    await showCohorts(me.role);
+  } catch (e) { showError($("error"), e); }
+  // The session open before (another language), else the one in the address (a reload, Back).
+  const id = openSession ?? hashSession();
+  if (id !== null) await showSession(id);
 }
 
 $("upload").addEventListener("submit", upload);
@@ -507,7 +821,7 @@ $("login").addEventListener("submit", async (ev) => {
   try {
     const r = await fetch("/api/auth/login", { method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
-    if (!r.ok) throw new ApiError(await r.json().catch(() => ({})), r.statusText);
+    if (!r.ok) throw new ApiError(await r.json().catch(() => ({})), r.statusText || `HTTP ${r.status}`, r.status);
     $("error").textContent = "";
     await start();
   } catch (e) { showError($("error"), e); }
@@ -517,8 +831,7 @@ $("lang").onclick = async () => {
   localStorage.setItem("pc.lang", lang);
   $("error").textContent = "";
   paint();
-  await start();
-  if (openSession !== null) await showSession(openSession);
+  await start();  // draws everything again, the open session included
 };
 paint();
 start();

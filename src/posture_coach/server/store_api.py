@@ -144,7 +144,11 @@ class ReanalyseBody(BaseModel):
 
 class MissedBody(BaseModel):
     rule_id: str = Field(max_length=64)
-    at_ms: int | None = Field(None, ge=0)
+    # When it happened, in ms from the start: 0 to the analysed recording's length (checked
+    # against the session, refused with ``missed_time_out_of_range``); null (no time) for a
+    # violation that is not at one moment ("never smiled"), read as the whole recording.
+    at_ms: int | None = Field(None, description="ms from the start, 0 to the recording's length; "
+                                                "null: the whole recording")
     comment: str = Field("", max_length=4000)
 
     @field_validator("rule_id")
@@ -221,7 +225,9 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         except repo.NotFound as exc:
             raise Refused(404, "not_found", str(exc)) from None
         except repo.Forbidden as exc:
-            raise Refused(403, "forbidden", str(exc)) from None
+            raise Refused(403, exc.reason, str(exc)) from None
+        except repo.Invalid as exc:  # a value that does not fit the data: why, in zh/en
+            raise Refused(400, exc.reason, str(exc)) from None
         except ValueError as exc:
             raise Refused(400, "bad_request", str(exc)) from None
 
@@ -397,20 +403,44 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.get("/sessions")
     def sessions(user: UserDep) -> dict[str, Any]:
+        """The sessions this user may see, newest first: the score as analysed and after the
+        trainers' review, the share of the time not assessable (``unassessable_high`` from
+        50 %), and which session scores it again (``superseded_by``) or which it scores again
+        (``rescored_from``)."""
         with get_db().session() as s:
             rows = repo.visible_sessions(s, user)
-            return {"sessions": [{"id": r.id, "person_id": r.person_id,
-                                  "person_name": None if r.person is None else r.person.name,
-                                  "source": r.source, "kind": r.kind,
-                                  "scenario": r.scenario, "status": r.status, "duration_s": r.duration_s,
-                                  "overall_score": r.overall_score,
-                                  "created_at": r.created_at.isoformat(timespec="seconds"),
-                                  # Why its analysis failed, in both languages (None otherwise).
-                                  "failure_text": reason_texts(r.failure_reason)} for r in rows]}
+            links = repo.reanalyse_links(s, rows)
+            out = []
+            for r in rows:
+                reviewed = repo.reviewed_scores(r).overall if r.status == "done" else None
+                gap = repo.unassessable(r, top_n=0)
+                out.append({"id": r.id, "person_id": r.person_id,
+                            "person_name": None if r.person is None else r.person.name,
+                            "source": r.source, "kind": r.kind, "role_play": r.role_play,
+                            "scenario": r.scenario, "status": r.status, "duration_s": r.duration_s,
+                            "overall_score": r.overall_score,
+                            "overall_score_reviewed": None if reviewed is None else round(reviewed, 4),
+                            "unknown_share": gap["share"], "unassessable_high": gap["high"],
+                            **links[r.id],
+                            "created_at": r.created_at.isoformat(timespec="seconds"),
+                            # Why its analysis failed, in both languages (None otherwise).
+                            "failure_text": reason_texts(r.failure_reason)})
+            return {"sessions": out}
 
     @router.get("/sessions/{session_id}")
     def session(session_id: int, user: UserDep) -> dict[str, Any]:
-        return _with_evidence_urls(_report(session_id, user))
+        """The session's report (as ``report?format=json``) with what the review page shows
+        beside it: each rule's reason in both languages and whether it applied at all, the
+        share not assessable with its main reasons, the trainers' added violations with
+        their ids (``can_delete`` for the one who added each), and the sessions it is linked
+        to by scoring its video again."""
+        data = _with_evidence_urls(_report(session_id, user))
+        with get_db().session() as s:
+            row = guard(repo.session_for, s, user, session_id)
+            gap = repo.unassessable(row)
+            links = repo.reanalyse_links(s, [row])[row.id]
+            missed = repo.missed_entries(s, user, session_id)
+        return {**data, **_review_extras(data, gap), **links, "missed": missed}
 
     @router.get("/sessions/{session_id}/report", response_model=None)
     def session_report(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
@@ -474,18 +504,29 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         auth.require_role(user, "hr_admin")
         return {"files_removed": guard(repo.delete_session, get_db(), session_id)}
 
+    rescore_lock = threading.Lock()  # two clicks at once make one new session, not two
+
     @router.post("/sessions/{session_id}/reanalyse", status_code=202)
     def reanalyse(session_id: int, body: ReanalyseBody, user: UserDep) -> dict[str, Any]:
         """Score a stored video again as a new session, e.g. as the role-play the first
         analysis took for practice alone (its "two people in view" notice). The first session,
-        its findings and their reviews stay as they are; the video is shared (a hard link)."""
+        its findings and their reviews stay as they are, marked as scored again (the list's
+        ``superseded_by``); the video is shared (a hard link). Asked again the same way while
+        an earlier new session has not failed, it answers that session (``reused``) instead
+        of making another copy."""
         db = get_db()
-        with db.session() as s:
+        with rescore_lock, db.session() as s:
             old = guard(repo.session_for, s, user, session_id)
+            role_play = None if body.role_play == "none" else body.role_play
+            same = repo.pending_rescore(s, old, role_play)
+            if same is not None:
+                jobs = sorted(same.jobs, key=lambda j: j.id)
+                if jobs:
+                    return {"session_id": same.id, "job_id": jobs[-1].id, "from_session": session_id,
+                            "role_play": role_play, "reused": True}
             src = db.path(old.media_path) if old.media_path else None
             if old.kind != "recorded" or src is None or not src.is_file():
                 raise Refused(409, "video_gone", f"session {session_id} keeps no video to analyse again")
-            role_play = None if body.role_play == "none" else body.role_play
             new = repo.create_session(s, source=old.source, person_id=old.person_id, scenario=old.scenario,
                                       keep_evidence=old.keep_evidence, posture=old.posture, stride=old.stride,
                                       role_play=role_play)
@@ -496,11 +537,13 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             except OSError:
                 shutil.copy2(src, dst)
             new.media_path = db.rel(dst)
+            repo.link_rescored(s, old, new)
             job = repo.create_job(s, new.id)
             sid, jid = new.id, job.id
         if state.runner is not None:
             state.runner.submit(jid)
-        return {"session_id": sid, "job_id": jid, "from_session": session_id, "role_play": role_play}
+        return {"session_id": sid, "job_id": jid, "from_session": session_id, "role_play": role_play,
+                "reused": False}
 
     # -- reviews and agreement ---------------------------------------------------------------
 
@@ -517,11 +560,23 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.post("/sessions/{session_id}/missed")
     def missed(session_id: int, body: MissedBody, user: UserDep) -> dict[str, Any]:
+        """Add a violation the coach did not flag, to an analysed session: a known rule id,
+        ``at_ms`` within the recording (0 to its length; refused with
+        ``missed_time_out_of_range`` outside it) or null for the whole recording."""
         auth.require_role(user, "trainer", "hr_admin")
         with get_db().session() as s:
             rv = guard(repo.add_review, s, user, decision="missed", session_id=session_id, rule_id=body.rule_id,
                        at_ms=body.at_ms, comment=body.comment)
             return {"review_id": rv.id}
+
+    @router.delete("/sessions/{session_id}/missed/{review_id}")
+    def delete_missed(session_id: int, review_id: int, user: UserDep) -> dict[str, Any]:
+        """Delete a violation added to the session: only by the trainer who added it
+        (``not_your_entry`` for anyone else), as long as they may see the session."""
+        auth.require_role(user, "trainer", "hr_admin")
+        with get_db().session() as s:
+            guard(repo.delete_missed, s, user, session_id, review_id)
+        return {"deleted": review_id, "session_id": session_id}
 
     @router.get("/agreement", response_model=None)
     def agreement(user: UserDep, format: Literal["json", "csv"] = "json",
@@ -631,6 +686,24 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
 AGREEMENT_COLUMNS = ("rule_id", "findings_reviewed", "agreed", "agree_pct", "missed", "units", "both_yes",
                      "coach_only", "trainer_only", "both_no", "kappa")
+
+
+def _review_extras(report: dict[str, Any], gap: dict[str, Any]) -> dict[str, Any]:
+    """What the review page shows beside a report: each rule's ``top_reason_text`` ({zh,
+    en}) and ``not_applied`` (never judged because it did not apply: a sitting rule while
+    standing, a handshake rule with no handshake), and ``unassessable`` (the share not
+    assessable, whether it is high, its main reasons with their texts)."""
+    from ..rules.base import reason_text
+    from ..scoring import NOT_APPLICABLE_REASONS
+
+    def texts(code: Any) -> dict[str, str] | None:
+        return None if not code else {"zh": reason_text(str(code), "zh"), "en": reason_text(str(code), "en")}
+
+    rules = [{**r, "top_reason_text": texts(r.get("top_reason")),
+              "not_applied": r.get("score") is None and r.get("top_reason") in NOT_APPLICABLE_REASONS}
+             for r in report.get("rules", [])]
+    top = [{**t, "text": texts(t["reason"])} for t in gap["top_reasons"]]
+    return {"rules": rules, "unassessable": {**gap, "top_reasons": top}}
 
 
 def _with_evidence_urls(report: dict[str, Any]) -> dict[str, Any]:

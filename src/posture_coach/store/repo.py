@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import math
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
@@ -49,7 +50,20 @@ class NotFound(LookupError):
 
 
 class Forbidden(PermissionError):
-    """The user's role does not allow this (routes answer 403)."""
+    """The user's role does not allow this (routes answer 403 with ``reason``)."""
+
+    def __init__(self, *args: object, reason: str = "forbidden") -> None:
+        super().__init__(*args)
+        self.reason = reason  # a key of errors.REASON_TEXTS
+
+
+class Invalid(ValueError):
+    """A value the user gave does not fit the data (routes answer 400 with ``reason``, a key
+    of errors.REASON_TEXTS, so the page says what is wrong in its language)."""
+
+    def __init__(self, *args: object, reason: str) -> None:
+        super().__init__(*args)
+        self.reason = reason
 
 
 # -- analysis results as plain data (what a job hands to save_results) -------------------
@@ -280,9 +294,107 @@ def evidence_for(s: OrmSession, user: User, finding_id: int, kind: str) -> str:
 
 
 def visible_sessions(s: OrmSession, user: User, *, limit: int = 200) -> list[Session]:
-    q = _narrowed_to_visible(select(Session).options(selectinload(Session.person))
-                             .order_by(Session.id.desc()).limit(limit), user, Session.person_id)
+    """The sessions ``user`` may see, newest first, with what the list shows of each loaded
+    (its results and reviews for the reviewed score, its jobs for why it failed)."""
+    q = _narrowed_to_visible(select(Session).options(
+        selectinload(Session.person), selectinload(Session.rule_results), selectinload(Session.episodes),
+        selectinload(Session.reviews), selectinload(Session.jobs),
+    ).order_by(Session.id.desc()).limit(limit), user, Session.person_id)
     return [] if q is None else list(s.scalars(q))
+
+
+# -- how much of a session could not be assessed -------------------------------------------
+
+#: From this share of the time not assessable on, a session's score says more about what
+#: could be seen than about the trainee: the pages say so plainly, with the main reasons.
+UNASSESSABLE_HIGH = 0.5
+#: From this share on, the pages name the main reasons beside the score (in a milder tone).
+UNASSESSABLE_NOTABLE = 0.25
+
+
+def unassessable(row: Session, top_n: int = 3) -> dict[str, Any]:
+    """The share of the time that could not be assessed (``row.unknown_share``: over the
+    rules, of the time each applied), whether it is high (:data:`UNASSESSABLE_HIGH`) or
+    notable (:data:`UNASSESSABLE_NOTABLE`), and the
+    main reasons, most first (``[{"reason", "share"}]``, share of the unassessable time): the
+    analysis summary's ``top_reasons``, or, for a result stored without them, the rules'
+    reasons weighted by how much of each rule's time they cost (did-not-apply reasons, such
+    as a sitting rule while standing, left out, as the share leaves them out)."""
+    from ..scoring import NOT_APPLICABLE_REASONS
+
+    share = row.unknown_share
+    top: list[dict[str, Any]] = []
+    stored = (row.summary or {}).get("top_reasons")
+    if isinstance(stored, list):
+        top = [{"reason": str(r["reason"]), "share": float(r.get("share") or 0.0)}
+               for r in stored if isinstance(r, dict) and r.get("reason")][:top_n]
+    if not top:
+        weights: dict[str, float] = {}
+        for rr in row.rule_results:
+            for code, part in (rr.reasons or {}).items():
+                if code not in NOT_APPLICABLE_REASONS and rr.unknown_share:
+                    weights[code] = weights.get(code, 0.0) + rr.unknown_share * float(part)
+        total = sum(weights.values())
+        top = [{"reason": code, "share": w / total}
+               for code, w in sorted(weights.items(), key=lambda kv: -kv[1])[:top_n]] if total > 0 else []
+    return {"share": None if share is None else round(share, 4),
+            "high": share is not None and share >= UNASSESSABLE_HIGH,
+            "notable": share is not None and share >= UNASSESSABLE_NOTABLE,
+            "top_reasons": [{**r, "share": round(r["share"], 4)} for r in top]}
+
+
+# -- scoring a stored video again: which session replaced which ----------------------------
+#
+# No column says it (and none is needed): the link is kept in the sessions' ``summary``
+# JSON, which :func:`reanalyse_links` reads. The session scored again lists the sessions
+# made from it under ``rescored_as``; the new session names it under ``rescored_from``
+# (kept when its analysis writes the summary, :func:`_write_results`).
+
+
+def link_rescored(s: OrmSession, old: Session, new: Session) -> None:
+    """Record that ``new`` scores ``old``'s video again (both sessions' summaries)."""
+    prev = dict(old.summary or {})
+    prev["rescored_as"] = [*[int(x) for x in prev.get("rescored_as") or [] if isinstance(x, int)], new.id]
+    old.summary = prev  # a new dict: the JSON column sees the change
+    new.summary = {**(new.summary or {}), "rescored_from": old.id}
+    s.flush()
+
+
+def rescored_as(row: Session) -> list[int]:
+    """The ids of the sessions made by scoring ``row``'s video again, oldest first (some may be gone)."""
+    return [int(x) for x in (row.summary or {}).get("rescored_as") or [] if isinstance(x, int)]
+
+
+def rescored_from(row: Session) -> int | None:
+    v = (row.summary or {}).get("rescored_from")
+    return v if isinstance(v, int) else None
+
+
+def pending_rescore(s: OrmSession, old: Session, role_play: str | None) -> Session | None:
+    """A session already made from ``old`` with the same people-in-view setting that has not
+    failed: scoring it again the same way again would only make a copy of it."""
+    ids = rescored_as(old)
+    if not ids:
+        return None
+    rows = s.scalars(select(Session).where(Session.id.in_(ids)).order_by(Session.id.desc()))
+    return next((r for r in rows if r.role_play == role_play and r.status != "failed"), None)
+
+
+def reanalyse_links(s: OrmSession, rows: Sequence[Session]) -> dict[int, dict[str, Any]]:
+    """For each of ``rows``: ``rescored_from`` (the session it scores again, when it still
+    exists) and ``superseded_by`` (``{"id", "status"}`` of the latest session scoring it
+    again that still exists and has not failed; None when there is none)."""
+    wanted = {i for r in rows for i in rescored_as(r)} | {i for r in rows if (i := rescored_from(r)) is not None}
+    status: dict[int, str] = {}
+    if wanted:
+        status = {sid: st for sid, st in s.execute(select(Session.id, Session.status).where(Session.id.in_(wanted)))}
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        src = rescored_from(r)
+        newer = [i for i in rescored_as(r) if i in status and status[i] != "failed"]
+        out[r.id] = {"rescored_from": src if src in status else None,
+                     "superseded_by": {"id": newer[-1], "status": status[newer[-1]]} if newer else None}
+    return out
 
 
 # -- jobs ---------------------------------------------------------------------------------
@@ -401,7 +513,9 @@ def _write_results(db: Database, s: OrmSession, sess: Session, result: AnalysisR
     sess.duration_s = result.duration_s
     sess.overall_score = result.overall_score
     sess.unknown_share = result.unknown_share
-    sess.summary = result.summary
+    # The analysis's summary, keeping which sessions this one scores again or was scored again as.
+    links = {k: v for k, v in (sess.summary or {}).items() if k in ("rescored_from", "rescored_as")}
+    sess.summary = {**result.summary, **links}
     sess.analysed_at = utcnow()
 
 
@@ -566,7 +680,9 @@ def add_review(
     session_id: int | None = None, rule_id: str | None = None, at_ms: int | None = None, comment: str = "",
 ) -> Review:
     """A trainer's decision: agree/disagree on a finding, or ``missed`` (a violation the
-    coach did not flag: needs session_id, rule_id, at_ms). Re-reviewing replaces."""
+    coach did not flag: needs session_id and rule_id; ``at_ms`` is when it happened, within
+    the analysed recording, or None for one that is not at a moment, such as "never smiled",
+    which is read as the whole recording). Re-reviewing replaces."""
     if trainer.role not in ("trainer", "hr_admin"):
         raise Forbidden("only trainers review findings")
     if decision not in DECISIONS:
@@ -575,6 +691,13 @@ def add_review(
         if session_id is None or not rule_id:
             raise ValueError("a missed finding needs session_id and rule_id")
         row = session_for(s, trainer, session_id)
+        if row.status != "done" or row.duration_s is None:
+            raise Invalid(f"session {session_id} has not been analysed ({row.status}): nothing to add a "
+                          "missed violation to", reason="session_not_analysed")
+        end_ms = math.ceil(row.duration_s * 1000.0)
+        if at_ms is not None and not 0 <= at_ms <= end_ms:
+            raise Invalid(f"at_ms {at_ms} is outside the recording (0 to {end_ms} ms)",
+                          reason="missed_time_out_of_range")
         rv = Review(session_id=row.id, episode_id=None, trainer_id=trainer.id, rule_id=rule_id,
                     decision=decision, at_ms=at_ms, comment=comment)
         s.add(rv)
@@ -596,6 +719,35 @@ def add_review(
     s.add(rv)
     s.flush()
     return rv
+
+
+def missed_entries(s: OrmSession, user: User, session_id: int) -> list[dict[str, Any]]:
+    """The violations trainers added to a session (oldest first), each with its review id
+    and whether ``user`` may delete it (the trainer who added it)."""
+    session_for(s, user, session_id)
+    rows = s.scalars(select(Review).where(Review.session_id == session_id, Review.decision == "missed")
+                     .order_by(Review.created_at, Review.id)).all()
+    names: dict[int, str] = {}
+    if rows:
+        names = {uid: name for uid, name in s.execute(select(User.id, User.username)
+                                                      .where(User.id.in_({r.trainer_id for r in rows})))}
+    return [{"id": r.id, "rule_id": r.rule_id, "at_ms": r.at_ms, "comment": r.comment,
+             "trainer": names.get(r.trainer_id), "can_delete": r.trainer_id == user.id} for r in rows]
+
+
+def delete_missed(s: OrmSession, user: User, session_id: int, review_id: int) -> None:
+    """Delete a violation a trainer added to a session: only the trainer who added it, and
+    only while they may still see the session."""
+    if user.role not in ("trainer", "hr_admin"):
+        raise Forbidden("only trainers review findings")
+    session_for(s, user, session_id)
+    rv = s.get(Review, review_id)
+    if rv is None or rv.session_id != session_id or rv.decision != "missed":
+        raise NotFound(f"session {session_id} has no added violation {review_id}")
+    if rv.trainer_id != user.id:
+        raise Forbidden("only the trainer who added this entry can delete it", reason="not_your_entry")
+    s.delete(rv)
+    s.flush()
 
 
 def finding_decisions(row: Session) -> dict[int, Review]:
@@ -873,7 +1025,7 @@ def _recommended(rule_id: str) -> bool:
 #: The cohort CSV for people (``lang`` given): column names and values in that language.
 _CSV_WORDS: dict[str, dict[str, str]] = {
     "zh": {"person_id": "学员编号", "name": "姓名", "session_id": "会话编号", "overall": "总分",
-           "passed": "结果", "date": "日期", "pass": "通过", "fail": "未通过", "warn": "提醒",
+           "passed": "结果", "date": "日期", "pass": "通过", "fail": "未通过", "warn": "注意",
            "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）",
            "incomplete": "未完成（中途停止）", "result_not_assessable": "无法评估（需重做）",
            "not_done": "尚未完成自检"},
