@@ -280,6 +280,15 @@ def test_the_migrations_build_exactly_the_models_schema(db: Database) -> None:
     assert diff == []
 
 
+def test_the_cohort_says_how_much_of_a_self_check_could_not_be_assessed(db: Database) -> None:
+    # "通过 99" over a run mostly out of view: HR sees the share beside the score.
+    ids = _setup(db)
+    _finish(db, ids["ja"], dataclasses.replace(fake_result(), unknown_share=0.72))
+    with db.session() as s:
+        (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert person["unknown_share"] == 0.72
+
+
 def test_the_cohort_dates_a_self_check_by_the_day_where_hr_works(db: Database,
                                                                   machine_tz: Callable[[str], None]) -> None:
     # 07:30 on 25 November in Beijing is still 24 November in UTC.

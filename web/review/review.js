@@ -34,6 +34,7 @@ const T = {
         cohorts_title: "培训班：入职自检结果", cohort_csv: "导出 CSV", cohort_rules: "各规则通过率",
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告", c_date: "日期",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检",
+        c_mostly_unassessable: "（{n}% 的时间无法评估）",
         c_incomplete: "未完成（中途停止，需重做）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
@@ -85,6 +86,7 @@ const T = {
         cohorts_title: "Cohorts: onboarding self-check", cohort_csv: "Export CSV", cohort_rules: "Pass rate per rule",
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report", c_date: "Date",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet",
+        c_mostly_unassessable: "({n}% of the time not assessable)",
         c_incomplete: "Incomplete (stopped part-way: do it again)", c_recommended: "(recommended)",
         c_not_assessable: "Not assessable (nothing could be judged: do it again)", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
@@ -679,7 +681,10 @@ async function showCohort(id) {
       link.append(newTab(`/api/sessions/${p.session_id}/report?lang=${lang}`, t("c_report")));
       if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
-    people.append(row([text("td", p.name), result, text("td", pct(p.overall)),
+    // A score over what could be seen: say so when half the time or more could not be.
+    const blind = typeof p.unknown_share === "number" && p.unknown_share >= 0.5
+      ? ` ${t("c_mostly_unassessable", { n: pct(p.unknown_share) })}` : "";
+    people.append(row([text("td", p.name), result, text("td", pct(p.overall) + blind),
                        text("td", [...failedRules, ...warned].join(t("c_sep")) || "—"), text("td", p.date || "—"), link]));
   }
   $("cohort-note").textContent = t("c_rule_note", { p: pct(tb.cohort.pass_score) });

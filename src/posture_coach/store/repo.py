@@ -941,7 +941,8 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
         # result: passed | failed | incomplete (stopped before the end) | not_assessable
         # (no required rule could be judged: nobody in view) | None (not done yet).
         entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "kind": None,
-                                 "date": None, "overall": None, "passed": None, "result": None, "rules": {}}
+                                 "date": None, "overall": None, "passed": None, "result": None, "rules": {},
+                                 "unknown_share": None}
         if row is not None:
             rs = reviewed_scores(row)
             entry["session_id"] = row.id
@@ -951,6 +952,8 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             # 07:00 in Beijing is the day before in UTC.
             entry["date"] = None if done_at is None else done_at.astimezone().date().isoformat()
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
+            # A pass over what could be seen: HR sees how much could not be (the page marks it).
+            entry["unknown_share"] = None if row.unknown_share is None else round(row.unknown_share, 4)
             entry["result"], entry["rules"] = self_check_result(row, cohort.pass_score, rs)
             entry["passed"] = entry["result"] == "passed"
             for rid, outcome in entry["rules"].items():
