@@ -211,7 +211,15 @@ def test_profile_needs_a_usable_frame() -> None:
     [("{not json", "not valid JSON"), ("[]", "JSON object"),
      (json.dumps({"neck_ratio": 0.6, "bogus": 1}), "unknown profile key"),
      (json.dumps({"neck_ratio": 0.6, "version": 99}), "version"),
-     (json.dumps({"neck_ratio": -1}), "invalid profile")],
+     (json.dumps({"neck_ratio": -1}), "invalid profile"),
+     # A profile also comes back from a browser (the live page keeps it): no text or NaN
+     # where the rules read numbers.
+     (json.dumps({"neck_ratio": 0.6, "sw_rel": "wide"}), "sw_rel must be a finite number"),
+     ('{"neck_ratio": 0.6, "roll_deg": NaN}', "roll_deg must be a finite number"),
+     (json.dumps({"neck_ratio": 0.6, "face_neutral": {"jawOpen": "x"}}), "face_neutral.jawOpen"),
+     (json.dumps({"neck_ratio": 0.6, "clothing_colours": [1, None]}), "clothing_colours"),
+     (json.dumps({"neck_ratio": 0.6, "view": "upside-down"}), "view one of"),
+     (json.dumps({"neck_ratio": 0.6, "frames": "many"}), "frames")],
 )
 def test_bad_profiles(tmp_path: Path, content: str, match: str) -> None:
     p = tmp_path / "p.json"

@@ -21,10 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from posture_coach.errors import ConfigError
 from posture_coach.events import INTERACTION_PARAMS
+from posture_coach.features import ViewName
 from posture_coach.geometry import body_scale
 from posture_coach.hand_gate import HAND_GATE_PARAMS
 from posture_coach.rules import RULES_BY_ID
@@ -433,6 +434,44 @@ def moving_frames(observations: Sequence[Observation], max_motion_sw_s: float,
     return {fi for fi, v in speeds.items() if v > max_motion_sw_s}
 
 
+#: Profile fields holding one number (None where not measured), checked on loading: a
+#: profile also comes from a browser (the live page keeps it) and must not carry a string
+#: or NaN into the rules.
+_PROFILE_NUMBERS = ("roll_deg", "neck_ratio", "face_width_rel", "ear_span_rel", "sw_rel", "torso_incline_deg",
+                    "world_torso_back_deg")
+
+
+VIEW_NAMES: frozenset[str] = frozenset(get_args(ViewName))
+
+
+def _finite(key: str, v: Any) -> None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise ValueError(f"{key} must be a finite number, not {v!r}")
+
+
+def _check_profile_values(d: Mapping[str, Any]) -> None:
+    """Every value of a loaded profile has its field's type (``ValueError`` names the first that does not)."""
+    for key in _PROFILE_NUMBERS:
+        if d.get(key) is not None or key in ("roll_deg", "neck_ratio"):
+            _finite(key, d.get(key, 0.0))
+    if not isinstance(d.get("name", ""), str) or d.get("view", "unknown") not in VIEW_NAMES:
+        raise ValueError(f"name must be text and view one of {sorted(VIEW_NAMES)}")
+    if isinstance(d.get("frames", 0), bool) or not isinstance(d.get("frames", 0), int) or d.get("frames", 0) < 0:
+        raise ValueError("frames must be a whole number")
+    face = d.get("face_neutral")
+    if face is not None:
+        if not isinstance(face, Mapping) or len(face) > 256:
+            raise ValueError("face_neutral must be a table of numbers")
+        for k, v in face.items():
+            _finite(f"face_neutral.{k}", v)
+    colours = d.get("clothing_colours")
+    if colours is not None:
+        if not isinstance(colours, list) or len(colours) > 256:
+            raise ValueError("clothing_colours must be a list of numbers")
+        for v in colours:
+            _finite("clothing_colours", v)
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """One person's neutral pose, measured at calibration.
@@ -566,8 +605,8 @@ class Profile:
             if "image_size" in kwargs:
                 w, h = kwargs["image_size"]
                 kwargs["image_size"] = (int(w), int(h))
+            _check_profile_values(kwargs)
             prof = cls(**kwargs)
-            float(prof.roll_deg)
             if float(prof.neck_ratio) <= 0:
                 raise ValueError("neck_ratio must be positive")
         except (TypeError, ValueError) as err:
