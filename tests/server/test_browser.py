@@ -121,12 +121,18 @@ def store_server(model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     db.dispose()
 
 
-def _open_practice_zh(p: Any, clip: Path, url: str) -> tuple[Any, Any]:
-    """Chromium on the live page in Chinese, the fake camera's frames flowing (no run yet)."""
+def _open_practice(p: Any, clip: Path, url: str, *, size: tuple[int, int] = (1280, 900),
+                   locale: str = "zh-CN") -> tuple[Any, Any]:
+    """Chromium on the live page (a window of ``size``, in ``locale``), the fake camera's
+    frames flowing (no run yet)."""
     browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.goto(url)
-    page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
+    try:
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]}, locale=locale)
+        page.goto(url)
+        page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
+    except BaseException:
+        browser.close()
+        raise
     return browser, page
 
 
@@ -380,7 +386,7 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
     url, db, person_id = store_server
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser, page = _open_practice_zh(p, clip, url)
+        browser, page = _open_practice(p, clip, url)
         try:
             page.select_option("#posture", "standing")
             page.locator("#start").click()
@@ -430,7 +436,7 @@ def test_a_self_check_saved_part_way_tells_the_trainee_it_does_not_count(
         repo.add_member(s, repo.create_cohort(s, "2025年3月").id, person_id)
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser, page = _open_practice_zh(p, clip, url)
+        browser, page = _open_practice(p, clip, url)
         try:
             page.select_option("#drill", "onboarding")
             page.locator("#drill-start").click()
@@ -678,7 +684,7 @@ def test_a_face_too_small_to_calibrate_can_skip_the_face_steps_and_the_calibrati
     sync_api = _needs_chromium()
     clip = write_clip_y4m(SAMPLES / "hands_front.mp4", tmp_path / "far.y4m", 0, 20)  # still, 2.6 m away
     with sync_api.sync_playwright() as p:
-        browser, page = _open_practice_zh(p, clip, server_url)
+        browser, page = _open_practice(p, clip, server_url)
         try:
             page.locator("#calibrate").click()
             page.locator("#calib-go").click()
@@ -726,7 +732,7 @@ def test_the_page_says_who_is_signed_in_and_follows_a_sign_in_from_the_summary(
     url, _db, _person_id = store_server
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser, page = _open_practice_zh(p, clip, url)
+        browser, page = _open_practice(p, clip, url)
         try:
             page.wait_for_selector("#who:not([hidden])", timeout=10_000)
             assert page.inner_text("#who") == "未登录 · 登录"
@@ -758,11 +764,8 @@ def test_a_drill_stopped_early_says_so_above_the_score_and_fits_a_laptop_window(
     sync_api = _needs_chromium()
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        browser, page = _open_practice(p, clip, server_url, size=(1366, 768), locale="en-US")
         try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
-            page.goto(server_url)
-            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
             page.select_option("#lang", "en")
             page.select_option("#drill", "standing_15s")
             page.locator("#drill-start").click()
@@ -793,7 +796,7 @@ def test_a_reload_mid_drill_gets_the_run_back(server_url: str, person_photo: Pat
     sync_api = _needs_chromium()
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser, page = _open_practice_zh(p, clip, server_url)
+        browser, page = _open_practice(p, clip, server_url)
         try:
             page.select_option("#drill", "standing_15s")
             page.locator("#drill-start").click()
@@ -820,11 +823,8 @@ def test_starting_the_onboarding_self_check_never_scrolls_the_picture_away(
     sync_api = _needs_chromium()
     clip = write_clip_y4m(SAMPLES / "onboarding.mp4", tmp_path / "onboarding.y4m", 0, 60)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        browser, page = _open_practice(p, clip, server_url, size=(1366, 768))
         try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-            page.goto(server_url)
-            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
             page.select_option("#drill", "onboarding")
             page.evaluate("document.getElementById('drill-start').click()")  # no scrolling by the test itself
             page.wait_for_selector("#drillbox:not([hidden])", timeout=10_000)
@@ -849,11 +849,8 @@ def test_no_horizontal_overflow_on_a_phone(server_url: str, person_photo: Path, 
     sync_api = _needs_chromium()
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        browser, page = _open_practice(p, clip, server_url, size=(390, 844))
         try:
-            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
-            page.goto(server_url)
-            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
             width = page.evaluate("document.documentElement.scrollWidth")
             button = page.evaluate("document.getElementById('drill-start').getBoundingClientRect().height")
         finally:
