@@ -70,6 +70,7 @@ FEATURE_PARAMS: tuple[Param, ...] = (
 )
 SIGNAL_PARAMS: tuple[Param, ...] = (
     Param("sway_window_s", "s", "window for the hip sway"),
+    Param("walk_min_sw", "sw", "hips moved this far in the last second: walking, not swaying"),
     Param("osc_window_s", "s", "window for leg oscillation and fidgeting"),
     Param("band_low_hz", "hz", "oscillation band, low edge"),
     Param("band_high_hz", "hz", "oscillation band, high edge"),

@@ -74,15 +74,25 @@ class _Signals:
         self.sw = Ema(0.1)
         self.tl = Ema(0.1)
         self.sway = Window(sig["sway_window_s"])
+        self.walk = Window(1.0)  # the hips' last second: a walk, or standing
         self.legs = [Window(sig["osc_window_s"]) for _ in range(4)]
         self.legs_source = ""
         self.hands = [Window(sig["osc_window_s"]) for _ in range(4)]
+        self.posture = "unknown"
 
     def update(self, obs: Observation, f: Features, want_legs: bool,
-               want_hands: bool) -> dict[str, float | None]:
+               want_hands: bool, posture: str = "unknown") -> dict[str, float | None]:
         out: dict[str, float | None] = {
             "sway_sw": None, "leg_osc_tl": None, "leg_osc_hz": None, "fidget_sw": None,
         }
+        if posture != self.posture:
+            # Sitting down or standing up moves the hips: no sway of the new posture. Its
+            # windows start when it does.
+            self.posture = posture
+            self.sway.clear()
+            self.walk.clear()
+            for win in self.legs:
+                win.clear()
         if obs.pose is None or not f.view.shoulders_visible:
             return out
         w, h = obs.image_size
@@ -100,11 +110,19 @@ class _Signals:
 
         if f.view.hips_visible and bs:
             hip = midpoint(px(PoseLm.LEFT_HIP), px(PoseLm.RIGHT_HIP))
+            self.walk.push(t, hip[0])
+            if abs(self.walk.x[-1] - self.walk.x[0]) >= self.p["walk_min_sw"] * bs:
+                # Walking up to the customer is not swaying: the hips crossed the picture in
+                # the last second. The sway of standing starts once they have stopped.
+                self.sway.clear()
             self.sway.push(t, hip[0])
             if self.sway.full(fill):
-                out["sway_sw"] = self.sway.std() / bs
+                # Back and forth, not a walk: a steady drift across the picture (walking up
+                # to the customer) is taken out before the spread is measured.
+                out["sway_sw"] = self.sway.detrended_std() / bs
         else:
             self.sway.clear()
+            self.walk.clear()
 
         # Legs when in view, else the shoulders (RULES.md): never mix the two.
         pts: tuple[PoseLm, ...]
@@ -223,7 +241,7 @@ class CoachEngine:
         extra: dict[str, float | None] = {}
         if video:
             extra = self._signals.update(
-                obs, f, self._want_legs, self._want_hands and posture == "sitting"
+                obs, f, self._want_legs, self._want_hands and posture == "sitting", posture
             )
         f = f.with_values(extra, posture=posture, video=video)
         face_values = compute_face_features(obs, self._face_neutral)

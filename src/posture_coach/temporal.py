@@ -240,6 +240,20 @@ class Window:
     def std(self) -> float:
         return float(np.std(np.fromiter(self.x, dtype=np.float64)))
 
+    def detrended_std(self) -> float:
+        """The spread around the window's straight-line trend (least squares in time): a
+        sway back and forth keeps it, a steady drift does not."""
+        x = np.fromiter(self.x, dtype=np.float64)
+        if len(x) < 3:
+            return float(np.std(x)) if len(x) else 0.0
+        t = np.fromiter(self.t, dtype=np.float64)
+        t -= t.mean()
+        x = x - x.mean()
+        denom = float(t @ t)
+        if denom > 0:
+            x -= (x @ t / denom) * t
+        return float(np.std(x))
+
 
 def band_amplitude(
     t_ms: Sequence[int], x: Sequence[float], low_hz: float, high_hz: float
