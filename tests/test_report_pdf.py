@@ -175,3 +175,21 @@ def test_score_writes_the_report_in_the_format_its_name_says(tmp_path: Path, mon
                                  "--model-dir", str(model_dir)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-") and pages(out.read_bytes()) >= 1
+
+
+def test_a_pdf_to_a_pipe_is_written_into_it_not_over_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        report: dict[str, object]) -> None:
+    # `report 1 -o /dev/full` once replaced the device with a file (root may rename over it).
+    import os
+    import threading
+
+    monkeypatch.setattr(pdf, "render_pdf", lambda *a, **k: b"%PDF-1.4 printed")
+    fifo = tmp_path / "r.pdf"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    pdf.write_pdf(report, fifo)
+    reader.join(timeout=10)
+    assert got == [b"%PDF-1.4 printed"]
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["r.pdf", "snap.jpg"]

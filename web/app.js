@@ -16,6 +16,7 @@ const PROFILE_KEY = "posture-coach.profile";
 // The run going on (live session id and save token), kept for this tab only: a reload
 // mid-run asks the server for that run back instead of losing it.
 const RUN_KEY = "posture-coach.run";
+const KEPT_MAX_CHARS = 16384;  // what this page keeps is far smaller: larger is damage, dropped
 const POSE_EDGES = [
   [11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24],
   [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30],
@@ -239,6 +240,12 @@ function connect() {
       updateButtons();
       return;
     }
+    if (ev.code === 1009) {
+      // A message too large for the server: only what this page keeps can be that (a
+      // calibration or a run damaged in storage). Drop it, or every reconnect sends it again.
+      localStorage.removeItem(PROFILE_KEY);
+      forgetRun();
+    }
     if (ev.code === 1013) {
       state.busy = true;
       setConn("conn_busy", true);
@@ -272,7 +279,7 @@ function updateButtons() {
   el.start.disabled = state.running || !ready;
   el.drillStart.disabled = state.running || !ready;
   el.stop.disabled = !state.running;
-  el.calibrate.disabled = !ready;
+  el.calibrate.disabled = !ready || state.running;  // a new baseline mid-run would restart its scores
   renderCalibKept();  // its "calibrate again" and "forget it" follow the same state
 }
 
@@ -305,11 +312,12 @@ function forgetRun() {
 
 function keptRun() {
   try {
-    const run = JSON.parse(sessionStorage.getItem(RUN_KEY) || "null");
-    return run && Number.isInteger(run.session) && typeof run.token === "string" ? run : null;
-  } catch {
-    return null;
-  }
+    const raw = sessionStorage.getItem(RUN_KEY) || "null";
+    const run = raw.length <= KEPT_MAX_CHARS ? JSON.parse(raw) : null;
+    if (run && Number.isInteger(run.session) && typeof run.token === "string" && run.token.length <= 200) return run;
+  } catch { /* damaged: dropped below */ }
+  forgetRun();
+  return null;
 }
 
 /** On a new connection: a run cut off by the dropped connection (kept in memory) or by a
@@ -331,11 +339,13 @@ function keepStageInView() {
 // ---------------------------------------------------------------- calibration kept across reloads
 function keptProfile() {
   try {
-    const kept = JSON.parse(localStorage.getItem(PROFILE_KEY) || "null");
-    return kept && kept.profile && typeof kept.profile === "object" ? kept : null;
-  } catch {
-    return null;
-  }
+    const raw = localStorage.getItem(PROFILE_KEY) || "null";
+    // A baseline is a few hundred bytes; anything near the socket's 64 KB limit is damage.
+    const kept = raw.length <= KEPT_MAX_CHARS ? JSON.parse(raw) : null;
+    if (kept && kept.profile && typeof kept.profile === "object") return kept;
+  } catch { /* damaged: dropped below */ }
+  localStorage.removeItem(PROFILE_KEY);
+  return null;
 }
 
 /** Each connection starts without a baseline: hand it the one this browser keeps. */

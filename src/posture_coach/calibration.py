@@ -446,8 +446,8 @@ VIEW_NAMES: frozenset[str] = frozenset(get_args(ViewName))
 
 
 def _finite(key: str, v: Any) -> None:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise ValueError(f"{key} must be a finite number, not {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or abs(v) > 1e6:
+        raise ValueError(f"{key} must be a finite number, not {str(v)[:40]}")
 
 
 def _check_profile_values(d: Mapping[str, Any]) -> None:
@@ -455,7 +455,10 @@ def _check_profile_values(d: Mapping[str, Any]) -> None:
     for key in _PROFILE_NUMBERS:
         if d.get(key) is not None or key in ("roll_deg", "neck_ratio"):
             _finite(key, d.get(key, 0.0))
-    if not isinstance(d.get("name", ""), str) or d.get("view", "unknown") not in VIEW_NAMES:
+    if isinstance(d.get("version", PROFILE_VERSION), bool):
+        raise ValueError("version must be a number")
+    if not isinstance(d.get("name", ""), str) or len(d.get("name", "")) > 200 \
+            or d.get("view", "unknown") not in VIEW_NAMES:
         raise ValueError(f"name must be text and view one of {sorted(VIEW_NAMES)}")
     if isinstance(d.get("frames", 0), bool) or not isinstance(d.get("frames", 0), int) or d.get("frames", 0) < 0:
         raise ValueError("frames must be a whole number")
@@ -606,11 +609,13 @@ class Profile:
             if "image_size" in kwargs:
                 w, h = kwargs["image_size"]
                 kwargs["image_size"] = (int(w), int(h))
+                if not all(0 <= v <= 100_000 for v in kwargs["image_size"]):
+                    raise ValueError("image_size must be two sizes in pixels")
             _check_profile_values(kwargs)
             prof = cls(**kwargs)
             if float(prof.neck_ratio) <= 0:
                 raise ValueError("neck_ratio must be positive")
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise ConfigError(f"{source}: invalid profile: {err}") from None
         return prof
 

@@ -150,6 +150,11 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "session_not_analysed": {"zh": "这段录像还没有分析完成（或分析失败），不能补充漏标的问题。",
                              "en": "This recording has not been analysed (or its analysis failed), so no missed "
                                    "violation can be added to it."},
+    "chromium_missing": {"zh": "服务器上没有安装 Chromium，无法生成 PDF；请改看网页版报告，或请管理员安装 chromium。",
+                         "en": "Chromium is not installed on the server, so no PDF can be made; read the web "
+                               "report, or ask the administrator to install chromium."},
+    "pdf_failed": {"zh": "生成 PDF 失败，请稍后重试，或改看网页版报告。",
+                   "en": "The PDF could not be made; try again later, or read the web report."},
     "not_your_entry": {"zh": "只有添加这条记录的培训师可以删除它。",
                        "en": "Only the trainer who added this entry can delete it."},
 }

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CoachError
+from .fileio import commit, discard, partial_path
 from .report import Lang, render_html
 
 ENV_CHROMIUM = "POSTURE_COACH_CHROMIUM"
@@ -157,11 +158,13 @@ def write_pdf(report: Mapping[str, Any], path: Path, lang: Lang = "zh", *, chrom
     """Write the report's PDF to ``path`` atomically (nothing is written when printing fails)."""
     data = render_pdf(report, lang, chromium=chromium, timeout_s=timeout_s)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")  # as write_html/write_json do
+    # As write_html/write_json do: a file through a temporary name, a device or a pipe
+    # (/dev/stdout, /dev/full) written directly, never replaced by a file.
+    tmp = partial_path(path)
     try:
         tmp.write_bytes(data)
-        tmp.replace(path)
+        commit(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp, path)
         raise
     return path

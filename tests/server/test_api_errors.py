@@ -73,3 +73,19 @@ def test_a_name_already_in_use_is_a_conflict(hr_client: tuple[TestClient, str]) 
     assert client.post("/api/people", json={"name": "A", "email": "a@example.com"}, headers=headers).status_code == 201
     r = client.post("/api/people", json={"name": "B", "email": "a@example.com"}, headers=headers)
     assert r.status_code == 409
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "1e309"])
+def test_numbers_json_cannot_say_answer_a_422_not_a_500(hr_client: tuple[TestClient, str], bad: str) -> None:
+    # The 422 once echoed the value back, and NaN could not be written as JSON: a 500,
+    # even on the sign-in before anyone was signed in.
+    client, csrf = hr_client
+    for r in (
+        client.post("/api/auth/login", content=f'{{"username": {bad}, "password": "x"}}',
+                    headers={"Content-Type": "application/json"}),
+        client.post("/api/sessions/1/missed", content=f'{{"rule_id": "standing.upright", "at_ms": {bad}}}',
+                    headers={"Content-Type": "application/json", "X-CSRF-Token": csrf}),
+    ):
+        assert r.status_code == 422, (r.request.url, r.status_code, r.text)
+        assert _is_validation_error(r.json()) and r.json()["reason"] == "bad_request"
+        assert "input" not in r.json()["detail"][0]  # the value sent is not echoed back

@@ -857,3 +857,28 @@ def test_no_horizontal_overflow_on_a_phone(server_url: str, person_photo: Path, 
             browser.close()
     assert width <= 390, width
     assert button < 50, button
+
+
+def test_damaged_kept_calibration_or_run_is_dropped_not_sent_forever(
+    server_url: str, person_photo: Path, tmp_path: Path
+) -> None:
+    """A kept baseline or run too large for the socket (damaged storage) closed every
+    connection it was sent on, and the page reconnected and sent it again, forever."""
+    sync_api = _needs_chromium()
+    clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
+    huge = '{"profile": {"neck_ratio": 0.6, "name": "' + "x" * 100_000 + '"}, "saved_at": "2026-11-25"}'
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=_fake_camera_args(clip), headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            context.add_init_script(
+                f"localStorage.setItem('posture-coach.profile', {huge!r});"
+                "sessionStorage.setItem('posture-coach.run',"
+                " JSON.stringify({session: 1, token: 't'.repeat(100000)}));")
+            page = context.new_page()
+            page.goto(server_url)
+            page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
+            assert page.locator("#conn").inner_text() == "已连接"
+            assert page.evaluate("localStorage.getItem('posture-coach.profile')") is None
+        finally:
+            browser.close()

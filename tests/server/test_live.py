@@ -184,3 +184,41 @@ def test_a_calibration_kept_by_the_page_is_restored_after_a_reload(live_client: 
         assert err["code"] == "bad_profile" and "重新校准" in err["text"]["zh"], err
         ws.send_json({"type": "profile_restore", "profile": "not a profile"})
         assert receive_until(ws, "error")["code"] == "bad_profile"
+
+
+def test_calibrating_during_a_run_is_refused_and_the_run_goes_on(live_client: TestClient, person_jpeg: bytes) -> None:
+    # A new baseline restarts the engine: mid-run it threw away the run so far (a 4.4 s run
+    # summarised as 0.17 s).
+    with live_client.websocket_connect("/ws/live") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "start"})
+        receive_until(ws, "started")
+        for i in range(1, 11):
+            ws.send_bytes(frame_message(person_jpeg, i))
+            receive_until(ws)
+        for kind in ({"type": "calibrate_start", "phase": "neutral"}, {"type": "calibrate_finish"}):
+            ws.send_json(kind)
+            err = receive_until(ws, "error")
+            assert err["code"] == "busy_running" and err["text"]["zh"], err
+        ws.send_json({"type": "stop"})
+        summary = receive_until(ws, "summary")["summary"]
+        assert summary["frames"] == 10
+
+
+def test_messages_json_cannot_carry_are_refused_and_the_connection_kept(live_client: TestClient,
+                                                                         person_jpeg: bytes) -> None:
+    # NaN, 1e309, a 400-digit integer, deep nesting, a lone surrogate: each once closed the
+    # connection without a word (or answered with invalid JSON).
+    with live_client.websocket_connect("/ws/live") as ws:
+        ws.receive_json()
+        for text in ('{"type":"ping","t":NaN}', '{"type":"ping","t":1e309}',
+                     '{"type":"profile_restore","profile":{"neck_ratio":' + "9" * 400 + "}}",
+                     '{"type":"profile_restore","profile":{"neck_ratio":0.6,"image_size":[1e300,1]}}',
+                     '{"type":"profile_restore","profile":' + "[" * 5000 + "]" * 5000 + "}",
+                     '{"type":"ping","t":"\\ud800"}'):
+            ws.send_text(text)
+            reply = ws.receive_json()
+            if reply["type"] == "error":
+                assert reply["code"] in ("bad_message", "bad_profile") and reply["text"]["zh"], reply
+        ws.send_bytes(frame_message(person_jpeg, 1))
+        assert receive_until(ws)["person"] is True  # still judging frames

@@ -392,6 +392,10 @@ def test_scoring_again_needs_the_right_to_see_the_session_and_a_kept_video(
     other = login(client, "hanmm")  # a trainee who is not in the video
     r = client.post(f"/api/sessions/{sid}/reanalyse", json={"role_play": "right"}, headers={"X-CSRF-Token": other})
     assert r.status_code == 403 and r.json()["reason"] == "forbidden"
+    # Nor the trainee filmed: the new session would supersede the one a trainer reviewed.
+    own = login(client, "lilei")
+    r = client.post(f"/api/sessions/{sid}/reanalyse", json={"role_play": "right"}, headers={"X-CSRF-Token": own})
+    assert r.status_code == 403 and r.json()["reason"] == "forbidden"
     csrf = login(client, "trainer1")
     r = client.post(f"/api/sessions/{sid}/reanalyse", json={"role_play": "middle"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 422 and r.json()["reason"] == "bad_request"

@@ -66,6 +66,7 @@ def test_missing_chromium_is_a_503_with_a_clear_json_error(api: tuple[TestClient
         assert r.status_code == 503 and r.headers["content-type"] == "application/json"
         body = r.json()
         assert body["error"] == "chromium_missing" and "apt-get install chromium" in body["detail"]
+        assert body["reason"] == "chromium_missing" and "Chromium" in body["reason_text"]["en"]
 
 
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason="no /usr/bin/chromium: apt-get install -y chromium")

@@ -417,7 +417,8 @@ async function showSession(id) {
     const p = text("p", n.text ? n.text[lang] : n.code);
     p.className = "notice";
     box.append(p);
-    if (n.code === "two_people_in_view" && !rep.session.role_play) box.append(rescoreForm(id));
+    // Scoring again is a trainer's call: the new session supersedes one they may have reviewed.
+    if (n.code === "two_people_in_view" && !rep.session.role_play && canReview()) box.append(rescoreForm(id));
   }
   if (status !== "done") {
     // Not analysed (yet, or it failed): no findings is not "no problems found".

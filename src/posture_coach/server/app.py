@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import json
 import logging
+import math
 import os
 import resource
 import sys
@@ -310,6 +311,25 @@ def _origin_ok(ws: WebSocket) -> bool:
     return urlsplit(origin).netloc == ws.headers.get("host", "")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _control_message(text: str) -> dict[str, Any]:
+    """A text message as a JSON object with finite numbers only (``ValueError`` otherwise)."""
+    ctrl = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+    if not isinstance(ctrl, dict):
+        raise ValueError("not an object")
+    return ctrl
+
+
 async def _send(ws: WebSocket, msg: dict[str, Any]) -> None:
     # What an error means in both languages (errors.REASON_TEXTS), for clients other than
     # the page (which words the few it shows itself); ``message`` keeps the detail.
@@ -317,7 +337,22 @@ async def _send(ws: WebSocket, msg: dict[str, Any]) -> None:
         text = reason_texts(str(msg.get("code") or msg.get("type")))
         if text is not None:
             msg = {**msg, "text": text}
-    await ws.send_text(json.dumps(msg, separators=(",", ":"), ensure_ascii=False))
+    try:
+        wire = json.dumps(msg, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        wire.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):  # an echoed lone surrogate, a NaN: plain ASCII, no NaN
+        wire = json.dumps(_finite(msg), separators=(",", ":"), ensure_ascii=True)
+    await ws.send_text(wire)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 async def _live(ws: WebSocket, live: LiveState, settings: ServerSettings) -> None:
@@ -380,17 +415,19 @@ async def _live(ws: WebSocket, live: LiveState, settings: ServerSettings) -> Non
                     await ws.close(code=CLOSE_TOO_BIG, reason="control message too large")
                     break
                 try:
-                    ctrl = json.loads(text)
-                    if not isinstance(ctrl, dict):
-                        raise ValueError("not an object")
-                except ValueError:
+                    ctrl = _control_message(text)
+                except (ValueError, RecursionError):  # not JSON, NaN, 1e309, nested too deep
                     await _send(ws, {"type": "error", "code": "bad_message",
-                                     "message": "control messages are JSON objects"})
+                                     "message": "control messages are JSON objects of finite numbers"})
                     continue
-                if ctrl.get("type") == "recover":  # another connection's finished run
-                    replies = await live.recover(ctrl)
-                else:
-                    replies = await loop.run_in_executor(live.executor, session.control, ctrl)
+                try:
+                    if ctrl.get("type") == "recover":  # another connection's finished run
+                        replies = await live.recover(ctrl)
+                    else:
+                        replies = await loop.run_in_executor(live.executor, session.control, ctrl)
+                except Exception:  # a message the session could not take: said, the connection kept
+                    log.warning("control message %r failed", str(ctrl.get("type"))[:40], exc_info=True)
+                    replies = [{"type": "error", "code": "bad_message", "message": "the message could not be used"}]
                 for reply in replies:
                     await _send(ws, reply)
     except (WebSocketDisconnect, RuntimeError):

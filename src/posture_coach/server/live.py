@@ -536,6 +536,8 @@ class LiveSession:
         if kind == "stop":
             return self._stop()
         if kind == "calibrate_start":
+            if self.running:  # a new baseline restarts the engine: the run so far would be lost
+                return [_error("busy_running", "stop the practice before calibrating")]
             phase = msg.get("phase", "neutral")
             if phase not in CALIBRATION_PHASES:
                 return [_error("bad_message", "phase must be one of "
@@ -547,6 +549,8 @@ class LiveSession:
             return [{"type": "calibration", "phase": phase, "status": "collecting",
                      "frames": 0, "progress": 0.0}]
         if kind == "calibrate_finish":
+            if self.running:
+                return [_error("busy_running", "stop the practice before calibrating")]
             return [self._finish_calibration()]
         if kind == "profile_restore":
             return self._restore_profile(msg)

@@ -35,5 +35,8 @@ def install_refusal_handler(app: FastAPI) -> None:
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own 422 (a field of the wrong type, ?lang=fr): the same ``detail`` list,
         # with a reason a page can show, as every other refusal has.
-        return JSONResponse({"detail": jsonable_encoder(exc.errors()), "reason": "bad_request",
+        # Which field and why, not the value sent: echoed back, a NaN or 1e309 could not be
+        # written as JSON (a 500), and a 100 KB field came back in full.
+        detail = [{k: v for k, v in err.items() if k in ("type", "loc", "msg")} for err in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(detail), "reason": "bad_request",
                              "reason_text": reason_texts("bad_request")}, status_code=422)

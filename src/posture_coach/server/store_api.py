@@ -240,7 +240,13 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             raise HTTPException(403, "cross-site login refused")
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("application/json"):
-            body = LoginBody.model_validate(await request.json())
+            try:
+                body = LoginBody.model_validate(await request.json())
+            except ValidationError as exc:  # a 422 with a reason, as every other body
+                raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+            except ValueError:  # not JSON at all
+                raise RequestValidationError([{"type": "json_invalid", "loc": ["body"],
+                                               "msg": "the body is not valid JSON"}]) from None
         else:
             form = await request.form()
             body = LoginBody(username=str(form.get("username", "")), password=str(form.get("password", "")))
@@ -467,11 +473,13 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         data = _report(session_id, user)  # the access checks first: no hint about the server to outsiders
         try:
             pdf = render_pdf(data, lang)
-        except ChromiumNotFound as exc:
-            return JSONResponse({"detail": str(exc), "error": "chromium_missing"}, status_code=503)
+        except ChromiumNotFound as exc:  # with a reason and its texts, as every refusal
+            return JSONResponse({"detail": str(exc), "error": "chromium_missing", "reason": "chromium_missing",
+                                 "reason_text": reason_texts("chromium_missing")}, status_code=503)
         except PdfError as exc:
             log.warning("PDF of session %s failed: %s", session_id, exc)
-            return JSONResponse({"detail": str(exc), "error": "pdf_failed"}, status_code=500)
+            return JSONResponse({"detail": str(exc), "error": "pdf_failed", "reason": "pdf_failed",
+                                 "reason_text": reason_texts("pdf_failed")}, status_code=500)
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="session-{session_id}-{lang}.pdf"'})
 
@@ -514,6 +522,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         ``superseded_by``); the video is shared (a hard link). Asked again the same way while
         an earlier new session has not failed, it answers that session (``reused``) instead
         of making another copy."""
+        # A trainer's or HR's call: the new session supersedes one a trainer may have reviewed.
+        auth.require_role(user, "trainer", "hr_admin")
         db = get_db()
         with rescore_lock, db.session() as s:
             old = guard(repo.session_for, s, user, session_id)
