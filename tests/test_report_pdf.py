@@ -193,3 +193,21 @@ def test_a_pdf_to_a_pipe_is_written_into_it_not_over_it(tmp_path: Path, monkeypa
     reader.join(timeout=10)
     assert got == [b"%PDF-1.4 printed"]
     assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["r.pdf", "snap.jpg"]
+
+
+def test_a_broken_chromium_is_said_in_the_reports_language(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pc.db'}"
+    db = Database(url, tmp_path / "data")
+    db.upgrade()
+    with db.session() as s:
+        sid = repo.create_session(s, source="role.mp4").id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, fake_result())
+    db.dispose()
+    broken = _fake_chromium(tmp_path, 'echo "boom" >&2; exit 1')
+    result = runner.invoke(app, ["report", str(sid), "-o", str(tmp_path / "r.pdf"), "--db", url],
+                           env={pdf.ENV_CHROMIUM: str(broken), pdf.ENV_TIMEOUT: "-5"})
+    assert result.exit_code == pdf.PdfError.exit_code, result.output
+    assert "生成 PDF 失败" in result.stderr and "boom" in result.stderr and "-5 s" not in result.stderr
+    assert not (tmp_path / "r.pdf").exists()

@@ -259,7 +259,7 @@ def _check_report_target(out: Path, kind: ReportFormat, lang: Lang) -> None:
         try:
             find_chromium()
         except CoachError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+            raise _fail_in(exc, lang.value) from None
 
 
 def _write_report(data: dict[str, Any], out: Path, kind: ReportFormat, lang: Lang) -> None:
@@ -273,7 +273,7 @@ def _write_report(data: dict[str, Any], out: Path, kind: ReportFormat, lang: Lan
         try:
             write_pdf(data, out, lang.value)
         except CoachError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+            raise _fail_in(exc, lang.value) from None
     else:
         rep.write_html(data, out, lang.value)
 

@@ -16,6 +16,7 @@ half-written PDF behind.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -47,12 +48,14 @@ class PdfError(CoachError):
     """A PDF could not be made (Chromium failed, timed out or wrote no PDF)."""
 
     exit_code = 1
+    reason = "pdf_failed"
 
 
 class ChromiumNotFound(PdfError):
     """No Chromium to print with: the message says how to install one."""
 
     exit_code = 3
+    reason = "chromium_missing"
 
 
 def find_chromium() -> str:
@@ -88,9 +91,10 @@ def _timeout(timeout_s: float | None) -> float:
     if timeout_s is not None:
         return timeout_s
     try:
-        return float(os.environ.get(ENV_TIMEOUT, DEFAULT_TIMEOUT_S))
+        value = float(os.environ.get(ENV_TIMEOUT, DEFAULT_TIMEOUT_S))
     except ValueError:
         return DEFAULT_TIMEOUT_S
+    return value if math.isfinite(value) and value > 0 else DEFAULT_TIMEOUT_S  # "-5", "0": the default
 
 
 _NOISE = re.compile(r"dbus|unexpected operator|Fontconfig|bytes written to file|^\s*$", re.IGNORECASE)

@@ -169,6 +169,13 @@ def test_the_trainer_who_added_a_missed_violation_deletes_it(api: Api) -> None:
     assert [a["missed"] for a in client.get("/api/agreement").json()["rules"] if a["rule_id"] == "face.smile"] == [0]
     r = client.delete(f"/api/sessions/{sid}/missed/{rid}", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 404
+    # A stale page's second DELETE must not take a newer entry: SQLite gave a deleted row's
+    # id to the next one, so deletion keeps the row (withdrawn) and ids are never reused.
+    r = client.post(f"/api/sessions/{sid}/missed", json={"rule_id": "face.smile", "at_ms": 5000},
+                    headers={"X-CSRF-Token": csrf})
+    assert r.json()["review_id"] != rid
+    assert client.delete(f"/api/sessions/{sid}/missed/{rid}", headers={"X-CSRF-Token": csrf}).status_code == 404
+    assert [m["at_ms"] for m in client.get(f"/api/sessions/{sid}").json()["missed"]] == [5000]
 
 
 def _count(cfg: StoreConfig) -> int:

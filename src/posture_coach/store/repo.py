@@ -737,7 +737,9 @@ def missed_entries(s: OrmSession, user: User, session_id: int) -> list[dict[str,
 
 def delete_missed(s: OrmSession, user: User, session_id: int, review_id: int) -> None:
     """Delete a violation a trainer added to a session: only the trainer who added it, and
-    only while they may still see the session."""
+    only while they may still see the session. The row stays, marked ``withdrawn`` (no page,
+    report or agreement counts it): SQLite would give a deleted row's id to the next entry,
+    and a second DELETE from a stale page would then remove someone's newer one."""
     if user.role not in ("trainer", "hr_admin"):
         raise Forbidden("only trainers review findings")
     session_for(s, user, session_id)
@@ -746,8 +748,12 @@ def delete_missed(s: OrmSession, user: User, session_id: int, review_id: int) ->
         raise NotFound(f"session {session_id} has no added violation {review_id}")
     if rv.trainer_id != user.id:
         raise Forbidden("only the trainer who added this entry can delete it", reason="not_your_entry")
-    s.delete(rv)
+    rv.decision = WITHDRAWN
     s.flush()
+
+
+#: A deleted added violation (``delete_missed``): kept, so that its id is never reused.
+WITHDRAWN = "withdrawn"
 
 
 def finding_decisions(row: Session) -> dict[int, Review]:
@@ -841,7 +847,7 @@ def agreement(s: OrmSession, *, trainer_id: int | None = None) -> list[RuleAgree
     in that session; trainer yes = they agreed with a flag or added a missed one; a unit
     with coach flags that the trainer left partly unreviewed (and agreed with none) is
     left out as undecided."""
-    q = select(Review)
+    q = select(Review).where(Review.decision != WITHDRAWN)
     if trainer_id is not None:
         q = q.where(Review.trainer_id == trainer_id)
     reviews = list(s.scalars(q))
