@@ -355,8 +355,10 @@ def test_calibration_while_walking_is_refused_with_the_reason(
     )
     clip = write_clip_y4m(SAMPLES / "onboarding.mp4", tmp_path / "walk.y4m", 2, 30)
     with sync_api.sync_playwright() as p:
-        browser, page = _open_live_page(sync_api, p, clip, server_url)
+        # Calibration comes before a run (during one it is refused: it would restart the scores).
+        browser, page = _open_practice(p, clip, server_url, size=(1280, 860), locale="en-US")
         try:
+            page.select_option("#lang", "en")
             page.locator("#calibrate").click()
             # The first step (the neutral posture) is refused as soon as it ends, not after
             # the face steps. Wait for the verdict, whichever it is, so a wrong one is printed.
