@@ -367,7 +367,8 @@ function renderCalibKept() {
     const forget = linkButton("calib_forget", forgetProfile);
     again.disabled = el.calibrate.disabled;
     forget.disabled = state.running;
-    box.replaceChildren(`${t("calib_kept", { date })} · `, again, " · ", forget);
+    // A kept copy without a readable date (edited by hand, an older page) says so without one.
+    box.replaceChildren(`${date ? t("calib_kept", { date }) : t("calib_kept_undated")} · `, again, " · ", forget);
   } else if (state.calibNote) {
     const note = state.calibNote;
     box.replaceChildren((note.text && note.text[lang()]) || t(note.key));

@@ -716,6 +716,13 @@ def test_a_face_too_small_to_calibrate_can_skip_the_face_steps_and_the_calibrati
             line = page.inner_text("#calib-kept")
             assert line.startswith("已使用 ") and "的个人校准" in line and "重新校准" in line, line
             page.screenshot(path=str(shots / "23-calibration-restored-zh.png"))
+            # A kept copy whose date cannot be read says so without one (not "已使用  的个人校准").
+            page.evaluate("""() => { const k = JSON.parse(localStorage.getItem('posture-coach.profile'));
+                                     k.saved_at = 'garbage';
+                                     localStorage.setItem('posture-coach.profile', JSON.stringify(k)); }""")
+            page.reload()
+            page.wait_for_selector("#calib-kept:not([hidden])", timeout=30_000)
+            assert page.inner_text("#calib-kept").startswith("已使用之前保存的个人校准")
             page.locator("#calib-kept button", has_text="不再使用").click()
             page.wait_for_function("document.getElementById('calib-kept').textContent.includes('已删除')",
                                    timeout=5_000)
