@@ -26,7 +26,7 @@ from .errors import notice_text, notices_with_texts, reason_texts
 from .fileio import commit, partial_path
 from .rules import RULES_BY_ID
 from .rules.base import reason_text
-from .scoring import NOT_APPLICABLE_REASONS, points, thin_evidence
+from .scoring import MOSTLY_UNASSESSABLE, NOT_APPLICABLE_REASONS, points, thin_evidence
 
 Lang = Literal["zh", "en"]
 SCHEMA = "posture-coach.report/1"
@@ -458,10 +458,6 @@ def _self_check_html(results: Sequence[Mapping[str, Any]], rules: Mapping[str, M
         css = "notice" if result != "passed" else "notice ok"
         out.append(f'<p class="{css} self-check" data-result="{_e(result)}">{_e(text)}</p>')
     return "".join(out)
-
-
-#: From this share of the time not assessable, the score's header says what it covers.
-MOSTLY_UNASSESSABLE = 0.5
 
 
 def _mostly_unassessable(report: Mapping[str, Any], lang: Lang) -> str:

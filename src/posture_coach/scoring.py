@@ -114,6 +114,11 @@ NOT_APPLICABLE_REASONS = WAITING_REASONS | NOT_RUN_REASONS | {"not_standing", "n
                                                               "courtesy_lean"}
 
 
+#: From this share of the time not assessable, a score says more about what could be seen
+#: than about the person: the report, the review page and the cohort view say so.
+MOSTLY_UNASSESSABLE = 0.5
+
+
 #: Reasons that say the whole picture was missing, not why this rule could not judge: they
 #: summarise a rule only when they are at least ``BLIP_SHARE`` of its unknown time.
 BLIP_REASONS = frozenset({"no_person"})

@@ -246,13 +246,19 @@ class Window:
         x = np.fromiter(self.x, dtype=np.float64)
         if len(x) < 3:
             return float(np.std(x)) if len(x) else 0.0
-        t = np.fromiter(self.t, dtype=np.float64)
-        t -= t.mean()
-        x = x - x.mean()
-        denom = float(t @ t)
-        if denom > 0:
-            x -= (x @ t / denom) * t
-        return float(np.std(x))
+        return float(np.std(_detrended(np.fromiter(self.t, dtype=np.float64), x[None, :])))
+
+
+def _detrended(t: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Each row of ``y`` (sampled at times ``t``) less its straight-line trend (closed-form
+    least squares): a slow drift taken out, what goes back and forth kept."""
+    n = len(t)
+    tc = t - t.sum() / n
+    denom = float(tc @ tc)
+    y = y - (y.sum(axis=1) / n)[:, None]
+    if denom > 0:
+        y -= np.outer(y @ tc / denom, tc)
+    return y
 
 
 def band_amplitude(
@@ -289,14 +295,8 @@ def band_amplitude_max(
     duration = (t[-1] - t[0]) / 1000.0
     if duration <= 0:
         return 0.0, 0.0
-    y = np.array([list(r) for r in rows], dtype=np.float64)
-    # Remove each row's linear trend (closed-form least squares) so slow drift stays
-    # out of the band.
-    tc = t - t.sum() / n
-    denom = float(tc @ tc)
-    y -= (y.sum(axis=1) / n)[:, None]
-    if denom > 0:
-        y -= np.outer(y @ tc / denom, tc)
+    # Slow drift stays out of the band.
+    y = _detrended(t, np.array([list(r) for r in rows], dtype=np.float64))
     spec = np.abs(np.fft.rfft(y * _hann(n), axis=1))
     freqs = np.arange(spec.shape[1]) * ((n - 1) / duration / n)
     band = (freqs >= low_hz) & (freqs <= high_hz)

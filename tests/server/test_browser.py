@@ -88,6 +88,13 @@ def server_url(model_dir: Path) -> Iterator[str]:
         yield url
 
 
+def _needs_chromium() -> Any:
+    """Debian's Chromium and Playwright, or skip saying how to install them."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
+    return pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+
+
 def _fake_camera_args(clip: Path) -> list[str]:
     """Chromium flags: the camera is ``clip`` (a .y4m), allowed without asking."""
     return [
@@ -171,11 +178,7 @@ def _signed_out_probe(message: Any) -> bool:
 def test_live_page_in_chromium(
     server_url: str, person_photo: Path, tmp_path: Path, shots: Path
 ) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     img = cv2.imread(str(person_photo))
     clip = write_y4m(tmp_path / "person.y4m", img)
     args = _fake_camera_args(clip)
@@ -238,11 +241,7 @@ def test_live_page_in_chromium(
 
 
 def test_camera_refused_shows_help(server_url: str, shots: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), headless=True,
@@ -297,11 +296,7 @@ def test_arms_crossed_card_turns_red(
     server_url: str, tmp_path: Path, shots: Path, clip_name: str, first: int, last: int
 ) -> None:
     """Only the held crossed-arms frames (labels: ``arms_crossed: true``), looped."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     clip = write_clip_y4m(SAMPLES / clip_name, tmp_path / "crossed.y4m", first, last)
     stem = clip_name.removesuffix(".mp4")
     with sync_api.sync_playwright() as p:
@@ -321,11 +316,7 @@ def test_neutral_keeps_arms_crossed_card_green(
     server_url: str, tmp_path: Path, shots: Path
 ) -> None:
     """Standing relaxed (the first held frames of the same clip): never red over ~6 s."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     clip = write_clip_y4m(SAMPLES / "neutral_vs_arms_crossed.mp4", tmp_path / "neutral.y4m",
                           0, 25)
     seen: list[str] = []
@@ -348,11 +339,7 @@ def test_calibration_while_walking_is_refused_with_the_reason(
 ) -> None:
     """The onboarding clip's walk-in as the camera: no still frame, so no baseline, and the
     page says why (a gait taken as the neutral pose would blame the person later)."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     clip = write_clip_y4m(SAMPLES / "onboarding.mp4", tmp_path / "walk.y4m", 2, 30)
     with sync_api.sync_playwright() as p:
         # Calibration comes before a run (during one it is refused: it would restart the scores).
@@ -378,11 +365,7 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
 ) -> None:
     """Summary dialog → "保存到我的记录": first refused with a sign-in hint, then, signed in
     as a trainee, stored as a live session (results only) with a link to its report."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     from posture_coach.store.models import Session
 
     url, db, person_id = store_server
@@ -426,11 +409,7 @@ def test_a_self_check_saved_part_way_tells_the_trainee_it_does_not_count(
 ) -> None:
     """The onboarding scenario stopped after a few seconds and saved: the trainee reads the
     result HR will see in the cohort ("incomplete"), not just a score."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     from posture_coach.store import repo
 
     url, db, person_id = store_server
@@ -456,11 +435,7 @@ def test_a_self_check_saved_part_way_tells_the_trainee_it_does_not_count(
 def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, shots: Path) -> None:
     """A face-only step: laptop framing is fine (no "step back"), the step's cards come
     first, and the timed smile shows its progress ("held x / 3 s") while the step runs."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     clip = write_clip_y4m(SAMPLES / "smile_six_teeth.mp4", tmp_path / "smile.y4m", 0, 83, seconds=6.0)
     with sync_api.sync_playwright() as p:
         browser, page = _open_live_page(sync_api, p, clip, server_url)
@@ -488,11 +463,7 @@ def test_a_dropped_connection_mid_practice_loses_nothing(
 ) -> None:
     """The socket drops during a practice: the page reconnects, gets the run's results back
     (finished by the server as if stopped) and can still save them."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     from posture_coach.store.models import Session
 
     url, db, person_id = store_server
@@ -539,11 +510,7 @@ def test_at_a_laptop_the_page_asks_standing_or_sitting_and_judges_the_answer(
     """Head and shoulders only (a laptop camera), rule pack left on "Detect automatically":
     standing or sitting cannot be seen, so after a few seconds the page asks; the person's
     answer picks the pack and the posture rules are judged instead of "can't judge"."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     clip = write_clip_y4m(SAMPLES / "smile_laptop.mp4", tmp_path / "laptop.y4m", 0, 40)
     with sync_api.sync_playwright() as p:
         browser, page = _open_live_page(sync_api, p, clip, server_url, posture="auto")
@@ -569,11 +536,7 @@ def test_a_practice_the_server_lost_says_so_after_reconnecting(
     """The socket drops mid-practice and the run cannot be had back (here: the page's
     recovery token is made stale, as after a server restart): the page says so plainly
     and is ready to start again, instead of showing the old time and score."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     routes: list[Any] = []
 
@@ -622,11 +585,7 @@ def test_a_camera_lost_mid_practice_ends_the_run_and_says_so(
     the run ends as Stop ends it (summary of the time the camera was there), the page says
     the camera was disconnected, in the page's language and again after a language switch,
     and nothing can be started until the camera is back; "Retry" brings it back."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright missing: pip install playwright"
-    )
+    sync_api = _needs_chromium()
     clip = write_y4m(tmp_path / "person.y4m", cv2.imread(str(person_photo)))
     sent = "window.__coachStats.sent"
     with sync_api.sync_playwright() as p:
@@ -669,12 +628,6 @@ def test_a_camera_lost_mid_practice_ends_the_run_and_says_so(
 
 
 # ---------------------------------------------------------------- new-hire walk-through fixes
-def _needs_chromium() -> Any:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    return pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
-
-
 def test_a_face_too_small_to_calibrate_can_skip_the_face_steps_and_the_calibration_is_kept(
     server_url: str, tmp_path: Path, shots: Path
 ) -> None:

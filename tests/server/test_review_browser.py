@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tests.server.test_browser import CHROMIUM, _free_port, serving
+from tests.server.test_browser import CHROMIUM, _free_port, _needs_chromium, serving
 from tests.store.helpers import make_pan_video
 from tests.store.test_api import PASSWORDS, _seed
 
@@ -74,9 +74,7 @@ def shots_dir(tmp_path: Path) -> Path:
 
 def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots_dir: Path,
                                                           person_photo: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    sync_api = _needs_chromium()
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser, page = _signed_in_trainer(p, review_url, errors)
@@ -189,9 +187,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
 
 
 def test_a_role_play_uploaded_as_practice_alone_is_said_and_scored_again(review_url: str, shots_dir: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    sync_api = _needs_chromium()
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser, page = _signed_in_trainer(p, review_url, errors)
@@ -245,9 +241,7 @@ def test_a_role_play_uploaded_as_practice_alone_is_said_and_scored_again(review_
 
 
 def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    sync_api = _needs_chromium()
     from sqlalchemy import select
 
     from posture_coach.server.store_api import StoreConfig
@@ -316,9 +310,7 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
 
 def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tmp_path: Path,
                                                                                 shots_dir: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    sync_api = _needs_chromium()
     from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database, repo
     from tests.store.helpers import fake_result
@@ -406,9 +398,7 @@ def _stored_sessions(cfg: Any) -> dict[str, int]:
 
 def test_the_detail_says_what_could_not_be_assessed_rule_by_rule_and_the_address_keeps_it(
         tmp_path: Path, shots_dir: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright missing: pip install playwright")
+    sync_api = _needs_chromium()
     from posture_coach.errors import REASON_TEXTS
     from posture_coach.server.store_api import StoreConfig
 

@@ -28,7 +28,7 @@ from .. import __version__
 from ..drills import Drill, load_drills
 from ..errors import CoachError, reason_texts
 from .coach import EngineFactory, RuleInfo, reason_catalogue, rule_catalogue
-from .live import KEEP_FINISHED_S, FrameError, KeptRun, LiveSession, parse_frame
+from .live import KEEP_FINISHED_S, FrameError, KeptRun, LiveSession, _compact, parse_frame
 from .pool import AffinityPool
 from .settings import ServerSettings, login_required
 
@@ -341,18 +341,8 @@ async def _send(ws: WebSocket, msg: dict[str, Any]) -> None:
         wire = json.dumps(msg, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         wire.encode("utf-8")
     except (ValueError, UnicodeEncodeError):  # an echoed lone surrogate, a NaN: plain ASCII, no NaN
-        wire = json.dumps(_finite(msg), separators=(",", ":"), ensure_ascii=True)
+        wire = json.dumps(_compact(msg, None), separators=(",", ":"), ensure_ascii=True)
     await ws.send_text(wire)
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 async def _live(ws: WebSocket, live: LiveState, settings: ServerSettings) -> None:

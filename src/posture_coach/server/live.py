@@ -157,10 +157,13 @@ def _r(x: float) -> float:
     return round(float(x), 3)
 
 
-def _compact(obj: Any, digits: int = 3) -> Any:
-    """Round floats to ``digits`` decimals and turn NaN/inf into null, recursively (JSON-safe)."""
+def _compact(obj: Any, digits: int | None = 3) -> Any:
+    """Round floats to ``digits`` decimals (``None``: as they are) and turn NaN/inf into
+    null, recursively (JSON-safe)."""
     if isinstance(obj, float):
-        return round(obj, digits) if math.isfinite(obj) else None
+        if not math.isfinite(obj):
+            return None
+        return obj if digits is None else round(obj, digits)
     if isinstance(obj, Mapping):
         return {str(k): _compact(v, digits) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

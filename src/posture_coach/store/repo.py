@@ -24,7 +24,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
-from ..scoring import points
+from ..scoring import MOSTLY_UNASSESSABLE, points
 from .db import Database
 from .models import (
     DECISIONS,
@@ -307,7 +307,7 @@ def visible_sessions(s: OrmSession, user: User, *, limit: int = 200) -> list[Ses
 
 #: From this share of the time not assessable on, a session's score says more about what
 #: could be seen than about the trainee: the pages say so plainly, with the main reasons.
-UNASSESSABLE_HIGH = 0.5
+UNASSESSABLE_HIGH = MOSTLY_UNASSESSABLE
 #: From this share on, the pages name the main reasons beside the score (in a milder tone).
 UNASSESSABLE_NOTABLE = 0.25
 
