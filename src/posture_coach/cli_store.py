@@ -162,6 +162,23 @@ def people_add(
         typer.echo(f"person {p.id} {p.name}" + (" (consent to store videos)" if consent else ""))
 
 
+@people_app.command("consent")
+def people_consent(
+    person_id: int,
+    consent: Annotated[bool, typer.Option("--yes/--withdraw",
+                                          help="Record consent, or withdraw it (deletes their stored videos).")],
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Record or withdraw a person's consent to their videos being stored. Withdrawing
+    deletes the videos and evidence snapshots already stored of them; scores stay."""
+    from .store import repo
+
+    with _store_errors():
+        p, removed = repo.set_consent(_db(db_url, ready=True), person_id, consent)
+    typer.echo(f"person {p.id} {p.name}: " + ("consent to store videos recorded" if consent else
+                                              f"consent withdrawn, {removed} stored file(s) deleted"))
+
+
 @people_app.command("list")
 def people_list(db_url: DbUrlOpt = None) -> None:
     """List the people: id, name, consent."""

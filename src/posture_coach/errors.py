@@ -114,6 +114,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "no_file": {"zh": "没有收到文件，请选择一个视频。", "en": "No file arrived; choose a video."},
     "consent_required": {"zh": "需要被拍摄者同意保存视频后才能上传。",
                          "en": "The person filmed must agree to the video being stored before it is uploaded."},
+    "consent_not_recorded": {"zh": "此学员的记录为“不同意保存录像”，不能上传其录像。请由本人或HR先登记同意。",
+                             "en": "This person's record says no consent to videos being stored, so their "
+                                   "recordings cannot be uploaded. The person or HR must record consent first."},
     "onboarding_live_only": {"zh": "入职自检需要在实时练习页面完成，不能上传录像代替。",
                              "en": "The onboarding self-check is done on the live practice page; a video cannot be "
                                    "uploaded in its place."},

@@ -527,3 +527,50 @@ def test_the_detail_says_what_could_not_be_assessed_rule_by_rule_and_the_address
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_a_person_without_consent_is_greyed_out_of_the_upload_form(tmp_path: Path, shots_dir: Path) -> None:
+    """The upload form lists everyone in the trainer's cohort, but only people whose record
+    says they consent can be picked; the others say why, in the page's language."""
+    sync_api = _needs_chromium()
+    from posture_coach.server.store_api import StoreConfig
+    from posture_coach.store import Database, repo
+
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    ids = _seed(cfg)
+    db = Database(cfg.db_url, cfg.data_dir)
+    with db.session() as s:
+        first = repo.create_person(s, "王芳", consent_media=False)
+        repo.add_member(s, ids["c1"], first.id)
+    repo.set_consent(db, ids["a"], False)  # 李雷 withdrew: nobody left who consents
+    db.dispose()
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            page.wait_for_selector("#up-person option", state="attached")
+            options = page.eval_on_selector_all(
+                "#up-person option", "os => os.map(o => [o.textContent, o.disabled])")
+            assert options == [["李雷 (no consent to store videos)", True],
+                               ["王芳 (no consent to store videos)", True]]
+            assert page.input_value("#up-person") == str(ids["a"])  # shown, not a blank box
+            assert page.is_disabled("#up-go")
+            assert "No trainee has consented" in page.inner_text("#up-status")
+            page.click("#lang")
+            assert page.eval_on_selector("#up-person option", "o => o.textContent") == "李雷（未同意保存录像）"
+            assert "没有同意保存录像的学员" in page.inner_text("#up-status")
+            page.screenshot(path=str(shots_dir / "upload_no_consent.png"), full_page=True)
+        finally:
+            browser.close()
+    db = Database(cfg.db_url, cfg.data_dir)
+    repo.set_consent(db, ids["a"], True)
+    db.dispose()
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            page.wait_for_selector("#up-person option", state="attached")
+            assert page.input_value("#up-person") == str(ids["a"])  # the first who consents
+            assert not page.is_disabled("#up-go")
+        finally:
+            browser.close()
+    assert not errors, errors

@@ -246,6 +246,44 @@ def test_trainee_cannot_upload_for_someone_else(api: tuple[TestClient, StoreConf
     assert _stored(cfg) == (0, [])
 
 
+def test_only_a_person_whose_record_says_consent_can_have_a_video_stored(
+        api: tuple[TestClient, StoreConfig, dict[str, int]], real_video: Path) -> None:
+    """The per-upload box confirms consent for one video; the person's record decides.
+    Withdrawing consent deletes what is stored of them (their scores stay)."""
+    client, cfg, ids = api
+    trainer = login(client, "trainer1")
+    r = _upload(client, trainer, real_video.read_bytes(), "before.avi", ids["a"])
+    assert r.status_code == 202, r.text
+    kept = r.json()["session_id"]
+    assert _stored(cfg)[0] == 1 and len(_stored(cfg)[1]) == 1
+
+    hr = TestClient(client.app)
+    hr_csrf = login(hr, "hr")
+    r = hr.post(f"/api/people/{ids['a']}/consent", json={"consent_media": False},
+                headers={"X-CSRF-Token": hr_csrf})
+    assert r.status_code == 200 and r.json() == {"id": ids["a"], "consent_media": False, "files_removed": 1}
+    # The session stays, without its video; the people list says why the person is greyed out.
+    assert _stored(cfg) == (1, [])
+    assert client.get(f"/api/sessions/{kept}").status_code == 200
+    listed = {p["id"]: p["consent_media"] for p in client.get("/api/people").json()["people"]}
+    assert listed[ids["a"]] is False
+
+    # Ticking the box does not override the record.
+    r = _upload(client, trainer, real_video.read_bytes(), "after.avi", ids["a"])
+    assert r.status_code == 403 and r.json()["reason"] == "consent_not_recorded"
+    assert "同意" in r.json()["reason_text"]["zh"] and "consent" in r.json()["reason_text"]["en"]
+    assert _stored(cfg) == (1, [])
+
+    # Only the person or HR records it again; then uploads work.
+    r = client.post(f"/api/people/{ids['a']}/consent", json={"consent_media": True},
+                    headers={"X-CSRF-Token": trainer})
+    assert r.status_code == 403
+    r = hr.post(f"/api/people/{ids['a']}/consent", json={"consent_media": True},
+                headers={"X-CSRF-Token": hr_csrf})
+    assert r.json() == {"id": ids["a"], "consent_media": True, "files_removed": 0}
+    assert _upload(client, trainer, real_video.read_bytes(), "again.avi", ids["a"]).status_code == 202
+
+
 def test_a_role_play_upload_keeps_the_trainee_side(api: tuple[TestClient, StoreConfig, dict[str, int]],
                                                    real_video: Path) -> None:
     client, cfg, ids = api

@@ -34,6 +34,10 @@ def test_hr_sets_up_a_cohort_without_the_api(tmp_path: Path) -> None:
     run("users", "add", "xiaohong", "--role", "trainee", "--person", "1", "--password", "trainee-pass-1")
     assert "2025年3月\t2 member(s)\tpass mark 85" in run("cohorts", "list")
     assert "1\t张小红\tconsent" in run("people", "list")
+    assert run("people", "consent", "2", "--yes") == "person 2 Li Ming: consent to store videos recorded\n"
+    assert run("people", "consent", "1", "--withdraw") == \
+        "person 1 张小红: consent withdrawn, 0 stored file(s) deleted\n"
+    assert "1\t张小红\tno consent" in run("people", "list") and "2\tLi Ming\tconsent" in run("people", "list")
     store = Database(url)
     with store.session() as s:
         cohort = repo.get_cohort(s, 1)
@@ -48,6 +52,7 @@ def test_setup_mistakes_are_one_line_each(tmp_path: Path) -> None:
         (["users", "add", "x", "--role", "trainee", "--password", "p-123456789"], "people add NAME"),
         (["cohorts", "add-member", "9", "1"], "no cohort 9"),
         (["cohorts", "add", "A", "--trainer", "nobody"], "no trainer called 'nobody'"),
+        (["people", "consent", "7", "--yes"], "no person 7"),
     ]
     for args, said in cases:
         r = runner.invoke(app, [*args, *db])

@@ -48,6 +48,8 @@ const T = {
         queued: "排队中…", analysing: "正在分析", done: "完成", failed: "失败",
         st_queued: "排队中", st_running: "分析中", st_done: "完成", st_failed: "失败",
         no_people: "没有可上传的学员（请HR把学员加入你的培训班）",
+        no_consent_person: "（未同意保存录像）",
+        no_consented_people: "没有同意保存录像的学员：请由本人或HR先登记同意",
         upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
   en: { side_left: "the trainee is on the left", side_right: "the trainee is on the right",
         rescore_as: "Score again as a two-person role-play: ", rescore_go: "Score again", rescore_sending: "Sending…",
@@ -102,6 +104,8 @@ const T = {
         queued: "Queued…", analysing: "Analysing", done: "Done", failed: "Failed",
         st_queued: "queued", st_running: "analysing", st_done: "done", st_failed: "failed",
         no_people: "No trainees to upload for (HR adds trainees to your cohort)",
+        no_consent_person: " (no consent to store videos)",
+        no_consented_people: "No trainee has consented to videos being stored: the person or HR must record it first",
         upload_hint: "Videos stay on this server. Film two-person role-plays from the side." },
 };
 // The language is the one chosen last on this browser (shared with the live page), else the browser's.
@@ -128,6 +132,14 @@ function paint() {
   if (me) $("who").textContent = `${me.username}${lang === "zh" ? "（" : " ("}${t(`role_${me.role}`)}${lang === "zh" ? "）" : ")"}`;
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
   if (upState) drawStatus();
+  labelPeople();
+}
+
+// "(no consent to store videos)" after the greyed-out people, in the page's language.
+function labelPeople() {
+  for (const o of $("up-person").options) {
+    o.textContent = o.disabled ? o.dataset.name + t("no_consent_person") : o.dataset.name;
+  }
 }
 
 // The upload status line. A failure with a reason code shows the server's text in the
@@ -711,10 +723,23 @@ async function showPeople() {
   const { people } = await api("/api/people");
   const sel = $("up-person");
   const keep = sel.value;
-  sel.replaceChildren(...people.map((p) => { const o = text("option", p.name); o.value = p.id; return o; }));
-  if (keep && people.some((p) => String(p.id) === keep)) sel.value = keep;
-  $("up-go").disabled = !people.length;
+  // A person whose record says "no consent" is listed, greyed out, so nobody wonders
+  // where they went; the server refuses their recordings too.
+  sel.replaceChildren(...people.map((p) => {
+    const o = text("option", p.name);
+    o.value = p.id;
+    o.dataset.name = p.name;
+    o.disabled = !p.consent_media;
+    return o;
+  }));
+  labelPeople();
+  const allowed = people.filter((p) => p.consent_media);
+  if (keep && allowed.some((p) => String(p.id) === keep)) sel.value = keep;
+  else if (allowed.length) sel.value = String(allowed[0].id);
+  else if (people.length) sel.selectedIndex = 0;  // shown greyed, with why, not a blank box
+  $("up-go").disabled = !allowed.length;
   if (!people.length) setStatus("no_people");
+  else if (!allowed.length) setStatus("no_consented_people");
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -316,6 +316,11 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                           "consent is required: the person filmed must agree to the video being stored")
         with db.session() as s:
             person = guard(repo.get_person, s, fields.person_id)
+            if not person.consent_media:
+                # The person's own record decides; the box confirms it for this video.
+                raise Refused(403, "consent_not_recorded",
+                              "this person's record says no consent to videos being stored: "
+                              "the person or HR must record their consent first")
             if user.role == "trainee" and user.person_id != person.id:
                 raise Refused(403, "not_own_recording", "trainees upload their own recordings only")
             if user.role == "trainee" and fields.scenario == "onboarding":
@@ -621,9 +626,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     def consent(person_id: int, body: ConsentBody, user: UserDep) -> dict[str, Any]:
         if not (user.role == "hr_admin" or (user.role == "trainee" and user.person_id == person_id)):
             raise HTTPException(403, "only the person or HR can change consent")
-        with get_db().session() as s:
-            p = guard(repo.set_consent, s, person_id, body.consent_media)
-            return {"id": p.id, "consent_media": p.consent_media}
+        p, removed = guard(repo.set_consent, get_db(), person_id, body.consent_media)
+        return {"id": p.id, "consent_media": p.consent_media, "files_removed": removed}
 
     @router.delete("/people/{person_id}")
     def delete_person(person_id: int, user: UserDep) -> dict[str, Any]:

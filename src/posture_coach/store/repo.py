@@ -128,11 +128,19 @@ def create_person(s: OrmSession, name: str, *, email: str | None = None, consent
     return p
 
 
-def set_consent(s: OrmSession, person_id: int, consent_media: bool) -> Person:
-    p = get_person(s, person_id)
-    p.consent_media = consent_media
-    p.consent_at = utcnow()
-    return p
+def set_consent(db: Database, person_id: int, consent_media: bool) -> tuple[Person, int]:
+    """Record a person's consent to videos being stored. Withdrawing it deletes the videos
+    and evidence snapshots already stored of them (scores, findings and reviews stay, as
+    after the retention purge). Returns the person and the number of files removed."""
+    with db.session() as s:
+        p = get_person(s, person_id)
+        p.consent_media = consent_media
+        p.consent_at = utcnow()
+        files: list[Path] = []
+        if not consent_media:
+            ids = list(s.scalars(select(Session.id).where(Session.person_id == person_id)))
+            files = _drop_media(db, s, ids)
+    return p, _remove(files)
 
 
 def get_person(s: OrmSession, person_id: int) -> Person:
@@ -664,12 +672,19 @@ def purge_media(db: Database, older_than_days: int | None = None, *, now: dt.dat
             return 0
         limit = now - dt.timedelta(days=int(days))
         ids = list(s.scalars(select(Session.id).where(Session.created_at < limit)))
-        files = _session_files(db, s, ids)
-        if ids:
-            s.execute(delete(Evidence).where(Evidence.episode_id.in_(
-                select(EpisodeRow.id).where(EpisodeRow.session_id.in_(ids)))))
-            s.execute(update(Session).where(Session.id.in_(ids)).values(media_path=None, keep_evidence=False))
+        files = _drop_media(db, s, ids)
     return _remove(files)
+
+
+def _drop_media(db: Database, s: OrmSession, ids: list[int]) -> list[Path]:
+    """Forget the stored video and evidence of these sessions (their results stay); the
+    files to remove once the change is committed."""
+    files = _session_files(db, s, ids)
+    if ids:
+        s.execute(delete(Evidence).where(Evidence.episode_id.in_(
+            select(EpisodeRow.id).where(EpisodeRow.session_id.in_(ids)))))
+        s.execute(update(Session).where(Session.id.in_(ids)).values(media_path=None, keep_evidence=False))
+    return files
 
 
 # -- reviews ------------------------------------------------------------------------------
