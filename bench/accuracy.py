@@ -774,6 +774,15 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
     rep = Report(f"synthetic:{folder.name}" + (f" ({split})" if split else "") + tag)
     clips = sorted(folder.rglob("*.labels.jsonl"))
     used = 0
+    from posture_coach.calibration import load_calibration
+
+    cal = load_calibration()
+    shoulders = cal.rules["standing.shoulders_level"]
+    tilt_limits = (float(shoulders["warn_tilt_deg"]), float(shoulders["fail_tilt_deg"]))
+    # The verdict is debounced (onset/offset): frames this soon after the truth changes
+    # side of a limit are not scored, as that delay is the design, not a miss.
+    tp = cal.temporal["standing.shoulders_level"]
+    tilt_grace_ms = 1000.0 * max(tp.onset_s, tp.offset_s)
     for labels in clips:
         video = labels.with_name(labels.name.replace(".labels.jsonl", ".mp4"))
         if not video.is_file():
@@ -806,6 +815,7 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
             # The user (or the drill's rule pack) declares standing or sitting; so does the clip.
             engine = _engine("video", profile, posture=posture)
             judged = ((o, engine.update(o)) for o in observations)
+        tilt_side: dict[str, tuple[bool, float]] = {}  # per verdict row: (over the limit, since ms)
         for o, judged_frame in judged:
             res = judged_frame.to_dict()
             truth = truth_frames.get(o.frame_index)
@@ -849,6 +859,22 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
                     pred = _state(res, key)
                     for v in views:
                         rep.errors[key + v].add(float(tval), None if pred is None else float(pred))
+            # The shoulders rule's verdict against the body's own (3-D) shoulder tilt, which is
+            # what the handbook means: the image tilt adds the camera's perspective at an angle.
+            tilt3d = truth.get("angles", {}).get("shoulder_tilt_3d_deg")
+            verdict = res["verdicts"].get(f"{posture}.shoulders_level")
+            if tilt3d is not None and verdict is not None:
+                status = verdict["status"]
+                for name, limit, bad in (("fail", tilt_limits[1], ("fail",)),
+                                         ("warn+", tilt_limits[0], ("warn", "fail"))):
+                    over = abs(float(tilt3d)) >= limit
+                    if tilt_side.get(name, (over, 0))[0] != over:
+                        tilt_side[name] = (over, o.timestamp_ms)
+                    if o.timestamp_ms - tilt_side.setdefault(name, (over, -1e9))[1] < tilt_grace_ms:
+                        continue
+                    for v in views:
+                        rep.binary[f"shoulders_level({name}){v}"].add(
+                            over, None if status == "unknown" else status in bad)
     rep.extra["clips"] = used
     if baseline_s:
         rep.notes.append(f"personal baseline from the first {baseline_s:g} s of each clip (upright); "

@@ -163,3 +163,42 @@ def test_from_the_side_the_knee_in_view_tells_standing_from_sitting(
     assert res.posture == posture
     other = "standing.upright" if posture == "standing" else "sitting.upright"
     assert res.verdicts[other].reason != "posture_unknown"
+
+
+@pytest.mark.parametrize("rule_id", ["standing.shoulders_level", "sitting.shoulders_level"])
+def test_at_an_angle_without_a_baseline_perspective_alone_is_no_tilted_shoulder(
+        cal: CalibrationSet, rule_id: str) -> None:
+    """Seen at 35-40°, a level shoulder line reads 2-7° in the image: the camera's height
+    against the shoulders, which one person cannot tell. The rule fails only beyond that,
+    says why it cannot judge in between, and judges as usual from the front or against a
+    baseline taken in the same set-up."""
+    import dataclasses
+
+    from posture_coach.features import compute_features
+    from posture_coach.rules import RULES_BY_ID
+    from posture_coach.rules.standing import perspective_tilt_deg
+
+    rule = RULES_BY_ID[rule_id]()
+    params = cal.rules[rule_id]
+
+    def seen(tilt_px: float, view: str, yaw: float | None = 38.0, profile: bool = False) -> tuple[str, str | None]:
+        f = compute_features(observation(front_standing(tilt_px=tilt_px)), cal.features)
+        f = dataclasses.replace(f, view=dataclasses.replace(f.view, view=view), has_profile=profile)
+        v = rule.judge(f.with_values({"body_yaw_deg": yaw}), params)
+        return v.status, v.reason
+
+    # 80 px between the shoulders: 7 px = 5.0°, 13 px = 9.2°, 22 px = 15.4°.
+    assert seen(7.0, "front") == ("warn", None)
+    assert seen(7.0, "oblique") == ("unknown", "view_turned_calibrate")
+    assert seen(0.0, "oblique") == ("unknown", "view_turned_calibrate")  # 4.7° of doubt > 4° warn
+    assert seen(13.0, "oblique")[0] == "warn"  # 9.2° is over 4° by more than the doubt
+    assert seen(22.0, "oblique")[0] == "fail"
+    assert seen(7.0, "oblique", profile=True) == ("warn", None)  # the baseline holds the perspective
+    # The doubt grows with the turn; unmeasured, a 45° turn is assumed.
+    f = compute_features(observation(front_standing()), cal.features)
+    f = dataclasses.replace(f, view=dataclasses.replace(f.view, view="oblique"))
+    e, yaw0 = float(params["camera_elevation_deg"]), float(params["oblique_default_yaw_deg"])
+    doubts = [perspective_tilt_deg(f.with_values({"body_yaw_deg": y}), e, yaw0) for y in (20.0, 35.0, 50.0)]
+    assert doubts == sorted(doubts) and 4.0 < doubts[1] < 4.5
+    assert perspective_tilt_deg(f.with_values({"body_yaw_deg": None}), e, yaw0) == pytest.approx(e, abs=1e-9)
+    assert perspective_tilt_deg(dataclasses.replace(f, view=dataclasses.replace(f.view, view="front")), e, yaw0) == 0.0

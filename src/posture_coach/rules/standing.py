@@ -6,6 +6,7 @@ All distances are 2-D and normalised by the shoulder width (SW); see
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from posture_coach.features import Features, Posture, ViewName
@@ -78,6 +79,24 @@ class StandingUpright(Rule):
                             hunched=status == "fail")
 
 
+def perspective_tilt_deg(f: Features, camera_elevation_deg: float, default_yaw_deg: float) -> float:
+    """How much the camera's perspective alone may tilt the shoulder line in the image.
+
+    A level shoulder line turned ``psi`` from the camera, seen from ``e`` above or below
+    shoulder height, leans ``atan(tan e * tan psi)`` in the image: the nearer shoulder
+    sits further from the horizon (renders, neutral bodies: 3.2° at 35°, −1.9° at 40°;
+    2-D truth, before any landmark error). Neither the camera's height nor its pitch can
+    be read from one person, so at an angle this is an uncertainty, not a correction:
+    up to ``camera_elevation_deg`` either way. A personal baseline taken in the same
+    set-up holds this tilt already (its ``roll_deg``), and a front view has none (0).
+    """
+    if f.has_profile or f.view.view != "oblique":
+        return 0.0
+    yaw = f.get("body_yaw_deg")
+    psi = min(abs(yaw if yaw is not None else default_yaw_deg), 60.0)
+    return math.degrees(math.atan(math.tan(math.radians(camera_elevation_deg)) * math.tan(math.radians(psi))))
+
+
 class StandingShouldersLevel(Rule):
     """Shoulders level: neither shoulder higher than the other.
 
@@ -85,6 +104,12 @@ class StandingShouldersLevel(Rule):
     at calibration (without a profile the camera is assumed level). Not judged while a
     handshake, a bow or a handover is going on (``courtesy_lean``): an arm reaching out
     lifts and brings forward its shoulder (roleplay_oblique: 4.4–4.7° during both).
+
+    At an angle and without a baseline the camera's perspective may tilt the line by up
+    to :func:`perspective_tilt_deg` (``u``): the rule fails or warns only when the tilt
+    is over the limit by more than ``u``, passes when it is under the warning by more
+    than ``u``, and otherwise says ``view_turned_calibrate`` (a level person seen at
+    35–40° read 4–7° here, which used to fail).
     """
 
     value_unit = "deg"
@@ -98,6 +123,9 @@ class StandingShouldersLevel(Rule):
     params = (
         Param("warn_tilt_deg", "deg", "shoulder-line tilt that warns"),
         Param("fail_tilt_deg", "deg", "shoulder-line tilt that fails"),
+        Param("camera_elevation_deg", "deg", "without a baseline, at an angle: how far above or below "
+              "shoulder height the camera may be (sets the perspective's uncertainty)"),
+        Param("oblique_default_yaw_deg", "deg", "the body's turn assumed at an angle when it is not measured"),
     )
     cue_zh = "双肩放平"
     cue_en = "Level your shoulders"
@@ -110,9 +138,12 @@ class StandingShouldersLevel(Rule):
         tilt = f.get("shoulder_tilt_deg")
         if tilt is None:
             return self.unknown("shoulders_not_visible")
-        status = grade(abs(tilt), num(p, "warn_tilt_deg"), num(p, "fail_tilt_deg"))
-        return self.verdict(status, abs(tilt), num(p, "fail_tilt_deg"),
-                            shoulder_tilt_deg=round(tilt, 2))
+        warn, fail = num(p, "warn_tilt_deg"), num(p, "fail_tilt_deg")
+        u = perspective_tilt_deg(f, num(p, "camera_elevation_deg"), num(p, "oblique_default_yaw_deg"))
+        status = grade(abs(tilt) - u, warn, fail)
+        if status == "pass" and abs(tilt) + u >= warn:
+            return self.unknown("view_turned_calibrate", shoulder_tilt_deg=round(tilt, 2))
+        return self.verdict(status, abs(tilt), fail + u, shoulder_tilt_deg=round(tilt, 2))
 
 
 class ArmsCrossed(Rule):
