@@ -286,7 +286,15 @@ def test_the_cohort_says_how_much_of_a_self_check_could_not_be_assessed(db: Data
     _finish(db, ids["ja"], dataclasses.replace(fake_result(), unknown_share=0.72))
     with db.session() as s:
         (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
-    assert person["unknown_share"] == 0.72
+    # The page marks it from the same limit the report's notice uses.
+    assert person["unknown_share"] == 0.72 and person["unassessable_high"] is True
+    with db.session() as s:  # done again, mostly in view
+        again = repo.create_job(s, repo.create_session(s, source="a2.mp4", person_id=ids["a"],
+                                                       scenario="onboarding").id).id
+    _finish(db, again, dataclasses.replace(fake_result(), unknown_share=0.3))
+    with db.session() as s:
+        (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert person["unknown_share"] == 0.3 and person["unassessable_high"] is False
 
 
 def test_the_cohort_dates_a_self_check_by_the_day_where_hr_works(db: Database,

@@ -695,8 +695,7 @@ async function showCohort(id) {
       if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
     // A score over what could be seen: say so when half the time or more could not be.
-    const blind = typeof p.unknown_share === "number" && p.unknown_share >= 0.5
-      ? ` ${t("c_mostly_unassessable", { n: pct(p.unknown_share) })}` : "";
+    const blind = p.unassessable_high ? ` ${t("c_mostly_unassessable", { n: pct(p.unknown_share) })}` : "";
     people.append(row([text("td", p.name), result, text("td", pct(p.overall) + blind),
                        text("td", [...failedRules, ...warned].join(t("c_sep")) || "—"), text("td", p.date || "—"), link]));
   }

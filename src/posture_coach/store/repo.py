@@ -963,7 +963,7 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
         # (no required rule could be judged: nobody in view) | None (not done yet).
         entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "kind": None,
                                  "date": None, "overall": None, "passed": None, "result": None, "rules": {},
-                                 "unknown_share": None}
+                                 "unknown_share": None, "unassessable_high": False}
         if row is not None:
             rs = reviewed_scores(row)
             entry["session_id"] = row.id
@@ -975,6 +975,7 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
             # A pass over what could be seen: HR sees how much could not be (the page marks it).
             entry["unknown_share"] = None if row.unknown_share is None else round(row.unknown_share, 4)
+            entry["unassessable_high"] = row.unknown_share is not None and row.unknown_share >= UNASSESSABLE_HIGH
             entry["result"], entry["rules"] = self_check_result(row, cohort.pass_score, rs)
             entry["passed"] = entry["result"] == "passed"
             for rid, outcome in entry["rules"].items():
