@@ -211,3 +211,23 @@ def test_a_broken_chromium_is_said_in_the_reports_language(tmp_path: Path) -> No
     assert result.exit_code == pdf.PdfError.exit_code, result.output
     assert "生成 PDF 失败" in result.stderr and "boom" in result.stderr and "-5 s" not in result.stderr
     assert not (tmp_path / "r.pdf").exists()
+
+
+@needs_chromium
+def test_a_long_review_comment_breaks_across_pages_instead_of_leaving_one_empty(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: dict[str, object]) -> None:
+    """Kept whole, a finding with a trainer's 4,000-character comment (the most the API
+    takes) is taller than what is left of a page: it moved to the next one and left that
+    page mostly empty. A long comment lets its finding break; a short one keeps it whole."""
+    monkeypatch.setenv(pdf.ENV_CHROMIUM, str(CHROMIUM))
+    findings = report["findings"]
+    assert isinstance(findings, list) and findings
+    long_note = {"decision": "disagree", "trainer": "coach",
+                 "comment": ("这个判断不对，学员当时正在双手递名片，身体前倾是礼节。" * 160)[:4000]}
+    report["findings"] = [{**findings[0], "review": long_note}, {**findings[0], "id": 99, "review": None}]
+    html = rep.render_html(report, "zh")  # type: ignore[arg-type]
+    assert html.count('class="finding disagreed long"') == 1 and html.count(' long"') == 1
+    split = pages(pdf.write_pdf(report, tmp_path / "split.pdf", "zh").read_bytes())  # type: ignore[arg-type]
+    monkeypatch.setattr(rep, "LONG_COMMENT_CHARS", 10**6)  # as before: every finding kept whole
+    whole = pages(pdf.write_pdf(report, tmp_path / "whole.pdf", "zh").read_bytes())  # type: ignore[arg-type]
+    assert split < whole, (split, whole)

@@ -669,6 +669,11 @@ margin-top:8px;font-size:13px}.disagreed{opacity:.6}.noev{color:#777;font-size:1
 footer{margin-top:30px;color:#999;font-size:12px}
 """
 
+#: A trainer's comment longer than this (characters) lets its finding break across printed
+#: pages: kept whole, a finding taller than what is left of a page moves to the next one and
+#: leaves that page mostly empty (a 2,000-character comment is about half an A4 page).
+LONG_COMMENT_CHARS = 400
+
 # Printing (a browser's "Print", and the PDF, which is this page printed by Chromium): A4 with
 # page numbers, no screen-only width limits, colours kept, and no heading, table row, finding
 # card or the timeline split across pages.
@@ -681,6 +686,7 @@ body{margin:0;padding:0;max-width:none;font-size:13px}
 h1{margin-top:0}h2{break-after:avoid;page-break-after:avoid}
 thead{display:table-header-group}th.score{white-space:nowrap}
 tr,.card,.scores,div.finding,svg.timeline,.keep{break-inside:avoid;page-break-inside:avoid}
+div.finding.long{break-inside:auto;page-break-inside:auto}
 div.finding{grid-template-columns:minmax(0,1fr) 240px}
 .no-print,button,input,select,textarea,nav{display:none!important}
 footer{break-before:avoid}
@@ -794,6 +800,8 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         meta = titles.get(f["rule_id"], {"rule_id": f["rule_id"]})
         rv = f.get("review")
         cls = "finding disagreed" if rv and rv.get("decision") == "disagree" else "finding"
+        if rv and len(str(rv.get("comment") or "")) > LONG_COMMENT_CHARS:
+            cls += " long"  # may break across printed pages rather than leave one mostly empty
         status = str(f.get("status"))
         h.append(f'<div class="{cls}" id="finding-{_e(f.get("id"))}"><div>')
         h.append(f'<b>{_e(_title(meta, lang))}</b> <span class="tag {_e(status)}">'
