@@ -77,6 +77,9 @@ SIGNAL_PARAMS: tuple[Param, ...] = (
     Param("fidget_low_hz", "hz", "fidgeting band, low edge"),
     Param("osc_min_sustained", "ratio", "leg oscillation: share of the window a rhythm must fill"),
     Param("min_fill_ratio", "ratio", "how full a window must be before it is judged"),
+    Param("roll_window_s", "s", "the camera's roll: median of the standing body's axis over this window"),
+    Param("roll_min_s", "s", "the camera's roll is read once this much of the window is in"),
+    Param("roll_max_deg", "deg", "a body axis further off vertical than this is a lean, not the camera"),
 )
 ENGINE_PARAMS: tuple[Param, ...] = (
     Param("max_frame_gap_ms", "ms", "a longer gap between frames counts as this much"),

@@ -205,6 +205,12 @@ def compute_features(
         face_visible=obs.face is not None,
     )
 
+    if shoulders and ankles:
+        # Shoulders over the feet, from the vertical (+ = shoulders to the image's right):
+        # a standing body keeps its centre over its feet, so over time this is the camera's
+        # roll (engine._Signals.roll), whatever the hips do.
+        ankle_mid = g.midpoint(body.p(PoseLm.LEFT_ANKLE), body.p(PoseLm.RIGHT_ANKLE))
+        values["body_axis_deg"] = math.degrees(math.atan2(sh_mid[0] - ankle_mid[0], ankle_mid[1] - sh_mid[1]))
     if shoulders and sw > 0:
         _upper_body(values, body, obs, profile, vw, sw, sh_mid, hip_mid, tl)
         if tl > 0 and body.ok(PoseLm.NOSE):

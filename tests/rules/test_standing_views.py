@@ -6,11 +6,13 @@ camera and the right arm is the far one. SW 50 px, torso 120 px.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from posture_coach.calibration import CalibrationSet, load_calibration
 from posture_coach.engine import CoachEngine
-from tests.helpers_pose import front_standing, observation, side_sitting, side_standing
+from tests.helpers_pose import front_sitting, front_standing, observation, side_sitting, side_standing
 
 RIGHT_HAND = {"right_wrist", "right_pinky", "right_index", "right_thumb"}
 
@@ -202,3 +204,35 @@ def test_at_an_angle_without_a_baseline_perspective_alone_is_no_tilted_shoulder(
     assert doubts == sorted(doubts) and 4.0 < doubts[1] < 4.5
     assert perspective_tilt_deg(f.with_values({"body_yaw_deg": None}), e, yaw0) == pytest.approx(e, abs=1e-9)
     assert perspective_tilt_deg(dataclasses.replace(f, view=dataclasses.replace(f.view, view="front")), e, yaw0) == 0.0
+
+
+def _rolled(joints: dict[str, tuple[float, float]], deg: float, centre: tuple[float, float] = (320.0, 240.0)
+            ) -> dict[str, tuple[float, float]]:
+    """The same body seen by a camera rolled ``deg`` (the picture's top turned towards its right)."""
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    out = {}
+    for name, (x, y) in joints.items():
+        dx, dy = x - centre[0], y - centre[1]
+        out[name] = (centre[0] + c * dx - s * dy, centre[1] + s * dx + c * dy)
+    return out
+
+
+def test_a_rolled_camera_is_read_from_the_standing_body_not_blamed_on_the_shoulders(cal: CalibrationSet) -> None:
+    """Without a calibration, a camera rolled 5° tilts a level shoulder line 5° (a warning).
+    A standing body keeps its shoulders over its feet: after a couple of seconds the engine
+    reads the roll from that axis and the shoulders pass; a real shrug still fails."""
+    level = _rolled(front_standing(), 5.0)
+    shrug = _rolled(front_standing(tilt_px=16.0), 5.0)  # 11° raised, seen through the same roll
+    eng = CoachEngine(cal, None, mode="video", posture="standing", rule_ids=["standing.shoulders_level"])
+    first = eng.update(observation(level, t_ms=0, frame=0)).verdicts["standing.shoulders_level"]
+    assert first.value == pytest.approx(5.0, abs=0.3)  # nothing to read the roll from yet
+    seen = [eng.update(observation(level, t_ms=t, frame=i)).verdicts["standing.shoulders_level"]
+            for i, t in enumerate(range(100, 4000, 100), start=1)]
+    assert seen[-1].status == "pass" and seen[-1].value == pytest.approx(0.0, abs=0.3)
+    assert eng.update(observation(shrug, t_ms=4100, frame=40)).verdicts["standing.shoulders_level"].value > 9.0
+    # Seated, the trunk may lean on an armrest for minutes: no roll is read from it.
+    sit = CoachEngine(cal, None, mode="video", posture="sitting", rule_ids=["sitting.shoulders_level"])
+    for i, t in enumerate(range(0, 4000, 100)):
+        v = sit.update(observation(_rolled(front_sitting(), 5.0), t_ms=t, frame=i)).verdicts["sitting.shoulders_level"]
+    assert v.status == "warn" and v.value == pytest.approx(5.0, abs=0.3)

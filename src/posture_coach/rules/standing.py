@@ -101,7 +101,9 @@ class StandingShouldersLevel(Rule):
     """Shoulders level: neither shoulder higher than the other.
 
     The shoulder line against the horizontal, after removing the camera roll measured
-    at calibration (without a profile the camera is assumed level). Not judged while a
+    at calibration; without a profile, the roll read from the standing body's axis over
+    the last seconds (``camera_roll_est_deg``, feet in view), else the camera is assumed
+    level. Not judged while a
     handshake, a bow or a handover is going on (``courtesy_lean``): an arm reaching out
     lifts and brings forward its shoulder (roleplay_oblique: 4.4–4.7° during both).
 
@@ -138,12 +140,17 @@ class StandingShouldersLevel(Rule):
         tilt = f.get("shoulder_tilt_deg")
         if tilt is None:
             return self.unknown("shoulders_not_visible")
+        # Without a baseline, a rolled camera tilts the line too: the roll read from the
+        # standing body over the last seconds (engine) is taken out. (A roll turns the top
+        # of the picture towards the image's right: the subject's left shoulder drops.)
+        roll = f.get("camera_roll_est_deg")
+        level = tilt + roll if roll is not None else tilt
         warn, fail = num(p, "warn_tilt_deg"), num(p, "fail_tilt_deg")
         u = perspective_tilt_deg(f, num(p, "camera_elevation_deg"), num(p, "oblique_default_yaw_deg"))
-        status = grade(abs(tilt) - u, warn, fail)
-        if status == "pass" and abs(tilt) + u >= warn:
+        status = grade(abs(level) - u, warn, fail)
+        if status == "pass" and abs(level) + u >= warn:
             return self.unknown("view_turned_calibrate", shoulder_tilt_deg=round(tilt, 2))
-        return self.verdict(status, abs(tilt), fail + u, shoulder_tilt_deg=round(tilt, 2))
+        return self.verdict(status, abs(level), fail + u, shoulder_tilt_deg=round(tilt, 2))
 
 
 class ArmsCrossed(Rule):
