@@ -317,3 +317,30 @@ def test_a_batch_never_overwrites_one_report_with_another(tmp_path: Path, person
     assert sources == {"clip": str(first), "clip-2": str(second)}
     assert [i["name"] for i in summary["items"]] == ["clip", "clip-2"]
     assert (out / "clip-2.en.html").is_file()
+
+
+@pytest.mark.parametrize("outcome", ["nothing_found", "bad_input"])
+def test_without_keeping_media_the_video_goes_when_the_analysis_ends(tmp_path: Path, outcome: str) -> None:
+    """HR chose not to keep media after analysis. A run that found nothing never makes its
+    evidence folder (it used to crash tidying it, and kept the video), and a video that
+    cannot be analysed is finished with too: either way the video goes, the result stays."""
+    from posture_coach.errors import SourceError
+
+    db = _db(tmp_path)
+    with db.session() as s:
+        repo.set_settings(s, keep_media_after_analysis=False)
+    (tmp_path / "v.avi").write_bytes(b"x")
+    sid, jid = _queue(db, tmp_path / "v.avi", keep_evidence=True)
+
+    def analyse(video: Path, opts: AnalysisOptions, progress: object) -> repo.AnalysisResult:
+        if outcome == "bad_input":
+            raise SourceError(f"{video}: not a readable video")
+        return fake_result()  # no evidence frames: the evidence folder is never made
+
+    with JobRunner(db, workers=1, heartbeat_s=0.1, stale_after_s=1.0, analyse=analyse) as runner:
+        runner.submit(jid)
+        assert runner.wait(30)
+    with db.session() as s:
+        assert repo.get_job(s, jid).status == ("done" if outcome == "nothing_found" else "failed")
+        assert repo.get_session(s, sid).media_path is None
+    assert not any(p.is_file() for p in (db.data_dir / "uploads").rglob("*"))

@@ -433,6 +433,7 @@ class JobRunner:
         if claim is None:
             return
         evidence_dir: Path | None = None
+        session_id: int | None = None
         # The stored file's path is the server's business: messages name the uploaded file.
         public: dict[str, str] = {}
         try:
@@ -461,13 +462,14 @@ class JobRunner:
             result = self._analyse(video, opts, progress)
             if not repo.save_results(self.db, job_id, claim, result):
                 raise JobCancelled(f"job {job_id} was taken over before its results were saved")
-            self._after_success(session_id, evidence_dir)
         except JobCancelled as exc:
             log.warning("%s", exc)
             _rmtree(evidence_dir)
         except CoachError as exc:  # bad input: retrying will not help
             repo.fail_job(self.db, job_id, claim, _public(str(exc), public), retry=False, reason=reason_of(exc))
             _rmtree(evidence_dir)
+            # Finished for good: the media setting applies as after a success.
+            self._tidy(job_id, session_id, None)
         except Exception as exc:
             log.exception("job %s failed", job_id)
             repo.fail_job(self.db, job_id, claim, _public(f"{type(exc).__name__}: {exc}", public), retry=True,
@@ -477,17 +479,31 @@ class JobRunner:
                 with self._db_session() as s:
                     if repo.get_job(s, job_id).status == "queued":
                         self._pool.submit(self._run, job_id)
+        else:
+            self._tidy(job_id, session_id, evidence_dir)
         finally:
             with self._lock:
                 self._active.pop(job_id, None)
                 self._revoked.discard(job_id)
 
+    def _tidy(self, job_id: int, session_id: int | None, evidence_dir: Path | None) -> None:
+        """After a job has finished for good: the results are saved (or the failure is), so
+        a problem here must not turn the job into a failure or delete what it saved."""
+        if session_id is None:
+            return
+        try:
+            self._after_success(session_id, evidence_dir)
+        except Exception:
+            log.exception("job %s: tidying its session's files failed", job_id)
+
     def _db_session(self) -> Any:
         return self.db.session()
 
     def _after_success(self, session_id: int, evidence_dir: Path | None) -> None:
-        # Older attempts' evidence folders are not referenced any more.
-        if evidence_dir is not None:
+        """Older attempts' evidence folders go, and the video too unless the privacy
+        setting keeps media after analysis. (A run that found nothing never made its
+        evidence folder: the video must go all the same.)"""
+        if evidence_dir is not None and evidence_dir.parent.is_dir():
             for d in evidence_dir.parent.iterdir():
                 if d.is_dir() and d != evidence_dir:
                     _rmtree(d)

@@ -457,3 +457,22 @@ def test_a_trainee_cannot_upload_a_clip_as_the_onboarding_self_check(
     trainer = login(client, "trainer1")
     r = _upload(client, trainer, real_video.read_bytes(), "a.avi", ids["a"], scenario="onboarding")
     assert r.status_code == 202
+
+
+def test_a_privacy_setting_changed_alone_leaves_the_other_as_it_was(
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    client, _cfg, _ids = api
+    csrf = login(client, "hr")
+    hdr = {"X-CSRF-Token": csrf}
+    assert client.get("/api/settings/privacy").json() == {"retention_days": 30, "keep_media_after_analysis": True}
+    r = client.put("/api/settings/privacy", json={"keep_media_after_analysis": False}, headers=hdr)
+    assert r.json() == {"retention_days": 30, "keep_media_after_analysis": False}  # 30 days kept
+    r = client.put("/api/settings/privacy", json={"retention_days": None}, headers=hdr)  # keep until deleted
+    assert r.json() == {"retention_days": None, "keep_media_after_analysis": False}
+    r = client.put("/api/settings/privacy", json={"keep_media_after_analysis": None}, headers=hdr)
+    assert r.status_code == 400 and r.json()["reason"] == "bad_request"
+    assert client.get("/api/settings/privacy").json() == {"retention_days": None, "keep_media_after_analysis": False}
+    trainer = TestClient(client.app)
+    r = trainer.put("/api/settings/privacy", json={"retention_days": 1},
+                    headers={"X-CSRF-Token": login(trainer, "trainer1")})
+    assert r.status_code == 403

@@ -186,8 +186,11 @@ class MemberBody(BaseModel):
 
 
 class PrivacyBody(BaseModel):
+    """The privacy settings to change; those left out stay as they are. ``retention_days``:
+    null keeps media until deleted."""
+
     retention_days: int | None = Field(None, ge=0)
-    keep_media_after_analysis: bool = True
+    keep_media_after_analysis: bool | None = None
 
 
 def store_router(cfg: StoreConfig | None = None) -> APIRouter:
@@ -685,9 +688,13 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     @router.put("/settings/privacy")
     def set_privacy(body: PrivacyBody, user: UserDep) -> dict[str, Any]:
         auth.require_role(user, "hr_admin")
+        # Only what the request names changes: leaving a setting out keeps it as it is
+        # (a request about one must not reset the other to its default).
+        changes = body.model_dump(exclude_unset=True)
+        if changes.get("keep_media_after_analysis", True) is None:
+            raise Refused(400, "bad_request", "keep_media_after_analysis must be true or false")
         with get_db().session() as s:
-            out: dict[str, Any] = guard(repo.set_settings, s, retention_days=body.retention_days,
-                                        keep_media_after_analysis=body.keep_media_after_analysis)
+            out: dict[str, Any] = guard(repo.set_settings, s, **changes)
             return out
 
     @router.post("/admin/purge-media")
