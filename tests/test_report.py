@@ -16,7 +16,7 @@ from sqlalchemy import select
 from posture_coach import report as rep
 from posture_coach.store import Database, repo
 from posture_coach.store.models import EpisodeRow
-from tests.store.helpers import fake_result, store_result
+from tests.store.helpers import fake_result, showing_the_onboarding, store_result
 
 
 @pytest.fixture
@@ -407,12 +407,23 @@ def test_a_self_check_report_says_the_result_and_the_rules_short_of_the_mark(
         cohort = repo.create_cohort(s, "2026-A")
         repo.add_member(s, cohort.id, person.id)
         person_id = person.id
-    sid = store_result(db, fake_result(penalty=3.0), person_id=person_id, scenario="onboarding")
+    sid = store_result(db, showing_the_onboarding(fake_result(penalty=3.0)), person_id=person_id,
+                       scenario="onboarding")
     data = rep.report_from_session(db, sid)
     assert [(c["cohort"], c["result"], c["not_passed"]) for c in data["self_check"]] == [
         ("2026-A", "failed", ["standing.upright"])]
     page = rep.render_html(data, lang)  # type: ignore[arg-type]
     for w in words:
         assert w in page, w
+    # A clip uploaded as the self-check that shows none of its actions and no sitting:
+    # incomplete, and the report names what the recording does not show.
+    short = store_result(db, fake_result(), person_id=person_id, scenario="onboarding")
+    data = rep.report_from_session(db, short)
+    assert [c["result"] for c in data["self_check"]] == ["incomplete"]
+    assert [m["id"] for m in data["self_check"][0]["missing_steps"]] == [
+        "bow_greet", "handshake", "card_exchange", "sit_talk"]
+    said = {"zh": "录像中没有看到：鞠躬问候、握手、交换名片、坐下交谈。",
+            "en": "the recording does not show: Bow and greet, Handshake, Card exchange, Sit and talk."}
+    assert said[lang] in rep.render_html(data, lang)  # type: ignore[arg-type]
     other = store_result(db, fake_result(), person_id=person_id)  # not the self-check: nothing said
     assert rep.report_from_session(db, other)["self_check"] == []

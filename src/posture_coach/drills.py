@@ -248,6 +248,32 @@ def load_drills(folder: Path | None = None) -> dict[str, Drill]:
     return out
 
 
+def steps_not_seen(drill: Drill, assessable_s: Mapping[str, float | None],
+                   events_judged: Mapping[str, int | None]) -> list[DrillStep]:
+    """The steps of a scenario that a recording of it does not show.
+
+    A live run times its steps; a recording uploaded as the scenario has no steps, so what
+    it shows is read from its results: a step that expects events (a bow, a handshake, a
+    card handed over) is seen when one of its event rules judged an event, and the seated
+    step when a sitting rule could judge some time. Other steps (standing and smiling)
+    leave nothing to tell them apart and are not asked for. ``assessable_s``: seconds each
+    rule could judge; ``events_judged``: events each event rule judged."""
+    from .rules import RULES_BY_ID
+
+    missing: list[DrillStep] = []
+    for step in drill.steps:
+        if step.expect_events:
+            on_close = [r for r in step.rules if r in RULES_BY_ID and RULES_BY_ID[r].judged_on_close]
+            seen = any((events_judged.get(r) or 0) > 0 for r in on_close)
+        elif step.posture == "sitting":
+            seen = any((assessable_s.get(r) or 0.0) > 0.0 for r in step.rules if r.startswith("sitting."))
+        else:
+            continue
+        if not seen:
+            missing.append(step)
+    return missing
+
+
 @dataclass
 class _Timer:
     """Onset and longest unbroken hold of one rule's passing, in one step (ms from its start)."""

@@ -95,6 +95,9 @@ T: dict[str, tuple[str, str]] = {
                           "Onboarding self-check ({cohort}): not passed — each required rule needs {mark}."),
     "self_check_incomplete": ("入职自检（{cohort}）：未完成——练习在结束前停止了，需完整做一遍。",
                               "Onboarding self-check ({cohort}): incomplete — the run stopped before the end."),
+    "self_check_not_shown": ("入职自检（{cohort}）：未完成——录像中没有看到：{steps}。需把整个场景录完整。",
+                             "Onboarding self-check ({cohort}): incomplete — the recording does not show: {steps}. "
+                             "Record the whole scenario."),
     "self_check_not_assessable": ("入职自检（{cohort}）：无法评估——画面中无法判断必做规则，需重做。",
                                   "Onboarding self-check ({cohort}): not assessable — the required rules could "
                                   "not be judged; do it again."),
@@ -448,7 +451,11 @@ def _self_check_html(results: Sequence[Mapping[str, Any]], rules: Mapping[str, M
     sep = "、" if lang == "zh" else ", "
     for c in results:
         result = str(c.get("result"))
-        text = tr(f"self_check_{result}", lang).format(cohort=c.get("cohort"), mark=points(float(c["pass_score"])))
+        missing = [str(m.get("title_zh" if lang == "zh" else "title_en") or m.get("id"))
+                   for m in c.get("missing_steps") or () if isinstance(m, Mapping)]
+        key = "self_check_not_shown" if result == "incomplete" and missing else f"self_check_{result}"
+        text = tr(key, lang).format(cohort=c.get("cohort"), mark=points(float(c["pass_score"])),
+                                    steps=sep.join(missing))
         short = [f"{_title(rules.get(rid, _rule_meta(rid)), lang)} {_pct(rules.get(rid, {}).get('score_reviewed'))}"
                  for rid in c.get("not_passed") or ()]
         if short and result == "failed":

@@ -44,6 +44,19 @@ def fake_result(evidence: dict[str, Path] | None = None, *, penalty: float = 1.0
                           unknown_share=1 / 3, summary={"frames": 300}, rules=rules, findings=findings, events=events)
 
 
+def showing_the_onboarding(result: AnalysisResult) -> AnalysisResult:
+    """``result`` as from a recording that shows every onboarding step a recording can show
+    (a bow, a handshake and a card handed over judged, some time seated): the event rules
+    pass with no weight, so scores and the overall are as in ``result``."""
+    import dataclasses
+
+    shown = [RuleOutcome(rid, 1.0, 0.0, 0.1, 0.0, 0.0, None, {}, judged_frames=1)
+             for rid in ("greeting.bow", "handshake.lean", "handover.two_hands")]
+    shown.append(RuleOutcome("sitting.upright", 1.0, 0.0, 5.0, 0.0, 0.0, None, {}, judged_frames=75))
+    have = {r.rule_id for r in result.rules}
+    return dataclasses.replace(result, rules=[*result.rules, *(r for r in shown if r.rule_id not in have)])
+
+
 def empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
     """A migrated SQLite store in ``tmp_path`` that the app will open (env set; no model cache)."""
     url = f"sqlite:///{tmp_path / 'pc.db'}"

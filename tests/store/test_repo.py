@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from posture_coach.store import Database, repo
 from posture_coach.store.models import EpisodeRow, Evidence, Job, Review, RuleResult, Session, User
-from tests.store.helpers import fake_result, store_result
+from tests.store.helpers import fake_result, showing_the_onboarding, store_result
 
 
 def _setup(db: Database) -> dict[str, int]:
@@ -39,11 +39,14 @@ def _setup(db: Database) -> dict[str, int]:
                 "c1": c1.id, "c2": c2.id, "sa": sa.id, "sb": sb.id, "ja": ja.id, "jb": jb.id}
 
 
-def _finish(db: Database, job_id: int, result: Any = None, **kw: object) -> str:
-    """Save ``result`` (default: a :func:`fake_result` of ``kw``) as the job's analysis."""
+def _finish(db: Database, job_id: int, result: Any = None, *, shown: bool = True, **kw: object) -> str:
+    """Save ``result`` (default: a :func:`fake_result` of ``kw``) as the job's analysis;
+    ``shown``: as from a recording that shows the whole onboarding scenario (the sessions
+    of :func:`_setup` are uploaded as the self-check)."""
     claim = repo.claim_job(db, job_id)
     assert claim is not None
-    assert repo.save_results(db, job_id, claim, result or fake_result(**kw))  # type: ignore[arg-type]
+    result = result or fake_result(**kw)  # type: ignore[arg-type]
+    assert repo.save_results(db, job_id, claim, showing_the_onboarding(result) if shown else result)
     return claim
 
 
@@ -54,7 +57,7 @@ def _count(db: Database, model: type, session_id: int) -> int:
 
 def test_result_set_is_written_once_and_replaced_whole(db: Database) -> None:
     ids = _setup(db)
-    _finish(db, ids["ja"])
+    _finish(db, ids["ja"], shown=False)
     assert _count(db, RuleResult, ids["sa"]) == 3
     assert _count(db, EpisodeRow, ids["sa"]) == 2  # one finding, one event
     with db.session() as s:
@@ -64,7 +67,7 @@ def test_result_set_is_written_once_and_replaced_whole(db: Database) -> None:
         assert job.status == "done" and job.progress == 1.0 and job.claim is None
         # Re-running the analysis (e.g. a trainer asks for it) replaces, never adds.
         job.status = "queued"
-    _finish(db, ids["ja"], penalty=2.0)
+    _finish(db, ids["ja"], penalty=2.0, shown=False)
     assert _count(db, RuleResult, ids["sa"]) == 3
     assert _count(db, EpisodeRow, ids["sa"]) == 2
     with db.session() as s:
@@ -340,7 +343,7 @@ def test_a_self_check_where_nothing_required_was_judged_is_not_a_pass(db: Databa
     blind = fake_result()
     blind = dataclasses.replace(blind, rules=[dataclasses.replace(r, score=None) if r.rule_id != "face.smile" else r
                                               for r in blind.rules], findings=[])
-    _finish(db, ids["ja"], blind)  # nobody in view: only the recommended smile has a score
+    _finish(db, ids["ja"], blind, shown=False)  # nobody in view: only the recommended smile has a score
     with db.session() as s:
         table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
     (row,) = table["people"]
@@ -348,3 +351,22 @@ def test_a_self_check_where_nothing_required_was_judged_is_not_a_pass(db: Databa
     csv_zh = repo.cohort_csv(table, "zh")
     assert "无法评估（需重做）" in csv_zh
 
+
+
+def test_a_clip_uploaded_as_the_self_check_that_does_not_show_it_is_incomplete(db: Database) -> None:
+    """HR uploaded 7 s of someone standing as the onboarding self-check: "passed 100" in the
+    cohort. A recording has no steps of its own; what it shows is read from its results.
+    Without a bow, a handshake, a card or any sitting it is incomplete, and says so."""
+    ids = _setup(db)
+    _finish(db, ids["ja"], shown=False)
+    with db.session() as s:
+        (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert row["result"] == "incomplete" and row["passed"] is False
+    assert [m["title_zh"] for m in row["missing_steps"]] == ["鞠躬问候", "握手", "交换名片", "坐下交谈"]
+    with db.session() as s:  # the whole scenario recorded again: counted, and it passes
+        again = repo.create_job(s, repo.create_session(s, source="full.mp4", person_id=ids["a"],
+                                                       scenario="onboarding").id).id
+    _finish(db, again)
+    with db.session() as s:
+        (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert row["result"] == "passed" and row["missing_steps"] == []

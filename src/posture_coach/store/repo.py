@@ -523,8 +523,25 @@ def _write_results(db: Database, s: OrmSession, sess: Session, result: AnalysisR
     sess.unknown_share = result.unknown_share
     # The analysis's summary, keeping which sessions this one scores again or was scored again as.
     links = {k: v for k, v in (sess.summary or {}).items() if k in ("rescored_from", "rescored_as")}
-    sess.summary = {**result.summary, **links}
+    sess.summary = {**result.summary, **links, **_scenario_seen(sess, result)}
     sess.analysed_at = utcnow()
+
+
+def _scenario_seen(sess: Session, result: AnalysisResult) -> dict[str, Any]:
+    """For a recording uploaded as a scenario (a live run times its own steps): which of
+    its steps the recording does not show (``scenario_seen``). A 7 s clip of someone
+    standing is no finished onboarding self-check."""
+    if sess.kind == "live" or not sess.scenario or isinstance(result.summary.get("drill"), dict):
+        return {}
+    from ..drills import load_drills, steps_not_seen
+
+    drill = load_drills().get(sess.scenario)
+    if drill is None or drill.kind != "scenario":
+        return {}
+    missing = steps_not_seen(drill, {r.rule_id: r.assessable_s for r in result.rules},
+                             {r.rule_id: r.judged_frames for r in result.rules})
+    return {"scenario_seen": {"complete": not missing, "missing": [
+        {"id": m.id, "title_zh": m.title_zh, "title_en": m.title_en} for m in missing]}}
 
 
 def save_live_session(db: Database, user: User, result: AnalysisResult, *, scenario: str | None,
@@ -925,10 +942,21 @@ def attempt_complete(row: Session) -> bool:
 
 
 def _ran_to_the_end(summary: dict[str, Any] | None) -> bool:
-    """A live run carries its drill's ``done``; an uploaded recording of the scenario
-    counts as complete."""
+    """A live run carries its drill's ``done``; an uploaded recording of the scenario is
+    complete when it shows every step that can be told from a recording (its
+    ``scenario_seen``; recordings stored before that was kept count as complete)."""
     drill = (summary or {}).get("drill")
-    return not isinstance(drill, dict) or bool(drill.get("done", True))
+    if isinstance(drill, dict):
+        return bool(drill.get("done", True))
+    seen = (summary or {}).get("scenario_seen")
+    return not isinstance(seen, dict) or bool(seen.get("complete", True))
+
+
+def steps_missing(row: Session) -> list[dict[str, str]]:
+    """The scenario steps a recording uploaded as the scenario does not show (titles in zh/en)."""
+    seen = (row.summary or {}).get("scenario_seen")
+    missing = seen.get("missing") if isinstance(seen, dict) else None
+    return [m for m in missing if isinstance(m, dict)] if isinstance(missing, list) else []
 
 
 def latest_scenario_session(s: OrmSession, person_id: int, scenario: str = "onboarding") -> Session | None:
@@ -963,7 +991,7 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
         # (no required rule could be judged: nobody in view) | None (not done yet).
         entry: dict[str, Any] = {"person_id": p.id, "name": p.name, "session_id": None, "kind": None,
                                  "date": None, "overall": None, "passed": None, "result": None, "rules": {},
-                                 "unknown_share": None, "unassessable_high": False}
+                                 "unknown_share": None, "unassessable_high": False, "missing_steps": []}
         if row is not None:
             rs = reviewed_scores(row)
             entry["session_id"] = row.id
@@ -977,6 +1005,7 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             entry["unknown_share"] = None if row.unknown_share is None else round(row.unknown_share, 4)
             entry["unassessable_high"] = row.unknown_share is not None and row.unknown_share >= UNASSESSABLE_HIGH
             entry["result"], entry["rules"] = self_check_result(row, cohort.pass_score, rs)
+            entry["missing_steps"] = steps_missing(row)
             entry["passed"] = entry["result"] == "passed"
             for rid, outcome in entry["rules"].items():
                 if outcome is not None:
@@ -1014,6 +1043,11 @@ def self_check_result(row: Session, pass_score: float, rs: Any = None) -> tuple[
         else:
             outcomes[rid] = "fail"
             ok_all = False
+    # A recording where nobody could be judged shows no step either: "not assessable"
+    # says more than "incomplete" there. A live run stopped early is incomplete first.
+    live_run = isinstance((row.summary or {}).get("drill"), dict)
+    if judged_required == 0 and not live_run:
+        return "not_assessable", outcomes
     if not attempt_complete(row):
         return "incomplete", outcomes
     if judged_required == 0:
@@ -1036,6 +1070,7 @@ def self_check_for_trainee(s: OrmSession, session_id: int) -> list[dict[str, Any
         result, outcomes = self_check_result(row, c.pass_score)
         out.append({"cohort": c.name, "pass_score": c.pass_score, "result": result,
                     "not_passed": sorted(r for r, o in outcomes.items() if o == "fail"),
+                    "missing_steps": steps_missing(row),
                     "counted": counted is not None and counted.id == row.id})
     return out
 
