@@ -370,3 +370,20 @@ def test_a_clip_uploaded_as_the_self_check_that_does_not_show_it_is_incomplete(d
     with db.session() as s:
         (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
     assert row["result"] == "passed" and row["missing_steps"] == []
+
+
+def test_a_deleted_sessions_number_is_never_given_to_another(db: Database) -> None:
+    """SQLite gives the largest id back after a delete: HR deleted a person, the next upload
+    took their session's number, and the cohort export and report links made before it
+    then led to someone else."""
+    ids = _setup(db)
+    with db.session() as s:
+        last = repo.create_session(s, source="last.mp4", person_id=ids["b"], scenario="onboarding").id
+    repo.delete_person(db, ids["b"])  # its sessions go, the largest number among them
+    with db.session() as s:
+        nxt = repo.create_session(s, source="next.mp4", person_id=ids["a"]).id
+        assert nxt > last
+        repo.create_session(s, source="then.mp4", person_id=ids["a"])
+    repo.delete_session(db, nxt)
+    with db.session() as s:
+        assert repo.create_session(s, source="after.mp4", person_id=ids["a"]).id > nxt + 1

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
@@ -226,12 +226,33 @@ def create_session(
         get_person(s, person_id)
     if role_play not in (None, "left", "right"):
         raise ValueError(f"role_play must be left, right or none, not {role_play!r}")
-    row = Session(person_id=person_id, kind=kind, source=source, media_path=media_path, scenario=scenario,
-                  keep_evidence=keep_evidence, posture=posture, stride=stride, role_play=role_play,
-                  status="queued")
+    row = Session(id=_fresh_session_id(s), person_id=person_id, kind=kind, source=source,
+                  media_path=media_path, scenario=scenario, keep_evidence=keep_evidence, posture=posture,
+                  stride=stride, role_play=role_play, status="queued")
     s.add(row)
     s.flush()
     return row
+
+
+_SESSION_IDS_KEY = "session_ids"
+
+
+def _fresh_session_id(s: OrmSession) -> int | None:
+    """An id no session ever had. SQLite hands a deleted row's id to the next row when it
+    was the largest: after a person was deleted, the next upload took their session's
+    number, and an exported cohort row or a bookmarked report link then led to someone
+    else. The largest id ever given is kept in the settings (PostgreSQL's sequences never
+    reuse one: None lets it number as usual)."""
+    if s.get_bind().dialect.name != "sqlite":
+        return None
+    mark = s.get(Setting, _SESSION_IDS_KEY)
+    given = int((mark.value or {}).get("largest", 0)) if mark is not None else 0
+    nxt = max(given, int(s.scalar(select(func.max(Session.id))) or 0)) + 1
+    if mark is None:
+        s.add(Setting(key=_SESSION_IDS_KEY, value={"largest": nxt}))
+    else:
+        mark.value = {"largest": nxt}
+    return nxt
 
 
 def get_session(s: OrmSession, session_id: int) -> Session:
