@@ -163,6 +163,8 @@ class CalibrationSet:
     rule_packs: Mapping[str, RulePack]
     #: A frame rule's score resting on less judged time than this says so (s).
     thin_evidence_s: float = 0.0
+    #: What a violation a trainer adds (one the coach missed, at a moment) costs its rule (s).
+    missed_violation_s: float = 0.0
 
     def params(self, rule_id: str) -> Params:
         """The parameters of one rule (``KeyError`` for an unknown id)."""
@@ -255,6 +257,7 @@ class _Tables:
         self.rules: dict[str, dict[str, ParamValue]] = {rid: {} for rid in RULES_BY_ID}
         self.warn_credit: float | None = None
         self.thin_evidence_s: float | None = None
+        self.missed_violation_s: float | None = None
         self.weights: dict[str, float] = {}
         self.packs: dict[str, RulePack] = {}
 
@@ -294,13 +297,16 @@ class _Tables:
                 self.rules[rid][key] = _check_type(file, rid, key, v, schema[key])
 
     def _scoring(self, file: Path, table: Mapping[str, Any]) -> None:
-        _check_keys(file, "scoring", table, ("warn_credit", "thin_evidence_s", "weights"))
+        _check_keys(file, "scoring", table, ("warn_credit", "thin_evidence_s", "missed_violation_s", "weights"))
         if "warn_credit" in table:
             self.warn_credit = float(_check_type(file, "scoring", "warn_credit",
                                                  table["warn_credit"], float))
         if "thin_evidence_s" in table:
             self.thin_evidence_s = float(_check_type(file, "scoring", "thin_evidence_s",
                                                      table["thin_evidence_s"], float))
+        if "missed_violation_s" in table:
+            self.missed_violation_s = float(_check_type(file, "scoring", "missed_violation_s",
+                                                        table["missed_violation_s"], float))
         weights = table.get("weights", {})
         if not isinstance(weights, dict):
             raise ConfigError(f"{file}: [scoring] weights must be a table")
@@ -375,6 +381,7 @@ class _Tables:
             weights=dict(self.weights),
             rule_packs=dict(self.packs),
             thin_evidence_s=0.0 if self.thin_evidence_s is None else self.thin_evidence_s,
+            missed_violation_s=0.0 if self.missed_violation_s is None else self.missed_violation_s,
         )
 
 

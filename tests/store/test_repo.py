@@ -387,3 +387,29 @@ def test_a_deleted_sessions_number_is_never_given_to_another(db: Database) -> No
     repo.delete_session(db, nxt)
     with db.session() as s:
         assert repo.create_session(s, source="after.mp4", person_id=ids["a"]).id > nxt + 1
+
+
+def test_a_violation_the_trainer_adds_counts_against_the_rule_and_the_self_check(db: Database) -> None:
+    """A trainer added "arms crossed at 12.5 s" and "never smiled": the rules still read 100
+    and the cohort "passed 99". What the trainer saw now costs: a moment costs its rule
+    [scoring] missed_violation_s of judged time, the whole recording all of it, and a rule
+    the coach could not judge at all reads 0."""
+    ids = _setup(db)
+    _finish(db, ids["ja"], penalty=0.0)  # upright 1.0, smile 1.0 over 10 s each; legs not judged
+    with db.session() as s:
+        before = repo.reviewed_scores(repo.get_session(s, ids["sa"]))
+        (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert before.rules["standing.upright"] == 1.0 and row["result"] == "passed"
+    with db.session() as s:
+        trainer = repo.get_user(s, ids["t1"])
+        repo.add_review(s, trainer, decision="missed", session_id=ids["sa"], rule_id="standing.upright", at_ms=2500)
+        repo.add_review(s, trainer, decision="missed", session_id=ids["sa"], rule_id="face.smile")  # whole clip
+        repo.add_review(s, trainer, decision="missed", session_id=ids["sa"], rule_id="sitting.legs_crossed",
+                        at_ms=4000)
+    with db.session() as s:
+        after = repo.reviewed_scores(repo.get_session(s, ids["sa"]))
+        (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert after.rules["standing.upright"] == pytest.approx(1.0 - 3.0 / 10.0)
+    assert after.rules["face.smile"] == 0.0 and after.rules["sitting.legs_crossed"] == 0.0
+    assert row["result"] == "failed"
+    assert row["rules"]["standing.upright"] == "fail" and row["rules"]["sitting.legs_crossed"] == "fail"

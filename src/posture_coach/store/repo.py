@@ -828,8 +828,18 @@ class ReviewedScores:
     disagreed: int
 
 
+@functools.cache
+def _missed_violation_s() -> float:
+    from ..calibration import load_calibration
+
+    return load_calibration().missed_violation_s
+
+
 def reviewed_scores(row: Session) -> ReviewedScores:
-    """Scores with the trainers' decisions applied: a disagreed finding no longer costs."""
+    """Scores with the trainers' decisions applied: a disagreed finding no longer costs,
+    and a violation a trainer added (one the coach missed) does: at a moment it costs its
+    rule ``[scoring] missed_violation_s`` of judged time, for the whole recording all of
+    it; a rule the coach could not judge at all then reads 0 (the trainer saw it broken)."""
     decisions = finding_decisions(row)
     refund: dict[str, float] = {}
     n = 0
@@ -838,13 +848,24 @@ def reviewed_scores(row: Session) -> ReviewedScores:
         if ep.kind == "finding" and ep.rule_id and rv is not None and rv.decision == "disagree":
             refund[ep.rule_id] = refund.get(ep.rule_id, 0.0) + ep.penalty_s
             n += 1
+    added: dict[str, list[int | None]] = {}
+    for rv in row.reviews:
+        if rv.decision == "missed" and rv.rule_id:
+            added.setdefault(rv.rule_id, []).append(rv.at_ms)
     rules: dict[str, float | None] = {}
     num = den = 0.0
     for rr in row.rule_results:
+        missed = added.get(rr.rule_id, [])
         if rr.score is None or not rr.assessable_s:
-            rules[rr.rule_id] = rr.score
+            rules[rr.rule_id] = 0.0 if missed else rr.score
+            if missed:
+                den += rr.weight
             continue
         pen = max(0.0, rr.penalty_s - refund.get(rr.rule_id, 0.0))
+        if any(at is None for at in missed):
+            pen = rr.assessable_s
+        else:
+            pen += len(missed) * _missed_violation_s()
         sc = max(0.0, min(1.0, 1.0 - pen / rr.assessable_s))
         rules[rr.rule_id] = sc
         num += rr.weight * sc
