@@ -205,6 +205,10 @@ def cohorts_add(
     from .store import repo
     from .store.models import User
 
+    if 0.0 < pass_score <= 1.0:
+        # The API takes a fraction (0.8); here it is points. 0.8 points would pass everyone.
+        raise _fail(f"the pass mark is in points, 0-100 (e.g. 80): {pass_score:g} would pass everyone; "
+                    f"did you mean {pass_score * 100:g}?", 2)
     with _store_errors(), _db(db_url, ready=True).session() as s:
         trainer_id = None
         if trainer is not None:

@@ -53,6 +53,7 @@ def test_setup_mistakes_are_one_line_each(tmp_path: Path) -> None:
         (["cohorts", "add-member", "9", "1"], "no cohort 9"),
         (["cohorts", "add", "A", "--trainer", "nobody"], "no trainer called 'nobody'"),
         (["people", "consent", "7", "--yes"], "no person 7"),
+        (["cohorts", "add", "B", "--pass-score", "0.8"], "did you mean 80?"),
     ]
     for args, said in cases:
         r = runner.invoke(app, [*args, *db])
