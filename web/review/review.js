@@ -35,7 +35,7 @@ const T = {
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告", c_date: "日期",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检",
         c_mostly_unassessable: "（{n}% 的时间无法评估）",
-        c_incomplete: "未完成（中途停止，需重做）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
+        c_incomplete: "未完成（中途停止，需重做）", c_not_shown: "未完成（录像中没有看到：{steps}）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
         missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
@@ -50,7 +50,20 @@ const T = {
         no_people: "没有可上传的学员（请HR把学员加入你的培训班）",
         no_consent_person: "（未同意保存录像）",
         no_consented_people: "没有同意保存录像的学员：请由本人或HR先登记同意",
-        upload_hint: "录像只保存在本机服务器上；两人角色扮演最好从侧面拍摄。" },
+        no_consent_self: "要上传录像，请先在上方勾选“我同意保存我的练习录像”。",
+        upload_hint: "录像只保存在本机服务器上。两人角色扮演请从与两人约成 45° 的斜角拍摄：从正侧面拍摄时，手臂、双手、站姿、肩部等多数站姿规则无法判断；斜 45° 时这些规则和握手前倾都能评估。",
+        sign_out: "退出",
+        consent_title: "学员与录像同意", consent_hint: "上传录像前，须登记本人同意保存录像。撤回同意会删除此人已保存的录像和证据截图（得分和复核保留）。",
+        consent_state: "录像同意", consent_yes: "已同意", consent_no: "未同意",
+        consent_record: "登记同意", consent_withdraw: "撤回同意", consent_nobody: "还没有学员。",
+        consent_confirm: "撤回{name}的同意后，其已保存的录像和证据截图将被删除，无法恢复（得分和复核保留）。确定撤回吗？",
+        my_consent: "我同意保存我的练习录像",
+        my_consent_confirm: "撤回同意后，你已保存的练习录像和证据截图将被删除，无法恢复（得分保留）。确定撤回吗？",
+        consent_confirm_yes: "撤回并删除", consent_confirm_no: "取消",
+        consent_recorded: "已登记：{name}同意保存录像。", my_consent_recorded: "已登记：你同意保存练习录像。",
+        consent_withdrawn: "已撤回{name}的同意：{files}；得分保留。", my_consent_withdrawn: "已撤回你的同意：{files}；得分保留。",
+        files_none: "没有已保存的录像或截图需要删除", files_one: "删除了 1 个文件（录像或证据截图）",
+        files_many: "删除了 {n} 个文件（录像和证据截图）" },
   en: { side_left: "the trainee is on the left", side_right: "the trainee is on the right",
         rescore_as: "Score again as a two-person role-play: ", rescore_go: "Score again", rescore_sending: "Sending…",
         rescore_queued: "Queued as a new session #{id}, being analysed (this one is kept); it opens when done.",
@@ -89,7 +102,7 @@ const T = {
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report", c_date: "Date",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet",
         c_mostly_unassessable: "({n}% of the time not assessable)",
-        c_incomplete: "Incomplete (stopped part-way: do it again)", c_recommended: "(recommended)",
+        c_incomplete: "Incomplete (stopped part-way: do it again)", c_not_shown: "Incomplete (the recording does not show: {steps})", c_recommended: "(recommended)",
         c_not_assessable: "Not assessable (nothing could be judged: do it again)", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
         scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check", live_source: "live practice",
@@ -106,7 +119,28 @@ const T = {
         no_people: "No trainees to upload for (HR adds trainees to your cohort)",
         no_consent_person: " (no consent to store videos)",
         no_consented_people: "No trainee has consented to videos being stored: the person or HR must record it first",
-        upload_hint: "Videos stay on this server. Film two-person role-plays from the side." },
+        no_consent_self: "To upload a recording, first tick “I agree to my practice videos being stored” above.",
+        upload_hint: "Videos stay on this server. Film two-person role-plays at an angle of about 45° to the pair: "
+          + "from straight at the side most standing rules (arms, hands, stance, shoulders) cannot be judged; "
+          + "at about 45° the handshake lean and those rules both can.",
+        sign_out: "Sign out",
+        consent_title: "People and consent",
+        consent_hint: "A person's consent must be recorded before videos of them are stored. Withdrawing it deletes "
+          + "their stored videos and evidence pictures (scores and reviews are kept).",
+        consent_state: "Consent to store videos", consent_yes: "Agreed", consent_no: "Not agreed",
+        consent_record: "Record consent", consent_withdraw: "Withdraw consent", consent_nobody: "No people yet.",
+        consent_confirm: "Withdrawing {name}'s consent deletes their stored videos and evidence pictures; this cannot "
+          + "be undone (scores and reviews are kept). Withdraw it?",
+        my_consent: "I agree to my practice videos being stored",
+        my_consent_confirm: "Withdrawing your consent deletes your stored practice videos and evidence pictures; this "
+          + "cannot be undone (scores are kept). Withdraw it?",
+        consent_confirm_yes: "Withdraw and delete", consent_confirm_no: "Cancel",
+        consent_recorded: "Recorded: {name} agrees to videos being stored.",
+        my_consent_recorded: "Recorded: you agree to your practice videos being stored.",
+        consent_withdrawn: "Consent withdrawn for {name}: {files}; scores kept.",
+        my_consent_withdrawn: "Your consent is withdrawn: {files}; scores kept.",
+        files_none: "there were no stored videos or pictures to delete", files_one: "1 file deleted (a video or evidence picture)",
+        files_many: "{n} files deleted (videos and evidence pictures)" },
 };
 // The language is the one chosen last on this browser (shared with the live page), else the browser's.
 let lang = localStorage.getItem("pc.lang") || ((navigator.language || "zh").toLowerCase().startsWith("zh") ? "zh" : "en");
@@ -116,6 +150,11 @@ let me = null;  // the signed-in user ({username, role, ...}), null before signi
 let openSession = null;  // the session whose findings are shown (re-drawn in the other language)
 let upState = null;  // the upload status line: [key, extra text], re-drawn in the other language
 const rescoring = {};  // session id -> the new session scoring its video again, while that runs
+let signedIn = 0;  // counts sign-outs: an answer asked for before one is not drawn after it
+let peopleList = null;  // GET /api/people: who this user may upload for, with their consent
+let consentPending = null;  // the person whose withdrawal of consent waits for a "yes"
+let consentSaid = null;  // the last consent change ({key, name, n}), said again in the other language
+let consentErr = null;  // why the last consent change was refused
 const $ = (id) => document.getElementById(id);
 const t = (k, vars = {}) => (T[lang][k] ?? k).replace(/\{(\w+)\}/g, (_, v) => vars[v] ?? "");
 const canReview = () => me !== null && (me.role === "trainer" || me.role === "hr_admin");
@@ -129,10 +168,11 @@ function paint() {
   // The heading says what this page is for whoever signed in.
   $("page-title").textContent = t(me ? `title_${me.role}` : "title_signin");
   $("upload-title").textContent = t(me && me.role === "trainee" ? "upload_title_trainee" : "upload_title");
-  if (me) $("who").textContent = `${me.username}${lang === "zh" ? "（" : " ("}${t(`role_${me.role}`)}${lang === "zh" ? "）" : ")"}`;
+  $("who").textContent = me ? `${me.username}${lang === "zh" ? "（" : " ("}${t(`role_${me.role}`)}${lang === "zh" ? "）" : ")"}` : "";
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
   if (upState) drawStatus();
   labelPeople();
+  drawConsent();
 }
 
 // "(no consent to store videos)" after the greyed-out people, in the page's language.
@@ -265,7 +305,9 @@ window.addEventListener("hashchange", () => {
 });
 
 async function showSessions() {
+  const mine = signedIn;
   const { sessions } = await api("/api/sessions");
+  if (mine !== signedIn) return;  // signed out meanwhile
   const table = $("sessions");
   table.replaceChildren();
   failures = {};
@@ -389,16 +431,17 @@ async function showSession(id) {
   openSession = id;
   rememberSession(id);
   const box = $("detail");
+  const mine = signedIn;
   let rep;
   try {
     rep = await api(`/api/sessions/${id}`);
   } catch (e) {
-    if (openSession !== id) return;
+    if (openSession !== id || mine !== signedIn) return;
     loadFailed(box, id, e);
     if (e.status === 403 || e.status === 404) { openSession = null; rememberSession(null); }
     return;
   }
-  if (openSession !== id) return;  // another session was opened meanwhile
+  if (openSession !== id || mine !== signedIn) return;  // another session was opened, or signed out, meanwhile
   box.replaceChildren(text("h3", `#${id} ${sourceName(rep.session)}`));
   const status = rep.session.status;
   if (status === "done") {
@@ -476,6 +519,17 @@ function scoreLines(rep) {
   return out;
 }
 
+// After a review (a finding agreed or disagreed with, a missed violation added or deleted):
+// the session, the sessions list and the open cohort table all say the score after review,
+// never "98 → 99" in one place and the score before it in another.
+async function afterReview(id) {
+  await showSession(id);
+  try {
+    await showSessions();
+    if (openCohort !== null) await showCohort(openCohort);
+  } catch (e) { showError($("error"), e); }
+}
+
 function findingCard(id, rep, f) {
   const div = document.createElement("div");
   div.className = "finding";
@@ -524,8 +578,7 @@ function findingCard(id, rep, f) {
           await api(`/api/findings/${f.id}/review`, { method: "POST", headers: { "Content-Type": "application/json" },
                     body: JSON.stringify({ decision, comment: comment.value }) });
         } catch (e) { showError(err, e); return; }
-        await showSession(id);
-        showSessions().catch((e) => showError($("error"), e));  // the list's reviewed score
+        await afterReview(id);
       };
       buttons.append(b);
     }
@@ -600,7 +653,7 @@ function missedForm(id, rep) {
         try {
           await api(`/api/sessions/${id}/missed/${m.id}`, { method: "DELETE" });
         } catch (e) { del.disabled = false; showError(err, e); return; }
-        await showSession(id);
+        await afterReview(id);
       };
       p.append(" ", del);
     }
@@ -641,7 +694,7 @@ function missedForm(id, rep) {
                                        at_ms: typed ? (Number.isFinite(secs) ? Math.round(secs * 1000) : -1) : null,
                                        comment: note.value }) });
     } catch (e) { add.disabled = false; showError(err, e); return; }
-    await showSession(id);
+    await afterReview(id);
   };
   const row1 = document.createElement("p");
   row1.className = "missed-form";
@@ -656,7 +709,9 @@ let openCohort = null;  // the cohort whose table is shown
 // Trainers (their cohorts) and HR (all): each member's latest onboarding self-check.
 async function showCohorts(role) {
   const box = $("cohorts-box");
+  const mine = signedIn;
   const { cohorts } = role === "trainer" || role === "hr_admin" ? await api("/api/cohorts") : { cohorts: [] };
+  if (mine !== signedIn) return;
   box.classList.toggle("hidden", !cohorts.length);
   if (!cohorts.length) return;
   const sel = $("cohort-sel");
@@ -674,7 +729,9 @@ function row(cells, tag = "td") {
 
 async function showCohort(id) {
   openCohort = id;
+  const mine = signedIn;
   const tb = await api(`/api/cohorts/${id}/table`);
+  if (mine !== signedIn || openCohort !== id) return;  // signed out, or another cohort picked, meanwhile
   $("cohort-csv").href = `/api/cohorts/${id}/table?format=csv&lang=${lang}`;
   const title = (rid) => (tb.rule_titles && tb.rule_titles[rid] ? tb.rule_titles[rid][lang] : rid);
   const pct = (x) => (x == null ? "—" : `${Math.round(100 * x)}`);
@@ -685,10 +742,14 @@ async function showCohort(id) {
     const res = p.result || (p.session_id == null ? null : (p.passed ? "passed" : "failed"));
     const key = { passed: "c_passed", failed: "c_not_passed", incomplete: "c_incomplete",
                   not_assessable: "c_not_assessable" }[res] || "c_not_done";
-    const result = text("td", t(key));
+    // A recording uploaded as the self-check that does not show every step: say which.
+    const notShown = res === "incomplete" && Array.isArray(p.missing_steps) && p.missing_steps.length
+      ? p.missing_steps.map((m) => (lang === "zh" ? m.title_zh : m.title_en) || m.id).join(lang === "zh" ? "、" : ", ") : "";
+    const result = text("td", notShown ? t("c_not_shown", { steps: notShown }) : t(key));
     if (res) result.className = res === "passed" ? "pass" : "fail-t";
     const failedRules = Object.entries(p.rules).filter(([, v]) => v === "fail").map(([rid]) => title(rid));
-    const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => `${title(rid)} (${t("c_warn")})`);
+    const paren = (x) => (lang === "zh" ? `（${x}）` : ` (${x})`);
+    const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => title(rid) + paren(t("c_warn")));
     const link = document.createElement("td");
     if (p.session_id != null) {
       link.append(newTab(`/api/sessions/${p.session_id}/report?lang=${lang}`, t("c_report")));
@@ -718,8 +779,13 @@ async function showCohort(id) {
   }
 }
 
+// Who the upload form offers, and (HR, a trainee) where consent is recorded.
 async function showPeople() {
+  const mine = signedIn;
   const { people } = await api("/api/people");
+  if (mine !== signedIn) return;
+  peopleList = people;
+  drawConsent();
   const sel = $("up-person");
   const keep = sel.value;
   // A person whose record says "no consent" is listed, greyed out, so nobody wonders
@@ -738,7 +804,145 @@ async function showPeople() {
   else if (people.length) sel.selectedIndex = 0;  // shown greyed, with why, not a blank box
   $("up-go").disabled = !allowed.length;
   if (!people.length) setStatus("no_people");
-  else if (!allowed.length) setStatus("no_consented_people");
+  else if (!allowed.length) setStatus(me && me.role === "trainee" ? "no_consent_self" : "no_consented_people");
+  else if (upState && ["no_people", "no_consented_people", "no_consent_self"].includes(upState[0])) {
+    upState = null;  // someone can be picked now: the line saying nobody could goes
+    $("up-status").textContent = "";
+  }
+}
+
+// -- consent to videos being stored: HR for anyone, a trainee for themself ----------------
+
+// "3 files deleted (videos and evidence pictures)", in the page's language.
+function filesText(n) {
+  return n === 0 ? t("files_none") : n === 1 ? t("files_one") : t("files_many", { n });
+}
+
+function drawConsent() {
+  const hr = me !== null && me.role === "hr_admin" && peopleList !== null;
+  const self = me !== null && me.role === "trainee" && peopleList !== null;
+  $("consent-box").classList.toggle("hidden", !hr);
+  $("my-consent").classList.toggle("hidden", !self);
+  if (hr) drawConsentTable(); else $("consent-people").replaceChildren();
+  if (self) drawMyConsent(); else $("my-consent").replaceChildren();
+  $("consent-said").textContent = hr ? consentSaidText() : "";
+  $("consent-err").textContent = "";
+  if (hr && consentErr) showError($("consent-err"), consentErr);
+}
+
+// What the last consent change did, in the page's language ("" before any).
+function consentSaidText() {
+  return consentSaid ? t(consentSaid.key, { name: consentSaid.name, files: filesText(consentSaid.n) }) : "";
+}
+
+// Before consent is withdrawn: what will be deleted, and a "yes" or "cancel".
+function confirmWithdrawal(person, self) {
+  const box = document.createElement("div");
+  box.className = "notice consent-confirm";
+  box.id = "consent-confirm";
+  const yes = text("button", t("consent_confirm_yes"));
+  yes.id = "consent-yes";
+  yes.onclick = () => setConsent(person, false);
+  const no = text("button", t("consent_confirm_no"));
+  no.id = "consent-no";
+  no.onclick = () => { consentPending = null; drawConsent(); };
+  box.append(text("span", t(self ? "my_consent_confirm" : "consent_confirm", { name: person.name })), " ", yes, no);
+  return box;
+}
+
+// HR: everyone, whether they consent, and a button to record or withdraw it.
+function drawConsentTable() {
+  const table = $("consent-people");
+  table.replaceChildren(row([t("c_person"), t("consent_state"), ""], "th"));
+  if (!peopleList.length) table.append(row([t("consent_nobody")]));
+  for (const p of peopleList) {
+    const state = text("td", t(p.consent_media ? "consent_yes" : "consent_no"));
+    state.className = p.consent_media ? "pass" : "fail-t";
+    const act = document.createElement("td");
+    const b = text("button", t(p.consent_media ? "consent_withdraw" : "consent_record"));
+    b.className = "consent-toggle";
+    b.disabled = consentPending !== null;
+    b.onclick = () => {
+      if (!p.consent_media) { setConsent(p, true); return; }
+      consentPending = p.id;  // withdrawing deletes their videos: asked first
+      consentSaid = consentErr = null;
+      drawConsent();
+    };
+    act.append(b);
+    const tr = row([text("td", p.name), state, act]);
+    tr.id = `consent-row-${p.id}`;
+    table.append(tr);
+    if (consentPending === p.id) {
+      const cell = document.createElement("td");
+      cell.colSpan = 3;
+      cell.append(confirmWithdrawal(p, false));
+      const confirmRow = document.createElement("tr");
+      confirmRow.append(cell);
+      table.append(confirmRow);
+    }
+  }
+}
+
+// A trainee: "I agree to my practice videos being stored", for themself.
+function drawMyConsent() {
+  const box = $("my-consent");
+  const mine = peopleList.find((p) => p.id === me.person_id) || peopleList[0];
+  if (!mine) { box.replaceChildren(); return; }
+  const check = document.createElement("input");
+  Object.assign(check, { type: "checkbox", id: "my-consent-check", checked: mine.consent_media,
+                         disabled: consentPending !== null });
+  check.onchange = () => {
+    consentSaid = consentErr = null;
+    if (check.checked) { setConsent(mine, true); return; }
+    check.checked = true;  // withdrawing deletes their videos: asked first
+    consentPending = mine.id;
+    drawConsent();
+  };
+  const label = document.createElement("label");
+  label.append(check, t("my_consent"));
+  const said = text("span", consentSaidText());
+  said.id = "my-consent-said";
+  said.className = "hint";
+  const err = text("span", "");
+  err.id = "my-consent-err";
+  err.className = "err";
+  if (consentErr) showError(err, consentErr);
+  box.replaceChildren(label, " ", said, " ", err);
+  if (consentPending === mine.id) box.append(confirmWithdrawal(mine, true));
+}
+
+async function setConsent(person, agree) {
+  const mine = signedIn;
+  for (const el of document.querySelectorAll("#consent-box button, #my-consent button, #my-consent input")) {
+    el.disabled = true;  // one click, one change
+  }
+  consentSaid = consentErr = null;
+  let r;
+  try {
+    r = await api(`/api/people/${person.id}/consent`, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                          body: JSON.stringify({ consent_media: agree }) });
+  } catch (e) {
+    if (mine !== signedIn) return;
+    consentPending = null;
+    consentErr = e;
+    drawConsent();
+    return;
+  }
+  if (mine !== signedIn) return;
+  consentPending = null;
+  const self = me.role === "trainee";
+  consentSaid = { key: `${self ? "my_" : ""}consent_${r.consent_media ? "recorded" : "withdrawn"}`,
+                  name: person.name, n: r.files_removed || 0 };
+  person.consent_media = r.consent_media;
+  drawConsent();
+  // The upload form offers whoever consents now; withdrawn, their videos and evidence are gone.
+  try {
+    await showPeople();
+    if (!agree) {
+      await showSessions();
+      if (openSession !== null) await showSession(openSession);
+    }
+  } catch (e) { showError($("error"), e); }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -765,6 +969,7 @@ async function finishedJob(jobId, seen = () => {}) {
 
 async function upload(ev) {
   ev.preventDefault();
+  const mine = signedIn;
   const form = new FormData(ev.target);
   const status = $("up-status"), bar = $("up-progress"), go = $("up-go");
   let uploaded = false, sessionId = null;
@@ -780,6 +985,7 @@ async function upload(ev) {
     sessionId = body.session_id;
     bar.classList.remove("hidden");
     const job = await finishedJob(body.job_id, (j) => {
+      if (mine !== signedIn) throw new Error("signed out");  // the next user's page is not told
       bar.value = j.progress || 0;
       if (j.status === "queued") setStatus("queued");
       else if (j.status === "running") setStatus("analysing", ` ${Math.round(100 * (j.progress || 0))}%`);
@@ -798,15 +1004,16 @@ async function upload(ev) {
     $("up-scenario").value = "";
     uploaded = true;
   } catch (e) {
+    if (mine !== signedIn) return;
     status.className = "err";
     // Accepted, then its progress could not be read: that is not "analysis failed".
     if (sessionId !== null) setStatus("poll_failed", "", e.reasonText || both("server_error"), e.message);
     else failed(e);
   } finally {
-    go.disabled = false;
+    if (mine === signedIn) go.disabled = false;  // signed out: the next user's people decide
     bar.classList.add("hidden");
   }
-  if (!uploaded) return;
+  if (!uploaded || mine !== signedIn) return;
   // Loading what the analysis made is not the analysis: a failure here leaves the status
   // line as it is ("done") and is said where it happened (showSession says it in the detail).
   try {
@@ -817,10 +1024,12 @@ async function upload(ev) {
 }
 
 async function start() {
+  const mine = signedIn;
   let who;
   try {
     who = await api("/api/auth/me");
   } catch { return; /* not signed in yet */ }
+  if (mine !== signedIn) return;  // signed out meanwhile
   csrf = who.csrf_token;
   me = who.user;
   paint();
@@ -843,7 +1052,48 @@ async function start() {
   if (id !== null) await showSession(id);
 }
 
+// Signed out: the sign-in form again, and nothing of the previous user left on the page
+// (their sessions, the open session, cohort tables, people, the upload's status).
+function clearPage() {
+  signedIn += 1;  // answers still on their way are dropped
+  me = csrf = openSession = openCohort = upState = peopleList = consentPending = consentSaid = consentErr = null;
+  failures = {};
+  for (const k of Object.keys(rescoring)) delete rescoring[k];
+  rememberSession(null);
+  for (const id of ["sessions", "detail", "cohort-people", "cohort-rules", "cohort-sel", "up-person",
+                    "consent-people", "my-consent"]) $(id).replaceChildren();
+  for (const id of ["cohort-note", "up-status", "up-detail-text", "consent-said", "consent-err", "error"]) {
+    $(id).textContent = "";
+  }
+  $("cohort-csv").removeAttribute("href");
+  for (const id of ["cohorts-box", "consent-box", "my-consent", "up-detail", "up-progress", "agreement-link", "main"]) {
+    $(id).classList.add("hidden");
+  }
+  $("upload").reset();
+  $("up-status").className = "";
+  $("up-go").disabled = false;
+  $("login").reset();
+  $("login").classList.remove("hidden");
+  paint();
+}
+
+async function signOut() {
+  const out = $("signout");
+  out.disabled = true;
+  $("error").textContent = "";
+  try {
+    await api("/api/auth/logout", { method: "POST" });
+  } catch (e) {
+    // Already signed out (the session expired) is signed out; anything else, the server
+    // still has the session: said, and the page stays as it is.
+    if (e.status !== 401) { out.disabled = false; showError($("error"), e); return; }
+  }
+  out.disabled = false;
+  clearPage();
+}
+
 $("upload").addEventListener("submit", upload);
+$("signout").addEventListener("click", signOut);
 
 $("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
