@@ -139,6 +139,8 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "saved_by_other": {"zh": "这次练习已由另一位学员保存。", "en": "Another trainee has already saved this practice."},
     # Sign-in and access (server/auth.py, server/store_api.py).
     "wrong_login": {"zh": "用户名或密码不正确。", "en": "Wrong user name or password."},
+    "too_many_logins": {"zh": "密码错误次数过多，该账号暂时锁定，请几分钟后再试。",
+                        "en": "Too many wrong passwords: this account is locked for a few minutes; try again later."},
     "signed_out": {"zh": "尚未登录，或登录已过期，请重新登录。",
                    "en": "You are not signed in, or your sign-in has expired; sign in again."},
     "stale_page": {"zh": "页面已过期，请刷新页面后重试。", "en": "This page is out of date; reload it and try again."},

@@ -476,3 +476,17 @@ def test_a_privacy_setting_changed_alone_leaves_the_other_as_it_was(
     r = trainer.put("/api/settings/privacy", json={"retention_days": 1},
                     headers={"X-CSRF-Token": login(trainer, "trainer1")})
     assert r.status_code == 403
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    client, _cfg, _ids = api
+    for _ in range(5):
+        r = client.post("/api/auth/login", json={"username": "trainer1", "password": "guess"})
+        assert r.status_code == 401 and r.json()["reason"] == "wrong_login"
+    # Locked: even the right password waits, and the answer says so in both languages.
+    r = client.post("/api/auth/login", json={"username": "trainer1", "password": PASSWORDS["trainer1"]})
+    assert r.status_code == 429 and r.json()["reason"] == "too_many_logins"
+    assert int(r.headers["Retry-After"]) > 0
+    assert "锁定" in r.json()["reason_text"]["zh"] and "locked" in r.json()["reason_text"]["en"]
+    login(client, "hr")  # another account signs in as usual

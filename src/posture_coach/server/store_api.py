@@ -32,6 +32,7 @@ from ..store.db import Database
 from ..store.models import User
 from . import auth
 from .refusals import Refused, install_refusal_handler
+from .throttle import LoginThrottle
 from .uploads import UploadRejected, capped_receive, check_video, save_limited, too_large
 
 __all__ = ["Refused", "StoreConfig", "install_refusal_handler", "store_router"]
@@ -64,6 +65,7 @@ class StoreState:
         self.runner: JobRunner | None = None
         self.error: str | None = None
         self._lock = threading.Lock()
+        self.throttle = LoginThrottle()
 
     def exists(self) -> bool:
         """Is there a store to open at start-up (so interrupted jobs resume)? A fresh
@@ -253,13 +255,21 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         else:
             form = await request.form()
             body = LoginBody(username=str(form.get("username", "")), password=str(form.get("password", "")))
+        client = request.client.host if request.client else None
+        wait = state.throttle.retry_after_s(body.username, client)
+        if wait > 0:
+            refusal = Refused(429, "too_many_logins", f"too many wrong sign-ins: try again in {wait} s")
+            refusal.headers = {"Retry-After": str(wait)}
+            raise refusal
         db = get_db()
         with db.session() as s:
             user = repo.authenticate(s, body.username, body.password)
             if user is not None:
                 s.expunge(user)
         if user is None:
+            state.throttle.failed(body.username, client)
             raise Refused(401, "wrong_login", "wrong user name or password")
+        state.throttle.succeeded(body.username)
         csrf = auth.login(db, response, request, user)
         return {"user": _user(user), "csrf_token": csrf}
 
