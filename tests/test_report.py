@@ -320,6 +320,20 @@ def test_the_report_header_shows_the_analysis_time_for_people(tz: str, lang: str
     assert line in page and "T19:41:50" not in page
 
 
+def test_the_report_shows_the_time_where_its_reader_is_when_the_page_says(machine_tz: Callable[[str], None]) -> None:
+    """A server in UTC, HR in Beijing: the review page lists 11:07, the report said 03:07 UTC.
+    The page sends the browser's zone; a name that is no zone falls back to the server's."""
+    machine_tz("UTC")
+    data = rep.report_from_result(fake_result(), source="v.mp4")
+    data["session"]["analysed_at"] = "2026-11-24T19:41:50+00:00"
+    page = rep.render_html(data, "zh", tz=rep.reader_time_zone("Asia/Shanghai"))
+    assert "<span>分析时间: 2026-11-25 03:41 UTC+08:00</span>" in page
+    for bad in ("Mars/Olympus", "../../etc/passwd", "/usr/share/zoneinfo/UTC", "", None, "A" * 80):
+        assert rep.reader_time_zone(bad) is None
+        page = rep.render_html(data, "zh", tz=rep.reader_time_zone(bad))
+        assert "<span>分析时间: 2026-11-24 19:41 UTC</span>" in page
+
+
 @pytest.mark.parametrize(("lang", "words"), ids=["zh", "en"], argvalues=[
     ("zh", ["画面里有两个人（抽查的 5 帧中有 4 帧）", "--role-play"]),
     ("en", ["Two people are in view (on 4 of 5 frames checked)", "--role-play"]),

@@ -16,6 +16,7 @@ half-written PDF behind.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import math
 import os
 import re
@@ -151,9 +152,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def render_pdf(report: Mapping[str, Any], lang: Lang = "zh", *, chromium: str | None = None,
-               timeout_s: float | None = None) -> bytes:
-    """The report as a PDF (A4, page numbers), in ``lang``."""
-    page = render_html(report, lang, timeline_width=PDF_TIMELINE_WIDTH)
+               timeout_s: float | None = None, tz: dt.tzinfo | None = None) -> bytes:
+    """The report as a PDF (A4, page numbers), in ``lang``; times in ``tz`` (default: local)."""
+    page = render_html(report, lang, timeline_width=PDF_TIMELINE_WIDTH, tz=tz)
     return html_to_pdf_bytes(page, chromium=chromium, timeout_s=timeout_s)
 
 

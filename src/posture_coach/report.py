@@ -215,6 +215,19 @@ def handbook_clause(clause: str, lang: Lang) -> str:
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
+def reader_time_zone(name: str | None) -> dt.tzinfo | None:
+    """An IANA time zone name from the reader's browser (``Asia/Shanghai``) as a tzinfo;
+    ``None`` (this machine's local time) when absent or not a known zone."""
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "/_+-" for c in name) or ".." in name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
 def analysed_at_text(value: str, tz: dt.tzinfo | None = None) -> str:
     """An ISO analysis time for people, in the local time of the machine that shows it
     (``tz`` in tests): ``"2026-11-25 03:41 UTC+08:00"`` on a Beijing machine,
@@ -701,11 +714,13 @@ footer{break-before:avoid}
 """
 
 
-def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width: int = 1000) -> str:
+def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width: int = 1000,
+                tz: dt.tzinfo | None = None) -> str:
     """The whole report as one self-contained HTML page.
 
     ``timeline_width`` is the SVG timeline's drawing width: it scales to the page width, so a
     narrower drawing (the PDF uses 760, about an A4 page's text width) prints larger labels.
+    ``tz``: the reader's time zone for the analysis time (default: this machine's).
     """
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
@@ -735,7 +750,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     if sess.get("role_play") in ("left", "right", "profile"):
         h.append(f"<span>{_e(tr('role_play_' + str(sess['role_play']), lang))}</span>")
     if sess.get("analysed_at"):
-        when = analysed_at_text(str(sess["analysed_at"]))
+        when = analysed_at_text(str(sess["analysed_at"]), tz)
         h.append(f"<span>{_e(tr('analysed', lang))}: {_e(when)}</span>")
     h.append("</div>")
     analysed = sess.get("status") in (None, "done")  # a report made from a result, or a finished job

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -468,29 +468,34 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.get("/sessions/{session_id}/report", response_model=None)
     def session_report(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
-                       format: Literal["html", "json", "pdf"] = "html") -> Response:
-        from ..report import render_html
+                       format: Literal["html", "json", "pdf"] = "html",
+                       tz: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+        """The report; ``tz``: the reader's IANA time zone (the page sends the browser's),
+        for the analysis time; unknown zones fall back to the server's local time."""
+        from ..report import reader_time_zone, render_html
 
         if format == "pdf":
-            return _pdf_report(session_id, user, lang)
+            return _pdf_report(session_id, user, lang, tz)
         data = _report(session_id, user)
         if format == "json":
             return JSONResponse(_with_evidence_urls(data))
-        return HTMLResponse(render_html(data, lang))
+        return HTMLResponse(render_html(data, lang, tz=reader_time_zone(tz)))
 
     @router.get("/sessions/{session_id}/report.pdf", response_class=Response,
                 responses={200: {"content": {"application/pdf": {}}, "description": "The report, A4 PDF."},
                            503: {"description": "No Chromium on the server to print the PDF with."}})
-    def session_report_pdf(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh") -> Response:
+    def session_report_pdf(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
+                           tz: Annotated[str | None, Query(max_length=64)] = None) -> Response:
         """The report printed to PDF by headless Chromium (same access rules as the HTML report)."""
-        return _pdf_report(session_id, user, lang)
+        return _pdf_report(session_id, user, lang, tz)
 
-    def _pdf_report(session_id: int, user: User, lang: Literal["zh", "en"]) -> Response:
+    def _pdf_report(session_id: int, user: User, lang: Literal["zh", "en"], tz: str | None = None) -> Response:
         from ..pdf import ChromiumNotFound, PdfError, render_pdf
+        from ..report import reader_time_zone
 
         data = _report(session_id, user)  # the access checks first: no hint about the server to outsiders
         try:
-            pdf = render_pdf(data, lang)
+            pdf = render_pdf(data, lang, tz=reader_time_zone(tz))
         except ChromiumNotFound as exc:  # with a reason and its texts, as every refusal
             return JSONResponse({"detail": str(exc), "error": "chromium_missing", "reason": "chromium_missing",
                                  "reason_text": reason_texts("chromium_missing")}, status_code=503)
