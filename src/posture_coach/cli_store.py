@@ -179,6 +179,27 @@ def people_consent(
                                               f"consent withdrawn, {removed} stored file(s) deleted"))
 
 
+@people_app.command("delete")
+def people_delete(
+    person_id: int,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Delete a person with everything kept of them: sessions, scores, reviews, videos,
+    evidence pictures and their trainee login. Needs --yes."""
+    from .store import repo
+
+    db = _db(db_url, ready=True)
+    with _store_errors():
+        with db.session() as s:
+            name = repo.get_person(s, person_id).name
+        if not yes:
+            raise _fail(f"deleting person {person_id} {name} removes their sessions, scores, reviews, videos "
+                        "and login for good: run again with --yes", 2)
+        removed = repo.delete_person(db, person_id)
+    typer.echo(f"person {person_id} {name} deleted, with {removed} stored file(s)")
+
+
 @people_app.command("list")
 def people_list(db_url: DbUrlOpt = None) -> None:
     """List the people: id, name, consent."""
@@ -230,6 +251,20 @@ def cohorts_add_member(cohort: int, person: list[int], db_url: DbUrlOpt = None) 
             repo.add_member(s, cohort, pid)
         c = repo.get_cohort(s, cohort)
         typer.echo(f"cohort {c.id} {c.name}: {len(c.members)} member(s)")
+
+
+@cohorts_app.command("remove-member")
+def cohorts_remove_member(cohort: int, person: list[int], db_url: DbUrlOpt = None) -> None:
+    """Take people out of a cohort (their sessions and results stay)."""
+    from .store import repo
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        gone = [pid for pid in person if repo.remove_member(s, cohort, pid)]
+        c = repo.get_cohort(s, cohort)
+        s.refresh(c)
+        not_in = [str(pid) for pid in person if pid not in gone]
+        typer.echo(f"cohort {c.id} {c.name}: {len(c.members)} member(s)"
+                   + (f" (not in it: {', '.join(not_in)})" if not_in else ""))
 
 
 @cohorts_app.command("list")

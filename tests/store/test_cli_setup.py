@@ -38,10 +38,17 @@ def test_hr_sets_up_a_cohort_without_the_api(tmp_path: Path) -> None:
     assert run("people", "consent", "1", "--withdraw") == \
         "person 1 张小红: consent withdrawn, 0 stored file(s) deleted\n"
     assert "1\t张小红\tno consent" in run("people", "list") and "2\tLi Ming\tconsent" in run("people", "list")
+    # People leave: out of the cohort (their record stays), then deleted (with --yes only).
+    assert run("cohorts", "remove-member", "1", "2") == "cohort 1 2025年3月: 1 member(s)\n"
+    assert run("cohorts", "remove-member", "1", "2") == "cohort 1 2025年3月: 1 member(s) (not in it: 2)\n"
+    r = runner.invoke(app, ["people", "delete", "2", *db])
+    assert r.exit_code == 2 and "--yes" in r.output and "Li Ming" in r.output
+    assert run("people", "delete", "2", "--yes") == "person 2 Li Ming deleted, with 0 stored file(s)\n"
+    assert "Li Ming" not in run("people", "list")
     store = Database(url)
     with store.session() as s:
         cohort = repo.get_cohort(s, 1)
-        assert cohort.pass_score == 0.85 and {m.person.name for m in cohort.members} == {"张小红", "Li Ming"}
+        assert cohort.pass_score == 0.85 and {m.person.name for m in cohort.members} == {"张小红"}
     store.dispose()
 
 

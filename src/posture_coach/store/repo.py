@@ -205,6 +205,18 @@ def add_member(s: OrmSession, cohort_id: int, person_id: int) -> None:
         s.flush()
 
 
+def remove_member(s: OrmSession, cohort_id: int, person_id: int) -> bool:
+    """Take a person out of a cohort (their sessions stay); False when they were not in it."""
+    get_cohort(s, cohort_id)
+    get_person(s, person_id)
+    row = s.get(CohortMember, (cohort_id, person_id))
+    if row is None:
+        return False
+    s.delete(row)
+    s.flush()
+    return True
+
+
 def list_cohorts(s: OrmSession, user: User) -> list[Cohort]:
     q = select(Cohort).order_by(Cohort.name)
     if user.role == "trainer":
