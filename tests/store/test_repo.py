@@ -238,6 +238,7 @@ def test_the_cohort_csv_for_people_speaks_their_language(db: Database) -> None:
     assert "抬头挺胸，不弯腰驼背" in zh[0] and "standing.upright" not in zh[0]
     person = dict(zip(next(csv.reader([zh[0]])), next(csv.reader([zh[1]])), strict=True))
     assert person["姓名"] == "李雷" and person["结果"] == "未通过" and person["总分"] == "85"
+    assert person["无法评估的时间（%）"] == "33"  # what the page says beside the score
     assert person["抬头挺胸，不弯腰驼背"] == "未通过" and person["不跷二郎腿"] == "无法评估"
     rates = dict(zip(next(csv.reader([zh[0]])), next(csv.reader([zh[-1]])), strict=True))
     assert rates["姓名"] == "各规则通过率（%）" and rates["抬头挺胸，不弯腰驼背"] == "0" and rates["面带微笑"] == "100"

@@ -1139,12 +1139,14 @@ def _recommended(rule_id: str) -> bool:
 #: The cohort CSV for people (``lang`` given): column names and values in that language.
 _CSV_WORDS: dict[str, dict[str, str]] = {
     "zh": {"person_id": "学员编号", "name": "姓名", "session_id": "会话编号", "overall": "总分",
-           "passed": "结果", "date": "日期", "pass": "通过", "fail": "未通过", "warn": "注意",
+           "passed": "结果", "date": "日期",
+           "unknown_share": "无法评估的时间（%）", "pass": "通过", "fail": "未通过", "warn": "注意",
            "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）",
            "incomplete": "未完成（中途停止）", "result_not_assessable": "无法评估（需重做）",
            "not_done": "尚未完成自检"},
     "en": {"person_id": "person id", "name": "name", "session_id": "session id", "overall": "overall score",
-           "passed": "result", "date": "date", "pass": "passed", "fail": "not passed", "warn": "warning",
+           "passed": "result", "date": "date",
+           "unknown_share": "not assessable (% of the time)", "pass": "passed", "fail": "not passed", "warn": "warning",
            "not_assessable": "not assessable", "yes": "passed", "no": "not passed",
            "pass_rate": "pass rate per rule (%)", "incomplete": "incomplete (stopped part-way)",
            "result_not_assessable": "not assessable (do it again)", "not_done": "self-check not done yet"},
@@ -1183,18 +1185,20 @@ def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
         r: dict[str, Any] = {"person_id": p["person_id"], "name": p["name"], "session_id": p["session_id"],
                              "overall": pct(p["overall"]),
                              "passed": _result_cell(p, word, bool(words)),
-                             "date": p.get("date") or ""}
+                             "date": p.get("date") or "",
+                             # A score over what could be seen: how much could not be, as the page says.
+                             "unknown_share": pct(p.get("unknown_share"))}
         for rid in rule_ids:
             v = p["rules"].get(rid, "")
             r[rid] = word("not_assessable") if v is None else (word(v) if v else "")
         rows.append(r)
     rate_row: dict[str, Any] = {"person_id": "", "name": word("pass_rate"), "session_id": "", "overall": "",
-                                "passed": "", "date": ""}
+                                "passed": "", "date": "", "unknown_share": ""}
     for rid in rule_ids:
         rr = table["rules"].get(rid)
         rate_row[rid] = "" if rr is None else pct(rr["pass_rate"])
     rows.append(rate_row)
-    columns = ["person_id", "name", "session_id", "overall", "passed", "date", *rule_ids]
+    columns = ["person_id", "name", "session_id", "overall", "passed", "date", "unknown_share", *rule_ids]
     text = to_csv(rows, columns)
     if not words:
         return text
