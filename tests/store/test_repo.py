@@ -364,6 +364,10 @@ def test_a_clip_uploaded_as_the_self_check_that_does_not_show_it_is_incomplete(d
         (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
     assert row["result"] == "incomplete" and row["passed"] is False
     assert [m["title_zh"] for m in row["missing_steps"]] == ["鞠躬问候", "握手", "交换名片", "坐下交谈"]
+    with db.session() as s:
+        table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
+    assert "未完成（录像中没有看到：鞠躬问候、握手、交换名片、坐下交谈）" in repo.cohort_csv(table, "zh")
+    assert "incomplete (the recording does not show: Bow and greet, Handshake" in repo.cohort_csv(table, "en")
     with db.session() as s:  # the whole scenario recorded again: counted, and it passes
         again = repo.create_job(s, repo.create_session(s, source="full.mp4", person_id=ids["a"],
                                                        scenario="onboarding").id).id

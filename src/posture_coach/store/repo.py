@@ -1143,13 +1143,15 @@ _CSV_WORDS: dict[str, dict[str, str]] = {
            "unknown_share": "无法评估的时间（%）", "pass": "通过", "fail": "未通过", "warn": "注意",
            "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）",
            "incomplete": "未完成（中途停止）", "result_not_assessable": "无法评估（需重做）",
+           "incomplete_not_shown": "未完成（录像中没有看到：{steps}）",
            "not_done": "尚未完成自检"},
     "en": {"person_id": "person id", "name": "name", "session_id": "session id", "overall": "overall score",
            "passed": "result", "date": "date",
            "unknown_share": "not assessable (% of the time)", "pass": "passed", "fail": "not passed", "warn": "warning",
            "not_assessable": "not assessable", "yes": "passed", "no": "not passed",
            "pass_rate": "pass rate per rule (%)", "incomplete": "incomplete (stopped part-way)",
-           "result_not_assessable": "not assessable (do it again)", "not_done": "self-check not done yet"},
+           "result_not_assessable": "not assessable (do it again)", "not_done": "self-check not done yet",
+           "incomplete_not_shown": "incomplete (the recording does not show: {steps})"},
 }
 
 
@@ -1160,6 +1162,13 @@ def _result_cell(p: dict[str, Any], word: Any, for_people: bool) -> str:
     code = {"passed": "yes", "failed": "no", "not_assessable": "result_not_assessable"}.get(str(result), str(result))
     if not for_people and code == "result_not_assessable":
         code = "not_assessable"
+    missing = p.get("missing_steps") or []
+    if for_people and code == "incomplete" and missing:
+        # A recording uploaded as the self-check that does not show every step: which.
+        zh = word("incomplete") == _CSV_WORDS["zh"]["incomplete"]
+        steps = ("、" if zh else ", ").join(str(m.get("title_zh" if zh else "title_en") or m.get("id"))
+                                           for m in missing if isinstance(m, dict))
+        return str(word("incomplete_not_shown")).format(steps=steps)
     return str(word(code))
 
 
