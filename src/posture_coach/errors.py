@@ -121,7 +121,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                              "en": "The onboarding self-check is done on the live practice page; a video cannot be "
                                    "uploaded in its place."},
     "not_own_recording": {"zh": "学员只能上传自己的录像。", "en": "Trainees upload their own recordings only."},
-    "not_in_cohort": {"zh": "此人不在您负责的学员组中。", "en": "This person is not in one of your cohorts."},
+    "not_in_cohort": {"zh": "此人不在你负责的培训班中。", "en": "This person is not in one of your cohorts."},
     "moving": {"zh": "校准失败：记录时您在移动。请以端正、自然的姿势保持静止约 2 秒后重试。",
                "en": "Calibration failed: you were moving. Hold an upright, natural posture still "
                      "for about 2 seconds and try again."},
