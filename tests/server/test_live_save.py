@@ -87,7 +87,7 @@ def test_a_trainee_keeps_the_onboarding_self_check_and_hr_sees_it(
         sid = r.json()["session_id"]
         # The trainee is told what HR will see: stopped after 5 frames, the check is incomplete.
         assert r.json()["self_check"] == [{"cohort": "2026-A", "pass_score": 0.8, "result": "incomplete",
-                                           "not_passed": [], "counted": True}]
+                                           "not_passed": [], "missing_steps": [], "counted": True}]
         assert client.post(url, json={"token": token}, headers=headers).json()["session_id"] == sid  # once
 
         # Another trainee on the same page cannot take it over; HR has no record to save to.
