@@ -1279,7 +1279,7 @@ function addSaveBox(add, liveId, token) {
         return;
       }
       status.textContent = `${t("save_done")} `;
-      status.append(link(`/api/sessions/${body.session_id}/report?lang=${lang()}`, "save_open_report"));
+      status.append(link(`/api/sessions/${body.session_id}/report?lang=${lang()}&tz=${encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone || "")}`, "save_open_report"));
       // The onboarding self-check: the result HR sees in the cohort, said to the trainee too.
       for (const c of body.self_check || []) {
         const line = document.createElement("span");

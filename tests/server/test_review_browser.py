@@ -886,3 +886,40 @@ def test_the_upload_hint_recommends_filming_role_plays_at_about_45_degrees(tmp_p
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_reports_opened_from_the_page_give_times_where_the_reader_is(tmp_path: Path, machine_tz: Any) -> None:
+    """The server keeps UTC; HR reads in Beijing. The page lists the session at the
+    browser's time, and the report it opens says the same time, not UTC's."""
+    sync_api = _needs_chromium()
+    from posture_coach.server.store_api import StoreConfig
+    from posture_coach.store import Database
+    from tests.store.helpers import fake_result, store_result
+
+    machine_tz("UTC")
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    ids = _seed(cfg)
+    db = Database(cfg.db_url, cfg.data_dir)
+    sid = store_result(db, fake_result(), person_id=ids["a"])
+    db.dispose()
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            ctx = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN",
+                                      timezone_id="Asia/Shanghai")
+            page = ctx.new_page()
+            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+            page.goto(url + "review/")
+            page.fill("input[name=username]", "trainer1")
+            page.fill("input[name=password]", PASSWORDS["trainer1"])
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#sessions tr:has(td) a", timeout=10_000)
+            href = page.get_attribute(f'#sessions a[href*="/api/sessions/{sid}/report?"]', "href")
+            assert href is not None and "tz=Asia%2FShanghai" in href
+            page.goto(url.rstrip("/") + href)
+            assert "UTC+08:00" in page.content() and " UTC<" not in page.content()
+        finally:
+            browser.close()
+    assert not errors, errors

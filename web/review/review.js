@@ -15,7 +15,7 @@ const T = {
         findings_title: "发现的问题", rules_title: "各项规则", r_rule: "规则", r_score: "得分（→ 复核后）",
         r_judged: "可评估时长 / 事件数", r_note: "说明", r_event_one: "{n} 次事件", r_event_many: "{n} 次事件",
         r_thin: "时间太短，仅供参考", r_not_assessable: "无法评估：{why}", r_partly: "{p}% 的时间无法评估：{why}",
-        r_not_applied: "未涉及的规则（{n} 条，如没有坐下、没有握手）", r_sep: "；",
+        r_not_applied: "未涉及的规则（{n} 条，展开查看原因）", r_sep: "；",
         load_failed: "无法加载会话 #{id}", server_error: "服务器出错，页面无法加载这些内容。请刷新页面重试；如仍出错，请联系管理员。",
         network_error: "无法连接服务器，请检查网络后刷新页面。",
         poll_failed: "已上传，但无法获取分析进度", missed_at_ph: "时间（秒，0–{d}）", missed_whole: "整段录像", missed_delete: "删除",
@@ -80,7 +80,7 @@ const T = {
         findings_title: "Findings", rules_title: "Rules", r_rule: "Rule", r_score: "Score (→ after review)",
         r_judged: "Assessable time / events", r_note: "Note", r_event_one: "{n} event", r_event_many: "{n} events",
         r_thin: "too short to rely on", r_not_assessable: "Not assessable: {why}", r_partly: "{p}% of its time not assessable: {why}",
-        r_not_applied: "Rules that did not apply ({n}: nobody sat down, no handshake…)", r_sep: "; ",
+        r_not_applied: "Rules that did not apply ({n}; open to see why)", r_sep: "; ",
         load_failed: "Session #{id} could not be loaded",
         server_error: "The server had an error and the page could not load this. Reload the page; if it keeps happening, tell your administrator.",
         network_error: "The server could not be reached; check the connection and reload the page.",
@@ -156,6 +156,13 @@ let consentPending = null;  // the person whose withdrawal of consent waits for 
 let consentSaid = null;  // the last consent change ({key, name, n}), said again in the other language
 let consentErr = null;  // why the last consent change was refused
 const $ = (id) => document.getElementById(id);
+// The reader's time zone for report times (a server in UTC would print UTC otherwise).
+const tzq = (() => {
+  try {
+    const z = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return z ? `&tz=${encodeURIComponent(z)}` : "";
+  } catch { return ""; }
+})();
 const t = (k, vars = {}) => (T[lang][k] ?? k).replace(/\{(\w+)\}/g, (_, v) => vars[v] ?? "");
 const canReview = () => me !== null && (me.role === "trainer" || me.role === "hr_admin");
 const pct = (x) => (x == null ? "—" : String(Math.round(100 * x)));  // as the reports round (scoring.points)
@@ -350,8 +357,8 @@ async function showSessions() {
     open.onclick = guarded(() => showSession(s.id));
     td.append(open);
     if (s.status === "done") {  // a queued, running or failed analysis has no report yet
-      td.append(" ", newTab(`/api/sessions/${s.id}/report?lang=${lang}`, t("report")), " · ",
-                newTab(`/api/sessions/${s.id}/report.pdf?lang=${lang}`, t("pdf")));
+      td.append(" ", newTab(`/api/sessions/${s.id}/report?lang=${lang}${tzq}`, t("report")), " · ",
+                newTab(`/api/sessions/${s.id}/report.pdf?lang=${lang}${tzq}`, t("pdf")));
     }
     tr.append(td);
     table.append(tr);
@@ -447,8 +454,8 @@ async function showSession(id) {
   if (status === "done") {
     const links = document.createElement("p");
     links.className = "links";
-    links.append(newTab(`/api/sessions/${id}/report?lang=${lang}`, t("report")), " · ",
-                 newTab(`/api/sessions/${id}/report.pdf?lang=${lang}`, t("pdf")));
+    links.append(newTab(`/api/sessions/${id}/report?lang=${lang}${tzq}`, t("report")), " · ",
+                 newTab(`/api/sessions/${id}/report.pdf?lang=${lang}${tzq}`, t("pdf")));
     box.append(links);
   }
   // Scored again: which session is the newer one, or which one this scores again.
@@ -752,7 +759,7 @@ async function showCohort(id) {
     const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => title(rid) + paren(t("c_warn")));
     const link = document.createElement("td");
     if (p.session_id != null) {
-      link.append(newTab(`/api/sessions/${p.session_id}/report?lang=${lang}`, t("c_report")));
+      link.append(newTab(`/api/sessions/${p.session_id}/report?lang=${lang}${tzq}`, t("c_report")));
       if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
     // A score over what could be seen: say so when half the time or more could not be.
