@@ -176,12 +176,15 @@ class _Signals:
         (a hip shifted onto one leg does not move it), so what stays is the camera
         (renders: 3.8-4.3° under a 4° roll, within ±0.9° without one). ``None`` with a
         baseline (it holds the roll already), while sitting (a trunk can lean on an
-        armrest for long), without the feet in view, or beyond ``roll_max_deg`` (a lean)."""
-        axis = f.get("body_axis_deg")
-        if f.has_profile or posture != "standing" or axis is None:
+        armrest for long), before the feet were seen, or beyond ``roll_max_deg`` (a lean).
+        Read from the front only: at an angle or from the side a forward lean (a hunch, a
+        bow) tilts the same line; the roll read stays when the person turns."""
+        if f.has_profile or posture != "standing":
             return None
-        self.roll.push(t, axis)
-        if self.roll.covered_s() < self.p["roll_min_s"]:
+        axis = f.get("body_axis_deg")
+        if axis is not None and f.view.view == "front":
+            self.roll.push(t, axis)
+        if not self.roll.t or self.roll.covered_s() < self.p["roll_min_s"]:
             return None
         est = float(np.median(self.roll.x))
         return est if abs(est) <= self.p["roll_max_deg"] else None

@@ -102,10 +102,10 @@ class StandingShouldersLevel(Rule):
 
     The shoulder line against the horizontal, after removing the camera roll measured
     at calibration; without a profile, the roll read from the standing body's axis over
-    the last seconds (``camera_roll_est_deg``, feet in view), else the camera is assumed
-    level. Not judged while a
-    handshake, a bow or a handover is going on (``courtesy_lean``): an arm reaching out
-    lifts and brings forward its shoulder (roleplay_oblique: 4.4–4.7° during both).
+    the last seconds (``camera_roll_est_deg``, from the front, feet in view), else the
+    camera is assumed level. Not judged while a handshake, a bow or a handover is going
+    on (``courtesy_lean``): an arm reaching out lifts and brings forward its shoulder
+    (roleplay_oblique: 4.4–4.7° during both).
 
     At an angle and without a baseline the camera's perspective may tilt the line by up
     to :func:`perspective_tilt_deg` (``u``): the rule fails or warns only when the tilt
