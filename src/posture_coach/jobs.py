@@ -492,14 +492,14 @@ class JobRunner:
         if session_id is None:
             return
         try:
-            self._after_success(session_id, evidence_dir)
+            self._drop_spent_files(session_id, evidence_dir)
         except Exception:
             log.exception("job %s: tidying its session's files failed", job_id)
 
     def _db_session(self) -> Any:
         return self.db.session()
 
-    def _after_success(self, session_id: int, evidence_dir: Path | None) -> None:
+    def _drop_spent_files(self, session_id: int, evidence_dir: Path | None) -> None:
         """Older attempts' evidence folders go, and the video too unless the privacy
         setting keeps media after analysis. (A run that found nothing never made its
         evidence folder: the video must go all the same.)"""
