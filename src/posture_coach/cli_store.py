@@ -55,8 +55,9 @@ DbUrlOpt = Annotated[str | None, typer.Option("--db", envvar="POSTURE_COACH_DB_U
 
 db_app = typer.Typer(help="The database: migrations. 数据库迁移。", no_args_is_help=True)
 users_app = typer.Typer(help="Logins for trainees, trainers and HR admins. 学员、培训师和人力资源账号。", no_args_is_help=True)
-people_app = typer.Typer(help="The people filmed (trainees): add and list them. 学员名单。", no_args_is_help=True)
-cohorts_app = typer.Typer(help="Cohorts for the onboarding self-check: add, list, add members. 培训班。",
+people_app = typer.Typer(help="The people filmed (trainees): add, list, record consent, delete. 学员名单。",
+                         no_args_is_help=True)
+cohorts_app = typer.Typer(help="Cohorts for the onboarding self-check: add, list, add or remove members. 培训班。",
                           no_args_is_help=True)
 
 
@@ -126,6 +127,32 @@ def users_add(
     with _store_errors(), db.session() as s:
         u = repo.create_user(s, username, password, role, person_id=person)
         typer.echo(f"user {u.id} {u.username} ({u.role})")
+
+
+@users_app.command("list")
+def users_list(db_url: DbUrlOpt = None) -> None:
+    """List the logins: id, name, role, and the person a trainee login belongs to."""
+    from sqlalchemy import select
+
+    from .store.models import User
+
+    with _db(db_url, ready=True).session() as s:
+        for u in s.scalars(select(User).order_by(User.id)):
+            typer.echo(f"{u.id}\t{u.username}\t{u.role}" + (f"\tperson {u.person_id}" if u.person_id else ""))
+
+
+@users_app.command("password")
+def users_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Set a new password for a login (someone who forgot theirs); it is signed out everywhere."""
+    from .store import repo
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        u = repo.set_password(s, username, password)
+        typer.echo(f"user {u.id} {u.username}: new password set, signed out everywhere")
 
 
 @contextlib.contextmanager
@@ -226,7 +253,7 @@ def cohorts_add(
     from .store import repo
     from .store.models import User
 
-    if 0.0 < pass_score <= 1.0:
+    if 0.0 <= pass_score <= 1.0:
         # The API takes a fraction (0.8); here it is points. 0.8 points would pass everyone.
         raise _fail(f"the pass mark is in points, 0-100 (e.g. 80): {pass_score:g} would pass everyone; "
                     f"did you mean {pass_score * 100:g}?", 2)

@@ -490,3 +490,16 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(
     assert int(r.headers["Retry-After"]) > 0
     assert "锁定" in r.json()["reason_text"]["zh"] and "locked" in r.json()["reason_text"]["en"]
     login(client, "hr")  # another account signs in as usual
+
+
+def test_a_new_password_signs_the_login_out_everywhere(api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    client, cfg, _ids = api
+    login(client, "lilei")
+    assert client.get("/api/auth/me").status_code == 200
+    db = Database(cfg.db_url, cfg.data_dir)
+    with db.session() as s:
+        repo.set_password(s, "lilei", "a-new-password-1")
+    db.dispose()
+    assert client.get("/api/auth/me").status_code == 401
+    r = client.post("/api/auth/login", json={"username": "lilei", "password": "a-new-password-1"})
+    assert r.status_code == 200

@@ -34,6 +34,14 @@ def test_hr_sets_up_a_cohort_without_the_api(tmp_path: Path) -> None:
     run("users", "add", "xiaohong", "--role", "trainee", "--person", "1", "--password", "trainee-pass-1")
     assert "2025年3月\t2 member(s)\tpass mark 85" in run("cohorts", "list")
     assert "1\t张小红\tconsent" in run("people", "list")
+    assert run("users", "list") == "1\tcoach\ttrainer\n2\txiaohong\ttrainee\tperson 1\n"
+    assert run("users", "password", "xiaohong", "--password", "new-pass-123") == \
+        "user 2 xiaohong: new password set, signed out everywhere\n"
+    store = Database(url)
+    with store.session() as s:
+        assert repo.authenticate(s, "xiaohong", "new-pass-123") is not None
+        assert repo.authenticate(s, "xiaohong", "trainee-pass-1") is None
+    store.dispose()
     assert run("people", "consent", "2", "--yes") == "person 2 Li Ming: consent to store videos recorded\n"
     assert run("people", "consent", "1", "--withdraw") == \
         "person 1 张小红: consent withdrawn, 0 stored file(s) deleted\n"
@@ -61,6 +69,7 @@ def test_setup_mistakes_are_one_line_each(tmp_path: Path) -> None:
         (["cohorts", "add", "A", "--trainer", "nobody"], "no trainer called 'nobody'"),
         (["people", "consent", "7", "--yes"], "no person 7"),
         (["cohorts", "add", "B", "--pass-score", "0.8"], "did you mean 80?"),
+        (["users", "password", "nobody", "--password", "x-123456789"], "no user called 'nobody'"),
     ]
     for args, said in cases:
         r = runner.invoke(app, [*args, *db])

@@ -255,8 +255,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         else:
             form = await request.form()
             body = LoginBody(username=str(form.get("username", "")), password=str(form.get("password", "")))
-        client = request.client.host if request.client else None
-        wait = state.throttle.retry_after_s(body.username, client)
+        wait = state.throttle.retry_after_s(body.username)
         if wait > 0:
             refusal = Refused(429, "too_many_logins", f"too many wrong sign-ins: try again in {wait} s")
             refusal.headers = {"Retry-After": str(wait)}
@@ -267,7 +266,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             if user is not None:
                 s.expunge(user)
         if user is None:
-            state.throttle.failed(body.username, client)
+            state.throttle.failed(body.username)
             raise Refused(401, "wrong_login", "wrong user name or password")
         state.throttle.succeeded(body.username)
         csrf = auth.login(db, response, request, user)

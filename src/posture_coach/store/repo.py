@@ -29,6 +29,7 @@ from .db import Database
 from .models import (
     DECISIONS,
     ROLES,
+    AuthSession,
     Cohort,
     CohortMember,
     EpisodeRow,
@@ -158,6 +159,17 @@ def create_user(s: OrmSession, username: str, password: str, role: str, *, perso
     u = User(username=username, password_hash=hash_password(password), role=role, person_id=person_id)
     s.add(u)
     s.flush()
+    return u
+
+
+def set_password(s: OrmSession, username: str, password: str) -> User:
+    """A new password for a login (someone who forgot theirs); every browser signed in as
+    them is signed out."""
+    u = s.scalars(select(User).where(User.username == username)).first()
+    if u is None:
+        raise NotFound(f"no user called {username!r} (see `posture-coach users list`)")
+    u.password_hash = hash_password(password)
+    s.execute(delete(AuthSession).where(AuthSession.user_id == u.id))
     return u
 
 
