@@ -151,6 +151,20 @@ def test_walking_up_to_the_customer_then_standing_still_is_not_swaying(cal: Cali
     assert verdicts[-1].status == "pass"
 
 
+def test_a_cut_from_standing_to_sitting_is_not_fidgeting(cal: CalibrationSet) -> None:
+    """onboarding.mp4 cuts from standing to a seated shot at 15 s: the hands jump across
+    the picture once, which the 3 s fidgeting window read as 0.10 SW of fast hand motion
+    (a "fidgeting" finding on a still person). A posture change starts the window anew."""
+    standing = front_standing("front")
+    seated = front_sitting("front")
+    # The standing hands sit 60 px lower in the picture than the seated ones: one jump.
+    standing = {**standing, **{k: (x, y + 60) for k, (x, y) in standing.items() if k.endswith("wrist")}}
+    poses = [standing] * 90 + [seated] * 150  # 3 s standing, the cut, 5 s seated
+    engine = CoachEngine(cal, posture="auto", rule_ids=["sitting.hands_still"])
+    statuses = [engine.update(o).verdicts["sitting.hands_still"].status for o in clip(poses)]
+    assert "fail" not in statuses and "warn" not in statuses and statuses[-1] == "pass", statuses
+
+
 def test_sway_seen_from_the_side_is_measured_in_body_scales(cal: CalibrationSet) -> None:
     # From the side the shoulders overlap (4 px apart): a 3 px sway of the hips is small
     # against the body (0.75 torso lengths, 90 px), not 0.5 "shoulder widths".

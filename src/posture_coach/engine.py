@@ -90,12 +90,14 @@ class _Signals:
             "camera_roll_est_deg": None,
         }
         if posture != self.posture:
-            # Sitting down or standing up moves the hips: no sway of the new posture. Its
+            # Sitting down or standing up moves the hips, the legs and the hands: none of
+            # it is sway, shaking or fidgeting of the new posture (nor is a cut between
+            # two shots, onboarding.mp4 at 15 s: the hands "fidgeted" 0.10 SW). Its
             # windows start when it does.
             self.posture = posture
             self.sway.clear()
             self.walk.clear()
-            for win in self.legs:
+            for win in (*self.legs, *self.hands):
                 win.clear()
         out["camera_roll_est_deg"] = self._roll(obs.timestamp_ms, f, posture)
         if obs.pose is None or not f.view.shoulders_visible:
