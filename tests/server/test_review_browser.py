@@ -291,7 +291,7 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             assert "at least 80" in page.inner_text("#cohort-note")  # what "passed" means
             # The export for people: titles and words in the page's language, readable by spreadsheets.
             href = page.get_attribute("#cohort-csv", "href")
-            assert href == f"/api/cohorts/{ids['c1']}/table?format=csv&lang=en"
+            assert href.startswith(f"/api/cohorts/{ids['c1']}/table?format=csv&lang=en&tz=")  # the reader's day
             csv_en = page.context.request.get(url + href.lstrip("/"))
             assert csv_en.body().startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
             text_en = csv_en.body().decode("utf-8-sig")
@@ -303,7 +303,7 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             page.click("#lang")
             page.wait_for_function("document.querySelector('#cohort-people').textContent.includes('未通过')")
             assert "抬头挺胸" in page.inner_text("#cohort-people")
-            assert page.get_attribute("#cohort-csv", "href").endswith("&lang=zh")
+            assert "&lang=zh&tz=" in page.get_attribute("#cohort-csv", "href")
             assert page.inner_text("h1") == "HR：入职自检与复核"
             page.screenshot(path=str(shots_dir / "review-cohort-zh.png"), full_page=True)
         finally:
@@ -848,7 +848,7 @@ def test_the_cohort_table_follows_a_review(tmp_path: Path, shots_dir: Path) -> N
             assert "85 → 100" in page.inner_text(f"#session-row-{ids['session']}")
             page.screenshot(path=str(shots_dir / "review-cohort-follows-en.png"), full_page=True)
             # A missed violation added, then deleted: the cohort table is asked again each time.
-            table = f"**/api/cohorts/{ids['c1']}/table"
+            table = f"**/api/cohorts/{ids['c1']}/table?*"
             page.select_option("#missed-rule", "standing.upright")
             page.fill("#missed-at", "2.5")
             with page.expect_response(table, timeout=10_000):

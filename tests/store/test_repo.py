@@ -316,6 +316,15 @@ def test_the_cohort_dates_a_self_check_by_the_day_where_hr_works(db: Database,
     with db.session() as s:
         (person,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
     assert person["date"] == "2026-11-25"
+    # A server kept in UTC, read from a browser in Beijing (the page sends its zone).
+    machine_tz("UTC")
+    from posture_coach.report import reader_time_zone
+
+    with db.session() as s:
+        hr = repo.get_user(s, ids["hr"])
+        (person,) = repo.cohort_table(s, hr, ids["c1"], tz=reader_time_zone("Asia/Shanghai"))["people"]
+        (server_day,) = repo.cohort_table(s, hr, ids["c1"])["people"]
+    assert person["date"] == "2026-11-25" and server_day["date"] == "2026-11-24"
 
 
 def _attempt(db: Database, person_id: int, result: Any) -> int:
@@ -364,6 +373,8 @@ def test_a_clip_uploaded_as_the_self_check_that_does_not_show_it_is_incomplete(d
         (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
     assert row["result"] == "incomplete" and row["passed"] is False
     assert [m["title_zh"] for m in row["missing_steps"]] == ["鞠躬问候", "握手", "交换名片", "坐下交谈"]
+    with db.session() as s:  # nor does it count in the rules' pass rates
+        assert repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["rules"] == {}
     with db.session() as s:
         table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
     assert "未完成（录像中没有看到：鞠躬问候、握手、交换名片、坐下交谈）" in repo.cohort_csv(table, "zh")

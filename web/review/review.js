@@ -737,9 +737,9 @@ function row(cells, tag = "td") {
 async function showCohort(id) {
   openCohort = id;
   const mine = signedIn;
-  const tb = await api(`/api/cohorts/${id}/table`);
+  const tb = await api(`/api/cohorts/${id}/table?${tzq.slice(1)}`);
   if (mine !== signedIn || openCohort !== id) return;  // signed out, or another cohort picked, meanwhile
-  $("cohort-csv").href = `/api/cohorts/${id}/table?format=csv&lang=${lang}`;
+  $("cohort-csv").href = `/api/cohorts/${id}/table?format=csv&lang=${lang}${tzq}`;
   const title = (rid) => (tb.rule_titles && tb.rule_titles[rid] ? tb.rule_titles[rid][lang] : rid);
   const pct = (x) => (x == null ? "—" : `${Math.round(100 * x)}`);
   const people = $("cohort-people");

@@ -675,12 +675,16 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     @router.get("/cohorts/{cohort_id}/table", response_model=None)
     def cohort_table(cohort_id: int, user: UserDep, format: Literal["json", "csv"] = "json",
                      scenario: str = "onboarding",
-                     lang: Literal["zh", "en"] | None = None) -> dict[str, Any] | PlainTextResponse:
+                     lang: Literal["zh", "en"] | None = None,
+                     tz: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any] | PlainTextResponse:
         """Each member's latest self-check. ``format=csv``: without ``lang`` rule ids and codes
         (for programs); with ``lang`` titles, words and percentages in that language, with a
-        byte-order mark so that spreadsheet programs read the UTF-8 (for people)."""
+        byte-order mark so that spreadsheet programs read the UTF-8 (for people). ``tz``: the
+        reader's IANA zone, for the day each self-check was done (default: the server's)."""
+        from ..report import reader_time_zone
+
         with get_db().session() as s:
-            table: dict[str, Any] = guard(repo.cohort_table, s, user, cohort_id, scenario)
+            table: dict[str, Any] = guard(repo.cohort_table, s, user, cohort_id, scenario, reader_time_zone(tz))
         if format == "csv":
             text = repo.cohort_csv(table, lang)
             return _csv("\ufeff" + text if lang else text, f"cohort_{cohort_id}.csv",

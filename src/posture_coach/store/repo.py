@@ -1040,7 +1040,8 @@ def latest_scenario_session(s: OrmSession, person_id: int, scenario: str = "onbo
     return get_session(s, rows[0][0])
 
 
-def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onboarding") -> dict[str, Any]:
+def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onboarding",
+                 tz: dt.tzinfo | None = None) -> dict[str, Any]:
     """Per person: the latest scenario result (reviewed scores) and pass/fail per rule;
     per rule: the pass rate among the people it could be assessed for."""
     cohort = get_cohort(s, cohort_id)
@@ -1065,7 +1066,7 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             done_at = row.analysed_at or row.created_at
             # The day it was done where HR works (the server's local time), not UTC's day:
             # 07:00 in Beijing is the day before in UTC.
-            entry["date"] = None if done_at is None else done_at.astimezone().date().isoformat()
+            entry["date"] = None if done_at is None else done_at.astimezone(tz).date().isoformat()
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
             # A pass over what could be seen: HR sees how much could not be (the page marks it).
             entry["unknown_share"] = None if row.unknown_share is None else round(row.unknown_share, 4)
@@ -1073,8 +1074,11 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             entry["result"], entry["rules"] = self_check_result(row, cohort.pass_score, rs)
             entry["missing_steps"] = steps_missing(row)
             entry["passed"] = entry["result"] == "passed"
+            # Per-rule pass rates count finished attempts only: an incomplete one is not
+            # the cohort's result (its person is "incomplete", not passed or failed).
+            counted = entry["result"] in ("passed", "failed")
             for rid, outcome in entry["rules"].items():
-                if outcome is not None:
+                if outcome is not None and counted:
                     tally = passes.setdefault(rid, [0, 0])
                     tally[0] += outcome == "pass"
                     tally[1] += 1
