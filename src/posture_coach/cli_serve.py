@@ -39,6 +39,7 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     typer.echo(f"posture-coach live page: {url}  (frames stay on this machine)")
+    typer.echo(f"trainers and HR (review, cohorts, reports): {url}review/")
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("warning: listening beyond this machine; browsers only allow the camera "
                    "on https or localhost pages", err=True)

@@ -107,6 +107,9 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.wait_for_function("document.querySelector('#cohort-people').textContent"
                                    ".includes('Incomplete (the recording does not show: ')")
             assert "Sit and talk" in page.inner_text("#cohort-people")
+            # ...and so does the session itself, not only its score.
+            assert page.inner_text("#detail .self-check").startswith(
+                "Onboarding self-check (2026-A): incomplete — the recording does not show: ")
             assert "not done yet" not in page.inner_text("#cohort-people")
             # A violation the coach missed: picked from the catalogue, at a time, with a note.
             page.select_option("#missed-rule", "handshake.lean")

@@ -23,7 +23,7 @@ const T = {
         upload_title_trainee: "上传我的练习录像评分",
         title: "培训师复核", title_signin: "服务礼仪教练：登录", title_trainer: "培训师复核",
         title_hr_admin: "HR：入职自检与复核", title_trainee: "我的练习记录", doc_title: "服务礼仪教练 · 复核",
-        role_trainer: "培训师", role_hr_admin: "人力资源（HR）", role_trainee: "学员", sec: "秒",
+        role_trainer: "培训师", role_hr_admin: "人力资源", role_trainee: "学员", sec: "秒",
         s_id: "编号", s_person: "学员", s_source: "来源", s_date: "日期", s_actions: "",
         no_sessions: "还没有会话：上传一段录像开始评分。", no_sessions_trainee: "还没有练习记录。",
         details: "技术信息（供支持人员查看）", zoom: "点击查看原图", reviewed_by: "复核人",
@@ -35,6 +35,11 @@ const T = {
         c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告", c_date: "日期",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检",
         c_mostly_unassessable: "（{n}% 的时间无法评估）",
+        sc_passed: "入职自检（{cohort}）：通过", sc_failed: "入职自检（{cohort}）：未通过——{detail}",
+        sc_incomplete: "入职自检（{cohort}）：未完成（中途停止，需重做）",
+        sc_not_shown: "入职自检（{cohort}）：未完成——录像中没有看到：{detail}",
+        sc_not_assessable: "入职自检（{cohort}）：无法评估（画面中无法判断，需重做）",
+        sc_not_counted: "（培训班结果以之前完整完成的一次为准）",
         c_incomplete: "未完成（中途停止，需重做）", c_not_shown: "未完成（录像中没有看到：{steps}）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
@@ -102,6 +107,11 @@ const T = {
         c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report", c_date: "Date",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet",
         c_mostly_unassessable: "({n}% of the time not assessable)",
+        sc_passed: "Onboarding self-check ({cohort}): passed", sc_failed: "Onboarding self-check ({cohort}): not passed — {detail}",
+        sc_incomplete: "Onboarding self-check ({cohort}): incomplete (stopped part-way: do it again)",
+        sc_not_shown: "Onboarding self-check ({cohort}): incomplete — the recording does not show: {detail}",
+        sc_not_assessable: "Onboarding self-check ({cohort}): not assessable (do it again)",
+        sc_not_counted: " (the cohort counts an earlier finished attempt)",
         c_incomplete: "Incomplete (stopped part-way: do it again)", c_not_shown: "Incomplete (the recording does not show: {steps})", c_recommended: "(recommended)",
         c_not_assessable: "Not assessable (nothing could be judged: do it again)", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
@@ -482,6 +492,9 @@ async function showSession(id) {
     // Scoring again is a trainer's call: the new session supersedes one they may have reviewed.
     if (n.code === "two_people_in_view" && !rep.session.role_play && canReview()) box.append(rescoreForm(id));
   }
+  // An onboarding self-check: what it means in each of the person's cohorts, as the
+  // cohort table and the report say it (a score alone said nothing of "incomplete").
+  for (const c of rep.self_check || []) box.append(selfCheckLine(rep, c));
   if (status !== "done") {
     // Not analysed (yet, or it failed): no findings is not "no problems found".
     box.append(text("p", (t(`st_${status}`) || status) + because(failures[id])));
@@ -597,6 +610,25 @@ function findingCard(id, rep, f) {
 
 // Each rule: its score (→ after review), the time or events it was judged on, and, when it
 // could not be assessed, why; the rules that did not apply at all folded below.
+// "入职自检（2026-A）：未完成——录像中没有看到：鞠躬问候、握手" for one cohort.
+function selfCheckLine(rep, c) {
+  const titles = Object.fromEntries((rep.rules || []).map((r) => [r.rule_id, lang === "zh" ? r.title_zh : r.title_en]));
+  const sep = lang === "zh" ? "、" : ", ";
+  const steps = (c.missing_steps || []).map((m) => (lang === "zh" ? m.title_zh : m.title_en) || m.id);
+  let key = `sc_${c.result}`;
+  let detail = "";
+  if (c.result === "incomplete" && steps.length) {
+    key = "sc_not_shown";
+    detail = steps.join(sep);
+  } else if (c.result === "failed") {
+    detail = (c.not_passed || []).map((rid) => titles[rid] || rid).join(sep);
+  }
+  const p = text("p", t(key, { cohort: c.cohort, detail }) + (c.counted ? "" : t("sc_not_counted")));
+  p.className = c.result === "passed" ? "notice ok self-check" : "notice self-check";
+  p.dataset.result = c.result;
+  return p;
+}
+
 function rulesTable(rep) {
   const rules = rep.rules || [];
   const title = (r) => (lang === "zh" ? r.title_zh : r.title_en);
@@ -722,7 +754,11 @@ async function showCohorts(role) {
   box.classList.toggle("hidden", !cohorts.length);
   if (!cohorts.length) return;
   const sel = $("cohort-sel");
-  sel.replaceChildren(...cohorts.map((c) => { const o = text("option", `${c.name} (${c.members})`); o.value = c.id; return o; }));
+  sel.replaceChildren(...cohorts.map((c) => {
+    const o = text("option", `${c.name} · ${c.members}`);  // the same in either language
+    o.value = c.id;
+    return o;
+  }));
   if (openCohort !== null && cohorts.some((c) => c.id === openCohort)) sel.value = openCohort;
   sel.onchange = guarded(() => showCohort(Number(sel.value)));
   await showCohort(Number(sel.value));
@@ -763,7 +799,7 @@ async function showCohort(id) {
       if (p.kind === "live") link.append(` · ${t("live_source")}`);  // saved from the live page
     }
     // A score over what could be seen: say so when half the time or more could not be.
-    const blind = p.unassessable_high ? ` ${t("c_mostly_unassessable", { n: pct(p.unknown_share) })}` : "";
+    const blind = p.unassessable_high ? `${lang === "zh" ? "" : " "}${t("c_mostly_unassessable", { n: pct(p.unknown_share) })}` : "";
     people.append(row([text("td", p.name), result, text("td", pct(p.overall) + blind),
                        text("td", [...failedRules, ...warned].join(t("c_sep")) || "—"), text("td", p.date || "—"), link]));
   }

@@ -63,7 +63,8 @@ REASONS: dict[str, tuple[str, str]] = {
                         "standing or sitting could not be told (legs out of frame; "
                         "a rule pack can declare it)"),
     "needs_video": ("需要连续视频才能判断", "needs video: cannot be judged from one image"),
-    "warming_up": ("正在累积数据，稍后给出判断", "collecting enough frames to judge"),
+    "warming_up": ("需要先累积几秒画面才能判断（如开始时、换姿势后）",
+                   "needs a few seconds of frames before it can judge (at the start, after a change of posture)"),
     "hands_in_use": ("双手正在递物、握手或指引方向，此时不要求双手交叠",
                      "the hands are busy (a handover, a handshake, showing the way): "
                      "no clasped hands expected"),
