@@ -345,6 +345,11 @@ def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tm
             page.click("#login button[type=submit]")
             page.wait_for_function("document.querySelector('#error').textContent !== ''")
             assert page.inner_text("#error") == "用户名或密码不正确。"
+            page.click("#lang")  # the refusal is said again in the other language, not dropped
+            page.wait_for_function("document.querySelector('#error').textContent.startsWith('Wrong')")
+            assert page.inner_text("#error") == "Wrong user name or password."
+            page.click("#lang")
+            page.wait_for_function("document.querySelector('#error').textContent.startsWith('用户名')")
             page.fill("input[name=password]", PASSWORDS["lilei"])
             page.click("#login button[type=submit]")
             page.wait_for_selector("#sessions tr:has(td) button", timeout=10_000)

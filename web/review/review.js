@@ -220,8 +220,10 @@ function drawStatus() {
 }
 
 // An error of a button's action, shown next to it in the page's language.
+let topError = null;  // the error said at the top of the page, to say again in the other language
 function showError(el, e) {
   el.textContent = e.reasonText ? e.reasonText[lang] : e.message;
+  if (el === $("error")) topError = e;
 }
 
 // A click handler whose failure (signed out, no right, server gone) is said at the top.
@@ -792,7 +794,9 @@ async function showCohort(id) {
     if (res) result.className = res === "passed" ? "pass" : "fail-t";
     const failedRules = Object.entries(p.rules).filter(([, v]) => v === "fail").map(([rid]) => title(rid));
     const paren = (x) => (lang === "zh" ? `（${x}）` : ` (${x})`);
-    const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => title(rid) + paren(t("c_warn")));
+    // Only a recommended rule warns here: "(warning)" says it, without "(recommended)" before it.
+    const plain = (rid) => title(rid).replace(/\s*[（(](recommended|推荐做到)[)）]\s*$/i, "");
+    const warned = Object.entries(p.rules).filter(([, v]) => v === "warn").map(([rid]) => plain(rid) + paren(t("c_warn")));
     const link = document.createElement("td");
     if (p.session_id != null) {
       link.append(newTab(`/api/sessions/${p.session_id}/report?lang=${lang}${tzq}`, t("c_report")));
@@ -1152,7 +1156,9 @@ $("login").addEventListener("submit", async (ev) => {
 $("lang").onclick = async () => {
   lang = lang === "zh" ? "en" : "zh";
   localStorage.setItem("pc.lang", lang);
-  $("error").textContent = "";
+  // An error still shown ("wrong password") is said again in the new language.
+  const still = $("error").textContent !== "" && topError && topError.reasonText;
+  $("error").textContent = still ? topError.reasonText[lang] : "";
   paint();
   await start();  // draws everything again, the open session included
 };
