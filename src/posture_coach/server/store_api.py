@@ -187,6 +187,11 @@ class MemberBody(BaseModel):
     person_id: int
 
 
+#: The reader's IANA time zone (``Asia/Shanghai``; the pages send the browser's) for the times
+#: and days a report or the cohort table shows; unknown names fall back to the server's zone.
+ReaderTz = Annotated[str | None, Query(max_length=64)]
+
+
 class PrivacyBody(BaseModel):
     """The privacy settings to change; those left out stay as they are. ``retention_days``:
     null keeps media until deleted."""
@@ -468,7 +473,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     @router.get("/sessions/{session_id}/report", response_model=None)
     def session_report(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
                        format: Literal["html", "json", "pdf"] = "html",
-                       tz: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+                       tz: ReaderTz = None) -> Response:
         """The report; ``tz``: the reader's IANA time zone (the page sends the browser's),
         for the analysis time; unknown zones fall back to the server's local time."""
         from ..report import reader_time_zone, render_html
@@ -484,7 +489,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                 responses={200: {"content": {"application/pdf": {}}, "description": "The report, A4 PDF."},
                            503: {"description": "No Chromium on the server to print the PDF with."}})
     def session_report_pdf(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh",
-                           tz: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+                           tz: ReaderTz = None) -> Response:
         """The report printed to PDF by headless Chromium (same access rules as the HTML report)."""
         return _pdf_report(session_id, user, lang, tz)
 
@@ -676,7 +681,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     def cohort_table(cohort_id: int, user: UserDep, format: Literal["json", "csv"] = "json",
                      scenario: str = "onboarding",
                      lang: Literal["zh", "en"] | None = None,
-                     tz: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any] | PlainTextResponse:
+                     tz: ReaderTz = None) -> dict[str, Any] | PlainTextResponse:
         """Each member's latest self-check. ``format=csv``: without ``lang`` rule ids and codes
         (for programs); with ``lang`` titles, words and percentages in that language, with a
         byte-order mark so that spreadsheet programs read the UTF-8 (for people). ``tz``: the

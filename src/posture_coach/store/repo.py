@@ -406,9 +406,7 @@ def unassessable(row: Session, top_n: int = 3) -> dict[str, Any]:
 
 def link_rescored(s: OrmSession, old: Session, new: Session) -> None:
     """Record that ``new`` scores ``old``'s video again (both sessions' summaries)."""
-    prev = dict(old.summary or {})
-    prev["rescored_as"] = [*[int(x) for x in prev.get("rescored_as") or [] if isinstance(x, int)], new.id]
-    old.summary = prev  # a new dict: the JSON column sees the change
+    old.summary = {**(old.summary or {}), "rescored_as": [*rescored_as(old), new.id]}  # a new dict: seen as a change
     new.summary = {**(new.summary or {}), "rescored_from": old.id}
     s.flush()
 
@@ -1068,9 +1066,10 @@ def cohort_table(s: OrmSession, user: User, cohort_id: int, scenario: str = "onb
             # 07:00 in Beijing is the day before in UTC.
             entry["date"] = None if done_at is None else done_at.astimezone(tz).date().isoformat()
             entry["overall"] = None if rs.overall is None else round(rs.overall, 4)
-            # A pass over what could be seen: HR sees how much could not be (the page marks it).
-            entry["unknown_share"] = None if row.unknown_share is None else round(row.unknown_share, 4)
-            entry["unassessable_high"] = row.unknown_share is not None and row.unknown_share >= UNASSESSABLE_HIGH
+            # A pass over what could be seen: HR sees how much could not be (the page marks it),
+            # as the sessions list does.
+            gap = unassessable(row, top_n=0)
+            entry["unknown_share"], entry["unassessable_high"] = gap["share"], gap["high"]
             entry["result"], entry["rules"] = self_check_result(row, cohort.pass_score, rs)
             entry["missing_steps"] = steps_missing(row)
             entry["passed"] = entry["result"] == "passed"
@@ -1171,7 +1170,8 @@ _CSV_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def _result_cell(p: dict[str, Any], word: Any, for_people: bool) -> str:
+def _result_cell(p: dict[str, Any], word: Any, lang: str | None) -> str:
+    for_people = lang in _CSV_WORDS
     result = p.get("result")
     if result is None and p.get("session_id") is None:
         return word("not_done") if for_people else ""
@@ -1181,9 +1181,8 @@ def _result_cell(p: dict[str, Any], word: Any, for_people: bool) -> str:
     missing = p.get("missing_steps") or []
     if for_people and code == "incomplete" and missing:
         # A recording uploaded as the self-check that does not show every step: which.
-        zh = word("incomplete") == _CSV_WORDS["zh"]["incomplete"]
-        steps = ("、" if zh else ", ").join(str(m.get("title_zh" if zh else "title_en") or m.get("id"))
-                                           for m in missing if isinstance(m, dict))
+        steps = ("、" if lang == "zh" else ", ").join(str(m.get(f"title_{lang}") or m.get("id"))
+                                                    for m in missing if isinstance(m, dict))
         return str(word("incomplete_not_shown")).format(steps=steps)
     return str(word(code))
 
@@ -1209,7 +1208,7 @@ def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
     for p in table["people"]:
         r: dict[str, Any] = {"person_id": p["person_id"], "name": p["name"], "session_id": p["session_id"],
                              "overall": pct(p["overall"]),
-                             "passed": _result_cell(p, word, bool(words)),
+                             "passed": _result_cell(p, word, lang),
                              "date": p.get("date") or "",
                              # A score over what could be seen: how much could not be, as the page says.
                              "unknown_share": pct(p.get("unknown_share"))}
