@@ -50,11 +50,12 @@ def review_url(tmp_path: Path, model_dir: Path) -> Iterator[str]:
         yield url + "review/"
 
 
-def _signed_in_trainer(p: Any, review_url: str, errors: list[str]) -> tuple[Any, Any]:
-    """Chromium on the review page in English, signed in as trainer1 (page errors go to ``errors``)."""
+def _signed_in_trainer(p: Any, review_url: str, errors: list[str], **page_options: Any) -> tuple[Any, Any]:
+    """Chromium on the review page in English, signed in as trainer1 (page errors go to
+    ``errors``); ``page_options`` for the page (a ``timezone_id``)."""
     browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
+    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US", **page_options)
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     page.goto(review_url)
     page.fill("input[name=username]", "trainer1")
@@ -912,17 +913,8 @@ def test_reports_opened_from_the_page_give_times_where_the_reader_is(tmp_path: P
     db.dispose()
     errors: list[str] = []
     with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        browser, page = _signed_in_trainer(p, url + "review/", errors, timezone_id="Asia/Shanghai")
         try:
-            ctx = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai")
-            page = ctx.new_page()
-            page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-            page.goto(url + "review/")
-            page.fill("input[name=username]", "trainer1")
-            page.fill("input[name=password]", PASSWORDS["trainer1"])
-            page.click("#login button[type=submit]")
             page.wait_for_selector("#sessions tr:has(td) a", timeout=10_000)
             href = page.get_attribute(f'#sessions a[href*="/api/sessions/{sid}/report?"]', "href")
             assert href is not None and "tz=Asia%2FShanghai" in href
