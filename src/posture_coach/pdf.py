@@ -9,6 +9,8 @@ printed in a fresh temporary profile, under a timeout (the whole process group i
 it runs over), with host names unresolvable: the page fetches nothing. (JavaScript stays on:
 ``--blink-settings=scriptEnabled=false`` makes Chromium 156 exit 0 without writing the PDF;
 the report has no scripts anyway.)
+The printed PDF's text layer is then repaired (:mod:`posture_coach.pdf_text`): Chromium names
+some Chinese characters by a look-alike radical (小 as ⼩), which breaks search and copy.
 :func:`write_pdf` writes through a temporary file and a rename, so a failure never leaves a
 half-written PDF behind.
 """
@@ -30,6 +32,7 @@ from typing import Any
 
 from .errors import CoachError
 from .fileio import commit, discard, partial_path
+from .pdf_text import repair_radicals
 from .report import Lang, render_html
 
 ENV_CHROMIUM = "POSTURE_COACH_CHROMIUM"
@@ -141,7 +144,7 @@ def html_to_pdf_bytes(page: str, *, chromium: str | None = None, timeout_s: floa
         if proc.returncode != 0 or not data.startswith(b"%PDF"):
             raise PdfError(f"cannot make a PDF: Chromium ({exe}) exited with {proc.returncode} "
                            f"and {'no PDF' if not data else 'no valid PDF'}: {_tail(err)}")
-        return data
+        return repair_radicals(data)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
