@@ -121,7 +121,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                              "en": "The onboarding self-check is done on the live practice page; a video cannot be "
                                    "uploaded in its place."},
     "not_own_recording": {"zh": "学员只能上传自己的录像。", "en": "Trainees upload their own recordings only."},
-    "not_in_cohort": {"zh": "此人不在你负责的培训班中。", "en": "This person is not in one of your cohorts."},
+    "not_in_cohort": {"zh": "此人不在您负责的培训班中。", "en": "This person is not in one of your cohorts."},
     "moving": {"zh": "校准失败：记录时您在移动。请以端正、自然的姿势保持静止约 2 秒后重试。",
                "en": "Calibration failed: you were moving. Hold an upright, natural posture still "
                      "for about 2 seconds and try again."},
@@ -144,7 +144,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "signed_out": {"zh": "尚未登录，或登录已过期，请重新登录。",
                    "en": "You are not signed in, or your sign-in has expired; sign in again."},
     "stale_page": {"zh": "页面已过期，请刷新页面后重试。", "en": "This page is out of date; reload it and try again."},
-    "forbidden": {"zh": "你的账号没有权限执行此操作。", "en": "Your account is not allowed to do this."},
+    "forbidden": {"zh": "您的账号没有权限执行此操作。", "en": "Your account is not allowed to do this."},
     "not_found": {"zh": "找不到该记录（可能已被删除）。", "en": "Not found (it may have been deleted)."},
     "bad_request": {"zh": "输入有误，请检查后重试。",
                     "en": "Something in the request is wrong; check it and try again."},

@@ -36,3 +36,15 @@ def test_the_page_asks_only_for_keys_that_exist() -> None:
         used |= set(re.findall(r'\bt\("(\w+)"', js.read_text(encoding="utf-8")))
     missing = sorted(k for k in used if k not in tables["en"])
     assert not missing, missing
+
+
+def test_the_chinese_text_addresses_the_user_politely_everywhere() -> None:
+    """Service etiquette addresses people as 您: the live page did, the review page and some
+    refusals said 你. Every Chinese text the product shows (pages, refusals, reports, rule
+    messages, drills) uses 您."""
+    root = WEB.parent
+    sources = [*WEB.rglob("*.js"), *WEB.rglob("*.html"), *(root / "src" / "posture_coach").rglob("*.py"),
+               *(root / "src" / "posture_coach").rglob("*.toml"), *(root / "calibration").rglob("*.toml")]
+    informal = [f"{p.relative_to(root)}:{n}" for p in sources
+                for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "你" in line]
+    assert len(sources) > 50 and not informal, informal

@@ -798,7 +798,7 @@ def test_a_trainee_records_and_withdraws_their_own_consent(tmp_path: Path, shots
             page.wait_for_selector("#consent-confirm")
             assert page.is_checked("#my-consent-check")  # not until confirmed
             assert page.inner_text("#consent-confirm").startswith(
-                "撤回同意后，你已保存的练习录像和证据截图将被删除，无法恢复（得分保留）。确定撤回吗？")
+                "撤回同意后，您已保存的练习录像和证据截图将被删除，无法恢复（得分保留）。确定撤回吗？")
             page.screenshot(path=str(shots_dir / "review-my-consent-confirm-zh.png"))
             page.click("#consent-no")
             page.wait_for_selector("#consent-confirm", state="detached")
@@ -807,7 +807,7 @@ def test_a_trainee_records_and_withdraws_their_own_consent(tmp_path: Path, shots
             page.click("#consent-yes")
             page.wait_for_function("document.querySelector('#my-consent-said').textContent !== ''")
             assert (page.inner_text("#my-consent-said")
-                    == "已撤回你的同意：删除了 2 个文件（录像和证据截图）；得分保留。")
+                    == "已撤回您的同意：删除了 2 个文件（录像和证据截图）；得分保留。")
             assert not page.is_checked("#my-consent-check") and not any(f.exists() for f in files)
             page.wait_for_function("document.querySelector('#up-go').disabled")
             assert page.inner_text("#up-status") == "要上传录像，请先在上方勾选“我同意保存我的练习录像”。"
