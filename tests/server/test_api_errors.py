@@ -89,3 +89,36 @@ def test_numbers_json_cannot_say_answer_a_422_not_a_500(hr_client: tuple[TestCli
         assert r.status_code == 422, (r.request.url, r.status_code, r.text)
         assert _is_validation_error(r.json()) and r.json()["reason"] == "bad_request"
         assert "input" not in r.json()["detail"][0]  # the value sent is not echoed back
+
+
+def test_a_422_says_which_field_is_wrong_and_why_in_both_languages(hr_client: tuple[TestClient, str]) -> None:
+    # It used to say only "Something in the request is wrong" beside an English field list.
+    client, csrf = hr_client
+    headers = {"X-CSRF-Token": csrf}
+    cases = [
+        (client.get("/api/sessions/1/report?lang=fr"), '"lang" must be', "“lang”只能是"),
+        (client.post("/api/people", json={"name": ""}, headers=headers), '"name" is too short', "“name”太短"),
+        (client.post("/api/people", json={}, headers=headers), '"name" is missing', "缺少“name”"),
+        (client.post("/api/cohorts", json={"name": "2026-B", "pass_score": 80}, headers=headers),
+         '"pass_score" must be at most 1', "“pass_score”应不大于 1"),
+        (client.post("/api/auth/login", content="{not json", headers={"Content-Type": "application/json"}),
+         "not valid JSON", "不是有效的 JSON"),
+    ]
+    for r, en, zh in cases:
+        assert r.status_code == 422, (r.request.url, r.text)
+        text = r.json()["reason_text"]
+        assert en in text["en"] and zh in text["zh"], (r.request.url, text)
+        assert r.json()["reason"] == "bad_request" and _is_validation_error(r.json())
+    # Two problems at once: the first is named, the rest counted.
+    r = client.post("/api/cohorts", json={"name": "", "pass_score": 80}, headers=headers)
+    assert r.json()["reason_text"]["en"].endswith("(1 more)") and "另有 1 处" in r.json()["reason_text"]["zh"]
+
+
+def test_a_problem_without_a_template_still_names_its_field_and_never_the_value() -> None:
+    from posture_coach.server.refusals import validation_texts
+
+    text = validation_texts([{"type": "uuid_parsing", "loc": ("body", "token"), "msg": "bad",
+                              "input": "secret-value", "ctx": {"error": "secret-value"}}])
+    assert '"token" is not valid' in text["en"] and "“token”有误" in text["zh"]
+    assert "secret-value" not in str(text)
+    assert validation_texts([])["en"]  # the generic text when there is nothing to name
