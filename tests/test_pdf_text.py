@@ -65,8 +65,8 @@ def test_a_radical_is_renamed_to_the_ideograph_its_glyph_draws_in_the_font() -> 
     # The simplified-Chinese face draws 户 (U+6237) for ⼾, not the traditional 戶 that
     # Unicode's compatibility decomposition would give.
     assert glyph_of["⼾"] == glyph_of["户"] != glyph_of["戶"]
-    named = pdf_text.ideographs_for_glyphs(groups, [glyph_of["⼾"], glyph_of["⻓"]])
-    assert named == {glyph_of["⼾"]: "户", glyph_of["⻓"]: "长"}
+    named = pdf_text._ideographs_of("NotoSansCJKsc-Regular")
+    assert named is not None and named[glyph_of["⼾"]] == "户" and named[glyph_of["⻓"]] == "长"
 
 
 def test_tounicode_entries_are_rewritten_in_bfchar_and_inside_bfranges() -> None:

@@ -14,7 +14,9 @@ font file the PDF was printed with (``fc-match`` on the font's PostScript name) 
 the unified ideograph that the font maps to the same glyph. Without that font file the
 radical's compatibility decomposition (NFKC: ⼩ → 小) is used where there is one. The
 fix is an incremental update: the printed bytes stay as they are, the new maps are
-appended. It never fails a report: a PDF it cannot read is returned unchanged.
+appended (pypdf reads the PDF; the update is written here, as pypdf's own incremental
+writer first copies the whole document, which took longer than printing it). It never
+fails a report: a PDF it cannot read is returned unchanged.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ import shutil
 import struct
 import subprocess
 import unicodedata
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+import pypdf
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 log = logging.getLogger(__name__)
 
@@ -115,19 +121,6 @@ def _format4_groups(data: bytes, at: int) -> list[tuple[int, int, int]]:
     return groups
 
 
-def ideographs_for_glyphs(groups: Iterable[tuple[int, int, int]], glyphs: Iterable[int]) -> dict[int, str]:
-    """For each glyph id, the unified ideograph the cmap maps to it (the lowest if several)."""
-    wanted = set(glyphs)
-    found: dict[int, str] = {}
-    for first, last, gid0 in groups:
-        for gid in wanted:
-            if gid0 <= gid <= gid0 + (last - first):
-                ch = chr(first + gid - gid0)
-                if is_unified_ideograph(ch) and (gid not in found or ch < found[gid]):
-                    found[gid] = ch
-    return found
-
-
 @functools.lru_cache(maxsize=16)
 def font_file(postscript_name: str) -> tuple[Path, int] | None:
     """The installed file (and face index) of a font, by PostScript name, via fontconfig."""
@@ -150,15 +143,24 @@ def font_file(postscript_name: str) -> tuple[Path, int] | None:
 
 
 @functools.lru_cache(maxsize=16)
-def _cmap_of(postscript_name: str) -> tuple[tuple[int, int, int], ...] | None:
+def _ideographs_of(postscript_name: str) -> dict[int, str] | None:
+    """Glyph id → the unified ideograph the installed font draws with it (the lowest code
+    point if several), read once per font; None when the font file is not found."""
     where = font_file(postscript_name)
     if where is None:
         return None
     try:
-        return tuple(read_cmap(*where))
+        groups = read_cmap(*where)
     except (OSError, ValueError, struct.error) as exc:
         log.info("pdf text layer: cannot read the cmap of %s (%s)", postscript_name, exc)
         return None
+    out: dict[int, str] = {}
+    for first, last, gid0 in groups:
+        for cp in range(first, last + 1):
+            ch = chr(cp)
+            if is_unified_ideograph(ch):
+                out.setdefault(gid0 + cp - first, ch)  # groups ascend by code point: first is lowest
+    return out
 
 
 # ----------------------------------------------------------------------------- ToUnicode maps
@@ -251,14 +253,11 @@ def repair_radicals(pdf: bytes) -> bytes:
 
 
 def _repair(pdf: bytes) -> bytes:
-    import pypdf
-    from pypdf.generic import DictionaryObject
 
     reader = pypdf.PdfReader(io.BytesIO(pdf))
-    writer = pypdf.PdfWriter(reader, incremental=True)
-    changed = 0
-    seen: set[int] = set()
-    for page in writer.pages:
+    updates: dict[tuple[int, int], bytes] = {}  # (object number, generation) -> new CMap
+    seen: set[tuple[int, int]] = set()
+    for page in reader.pages:
         resources = page.get("/Resources")
         fonts = resources.get_object().get("/Font") if resources is not None else None
         if fonts is None:
@@ -267,35 +266,68 @@ def _repair(pdf: bytes) -> bytes:
             font = ref.get_object()
             if not isinstance(font, DictionaryObject) or "/ToUnicode" not in font:
                 continue
-            key = getattr(font.raw_get("/ToUnicode"), "idnum", None)  # one map may serve many pages
-            if key is not None and key in seen:
+            where = font.raw_get("/ToUnicode")
+            if not isinstance(where, IndirectObject):
+                continue  # an inline map cannot be replaced by an update; left as printed
+            key = (where.idnum, where.generation)
+            if key in seen:  # one map may serve many pages
                 continue
-            if key is not None:
-                seen.add(key)
-            changed += _repair_font(font)
-    if not changed:
+            seen.add(key)
+            fixed = _repaired_cmap(font)
+            if fixed is not None:
+                updates[key] = fixed
+    if not updates:
         return pdf
-    buf = io.BytesIO()
-    writer.write(buf)
-    log.debug("pdf text layer: %d radicals named as ideographs", changed)
-    return buf.getvalue()
+    log.debug("pdf text layer: %d ToUnicode maps renamed radicals as ideographs", len(updates))
+    return _append_update(pdf, updates, reader.trailer)
 
 
-def _repair_font(font: object) -> int:
-    from pypdf.generic import DictionaryObject, StreamObject
+def _append_update(pdf: bytes, updates: Mapping[tuple[int, int], bytes], trailer: DictionaryObject) -> bytes:
+    """``pdf`` with an incremental update replacing the given stream objects (PDF 32000-1
+    §7.5.6): the printed bytes stay as they are; new objects, a cross-reference section for
+    them and a trailer pointing back to the previous one are appended."""
+    m = re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", pdf[-1024:])
+    if m is None or not pdf[int(m.group(1)):int(m.group(1)) + 4] == b"xref":
+        raise ValueError("not a PDF with a classic cross-reference table at its end")
+    prev = int(m.group(1))
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    offsets: dict[int, tuple[int, int]] = {}
+    for (num, gen), cmap in sorted(updates.items()):
+        packed = zlib.compress(cmap)
+        offsets[num] = (len(out), gen)
+        out += b"%d %d obj\n<< /Filter /FlateDecode /Length %d >>\nstream\n" % (num, gen, len(packed))
+        out += packed + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n"
+    for num, (offset, gen) in sorted(offsets.items()):
+        out += b"%d 1\n%010d %05d n\r\n" % (num, offset, gen)
+    size = max(int(trailer.get("/Size", 0)), max(offsets) + 1)
+    entries = [b"/Size %d" % size, b"/Prev %d" % prev]
+    for key in ("/Root", "/Info"):
+        ref = trailer.raw_get(key) if key in trailer else None
+        if isinstance(ref, IndirectObject):
+            entries.append(b"%s %d %d R" % (key.encode(), ref.idnum, ref.generation))
+    ids = trailer.get("/ID")
+    if isinstance(ids, ArrayObject) and len(ids) == 2:
+        entries.append(b"/ID [<%s> <%s>]" % tuple(bytes(getattr(x, "original_bytes", b"")).hex().encode()
+                                                  for x in ids))
+    out += b"trailer\n<< " + b" ".join(entries) + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
 
-    assert isinstance(font, DictionaryObject)
-    stream = font["/ToUnicode"].get_object()
+
+def _repaired_cmap(font: Mapping[str, object]) -> bytes | None:
+    """A font's ToUnicode CMap with its radicals named as ideographs; None when it names none."""
+    stream = font["/ToUnicode"]
+    stream = stream.get_object() if hasattr(stream, "get_object") else stream
     if not isinstance(stream, StreamObject):
-        return 0
+        return None
     cmap = stream.get_data()
     radicals = radical_entries(cmap)
     if not radicals:
-        return 0
+        return None
     glyphs = _glyph_ids(font, radicals)
     postscript = _postscript_name(font)
-    table = _cmap_of(postscript) if postscript else None
-    by_glyph = ideographs_for_glyphs(table, glyphs.values()) if table else {}
+    by_glyph = (_ideographs_of(postscript) if postscript else None) or {}
     fixes: dict[int, str] = {}
     for code, radical in radicals.items():
         gid = glyphs.get(code)
@@ -303,10 +335,7 @@ def _repair_font(font: object) -> int:
         ideograph = ideograph or radical_fallback(radical)
         if ideograph:
             fixes[code] = ideograph
-    if not fixes:
-        return 0
-    stream.set_data(rewrite_entries(cmap, fixes))
-    return len(fixes)
+    return rewrite_entries(cmap, fixes) if fixes else None
 
 
 def _glyph_ids(font: Mapping[str, object], codes: Iterable[int]) -> dict[int, int]:
