@@ -791,7 +791,10 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
         if split and header.get("split") != split:
             continue
         used += 1
-        posture = "sitting" if header.get("sitting") else "standing"
+        # A clip with a seated and a standing shot ("sitting": "mixed", the onboarding
+        # scenario) is judged as the product judges an upload: the posture decided per frame.
+        sitting = header.get("sitting")
+        posture = "auto" if sitting == "mixed" else "sitting" if sitting else "standing"
         # A two-person role-play is judged as the product judges it: the trainee's side given.
         role_play = header.get("trainee_side") if header.get("persons", 1) == 2 else None
         if as_product:  # the observations depend on the engine (hand gate): judged as they come
@@ -862,7 +865,7 @@ def eval_synthetic(folder: Path, obs: Observer, split: str | None = None,
             # The shoulders rule's verdict against the body's own (3-D) shoulder tilt, which is
             # what the handbook means: the image tilt adds the camera's perspective at an angle.
             tilt3d = truth.get("angles", {}).get("shoulder_tilt_3d_deg")
-            verdict = res["verdicts"].get(f"{posture}.shoulders_level")
+            verdict = res["verdicts"].get(f"{judged_frame.posture}.shoulders_level")
             if tilt3d is not None and verdict is not None:
                 status = verdict["status"]
                 for name, limit, bad in (("fail", tilt_limits[1], ("fail",)),
