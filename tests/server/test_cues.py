@@ -45,3 +45,13 @@ def test_a_fail_is_cued_before_a_warn_and_a_required_rule_before_a_recommended_o
 def test_a_flicker_is_not_cued() -> None:
     frames = {t: {"standing.arms_crossed": "fail" if t % 1000 < 900 else "pass"} for t in range(0, 10_000, 100)}
     assert _run(_gate(), frames) == []
+
+
+def test_no_lesser_hint_while_a_more_urgent_problem_goes_on_between_its_cues() -> None:
+    # The live page showed "clasp your hands in front" 4 s after "uncross your arms" while the
+    # arms were still crossed and their card red: the hint pointed away from what was wrong.
+    frames = {t: {"standing.arms_crossed": "fail", "standing.hands_front": "warn"} for t in range(0, 15_000, 100)}
+    frames.update({t: {"standing.hands_front": "warn"} for t in range(15_000, 20_000, 100)})
+    said = _run(_gate(), frames)
+    assert said == [(2000, "standing.arms_crossed", "fail"), (12_000, "standing.arms_crossed", "fail"),
+                    (16_000, "standing.hands_front", "warn")]  # once the arms are uncrossed

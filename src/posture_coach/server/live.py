@@ -211,7 +211,9 @@ class CueGate:
     ``fail`` before a ``warn``, a required rule before a ``recommended`` one, then the
     longest-standing. No two cues come closer than ``gap_ms``, except that a more urgent
     cue does not wait behind a lesser one: crossed arms are cued as soon as they are due,
-    not 4 s after the hint to clasp the hands in front that came a moment before.
+    not 4 s after the hint to clasp the hands in front that came a moment before. Nor is
+    a lesser cue given while a more urgent problem goes on in its rest: with the arms still
+    crossed (cued, resting), "clasp your hands in front" would point away from what is wrong.
     """
 
     after_ms: int
@@ -228,18 +230,22 @@ class CueGate:
 
     def update(self, t_ms: int, verdicts: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
         due: list[tuple[str, str, int]] = []
+        ongoing = (False, False)  # the most urgent problem held long enough for a cue, resting or not
         for rid, v in verdicts.items():
             status = v.get("status")
             if status in BAD_STATUSES:
                 start = self._since.setdefault(rid, t_ms)
-                if (t_ms - start >= self.after_ms
-                        and t_ms - self._last.get(rid, -(10**9)) >= self.cooldown_ms):
-                    due.append((rid, str(status), t_ms - start))
+                if t_ms - start >= self.after_ms:
+                    ongoing = max(ongoing, self._rank(rid, str(status)))
+                    if t_ms - self._last.get(rid, -(10**9)) >= self.cooldown_ms:
+                        due.append((rid, str(status), t_ms - start))
             else:
                 self._since.pop(rid, None)
         if not due:
             return []
         rid, status, _ = max(due, key=lambda d: (*self._rank(d[0], d[1]), d[2]))
+        if self._rank(rid, status) < ongoing:
+            return []
         if t_ms - self._last_any < self.gap_ms and self._rank(rid, status) <= self._last_rank:
             return []
         self._last[rid] = t_ms
