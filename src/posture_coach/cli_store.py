@@ -57,7 +57,8 @@ db_app = typer.Typer(help="The database: migrations. 数据库迁移。", no_arg
 users_app = typer.Typer(help="Logins for trainees, trainers and HR admins. 学员、培训师和人力资源账号。", no_args_is_help=True)
 people_app = typer.Typer(help="The people filmed (trainees): add, list, record consent, delete. 学员名单。",
                          no_args_is_help=True)
-cohorts_app = typer.Typer(help="Cohorts for the onboarding self-check: add, list, add or remove members. 培训班。",
+cohorts_app = typer.Typer(help="Cohorts for the onboarding self-check: add, list, rename, add or remove members. "
+                               "培训班。",
                           no_args_is_help=True)
 
 
@@ -131,14 +132,37 @@ def users_add(
 
 @users_app.command("list")
 def users_list(db_url: DbUrlOpt = None) -> None:
-    """List the logins: id, name, role, and the person a trainee login belongs to."""
+    """List the logins: id, name, role, the person a trainee login belongs to, and
+    "disabled" after a login that can no longer sign in."""
     from sqlalchemy import select
 
     from .store.models import User
 
     with _db(db_url, ready=True).session() as s:
         for u in s.scalars(select(User).order_by(User.id)):
-            typer.echo(f"{u.id}\t{u.username}\t{u.role}" + (f"\tperson {u.person_id}" if u.person_id else ""))
+            typer.echo(f"{u.id}\t{u.username}\t{u.role}" + (f"\tperson {u.person_id}" if u.person_id else "")
+                       + ("\tdisabled" if u.disabled else ""))
+
+
+@users_app.command("disable")
+def users_disable(username: str, db_url: DbUrlOpt = None) -> None:
+    """Stop a login (someone who left): signed out everywhere, sign-in refused. Their
+    person, sessions and reviews stay; `users enable` undoes it."""
+    from .store import repo
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        u = repo.set_disabled(s, username, True)
+        typer.echo(f"user {u.id} {u.username}: disabled, signed out everywhere (their records stay)")
+
+
+@users_app.command("enable")
+def users_enable(username: str, db_url: DbUrlOpt = None) -> None:
+    """Let a disabled login sign in again."""
+    from .store import repo
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        u = repo.set_disabled(s, username, False)
+        typer.echo(f"user {u.id} {u.username}: enabled, can sign in again")
 
 
 @users_app.command("password")
@@ -292,6 +316,17 @@ def cohorts_remove_member(cohort: int, person: list[int], db_url: DbUrlOpt = Non
         not_in = [str(pid) for pid in person if pid not in gone]
         typer.echo(f"cohort {c.id} {c.name}: {len(c.members)} member(s)"
                    + (f" (not in it: {', '.join(not_in)})" if not_in else ""))
+
+
+@cohorts_app.command("rename")
+def cohorts_rename(cohort: int, name: str, db_url: DbUrlOpt = None) -> None:
+    """Give a cohort a new name (a typo, a new intake name); names are unique."""
+    from .store import repo
+
+    with _store_errors(), _db(db_url, ready=True).session() as s:
+        old = repo.get_cohort(s, cohort).name
+        c = repo.rename_cohort(s, cohort, name)
+        typer.echo(f"cohort {c.id} {c.name} (was {old})")
 
 
 @cohorts_app.command("list")

@@ -141,6 +141,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
     "wrong_login": {"zh": "用户名或密码不正确。", "en": "Wrong user name or password."},
     "too_many_logins": {"zh": "密码错误次数过多，该账号暂时锁定，请几分钟后再试。",
                         "en": "Too many wrong passwords: this account is locked for a few minutes; try again later."},
+    "login_disabled": {"zh": "此账号已停用，不能再登录。如有疑问，请联系人力资源部门。",
+                       "en": "This login has been disabled and can no longer sign in; if you think this is a "
+                             "mistake, ask HR."},
     "signed_out": {"zh": "尚未登录，或登录已过期，请重新登录。",
                    "en": "You are not signed in, or your sign-in has expired; sign in again."},
     "stale_page": {"zh": "页面已过期，请刷新页面后重试。", "en": "This page is out of date; reload it and try again."},
@@ -162,6 +165,15 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                    "en": "The PDF could not be made; try again later, or read the web report."},
     "not_your_entry": {"zh": "只有添加这条记录的培训师可以删除它。",
                        "en": "Only the trainer who added this entry can delete it."},
+    # HR administration (server/store_api.py, store/repo.py).
+    "own_login": {"zh": "不能停用您自己的账号（以免没有人能再管理），请由另一位人力资源管理员操作。",
+                  "en": "You cannot disable your own login (so that HR is never locked out); "
+                        "another HR admin can."},
+    "cohort_name_empty": {"zh": "培训班名称不能为空。", "en": "A cohort's name cannot be empty."},
+    "cohort_name_too_long": {"zh": "培训班名称太长：最多 200 个字符。",
+                             "en": "The cohort's name is too long: at most 200 characters."},
+    "cohort_name_taken": {"zh": "已有培训班使用这个名称，请换一个名称。",
+                          "en": "Another cohort already has this name; choose another."},
 }
 
 

@@ -923,3 +923,124 @@ def test_reports_opened_from_the_page_give_times_where_the_reader_is(tmp_path: P
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_hr_renames_a_cohort_in_the_cohort_view_without_a_reload(tmp_path: Path, shots_dir: Path) -> None:
+    """HR's "Rename" beside the cohort picked: a blank name is refused with why in the
+    page's language, a new one is shown at once in the picker and the CSV's name; trainers
+    get no such control."""
+    sync_api = _needs_chromium()
+    from posture_coach.server.store_api import StoreConfig
+
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    _onboarding_result(cfg)
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in(p, url, "hr", errors)
+        try:
+            page.wait_for_selector("#cohort-people td")
+            page.evaluate("window.notReloaded = true")
+            assert page.inner_text("#cohort-rename") == "Rename" and not page.is_visible("#cohort-name")
+            page.click("#cohort-rename")
+            assert page.input_value("#cohort-name") == "2026-A" and page.is_disabled("#cohort-sel")
+            page.fill("#cohort-name", "   ")
+            page.click("#cohort-rename-save")
+            page.wait_for_function("document.querySelector('#cohort-rename-err').textContent !== ''")
+            assert page.inner_text("#cohort-rename-err") == "A cohort's name cannot be empty."
+            page.screenshot(path=str(shots_dir / "review-cohort-rename-en.png"))
+            page.click("#lang")  # the refusal is said again in Chinese, the box stays open
+            page.wait_for_function("document.querySelector('#cohort-rename-err').textContent"
+                                   " === '培训班名称不能为空。'")
+            assert page.inner_text("#cohort-rename-save") == "保存"
+            assert page.inner_text("#cohort-rename-cancel") == "取消"
+            assert page.get_attribute("#cohort-name", "aria-label") == "培训班的新名称"
+            page.wait_for_function("document.querySelector('#cohort-people').textContent.includes('未通过')")
+            page.screenshot(path=str(shots_dir / "review-cohort-rename-zh.png"))
+            page.click("#cohort-rename-cancel")
+            assert page.inner_text("#cohort-rename") == "重命名" and not page.is_visible("#cohort-rename-form")
+            page.click("#cohort-rename")
+            page.fill("#cohort-name", "2026年春季入职班")
+            page.press("#cohort-name", "Enter")
+            page.wait_for_function("document.querySelector('#cohort-sel option').textContent"
+                                   " === '2026年春季入职班 · 1'")
+            assert not page.is_visible("#cohort-rename-form") and page.is_visible("#cohort-rename")
+            assert page.inner_text("#cohort-rename-err") == "" and not page.is_disabled("#cohort-sel")
+            assert "李雷" in page.inner_text("#cohort-people")  # the table is there, of the same cohort
+            assert page.evaluate("window.notReloaded") is True
+            href = page.get_attribute("#cohort-csv", "href")
+            csv = page.context.request.get(url + href.lstrip("/"))
+            assert "%E6%98%A5%E5%AD%A3" in csv.headers["content-disposition"]  # 春季: the new name
+            page.screenshot(path=str(shots_dir / "review-cohort-renamed-zh.png"))
+            # A trainer sees the new name and no control to change it.
+            page.click("#signout")
+            page.wait_for_selector("#login", state="visible")
+            _sign_in(page, "trainer1")
+            page.wait_for_selector("#cohort-people td")
+            assert page.inner_text("#cohort-sel option") == "2026年春季入职班 · 1"
+            assert not page.is_visible("#cohort-rename") and not page.is_visible("#cohort-rename-form")
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def test_hr_disables_a_login_on_the_review_page_and_it_is_signed_out(tmp_path: Path, shots_dir: Path) -> None:
+    """HR's "Logins": each login with its role and state; "Disable" signs it out at once
+    (the trainee's open page loses its sign-in) and its sign-in is refused with why;
+    "Enable" lets it back. HR's own login cannot be disabled."""
+    sync_api = _needs_chromium()
+    from posture_coach.server.store_api import StoreConfig
+
+    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    _seed(cfg)
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in(p, url, "hr", errors)
+        trainee = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
+        trainee.on("pageerror", lambda e: errors.append(f"trainee pageerror: {e}"))
+        try:
+            trainee.goto(url + "review/")
+            _sign_in(trainee, "lilei")
+            page.wait_for_selector("#logins-box:not(.hidden) #logins td")
+            assert page.inner_text("#logins-box h2") == "Logins"
+            rows = {r.split("\t")[0]: r.split("\t")[1:3] for r in page.locator("#logins tr:has(td)").all_inner_texts()}
+            assert rows == {"hanmm": ["trainee", "Active"], "hr (you)": ["HR", "Active"],
+                            "lilei": ["trainee", "Active"], "trainer1": ["trainer", "Active"],
+                            "trainer2": ["trainer", "Active"]}, rows
+            own = page.locator("#logins tr:has-text('hr (you)') button")
+            assert own.inner_text() == "Disable" and own.is_disabled()  # nobody locks HR out
+            assert own.get_attribute("title") == "You cannot disable your own login"
+            lilei = page.locator("#logins tr:has(td:text-is('lilei'))")
+            lilei.locator("button").click()
+            page.wait_for_function("document.querySelector('#logins-said').textContent !== ''")
+            assert page.inner_text("#logins-said") == (
+                "lilei's login is disabled: signed out everywhere; their records stay.")
+            assert lilei.locator("td").all_inner_texts()[1:] == ["trainee", "Disabled", "Enable"]
+            page.screenshot(path=str(shots_dir / "review-logins-en.png"), full_page=True)
+            # The trainee's open page is signed out; signing in again says why it cannot.
+            assert trainee.context.request.get(url + "api/auth/me").status == 401
+            trainee.reload()
+            trainee.fill("input[name=username]", "lilei")
+            trainee.fill("input[name=password]", PASSWORDS["lilei"])
+            trainee.click("#login button[type=submit]")
+            trainee.wait_for_function("document.querySelector('#error').textContent !== ''")
+            assert trainee.inner_text("#error").startswith("This login has been disabled")
+            assert not trainee.is_visible("#main")
+            trainee.fill("input[name=password]", "a-wrong-guess")  # a wrong password learns nothing
+            trainee.click("#login button[type=submit]")
+            trainee.wait_for_function("document.querySelector('#error').textContent === 'Wrong user name or password.'")
+            page.click("#lang")
+            page.wait_for_function("document.querySelector('#logins-box h2').textContent === '登录账号'")
+            assert lilei.locator("td").all_inner_texts()[1:] == ["学员", "已停用", "启用"]
+            assert page.inner_text("#logins-said") == "已停用 lilei 的账号：已在所有设备上退出登录，其记录保留。"
+            own_zh = page.locator("#logins tr:has-text('hr（您）') td").all_inner_texts()
+            assert own_zh[1:] == ["人力资源", "可以登录", "停用"]
+            page.screenshot(path=str(shots_dir / "review-logins-zh.png"), full_page=True)
+            lilei.locator("button").click()
+            page.wait_for_function("document.querySelector('#logins-said').textContent.startsWith('已启用')")
+            assert page.inner_text("#logins-said") == "已启用 lilei 的账号：可以重新登录。"
+            assert lilei.locator("td").all_inner_texts()[1:] == ["学员", "可以登录", "停用"]
+            _sign_in(trainee, "lilei")  # back in
+            assert not trainee.is_visible("#logins-box")  # a trainee sees no logins
+        finally:
+            browser.close()
+    assert not errors, errors

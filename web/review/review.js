@@ -68,7 +68,14 @@ const T = {
         consent_recorded: "已登记：{name}同意保存录像。", my_consent_recorded: "已登记：您同意保存练习录像。",
         consent_withdrawn: "已撤回{name}的同意：{files}；得分保留。", my_consent_withdrawn: "已撤回您的同意：{files}；得分保留。",
         files_none: "没有已保存的录像或截图需要删除", files_one: "删除了 1 个文件（录像或证据截图）",
-        files_many: "删除了 {n} 个文件（录像和证据截图）" },
+        files_many: "删除了 {n} 个文件（录像和证据截图）",
+        rename: "重命名", rename_save: "保存", rename_cancel: "取消", rename_label: "培训班的新名称",
+        logins_title: "登录账号",
+        logins_hint: "学员或培训师离职时，请停用其账号：该账号会立即在所有设备上退出，不能再登录；其记录、得分和复核都会保留。",
+        l_login: "登录名", l_role: "角色", l_state: "状态", l_active: "可以登录", l_disabled: "已停用",
+        l_disable: "停用", l_enable: "启用", l_you: "（您）", l_own: "不能停用您自己的账号",
+        l_disabled_said: "已停用 {name} 的账号：已在所有设备上退出登录，其记录保留。",
+        l_enabled_said: "已启用 {name} 的账号：可以重新登录。" },
   en: { side_left: "the trainee is on the left", side_right: "the trainee is on the right",
         rescore_as: "Score again as a two-person role-play: ", rescore_go: "Score again", rescore_sending: "Sending…",
         rescore_queued: "Queued as a new session #{id}, being analysed (this one is kept); it opens when done.",
@@ -150,7 +157,15 @@ const T = {
         consent_withdrawn: "Consent withdrawn for {name}: {files}; scores kept.",
         my_consent_withdrawn: "Your consent is withdrawn: {files}; scores kept.",
         files_none: "there were no stored videos or pictures to delete", files_one: "1 file deleted (a video or evidence picture)",
-        files_many: "{n} files deleted (videos and evidence pictures)" },
+        files_many: "{n} files deleted (videos and evidence pictures)",
+        rename: "Rename", rename_save: "Save", rename_cancel: "Cancel", rename_label: "The cohort's new name",
+        logins_title: "Logins",
+        logins_hint: "When a trainee or trainer leaves, disable their login: it is signed out everywhere at once and "
+          + "can no longer sign in; their records, scores and reviews stay.",
+        l_login: "Login", l_role: "Role", l_state: "State", l_active: "Active", l_disabled: "Disabled",
+        l_disable: "Disable", l_enable: "Enable", l_you: " (you)", l_own: "You cannot disable your own login",
+        l_disabled_said: "{name}'s login is disabled: signed out everywhere; their records stay.",
+        l_enabled_said: "{name}'s login is enabled: it can sign in again." },
 };
 // The language is the one chosen last on this browser (shared with the live page), else the browser's.
 let lang = localStorage.getItem("pc.lang") || ((navigator.language || "zh").toLowerCase().startsWith("zh") ? "zh" : "en");
@@ -165,6 +180,12 @@ let peopleList = null;  // GET /api/people: who this user may upload for, with t
 let consentPending = null;  // the person whose withdrawal of consent waits for a "yes"
 let consentSaid = null;  // the last consent change ({key, name, n}), said again in the other language
 let consentErr = null;  // why the last consent change was refused
+let cohortList = [];  // GET /api/cohorts: the cohorts the picker offers
+let renaming = false;  // HR's box to rename the picked cohort is open
+let renameErr = null;  // why the last rename was refused
+let loginList = null;  // GET /api/users (HR): every login, its role, whether it is disabled
+let loginSaid = null;  // the last login disabled or enabled ({key, name}), said again in the other language
+let loginErr = null;  // why the last change of a login was refused
 const $ = (id) => document.getElementById(id);
 // The reader's time zone for report times (a server in UTC would print UTC otherwise).
 const tzq = (() => {
@@ -190,6 +211,8 @@ function paint() {
   if (upState) drawStatus();
   labelPeople();
   drawConsent();
+  drawRename();
+  drawLogins();
 }
 
 // "(no consent to store videos)" after the greyed-out people, in the page's language.
@@ -753,7 +776,9 @@ async function showCohorts(role) {
   const mine = signedIn;
   const { cohorts } = role === "trainer" || role === "hr_admin" ? await api("/api/cohorts") : { cohorts: [] };
   if (mine !== signedIn) return;
+  cohortList = cohorts;
   box.classList.toggle("hidden", !cohorts.length);
+  drawRename();
   if (!cohorts.length) return;
   const sel = $("cohort-sel");
   sel.replaceChildren(...cohorts.map((c) => {
@@ -825,6 +850,69 @@ async function showCohort(id) {
     rules.append(row([name, `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)} %`]));
   }
 }
+
+// -- HR: a cohort's name (a typo, a new intake name) -----------------------------------------
+
+function drawRename() {
+  const hr = me !== null && me.role === "hr_admin" && cohortList.length > 0;
+  if (!hr) renaming = false;
+  $("cohort-rename").classList.toggle("hidden", !hr || renaming);
+  $("cohort-rename-form").classList.toggle("hidden", !renaming);
+  $("cohort-sel").disabled = renaming;  // the box renames the cohort picked when it opened
+  $("cohort-name").setAttribute("aria-label", t("rename_label"));
+  $("cohort-rename-err").textContent = "";
+  if (renaming && renameErr) showError($("cohort-rename-err"), renameErr);
+}
+
+function openRename() {
+  const c = cohortList.find((x) => x.id === openCohort);
+  if (!c) return;
+  renaming = true;
+  renameErr = null;
+  $("cohort-name").value = c.name;
+  drawRename();
+  $("cohort-name").focus();
+  $("cohort-name").select();
+}
+
+function closeRename() {
+  renaming = false;
+  renameErr = null;
+  drawRename();
+}
+
+async function saveRename() {
+  const mine = signedIn, id = openCohort;
+  const buttons = [$("cohort-rename-save"), $("cohort-rename-cancel")];
+  for (const b of buttons) b.disabled = true;  // one click, one rename
+  renameErr = null;
+  try {
+    await api(`/api/cohorts/${id}`, { method: "PATCH", headers: { "Content-Type": "application/json" },
+                                      body: JSON.stringify({ name: $("cohort-name").value }) });
+  } catch (e) {
+    if (mine !== signedIn) return;
+    renameErr = e;
+    drawRename();
+    return;
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+  if (mine !== signedIn) return;
+  closeRename();
+  // The picker, the table and the open session's self-check lines say the new name.
+  try {
+    await showCohorts(me.role);
+    if (openSession !== null) await showSession(openSession);
+  } catch (e) { showError($("error"), e); }
+}
+
+$("cohort-rename").addEventListener("click", openRename);
+$("cohort-rename-cancel").addEventListener("click", closeRename);
+$("cohort-rename-save").addEventListener("click", saveRename);
+$("cohort-name").addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter") { ev.preventDefault(); saveRename(); }
+  else if (ev.key === "Escape") closeRename();
+});
 
 // Who the upload form offers, and (HR, a trainee) where consent is recorded.
 async function showPeople() {
@@ -992,6 +1080,61 @@ async function setConsent(person, agree) {
   } catch (e) { showError($("error"), e); }
 }
 
+// -- HR: logins, disabled when someone leaves (their records stay) ---------------------------
+
+async function showLogins() {
+  const mine = signedIn;
+  const users = me !== null && me.role === "hr_admin" ? (await api("/api/users")).users : null;
+  if (mine !== signedIn) return;
+  loginList = users;
+  drawLogins();
+}
+
+function drawLogins() {
+  const hr = me !== null && me.role === "hr_admin" && loginList !== null;
+  $("logins-box").classList.toggle("hidden", !hr);
+  $("logins-said").textContent = hr && loginSaid ? t(loginSaid.key, { name: loginSaid.name }) : "";
+  $("logins-err").textContent = "";
+  if (!hr) { $("logins").replaceChildren(); return; }
+  if (loginErr) showError($("logins-err"), loginErr);
+  const table = $("logins");
+  table.replaceChildren(row([t("l_login"), t("l_role"), t("l_state"), ""], "th"));
+  for (const u of loginList) {
+    const own = u.id === me.id;  // HR cannot lock themself out
+    const state = text("td", t(u.disabled ? "l_disabled" : "l_active"));
+    state.className = u.disabled ? "fail-t" : "pass";
+    const act = document.createElement("td");
+    const b = text("button", t(u.disabled ? "l_enable" : "l_disable"));
+    b.className = "login-toggle";
+    if (own) Object.assign(b, { disabled: true, title: t("l_own") });
+    b.onclick = () => setLoginDisabled(u, !u.disabled);
+    act.append(b);
+    const tr = row([text("td", u.username + (own ? t("l_you") : "")), text("td", t(`role_${u.role}`)), state, act]);
+    tr.id = `login-row-${u.id}`;
+    if (u.disabled) tr.className = "off";
+    table.append(tr);
+  }
+}
+
+async function setLoginDisabled(user, off) {
+  const mine = signedIn;
+  for (const b of document.querySelectorAll("#logins button")) b.disabled = true;  // one click, one change
+  loginSaid = loginErr = null;
+  let r;
+  try {
+    r = await api(`/api/users/${encodeURIComponent(user.username)}/${off ? "disable" : "enable"}`, { method: "POST" });
+  } catch (e) {
+    if (mine !== signedIn) return;
+    loginErr = e;
+    drawLogins();
+    return;
+  }
+  if (mine !== signedIn) return;
+  Object.assign(user, r.user);
+  loginSaid = { key: off ? "l_disabled_said" : "l_enabled_said", name: user.username };
+  drawLogins();
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll an analysis job once a second until it is done or failed; ``seen`` gets every state.
@@ -1093,6 +1236,7 @@ async function start() {
     await showPeople();
     await showSessions();
     await showCohorts(me.role);
+    await showLogins();
   } catch (e) { showError($("error"), e); }
   // The session open before (another language), else the one in the address (a reload, Back).
   const id = openSession ?? hashSession();
@@ -1104,16 +1248,22 @@ async function start() {
 function clearPage() {
   signedIn += 1;  // answers still on their way are dropped
   me = csrf = openSession = openCohort = upState = peopleList = consentPending = consentSaid = consentErr = null;
+  renameErr = loginList = loginSaid = loginErr = null;
+  cohortList = [];
+  renaming = false;
+  $("cohort-name").value = "";
   failures = {};
   for (const k of Object.keys(rescoring)) delete rescoring[k];
   rememberSession(null);
   for (const id of ["sessions", "detail", "cohort-people", "cohort-rules", "cohort-sel", "up-person",
-                    "consent-people", "my-consent"]) $(id).replaceChildren();
-  for (const id of ["cohort-note", "up-status", "up-detail-text", "consent-said", "consent-err", "error"]) {
+                    "consent-people", "my-consent", "logins"]) $(id).replaceChildren();
+  for (const id of ["cohort-note", "up-status", "up-detail-text", "consent-said", "consent-err", "error",
+                    "cohort-rename-err", "logins-said", "logins-err"]) {
     $(id).textContent = "";
   }
   $("cohort-csv").removeAttribute("href");
-  for (const id of ["cohorts-box", "consent-box", "my-consent", "up-detail", "up-progress", "agreement-link", "main"]) {
+  for (const id of ["cohorts-box", "consent-box", "my-consent", "logins-box", "cohort-rename", "cohort-rename-form",
+                    "up-detail", "up-progress", "agreement-link", "main"]) {
     $(id).classList.add("hidden");
   }
   $("upload").reset();

@@ -78,7 +78,7 @@ def session_of(db: Database, request: Request) -> tuple[User, str] | None:
         if row is None or row.expires_at < utcnow():
             return None
         user = s.get(User, row.user_id)
-        if user is None:
+        if user is None or user.disabled:  # disabling ends its sessions; none outlives it
             return None
         s.expunge(user)
         return user, row.csrf_token

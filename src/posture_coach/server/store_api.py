@@ -183,6 +183,13 @@ class CohortBody(BaseModel):
     pass_score: float = Field(0.8, ge=0.0, le=1.0)
 
 
+class CohortRenameBody(BaseModel):
+    # Checked by the store, so an empty, blank or over-long name is refused with its own
+    # reason (cohort_name_empty, cohort_name_too_long), as a name already taken is.
+    name: str = Field(description="the new name: 1 to 200 characters, spaces around it dropped; "
+                                  "unique among the cohorts")
+
+
 class MemberBody(BaseModel):
     person_id: int
 
@@ -236,6 +243,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             raise Refused(404, "not_found", str(exc)) from None
         except repo.Forbidden as exc:
             raise Refused(403, exc.reason, str(exc)) from None
+        except repo.Conflict as exc:  # taken by another row (a cohort's name): why, in zh/en
+            raise Refused(409, exc.reason, str(exc)) from None
         except repo.Invalid as exc:  # a value that does not fit the data: why, in zh/en
             raise Refused(400, exc.reason, str(exc)) from None
         except ValueError as exc:
@@ -266,10 +275,14 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             refusal.headers = {"Retry-After": str(wait)}
             raise refusal
         db = get_db()
-        with db.session() as s:
-            user = repo.authenticate(s, body.username, body.password)
-            if user is not None:
-                s.expunge(user)
+        try:
+            with db.session() as s:
+                user = repo.authenticate(s, body.username, body.password)
+                if user is not None:
+                    s.expunge(user)
+        except repo.LoginDisabled:
+            # Said only after the right password: a wrong one is refused as any other below.
+            raise Refused(403, "login_disabled", "this login is disabled: ask HR") from None
         if user is None:
             state.throttle.failed(body.username)
             raise Refused(401, "wrong_login", "wrong user name or password")
@@ -670,6 +683,17 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             c = guard(repo.create_cohort, s, body.name, trainer_id=body.trainer_id, pass_score=body.pass_score)
             return {"id": c.id, "name": c.name}
 
+    @router.patch("/cohorts/{cohort_id}")
+    def rename_cohort(cohort_id: int, body: CohortRenameBody, user: UserDep) -> dict[str, Any]:
+        """Rename a cohort (HR): a typo, a new intake name. Refused when the name is empty,
+        longer than 200 characters or another cohort's (``cohort_name_taken``, 409). Tables,
+        CSV exports and reports made afterwards say the new name."""
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            c = guard(repo.rename_cohort, s, cohort_id, body.name)
+            return {"id": c.id, "name": c.name, "trainer_id": c.trainer_id, "pass_score": c.pass_score,
+                    "members": len(c.members)}
+
     @router.post("/cohorts/{cohort_id}/members")
     def add_member(cohort_id: int, body: MemberBody, user: UserDep) -> dict[str, Any]:
         auth.require_role(user, "hr_admin")
@@ -701,6 +725,31 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         table["rule_titles"] = {rid: {"zh": cls.title_zh, "en": cls.title_en, "recommended": cls.recommended}
                                 for rid in sorted(ids) if (cls := RULES_BY_ID.get(rid)) is not None}
         return table
+
+    # -- logins (HR): who may sign in -----------------------------------------------------------
+
+    @router.get("/users")
+    def users(user: UserDep) -> dict[str, Any]:
+        """Every login with its role and whether it is disabled (HR only)."""
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            return {"users": [_login(u) for u in repo.list_users(s)]}
+
+    @router.post("/users/{username}/disable")
+    def disable_user(username: str, user: UserDep) -> dict[str, Any]:
+        """Stop a login (someone who left): it is signed out everywhere and its sign-in is
+        refused (``login_disabled``); the person, their sessions and reviews stay. HR only,
+        and not their own login (``own_login``)."""
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            return {"user": _login(guard(repo.set_disabled, s, username, True, by=user))}
+
+    @router.post("/users/{username}/enable")
+    def enable_user(username: str, user: UserDep) -> dict[str, Any]:
+        """Let a disabled login sign in again (HR only)."""
+        auth.require_role(user, "hr_admin")
+        with get_db().session() as s:
+            return {"user": _login(guard(repo.set_disabled, s, username, False, by=user))}
 
     @router.get("/settings/privacy")
     def privacy(user: UserDep) -> dict[str, Any]:
@@ -761,6 +810,11 @@ def _with_evidence_urls(report: dict[str, Any]) -> dict[str, Any]:
 
 def _user(u: User) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "role": u.role, "person_id": u.person_id}
+
+
+def _login(u: User) -> dict[str, Any]:
+    """A login as HR's list shows it."""
+    return {**_user(u), "disabled": u.disabled}
 
 
 def _csv(text: str, name: str, display_name: str | None = None) -> PlainTextResponse:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -79,7 +80,8 @@ class Person(Base):
 
 
 class User(Base):
-    """A login. A trainee's user points at their person row."""
+    """A login. A trainee's user points at their person row. A ``disabled`` login (someone
+    who left) cannot sign in; their person, sessions and reviews stay."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +90,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     person: Mapped[Person | None] = relationship(back_populates="user")
 

@@ -67,6 +67,16 @@ class Invalid(ValueError):
         self.reason = reason
 
 
+class Conflict(Invalid):
+    """A value already taken by another row, such as another cohort's name (routes answer
+    409 with ``reason``)."""
+
+
+class LoginDisabled(PermissionError):
+    """The right password for a login HR has disabled (the sign-in says so, in zh/en; a
+    wrong password is refused as any other, so a guess learns nothing)."""
+
+
 # -- analysis results as plain data (what a job hands to save_results) -------------------
 
 
@@ -162,23 +172,59 @@ def create_user(s: OrmSession, username: str, password: str, role: str, *, perso
     return u
 
 
-def set_password(s: OrmSession, username: str, password: str) -> User:
-    """A new password for a login (someone who forgot theirs); every browser signed in as
-    them is signed out."""
+def user_named(s: OrmSession, username: str) -> User:
     u = s.scalars(select(User).where(User.username == username)).first()
     if u is None:
         raise NotFound(f"no user called {username!r} (see `posture-coach users list`)")
-    u.password_hash = hash_password(password)
-    s.execute(delete(AuthSession).where(AuthSession.user_id == u.id))
     return u
 
 
+def sign_out_everywhere(s: OrmSession, user: User) -> None:
+    """End every browser session of ``user``."""
+    s.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+
+
+def set_password(s: OrmSession, username: str, password: str) -> User:
+    """A new password for a login (someone who forgot theirs); every browser signed in as
+    them is signed out."""
+    u = user_named(s, username)
+    u.password_hash = hash_password(password)
+    sign_out_everywhere(s, u)
+    return u
+
+
+def set_disabled(s: OrmSession, username: str, disabled: bool, *, by: User | None = None) -> User:
+    """Stop a login (someone who left) or let it sign in again. Disabling signs it out
+    everywhere; nothing of the person, their sessions or reviews is deleted. ``by``: the HR
+    admin doing it through the API, who cannot disable their own login (nobody locks the
+    last HR out of the page); the command line may (``users enable`` undoes it)."""
+    u = user_named(s, username)
+    if disabled and by is not None and by.id == u.id:
+        raise Forbidden("you cannot disable your own login", reason="own_login")
+    u.disabled = disabled
+    if disabled:
+        sign_out_everywhere(s, u)
+    s.flush()
+    return u
+
+
+def list_users(s: OrmSession) -> list[User]:
+    """Every login, by name (HR's list: role, whether disabled)."""
+    return list(s.scalars(select(User).order_by(User.username, User.id)))
+
+
 def authenticate(s: OrmSession, username: str, password: str) -> User | None:
+    """The user with this name and password, None for a wrong name or password. The right
+    password of a disabled login raises :class:`LoginDisabled` (a wrong one is just wrong)."""
     u = s.scalars(select(User).where(User.username == username)).first()
     if u is None:
         verify_password(_dummy_hash(), password)  # same time whether or not the user exists
         return None
-    return u if verify_password(u.password_hash, password) else None
+    if not verify_password(u.password_hash, password):
+        return None
+    if u.disabled:
+        raise LoginDisabled(f"the login {username!r} is disabled")
+    return u
 
 
 @functools.cache
@@ -206,6 +252,29 @@ def get_cohort(s: OrmSession, cohort_id: int) -> Cohort:
     c = s.get(Cohort, cohort_id)
     if c is None:
         raise NotFound(f"no cohort {cohort_id}")
+    return c
+
+
+#: The longest cohort name the table holds (``cohorts.name``).
+COHORT_NAME_MAX = 200
+
+
+def rename_cohort(s: OrmSession, cohort_id: int, name: str) -> Cohort:
+    """A cohort's new name (a typo, a new intake name), without the spaces around it. Refused
+    (:class:`Invalid`, :class:`Conflict`) when empty, longer than :data:`COHORT_NAME_MAX` or
+    another cohort's name (names are unique). Reports and CSV exports read the name when
+    they are made, so they say the new one."""
+    c = get_cohort(s, cohort_id)
+    clean = name.strip()
+    if not clean:
+        raise Invalid("a cohort's name cannot be empty", reason="cohort_name_empty")
+    if len(clean) > COHORT_NAME_MAX:
+        raise Invalid(f"a cohort's name is at most {COHORT_NAME_MAX} characters", reason="cohort_name_too_long")
+    taken = s.scalars(select(Cohort.id).where(Cohort.name == clean, Cohort.id != cohort_id)).first()
+    if taken is not None:
+        raise Conflict(f"cohort {taken} is already called {clean!r}", reason="cohort_name_taken")
+    c.name = clean
+    s.flush()
     return c
 
 
