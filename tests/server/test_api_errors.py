@@ -67,9 +67,11 @@ def test_a_name_already_in_use_is_a_conflict(hr_client: tuple[TestClient, str]) 
     client, csrf = hr_client
     headers = {"X-CSRF-Token": csrf}
     assert client.post("/api/cohorts", json={"name": "2026-A"}, headers=headers).status_code == 201
-    r = client.post("/api/cohorts", json={"name": "2026-A"}, headers=headers)
-    assert r.status_code == 409 and "conflicts" in r.json()["detail"]
-    assert r.json()["reason"] == "conflict" and "已被使用" in r.json()["reason_text"]["zh"]
+    r = client.post("/api/cohorts", json={"name": " 2026-A "}, headers=headers)  # the same name, once trimmed
+    assert r.status_code == 409 and "already called" in r.json()["detail"]
+    assert r.json()["reason"] == "cohort_name_taken" and "已有培训班使用这个名称" in r.json()["reason_text"]["zh"]
+    r = client.post("/api/cohorts", json={"name": "   "}, headers=headers)  # as a rename refuses it
+    assert r.status_code == 400 and r.json()["reason"] == "cohort_name_empty"
     assert client.post("/api/people", json={"name": "A", "email": "a@example.com"}, headers=headers).status_code == 201
     r = client.post("/api/people", json={"name": "B", "email": "a@example.com"}, headers=headers)
     assert r.status_code == 409

@@ -240,9 +240,10 @@ def get_user(s: OrmSession, user_id: int) -> User:
 
 
 def create_cohort(s: OrmSession, name: str, *, trainer_id: int | None = None, pass_score: float = 0.8) -> Cohort:
+    """A new cohort; its name is checked as a rename checks it (:func:`cohort_name`)."""
     if not 0.0 <= pass_score <= 1.0:
         raise ValueError("pass_score must be within 0..1")
-    c = Cohort(name=name, trainer_id=trainer_id, pass_score=pass_score)
+    c = Cohort(name=cohort_name(s, name), trainer_id=trainer_id, pass_score=pass_score)
     s.add(c)
     s.flush()
     return c
@@ -265,17 +266,23 @@ def rename_cohort(s: OrmSession, cohort_id: int, name: str) -> Cohort:
     another cohort's name (names are unique). Reports and CSV exports read the name when
     they are made, so they say the new one."""
     c = get_cohort(s, cohort_id)
+    c.name = cohort_name(s, name, cohort_id)
+    s.flush()
+    return c
+
+
+def cohort_name(s: OrmSession, name: str, cohort_id: int | None = None) -> str:
+    """``name`` without the spaces around it, as a cohort (``cohort_id``, or a new one) may
+    be called: refused when empty, too long or another cohort's."""
     clean = name.strip()
     if not clean:
         raise Invalid("a cohort's name cannot be empty", reason="cohort_name_empty")
     if len(clean) > COHORT_NAME_MAX:
         raise Invalid(f"a cohort's name is at most {COHORT_NAME_MAX} characters", reason="cohort_name_too_long")
-    taken = s.scalars(select(Cohort.id).where(Cohort.name == clean, Cohort.id != cohort_id)).first()
+    taken = s.scalars(select(Cohort.id).where(Cohort.name == clean, Cohort.id != (cohort_id or -1))).first()
     if taken is not None:
         raise Conflict(f"cohort {taken} is already called {clean!r}", reason="cohort_name_taken")
-    c.name = clean
-    s.flush()
-    return c
+    return clean
 
 
 def add_member(s: OrmSession, cohort_id: int, person_id: int) -> None:
