@@ -436,8 +436,8 @@ def test_a_self_check_report_says_the_result_and_the_rules_short_of_the_mark(
     assert [c["result"] for c in data["self_check"]] == ["incomplete"]
     assert [m["id"] for m in data["self_check"][0]["missing_steps"]] == [
         "bow_greet", "handshake", "card_exchange", "sit_talk"]
-    said = {"zh": "录像中没有看到：鞠躬问候、握手、交换名片、坐下交谈。",
-            "en": "the recording does not show: Bow and greet, Handshake, Card exchange, Sit and talk."}
+    said = {"zh": "没有看到这些步骤：鞠躬问候、握手、交换名片、坐下交谈。",
+            "en": "these steps were not seen: Bow and greet, Handshake, Card exchange, Sit and talk."}
     assert said[lang] in rep.render_html(data, lang)  # type: ignore[arg-type]
     other = store_result(db, fake_result(), person_id=person_id)  # not the self-check: nothing said
     assert rep.report_from_session(db, other)["self_check"] == []

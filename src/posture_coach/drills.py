@@ -504,4 +504,29 @@ class DrillRunner:
                 "missing_events": missing if i < self._index else [],
                 "timing": timing,
             })
-        return {"id": self.drill.id, "kind": self.drill.kind, "done": self.done, "steps": steps}
+        not_seen = [{"id": st["id"], "title_zh": st["title_zh"], "title_en": st["title_en"]}
+                    for i, st in enumerate(steps) if (i < self._index or self.done) and _step_not_seen(st)]
+        return {"id": self.drill.id, "kind": self.drill.kind, "done": self.done, "steps": steps,
+                "steps_not_seen": not_seen, "outcome": drill_outcome(self.drill.kind, self.done, steps, not_seen)}
+
+
+def _step_not_seen(step: Mapping[str, Any]) -> bool:
+    """A finished step that showed nothing to judge: none of its rules could judge it, or an
+    action it asks for (a bow, a handshake, a card) never happened in its time."""
+    return step["outcome"] == "not_assessable" or bool(step["missing_events"])
+
+
+def drill_outcome(kind: str, done: bool, steps: Sequence[Mapping[str, Any]],
+                  not_seen: Sequence[Mapping[str, Any]]) -> str:
+    """The run's one word: ``incomplete`` (stopped part-way, or a scenario with steps not
+    seen: the HR self-check is the whole scenario, so a run without its handshake is no
+    pass), ``not_assessable`` (no step could be judged), else the worst judged step
+    (``fail``, ``warn``, ``pass``). A practice drill is judged on the steps it could see."""
+    if not done:
+        return "incomplete"
+    judged = [str(st["outcome"]) for st in steps if st["outcome"] in ("pass", "warn", "fail")]
+    if not judged:
+        return "not_assessable"
+    if kind == "scenario" and not_seen:
+        return "incomplete"
+    return max(judged, key=lambda o: _WORST[o])

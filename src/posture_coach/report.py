@@ -95,9 +95,9 @@ T: dict[str, tuple[str, str]] = {
                           "Onboarding self-check ({cohort}): not passed — each required rule needs {mark}."),
     "self_check_incomplete": ("入职自检（{cohort}）：未完成——练习在结束前停止了，需完整做一遍。",
                               "Onboarding self-check ({cohort}): incomplete — the run stopped before the end."),
-    "self_check_not_shown": ("入职自检（{cohort}）：未完成——录像中没有看到：{steps}。需把整个场景录完整。",
-                             "Onboarding self-check ({cohort}): incomplete — the recording does not show: {steps}. "
-                             "Record the whole scenario."),
+    "self_check_not_shown": ("入职自检（{cohort}）：未完成——没有看到这些步骤：{steps}。需把整个场景做完整。",
+                             "Onboarding self-check ({cohort}): incomplete — these steps were not seen: {steps}. "
+                             "Do the whole scenario again."),
     "self_check_not_assessable": ("入职自检（{cohort}）：无法评估——画面中无法判断必做规则，需重做。",
                                   "Onboarding self-check ({cohort}): not assessable — the required rules could "
                                   "not be judged; do it again."),

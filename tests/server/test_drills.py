@@ -139,3 +139,56 @@ def test_the_live_state_shows_a_timed_steps_progress() -> None:
     state = runner.update(5_100, {"face.smile": {"status": "warn"}})  # the smile drops
     assert (state["timing"]["holding_s"], state["timing"]["held_s"]) == (0.0, 1.4)
     assert runner.update(8_500, {})["timing"] is None  # the rest step times nothing
+
+
+def _onboarding_run(events_at: dict[str, int], judged: frozenset[str] | None = None) -> dict:  # type: ignore[type-arg]
+    """The onboarding scenario run to its end: every rule passes except those not in
+    ``judged`` (unknown), and the events happen at the given times (ms)."""
+    drill = load_drills()["onboarding"]
+    rules = {r for st in drill.steps for r in st.rules}
+    runner = DrillRunner(drill, known_rules=rules)
+    runner.start(0)
+    for t in range(0, round(drill.duration_s * 1000) + 200, 200):
+        verdicts = {r: {"status": "pass" if judged is None or r in judged else "unknown",
+                        "reason": None if judged is None or r in judged else "face_too_small"} for r in rules}
+        events = [{"type": kind} for kind, at in events_at.items() if at <= t < at + 200]
+        runner.update(t, verdicts, events)
+    return runner.result()  # type: ignore[no-any-return]
+
+
+def _step_starts_ms() -> dict[str, int]:
+    out, acc = {}, 0.0
+    for st in load_drills()["onboarding"].steps:
+        out[st.id] = round(acc * 1000)
+        acc += st.duration_s
+    return out
+
+
+def test_the_onboarding_self_check_is_no_pass_when_a_step_showed_nothing() -> None:
+    # The live page read "passed (with things to watch)" for a run whose grooming check could
+    # not be judged and in which no handshake and no card were seen: the HR self-check is the
+    # whole scenario, so such a run is incomplete and names the steps to do again.
+    at = _step_starts_ms()
+    everything = {"bow": at["bow_greet"] + 1000, "handshake": at["handshake"] + 1000,
+                  "handover": at["card_exchange"] + 1000}
+    full = _onboarding_run(everything)
+    assert full["done"] and full["outcome"] == "pass" and full["steps_not_seen"] == []
+    rules = {r for st in load_drills()["onboarding"].steps for r in st.rules}
+    no_grooming = frozenset(r for r in rules if not r.startswith("grooming."))
+    partial = _onboarding_run({"bow": everything["bow"]}, judged=no_grooming)
+    assert partial["done"] and partial["outcome"] == "incomplete"
+    assert [s["id"] for s in partial["steps_not_seen"]] == ["grooming", "handshake", "card_exchange"]
+    assert partial["steps_not_seen"][1]["title_zh"] and partial["steps_not_seen"][1]["title_en"]
+
+
+def test_a_practice_drill_is_judged_on_the_steps_it_could_see() -> None:
+    runner = DrillRunner(load_drills()["standing_15s"])
+    runner.start(0)
+    for t in range(0, 15_200, 200):
+        runner.update(t, {"standing.arms_crossed": {"status": "pass"}, "standing.upright": {"status": "unknown"}})
+    res = runner.result()
+    assert res["done"] and res["outcome"] == "pass"
+    stopped = DrillRunner(load_drills()["standing_15s"])
+    stopped.start(0)
+    stopped.update(1000, {"standing.arms_crossed": {"status": "fail"}})
+    assert stopped.result()["outcome"] == "incomplete"

@@ -106,11 +106,11 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             # The cohort view now has the member's onboarding result: a side-on role-play is
             # not the whole scenario, and the table says what the recording does not show.
             page.wait_for_function("document.querySelector('#cohort-people').textContent"
-                                   ".includes('Incomplete (the recording does not show: ')")
+                                   ".includes('Incomplete (these steps were not seen: ')")
             assert "Sit and talk" in page.inner_text("#cohort-people")
             # ...and so does the session itself, not only its score.
             assert page.inner_text("#detail .self-check").startswith(
-                "Onboarding self-check (2026-A): incomplete — the recording does not show: ")
+                "Onboarding self-check (2026-A): incomplete — these steps were not seen: ")
             assert "not done yet" not in page.inner_text("#cohort-people")
             # A violation the coach missed: picked from the catalogue, at a time, with a note.
             page.select_option("#missed-rule", "handshake.lean")

@@ -377,14 +377,36 @@ def test_a_clip_uploaded_as_the_self_check_that_does_not_show_it_is_incomplete(d
         assert repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["rules"] == {}
     with db.session() as s:
         table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
-    assert "未完成（录像中没有看到：鞠躬问候、握手、交换名片、坐下交谈）" in repo.cohort_csv(table, "zh")
-    assert "incomplete (the recording does not show: Bow and greet, Handshake" in repo.cohort_csv(table, "en")
+    assert "未完成（没有看到这些步骤：鞠躬问候、握手、交换名片、坐下交谈）" in repo.cohort_csv(table, "zh")
+    assert "incomplete (these steps were not seen: Bow and greet, Handshake" in repo.cohort_csv(table, "en")
     with db.session() as s:  # the whole scenario recorded again: counted, and it passes
         again = repo.create_job(s, repo.create_session(s, source="full.mp4", person_id=ids["a"],
                                                        scenario="onboarding").id).id
     _finish(db, again)
     with db.session() as s:
         (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
+    assert row["result"] == "passed" and row["missing_steps"] == []
+
+
+def test_a_live_self_check_that_ran_to_its_end_without_a_handshake_is_incomplete(db: Database) -> None:
+    """The live page's self-check reached its end with no handshake and no card seen; it
+    counted for the cohort as "passed". The run carries the steps that showed nothing."""
+    ids = _setup(db)
+    not_seen = [{"id": "handshake", "title_zh": "握手", "title_en": "Handshake"},
+                {"id": "card_exchange", "title_zh": "交换名片", "title_en": "Card exchange"}]
+    run = fake_result(penalty=0.0)
+    run = dataclasses.replace(run, summary={**run.summary, "drill": {
+        "id": "onboarding", "kind": "scenario", "done": True, "steps_not_seen": not_seen, "outcome": "incomplete"}})
+    _attempt(db, ids["b"], run)
+    with db.session() as s:
+        (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c2"])["people"]
+    assert row["result"] == "incomplete" and row["passed"] is False
+    assert [m["title_en"] for m in row["missing_steps"]] == ["Handshake", "Card exchange"]
+    seen_all = dataclasses.replace(run, summary={**run.summary, "drill": {
+        "id": "onboarding", "kind": "scenario", "done": True, "steps_not_seen": [], "outcome": "pass"}})
+    _attempt(db, ids["b"], seen_all)
+    with db.session() as s:
+        (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c2"])["people"]
     assert row["result"] == "passed" and row["missing_steps"] == []
 
 

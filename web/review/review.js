@@ -37,10 +37,10 @@ const T = {
         c_mostly_unassessable: "（{n}% 的时间无法评估）",
         sc_passed: "入职自检（{cohort}）：通过", sc_failed: "入职自检（{cohort}）：未通过——{detail}",
         sc_incomplete: "入职自检（{cohort}）：未完成（中途停止，需重做）",
-        sc_not_shown: "入职自检（{cohort}）：未完成——录像中没有看到：{detail}",
+        sc_not_shown: "入职自检（{cohort}）：未完成——没有看到这些步骤：{detail}",
         sc_not_assessable: "入职自检（{cohort}）：无法评估（画面中无法判断，需重做）",
         sc_not_counted: "（培训班结果以之前完整完成的一次为准）",
-        c_incomplete: "未完成（中途停止，需重做）", c_not_shown: "未完成（录像中没有看到：{steps}）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
+        c_incomplete: "未完成（中途停止，需重做）", c_not_shown: "未完成（没有看到这些步骤：{steps}）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
         missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
@@ -116,10 +116,10 @@ const T = {
         c_mostly_unassessable: "({n}% of the time not assessable)",
         sc_passed: "Onboarding self-check ({cohort}): passed", sc_failed: "Onboarding self-check ({cohort}): not passed — {detail}",
         sc_incomplete: "Onboarding self-check ({cohort}): incomplete (stopped part-way: do it again)",
-        sc_not_shown: "Onboarding self-check ({cohort}): incomplete — the recording does not show: {detail}",
+        sc_not_shown: "Onboarding self-check ({cohort}): incomplete — these steps were not seen: {detail}",
         sc_not_assessable: "Onboarding self-check ({cohort}): not assessable (do it again)",
         sc_not_counted: " (the cohort counts an earlier finished attempt)",
-        c_incomplete: "Incomplete (stopped part-way: do it again)", c_not_shown: "Incomplete (the recording does not show: {steps})", c_recommended: "(recommended)",
+        c_incomplete: "Incomplete (stopped part-way: do it again)", c_not_shown: "Incomplete (these steps were not seen: {steps})", c_recommended: "(recommended)",
         c_not_assessable: "Not assessable (nothing could be judged: do it again)", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
         scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check", live_source: "live practice",
@@ -635,7 +635,7 @@ function findingCard(id, rep, f) {
 
 // Each rule: its score (→ after review), the time or events it was judged on, and, when it
 // could not be assessed, why; the rules that did not apply at all folded below.
-// "入职自检（2026-A）：未完成——录像中没有看到：鞠躬问候、握手" for one cohort.
+// "入职自检（2026-A）：未完成——没有看到这些步骤：鞠躬问候、握手" for one cohort.
 function selfCheckLine(rep, c) {
   const titles = Object.fromEntries((rep.rules || []).map((r) => [r.rule_id, lang === "zh" ? r.title_zh : r.title_en]));
   const sep = lang === "zh" ? "、" : ", ";

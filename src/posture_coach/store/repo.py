@@ -1086,16 +1086,21 @@ def _ran_to_the_end(summary: dict[str, Any] | None) -> bool:
     complete when it shows every step that can be told from a recording (its
     ``scenario_seen``; recordings stored before that was kept count as complete)."""
     drill = (summary or {}).get("drill")
-    if isinstance(drill, dict):
-        return bool(drill.get("done", True))
+    if isinstance(drill, dict):  # a scenario step that showed nothing (no handshake) leaves it unfinished
+        return bool(drill.get("done", True)) and not (drill.get("kind") == "scenario" and drill.get("steps_not_seen"))
     seen = (summary or {}).get("scenario_seen")
     return not isinstance(seen, dict) or bool(seen.get("complete", True))
 
 
 def steps_missing(row: Session) -> list[dict[str, str]]:
-    """The scenario steps a recording uploaded as the scenario does not show (titles in zh/en)."""
-    seen = (row.summary or {}).get("scenario_seen")
+    """The scenario steps a recording uploaded as the scenario does not show, or a live run
+    of it showed nothing in (titles in zh/en)."""
+    summary = row.summary or {}
+    drill = summary.get("drill")
+    seen = summary.get("scenario_seen")
     missing = seen.get("missing") if isinstance(seen, dict) else None
+    if isinstance(drill, dict) and drill.get("kind") == "scenario":
+        missing = drill.get("steps_not_seen")
     return [m for m in missing if isinstance(m, dict)] if isinstance(missing, list) else []
 
 
@@ -1234,7 +1239,7 @@ _CSV_WORDS: dict[str, dict[str, str]] = {
            "unknown_share": "无法评估的时间（%）", "pass": "通过", "fail": "未通过", "warn": "注意",
            "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）",
            "incomplete": "未完成（中途停止）", "result_not_assessable": "无法评估（需重做）",
-           "incomplete_not_shown": "未完成（录像中没有看到：{steps}）",
+           "incomplete_not_shown": "未完成（没有看到这些步骤：{steps}）",
            "not_done": "尚未完成自检"},
     "en": {"person_id": "person id", "name": "name", "session_id": "session id", "overall": "overall score",
            "passed": "result", "date": "date",
@@ -1242,7 +1247,7 @@ _CSV_WORDS: dict[str, dict[str, str]] = {
            "not_assessable": "not assessable", "yes": "passed", "no": "not passed",
            "pass_rate": "pass rate per rule (%)", "incomplete": "incomplete (stopped part-way)",
            "result_not_assessable": "not assessable (do it again)", "not_done": "self-check not done yet",
-           "incomplete_not_shown": "incomplete (the recording does not show: {steps})"},
+           "incomplete_not_shown": "incomplete (these steps were not seen: {steps})"},
 }
 
 
