@@ -235,6 +235,19 @@ def test_a_lean_with_a_hand_held_out_is_no_bow(params: dict[str, float]) -> None
     assert "handover" in ev.last_closed and "bow" not in ev.last_closed
 
 
+def test_a_seated_lean_is_no_bow(params: dict[str, float]) -> None:
+    # At a laptop, a slump forward and back within a few seconds read as a greeting bow (and
+    # its courtesy then excused the seated posture rules). Seated, a lean is the posture;
+    # one stands up to greet (起身相迎). The same lean standing is a bow.
+    for seated, bows in ((1.0, False), (0.0, True)):
+        ev = InteractionEvents(params)
+        frames = [{"lean_deg": 1.0, "seated": seated}] * 10 + [{"lean_deg": 14.0, "seated": seated}] * 30 \
+            + [{"lean_deg": 1.0, "seated": seated}] * 20
+        for i, v in enumerate(frames):
+            ev.update(i * DT, i, v)
+        assert ("bow" in ev.last_closed) is bows, seated
+
+
 def test_handover_hands_used(params: dict[str, float]) -> None:
     for together, used in ((1.0, 2.0), (0.0, 1.0)):
         ev = InteractionEvents(params)

@@ -289,7 +289,11 @@ def _handshake_level(v: Values) -> float | None:
 
 def _bow_level(v: Values) -> float | None:
     # A bow greets (seed 002: 打招呼时身体微微前倾): a lean with a hand held out belongs to
-    # that handshake or handover, not to a bow.
+    # that handshake or handover, not to a bow. Seated, a forward lean is the posture (a
+    # slight lean towards the customer, or a slump over the desk), not a greeting: one
+    # stands up to greet (起身相迎). A slump at a laptop was read as a bow.
+    if v.get("seated") == 1.0:
+        return 0.0
     if v.get("handshake_alone") == 1.0 or v.get("tp_handshake") == 1.0 or 1.0 in (v.get("reach_l"), v.get("reach_r")):
         return 0.0
     return v.get("lean_deg")

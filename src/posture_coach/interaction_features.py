@@ -48,6 +48,7 @@ INTERACTION_FEATURE_NAMES: tuple[str, ...] = (
     "lean_deg", "lean_source_side", "pointing_l", "pointing_r", "open_palm_l", "open_palm_r", "pointing_shown",
     "face_touch_code", "face_touch_fw", "head_down_ratio", "head_yaw_ratio", "looking_at_target",
     "distance_cam_m", "tp_persons", "tp_handshake", "tp_lean_deg", "tp_distance_m", "hand_speed_sw_per_s",
+    "seated",
 )
 
 # Hand landmarks (MediaPipe hand topology).
@@ -688,6 +689,7 @@ def interaction_values(
     ``baseline_sw_rel`` from the profile (``sw_rel``).
     """
     v: dict[str, float | None] = dict.fromkeys(INTERACTION_FEATURE_NAMES)
+    v["seated"] = 1.0 if posture == "sitting" else 0.0
     _two_person(v, obs)
     pose = obs.pose
     if pose is None:

@@ -68,9 +68,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "hands_in_use": ("双手正在递物、握手或指引方向，此时不要求双手交叠",
                      "the hands are busy (a handover, a handshake, showing the way): "
                      "no clasped hands expected"),
-    "courtesy_lean": ("握手、鞠躬或递物时身体前倾、手臂前伸是礼节，此时不判断站姿",
+    "courtesy_lean": ("握手、鞠躬或递物时身体前倾、手臂前伸是礼节，此时不判断姿势",
                       "leaning in and reaching out during a handshake, a bow or a handover "
-                      "is courtesy: the stance is not judged then"),
+                      "is courtesy: the posture is not judged then"),
 }
 
 
