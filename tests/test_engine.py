@@ -298,3 +298,26 @@ def test_a_flag_events_finding_shows_its_middle(cal: CalibrationSet) -> None:
     engine._debounce(Verdict("handover.two_hands", "fail", 1.0), 5400, 33.0, events, f)
     assert events[0]["start_ms"] == 2000 and events[0]["peak_ms"] == 3500
 
+
+
+def _crossed_then_hanging(engine: CoachEngine, frames: int, every: int | None = None) -> list[float | None]:
+    """Arms crossed for the first half, then hanging (a recommended warning held to the end);
+    the score so far every ``every`` frames, as the live page asks for it."""
+    said = []
+    for i in range(frames):
+        engine.update(observation(front_standing("crossed" if i < frames // 2 else "neutral"), t_ms=i * 33, frame=i))
+        if every and i % every == every - 1:
+            said.append(engine.summary_so_far().overall_score)
+    return said
+
+
+def test_the_score_so_far_is_the_score_the_run_ends_with() -> None:
+    # The live page read 90 when the run stopped and its summary said 88: a warning going on
+    # since the start cost nothing until its episode closed at the end.
+    live = CoachEngine(load_calibration(), None, mode="video", posture="standing")
+    said = _crossed_then_hanging(live, 300, every=30)
+    assert said[-1] == pytest.approx(live.summary().overall_score)
+    # Asking every second changes nothing in the session itself.
+    quiet = CoachEngine(load_calibration(), None, mode="video", posture="standing")
+    _crossed_then_hanging(quiet, 300)
+    assert quiet.summary() == live.summary()

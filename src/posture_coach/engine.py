@@ -12,6 +12,7 @@ every observation is judged alone: no windows, no persistence.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -331,9 +332,26 @@ class CoachEngine:
             _, closing = self._interaction.finish(self.timeline.last_ms)
             for ev in closing:
                 self.timeline.add_event(ev)
+        return self._summarise(self.timeline)
+
+    def summary_so_far(self) -> SessionSummary:
+        """The scores :meth:`summary` would give now, leaving the session as it is: an
+        episode still going on costs what it has cost so far (the live page's score every
+        second). Without it a warning held from the start cost nothing until the run
+        ended: the live page read 90, then the run's summary 88."""
+        if self.mode != "video" or self.timeline.last_ms is None:
+            return self._summarise(self.timeline)
+        timeline = copy.deepcopy(self.timeline)
+        for deb in self._debouncers.values():
+            step = copy.deepcopy(deb).finish(self.timeline.last_ms)
+            if step is not None and step.closed is not None:
+                timeline.add_episode(self._event_bounds(step.closed), step.counted)
+        return self._summarise(timeline)
+
+    def _summarise(self, timeline: Timeline) -> SessionSummary:
         on_close = frozenset(r.id for r in self.rules if r.judged_on_close)
         thin = {r.id: self.calibration.thin_evidence_s for r in self.rules if r.evidence_in_time}
-        return summarise(self.timeline, self.calibration.weights, self.mode, on_close=on_close,
+        return summarise(timeline, self.calibration.weights, self.mode, on_close=on_close,
                          thin_evidence_s=thin)
 
     # -- internals --------------------------------------------------------------------

@@ -138,9 +138,7 @@ class EngineFactory:
         at the end of a session but would split episodes if called every second.
         """
         try:
-            from posture_coach.scoring import summarise
-
-            summary = summarise(engine.timeline, engine.calibration.weights, engine.mode)
+            summary = engine.summary_so_far()
         except Exception:  # an engine without a timeline: no live score, not a dead session
             return None
         score = summary.overall_score
