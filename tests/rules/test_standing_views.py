@@ -236,3 +236,28 @@ def test_a_rolled_camera_is_read_from_the_standing_body_not_blamed_on_the_should
     for i, t in enumerate(range(0, 4000, 100)):
         v = sit.update(observation(_rolled(front_sitting(), 5.0), t_ms=t, frame=i)).verdicts["sitting.shoulders_level"]
     assert v.status == "warn" and v.value == pytest.approx(5.0, abs=0.3)
+
+
+LEFT_HAND = {"left_pinky", "left_index", "left_thumb"}
+
+
+def _pockets(cal: CalibrationSet, joints: dict[str, tuple[float, float]], hidden: frozenset[str],
+             visibility: dict[str, float] | None = None) -> tuple[str, str | None]:
+    engine = CoachEngine(cal, mode="image", posture="standing", rule_ids=["standing.hands_in_pockets"])
+    v = engine.update(observation(joints, hidden=hidden, visibility=visibility)).verdicts["standing.hands_in_pockets"]
+    return v.status, v.reason
+
+
+def test_a_far_hand_hanging_behind_the_body_is_no_pocket(cal: CalibrationSet) -> None:
+    # At an angle the far hand hangs behind the body, its fingers hidden as in a pocket:
+    # the onboarding renders read 14 frames of "hands in pockets" there. The near hand is
+    # in plain view at the side: the far one cannot be told, so the rule cannot judge.
+    hanging = _oblique((296, 185), (300, 245))
+    hanging["left_wrist"] = (346, 245)
+    hanging.update({"left_pinky": (349, 255), "left_index": (346, 257), "left_thumb": (343, 254)})
+    assert _pockets(cal, hanging, frozenset(RIGHT_HAND - {"right_wrist"})) == ("unknown", "far_hand_hidden")
+    # Both hands in the front pockets: the near hand is partly hidden at the hip as well.
+    half_hidden = {"left_pinky": 0.3, "left_index": 0.3, "left_thumb": 0.9}
+    assert _pockets(cal, hanging, frozenset(RIGHT_HAND - {"right_wrist"}), half_hidden)[0] == "fail"
+    # The near hand alone in a pocket is seen as it always was.
+    assert _pockets(cal, hanging, frozenset(LEFT_HAND))[0] == "fail"

@@ -43,6 +43,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "legs_not_visible": ("膝盖或脚踝不在画面内", "knees or ankles out of frame"),
     "feet_not_visible": ("双脚不在画面内", "feet out of frame"),
     "arms_not_visible": ("手臂不在画面内或被遮挡", "arms out of frame or hidden"),
+    "far_hand_hidden": ("侧身时远侧的手被身体挡住，看不出是否插在口袋里",
+                        "at an angle the far hand is hidden behind the body: a pocket cannot be told"),
     "face_not_visible": ("面部不在画面内", "face out of frame"),
     "face_not_read": ("面部在画面内但无法识别（离镜头太远、光线太暗或侧脸）",
                       "face in view but not readable (too far from the camera, too dark, or turned away)"),

@@ -351,7 +351,9 @@ class HandsInPockets(Rule):
 
     A wrist at hip or upper-thigh height, close to the body, while the hand itself is
     hidden: the pose's finger points have low visibility and, when the hand landmarker
-    ran, it found no hand on that side.
+    ran, it found no hand on that side. At an angle the far hand hidden that way may just
+    hang behind the body: ``far_hand_hidden`` (unknown), unless the near hand is in a
+    pocket as well (partly hidden at the hip).
     """
 
     id = "standing.hands_in_pockets"
@@ -366,6 +368,8 @@ class HandsInPockets(Rule):
         Param("min_wrist_height", "torso", "wrist at least this low (1 = hip line)"),
         Param("max_wrist_height", "torso", "wrist no lower than this"),
         Param("min_hand_hidden", "ratio", "finger points hidden at least this much (0–1)"),
+        Param("near_min_hand_hidden", "ratio", "at an angle, a hidden far hand counts only with the near hand "
+              "at the hip hidden at least this much"),
     )
     cue_zh = "手从口袋拿出"
     cue_en = "Hands out of your pockets"
@@ -377,18 +381,27 @@ class HandsInPockets(Rule):
         if not f.view.hips_visible:
             return self.unknown("hips_not_visible")
         sides = _per_side(f, ("wrist_lat_{}_sw", "wrist_height_{}", "hand_hidden_{}"))
-        flags: dict[str, bool] = {}
-        hidden_max: float | None = None
-        for sfx, vals in sides.items():
+        far = _far_side(f)
+
+        def pocketed(sfx: str, min_hidden: float) -> bool:
+            vals = sides.get(sfx)
             if vals is None:
-                continue
+                return False
             lat, height, hidden = vals
-            detected = f.get(f"hand_detected_{sfx}")
-            flags[sfx] = (lat <= num(p, "max_wrist_lat_sw")
-                          and num(p, "min_wrist_height") <= height <= num(p, "max_wrist_height")
-                          and hidden >= num(p, "min_hand_hidden")
-                          and detected != 1.0)
-            hidden_max = hidden if hidden_max is None else max(hidden_max, hidden)
+            return (lat <= num(p, "max_wrist_lat_sw")
+                    and num(p, "min_wrist_height") <= height <= num(p, "max_wrist_height")
+                    and hidden >= min_hidden and f.get(f"hand_detected_{sfx}") != 1.0)
+
+        flags = {sfx: pocketed(sfx, num(p, "min_hand_hidden")) for sfx, v in sides.items() if v is not None}
+        hidden_max = max((vals[2] for vals in sides.values() if vals is not None), default=None)
+        if far is not None and flags.get(far):
+            # At an angle the far hand hanging behind the body is as hidden as one in a
+            # pocket (eval_onboarding, hands hanging: 14 frames read as pockets). It counts
+            # when the near hand is in a pocket too: then partly hidden at the hip (renders:
+            # 0.42-0.51 in a front pocket, 0.02-0.03 hanging).
+            near = "l" if far == "r" else "r"
+            if not pocketed(near, num(p, "near_min_hand_hidden")):
+                return self.unknown("far_hand_hidden")
         if any(flags.values()):
             return self.verdict("fail", hidden_max, num(p, "min_hand_hidden"),
                                 hands_in_pockets=True)
