@@ -248,6 +248,17 @@ def test_a_seated_lean_is_no_bow(params: dict[str, float]) -> None:
         assert ("bow" in ev.last_closed) is bows, seated
 
 
+def test_a_brief_lean_the_upright_rule_would_fail_is_a_bow(params: dict[str, float]) -> None:
+    # eval_onboarding's see-off bow at an angle: the interaction's lean read 7.7 (under the
+    # bow's 8), the upright rule's own 10.5 (a fail): the greeting was scored as a hunch.
+    ev = InteractionEvents(params)
+    frames = [{"lean_deg": -1.3, "sagittal_lean_deg": 0.5}] * 10 \
+        + [{"lean_deg": 7.7, "sagittal_lean_deg": 10.5}] * 30 + [{"lean_deg": -1.3, "sagittal_lean_deg": 0.5}] * 20
+    for i, v in enumerate(frames):
+        ev.update(i * DT, i, v)
+    assert "bow" in ev.last_closed
+
+
 def test_handover_hands_used(params: dict[str, float]) -> None:
     for together, used in ((1.0, 2.0), (0.0, 1.0)):
         ev = InteractionEvents(params)

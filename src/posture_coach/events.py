@@ -296,7 +296,12 @@ def _bow_level(v: Values) -> float | None:
         return 0.0
     if v.get("handshake_alone") == 1.0 or v.get("tp_handshake") == 1.0 or 1.0 in (v.get("reach_l"), v.get("reach_r")):
         return 0.0
-    return v.get("lean_deg")
+    # Two readings of the lean: the interaction's (the judged bow lean) and the standing
+    # rule's (hip offset, the turn undone by the body's yaw). At an angle they differ by a
+    # few degrees (eval_onboarding's see-off bow: 7.7 and 10.5): a lean the upright rule
+    # fails opens a bow too, so a brief greeting is not scored as a hunch.
+    levels = [x for x in (v.get("lean_deg"), v.get("sagittal_lean_deg")) if x is not None]
+    return max(levels) if levels else None
 
 
 def _face_touch_level(v: Values) -> float | None:

@@ -48,7 +48,7 @@ INTERACTION_FEATURE_NAMES: tuple[str, ...] = (
     "lean_deg", "lean_source_side", "pointing_l", "pointing_r", "open_palm_l", "open_palm_r", "pointing_shown",
     "face_touch_code", "face_touch_fw", "head_down_ratio", "head_yaw_ratio", "looking_at_target",
     "distance_cam_m", "tp_persons", "tp_handshake", "tp_lean_deg", "tp_distance_m", "hand_speed_sw_per_s",
-    "seated",
+    "seated", "sagittal_lean_deg",
 )
 
 # Hand landmarks (MediaPipe hand topology).
@@ -1103,6 +1103,9 @@ class InteractionTracker:
         posture = str(getattr(f, "posture", "unknown")) if f is not None else "unknown"
         v = interaction_values(obs, self.p, view=view, facing=facing, torso_incline_deg=incline,
                                baseline_sw_rel=base, posture=posture)
+        # The standing rule's own lean (hip offset, the turn undone as it undoes it): a lean
+        # that rule would fail, gone again within bow_max_s, is a bow (events._bow_level).
+        v["sagittal_lean_deg"] = f.get("sagittal_incline_deg") if f is not None else None
         v["hand_speed_sw_per_s"] = None
         if not video:
             return v, []
