@@ -449,7 +449,7 @@ def moving_frames(observations: Sequence[Observation], max_motion_sw_s: float,
 #: profile also comes from a browser (the live page keeps it) and must not carry a string
 #: or NaN into the rules.
 _PROFILE_NUMBERS = ("roll_deg", "neck_ratio", "face_width_rel", "ear_span_rel", "sw_rel", "torso_incline_deg",
-                    "world_torso_back_deg")
+                    "world_torso_back_deg", "smile_level")
 
 
 VIEW_NAMES: frozenset[str] = frozenset(get_args(ViewName))
@@ -486,6 +486,39 @@ def _check_profile_values(d: Mapping[str, Any]) -> None:
             _finite("clothing_colours", v)
 
 
+#: Frames with a face a smile capture needs before it says anything about the smile.
+SMILE_MIN_FRAMES = 5
+
+
+def _smile_level(smile: list[Observation], neutral: Mapping[str, float], cal: CalibrationSet) -> float | None:
+    """The median smile score of a smile capture, against the neutral face (None: too few faces)."""
+    from posture_coach.face_features import compute_face_features
+    from posture_coach.face_temporal import smile_evidence
+
+    if not smile or not neutral:
+        return None
+    p = cal.rules.get("face.smile", {})
+    scores = [e for o in smile if o.face is not None
+              and (e := smile_evidence(compute_face_features(o, neutral), p)) is not None]
+    return float(statistics.median(scores)) if len(scores) >= SMILE_MIN_FRAMES else None
+
+
+def personal_smile_params(params: Mapping[str, ParamValue], smile_level: float | None) -> dict[str, ParamValue]:
+    """``face.smile``'s parameters for a person whose natural smile scored ``smile_level``:
+    the thresholds come down (never up) to ``personal_on_share`` of it, so a gentle natural
+    smile counts; not below ``personal_min_on_score``, where a smile is no longer told from a
+    face at rest (a capture without a smile leaves them as they are)."""
+    out = dict(params)
+    if smile_level is None:
+        return out
+    on, off = float(out["on_score"]), float(out["off_score"])
+    personal = float(out["personal_on_share"]) * smile_level
+    if float(out["personal_min_on_score"]) <= personal < on:
+        out["on_score"] = personal
+        out["off_score"] = personal * off / on
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """One person's neutral pose, measured at calibration.
@@ -506,6 +539,9 @@ class Profile:
     image_size: tuple[int, int] = (0, 0)
     # The neutral face (blendshapes, mouth width…), so face rules judge change, not shape.
     face_neutral: dict[str, float] | None = None
+    # The person's natural smile (the smile score above their neutral face, median over the
+    # "give a natural smile" capture): a gentle smile is still a smile (face.smile).
+    smile_level: float | None = None
     # The trunk's tilt in MediaPipe's 3-D world landmarks (features.world_torso_back_deg).
     world_torso_back_deg: float | None = None
     # The clothes' colours on the trunk (appearance.torso_signature, averaged): in a
@@ -516,9 +552,10 @@ class Profile:
     @classmethod
     def from_observations(
         cls, observations: Iterable[Observation], calibration: CalibrationSet | None = None,
-        name: str = "default",
+        name: str = "default", smile: Iterable[Observation] = (),
     ) -> Profile:
-        """Build a baseline from a short neutral capture (medians over usable frames)."""
+        """Build a baseline from a short neutral capture (medians over usable frames), and
+        the person's natural smile from ``smile`` (a capture of it; none: not known)."""
         from posture_coach.face_features import face_neutral_from_observations
         from posture_coach.features import compute_features, ear_span_rel, face_width_rel, world_torso_back_deg
 
@@ -598,6 +635,7 @@ class Profile:
             image_size=size,
             face_neutral=face_neutral_from_observations(observations) or None,
             world_torso_back_deg=med(world_backs),
+            smile_level=_smile_level(list(smile), face_neutral_from_observations(observations), cal),
         )
 
     def to_dict(self) -> dict[str, Any]:

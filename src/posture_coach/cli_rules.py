@@ -97,6 +97,8 @@ def calibrate_command(
         help="Folder holding the .task model bundles.")] = None,
     calibration: Annotated[Path | None, typer.Option(
         "--calibration", help="Thresholds file (default: calibration/default.toml).")] = None,
+    smile_from: Annotated[str | None, typer.Option(
+        "--smile-from", help="Image or video of the person's natural smile (a gentle smile then counts).")] = None,
 ) -> None:
     """Capture a personal baseline from a neutral, upright pose. 个人校准。"""
     from posture_coach.appearance import mean_signature, torso_signature
@@ -130,13 +132,20 @@ def calibrate_command(
                                   f"{getattr(src, 'frames_read', '?')}); no profile was saved",
                                   reason="video_truncated")
 
-    profile = Profile.from_observations(observed(), cal, name=name)
+    smile: list[Observation] = []
+    if smile_from is not None:
+        with ObservationStream(smile_from, model_dir=model_dir, face=True, hands=False) as stream:
+            smile = [obs for _, obs in stream]
+    profile = Profile.from_observations(observed(), cal, name=name, smile=smile)
     profile = dataclasses.replace(profile, clothing_colours=mean_signature(colours))
     path = profile.save(target)
+    smile_said = "" if smile_from is None else (
+        f", natural smile {profile.smile_level:.2f}" if profile.smile_level is not None
+        else ", no smile read in --smile-from (the usual smile threshold stays)")
     typer.echo(
         f"saved {path}: {profile.frames} frame(s), view {profile.view}, camera roll "
         f"{profile.roll_deg:.1f}°, neck/SW {profile.neck_ratio:.3f}, clothing colours "
-        f"{'kept' if profile.clothing_colours else 'not seen'}"
+        f"{'kept' if profile.clothing_colours else 'not seen'}{smile_said}"
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from posture_coach.calibration import CalibrationSet, PostureOpt, Profile
+from posture_coach.calibration import CalibrationSet, PostureOpt, Profile, personal_smile_params
 from posture_coach.errors import ConfigError
 from posture_coach.face_features import compute_face_features
 from posture_coach.face_temporal import FaceTemporal
@@ -239,7 +239,13 @@ class CoachEngine:
         self._posture = Latch(eng["posture_switch_s"] * 1000.0, eng["posture_hold_s"] * 1000.0)
         self._signals = _Signals(dict(calibration.signals))
         self._interaction = InteractionTracker(calibration.interaction)
-        self._face_temporal = FaceTemporal(calibration.rules)
+        # A calibrated natural smile sets the person's own smile thresholds (face.smile).
+        smile_level = profile.smile_level if profile is not None else None
+        if "face.smile" in self._params:
+            self._params["face.smile"] = personal_smile_params(self._params["face.smile"], smile_level)
+        face_rules = {**calibration.rules,
+                      "face.smile": personal_smile_params(calibration.rules.get("face.smile", {}), smile_level)}
+        self._face_temporal = FaceTemporal(face_rules)
         self._face_neutral = profile.face_neutral if profile is not None else None
         self._want_legs = bool({"standing.steady", "sitting.leg_shaking"} & set(ids))
         self._want_hands = "sitting.hands_still" in ids

@@ -172,6 +172,7 @@ def test_a_calibration_kept_by_the_page_is_restored_after_a_reload(live_client: 
         ws.send_json({"type": "calibrate_finish"})
         done = receive_until(ws, "calibration")
         assert done["status"] == "done", done
+        assert done["smile"] == "not_seen"  # no smile step: the usual smile threshold
         kept = done["profile"]
         assert kept and "image" not in kept and kept["neck_ratio"] > 0  # numbers, no picture
     # The page reloads: a new connection, the baseline handed back instead of calibrating again.

@@ -73,6 +73,9 @@ class Smile(FaceRule):
         Param("pucker_weight", "ratio",
               "weight of mouthPucker (pursed lips) added to the smile (negative: counts against)"),
         Param("neutral_mouth_width_ipd", "ipd", "mouth width / IPD of a neutral face, when no profile"),
+        Param("personal_on_share", "ratio", "with a calibrated natural smile: smiling from this share of it "
+              "(only ever lowers on_score)"),
+        Param("personal_min_on_score", "ratio", "...but never below this score"),
     )
     cue_zh = "面带微笑"
     cue_en = "Smile"

@@ -666,7 +666,13 @@ class LiveSession:
         # hands them back after a reload (``profile_restore``) instead of calibrating again.
         to_dict = getattr(self.profile, "to_dict", None)
         return {"type": "calibration", "status": "done", "frames": len(neutral) + len(smile),
+                "smile": self._smile_calibrated(),
                 "profile": _compact(to_dict(), digits=6) if callable(to_dict) else None}
+
+    def _smile_calibrated(self) -> str:
+        """What the smile step gave (:meth:`EngineFactory.smile_calibrated`)."""
+        said = getattr(self.engines, "smile_calibrated", None)
+        return str(said(self.profile)) if callable(said) else "not_seen"
 
     def _restore_profile(self, msg: Mapping[str, Any]) -> list[dict[str, Any]]:
         if self.running or self._calib_phase is not None:
