@@ -35,6 +35,9 @@ const EDGE_RULES = new Map([
   ["11,12", ["standing.shoulders_level", "sitting.shoulders_level"]],
 ]);
 const SEVERITY = { unknown: -1, pass: 0, warn: 1, fail: 2 };
+// A score resting on less judged time than this is "too short to rely on" (README; the
+// calibration's [scoring] thin_evidence_s), for every rule judged over time alike.
+const THIN_EVIDENCE_S = 3;
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -49,6 +52,7 @@ const el = {
   summaryDialog: $("summary-dialog"), summaryBody: $("summary-body"),
   runNotice: $("run-notice"), postureAsk: $("posture-ask"),
   calibSkip: $("calib-skip"), calibKept: $("calib-kept"), who: $("who"), stage: $("stage"),
+  summaryAgain: $("summary-again"), hint: $("first-hint"), alerts: $("alerts"),
 };
 
 const state = {
@@ -64,7 +68,7 @@ const state = {
   cameraOk: false, runNotice: null, postureUnknownSince: null,
   stream: null, muteTimer: 0, cameraLostRun: false,
   cueRule: null, recoverCause: null, calibSkipped: false, profileInUse: false, calibNote: null,
-  quietReconnect: false, me: null,
+  quietReconnect: false, me: null, calibCount: 0, calibTimer: 0,
 };
 // Beside the picture, above the rule cards: in view during the grooming step without scrolling.
 const grooming = createGroomingPanel({ // grooming (issue 9)
@@ -101,6 +105,8 @@ function applyLang(code) {
   if (state.runNotice) setRunNotice(state.runNotice);
   renderCalibKept();
   renderWho();
+  renderHint();
+  if (state.calibTimer) el.calibStatus.textContent = t("calib_countdown", { n: state.calibCount + 1 });
   el.cue.hidden = true;  // a cue on screen is in the old language; the next one comes in the new
   if (grooming.setLang) grooming.setLang(); // grooming (issue 9)
   send({ type: "lang", lang: lang() });
@@ -177,16 +183,28 @@ function cameraLost(stream) {
   for (const track of stream.getTracks()) track.stop();
   el.video.srcObject = null;
   clearLiveView();
-  if (state.calibPhase >= 0) {  // calibration cannot go on without a picture
-    state.calibPhase = -1;
-    el.calibDialog.close();
-  }
+  if (state.calibPhase >= 0 || el.calibDialog.open) closeCalibration();  // no picture, no calibration
+  // A running practice ends here (its summary comes as after Stop): the help must not
+  // promise that Retry goes on with it. Retry brings the camera back for a new practice.
+  const endedRun = state.running;
   if (state.running) {
     state.cameraLostRun = true;
     stopRun();
   }
   updateButtons();
-  showCameraHelp("camera_lost_title", "camera_lost_help");
+  showCameraHelp("camera_lost_title", endedRun ? "camera_lost_run_help" : "camera_lost_help");
+}
+
+/** "Retry" on the camera help: a practice the lost camera ended is over, so its time and
+ * score go (a frozen 0:05 read as a run still going); the page is ready to start again. */
+function retryCamera() {
+  if (!state.running) resetMeters();
+  startCamera();
+}
+
+function resetMeters() {
+  setText(el.timer, "0:00");
+  setText(el.score, "–");
 }
 
 /** Nothing on screen may pretend to be live (camera or connection lost): the last
@@ -276,10 +294,13 @@ function setRunNotice(key) {
 /** Start and drill buttons need a connection and a camera, and no practice running. */
 function updateButtons() {
   const ready = state.wsOpen && state.cameraOk;
-  el.start.disabled = state.running || !ready;
-  el.drillStart.disabled = state.running || !ready;
+  // The calibration panel sits beside the picture (not modal): nothing starts meanwhile.
+  const calibrating = el.calibDialog.open;
+  el.start.disabled = state.running || !ready || calibrating;
+  el.drillStart.disabled = state.running || !ready || calibrating;
+  el.summaryAgain.disabled = state.running || !ready;
   el.stop.disabled = !state.running;
-  el.calibrate.disabled = !ready || state.running;  // a new baseline mid-run would restart its scores
+  el.calibrate.disabled = !ready || state.running || calibrating;  // a new baseline mid-run would restart its scores
   renderCalibKept();  // its "calibrate again" and "forget it" follow the same state
 }
 
@@ -400,14 +421,42 @@ function forgetProfile() {
   }
 }
 
+// ---------------------------------------------------------------- first visit
+// Three steps for someone who has never practised here: the pack or a drill, calibrate,
+// start. Gone for good once dismissed or once a practice starts (this browser remembers).
+const HINT_KEY = "posture-coach.hint-done";
+
+function renderHint() {
+  const done = localStorage.getItem(HINT_KEY) === "1";
+  el.hint.hidden = done;
+  if (done) return;
+  const q = (key) => (lang() === "zh" ? `“${t(key)}”` : `“${t(key)}”`);
+  const names = {
+    pack: q("posture_label"), standing: q("posture_standing"), sitting: q("posture_sitting"),
+    drill: q("drill_label"), calibrate: q("calibrate"), start: q("start"), drill_start: q("drill_start"),
+  };
+  ["hint_step1", "hint_step2", "hint_step3"].forEach((key, i) => {
+    $(`hint-${i + 1}`).textContent = t(key, names);
+  });
+}
+
+function dismissHint() {
+  localStorage.setItem(HINT_KEY, "1");
+  el.hint.hidden = true;
+}
+
 // ---------------------------------------------------------------- who is signed in
-/** "王小明（学员）· 退出" or "未登录 · 登录", from the same sign-in as the review page. */
+/** "王小明（学员）· 退出" or "未登录 · 登录", from the same sign-in as the review page.
+ * /api/auth/status answers 200 for nobody too (/api/auth/me's 401 was logged as a console
+ * error on every load). */
 async function refreshWho() {
   try {
-    const r = await fetch("/api/auth/me", { credentials: "same-origin" });
-    if (r.status === 401) state.me = { user: null };
-    else if (r.ok) {
-      const me = await r.json();
+    const r = await fetch("/api/auth/status", { credentials: "same-origin" });
+    const body = r.ok ? await r.json() : null;
+    if (body && !body.user) {
+      state.me = { user: null };
+    } else if (body) {
+      const me = body;
       state.me = { user: me.user, csrf: me.csrf_token, name: me.user.person_name || null };
       if (!state.me.name && me.user.person_id != null) state.me.name = await personName(me.user.person_id);
     } else state.me = null;  // no session store on this server: nobody can sign in here
@@ -437,7 +486,7 @@ function renderWho() {
     const link = Object.assign(document.createElement("a"), {
       href: "/review/", target: "_blank", rel: "noopener", textContent: t("who_sign_in"),
     });
-    el.who.replaceChildren(`${t("who_signed_out")} · `, link);
+    el.who.replaceChildren(`${t("who_signed_out")} · `, link);  // back in this tab (focus): asked again
     return;
   }
   const name = Object.assign(document.createElement("strong"), { textContent: me.name || me.user.username });
@@ -450,9 +499,14 @@ async function signOut() {
   const me = state.me;
   if (!me || !me.user) return;
   try {
-    await fetch("/api/auth/logout", {
+    const r = await fetch("/api/auth/logout", {
       method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": me.csrf || "" },
     });
+    if (r.ok) {  // signed out: said at once
+      state.me = { user: null };
+      renderWho();
+      return;
+    }
   } catch { /* whatever happened, asking again says who is signed in now */ }
   await refreshWho();
 }
@@ -479,8 +533,7 @@ function onMessage(msg) {
         // The server restarted (or 15 minutes passed): that run is gone. Say so, start fresh.
         setRunNotice(state.recoverCause === "reload" ? "run_not_recovered_reload" : "run_not_recovered");
         forgetRun();
-        setText(el.timer, "0:00");
-        el.score.textContent = "–";
+        resetMeters();
       } else if (msg.code === "bad_profile") {
         // The kept baseline no longer fits this coach (a new version, a damaged copy): drop it.
         localStorage.removeItem(PROFILE_KEY);
@@ -490,6 +543,7 @@ function onMessage(msg) {
       } else if (msg.code && msg.code !== "bad_frame") console.warn("coach:", msg.code, msg.message);
       break;
     case "started":
+      dismissHint();  // the third step is done: the hint has served
       setRunNotice(null);
       setRunning(true);
       keepRun();
@@ -504,6 +558,8 @@ function onMessage(msg) {
       onCalibration(msg);
       break;
     case "drill":
+      dismissHint();
+      el.summaryAgain.hidden = true;
       setRunNotice(null);
       state.drillDef = msg.drill;
       state.drillResult = null;
@@ -818,11 +874,14 @@ function edgeColour(a, b) {
   return STATUS_COLOURS[state.statuses[judged].status] || STATUS_COLOURS.unknown;
 }
 
+/** The skeleton's colour: the worst status of the required rules. A recommended behaviour
+ * (hands clasped in front, a smile) only warns on its card; it never tints the whole body
+ * amber as if the posture were wrong. */
 function worstStatus() {
   let worst = "pass";
   let any = false;
-  for (const v of Object.values(state.statuses)) {
-    if (v.status === "unknown") continue;
+  for (const [id, v] of Object.entries(state.statuses)) {
+    if (v.status === "unknown" || isRecommended(id) || offPack(id)) continue;
     any = true;
     if (SEVERITY[v.status] > SEVERITY[worst]) worst = v.status;
   }
@@ -830,6 +889,11 @@ function worstStatus() {
 }
 
 // ---------------------------------------------------------------- rule cards
+function isRecommended(id) {
+  const r = state.rules.get(id);
+  return Boolean(r && r.recommended);
+}
+
 function focusRules() {
   if (!state.drillDef || !state.drill || state.drill.done) return null;
   const step = state.drillDef.steps[state.drill.step];
@@ -847,6 +911,10 @@ function renderCards() {
   const ids = new Set([...state.rules.keys(), ...Object.keys(state.statuses)]
     .filter((id) => !offPack(id)));
   if (focus) for (const id of focus) ids.add(id);
+  // "Detect automatically" standing: the seated rules say "not sitting" (and the other way
+  // round). A dozen grey cards saying so hid the ones that matter: one line says how many.
+  const offPosture = [...ids].filter((id) => notThisPosture(id) && !(focus && focus.has(id)));
+  for (const id of offPosture) ids.delete(id);
   // During a drill step, its rules come first (the rest are dimmed below them).
   const ordered = focus ? [...ids].sort((a, b) => Number(focus.has(b)) - Number(focus.has(a))) : [...ids];
   // Feedback arrives up to 30 times a second but cards rarely change: rebuild the list
@@ -856,6 +924,7 @@ function renderCards() {
     const v = state.statuses[id];
     shown.push(id, v ? v.status : "-", v && v.status === "unknown" ? v.reason : "");
   }
+  shown.push(offPosture.join());
   const key = shown.join("|");
   if (key === renderCards.lastKey) return;
   renderCards.lastKey = key;
@@ -887,7 +956,41 @@ function renderCards() {
     }
     frag.append(li);
   }
+  if (offPosture.length) {
+    const li = document.createElement("li");
+    li.className = "card unknown off-posture";
+    li.textContent = t("cards_off_posture", { n: offPosture.length });
+    li.title = offPosture.map(ruleTitle).join(lang() === "zh" ? "、" : ", ");
+    frag.append(li);
+  }
   el.cards.replaceChildren(frag);
+  renderAlerts(focus ? ordered.filter((id) => focus.has(id)) : ordered);
+}
+
+/** Under the timer and the score, the rules failing or needing attention now, worst first:
+ * in a small window (CSS shows it there only) they are in view with the picture even when
+ * their cards are further down the list. */
+function renderAlerts(ids) {
+  const bad = ids.filter((id) => state.statuses[id] && ["fail", "warn"].includes(state.statuses[id].status))
+    .sort((a, b) => SEVERITY[state.statuses[b].status] - SEVERITY[state.statuses[a].status]);
+  const frag = document.createDocumentFragment();
+  for (const id of bad.slice(0, 4)) {
+    const status = state.statuses[id].status;
+    const li = Object.assign(document.createElement("li"), { className: `alert ${status}` });
+    li.dataset.rule = id;
+    li.append(Object.assign(document.createElement("span"), { textContent: ruleTitle(id) }),
+      Object.assign(document.createElement("b"), { textContent: t(`status_${status}`) }));
+    frag.append(li);
+  }
+  el.alerts.replaceChildren(frag);
+  el.alerts.hidden = !bad.length;
+}
+
+/** A rule the automatic posture detection says is for the other posture (now). */
+function notThisPosture(id) {
+  const v = state.statuses[id];
+  return el.posture.value === "auto" && Boolean(v) && v.status === "unknown"
+    && (v.reason === "not_sitting" || v.reason === "not_standing");
 }
 
 // ---------------------------------------------------------------- session, timer
@@ -995,6 +1098,7 @@ function renderDrillBox() {
 
 // ---------------------------------------------------------------- calibration
 function openCalibration() {
+  stopCountdown();
   state.calibPhase = 0;
   state.calibSkipped = false;
   el.calibSkip.hidden = true;
@@ -1005,7 +1109,51 @@ function openCalibration() {
   el.calibStep.textContent = t(`calib_step_${CALIB_PHASES[0]}`);
   el.calibGo.disabled = false;
   el.calibGo.textContent = t("calib_ready");
-  el.calibDialog.showModal();
+  // Not modal, and under the picture rather than over it: the person sees their framing
+  // while it records. Nothing else starts meanwhile (updateButtons).
+  el.calibDialog.show();
+  updateButtons();
+  el.calibDialog.scrollIntoView({ block: "nearest" });
+}
+
+const CALIB_COUNTDOWN_S = 3;
+
+/** "I'm ready": 3, 2, 1, then the step records (the server hears the same calibrate_start
+ * as before, only 3 s later): time to settle into the pose after the click. */
+function startCountdown() {
+  stopCountdown();
+  el.calibGo.disabled = true;
+  el.calibSkip.hidden = true;
+  state.calibCount = CALIB_COUNTDOWN_S;
+  const tick = () => {
+    if (state.calibPhase < 0 || !el.calibDialog.open) {
+      stopCountdown();
+    } else if (state.calibCount <= 0) {
+      stopCountdown();
+      el.calibStatus.textContent = t("calib_collecting");
+      send({ type: "calibrate_start", phase: CALIB_PHASES[state.calibPhase] });
+    } else {
+      el.calibStatus.textContent = t("calib_countdown", { n: state.calibCount });
+      el.calibStatus.classList.add("countdown");
+      state.calibTimer = setTimeout(tick, 1000);
+      state.calibCount -= 1;
+    }
+  };
+  tick();
+}
+
+function stopCountdown() {
+  clearTimeout(state.calibTimer);
+  state.calibTimer = 0;
+  state.calibCount = 0;
+  el.calibStatus.classList.remove("countdown");
+}
+
+function closeCalibration() {
+  stopCountdown();
+  state.calibPhase = -1;
+  el.calibDialog.close();
+  updateButtons();
 }
 
 function onCalibration(msg) {
@@ -1032,7 +1180,9 @@ function onCalibration(msg) {
       el.calibGo.disabled = false;
     }
   } else if (msg.status === "done") {
-    el.calibStatus.textContent = t(state.calibSkipped ? "calib_done_body" : "calib_done");
+    // What the smile step gave: a gentle natural smile now counts, or no smile was read.
+    const smile = !state.calibSkipped && ["personal", "not_seen"].includes(msg.smile) ? ` ${t(`calib_smile_${msg.smile}`)}` : "";
+    el.calibStatus.textContent = t(state.calibSkipped ? "calib_done_body" : "calib_done") + smile;
     el.calibGo.hidden = true;  // nothing more to do here: the one button left closes it
     el.calibSkip.hidden = true;
     $("calib-close").textContent = t("close");
@@ -1084,12 +1234,19 @@ function showSummary(msg) {
   if (msg.recovered) add("p", t(state.recoverCause === "reload" ? "summary_reloaded" : "summary_recovered"), "notice");
   if (state.cameraLostRun) add("p", t("summary_camera_lost"), "notice");
   state.cameraLostRun = false;
-  // A drill or scenario is passed or not: that comes first, the score after it.
+  // A drill or scenario is passed or not: that comes first, the score after it, and a
+  // "not passed" says why (which step, which rule) before an "overall 90" puzzles anyone.
+  const drillId = state.drillResult ? state.drillResult.id : state.drillDef ? state.drillDef.id : null;
   if (state.drillResult) {
     const outcome = drillOutcome(state.drillResult);
     const drill = state.drills.get(state.drillResult.id);
     add("p", `${drill ? pick(drill, "title") + (lang() === "zh" ? "：" : ": ") : ""}${t(`drill_outcome_${outcome}`)}`,
       `drill-outcome ${outcome}`);
+    const why = drillWhy(state.drillResult, outcome);
+    if (why.length) {
+      const ul = add("ul", undefined, "drill-why");
+      for (const line of why) ul.append(Object.assign(document.createElement("li"), { textContent: line }));
+    }
   }
   const perRule = ruleResults(msg.summary);
   const nothingJudged = perRule.length > 0 && perRule.every((r) => r.score === null);
@@ -1115,8 +1272,10 @@ function showSummary(msg) {
     add("h3", t("summary_rules"));
     // Rules that never applied (no handshake happened, the person never sat) go in a
     // folded list: they are not failures to see, and a long "can't judge" list hides
-    // the results that matter.
-    const idle = perRule.filter((r) => r.notApplied);
+    // the results that matter. In a drill, the drill's own rules are the table and every
+    // other rule is folded ("Other rules (N)"): face rules "can't judge" in a stance drill.
+    const own = drillRuleIds(drillId);
+    const idle = perRule.filter((r) => (own ? !own.has(r.id) : r.notApplied));
     const shown = perRule.filter((r) => !idle.includes(r));
     const fill = (table, rows) => {
       for (const r of rows) {
@@ -1131,10 +1290,11 @@ function showSummary(msg) {
     };
     fill(add("table", undefined, "result-table"), shown);
     if (idle.length) {
-      const box = add("details", undefined, "not-practised");
-      const eg = idleExamples(idle);
+      const box = add("details", undefined, own ? "not-practised other-rules" : "not-practised");
+      const eg = own ? "" : idleExamples(idle);
       box.append(Object.assign(document.createElement("summary"), {
-        textContent: t(eg ? "summary_not_practised_eg" : "summary_not_practised", { n: idle.length, eg }),
+        textContent: own ? t("summary_other_rules", { n: idle.length })
+          : t(eg ? "summary_not_practised_eg" : "summary_not_practised", { n: idle.length, eg }),
       }));
       const table = document.createElement("table");
       table.className = "result-table";
@@ -1184,6 +1344,10 @@ function showSummary(msg) {
   const liveId = msg.recovered ? msg.live_id : state.liveId;
   const token = msg.recovered ? msg.save_token : state.saveToken;
   if (msg.can_save && token) addSaveBox(add, liveId, token);
+  // "Try again": the same drill once more, straight from its summary.
+  el.summaryAgain.hidden = !(drillId && state.drills.has(drillId));
+  el.summaryAgain.dataset.drill = drillId || "";
+  updateButtons();
   state.drillDef = null;
   state.drill = null;
   if (!el.summaryDialog.open) el.summaryDialog.showModal();
@@ -1252,17 +1416,18 @@ function addSaveBox(add, liveId, token) {
     btn.disabled = true;
     status.textContent = t("save_saving");
     try {
-      const me = await fetch("/api/auth/me", { credentials: "same-origin" });
-      if (me.status === 401) {
-        status.textContent = t("save_sign_in");
-        signInForm(row, status, () => btn.click());
-        return;
-      }
+      // Who is signed in, 200 either way (no 401 logged): nobody gets the sign-in form.
+      const me = await fetch("/api/auth/status", { credentials: "same-origin" });
       if (!me.ok) {
         status.textContent = t("save_unavailable");
         return;
       }
       const who = await me.json();
+      if (!who.user) {
+        status.textContent = t("save_sign_in");
+        signInForm(row, status, () => btn.click());
+        return;
+      }
       if (who.user.role !== "trainee") {
         status.textContent = t("save_not_trainee", { user: who.user.username });
         return;
@@ -1298,8 +1463,10 @@ function addSaveBox(add, liveId, token) {
   });
 }
 
-/** A drill's outcome: stopped before its end, nothing judged, or the worst of its steps. */
+/** A drill's outcome: the server's word for it where it gives one, else stopped before its
+ * end, nothing judged, or the worst of its steps. */
 function drillOutcome(result) {
+  if (["pass", "warn", "fail", "incomplete", "not_assessable"].includes(result.outcome)) return result.outcome;
   if (!result.done) return "incomplete";
   const judged = result.steps.map((st) => st.outcome).filter((o) => ["pass", "warn", "fail"].includes(o));
   if (!judged.length) return "not_assessable";
@@ -1320,6 +1487,72 @@ function idleExamples(idle) {
     if (idle.some((r) => r.id.startsWith(prefix)) && !keys.includes(key)) keys.push(key);
   }
   return keys.slice(0, 2).map((k) => t(k)).join(t("idle_or"));
+}
+
+/** Every rule a drill judges or times (its steps' rules and timed rules); null: no such drill. */
+function drillRuleIds(id) {
+  const d = id ? state.drills.get(id) : null;
+  if (!d) return null;
+  const ids = new Set();
+  for (const st of d.steps || []) {
+    for (const r of st.rules || []) ids.add(r);
+    if (st.timing && st.timing.rule) ids.add(st.timing.rule);
+  }
+  return ids;
+}
+
+/** Why a drill did not pass, a line per step that did not: the rules that failed (or, for
+ * a warning, need attention), the actions not seen, a late or missing timed smile, and for
+ * a step nothing could judge, the rules and why. Empty for a pass or a run stopped early
+ * (the headline says that already). */
+function drillWhy(result, outcome) {
+  const list = (items) => items.join(lang() === "zh" ? "、" : ", ");
+  if (outcome === "incomplete") {
+    const notSeen = result.done ? result.steps_not_seen || [] : [];
+    return notSeen.length ? [t("why_not_seen", { steps: list(notSeen.map((st) => pick(st, "title"))) })] : [];
+  }
+  if (!["fail", "warn", "not_assessable"].includes(outcome)) return [];
+  const lines = [];
+  for (const step of result.steps || []) {
+    if (step.outcome !== outcome) continue;
+    const parts = [];
+    const rules = Object.entries(step.rules || {});
+    if (outcome === "not_assessable") {
+      const blind = rules.filter(([, r]) => r.outcome === "not_assessable");
+      const reasons = [...new Set(blind.map(([, r]) => r.reason).filter(Boolean))].map(reasonText);
+      if (blind.length) parts.push(t("why_rules_unjudged", { rules: list(blind.map(([id]) => whyTitle(id))) })
+        + (reasons.length ? (lang() === "zh" ? `（${reasons[0]}）` : ` (${reasons[0]})`) : ""));
+    } else {
+      // Required rules first: a recommended one only warns on its own, said as such.
+      const bad = rules.filter(([, r]) => r.outcome === outcome)
+        .sort(([a], [b]) => Number(isRecommended(a)) - Number(isRecommended(b)));
+      if (bad.length) parts.push(t(outcome === "fail" ? "why_rules_fail" : "why_rules_warn",
+        { rules: list(bad.map(([id]) => whyTitle(id))) }));
+    }
+    if (step.missing_events && step.missing_events.length) {
+      parts.push(t("missing_events") + list(step.missing_events.map((e) => t(`event_${e}`))));
+    }
+    const tm = step.timing;
+    if (tm && tm.outcome === outcome && outcome !== "not_assessable") {
+      parts.push(`${timingTitle(tm.rule)}: ${tm.onset_s === null ? t("timing_never", { within: tm.within_s })
+        : t("timing_note", { onset: tm.onset_s.toFixed(1), within: tm.within_s, held: tm.held_s.toFixed(1), hold: tm.hold_s })}`);
+    }
+    if (parts.length) lines.push(t("why_step", { step: pick(step, "title"), why: parts.join(lang() === "zh" ? "；" : "; ") }));
+  }
+  return lines.slice(0, 4);
+}
+
+/** A rule's title in a "why" line, marked when it is only recommended (unless it says so). */
+function whyTitle(id) {
+  const title = ruleTitle(id);
+  return isRecommended(id) && !/recommended|建议|推荐/i.test(title) ? `${title}${t("why_recommended")}` : title;
+}
+
+/** The label of a timed rule's timing ("微笑时机"), not the rule's own name: the step table
+ * lists the smile rule's outcome too, and both read "面带微笑". */
+function timingTitle(id) {
+  const key = `timing_title_${id.replace(/\W/g, "_")}`;
+  return t(key) !== key ? t(key) : t("timing_title", { rule: ruleTitle(id) });
 }
 
 /** What a rule's score rests on: events for an event rule, else the seconds judged,
@@ -1348,7 +1581,11 @@ function ruleResults(summary) {
     const seconds = typeof r === "object" && typeof r.assessable_s === "number" ? r.assessable_s : null;
     // An event rule is judged once per event (a handshake's lean): it counts events, not seconds.
     const events = typeof r === "object" && typeof r.events_judged === "number" ? r.events_judged : null;
-    out.push({ id, score, status, reason, seconds, events, thin: typeof r === "object" && r.thin_evidence === true,
+    // Too little judged time to rely on: the server's mark, and the same threshold for every
+    // rule judged over time (it left one rule at 1.1 s unmarked beside another at 1.9 s).
+    const thin = (typeof r === "object" && r.thin_evidence === true)
+      || (events === null && seconds !== null && score !== null && seconds < THIN_EVIDENCE_S);
+    out.push({ id, score, status, reason, seconds, events, thin,
                notApplied: typeof r === "object" && r.not_applied === true });
   }
   // Weakest first; rules never judged (no score) after every judged one, whatever the scale.
@@ -1387,7 +1624,7 @@ function renderDrillResult(add, result) {
     if (step.missing_events && step.missing_events.length) notes.push(t("missing_events") + step.missing_events.map((e) => t(`event_${e}`)).join(lang() === "zh" ? "、" : ", "));
     const tm = step.timing;  // "smile within 2 s, hold it 3 s": when it started, how long it held
     if (tm && tm.outcome !== "not_assessable") {
-      notes.push(`${ruleTitle(tm.rule)}: ${tm.onset_s === null
+      notes.push(`${timingTitle(tm.rule)}: ${tm.onset_s === null
         ? t("timing_never", { within: tm.within_s })
         : t("timing_note", { onset: tm.onset_s.toFixed(1), within: tm.within_s, held: tm.held_s.toFixed(1), hold: tm.hold_s })}`);
     }
@@ -1438,18 +1675,23 @@ function wire() {
   el.drillStart.addEventListener("click", () => send({ type: "drill_start", id: el.drill.value }));
   el.calibrate.addEventListener("click", openCalibration);
   el.calibSkip.addEventListener("click", skipFaceSteps);
-  el.calibGo.addEventListener("click", () => {
-    el.calibGo.disabled = true;
-    send({ type: "calibrate_start", phase: CALIB_PHASES[state.calibPhase] });
-  });
-  $("calib-close").addEventListener("click", () => {
-    state.calibPhase = -1;
-    el.calibDialog.close();
-  });
+  el.calibGo.addEventListener("click", startCountdown);
+  $("calib-close").addEventListener("click", closeCalibration);
+  el.calibDialog.addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeCalibration(); });
   $("summary-close").addEventListener("click", () => el.summaryDialog.close());
+  el.summaryAgain.addEventListener("click", () => {
+    const id = el.summaryAgain.dataset.drill;
+    if (!id || !state.drills.has(id)) return;
+    el.summaryDialog.close();
+    el.drill.value = id;
+    renderDrillOptions();
+    state.drillResult = null;
+    send({ type: "drill_start", id });
+  });
+  $("first-hint-close").addEventListener("click", () => dismissHint());
   $("posture-sitting").addEventListener("click", () => choosePosture("sitting"));
   $("posture-standing").addEventListener("click", () => choosePosture("standing"));
-  $("camera-retry").addEventListener("click", startCamera);
+  $("camera-retry").addEventListener("click", retryCamera);
   window.addEventListener("resize", draw);
   // Signed in or out in another tab (the review page): say so when the person comes back.
   window.addEventListener("focus", refreshWho);
@@ -1459,6 +1701,7 @@ async function main() {
   setLang(initialLang());
   el.lang.value = lang();
   wire();
+  renderHint();
   updateButtons();  // nothing to start before a camera and a connection
   setInterval(captureTick, 1000 / TARGET_FPS);
   setInterval(tickTimer, 250);

@@ -503,3 +503,16 @@ def test_a_new_password_signs_the_login_out_everywhere(api: tuple[TestClient, St
     assert client.get("/api/auth/me").status_code == 401
     r = client.post("/api/auth/login", json={"username": "lilei", "password": "a-new-password-1"})
     assert r.status_code == 200
+
+
+def test_who_is_signed_in_is_answered_200_for_nobody_too(api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
+    # The live page only shows who is signed in; /api/auth/me's 401 for nobody was logged
+    # by the browser as an error on every load of the page.
+    client, _cfg, _ids = api
+    r = client.get("/api/auth/status")
+    assert r.status_code == 200 and r.json() == {"user": None}
+    login(client, "lilei")
+    me = client.get("/api/auth/me").json()
+    assert client.get("/api/auth/status").json() == me  # the same user and CSRF token
+    client.post("/api/auth/logout", headers={"X-CSRF-Token": me["csrf_token"]})
+    assert client.get("/api/auth/status").json() == {"user": None}

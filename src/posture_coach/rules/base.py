@@ -61,9 +61,10 @@ REASONS: dict[str, tuple[str, str]] = {
                         "a personal baseline is needed (calibrate in a neutral pose)"),
     "not_standing": ("当前不是站姿", "the person is not standing"),
     "not_sitting": ("当前不是坐姿", "the person is not sitting"),
-    "posture_unknown": ("无法判断站姿或坐姿（腿部不在画面内，可在规则包中指定）",
-                        "standing or sitting could not be told (legs out of frame; "
-                        "a rule pack can declare it)"),
+    "posture_unknown": ("无法判断站姿或坐姿（腿部不在画面内）：请选择“站姿”或“坐姿”"
+                        "（练习页面的“规则包”，上传录像时的“姿势”）",
+                        "standing or sitting could not be told (legs out of frame): choose Standing or "
+                        "Sitting (Rule pack on the practice page, Posture when uploading)"),
     "needs_video": ("需要连续视频才能判断", "needs video: cannot be judged from one image"),
     "warming_up": ("需要先累积几秒画面才能判断（如开始时、换姿势后）",
                    "needs a few seconds of frames before it can judge (at the start, after a change of posture)"),

@@ -299,6 +299,17 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     def me(request: Request, user: UserDep) -> dict[str, Any]:
         return {"user": _user(user), "csrf_token": request.state.csrf_token}
 
+    @router.get("/auth/status")
+    def auth_status(request: Request) -> dict[str, Any]:
+        """Who is signed in, answered 200 either way: ``{"user": null}`` for nobody. For
+        pages that only show it (the live page); ``/auth/me`` answers 401 to nobody, which
+        a browser logs as an error on every load."""
+        found = auth.session_of(get_db(), request)
+        if found is None:
+            return {"user": None}
+        user, csrf = found
+        return {"user": _user(user), "csrf_token": csrf}
+
     # -- uploads and jobs -------------------------------------------------------------------
 
     @router.post("/uploads", status_code=202, openapi_extra=UPLOAD_OPENAPI)
