@@ -367,8 +367,10 @@ class DrillRunner:
         *,
         warn_ratio: float = 0.3,
         fail_ratio: float = 0.3,
+        event_grace_ms: int = 1000,
     ) -> None:
         self.drill = drill
+        self.event_grace_ms = event_grace_ms
         self.known_rules = None if known_rules is None else frozenset(known_rules)
         self.warn_ratio = warn_ratio
         self.fail_ratio = fail_ratio
@@ -426,12 +428,27 @@ class DrillRunner:
                 if step.timing is not None and rid == step.timing.rule:
                     start = self._ends_ms[self._index - 1] if self._index else 0
                     self._timers[self._index].add(elapsed - start, status)
-            for ev in events:
-                name = (ev.get("type") or ev.get("event") or ev.get("name")) if isinstance(
-                    ev, Mapping) else ev
-                if isinstance(name, str):
-                    self._events[self._index].add(name)
+        for ev in events:
+            name = (ev.get("type") or ev.get("event") or ev.get("name")) if isinstance(
+                ev, Mapping) else ev
+            if isinstance(name, str):
+                for i in self._steps_during(ev, elapsed):
+                    self._events[i].add(name)
         return self.state(elapsed)
+
+    def _steps_during(self, ev: Any, elapsed: int) -> list[int]:
+        """The steps an event belongs to: those its time overlaps, give or take
+        ``event_grace_ms`` (a handshake that began a moment early, or closed after the
+        step ended, is still the handshake step's). An event reported without its times
+        belongs to the step it was reported in."""
+        last = min(self._index, len(self.drill.steps) - 1)
+        start, end = (ev.get("start_ms"), ev.get("end_ms")) if isinstance(ev, Mapping) else (None, None)
+        if self._t0 is None or not isinstance(start, int | float) or not isinstance(end, int | float):
+            return [] if self.done else [last]
+        lo, hi = start - self._t0 - self.event_grace_ms, end - self._t0 + self.event_grace_ms
+        steps = [i for i in range(last + 1)
+                 if (self._ends_ms[i - 1] if i else 0) < hi and lo < self._ends_ms[i]]
+        return steps or ([] if self.done else [last])
 
     def state(self, elapsed_ms: int) -> dict[str, Any]:
         """Where the drill is: step index, seconds left in the step and in the drill."""

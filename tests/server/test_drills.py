@@ -192,3 +192,21 @@ def test_a_practice_drill_is_judged_on_the_steps_it_could_see() -> None:
     stopped.start(0)
     stopped.update(1000, {"standing.arms_crossed": {"status": "fail"}})
     assert stopped.result()["outcome"] == "incomplete"
+
+
+def test_an_action_that_ran_over_a_steps_end_belongs_to_that_step() -> None:
+    # A handshake closes when the hands part: one begun near the end of the handshake step
+    # closed in the card step and was counted there, and the self-check read "handshake
+    # not seen". Events count where their time lies, give or take a second.
+    at = _step_starts_ms()
+    drill = load_drills()["onboarding"]
+    runner = DrillRunner(drill, known_rules={r for st in drill.steps for r in st.rules})
+    runner.start(0)
+    shake = {"type": "handshake", "start_ms": at["card_exchange"] - 1500, "end_ms": at["card_exchange"] + 400}
+    early_card = {"type": "handover", "start_ms": at["card_exchange"] - 700, "end_ms": at["card_exchange"] + 2000}
+    for t in range(0, at["sit_talk"] + 200, 200):
+        events = [shake] if t == at["card_exchange"] + 600 else [early_card] if t == at["card_exchange"] + 2200 else []
+        runner.update(t, {"handshake.lean": {"status": "pass"}, "handover.two_hands": {"status": "pass"}}, events)
+    steps = {st["id"]: st for st in runner.result()["steps"]}
+    assert steps["handshake"]["missing_events"] == []
+    assert steps["card_exchange"]["missing_events"] == []  # began 0.7 s before its step: within the grace
