@@ -677,7 +677,15 @@ def test_gesture_rules(cal: Any) -> None:
     # One photo: a hand read as pointing that is doing something else (pointing_shown 0:
     # at the face, on a card, in a handshake) is no pointing.
     assert r.check(feats({"pointing_r": 1.0, "pointing_shown": 0.0}, video=False), cal.rules[r.id]).status != "fail"
-    assert r.check(feats({"pointing_r": 0.0, "open_palm_r": 1.0}, video=False), cal.rules[r.id]).status == "pass"
+    raised = {"pointing_r": 0.0, "open_palm_r": 1.0, "wrist_above_hip_r_sw": 0.4}
+    assert r.check(feats(raised, video=False), cal.rules[r.id]).status == "pass"
+    # An open hand shows the way only when it is raised: hanging at the side, or one of a pair
+    # crossed on the chest, it shows nothing (a practice of crossed arms read "point with an
+    # open hand: 100" with no gesture made).
+    for resting in ({**raised, "wrist_above_hip_r_sw": -0.5}, {**raised, "arms_folded": 1.0},
+                    {**raised, "hands_together": 1.0}):
+        v = r.check(feats(resting), cal.rules[r.id])
+        assert (v.status, v.reason) == ("unknown", "no_event_yet"), resting
     assert r.check(feats({"ev_pointing_closed": 1.0, "pointing_r": 0.0}), cal.rules[r.id]).status == "fail"
     # Hands at rest in a video (arms in view, no hand shape read): no gesture yet, which
     # is not "hands not visible"; with the arms out of view it is.

@@ -320,8 +320,9 @@ class GestureOpenPalm(_EventRule):
     """Point the way with the fingers together (palm up), never with one finger.
 
     Hand landmarks: the index straight with the other fingers curled = pointing (fail,
-    on the ``pointing`` event's close in video); all fingers straight and together =
-    open palm (pass). Whether the palm faces up is not judged (unreliable in 2-D).
+    on the ``pointing`` event's close in video); all fingers straight and together on a
+    hand raised to show the way = open palm (pass; an open hand at rest shows nothing).
+    Whether the palm faces up is not judged (unreliable in 2-D).
     """
 
     id = "gesture.open_palm"
@@ -352,11 +353,21 @@ class GestureOpenPalm(_EventRule):
             return self.unknown("hands_not_visible")
         if not f.video and f.get("pointing_shown") == 1.0:  # one photo: the frame's reading
             return self.verdict("fail", 1.0, None, pointing_finger=True)
-        if any(x == 1.0 for x in palms):
+        if any(x == 1.0 and _showing(f, sfx) for x, sfx in zip(palms, ("l", "r"), strict=True)):
             return self.verdict("pass", 0.0, None, pointing_finger=False)
         if f.video:
             return self.waiting(f, pointing_finger=event_active(f, self.event))
         return self.unknown("no_event_yet", pointing_finger=False)
+
+
+def _showing(f: Features, sfx: str) -> bool:
+    """Is this open hand showing the way: raised to the hip line or above, not folded in
+    crossed arms or clasped with the other hand? A hand hanging open at the side, or one of
+    a pair crossed on the chest, shows nothing: a practice of crossed arms read "point with
+    an open hand: 100, judged over 3.4 s" without any gesture made."""
+    above = f.get(f"wrist_above_hip_{sfx}_sw")
+    return (above is not None and above >= 0.0
+            and f.get("arms_folded") != 1.0 and f.get("hands_together") != 1.0)
 
 
 _REGIONS = ("scalp", "ear", "eye", "nose", "mouth")
