@@ -233,3 +233,17 @@ def test_scoring_a_video_with_nobody_in_it_says_why_there_is_no_score(tmp_path: 
                 env={"POSTURE_COACH_MODEL_DIR": str(model_dir)})
     assert r.returncode == 0, r.stderr
     assert said in r.stdout
+
+
+def test_a_role_play_with_nobody_else_in_it_gets_a_note(model_dir: Path) -> None:
+    # A trainer scored a one-person handshake clip as a role-play: the handshake went
+    # missing, the hand held out read as a one-handed card, and nothing said why.
+    clips = Path(__file__).resolve().parent.parent / "sample_videos"
+    for clip, said in (("handshake_side.mp4", ["one_person_in_role_play"]), ("roleplay_side.mp4", [])):
+        r = run_cli("analyze", str(clips / clip), "--format", "json", "--stride", "3", "--no-face",
+                    "--role-play", "left", env={"POSTURE_COACH_MODEL_DIR": str(model_dir)})
+        assert r.returncode == 0, r.stderr
+        notices = json.loads(r.stdout)["notices"]
+        assert [n["code"] for n in notices] == said, (clip, notices)
+        for n in notices:  # says what to do, in both languages
+            assert "个人练习" in n["text"]["zh"] and "practice alone" in n["text"]["en"]

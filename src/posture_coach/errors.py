@@ -194,6 +194,13 @@ def reason_texts(reason: str | None) -> dict[str, str] | None:
 #: results can be trusted (``report["notices"]``: ``{"code": ..., **numbers}``), in both
 #: languages; ``{checks}``/``{found}`` are filled from the notice.
 NOTICE_TEXTS: dict[str, dict[str, str]] = {
+    "one_person_in_role_play": {
+        "zh": "选择了两人角色扮演，但只有 {found}/{checks} 帧看到了第二个人：这像是一个人的练习。按角色扮演分析时，"
+              "握手、递物和距离规则可能判断错误。请作为个人练习重新分析（不选学员所在一侧）。",
+        "en": "A role-play was chosen, but a second person was seen on only {found} of {checks} frames: this "
+              "looks like practice alone, and judged as a role-play the handshake, handover and distance "
+              "rules may be wrong. Analyse it again as practice alone (no trainee side).",
+    },
     "two_people_in_view": {
         "zh": "画面里有两个人（抽查的 {checks} 帧中有 {found} 帧）：这像是一段角色扮演，却按一个人练习来分析了——"
               "只跟踪了姿态模型选中的那一个人，并把镜头当作顾客。请重新作为角色扮演分析，并指明学员站在画面哪一侧"

@@ -138,6 +138,12 @@ def _prefetch(source: FrameSource, times: StageTimes, depth: int = 2) -> Iterato
         thread.join(timeout=5)
 
 
+#: A role-play whose second person shows on under this share of its frames (with at least
+#: ROLE_PLAY_MIN_FRAMES judged) gets the ``one_person_in_role_play`` notice.
+ROLE_PLAY_MIN_SHARE = 0.3
+ROLE_PLAY_MIN_FRAMES = 10
+
+
 class ObservationStream:
     """Iterate ``(frame | None, observation)`` pairs; frame is None when replaying."""
 
@@ -184,6 +190,7 @@ class ObservationStream:
 
             self._picker = TraineePicker(list(trainee_colours))
         self._two_person: object | None = None
+        self._role_play_people = (0, 0)  # role-play frames with someone in view, and with two
         #: A one-person analysis of a video file: is a second person in view (a role-play
         #: analysed as practice alone)? Its notice is :meth:`notices`.
         self._people_probe: SecondPersonProbe | None = None
@@ -276,7 +283,13 @@ class ObservationStream:
     def notices(self) -> list[dict[str, object]]:
         """What the analysis noticed about the input (``errors.NOTICE_TEXTS`` codes)."""
         note = None if self._people_probe is None else self._people_probe.notice()
-        return [note] if note is not None else []
+        notes = [note] if note is not None else []
+        # A role-play with nobody else in it (a handshake clip of one person scored as a
+        # role-play: its handshake went missing and its hand held out read as a card).
+        seen, two = self._role_play_people
+        if self.role_play is not None and seen >= ROLE_PLAY_MIN_FRAMES and two < ROLE_PLAY_MIN_SHARE * seen:
+            notes.append({"code": "one_person_in_role_play", "checks": seen, "found": two})
+        return notes
 
     @property
     def source(self) -> FrameSource | None:
@@ -336,9 +349,13 @@ class ObservationStream:
                 side = "left" if self.role_play == "profile" else self.role_play
                 obs = observe_two_person(self._two_person, frame, obs, self._interaction_params, side,
                                          picker=self._picker)
-                by = obs.measures.get("two_person", {}).get("trainee_by")
+                tp = obs.measures.get("two_person", {})
+                by = tp.get("trainee_by")
                 if by in self.trainee_by:
                     self.trainee_by[by] += 1
+                if obs.pose is not None:
+                    seen, two = self._role_play_people
+                    self._role_play_people = (seen + 1, two + int((tp.get("n_persons") or 0) >= 2))
                 self.times.add("two_person", (time.perf_counter() - t3) * 1000)
             if self._people_probe is not None:
                 t3 = time.perf_counter()
