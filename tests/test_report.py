@@ -155,6 +155,36 @@ def test_report_of_a_reviewed_session(tmp_path: Path, snapshot: Path) -> None:
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
+def test_what_a_trainer_added_shows_in_the_rules_table_and_on_the_timeline(tmp_path: Path) -> None:
+    # A trainer added "legs crossed at 4 s" (a rule the coach could not judge) and "never
+    # smiled": the overall score fell, but the report listed both rules only as "could not
+    # be judged", the moment was not on the timeline, and the whole-recording one gave no time.
+    db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
+    db.upgrade()
+    with db.session() as s:
+        t = repo.create_user(s, "coach", "trainer-pass", "trainer")
+        p = repo.create_person(s, "王芳")
+        c = repo.create_cohort(s, "c", trainer_id=t.id)
+        repo.add_member(s, c.id, p.id)
+        sid = repo.create_session(s, source="role.mp4", person_id=p.id).id
+        jid = repo.create_job(s, sid).id
+    claim = repo.claim_job(db, jid)
+    assert claim and repo.save_results(db, jid, claim, fake_result(penalty=0.0))
+    with db.session() as s:
+        trainer = repo.get_user(s, t.id)
+        repo.add_review(s, trainer, decision="missed", session_id=sid, rule_id="sitting.legs_crossed", at_ms=4000)
+        repo.add_review(s, trainer, decision="missed", session_id=sid, rule_id="face.smile")
+    data = rep.report_from_session(db, sid)
+    legs = next(r for r in data["rules"] if r["rule_id"] == "sitting.legs_crossed")
+    assert legs["score"] is None and legs["score_reviewed"] is not None and legs["score_reviewed"] < 1.0
+    for lang, judged, whole in (("zh", "培训师判断", "整段录像"), ("en", "judged by a trainer", "the whole recording")):
+        page = rep.render_html(data, lang)  # type: ignore[arg-type]
+        row = re.search(r'<tr class="rule" data-rule="sitting.legs_crossed">.*?</tr>', page, re.S)
+        assert row and "—" in row.group(0) and judged in row.group(0)
+        assert re.search(r'<path class="missed" data-rule="sitting.legs_crossed"', page)  # on the timeline
+        assert whole in page
+
+
 def test_peak_values_carry_their_rules_unit() -> None:
     # A shoulder tilt in degrees, a sway in shoulder widths, a teeth count; a rule whose
     # value changes meaning with the view (upright: degrees from the side, a ratio from

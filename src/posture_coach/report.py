@@ -84,6 +84,9 @@ T: dict[str, tuple[str, str]] = {
     "teeth": ("露齿检测截图", "Teeth crop"),
     "review": ("培训师复核", "Trainer review"),
     "missed": ("培训师补充的问题（系统未标出）", "Added by a trainer (not flagged by the coach)"),
+    "missed_mark": ("培训师补充", "added by a trainer"),
+    "by_trainer": ("培训师判断", "judged by a trainer"),
+    "whole_recording": ("整段录像", "the whole recording"),
     "agree": ("同意", "agrees"),
     "disagree": ("不同意（不计分）", "disagrees (not counted)"),
     "not_assessable_list": ("无法评估的规则及原因", "Rules that could not be assessed, and why"),
@@ -569,8 +572,10 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
         + [int(e.get("t_ms") or 0) for e in events] + [1000]
     )
     titles = {r["rule_id"]: _title(r, lang) for r in report.get("rules", [])}
-    rows = sorted({str(f["rule_id"]) for f in findings}, key=lambda rid: list(titles).index(rid)
-                  if rid in titles else 999)
+    # Violations a trainer added at a moment are on their rule's row too (a diamond).
+    added = [m for m in report.get("missed") or () if m.get("at_ms") is not None and m.get("rule_id")]
+    rows = sorted({str(f["rule_id"]) for f in findings} | {str(m["rule_id"]) for m in added},
+                  key=lambda rid: list(titles).index(rid) if rid in titles else 999)
     # Events: the closed ones (an opening marker ``<kind>_start`` or a dropped one says
     # nothing a trainer can use), one row per kind, in a fixed order.
     shown = [e for e in events if str(e.get("type")) in EVENT_NAMES]
@@ -626,6 +631,13 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
             if f.get("peak_ms") is not None:
                 px = x(f["peak_ms"])
                 out.append(f'<path d="M{px:.1f},{y + 1} l-4,-5 h8 z" fill="#222"/>')
+        for m in added:
+            if m["rule_id"] != rid:
+                continue
+            mx = x(float(m["at_ms"]))
+            out.append(f'<path class="missed" data-rule="{_e(rid)}" d="M{mx:.1f},{y + 2} l8,9 l-8,9 l-8,-9 z" '
+                       f'fill="#8e24aa" stroke="#333"><title>{_e(tr("missed_mark", lang))}: '
+                       f'{_sec(m["at_ms"])} {secs}</title></path>')
     for j, kind in enumerate(kinds):
         y = 36 + (len(rows) + j) * row_h
         out.append(f'<text x="{label_w - 8}" y="{y + 15}" font-size="12" text-anchor="end" '
@@ -797,13 +809,17 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
              f"<th>{_e(tr('unknown_share', lang))}</th></tr></thead><tbody>")
     not_assessable: list[Mapping[str, Any]] = []
     for r in rules:
+        reviewed = r.get("score_reviewed")
         if r.get("score") is None:
             not_assessable.append(r)
-            continue
-        reviewed = r.get("score_reviewed")
-        score_txt = _pct(r.get("score"))
+            if reviewed is None:
+                continue
+        # A rule the coach could not judge but a trainer found broken: the trainer's score.
+        score_txt = _pct(r.get("score")) if r.get("score") is not None else "—"
         if reviewed is not None and reviewed != r.get("score"):
             score_txt += f" → {_pct(reviewed)}"
+            if r.get("score") is None:
+                score_txt += f' <span class="clause">({_e(tr("by_trainer", lang))})</span>'
         h.append(f'<tr class="rule" data-rule="{_e(r["rule_id"])}"><td>{_e(_title(r, lang))}<br>'
                  f'<span class="clause">{_e(r["rule_id"])}</span></td>'
                  f'<td class="clause">{_e(handbook_clause(str(r.get("clause") or ""), lang))}</td>'
@@ -863,7 +879,8 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         h.append(f"<h2>{_e(tr('missed', lang))}</h2><ul class=\"missed\">")
         for m in missed:
             meta = titles.get(m["rule_id"], {"rule_id": m["rule_id"]})
-            at = f" · {_sec(m.get('at_ms'))} {_e(tr('seconds', lang))}" if m.get("at_ms") is not None else ""
+            at = (f" · {_sec(m.get('at_ms'))} {_e(tr('seconds', lang))}" if m.get("at_ms") is not None
+                  else f" · {_e(tr('whole_recording', lang))}")
             note = f" — {_e(m.get('comment'))}" if m.get("comment") else ""
             h.append(f"<li><b>{_e(_title(meta, lang))}</b>{at}{note} ({_e(m.get('trainer'))})</li>")
         h.append("</ul>")

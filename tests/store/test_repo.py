@@ -431,7 +431,8 @@ def test_a_violation_the_trainer_adds_counts_against_the_rule_and_the_self_check
     """A trainer added "arms crossed at 12.5 s" and "never smiled": the rules still read 100
     and the cohort "passed 99". What the trainer saw now costs: a moment costs its rule
     [scoring] missed_violation_s of judged time, the whole recording all of it, and a rule
-    the coach could not judge at all reads 0."""
+    the coach could not judge at all is judged by the trainer over the recording: a moment
+    costs the same seconds of its length."""
     ids = _setup(db)
     _finish(db, ids["ja"], penalty=0.0)  # upright 1.0, smile 1.0 over 10 s each; legs not judged
     with db.session() as s:
@@ -448,6 +449,9 @@ def test_a_violation_the_trainer_adds_counts_against_the_rule_and_the_self_check
         after = repo.reviewed_scores(repo.get_session(s, ids["sa"]))
         (row,) = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["people"]
     assert after.rules["standing.upright"] == pytest.approx(1.0 - 3.0 / 10.0)
-    assert after.rules["face.smile"] == 0.0 and after.rules["sitting.legs_crossed"] == 0.0
+    assert after.rules["face.smile"] == 0.0
+    with db.session() as s:
+        length = repo.get_session(s, ids["sa"]).duration_s
+    assert length and after.rules["sitting.legs_crossed"] == pytest.approx(1.0 - 3.0 / length)  # not 0
     assert row["result"] == "failed"
     assert row["rules"]["standing.upright"] == "fail" and row["rules"]["sitting.legs_crossed"] == "fail"

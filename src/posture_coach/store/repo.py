@@ -937,7 +937,9 @@ def reviewed_scores(row: Session) -> ReviewedScores:
     """Scores with the trainers' decisions applied: a disagreed finding no longer costs,
     and a violation a trainer added (one the coach missed) does: at a moment it costs its
     rule ``[scoring] missed_violation_s`` of judged time, for the whole recording all of
-    it; a rule the coach could not judge at all then reads 0 (the trainer saw it broken)."""
+    it. A rule the coach could not judge at all is then judged by the trainer over the
+    recording: a moment costs the same seconds of its length (a note at 6.5 s had set the
+    rule to 0, 19 points off a 99 for two notes), the whole recording all of it."""
     decisions = finding_decisions(row)
     refund: dict[str, float] = {}
     n = 0
@@ -955,9 +957,17 @@ def reviewed_scores(row: Session) -> ReviewedScores:
     for rr in row.rule_results:
         missed = added.get(rr.rule_id, [])
         if rr.score is None or not rr.assessable_s:
-            rules[rr.rule_id] = 0.0 if missed else rr.score
-            if missed:
-                den += rr.weight
+            if not missed:
+                rules[rr.rule_id] = rr.score
+                continue
+            watched = row.duration_s or 0.0
+            if any(at is None for at in missed) or watched <= 0:
+                sc = 0.0
+            else:
+                sc = max(0.0, 1.0 - len(missed) * _missed_violation_s() / watched)
+            rules[rr.rule_id] = sc
+            num += rr.weight * sc
+            den += rr.weight
             continue
         pen = max(0.0, rr.penalty_s - refund.get(rr.rule_id, 0.0))
         if any(at is None for at in missed):
