@@ -306,13 +306,16 @@ def write_evidence(video: Path, wanted: list[tuple[int, Path, Any, dict[str, Any
                 ok, bgr = cap.read()
                 if not ok:
                     break
-                for snap, obs, verdicts, teeth in by_frame[index]:
+                for snap, obs, _verdicts, teeth in by_frame[index]:
                     snap.parent.mkdir(parents=True, exist_ok=True)
                     if teeth is not None:
                         rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
                         crop = render_mouth_evidence(rgb, obs)
                         cv2.imwrite(str(teeth), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-                    img = draw_observation(bgr.copy(), obs, verdicts)
+                    # The pose drawn, no words: the report and the page name the finding in
+                    # the reader's language beside it (the image said "distance.customer warn"
+                    # in small grey letters, in English, under a Chinese report).
+                    img = draw_observation(bgr.copy(), obs)
                     cv2.imwrite(str(snap), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
             elif not cap.grab():
                 break
