@@ -75,11 +75,13 @@ def validation_texts(errors: list[dict[str, object]]) -> dict[str, str]:
 
 
 class Refused(HTTPException):
-    """A 4xx answer with a reason code; see the module docstring."""
+    """A 4xx answer with a reason code; see the module docstring. ``texts``: this refusal's
+    own {zh, en} (with its numbers, e.g. the upload limit) instead of the reason's usual text."""
 
-    def __init__(self, status: int, reason: str, detail: str) -> None:
+    def __init__(self, status: int, reason: str, detail: str, texts: dict[str, str] | None = None) -> None:
         super().__init__(status, detail)
         self.reason = reason
+        self.texts = texts
 
 
 def install_refusal_handler(app: FastAPI) -> None:
@@ -88,7 +90,8 @@ def install_refusal_handler(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail, "reason": exc.reason, "reason_text": reason_texts(exc.reason)},
+        return JSONResponse({"detail": exc.detail, "reason": exc.reason,
+                             "reason_text": exc.texts or reason_texts(exc.reason)},
                             status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

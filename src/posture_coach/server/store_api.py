@@ -324,7 +324,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
             big = too_large(limit)
-            raise Refused(big.status, big.code, big.message)
+            raise Refused(big.status, big.code, big.message, big.texts)
         # All that reads the body reads it through this channel (the CSRF check too, when the
         # token comes as a form field): past the limit it refuses, so the form parser stops
         # spooling there (and closes its spool) however the body is sent.
@@ -333,7 +333,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             user = await check_user(capped)  # cookie + CSRF (header, or the form field)
             form = await capped.form(max_files=1, max_fields=20)
         except UploadRejected as exc:  # refused part-way through the body
-            refusal = Refused(exc.status, exc.code, exc.message)
+            refusal = Refused(exc.status, exc.code, exc.message, exc.texts)
             # Hang up after the answer: else the server would go on reading the rest of the
             # body (to throw it away) for as long as the client sends it.
             refusal.headers = {"Connection": "close"}
@@ -375,12 +375,12 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         try:
             tmp, size = save_limited(file.file, tmp_dir, state.cfg.max_upload_bytes)
         except UploadRejected as exc:
-            raise Refused(exc.status, exc.code, exc.message) from None
+            raise Refused(exc.status, exc.code, exc.message, exc.texts) from None
         try:
             checked = check_video(tmp, size)
         except UploadRejected as exc:
             tmp.unlink(missing_ok=True)
-            raise Refused(exc.status, exc.code, exc.message) from None
+            raise Refused(exc.status, exc.code, exc.message, exc.texts) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

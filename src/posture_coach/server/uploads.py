@@ -27,16 +27,28 @@ Receive = Callable[[], Awaitable[Message]]
 class UploadRejected(Exception):
     """A clear 4xx answer: ``status`` and a one-line message users can act on."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, texts: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.texts = texts  # this refusal's own {zh, en}, when it has numbers to say
 
 
 def too_large(max_bytes: int) -> UploadRejected:
-    """The refusal of a file over ``max_bytes`` (413, reason ``too_large``)."""
-    return UploadRejected(413, "too_large", f"the file is larger than the limit of {max_bytes // 1_000_000} MB")
+    """The refusal of a file over ``max_bytes`` (413, reason ``too_large``), saying the limit."""
+    limit = size_text(max_bytes)
+    return UploadRejected(413, "too_large", f"the file is larger than the limit of {limit}", {
+        "zh": f"文件超过上传大小限制（{limit}），请压缩或剪短后重试。",
+        "en": f"The file is over the upload limit of {limit}; compress or shorten it and try again."})
+
+
+def size_text(n_bytes: int) -> str:
+    """A size as people read it: 500 MB, 1.5 GB, 300 KB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.3g} {unit}"
+    return f"{n_bytes} B"
 
 
 def capped_receive(receive: Receive, max_body_bytes: int, max_file_bytes: int) -> Receive:
