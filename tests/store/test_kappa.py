@@ -54,6 +54,9 @@ def test_agreement_counts_units_and_csv(sqlite_db: Database) -> None:
         repo.add_review(s, t, decision="disagree", episode_id=eps[sessions[2]], comment="bowing, not hunched")
         # Session 0: the coach missed a smile problem (face.smile was assessable, no finding).
         repo.add_review(s, t, decision="missed", session_id=sessions[0], rule_id="face.smile", at_ms=4000)
+        # Session 1: legs crossed, a rule the coach could not judge there (no time assessable).
+        repo.add_review(s, t, decision="missed", session_id=sessions[1], rule_id="sitting.legs_crossed",
+                        at_ms=2000)
         # Re-reviewing replaces the earlier decision (one per trainer and finding).
         repo.add_review(s, t, decision="agree", episode_id=eps[sessions[1]], comment="yes")
         stats = {a.rule_id: a for a in repo.agreement(s)}
@@ -62,6 +65,9 @@ def test_agreement_counts_units_and_csv(sqlite_db: Database) -> None:
     assert up.agree_pct == pytest.approx(66.667, abs=1e-2)
     assert up.table == [2, 1, 0, 0]  # units: 3 reviewed sessions; session 3 is not a unit
     assert up.kappa is not None and up.kappa == pytest.approx(0.0)  # trainer/coach margins: pe = po
+    legs = stats["sitting.legs_crossed"]  # the coach abstained: no disagreement, outside the table
+    assert legs.missed == 1 and legs.table == [0, 0, 0, 0] and legs.coach_unjudged == 1 and legs.kappa is None
+    assert legs.to_dict()["coach_could_not_judge"] == 1
     sm = stats["face.smile"]
     assert sm.missed == 1 and sm.table == [0, 0, 1, 2]
     assert sm.kappa == pytest.approx(0.0)

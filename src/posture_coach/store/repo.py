@@ -1004,6 +1004,9 @@ class RuleAgreement:
     agreed: int = 0
     missed: int = 0
     table: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # a, b, c, d
+    #: Violations a trainer added on a rule the coach could not judge in that session: the
+    #: coach said nothing either way, so they are no disagreement (outside the table).
+    coach_unjudged: int = 0
 
     @property
     def agree_pct(self) -> float | None:
@@ -1020,6 +1023,7 @@ class RuleAgreement:
                 "agree_pct": None if pct is None else round(pct, 1), "missed": self.missed,
                 "units": sum(self.table), "both_yes": self.table[0], "coach_only": self.table[1],
                 "trainer_only": self.table[2], "both_no": self.table[3],
+                "coach_could_not_judge": self.coach_unjudged,
                 "kappa": None if k is None else round(k, 4)}
 
 
@@ -1028,7 +1032,8 @@ def agreement(s: OrmSession, *, trainer_id: int | None = None) -> list[RuleAgree
     (trainer × session × rule) the trainer decided: coach yes = the coach flagged the rule
     in that session; trainer yes = they agreed with a flag or added a missed one; a unit
     with coach flags that the trainer left partly unreviewed (and agreed with none) is
-    left out as undecided."""
+    left out as undecided, and one the coach could not judge at all is no "coach no" (a
+    trainer adding a violation there counted as a disagreement: ``coach_could_not_judge``)."""
     q = select(Review).where(Review.decision != WITHDRAWN)
     if trainer_id is not None:
         q = q.where(Review.trainer_id == trainer_id)
@@ -1054,11 +1059,14 @@ def agreement(s: OrmSession, *, trainer_id: int | None = None) -> list[RuleAgree
         for ep in sess.episodes:
             if ep.kind == "finding" and ep.rule_id:
                 findings.setdefault(ep.rule_id, []).append(ep.id)
-        rule_ids = {rr.rule_id for rr in sess.rule_results if rr.assessable_s} | set(findings)
-        rule_ids |= {rv.rule_id for rv in rvs}
+        judged = {rr.rule_id for rr in sess.rule_results if rr.assessable_s} | set(findings)
+        rule_ids = judged | {rv.rule_id for rv in rvs}
         mine = {rv.episode_id: rv.decision for rv in rvs if rv.episode_id is not None}
         missed = {rv.rule_id for rv in rvs if rv.decision == "missed"}
         for rid in sorted(rule_ids):
+            if rid not in judged:  # the coach could not judge it here: no "coach said no"
+                st(rid).coach_unjudged += rid in missed
+                continue
             eps = findings.get(rid, [])
             coach = bool(eps)
             agreed = any(mine.get(e) == "agree" for e in eps)
