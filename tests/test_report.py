@@ -197,6 +197,10 @@ def test_peak_values_carry_their_rules_unit() -> None:
     # The distance to the customer in the handbook's unit, beside its "60–80 cm" title.
     assert rep.value_text("distance.customer", 0.8312, "zh") == "83 厘米"
     assert rep.value_text("distance.smile_range", 2.5, "en") == "2.50 m"
+    # A card handed over: how many hands, not "peak 1.00".
+    assert rep.value_text("handover.two_hands", 1.0, "zh") == "1 只手"
+    assert rep.value_text("handover.two_hands", 1.0, "en") == "1 hand"
+    assert rep.value_text("handover.two_hands", 2.0, "en") == "2 hands"
     page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
     assert "Peak value" in page
 

@@ -155,6 +155,7 @@ VALUE_UNITS: dict[str, tuple[str, str, int]] = {
     "teeth": (" 颗", " teeth", 0),
     "per_min": (" 次/分钟", " per minute", 1),
     "share": (" %", " %", 0),  # a share of the time, shown in percent
+    "hands": (" 只手", " hand", 0),  # the hands a card was handed over with (2 hands)
 }
 
 
@@ -169,6 +170,8 @@ def value_text(rule_id: str, value: object, lang: Lang) -> str:
     zh, en, decimals = unit
     if cls is not None and cls.value_unit in ("share", "cm"):
         value = 100.0 * value
+    if cls is not None and cls.value_unit == "hands" and round(value) != 1:
+        en += "s"  # 2 hands
     return f"{value:.{decimals}f}{zh if lang == 'zh' else en}"
 
 

@@ -84,6 +84,7 @@ class HandoverTwoHands(_EventRule):
     hand reaching while the other hangs fails. A still image is judged as it is.
     """
 
+    value_unit = "hands"  # the hands on the card: "1 hand" rather than "peak 1.00"
     id = "handover.two_hands"
     event = "handover"
     title_zh = "双手递接名片/物品，正面朝向对方"
