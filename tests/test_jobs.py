@@ -193,6 +193,13 @@ def test_batch_reports_and_lists_failures(tmp_path: Path, person_photo: Path, mo
     assert "not found" in reasons["missing.mp4"]
     assert (out / "good.json").is_file() and (out / "good.zh.html").is_file() and (out / "good.en.html").is_file()
     assert (out / "summary.json").is_file()
+    # A trainer with many files opens one table: score, share not assessable, why a video failed.
+    import csv
+
+    rows = {r["name"]: r for r in csv.DictReader((out / "summary.csv").read_text(encoding="utf-8-sig").splitlines())}
+    assert set(rows) == {"good", "broken", "missing"}
+    assert rows["good"]["ok"] == "yes" and rows["good"]["score_pct"] != "" and rows["good"]["not_assessable_pct"] != ""
+    assert (rows["broken"]["ok"], rows["broken"]["error_reason"]) == ("no", "video_unreadable")
 
 
 @pytest.mark.models

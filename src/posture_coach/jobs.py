@@ -16,7 +16,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -604,8 +604,9 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
         rep.write_json(data, out_dir / f"{name}.json")
         for lang in langs:
             rep.write_html(data, out_dir / f"{name}.{lang}.html", lang)  # type: ignore[arg-type]
-        item.update(ok=True, overall_score=data["overall_score"], findings=len(data["findings"]),
-                    duration_s=result.duration_s, frames=result.frames, notices=data["notices"])
+        item.update(ok=True, overall_score=data["overall_score"], unknown_share=data["unknown_share"],
+                    findings=len(data["findings"]), duration_s=result.duration_s, frames=result.frames,
+                    role_play=opts.role_play, notices=data["notices"])
     except CoachError as exc:
         item["error"], item["reason"] = str(exc), reason_of(exc)
     except Exception as exc:  # one bad video must not stop a batch
@@ -642,7 +643,31 @@ def run_batch(videos: list[Path], out_dir: Path, *, engine: str = "local", worke
     import json
 
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out_dir / "summary.csv").write_text(summary_csv(items), encoding="utf-8-sig")  # opens in Excel as UTF-8
     return summary
+
+
+def summary_csv(items: Sequence[Mapping[str, Any]]) -> str:
+    """One line per video of a batch, for a spreadsheet: its report name, the score and the
+    share of the time not assessable (both in percent), findings, the trainee side, what the
+    analysis noticed (codes) and, for a video that failed, why."""
+    import csv
+    import io
+
+    def pct(x: object) -> str:
+        return "" if not isinstance(x, int | float) else f"{100.0 * x:.0f}"
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["name", "video", "ok", "score_pct", "not_assessable_pct", "findings", "duration_s",
+                "role_play", "notices", "error_reason"])
+    for i in items:
+        notes = " ".join(str(n.get("code")) for n in i.get("notices") or () if isinstance(n, Mapping))
+        w.writerow([i.get("name"), i.get("video"), "yes" if i.get("ok") else "no", pct(i.get("overall_score")),
+                    pct(i.get("unknown_share")), i.get("findings", ""),
+                    "" if i.get("duration_s") is None else f"{float(i['duration_s']):.1f}",
+                    i.get("role_play") or "", notes, "" if i.get("ok") else i.get("reason") or ""])
+    return buf.getvalue()
 
 
 def _run_ray(videos: list[Path], out_dir: Path, workers: int, opts: AnalysisOptions, langs: tuple[str, ...],
