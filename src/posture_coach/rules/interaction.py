@@ -485,8 +485,11 @@ class DistanceCustomer(Rule):
     )
     cue_zh = "与对方保持约一臂距离"
     cue_en = "Keep about an arm's length"
-    explain_zh = "站立交谈时与客户保持 60–80 厘米，太近令人压迫，太远显得疏远。"
-    explain_en = "Stand 60–80 cm from the customer: closer feels pushy, farther feels distant."
+    explain_zh = ("站立交谈时与客户保持 60–80 厘米（两人身体之间的空隙，约为胸前到胸前），太近令人压迫，太远显得疏远。"
+                  "距离由两人的肩宽估算，误差约 ±15 厘米：略超出时只提示“注意”。")
+    explain_en = ("Stand 60–80 cm from the customer (the space between the two bodies, about chest to chest): "
+                  "closer feels pushy, farther feels distant. The distance is estimated from the two people's "
+                  "shoulder widths, to about ±15 cm: just outside the range only warns.")
 
     def judge(self, f: Features, p: Params) -> Verdict:
         d, why = _customer_distance(f, p)
