@@ -509,7 +509,7 @@ def personal_smile_params(params: Mapping[str, ParamValue], smile_level: float |
     smile counts; not below ``personal_min_on_score``, where a smile is no longer told from a
     face at rest (a capture without a smile leaves them as they are)."""
     out = dict(params)
-    if smile_level is None:
+    if smile_level is None or not {"on_score", "off_score", "personal_on_share", "personal_min_on_score"} <= set(out):
         return out
     on, off = float(out["on_score"]), float(out["off_score"])
     personal = float(out["personal_on_share"]) * smile_level

@@ -253,7 +253,6 @@ def repair_radicals(pdf: bytes) -> bytes:
 
 
 def _repair(pdf: bytes) -> bytes:
-
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     updates: dict[tuple[int, int], bytes] = {}  # (object number, generation) -> new CMap
     seen: set[tuple[int, int]] = set()
