@@ -387,6 +387,7 @@ def report_from_session(db: Any, session_id: int) -> dict[str, Any]:
             "session": {"id": row.id, "source": row.source, "person": row.person.name if row.person else None,
                         "kind": row.kind, "scenario": row.scenario, "duration_s": _r(row.duration_s, 3),
                         "frames": row.frames, "stride": row.stride, "role_play": row.role_play,
+                        "posture": row.posture,  # as uploaded: auto, standing or sitting
                         "status": row.status,
                         "failure_reason": row.failure_reason,  # errors.REASON_TEXTS key
                         "analysed_at": None if row.analysed_at is None

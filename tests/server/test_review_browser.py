@@ -28,13 +28,16 @@ ROLE_PLAY = REPO / "sample_videos" / "roleplay_side.mp4"
 
 
 def _store_app(cfg: Any) -> FastAPI:
-    """The store API with the refusal handler (as create_app does) and the web pages."""
+    """The store API with the refusal handler (as create_app does) and the web pages
+    (``$POSTURE_COACH_WEB_DIR`` when set, as create_app reads it: e.g. an older page, to see
+    a test fail on it)."""
     from posture_coach.server.store_api import install_refusal_handler, store_router
 
     app = FastAPI()
     app.include_router(store_router(cfg))
     install_refusal_handler(app)
-    app.mount("/", StaticFiles(directory=REPO / "web", html=True), name="web")
+    web = Path(os.environ.get("POSTURE_COACH_WEB_DIR") or REPO / "web")
+    app.mount("/", StaticFiles(directory=web, html=True), name="web")
     return app
 
 
@@ -138,8 +141,8 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.wait_for_function("document.querySelector('#upload-title').textContent === '上传录像评分'")
             # Everything on the page follows the language: the upload status, the sessions
             # table's status, the open session's findings and their buttons.
-            page.wait_for_function("document.querySelector('#detail button') !== null"
-                                   " && document.querySelector('#detail button').textContent === '同意'")
+            page.wait_for_function("document.querySelector('#detail .finding button') !== null"
+                                   " && document.querySelector('#detail .finding button').textContent === '同意'")
             assert page.inner_text("#up-status") == "完成"
             assert "完成" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
             assert page.title() == "服务礼仪教练 · 复核" and page.inner_text("h1") == "培训师复核"
@@ -155,7 +158,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert "这个文件不是视频" in page.inner_text("#up-status")
             assert "not a video" in (page.text_content("#up-detail-text") or "")
             page.click("#lang")  # the same failure, re-drawn in English
-            page.wait_for_function("document.querySelector('#detail button').textContent === 'Agree'")
+            page.wait_for_function("document.querySelector('#detail .finding button').textContent === 'Agree'")
             assert page.inner_text("#up-status").startswith("Failed: This file is not a video")
             assert "done" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
             # A video cut off half-way is accepted, then its analysis fails: the status line
@@ -518,6 +521,8 @@ def test_the_detail_says_what_could_not_be_assessed_rule_by_rule_and_the_address
             page.set_input_files("#up-file", str(ROLE_PLAY))
             page.check("#up-consent")
             page.click("#up-go")
+            # (#2 is open already, its load failed: wait for the upload's own end, not for that)
+            page.wait_for_function("document.querySelector('#up-status').textContent === 'Done'")
             page.wait_for_function(opened, arg=two)
             page.wait_for_selector("#detail .load-failed")
             assert page.inner_text("#up-status") == "Done"
@@ -1041,6 +1046,307 @@ def test_hr_disables_a_login_on_the_review_page_and_it_is_signed_out(tmp_path: P
             assert lilei.locator("td").all_inner_texts()[1:] == ["学员", "可以登录", "停用"]
             _sign_in(trainee, "lilei")  # back in
             assert not trainee.is_visible("#logins-box")  # a trainee sees no logins
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+# -- the QA walkthrough as a bank trainer: re-scoring with the other side, trainer-added
+# violations in the rule table, a clip where nobody could be judged, the review's state,
+# the missed-violation picker ----------------------------------------------------------------
+
+
+def _stored(cfg: Any, result: Any, **session: Any) -> dict[str, int]:
+    """The seeded store with one analysed session of 李雷 (``session``: its columns)."""
+    from posture_coach.store import Database
+    from tests.store.helpers import store_result
+
+    ids = _seed(cfg)
+    db = Database(cfg.db_url, cfg.data_dir)
+    sid = store_result(db, result, person_id=ids["a"], **session)
+    db.dispose()
+    return {**ids, "session": sid}
+
+
+def _store_cfg(tmp_path: Path) -> Any:
+    from posture_coach.server.store_api import StoreConfig
+
+    return StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+
+
+def _opened(page: Any, sid: int) -> None:
+    page.click(f"#session-row-{sid} button")
+    page.wait_for_function("(n) => document.querySelector('#detail h3')?.textContent.startsWith('#' + n + ' ')",
+                           arg=sid)
+
+
+def _to_language(page: Any, lang: str) -> None:
+    """Switch the page to ``lang`` (zh or en) and wait until the open session is drawn in it."""
+    page.click("#lang")
+    want = "上传录像评分" if lang == "zh" else "Score a recording"
+    page.wait_for_function(f"document.querySelector('#upload-title').textContent === '{want}'")
+    page.wait_for_function("(w) => document.querySelector('#detail h4')?.textContent !== undefined"
+                           " && /[\\u4e00-\\u9fff]/.test(document.querySelector('#detail h4').textContent) === w",
+                           arg=lang == "zh")
+
+
+def test_a_role_play_scored_with_the_wrong_side_is_scored_again_with_the_other_one(tmp_path: Path,
+                                                                                    shots_dir: Path) -> None:
+    """Uploaded as "the trainee is on the right" with the trainee on the left: the customer
+    was scored. Every two-person session says which side was scored and offers the other."""
+    sync_api = _needs_chromium()
+    from tests.store.helpers import fake_result
+
+    cfg = _store_cfg(tmp_path)
+    video = cfg.data_dir / "uploads" / "lilei" / "role.mp4"
+    video.parent.mkdir(parents=True)
+    video.write_bytes(ROLE_PLAY.read_bytes())
+    rel = str(video.resolve().relative_to(cfg.data_dir.resolve()))  # as Database.rel keeps it
+    ids = _stored(cfg, fake_result(), source="role.mp4", role_play="right", media_path=rel)
+    sid = ids["session"]
+    errors: list[str] = []
+    bodies: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            page.on("request", lambda r: bodies.append(r.post_data or "") if r.url.endswith("/reanalyse") else None)
+            _opened(page, sid)
+            line = "#detail .role-play-side"
+            assert page.inner_text(line) == ("Two-person role-play: the trainee is on the right. "
+                                             "Trainee on the other side? Score again with the trainee on the left")
+            page.screenshot(path=str(shots_dir / "review-other-side-en.png"), full_page=True)
+            _to_language(page, "zh")
+            assert page.inner_text(line) == "两人角色扮演：学员在画面右侧。学员其实在左侧？ 重新评分"
+            page.dblclick(f"{line} button")  # a double click: one new session all the same
+            page.wait_for_function("document.querySelector('#detail .rescore-said')?.textContent"
+                                   ".includes('已排队为新的会话 #2')")
+            assert bodies and all(b == '{"role_play":"left"}' for b in bodies), bodies
+            page.wait_for_function("document.querySelectorAll('#sessions tr:has(td)').length === 2")
+            assert page.is_disabled(f"{line} button")
+            assert "已由 #2 取代" in page.inner_text(f"#session-row-{sid}")
+            page.screenshot(path=str(shots_dir / "review-other-side-zh.png"), full_page=True)
+            # The new session is scored with the trainee on the left (queued here: no runner).
+            detail = page.context.request.get(url + "api/sessions/2").json()
+            assert detail["session"]["role_play"] == "left"
+        finally:
+            browser.close()
+    # A trainee reads which side was scored; scoring again is a trainer's call.
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in(p, url, "lilei", errors)
+        try:
+            _opened(page, sid)
+            assert page.inner_text("#detail .role-play-side") == "Two-person role-play: the trainee is on the right."
+            assert page.locator("#detail .role-play-side button").count() == 0
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def _blind_result() -> Any:
+    """A role-play filmed side-on: the standing rules judged but crossed arms (needs the
+    front) and the smile (the face not read) not, the sitting rules not applying."""
+    from posture_coach.store.repo import AnalysisResult, FindingOutcome, RuleOutcome
+
+    rules = [
+        RuleOutcome("standing.upright", 1.0, 1.0, 9.7, 0.0, 0.0, None, {}, 145),
+        RuleOutcome("standing.arms_crossed", None, 1.0, 0.0, 0.0, 1.0, "front_view_needed",
+                    {"front_view_needed": 1.0}, 0),
+        RuleOutcome("face.smile", None, 1.0, 0.0, 0.0, 1.0, "face_not_read", {"face_not_read": 1.0}, 0),
+        RuleOutcome("distance.customer", 0.9, 1.0, 9.7, 0.97, 0.0, None, {}, 145),
+        RuleOutcome("sitting.upright", None, 1.0, 0.0, 0.0, 0.0, "not_sitting", {"not_sitting": 1.0}, 0),
+    ]
+    findings = [FindingOutcome("distance.customer", "warn", 0, 1300, 0.83, 500, 20, 0.97)]
+    return AnalysisResult(frames=146, duration_s=9.7, overall_score=(1.0 + 0.9) / 2, unknown_share=0.5,
+                          summary={"frames": 146}, rules=rules, findings=findings, events=[])
+
+
+def test_violations_a_trainer_added_on_rules_the_coach_could_not_judge_show_in_the_rule_table(
+        tmp_path: Path, shots_dir: Path) -> None:
+    """"Do not cross the arms" at 6.5 s and "Smile" for the whole recording, both rules the
+    coach could not judge: the rule table gives their reviewed scores, so the overall
+    score's drop is explained, not "— —" beside it."""
+    sync_api = _needs_chromium()
+    cfg = _store_cfg(tmp_path)
+    ids = _stored(cfg, _blind_result(), source="side.mp4", role_play="left")
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            _opened(page, ids["session"])
+            cells = ("(rid) => [...document.querySelectorAll(`#rule-table tr[data-rule='${rid}'] td`)]"
+                     ".map(c => c.textContent)")
+            assert page.evaluate(cells, "face.smile")[1:3] == ["—", "—"]
+            for n, (rid, at) in enumerate((("standing.arms_crossed", "6.5"), ("face.smile", "")), 1):
+                page.select_option("#missed-rule", rid)
+                page.fill("#missed-at", at)
+                page.click("#missed-add")
+                page.wait_for_function("(n) => document.querySelectorAll('.missed-entry').length === n", arg=n)
+            detail = page.context.request.get(url + f"api/sessions/{ids['session']}").json()
+            reviewed = {r["rule_id"]: r["score_reviewed"] for r in detail["rules"]}
+            assert reviewed["face.smile"] == 0.0 and reviewed["standing.arms_crossed"] is not None
+            arms = str(round(100 * reviewed["standing.arms_crossed"]))
+            assert page.evaluate(cells, "face.smile") == [
+                "Smile", "0 (added by trainer)", "—",
+                "Not assessable: face in view but not readable (too far from the camera, too dark, or turned away)"]
+            assert page.evaluate(cells, "standing.arms_crossed")[1] == f"{arms} (added by trainer)"
+            assert page.inner_text("#score-line").startswith("Score 95 → ")
+            page.screenshot(path=str(shots_dir / "review-added-rules-en.png"), full_page=True)
+            _to_language(page, "zh")
+            assert page.evaluate(cells, "face.smile")[1] == "0（培训师补充）"
+            assert page.evaluate(cells, "standing.arms_crossed")[1] == f"{arms}（培训师补充）"
+            page.screenshot(path=str(shots_dir / "review-added-rules-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def _nobody_result() -> Any:
+    """A black clip: nobody in view the whole time, no rule judged, no score."""
+    from posture_coach.store.repo import AnalysisResult, RuleOutcome
+
+    rules = [RuleOutcome(rid, None, 1.0, 0.0, 0.0, 1.0, "no_person", {"no_person": 1.0}, 0)
+             for rid in ("standing.upright", "face.smile", "handshake.lean", "distance.customer")]
+    summary = {"frames": 90, "top_reasons": [{"reason": "no_person", "share": 1.0}]}
+    return AnalysisResult(frames=90, duration_s=2.9, overall_score=None, unknown_share=1.0, summary=summary,
+                          rules=rules, findings=[], events=[])
+
+
+def test_an_analysis_where_nobody_could_be_judged_says_so_and_to_do_it_again(tmp_path: Path,
+                                                                            shots_dir: Path) -> None:
+    sync_api = _needs_chromium()
+    cfg = _store_cfg(tmp_path)
+    ids = _stored(cfg, _nobody_result(), source="black.mp4")
+    sid = ids["session"]
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            page.wait_for_selector(f"#session-row-{sid}")
+            row = page.locator(f"#session-row-{sid} td").all_inner_texts()
+            assert row[3:6] == ["Not assessable: nobody could be judged (do it again)", "—", "100%"], row
+            _opened(page, sid)
+            assert page.inner_text("#score-line") == (
+                "Not assessable: nobody could be judged (do it again) · time not assessable 100%")
+            assert page.inner_text("#unassessable") == "100% of the time could not be assessed: no person in view."
+            assert "covers only" not in page.inner_text("#detail")
+            assert "No findings" not in page.inner_text("#detail")
+            page.screenshot(path=str(shots_dir / "review-nobody-en.png"), full_page=True)
+            _to_language(page, "zh")
+            nobody = "无法评估：画面中没有可判断的人（需重做）"
+            assert page.locator(f"#session-row-{sid} td").all_inner_texts()[3] == nobody
+            assert page.inner_text("#score-line") == "无法评估：画面中没有可判断的人（需重做） · 无法评估的时间 100%"
+            assert page.inner_text("#unassessable") == "100% 的时间无法评估：画面中没有检测到人。"
+            assert "得分只反映" not in page.inner_text("#detail")
+            page.screenshot(path=str(shots_dir / "review-nobody-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def test_the_review_decision_shows_pressed_and_a_disagreed_finding_is_not_counted(tmp_path: Path,
+                                                                                  shots_dir: Path) -> None:
+    sync_api = _needs_chromium()
+    from tests.store.helpers import fake_result
+
+    cfg = _store_cfg(tmp_path)
+    ids = _stored(cfg, fake_result(penalty=2.0), source="practice.mp4")
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            _opened(page, ids["session"])
+            card = "#detail .finding"
+            pressed = f"() => [...document.querySelectorAll('{card} button')].map(b => b.getAttribute('aria-pressed'))"
+            assert page.evaluate(pressed) == ["false", "false"]  # not reviewed yet
+            page.click(f"{card} button:text('Disagree')")
+            page.wait_for_function(f"({pressed})().join() === 'false,true'")
+            assert page.inner_text(f"{card} .not-counted") == "Not counted (trainer disagrees)"
+            assert page.get_attribute(f"{card} .badge", "class") == "badge fail off"
+            grey = page.eval_on_selector(f"{card} .badge", "b => getComputedStyle(b).backgroundColor")
+            assert grey == "rgb(189, 189, 189)", grey
+            colours = page.eval_on_selector_all(f"{card} button",
+                                                "bs => bs.map(b => getComputedStyle(b).backgroundColor)")
+            assert colours[0] != colours[1], colours  # the decision made looks pressed
+            page.screenshot(path=str(shots_dir / "review-disagreed-en.png"), full_page=True)
+            _to_language(page, "zh")
+            page.wait_for_function(f"({pressed})().join() === 'false,true'")
+            assert page.inner_text(f"{card} .not-counted") == "不计分（培训师不同意）"
+            page.screenshot(path=str(shots_dir / "review-disagreed-zh.png"), full_page=True)
+            page.click(f"{card} button:text('同意') >> nth=0")
+            page.wait_for_function(f"({pressed})().join() === 'true,false'")
+            assert page.locator(f"{card} .not-counted").count() == 0
+            assert page.get_attribute(f"{card} .badge", "class") == "badge fail"
+            page.screenshot(path=str(shots_dir / "review-agreed-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def _sitting_result() -> Any:
+    """A seated practice: the sitting rules judged, the standing ones not applying."""
+    from posture_coach.store.repo import AnalysisResult, RuleOutcome
+
+    rules = [RuleOutcome("sitting.upright", 1.0, 1.0, 8.0, 0.0, 0.0, None, {}, 120),
+             RuleOutcome("face.smile", 1.0, 1.0, 8.0, 0.0, 0.0, None, {}, 120),
+             RuleOutcome("standing.upright", None, 1.0, 0.0, 0.0, 0.0, "not_standing", {"not_standing": 1.0}, 0),
+             RuleOutcome("gesture.calm_hands", 1.0, 1.0, 8.0, 0.0, 0.0, None, {}, 120)]
+    return AnalysisResult(frames=120, duration_s=8.0, overall_score=1.0, unknown_share=0.0, summary={"frames": 120},
+                          rules=rules, findings=[], events=[])
+
+
+def _picker_shot(page: Any, path: Path) -> None:
+    """A picture of the missed-violation form with the picker's list open (drawn as a list
+    box: a native drop-down's list is not in a screenshot)."""
+    page.eval_on_selector("#missed-rule", "s => { s.size = s.options.length + s.querySelectorAll('optgroup').length; }")
+    page.locator(".missed").screenshot(path=str(path))
+    page.eval_on_selector("#missed-rule", "s => { s.size = 0; }")
+
+
+def test_the_missed_violation_picker_groups_rules_by_posture_and_starts_empty(tmp_path: Path,
+                                                                              shots_dir: Path) -> None:
+    sync_api = _needs_chromium()
+    from posture_coach.store import Database
+    from tests.store.helpers import store_result
+    from tests.store.test_review_api import oblique_result
+
+    cfg = _store_cfg(tmp_path)
+    ids = _stored(cfg, oblique_result(), source="standing.mp4")
+    db = Database(cfg.db_url, cfg.data_dir)
+    seated = store_result(db, _sitting_result(), source="seated.mp4", person_id=ids["a"])
+    db.dispose()
+    groups = "() => [...document.querySelectorAll('#missed-rule optgroup')].map(g => g.label)"
+    values = "() => [...document.querySelectorAll('#missed-rule option')].map(o => o.value)"
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            _opened(page, ids["session"])  # standing: the standing rules first, the sitting ones last
+            assert page.evaluate(groups) == ["Standing", "Face and expression",
+                                             "Handshake, handover, greeting and gestures",
+                                             "Distance to the customer", "Sitting"]
+            assert page.evaluate(values) == ["", "standing.upright", "standing.hands_front", "face.smile",
+                                             "handshake.lean", "distance.customer", "sitting.upright"]
+            assert page.input_value("#missed-rule") == ""
+            assert page.eval_on_selector("#missed-rule", "s => s.options[s.selectedIndex].text") == "Choose a rule…"
+            assert page.is_disabled("#missed-add")  # nothing is added by accident
+            page.select_option("#missed-rule", "face.smile")
+            assert not page.is_disabled("#missed-add")
+            page.select_option("#missed-rule", "")
+            assert page.is_disabled("#missed-add")
+            _picker_shot(page, shots_dir / "review-picker-en.png")
+            _to_language(page, "zh")
+            assert page.evaluate(groups) == ["站姿", "面部与表情", "握手、递物、问候与手势", "与客户的距离", "坐姿"]
+            assert page.eval_on_selector("#missed-rule", "s => s.options[0].text") == "请选择规则…"
+            _opened(page, seated)  # sitting: the other way round
+            assert page.evaluate(groups) == ["坐姿", "面部与表情", "握手、递物、问候与手势", "站姿"]
+            assert page.evaluate(values)[:2] == ["", "sitting.upright"]
+            _picker_shot(page, shots_dir / "review-picker-zh.png")
+            # Chosen, it is added as before.
+            page.select_option("#missed-rule", "sitting.upright")
+            page.fill("#missed-at", "3")
+            page.click("#missed-add")
+            page.wait_for_selector(".missed-entry")
+            assert page.inner_text(".missed-entry").startswith("上身挺直，不后仰不瘫坐 · 3.0 秒")
         finally:
             browser.close()
     assert not errors, errors

@@ -6,6 +6,12 @@ const T = {
         superseded: "这段录像已重新评分为会话 #{id}，请以新会话为准：", superseded_pending: "这段录像正在重新评分为会话 #{id}：",
         superseded_open: "查看 #{id}", superseded_short: "已由 #{id} 取代", rescored_from: "由会话 #{id} 的同一段录像重新评分而来。",
         rescored_from_short: "由 #{id} 重新评分",
+        role_play_line: "两人角色扮演：{side}。", other_side_left: "学员其实在左侧？", other_side_right: "学员其实在右侧？",
+        other_side_go_left: "重新评分", other_side_go_right: "重新评分",
+        r_added: "{s}（培训师补充）", not_counted: "不计分（培训师不同意）",
+        nobody_judged: "无法评估：画面中没有可判断的人（需重做）", unassessable_all: "{p}% 的时间无法评估：{why}。",
+        missed_pick: "请选择规则…", g_standing: "站姿", g_sitting: "坐姿", g_face: "面部与表情",
+        g_interaction: "握手、递物、问候与手势", g_distance: "与客户的距离", g_grooming: "仪容仪表", g_other: "其他",
         s_unknown: "无法评估", score_before: "复核前 {a} 分，培训师复核后 {b} 分",
         unknown_high_title: "超过一半的时间无法评估：得分只反映能看清的部分",
         score_line: "得分 {s}", score_line_reviewed: "得分 {a} → 复核后 {b}", unknown_line: "无法评估的时间 {p}%",
@@ -83,6 +89,15 @@ const T = {
         superseded_pending: "This video is being scored again as session #{id}: ",
         superseded_open: "open #{id}", superseded_short: "superseded by #{id}",
         rescored_from: "Scored again from the same video as session #{id}.", rescored_from_short: "scored again from #{id}",
+        role_play_line: "Two-person role-play: {side}.", other_side_left: "Trainee on the other side?",
+        other_side_right: "Trainee on the other side?", other_side_go_left: "Score again with the trainee on the left",
+        other_side_go_right: "Score again with the trainee on the right",
+        r_added: "{s} (added by trainer)", not_counted: "Not counted (trainer disagrees)",
+        nobody_judged: "Not assessable: nobody could be judged (do it again)",
+        unassessable_all: "{p}% of the time could not be assessed: {why}.",
+        missed_pick: "Choose a rule…", g_standing: "Standing", g_sitting: "Sitting", g_face: "Face and expression",
+        g_interaction: "Handshake, handover, greeting and gestures", g_distance: "Distance to the customer",
+        g_grooming: "Grooming", g_other: "Other",
         s_unknown: "Not assessable", score_before: "{a} before the trainer's review, {b} after it",
         unknown_high_title: "More than half of the time could not be assessed: the score covers only what could be seen",
         score_line: "Score {s}", score_line_reviewed: "Score {a} → {b} after review", unknown_line: "time not assessable {p}%",
@@ -367,7 +382,10 @@ async function showSessions() {
     const from = sourceName(s);
     let source = s.scenario === "onboarding" ? `${from} · ${t("onboarding_tag")}` : from;
     if (s.rescored_from != null) source += ` · ${t("rescored_from_short", { id: s.rescored_from })}`;
-    const status = text("td", (t(`st_${s.status}`) || s.status) + because(s.failure_text));
+    // Done, but nobody could be judged (no score, all of the time not assessable): said, not "done · —".
+    const nobody = s.status === "done" && s.overall_score == null && (s.unknown_share == null || s.unknown_share >= 0.995);
+    const status = text("td", nobody ? t("nobody_judged") : (t(`st_${s.status}`) || s.status) + because(s.failure_text));
+    if (nobody) status.className = "nobody";
     if (s.superseded_by) {  // its video was scored again: the newer session is the one to go by
       tr.classList.add("superseded");
       status.append(" · ", sessionLink(s.superseded_by.id, t("superseded_short", { id: s.superseded_by.id })));
@@ -400,24 +418,17 @@ async function showSessions() {
   }
 }
 
-function rescoreForm(id) {
-  const form = document.createElement("div");
-  form.className = "rescore";
-  const pick = document.createElement("select");
-  pick.id = `rescore-side-${id}`;
-  for (const side of ["left", "right"]) {
-    const o = text("option", t(`side_${side}`));
-    o.value = side;
-    pick.append(o);
-  }
-  const go = text("button", t("rescore_go"));
-  go.id = `rescore-${id}`;
+// Score the session's video again as a new session with the trainee on ``side()`` (left or
+// right): one click, one new session; the button waits for the analysis and the new session
+// opens when it is done. ``form`` gets the controls, what was said and any refusal.
+function rescoreControls(id, form, go, side, inputs = []) {
   const said = text("span", "");
   said.className = "rescore-said";
   const err = text("span", "");
   err.className = "err";
   const busy = (newId) => {  // one click, one new session: the button waits for the analysis
-    go.disabled = pick.disabled = true;
+    go.disabled = true;
+    for (const el of inputs) el.disabled = true;
     said.textContent = " " + (newId == null ? t("rescore_sending") : t("rescore_queued", { id: newId }));
   };
   if (id in rescoring) busy(rescoring[id]);  // drawn again (the other language) while it runs
@@ -429,10 +440,11 @@ function rescoreForm(id) {
     try {
       r = await api(`/api/sessions/${id}/reanalyse`, {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ role_play: pick.value }),
+        body: JSON.stringify({ role_play: side() }),
       });
     } catch (e) {
-      go.disabled = pick.disabled = false;
+      go.disabled = false;
+      for (const el of inputs) el.disabled = false;
       said.textContent = "";
       showError(err, e);
       return;
@@ -450,8 +462,45 @@ function rescoreForm(id) {
     try { await showSessions(); } catch (e) { showError($("error"), e); }
     if (openSession === id) await showSession(r.session_id);  // still looking at it: open the new one
   };
-  form.append(text("span", t("rescore_as")), pick, " ", go, said, " ", err);
+  form.append(said, " ", err);
   return form;
+}
+
+// The "two people in view" notice's way out: the video scored again as a role-play, the
+// trainee's side picked.
+function rescoreForm(id) {
+  const form = document.createElement("div");
+  form.className = "rescore";
+  const pick = document.createElement("select");
+  pick.id = `rescore-side-${id}`;
+  for (const side of ["left", "right"]) {
+    const o = text("option", t(`side_${side}`));
+    o.value = side;
+    pick.append(o);
+  }
+  const go = text("button", t("rescore_go"));
+  go.id = `rescore-${id}`;
+  form.append(text("span", t("rescore_as")), pick, " ", go);
+  return rescoreControls(id, form, go, () => pick.value, [pick]);
+}
+
+// A two-person role-play: which side was scored as the trainee, and, for a trainer, the
+// way to score it again with the trainee on the other side (uploaded with the wrong side,
+// the customer was scored).
+function sideLine(id, rep) {
+  const side = rep.session.role_play;
+  const other = side === "left" ? "right" : "left";
+  const line = document.createElement("div");
+  line.className = "hint role-play-side";
+  line.append(text("span", t("role_play_line", { side: t(`side_${side}`) })));
+  const superseded = rep.superseded_by && rep.superseded_by.status !== "failed";
+  if (!canReview() || rep.session.kind === "live" || rep.session.status !== "done" || superseded) return line;
+  line.classList.add("other-side");
+  const go = text("button", t(`other_side_go_${other}`));
+  go.id = `rescore-other-${id}`;
+  go.dataset.side = other;
+  line.append(lang === "zh" ? "" : " ", text("span", t(`other_side_${other}`)), " ", go);
+  return rescoreControls(id, line, go, () => other);
 }
 
 // The session could not be loaded (a server error, signed out, deleted): said in the
@@ -517,6 +566,8 @@ async function showSession(id) {
     // Scoring again is a trainer's call: the new session supersedes one they may have reviewed.
     if (n.code === "two_people_in_view" && !rep.session.role_play && canReview()) box.append(rescoreForm(id));
   }
+  // A two-person role-play: the side scored as the trainee, and the other side to score instead.
+  if (rep.session.role_play === "left" || rep.session.role_play === "right") box.append(sideLine(id, rep));
   // An onboarding self-check: what it means in each of the person's cohorts, as the
   // cohort table and the report say it (a score alone said nothing of "incomplete").
   for (const c of rep.self_check || []) box.append(selfCheckLine(rep, c));
@@ -526,9 +577,10 @@ async function showSession(id) {
     return;
   }
   box.append(...scoreLines(rep));
-  box.append(text("h4", t("findings_title")));
   const gap = rep.unassessable || {};
-  if (!rep.findings.length) {
+  // Nobody could be judged (a black clip, nobody in view): no findings is no news.
+  if (rep.findings.length || !nobodyJudged(rep)) box.append(text("h4", t("findings_title")));
+  if (!rep.findings.length && !nobodyJudged(rep)) {
     // "No problems" only for the time that could be seen.
     box.append(text("p", gap.share ? t("none_with_gap", { p: pct(gap.share) }) : t("none")));
   }
@@ -542,12 +594,13 @@ async function showSession(id) {
 // what little could be seen is no 100.
 function scoreLines(rep) {
   const gap = rep.unassessable || {};
-  const line = text("p", rep.overall_score == null ? t("score_line", { s: "—" })
+  const nobody = nobodyJudged(rep);
+  const line = text("p", nobody ? t("nobody_judged") : rep.overall_score == null ? t("score_line", { s: "—" })
     : pct(rep.overall_score) === pct(rep.overall_score_reviewed ?? rep.overall_score)
       ? t("score_line", { s: pct(rep.overall_score) })
       : t("score_line_reviewed", { a: pct(rep.overall_score), b: pct(rep.overall_score_reviewed) }));
   line.id = "score-line";
-  line.className = "scores";
+  line.className = nobody ? "scores nobody" : "scores";
   if (gap.share != null) {
     const u = text("span", ` · ${t("unknown_line", { p: pct(gap.share) })}`);
     if (gap.high) u.className = "high";
@@ -556,12 +609,21 @@ function scoreLines(rep) {
   const out = [line];
   if (gap.high || gap.notable) {
     const why = (gap.top_reasons || []).map((r) => (r.text ? r.text[lang] : r.reason)).join(t("r_sep"));
-    const p = text("p", t(gap.high ? "unassessable_high" : "unassessable_some", { p: pct(gap.share), why: why || "—" }));
+    // With no score at all, nothing is said of what the score covers.
+    const key = nobody ? "unassessable_all" : gap.high ? "unassessable_high" : "unassessable_some";
+    const p = text("p", t(key, { p: pct(gap.share), why: why || "—" }));
     p.className = gap.high ? "notice unassessable high-gap" : "notice unassessable";
     p.id = "unassessable";
     out.push(p);
   }
   return out;
+}
+
+// An analysis where nobody could be judged (a black clip, nobody in view): done, but no
+// rule could be assessed, so there is no score to read, only a recording to make again.
+function nobodyJudged(rep) {
+  return rep.session.status === "done" && rep.overall_score == null
+    && !(rep.rules || []).some((r) => r.score != null);
 }
 
 // After a review (a finding agreed or disagreed with, a missed violation added or deleted):
@@ -580,9 +642,18 @@ function findingCard(id, rep, f) {
   div.className = "finding";
   const badge = text("span", t(`f_${f.status}`) || f.status);
   badge.className = `badge ${f.status}`;
+  const decided = f.review ? f.review.decision : null;
   const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak")} ${f.peak_text[lang]}` : "";
   const secs = `${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} ${t("sec")}`;
-  div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge, text("span", ` ${secs}${peak} `));
+  div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge);
+  if (decided === "disagree") {  // the trainer disagrees: it costs nothing, and looks it
+    div.classList.add("disagreed");
+    badge.classList.add("off");
+    const off = text("span", t("not_counted"));
+    off.className = "not-counted";
+    div.append(" ", off);
+  }
+  div.append(text("span", ` ${secs}${peak} `));
   if (f.review) {  // the decision, with the reviewer's comment and name
     const colon = lang === "zh" ? "：" : ": ";
     const said = f.review.comment ? `${colon}${f.review.comment}` : "";
@@ -617,6 +688,8 @@ function findingCard(id, rep, f) {
     const buttons = document.createElement("span");
     for (const decision of ["agree", "disagree"]) {
       const b = text("button", t(decision));
+      b.className = `decide ${decision}`;
+      b.setAttribute("aria-pressed", String(decided === decision));  // the decision made, shown pressed
       b.onclick = async () => {
         err.textContent = "";
         try {
@@ -659,8 +732,11 @@ function rulesTable(rep) {
   const title = (r) => (lang === "zh" ? r.title_zh : r.title_en);
   const why = (r) => (r.top_reason_text ? r.top_reason_text[lang] : r.top_reason || "—");
   const assessed = rules.filter((r) => r.score != null);
-  const blind = rules.filter((r) => r.score == null && !r.not_applied);
-  const skipped = rules.filter((r) => r.score == null && r.not_applied);
+  // A rule the coach could not judge (or that did not apply) on which a trainer added a
+  // violation has a reviewed score: listed with it, so the overall score's drop is explained.
+  const added = rules.filter((r) => r.score == null && r.score_reviewed != null);
+  const blind = rules.filter((r) => r.score == null && r.score_reviewed == null && !r.not_applied);
+  const skipped = rules.filter((r) => r.score == null && r.score_reviewed == null && r.not_applied);
   const table = document.createElement("table");
   table.id = "rule-table";
   table.append(row(["r_rule", "r_score", "r_judged", "r_note"].map(t), "th"));
@@ -676,6 +752,12 @@ function rulesTable(rep) {
     const tr = row([title(r), scoreText(r.score, r.score_reviewed), judged, notes.join(t("r_sep"))]);
     tr.dataset.rule = r.rule_id;
     if (r.thin_evidence) tr.classList.add("thin");
+    table.append(tr);
+  }
+  for (const r of added) {
+    const tr = row([title(r), t("r_added", { s: pct(r.score_reviewed) }), "—", t("r_not_assessable", { why: why(r) })]);
+    tr.dataset.rule = r.rule_id;
+    tr.className = "added";
     table.append(tr);
   }
   for (const r of blind) {
@@ -694,6 +776,44 @@ function rulesTable(rep) {
     out.push(d);
   }
   return out;
+}
+
+// The group of a rule, from its id's prefix ("standing.upright" → standing).
+const RULE_GROUP = { standing: "standing", sitting: "sitting", face: "face", handover: "interaction",
+                     handshake: "interaction", greeting: "interaction", gesture: "interaction",
+                     distance: "distance", grooming: "grooming" };
+
+// Standing or sitting, as the session was scored: the session's posture when the server
+// says it, else the posture whose rules were judged longer, else the one whose rules did
+// apply (a sitting rule "did not apply: not sitting" in a standing session); null unknown.
+function sessionPosture(rep) {
+  const said = rep.session.posture;
+  if (said === "standing" || said === "sitting") return said;
+  const judged = { standing: 0, sitting: 0 }, absent = { standing: 0, sitting: 0 };
+  for (const r of rep.rules || []) {
+    const group = r.rule_id.split(".")[0];
+    if (!(group in judged)) continue;
+    if (r.score != null) judged[group] += r.assessable_s || 0.001;
+    if (r.top_reason === `not_${group}`) absent[group] += 1;
+  }
+  if (judged.standing !== judged.sitting) return judged.standing > judged.sitting ? "standing" : "sitting";
+  if (absent.standing !== absent.sitting) return absent.standing < absent.sitting ? "standing" : "sitting";
+  return null;
+}
+
+// The session's rules in groups for the missed-violation picker: the session's posture,
+// face, the interaction rules (handover, handshake, greeting, gestures), distance,
+// grooming, and the other posture last; the catalogue's order within a group.
+function ruleGroups(rep) {
+  const posture = sessionPosture(rep);
+  const order = posture === "sitting"
+    ? ["sitting", "face", "interaction", "distance", "grooming", "standing"]
+    : posture === "standing"
+      ? ["standing", "face", "interaction", "distance", "grooming", "sitting"]
+      : ["standing", "sitting", "face", "interaction", "distance", "grooming"];
+  const groups = new Map([...order, "other"].map((g) => [g, []]));
+  for (const r of rep.rules || []) groups.get(RULE_GROUP[r.rule_id.split(".")[0]] || "other").push(r);
+  return [...groups].filter(([, members]) => members.length);
 }
 
 // A violation the trainer saw and the coach did not flag: listed, and a form to add one.
@@ -730,8 +850,18 @@ function missedForm(id, rep) {
   const rule = document.createElement("select");
   rule.id = "missed-rule";
   rule.setAttribute("aria-label", t("missed_rule"));
-  const rules = [...rep.rules].sort((a, b) => title(a.rule_id).localeCompare(title(b.rule_id), lang));
-  rule.replaceChildren(...rules.map((r) => { const o = text("option", title(r.rule_id)); o.value = r.rule_id; return o; }));
+  // Nothing picked at first (a rule added by accident costs the trainee points), then the
+  // rules by group, the session's posture's first and the other posture's last.
+  const none = text("option", t("missed_pick"));
+  none.value = "";
+  rule.append(none);
+  for (const [group, members] of ruleGroups(rep)) {
+    const og = document.createElement("optgroup");
+    og.label = t(`g_${group}`);
+    og.dataset.group = group;
+    og.append(...members.map((r) => { const o = text("option", title(r.rule_id)); o.value = r.rule_id; return o; }));
+    rule.append(og);
+  }
   const at = document.createElement("input");
   const dur = rep.session.duration_s;
   Object.assign(at, { id: "missed-at", type: "number", min: "0", step: "0.1",
@@ -745,7 +875,10 @@ function missedForm(id, rep) {
   note.setAttribute("aria-label", t("comment"));
   const add = text("button", t("missed_add"));
   add.id = "missed-add";
+  add.disabled = true;  // until a rule is picked
+  rule.onchange = () => { add.disabled = !rule.value; };
   add.onclick = async () => {
+    if (!rule.value) return;
     // An empty box is "no time" (the whole recording); anything typed goes to the server,
     // which says in the page's language when it is outside the recording.
     const typed = at.value.trim() !== "" || at.validity.badInput;
@@ -757,7 +890,7 @@ function missedForm(id, rep) {
                 body: JSON.stringify({ rule_id: rule.value,
                                        at_ms: typed ? (Number.isFinite(secs) ? Math.round(secs * 1000) : -1) : null,
                                        comment: note.value }) });
-    } catch (e) { add.disabled = false; showError(err, e); return; }
+    } catch (e) { add.disabled = !rule.value; showError(err, e); return; }
     await afterReview(id);
   };
   const row1 = document.createElement("p");
