@@ -1350,3 +1350,37 @@ def test_the_missed_violation_picker_groups_rules_by_posture_and_starts_empty(tm
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_a_role_play_with_nobody_else_in_it_is_scored_again_as_practice_alone(tmp_path: Path) -> None:
+    """The analysis noticed no second person in a clip uploaded as a role-play: the note says
+    so, and the trainer scores it again as practice alone (role_play "none")."""
+    import dataclasses
+
+    sync_api = _needs_chromium()
+    from tests.store.helpers import fake_result
+
+    cfg = _store_cfg(tmp_path)
+    video = cfg.data_dir / "uploads" / "lilei" / "alone.mp4"
+    video.parent.mkdir(parents=True)
+    video.write_bytes(ROLE_PLAY.read_bytes())
+    rel = str(video.resolve().relative_to(cfg.data_dir.resolve()))
+    result = fake_result()
+    notice = {"code": "one_person_in_role_play", "checks": 93, "found": 0}
+    result = dataclasses.replace(result, summary={**result.summary, "notices": [notice]})
+    sid = _stored(cfg, result, source="alone.mp4", role_play="left", media_path=rel)["session"]
+    errors: list[str] = []
+    bodies: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            page.on("request", lambda r: bodies.append(r.post_data or "") if r.url.endswith("/reanalyse") else None)
+            _opened(page, sid)
+            assert "second person was seen on only 0 of 93 frames" in page.inner_text("#detail")
+            page.click(f"#rescore-alone-{sid}")
+            page.wait_for_function("document.querySelectorAll('#sessions tr:has(td)').length === 2")
+            assert bodies == ['{"role_play":"none"}'], bodies
+            assert page.context.request.get(url + "api/sessions/2").json()["session"]["role_play"] is None
+        finally:
+            browser.close()
+    assert not errors, errors

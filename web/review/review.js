@@ -6,7 +6,7 @@ const T = {
         superseded: "这段录像已重新评分为会话 #{id}，请以新会话为准：", superseded_pending: "这段录像正在重新评分为会话 #{id}：",
         superseded_open: "查看 #{id}", superseded_short: "已由 #{id} 取代", rescored_from: "由会话 #{id} 的同一段录像重新评分而来。",
         rescored_from_short: "由 #{id} 重新评分",
-        role_play_line: "两人角色扮演：{side}。", other_side_left: "学员其实在左侧？", other_side_right: "学员其实在右侧？",
+        rescore_alone: "作为个人练习重新评分", role_play_line: "两人角色扮演：{side}。", other_side_left: "学员其实在左侧？", other_side_right: "学员其实在右侧？",
         other_side_go_left: "重新评分", other_side_go_right: "重新评分",
         r_added: "{s}（培训师补充）", not_counted: "不计分（培训师不同意）",
         nobody_judged: "无法评估：画面中没有可判断的人（需重做）", unassessable_all: "{p}% 的时间无法评估：{why}。",
@@ -89,7 +89,7 @@ const T = {
         superseded_pending: "This video is being scored again as session #{id}: ",
         superseded_open: "open #{id}", superseded_short: "superseded by #{id}",
         rescored_from: "Scored again from the same video as session #{id}.", rescored_from_short: "scored again from #{id}",
-        role_play_line: "Two-person role-play: {side}.", other_side_left: "Trainee on the other side?",
+        rescore_alone: "Score again as practice alone", role_play_line: "Two-person role-play: {side}.", other_side_left: "Trainee on the other side?",
         other_side_right: "Trainee on the other side?", other_side_go_left: "Score again with the trainee on the left",
         other_side_go_right: "Score again with the trainee on the right",
         r_added: "{s} (added by trainer)", not_counted: "Not counted (trainer disagrees)",
@@ -484,6 +484,16 @@ function rescoreForm(id) {
   return rescoreControls(id, form, go, () => pick.value, [pick]);
 }
 
+// A role-play with nobody else in view: the way out, the same video scored as practice alone.
+function aloneForm(id) {
+  const form = document.createElement("div");
+  form.className = "rescore alone";
+  const go = text("button", t("rescore_alone"));
+  go.id = `rescore-alone-${id}`;
+  form.append(go);
+  return rescoreControls(id, form, go, () => "none");
+}
+
 // A two-person role-play: which side was scored as the trainee, and, for a trainer, the
 // way to score it again with the trainee on the other side (uploaded with the wrong side,
 // the customer was scored).
@@ -565,6 +575,10 @@ async function showSession(id) {
     box.append(p);
     // Scoring again is a trainer's call: the new session supersedes one they may have reviewed.
     if (n.code === "two_people_in_view" && !rep.session.role_play && canReview()) box.append(rescoreForm(id));
+    // A role-play with nobody else in it: scored again as practice alone.
+    if (n.code === "one_person_in_role_play" && canReview() && rep.session.status === "done") {
+      box.append(aloneForm(id));
+    }
   }
   // A two-person role-play: the side scored as the trainee, and the other side to score instead.
   if (rep.session.role_play === "left" || rep.session.role_play === "right") box.append(sideLine(id, rep));
