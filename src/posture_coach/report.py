@@ -506,7 +506,7 @@ def _mostly_unassessable(report: Mapping[str, Any], lang: Lang) -> str:
     return f'<p class="notice advice" id="mostly-unassessable">{_e(text)}</p>'
 
 
-def _events_table(events: Sequence[Mapping[str, Any]], lang: Lang) -> str:
+def events_table(events: Sequence[Mapping[str, Any]], lang: Lang) -> str:
     """The actions seen (a handshake, a card handed over, a bow…) with what was measured:
     what the timeline's hover text says, printed, so that a PDF keeps it too."""
     rows = [e for e in events if str(e.get("type")) in EVENT_NAMES and e.get("type") != "posture"]
@@ -804,7 +804,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     # timeline
     h.append(f"<h2>{_e(tr('timeline', lang))}</h2>")
     h.append(timeline_svg(report, lang, width=timeline_width))
-    h.append(_events_table(report.get("events", []), lang))
+    h.append(events_table(report.get("events", []), lang))
 
     # rules table (assessable ones)
     h.append(f"<h2>{_e(tr('rules', lang))}</h2>")

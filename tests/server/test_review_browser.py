@@ -1384,3 +1384,29 @@ def test_a_role_play_with_nobody_else_in_it_is_scored_again_as_practice_alone(tm
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_the_session_shows_the_timeline_with_the_actions_and_what_was_measured(tmp_path: Path,
+                                                                              shots_dir: Path) -> None:
+    """The page showed events only as "1 event" per rule: a trainer could not see the
+    handshake's lean or hold. The report's timeline and its table of actions are on the page,
+    in the page's language."""
+    sync_api = _needs_chromium()
+    from tests.store.helpers import fake_result
+
+    cfg = _store_cfg(tmp_path)
+    sid = _stored(cfg, fake_result(), source="role.mp4")["session"]
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in_trainer(p, url + "review/", errors)
+        try:
+            _opened(page, sid)
+            page.wait_for_selector("#timeline svg.timeline", timeout=10_000)
+            assert page.locator("#timeline rect.finding").count() >= 1
+            assert "Handshake" in page.inner_text("#timeline table.events")
+            _to_language(page, "zh")
+            page.wait_for_function("document.querySelector('#timeline table.events')?.textContent.includes('握手')")
+            page.screenshot(path=str(shots_dir / "review-timeline-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors

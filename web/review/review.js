@@ -301,6 +301,20 @@ async function api(path, opts = {}) {
 
 function text(tag, s) { const el = document.createElement(tag); el.textContent = s ?? ""; return el; }
 
+// The report's timeline (findings, the trainer's added moments, the handshake, card and bow
+// with what was measured, on hover and in the table below it), drawn by the server in the
+// page's language: the page showed events only as counts per rule.
+function timelineBox(id) {
+  const box = document.createElement("div");
+  box.id = "timeline";
+  box.className = "timeline-box";
+  fetch(`/api/sessions/${id}/timeline?lang=${lang}`, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : ""))
+    .then((html) => { box.innerHTML = html; })  // the server's own markup, its texts escaped
+    .catch(() => {});  // no timeline: the findings below say the same
+  return box;
+}
+
 // A link that opens in a new tab (reports, PDFs): the review page keeps its place.
 function newTab(href, label) {
   const a = text("a", label);
@@ -591,6 +605,7 @@ async function showSession(id) {
     return;
   }
   box.append(...scoreLines(rep));
+  if (!nobodyJudged(rep)) box.append(timelineBox(id));
   const gap = rep.unassessable || {};
   // Nobody could be judged (a black clip, nobody in view): no findings is no news.
   if (rep.findings.length || !nobodyJudged(rep)) box.append(text("h4", t("findings_title")));

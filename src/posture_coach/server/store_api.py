@@ -534,6 +534,16 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="session-{session_id}-{lang}.pdf"'})
 
+    @router.get("/sessions/{session_id}/timeline", response_class=HTMLResponse)
+    def session_timeline(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh") -> HTMLResponse:
+        """The report's timeline (findings, trainer-added moments, events such as a
+        handshake with its lean and hold) and its table of actions, as an HTML fragment in
+        ``lang`` for the review page to show beside the findings."""
+        from ..report import events_table, timeline_svg
+
+        data = _report(session_id, user)
+        return HTMLResponse(timeline_svg(data, lang) + events_table(data.get("events", []), lang))
+
     def _report(session_id: int, user: User) -> dict[str, Any]:
         from ..report import report_from_session
 
