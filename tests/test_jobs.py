@@ -199,6 +199,7 @@ def test_batch_reports_and_lists_failures(tmp_path: Path, person_photo: Path, mo
     rows = {r["name"]: r for r in csv.DictReader((out / "summary.csv").read_text(encoding="utf-8-sig").splitlines())}
     assert set(rows) == {"good", "broken", "missing"}
     assert rows["good"]["ok"] == "yes" and rows["good"]["score_pct"] != "" and rows["good"]["not_assessable_pct"] != ""
+    assert " / " in rows["good"]["not_assessable_why"]  # the main reason, in Chinese and English
     assert (rows["broken"]["ok"], rows["broken"]["error_reason"]) == ("no", "video_unreadable")
 
 

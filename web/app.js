@@ -67,7 +67,7 @@ const state = {
   liveId: null, saveToken: null, recover: null,
   cameraOk: false, runNotice: null, postureUnknownSince: null,
   stream: null, muteTimer: 0, cameraLostRun: false,
-  cueRule: null, recoverCause: null, calibSkipped: false, profileInUse: false, calibNote: null,
+  cueRule: null, cueStatus: null, recoverCause: null, calibSkipped: false, profileInUse: false, calibNote: null,
   quietReconnect: false, me: null, calibCount: 0, calibTimer: 0,
 };
 // Beside the picture, above the rule cards: in view during the grooming step without scrolling.
@@ -743,6 +743,7 @@ function showCue(cue) {
   el.cue.textContent = cue.text;
   el.cue.className = `cue ${cue.status}`;
   state.cueRule = cue.rule_id || null;
+  state.cueStatus = cue.status;
   state.lastCueAt = performance.now();
   clearTimeout(showCue.timer);
   showCue.timer = setTimeout(() => { el.cue.hidden = true; }, 4000);
@@ -756,11 +757,15 @@ function showCue(cue) {
 }
 
 /** A cue is about one rule: once that rule's card says pass again, the cue goes at once
- * (a red "Uncross your arms" left for 3 s beside a green card contradicts it). */
+ * (a red "Uncross your arms" left for 3 s beside a green card contradicts it); so does a
+ * hint (a warning) once a required rule fails ("clasp your hands in front" over crossed
+ * arms pointed away from what was wrong). */
 function dropPassedCue() {
   if (el.cue.hidden || !state.cueRule) return;
   const v = state.statuses[state.cueRule];
-  if (!v || v.status !== "pass") return;
+  const outranked = state.cueStatus === "warn" && Object.entries(state.statuses).some(
+    ([id, s]) => id !== state.cueRule && s.status === "fail" && !isRecommended(id) && !offPack(id));
+  if (!outranked && (!v || v.status !== "pass")) return;
   clearTimeout(showCue.timer);
   el.cue.hidden = true;
   state.cueRule = null;
@@ -1253,6 +1258,8 @@ function showSummary(msg) {
   const topReason = ((msg.summary && msg.summary.top_reasons) || [])[0];
   const nobody = nothingJudged && topReason && topReason.reason === "no_person";
   if (typeof msg.score === "number") {
+    // The live score beside it ends on the run's own score (it was up to a second old).
+    setText(el.score, formatScore(msg.score));
     add("p", `${t("summary_overall")}: `).append(Object.assign(document.createElement("span"), {
       className: "summary-score", textContent: formatScore(msg.score),
     }));
@@ -1534,7 +1541,7 @@ function drillWhy(result, outcome) {
     }
     const tm = step.timing;
     if (tm && tm.outcome === outcome && outcome !== "not_assessable") {
-      parts.push(`${timingTitle(tm.rule)}: ${tm.onset_s === null ? t("timing_never", { within: tm.within_s })
+      parts.push(`${timingTitle(tm.rule)}${lang() === "zh" ? "：" : ": "}${tm.onset_s === null ? t("timing_never", { within: tm.within_s })
         : t("timing_note", { onset: tm.onset_s.toFixed(1), within: tm.within_s, held: tm.held_s.toFixed(1), hold: tm.hold_s })}`);
     }
     if (parts.length) lines.push(t("why_step", { step: pick(step, "title"), why: parts.join(lang() === "zh" ? "；" : "; ") }));
@@ -1624,7 +1631,7 @@ function renderDrillResult(add, result) {
     if (step.missing_events && step.missing_events.length) notes.push(t("missing_events") + step.missing_events.map((e) => t(`event_${e}`)).join(lang() === "zh" ? "、" : ", "));
     const tm = step.timing;  // "smile within 2 s, hold it 3 s": when it started, how long it held
     if (tm && tm.outcome !== "not_assessable") {
-      notes.push(`${timingTitle(tm.rule)}: ${tm.onset_s === null
+      notes.push(`${timingTitle(tm.rule)}${lang() === "zh" ? "：" : ": "}${tm.onset_s === null
         ? t("timing_never", { within: tm.within_s })
         : t("timing_note", { onset: tm.onset_s.toFixed(1), within: tm.within_s, held: tm.held_s.toFixed(1), hold: tm.hold_s })}`);
     }

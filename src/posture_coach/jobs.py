@@ -604,7 +604,9 @@ def score_one(video: Path, out_dir: Path, opts: AnalysisOptions,
         rep.write_json(data, out_dir / f"{name}.json")
         for lang in langs:
             rep.write_html(data, out_dir / f"{name}.{lang}.html", lang)  # type: ignore[arg-type]
+        top = (result.summary or {}).get("top_reasons") or []
         item.update(ok=True, overall_score=data["overall_score"], unknown_share=data["unknown_share"],
+                    not_assessable_reason=top[0]["reason"] if top and isinstance(top[0], dict) else None,
                     findings=len(data["findings"]), duration_s=result.duration_s, frames=result.frames,
                     role_play=opts.role_play, notices=data["notices"])
     except CoachError as exc:
@@ -647,10 +649,19 @@ def run_batch(videos: list[Path], out_dir: Path, *, engine: str = "local", worke
     return summary
 
 
+def reason_text_both(code: str) -> str:
+    """A reason for time not assessable in both languages ("画面中没有检测到人 / no person in
+    view"), its code where it has no text."""
+    from .rules.base import reason_text
+
+    zh, en = reason_text(code, "zh"), reason_text(code, "en")
+    return f"{zh} / {en}" if zh and en and zh != code else code
+
+
 def summary_csv(items: Sequence[Mapping[str, Any]]) -> str:
     """One line per video of a batch, for a spreadsheet: its report name, the score and the
-    share of the time not assessable (both in percent), findings, the trainee side, what the
-    analysis noticed (codes) and, for a video that failed, why."""
+    share of the time not assessable (both in percent) with its main reason, findings, the
+    trainee side, what the analysis noticed (codes) and, for a video that failed, why."""
     import csv
     import io
 
@@ -659,12 +670,14 @@ def summary_csv(items: Sequence[Mapping[str, Any]]) -> str:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["name", "video", "ok", "score_pct", "not_assessable_pct", "findings", "duration_s",
-                "role_play", "notices", "error_reason"])
+    w.writerow(["name", "video", "ok", "score_pct", "not_assessable_pct", "not_assessable_why", "findings",
+                "duration_s", "role_play", "notices", "error_reason"])
     for i in items:
         notes = " ".join(str(n.get("code")) for n in i.get("notices") or () if isinstance(n, Mapping))
+        why = i.get("not_assessable_reason")
+        texts = reason_text_both(why) if why else ""
         w.writerow([i.get("name"), i.get("video"), "yes" if i.get("ok") else "no", pct(i.get("overall_score")),
-                    pct(i.get("unknown_share")), i.get("findings", ""),
+                    pct(i.get("unknown_share")), texts, i.get("findings", ""),
                     "" if i.get("duration_s") is None else f"{float(i['duration_s']):.1f}",
                     i.get("role_play") or "", notes, "" if i.get("ok") else i.get("reason") or ""])
     return buf.getvalue()

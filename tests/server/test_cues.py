@@ -55,3 +55,16 @@ def test_no_lesser_hint_while_a_more_urgent_problem_goes_on_between_its_cues() -
     said = _run(_gate(), frames)
     assert said == [(2000, "standing.arms_crossed", "fail"), (12_000, "standing.arms_crossed", "fail"),
                     (16_000, "standing.hands_front", "warn")]  # once the arms are uncrossed
+
+
+def test_no_lesser_hint_when_a_more_urgent_problem_comes_back_while_its_cue_rests() -> None:
+    # Arms crossed (cued at 2 s), uncrossed at 4 s, crossed again at 5.9 s while their cue
+    # still rests: the hands-in-front hint, due at 6 s, was given over red arms (the arms
+    # were not yet held the 2 s a cue of their own needs).
+    frames = {t: {"standing.arms_crossed": "fail", "standing.hands_front": "warn"} for t in range(0, 4000, 100)}
+    frames.update({t: {"standing.arms_crossed": "pass", "standing.hands_front": "warn"}
+                   for t in range(4000, 5900, 100)})
+    frames.update({t: {"standing.arms_crossed": "fail", "standing.hands_front": "warn"}
+                   for t in range(5900, 12_500, 100)})
+    said = _run(_gate(), frames)
+    assert said == [(2000, "standing.arms_crossed", "fail"), (12_000, "standing.arms_crossed", "fail")], said

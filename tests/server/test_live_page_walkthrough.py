@@ -147,7 +147,7 @@ def test_a_drill_summary_says_why_folds_other_rules_labels_the_timing_and_tries_
         assert "微笑露齿不超过六颗 未通过" in why, why
         assert len(main_rules) == 3 and "面带微笑" in main_rules, main_rules
         assert other_label.startswith("其他规则（"), other_label
-        assert "微笑时机: 1.4 秒开始" in steps and "面带微笑: 1.4 秒开始" not in steps, steps
+        assert "微笑时机：1.4 秒开始" in steps and "面带微笑: 1.4 秒开始" not in steps, steps
         assert restarted.startswith("步骤 1/"), restarted
     assert body.index(why.splitlines()[0]) < body.index("Overall score" if lang == "en" else "总得分")
 

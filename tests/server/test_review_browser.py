@@ -1377,6 +1377,7 @@ def test_a_role_play_with_nobody_else_in_it_is_scored_again_as_practice_alone(tm
             page.on("request", lambda r: bodies.append(r.post_data or "") if r.url.endswith("/reanalyse") else None)
             _opened(page, sid)
             assert "second person was seen on only 0 of 93 frames" in page.inner_text("#detail")
+            assert page.locator("#detail .role-play-side").count() == 0  # not "the other side" beside it
             page.click(f"#rescore-alone-{sid}")
             page.wait_for_function("document.querySelectorAll('#sessions tr:has(td)').length === 2")
             assert bodies == ['{"role_play":"none"}'], bodies

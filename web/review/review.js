@@ -595,7 +595,9 @@ async function showSession(id) {
     }
   }
   // A two-person role-play: the side scored as the trainee, and the other side to score instead.
-  if (rep.session.role_play === "left" || rep.session.role_play === "right") box.append(sideLine(id, rep));
+  // (Not beside the "nobody else in view" note: its way out is scoring it as practice alone.)
+  const alone = (rep.notices || []).some((n) => n.code === "one_person_in_role_play");
+  if ((rep.session.role_play === "left" || rep.session.role_play === "right") && !alone) box.append(sideLine(id, rep));
   // An onboarding self-check: what it means in each of the person's cohorts, as the
   // cohort table and the report say it (a score alone said nothing of "incomplete").
   for (const c of rep.self_check || []) box.append(selfCheckLine(rep, c));

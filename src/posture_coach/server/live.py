@@ -212,8 +212,9 @@ class CueGate:
     longest-standing. No two cues come closer than ``gap_ms``, except that a more urgent
     cue does not wait behind a lesser one: crossed arms are cued as soon as they are due,
     not 4 s after the hint to clasp the hands in front that came a moment before. Nor is
-    a lesser cue given while a more urgent problem goes on in its rest: with the arms still
-    crossed (cued, resting), "clasp your hands in front" would point away from what is wrong.
+    a lesser cue given while a more urgent problem goes on (resting after its cue, or just
+    begun): with the arms crossed, "clasp your hands in front" would point away from what
+    is wrong.
     """
 
     after_ms: int
@@ -230,15 +231,15 @@ class CueGate:
 
     def update(self, t_ms: int, verdicts: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
         due: list[tuple[str, str, int]] = []
-        ongoing = (False, False)  # the most urgent problem held long enough for a cue, resting or not
+        ongoing = (False, False)  # the most urgent problem now, cued or not, held or not yet
         for rid, v in verdicts.items():
             status = v.get("status")
             if status in BAD_STATUSES:
                 start = self._since.setdefault(rid, t_ms)
-                if t_ms - start >= self.after_ms:
-                    ongoing = max(ongoing, self._rank(rid, str(status)))
-                    if t_ms - self._last.get(rid, -(10**9)) >= self.cooldown_ms:
-                        due.append((rid, str(status), t_ms - start))
+                ongoing = max(ongoing, self._rank(rid, str(status)))
+                if (t_ms - start >= self.after_ms
+                        and t_ms - self._last.get(rid, -(10**9)) >= self.cooldown_ms):
+                    due.append((rid, str(status), t_ms - start))
             else:
                 self._since.pop(rid, None)
         if not due:
