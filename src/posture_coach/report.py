@@ -693,7 +693,8 @@ h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;border-bot
 .card .big{font-size:30px;font-weight:700}.card .lbl{font-size:12px;color:#666}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:6px 8px;
 text-align:left;vertical-align:top}th{background:#fafafa}td.num{text-align:right;white-space:nowrap}
-.na{color:#777;font-style:italic}.clause{color:#666;font-size:12px}
+.na{color:#777;font-style:italic}.clause{color:#666;font-size:12px}td.clause{min-width:11em}
+td.num .clause{display:block;white-space:normal}
 table.steps td:nth-child(-n+2){white-space:nowrap}
 table.events{width:auto;min-width:50%}table.events td{padding-right:28px}table.events td.num{text-align:left}
 .finding{display:grid;grid-template-columns:minmax(0,1fr) 300px;gap:14px;border:1px solid #ddd;border-radius:8px;
