@@ -1402,11 +1402,12 @@ def test_the_session_shows_the_timeline_with_the_actions_and_what_was_measured(t
         browser, page = _signed_in_trainer(p, url + "review/", errors)
         try:
             _opened(page, sid)
-            page.wait_for_selector("#timeline svg.timeline", timeout=10_000)
-            assert page.locator("#timeline rect.finding").count() >= 1
-            assert "Handshake" in page.inner_text("#timeline table.events")
+            page.wait_for_selector("#timeline svg.tl-timeline", timeout=10_000)
+            assert page.locator("#timeline rect.tl-finding").count() >= 1
+            assert page.locator("#detail .finding").count() == len(page.locator("#detail div.finding").all())
+            assert "Handshake" in page.inner_text("#timeline table.tl-events")
             _to_language(page, "zh")
-            page.wait_for_function("document.querySelector('#timeline table.events')?.textContent.includes('握手')")
+            page.wait_for_function("document.querySelector('#timeline table.tl-events')?.textContent.includes('握手')")
             page.screenshot(path=str(shots_dir / "review-timeline-zh.png"), full_page=True)
         finally:
             browser.close()

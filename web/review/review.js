@@ -310,7 +310,12 @@ function timelineBox(id) {
   box.className = "timeline-box";
   fetch(`/api/sessions/${id}/timeline?lang=${lang}`, { credentials: "same-origin" })
     .then((r) => (r.ok ? r.text() : ""))
-    .then((html) => { box.innerHTML = html; })  // the server's own markup, its texts escaped
+    .then((html) => {
+      box.innerHTML = html;  // the server's own markup, its texts escaped
+      // Its class names (finding, event…) are the report's: prefixed, so that the page's own
+      // ".finding" cards and their selectors never meet the drawing's shapes.
+      for (const el of box.querySelectorAll("[class]")) el.setAttribute("class", `tl-${el.getAttribute("class")}`);
+    })
     .catch(() => {});  // no timeline: the findings below say the same
   return box;
 }
