@@ -128,24 +128,27 @@ def test_no_evidence_is_said_plainly() -> None:
     assert "No evidence snapshot kept" in page
 
 
+def _trainers_session(db: Database, result: repo.AnalysisResult) -> tuple[int, int]:
+    """王芳's analysed session in the cohort of the trainer "coach": (session id, trainer id)."""
+    with db.session() as s:
+        t = repo.create_user(s, "coach", "trainer-pass", "trainer")
+        p = repo.create_person(s, "王芳")
+        c = repo.create_cohort(s, "c", trainer_id=t.id)
+        repo.add_member(s, c.id, p.id)
+        tid, pid = t.id, p.id
+    return store_result(db, result, person_id=pid), tid
+
+
 def test_report_of_a_reviewed_session(tmp_path: Path, snapshot: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
     db.upgrade()
     ev = db.data_dir / "evidence" / "s" / "snap.jpg"
     ev.parent.mkdir(parents=True)
     ev.write_bytes(snapshot.read_bytes())
-    with db.session() as s:
-        t = repo.create_user(s, "coach", "trainer-pass", "trainer")
-        p = repo.create_person(s, "王芳")
-        c = repo.create_cohort(s, "c", trainer_id=t.id)
-        repo.add_member(s, c.id, p.id)
-        sid = repo.create_session(s, source="role.mp4", person_id=p.id).id
-        jid = repo.create_job(s, sid).id
-    claim = repo.claim_job(db, jid)
-    assert claim and repo.save_results(db, jid, claim, fake_result({"snapshot": ev}, penalty=4.0))
+    sid, tid = _trainers_session(db, fake_result({"snapshot": ev}, penalty=4.0))
     with db.session() as s:
         ep = s.scalars(select(EpisodeRow).where(EpisodeRow.kind == "finding")).one()
-        repo.add_review(s, repo.get_user(s, t.id), decision="disagree", episode_id=ep.id, comment="鞠躬动作")
+        repo.add_review(s, repo.get_user(s, tid), decision="disagree", episode_id=ep.id, comment="鞠躬动作")
     data = rep.report_from_session(db, sid)
     assert data["overall_score"] == pytest.approx(0.8) and data["overall_score_reviewed"] == pytest.approx(1.0)
     assert data["findings"][0]["review"] == {"decision": "disagree", "comment": "鞠躬动作", "trainer": "coach"}
@@ -161,17 +164,9 @@ def test_what_a_trainer_added_shows_in_the_rules_table_and_on_the_timeline(tmp_p
     # be judged", the moment was not on the timeline, and the whole-recording one gave no time.
     db = Database(f"sqlite:///{tmp_path / 'pc.db'}", tmp_path / "data")
     db.upgrade()
+    sid, tid = _trainers_session(db, fake_result(penalty=0.0))
     with db.session() as s:
-        t = repo.create_user(s, "coach", "trainer-pass", "trainer")
-        p = repo.create_person(s, "王芳")
-        c = repo.create_cohort(s, "c", trainer_id=t.id)
-        repo.add_member(s, c.id, p.id)
-        sid = repo.create_session(s, source="role.mp4", person_id=p.id).id
-        jid = repo.create_job(s, sid).id
-    claim = repo.claim_job(db, jid)
-    assert claim and repo.save_results(db, jid, claim, fake_result(penalty=0.0))
-    with db.session() as s:
-        trainer = repo.get_user(s, t.id)
+        trainer = repo.get_user(s, tid)
         repo.add_review(s, trainer, decision="missed", session_id=sid, rule_id="sitting.legs_crossed", at_ms=4000)
         repo.add_review(s, trainer, decision="missed", session_id=sid, rule_id="face.smile")
     data = rep.report_from_session(db, sid)

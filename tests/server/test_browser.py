@@ -606,17 +606,23 @@ def test_a_camera_lost_mid_practice_ends_the_run_and_says_so(
             assert page.is_visible("#camera-help")
             help_en = page.inner_text("#camera-help")
             assert "camera was disconnected" in help_en.lower() and "Retry" in help_en, help_en
+            # The run is over: no "press Retry to go on" (it said so, and nothing went on).
+            assert "go on" not in help_en and "start a new practice" in help_en, help_en
             for button in ("#start", "#drill-start", "#stop", "#calibrate"):
                 assert page.is_disabled(button), button
             page.screenshot(path=str(shots / "20-camera-lost-en.png"))
             page.select_option("#lang", "zh")
             help_zh = page.inner_text("#camera-help")
             assert "摄像头已断开" in help_zh and "重试" in help_zh, help_zh
+            assert "已在断开时结束" in help_zh and "重新开始练习" in help_zh, help_zh
             page.screenshot(path=str(shots / "21-camera-lost-zh.png"))
-            # Camera back: the notice goes, practice can start and frames flow again.
+            # Camera back: the notice goes, practice can start and frames flow again; the
+            # ended run's time and score go (a frozen 0:05 read as a run still going).
             page.locator("#camera-retry").click()
             page.wait_for_selector("#camera-help", state="hidden", timeout=10_000)
             page.wait_for_selector("#start:not([disabled])", timeout=10_000)
+            assert page.inner_text("#timer") == "0:00" and page.inner_text("#score") == "–"
+            assert page.is_disabled("#stop")
             resumed = page.evaluate(sent)
             page.wait_for_function(f"{sent} > {resumed} + 5", timeout=10_000)
         finally:

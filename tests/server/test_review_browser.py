@@ -254,12 +254,11 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
     sync_api = _needs_chromium()
     from sqlalchemy import select
 
-    from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database, repo
     from posture_coach.store.models import User
     from tests.store.helpers import fake_result
 
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _seed(cfg)
     db = Database(cfg.db_url, cfg.data_dir)
     with db.session() as s:  # 李雷 did the onboarding self-check: standing.upright 0.6 < the pass score
@@ -321,11 +320,10 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
 def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tmp_path: Path,
                                                                                 shots_dir: Path) -> None:
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database, repo
     from tests.store.helpers import fake_result
 
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _seed(cfg)
     db = Database(cfg.db_url, cfg.data_dir)
     with db.session() as s:  # a recording of 李雷, analysed, with findings
@@ -415,9 +413,7 @@ def test_the_detail_says_what_could_not_be_assessed_rule_by_rule_and_the_address
         tmp_path: Path, shots_dir: Path) -> None:
     sync_api = _needs_chromium()
     from posture_coach.errors import REASON_TEXTS
-    from posture_coach.server.store_api import StoreConfig
-
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _stored_sessions(cfg)
     one, two, three = ids["oblique"], ids["plain"], ids["again"]
     errors: list[str] = []
@@ -550,10 +546,9 @@ def test_a_person_without_consent_is_greyed_out_of_the_upload_form(tmp_path: Pat
     """The upload form lists everyone in the trainer's cohort, but only people whose record
     says they consent can be picked; the others say why, in the page's language."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database, repo
 
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _seed(cfg)
     db = Database(cfg.db_url, cfg.data_dir)
     with db.session() as s:
@@ -653,9 +648,7 @@ def test_signing_out_of_the_review_page_leaves_nothing_of_the_user(tmp_path: Pat
     """Sign out, next to who is signed in: the sign-in form again, the session ended on the
     server, and nothing of the previous user's sessions, detail or cohort table left."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
-
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _onboarding_result(cfg)
     errors: list[str] = []
     posts: list[dict[str, str]] = []
@@ -704,10 +697,9 @@ def test_hr_records_and_withdraws_consent_and_the_upload_form_follows(tmp_path: 
     """HR's "People and consent": everyone with their consent; recording it makes the person
     selectable for uploads; withdrawing it asks first, then says how many files went."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database, repo
 
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _seed(cfg)
     files = _stored_media(cfg, ids)
     db = Database(cfg.db_url, cfg.data_dir)
@@ -786,9 +778,7 @@ def test_a_trainee_records_and_withdraws_their_own_consent(tmp_path: Path, shots
     """A trainee's own "I agree to my practice videos being stored": withdrawn after a
     confirmation (their videos go, scores stay), the upload form says why it is off."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
-
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _seed(cfg)
     files = _stored_media(cfg, ids)
     errors: list[str] = []
@@ -838,9 +828,7 @@ def test_the_cohort_table_follows_a_review(tmp_path: Path, shots_dir: Path) -> N
     """Disagreeing with a finding, or adding or deleting a missed violation, while the cohort
     table is open: the table is loaded again, so it says the same score as the session."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
-
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _onboarding_result(cfg)
     errors: list[str] = []
     with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
@@ -881,9 +869,7 @@ def test_the_upload_hint_recommends_filming_role_plays_at_about_45_degrees(tmp_p
     """From the side most standing rules cannot be judged; at about 45° they and the
     handshake lean can: the hint under the upload form says so, in both languages."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
-
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     _seed(cfg)
     errors: list[str] = []
     with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
@@ -906,12 +892,11 @@ def test_reports_opened_from_the_page_give_times_where_the_reader_is(tmp_path: P
     """The server keeps UTC; HR reads in Beijing. The page lists the session at the
     browser's time, and the report it opens says the same time, not UTC's."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
     from posture_coach.store import Database
     from tests.store.helpers import fake_result, store_result
 
     machine_tz("UTC")
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     ids = _seed(cfg)
     db = Database(cfg.db_url, cfg.data_dir)
     sid = store_result(db, fake_result(), person_id=ids["a"])
@@ -935,9 +920,7 @@ def test_hr_renames_a_cohort_in_the_cohort_view_without_a_reload(tmp_path: Path,
     page's language, a new one is shown at once in the picker and the CSV's name; trainers
     get no such control."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
-
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     _onboarding_result(cfg)
     errors: list[str] = []
     with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
@@ -993,9 +976,7 @@ def test_hr_disables_a_login_on_the_review_page_and_it_is_signed_out(tmp_path: P
     (the trainee's open page loses its sign-in) and its sign-in is refused with why;
     "Enable" lets it back. HR's own login cannot be disabled."""
     sync_api = _needs_chromium()
-    from posture_coach.server.store_api import StoreConfig
-
-    cfg = StoreConfig(db_url=f"sqlite:///{tmp_path / 'pc.db'}", data_dir=tmp_path / "data", run_jobs=False)
+    cfg = _store_cfg(tmp_path)
     _seed(cfg)
     errors: list[str] = []
     with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:

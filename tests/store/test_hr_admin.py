@@ -4,7 +4,6 @@ records stay), in the store, the API and the command line."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +20,7 @@ from posture_coach.store import Database, repo
 from posture_coach.store.models import AuthSession, Person, Session
 from posture_coach.store.passwords import hash_password
 from tests.store.helpers import fake_result, showing_the_onboarding, store_result
-from tests.store.test_api import PASSWORDS, _app, _seed, login
+from tests.store.test_api import PASSWORDS, _app, _seed, api, login  # noqa: F401  (api: a fixture)
 from tests.store.test_repo import _setup
 
 # -- the store ----------------------------------------------------------------------------------
@@ -121,17 +120,9 @@ def test_upgrading_a_database_from_before_logins_could_be_disabled_keeps_every_l
 # -- the API ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def hr_api(tmp_path: Path) -> Iterator[tuple[TestClient, StoreConfig, dict[str, int]]]:
-    app, cfg = _app(tmp_path, run_jobs=False)
-    ids = _seed(cfg)
-    with TestClient(app) as client:
-        yield client, cfg, ids
-
-
 def test_hr_renames_a_cohort_and_the_csv_is_named_after_it(
-        hr_api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
-    client, _cfg, ids = hr_api
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:  # noqa: F811
+    client, _cfg, ids = api
     csrf = login(client, "hr")
     r = client.patch(f"/api/cohorts/{ids['c1']}", json={"name": " 2026年春季入职班 "},
                      headers={"X-CSRF-Token": csrf})
@@ -145,8 +136,8 @@ def test_hr_renames_a_cohort_and_the_csv_is_named_after_it(
 
 
 def test_only_hr_renames_a_cohort_and_a_bad_name_is_refused_with_why(
-        hr_api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
-    client, _cfg, ids = hr_api
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:  # noqa: F811
+    client, _cfg, ids = api
     url = f"/api/cohorts/{ids['c1']}"
     for user in ("trainer1", "lilei"):  # the cohort's own trainer neither
         client.cookies.clear()
@@ -169,8 +160,8 @@ def test_only_hr_renames_a_cohort_and_a_bad_name_is_refused_with_why(
 
 
 def test_a_disabled_login_is_signed_out_and_its_right_password_is_told_it_is_disabled(
-        hr_api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
-    client, _cfg, ids = hr_api
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:  # noqa: F811
+    client, _cfg, ids = api
     trainee = TestClient(client.app)  # lilei, signed in on another browser
     login(trainee, "lilei")
     assert trainee.get("/api/auth/me").status_code == 200
@@ -197,8 +188,9 @@ def test_a_disabled_login_is_signed_out_and_its_right_password_is_told_it_is_dis
     assert trainee.get("/api/auth/me").json()["user"]["username"] == "lilei"
 
 
-def test_only_hr_disables_a_login_and_never_their_own(hr_api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:
-    client, _cfg, _ids = hr_api
+def test_only_hr_disables_a_login_and_never_their_own(
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:  # noqa: F811
+    client, _cfg, _ids = api
     for user in ("trainer1", "lilei"):
         client.cookies.clear()
         csrf = login(client, user)
