@@ -503,20 +503,39 @@ def _smile_level(smile: list[Observation], neutral: Mapping[str, float], cal: Ca
     return float(statistics.median(scores)) if len(scores) >= SMILE_MIN_FRAMES else None
 
 
+_SMILE_KEYS = frozenset({"on_score", "off_score", "personal_on_share", "personal_min_on_score"})
+
+
+def _personal_on(params: Mapping[str, ParamValue], smile_level: float | None) -> float | None:
+    """``personal_on_share`` of a natural smile, when it is a smile at all (at or above
+    ``personal_min_on_score``); None without a usable smile capture."""
+    if smile_level is None or not set(params) >= _SMILE_KEYS:
+        return None
+    personal = float(params["personal_on_share"]) * smile_level
+    return personal if personal >= float(params["personal_min_on_score"]) else None
+
+
 def personal_smile_params(params: Mapping[str, ParamValue], smile_level: float | None) -> dict[str, ParamValue]:
     """``face.smile``'s parameters for a person whose natural smile scored ``smile_level``:
     the thresholds come down (never up) to ``personal_on_share`` of it, so a gentle natural
     smile counts; not below ``personal_min_on_score``, where a smile is no longer told from a
     face at rest (a capture without a smile leaves them as they are)."""
     out = dict(params)
-    if smile_level is None or not {"on_score", "off_score", "personal_on_share", "personal_min_on_score"} <= set(out):
-        return out
-    on, off = float(out["on_score"]), float(out["off_score"])
-    personal = float(out["personal_on_share"]) * smile_level
-    if float(out["personal_min_on_score"]) <= personal < on:
+    personal = _personal_on(params, smile_level)
+    if personal is not None and personal < float(out["on_score"]):
+        out["off_score"] = personal * float(out["off_score"]) / float(out["on_score"])
         out["on_score"] = personal
-        out["off_score"] = personal * off / on
     return out
+
+
+def smile_step_outcome(params: Mapping[str, ParamValue], smile_level: float | None) -> str:
+    """What a calibration's smile capture gave: ``personal`` (it lowers the person's smile
+    threshold), ``standard`` (their smile is clear at the usual one) or ``not_seen`` (no
+    smile could be read in it: the usual threshold stays)."""
+    personal = _personal_on(params, smile_level)
+    if personal is None:
+        return "not_seen"
+    return "personal" if personal < float(params["on_score"]) else "standard"
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,12 +240,11 @@ class CoachEngine:
         self._signals = _Signals(dict(calibration.signals))
         self._interaction = InteractionTracker(calibration.interaction)
         # A calibrated natural smile sets the person's own smile thresholds (face.smile).
-        smile_level = profile.smile_level if profile is not None else None
+        smile = personal_smile_params(calibration.rules.get("face.smile", {}),
+                                      profile.smile_level if profile is not None else None)
         if "face.smile" in self._params:
-            self._params["face.smile"] = personal_smile_params(self._params["face.smile"], smile_level)
-        face_rules = {**calibration.rules,
-                      "face.smile": personal_smile_params(calibration.rules.get("face.smile", {}), smile_level)}
-        self._face_temporal = FaceTemporal(face_rules)
+            self._params["face.smile"] = smile
+        self._face_temporal = FaceTemporal({**calibration.rules, "face.smile": smile})
         self._face_neutral = profile.face_neutral if profile is not None else None
         self._want_legs = bool({"standing.steady", "sitting.leg_shaking"} & set(ids))
         self._want_hands = "sitting.hands_still" in ids

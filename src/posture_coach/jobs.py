@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,6 @@ class _Peak:
     frame: int
     value: float | None
     obs: Any
-    verdicts: dict[str, Any] = field(default_factory=dict)
     pinned: bool = False  # an event's peak frame: the evidence, whatever later frames say
 
 
@@ -137,8 +136,7 @@ def analyse_video(
                 if ev.get("type") == "violation_start":
                     rid = str(ev["rule_id"])
                     pk = _Peak(rid, int(ev["start_ms"]), res.t_ms, res.frame, None,
-                               obs if keep_obs else None,
-                               {rid: res.verdicts[rid].to_dict()} if keep_obs else {})
+                               obs if keep_obs else None)
                     peak_ms = ev.get("peak_ms")
                     if isinstance(peak_ms, int) and peak_ms < res.t_ms:
                         # An event rule's finding: its evidence is the event's peak frame,
@@ -162,7 +160,6 @@ def analyse_video(
                     pk.value, pk.t_ms, pk.frame = mag, res.t_ms, res.frame
                     if keep_obs:
                         pk.obs = obs
-                        pk.verdicts = {rid: v.to_dict()}
             for ev in res.events:
                 if ev.get("type") == "violation_end":
                     rid = str(ev["rule_id"])
@@ -202,7 +199,7 @@ def analyse_video(
     return result
 
 
-Snapshot = tuple[int, Path, Any, dict[str, Any], Path | None]  # frame, file, obs, verdicts, teeth
+Snapshot = tuple[int, Path, Any, Path | None]  # frame, file, obs, teeth
 
 
 def engine_result(
@@ -239,7 +236,7 @@ def engine_result(
                 evidence["snapshot"] = snap
                 if teeth is not None:
                     evidence["teeth"] = teeth
-                snapshots.append((found.frame, snap, found.obs, found.verdicts, teeth))
+                snapshots.append((found.frame, snap, found.obs, teeth))
             findings.append(repo.FindingOutcome(
                 rule_id=rid, status=ep.worst, start_ms=ep.start_ms, end_ms=ep.end_ms, peak=ep.peak,
                 peak_ms=None if found is None else found.t_ms, peak_frame=None if found is None else found.frame,
@@ -286,17 +283,17 @@ def live_result(engine: Any, summary: Any, extra: dict[str, Any] | None = None,
     return replace(result, findings=findings, events=events)
 
 
-def write_evidence(video: Path, wanted: list[tuple[int, Path, Any, dict[str, Any], Path | None]]) -> None:
-    """Re-read the peak frames from the video and write the overlay (and teeth crop) JPEGs."""
+def write_evidence(video: Path, wanted: list[Snapshot]) -> None:
+    """Re-read the peak frames from the video and write the pose overlay (and teeth crop) JPEGs."""
     import cv2
     import numpy as np
 
     from .annotate import draw_observation
     from .teeth import render_mouth_evidence
 
-    by_frame: dict[int, list[tuple[Path, Any, dict[str, Any], Path | None]]] = {}
-    for frame, snap, obs, verdicts, teeth in wanted:
-        by_frame.setdefault(frame, []).append((snap, obs, verdicts, teeth))
+    by_frame: dict[int, list[tuple[Path, Any, Path | None]]] = {}
+    for frame, snap, obs, teeth in wanted:
+        by_frame.setdefault(frame, []).append((snap, obs, teeth))
     cap = cv2.VideoCapture(str(video))
     try:
         index = 0
@@ -306,7 +303,7 @@ def write_evidence(video: Path, wanted: list[tuple[int, Path, Any, dict[str, Any
                 ok, bgr = cap.read()
                 if not ok:
                     break
-                for snap, obs, _verdicts, teeth in by_frame[index]:
+                for snap, obs, teeth in by_frame[index]:
                     snap.parent.mkdir(parents=True, exist_ok=True)
                     if teeth is not None:
                         rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)

@@ -125,16 +125,11 @@ class EngineFactory:
         return self._engine_cls(self._calibration, profile, mode="video", posture=posture, rule_ids=ids)
 
     def smile_calibrated(self, profile: Any) -> str:
-        """What a calibration's smile step gave: ``personal`` (the person's gentle natural
-        smile sets their smile threshold), ``standard`` (their smile is clear at the usual
-        one) or ``not_seen`` (no smile could be read in it: the usual threshold stays)."""
-        from posture_coach.calibration import personal_smile_params
+        """What a calibration's smile step gave (:func:`calibration.smile_step_outcome`)."""
+        from posture_coach.calibration import smile_step_outcome
 
-        level = getattr(profile, "smile_level", None)
         p = self._calibration.rules.get("face.smile") if self._calibration is not None else None
-        if level is None or not p or float(p["personal_on_share"]) * level < float(p["personal_min_on_score"]):
-            return "not_seen"
-        return "personal" if float(personal_smile_params(p, level)["on_score"]) < float(p["on_score"]) else "standard"
+        return smile_step_outcome(p or {}, getattr(profile, "smile_level", None))
 
     def pack_rules(self, pack: str) -> tuple[str, ...]:
         """The rules of a calibration rule pack (empty when unknown)."""
