@@ -111,6 +111,31 @@ def test_truncated_video_fails_without_output(tmp_path: Path, model_dir: Path, p
     assert not out_file.exists() and not (tmp_path / "out.jsonl.partial").exists()
 
 
+def test_a_video_cut_off_late_is_scored_on_the_part_that_decodes_and_says_so(
+        tmp_path: Path, model_dir: Path, person_photo: Path) -> None:
+    # An 8 s recording whose end is lost (a phone that ran out of space, a broken copy):
+    # the seconds that decode are scored, and the summary says which part that was.
+    rgb = cv2.resize(cv2.cvtColor(read_image(person_photo), cv2.COLOR_RGB2BGR), (320, 240))
+    whole = tmp_path / "long.avi"
+    wr = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 240))  # type: ignore[attr-defined]
+    for i in range(80):
+        wr.write(np.roll(rgb, i % 5, axis=1))
+    wr.release()
+    data = whole.read_bytes()
+    cut = tmp_path / "cut_late.avi"
+    cut.write_bytes(data[: int(len(data) * 0.7)])
+    out_file = tmp_path / "out.json"
+    res = run_cli("analyze", str(cut), "--model-dir", str(model_dir), "-f", "json", "-o", str(out_file))
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(out_file.read_text(encoding="utf-8"))
+    [note] = [n for n in summary["notices"] if n["code"] == "video_truncated"]
+    assert 4.0 <= note["read_s"] < 6.0 and note["total_s"] == 8.0
+    assert f"前 {note['read_s']} 秒" in note["text"]["zh"] and "8.0 秒" in note["text"]["zh"]
+    assert f"only the first {note['read_s']} s" in note["text"]["en"]
+    assert summary["frames"] == pytest.approx(note["read_s"] * 10, abs=1)
+    assert "stops part-way" in res.stderr  # said on the terminal too
+
+
 def test_missing_models_name_the_file_and_the_fix(tmp_path: Path, person_photo: Path) -> None:
     empty = tmp_path / "models"
     empty.mkdir()

@@ -215,6 +215,29 @@ def test_auto_stride_analyses_a_30_fps_video_at_15_fps_and_says_so(tmp_path: Pat
     assert rep.report_from_result(result, source=str(video), stride=result.stride)["session"]["stride"] == 2
 
 
+@pytest.mark.models
+def test_a_recording_cut_off_late_is_scored_up_to_the_cut_and_its_report_says_so(
+        tmp_path: Path, person_photo: Path, model_dir: Path) -> None:
+    from posture_coach import report as rep
+    from posture_coach.errors import SourceError
+    from posture_coach.jobs import analyse_video
+
+    video = make_pan_video(person_photo, tmp_path / "whole.avi", frames=75, fps=15.0)  # 5 s
+    data = video.read_bytes()
+    late = tmp_path / "late.avi"
+    late.write_bytes(data[: len(data) * 8 // 10])  # about 4 s decode: scored
+    result = analyse_video(late, AnalysisOptions(model_dir=model_dir))
+    [note] = [n for n in (result.summary or {})["notices"] if n["code"] == "video_truncated"]
+    assert 3.0 <= note["read_s"] < 4.5 and note["total_s"] == 5.0
+    html = rep.render_html(rep.report_from_result(result, source=str(late)), "zh")
+    assert "视频在第" in html and "之后的部分没有评分" in html
+    early = tmp_path / "early.avi"
+    early.write_bytes(data[: len(data) * 4 // 10])  # about 2 s: too little to score
+    with pytest.raises(SourceError, match="too little to score") as refused:
+        analyse_video(early, AnalysisOptions(model_dir=model_dir))
+    assert refused.value.reason == "video_truncated"
+
+
 def test_role_play_side_must_be_left_right_or_none() -> None:
     assert AnalysisOptions(role_play="left").role_play == "left"
     assert AnalysisOptions().role_play is None

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
-from .errors import CoachError, SourceError
+from .errors import CoachError
 from .fileio import commit, discard, partial_path
 
 app = typer.Typer(
@@ -254,12 +254,7 @@ def _analyze(
                     writer.write(frame.image, obs, res.get("verdicts"))
                 bar.advance(task)
         src = stream.source
-        if src is not None and getattr(src, "truncated", False):
-            raise SourceError(
-                f"{stream.info.source}: the video ends early (truncated or corrupt after frame "
-                f"{getattr(src, 'frames_read', '?')}); nothing was written — re-export or repair the file",
-                reason="video_truncated",
-            )
+        stream.check_truncation()  # too little decoded: refused, nothing written
         if stream.times.frames == 0:
             raise CoachError(f"{stream.info.source}: no frame could be read")
         notices = stream.notices()

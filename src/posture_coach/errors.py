@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 
 class CoachError(Exception):
     """Base of every error the coach raises on purpose. ``str(err)`` is shown to the user.
@@ -201,6 +203,13 @@ NOTICE_TEXTS: dict[str, dict[str, str]] = {
               "looks like practice alone, and judged as a role-play the handshake, handover and distance "
               "rules may be wrong. Analyse it again as practice alone (no trainee side).",
     },
+    "video_truncated": {
+        "zh": "视频在第 {read_s} 秒处中断（文件不完整或已损坏，全长应为 {total_s} 秒）：只对能读取的前 {read_s} 秒"
+              "评分，之后的部分没有评分。需要完整结果时，请重新导出或上传完整的视频。",
+        "en": "The video stops part-way, at {read_s} s of {total_s} s (incomplete or damaged): only the first "
+              "{read_s} s, the part that could be read, were scored, nothing after it. For a complete result, "
+              "export or upload the whole video again.",
+    },
     "two_people_in_view": {
         "zh": "画面里有两个人（抽查的 {checks} 帧中有 {found} 帧）：这像是一段角色扮演，却按一个人练习来分析了——"
               "只跟踪了姿态模型选中的那一个人，并把镜头当作顾客。请重新作为角色扮演分析，并指明学员站在画面哪一侧"
@@ -221,8 +230,9 @@ def notice_text(notice: object, lang: str) -> str | None:
     texts = NOTICE_TEXTS.get(str(notice.get("code")))
     if texts is None:
         return None
-    fields = {k: notice.get(k, "?") for k in ("checks", "found")}
-    return texts["zh" if lang == "zh" else "en"].format(**fields)
+    text = texts["zh" if lang == "zh" else "en"]
+    names = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    return text.format(**{k: notice.get(k, "?") for k in names})
 
 
 def notices_with_texts(stored: object) -> list[dict[str, object]]:

@@ -172,10 +172,7 @@ def analyse_video(
                 if now - last_report > 0.25:
                     last_report = now
                     progress(min(0.99, n * stride / total))
-        src = stream.source
-        if src is not None and getattr(src, "truncated", False):
-            raise SourceError(f"{path}: the video ends early (truncated or corrupt after frame "
-                              f"{getattr(src, 'frames_read', '?')})", reason="video_truncated")
+        stream.check_truncation()  # a long enough decodable start is scored, with a notice
         if stream.times.frames == 0:
             raise SourceError(f"{path}: no frame could be read", reason="video_no_frames")
         by = stream.trainee_by

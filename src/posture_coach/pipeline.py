@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .errors import ConfigError
+from .errors import ConfigError, SourceError
 from .pixels import measure
 from .recording import RecordingHeader, RecordingWriter, read_recording
 from .sources import FrameSource, is_recording, open_source
@@ -142,6 +142,13 @@ def _prefetch(source: FrameSource, times: StageTimes, depth: int = 2) -> Iterato
 #: ROLE_PLAY_MIN_FRAMES judged) gets the ``one_person_in_role_play`` notice.
 ROLE_PLAY_MIN_SHARE = 0.3
 ROLE_PLAY_MIN_FRAMES = 10
+
+
+#: A video file that stops part-way is scored on the part that decodes when that part
+#: lasts at least this long (a recording cut short by a full phone or a broken copy still
+#: holds most of a role-play), with the ``video_truncated`` notice naming the part scored;
+#: a shorter part is refused (too little to score, and a cut that early is likely damage).
+TRUNCATED_MIN_READ_S = 3.0
 
 
 class ObservationStream:
@@ -280,10 +287,34 @@ class ObservationStream:
         self._people_probe = SecondPersonProbe(make, load_calibration(self.calibration).interaction,
                                                every_ms=every_ms)
 
+    def check_truncation(self) -> None:
+        """After the last frame: a video file that stopped part-way (truncated or damaged)
+        is refused when the part that decoded is shorter than :data:`TRUNCATED_MIN_READ_S`;
+        a longer part is scored, and :meth:`notices` says which part (``video_truncated``)."""
+        cut = self._truncation()
+        if cut is not None and cut[0] < TRUNCATED_MIN_READ_S:
+            src = self._source
+            raise SourceError(f"{self.info.source}: the video ends early (truncated or corrupt after frame "
+                              f"{getattr(src, 'frames_read', '?')}, {cut[0]:.1f} s of {cut[1]:.1f} s); "
+                              "too little to score — re-export or repair the file", reason="video_truncated")
+
+    def _truncation(self) -> tuple[float, float] | None:
+        """(seconds that decoded, seconds the header promised) of a truncated video file."""
+        src = self._source
+        if src is None or not getattr(src, "truncated", False):
+            return None
+        fps = self.info.fps or 30.0
+        read = float(getattr(src, "frames_read", 0)) / fps
+        total = float(self.info.frame_count or 0) / fps
+        return read, max(read, total)
+
     def notices(self) -> list[dict[str, object]]:
         """What the analysis noticed about the input (``errors.NOTICE_TEXTS`` codes)."""
         note = None if self._people_probe is None else self._people_probe.notice()
         notes = [note] if note is not None else []
+        cut = self._truncation()
+        if cut is not None:  # scored on the part that decoded (check_truncation refused less)
+            notes.append({"code": "video_truncated", "read_s": round(cut[0], 1), "total_s": round(cut[1], 1)})
         # A role-play with nobody else in it (a handshake clip of one person scored as a
         # role-play: its handshake went missing and its hand held out read as a card).
         seen, two = self._role_play_people
