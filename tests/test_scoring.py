@@ -164,6 +164,21 @@ def test_an_event_rule_counts_the_events_it_judged_never_thin_seconds() -> None:
     assert frame_rule.rules["standing.upright"].to_dict()["events_judged"] is None
 
 
+def test_gesture_rules_judged_frame_by_frame_mark_a_score_from_a_moment_as_thin() -> None:
+    # Open palm and hands off the face pass on every frame between their events: their
+    # score is a share of time, so 1.1 s of it is too little to rely on, as on the page.
+    from posture_coach.calibration import load_calibration
+    from posture_coach.engine import CoachEngine
+
+    cal = load_calibration()
+    engine = CoachEngine(cal, mode="video")
+    thin = {r.id: cal.thin_evidence_s for r in engine.rules if r.evidence_in_time}
+    assert {"gesture.open_palm", "gesture.face_touching"} <= thin.keys()
+    assert "handshake.lean" not in thin  # judged once per event
+    d = summarise(_judged("gesture.open_palm", 1.1), {}, "video", thin_evidence_s=thin).rules
+    assert d["gesture.open_palm"].to_dict()["thin_evidence"] is True
+
+
 def test_photos_have_no_time_so_no_thin_evidence() -> None:
     d = summarise(_judged("standing.upright", 1.0, unit="frame"), {}, "image",
                   thin_evidence_s={"standing.upright": 3.0})

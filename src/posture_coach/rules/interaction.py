@@ -329,6 +329,9 @@ class GestureOpenPalm(_EventRule):
     id = "gesture.open_palm"
     event = "pointing"
     judged_on_close = False  # an open hand shown passes on its frames
+    # Its score is a share of the frames judged, so a score from a moment seen rests on
+    # little evidence, as a frame rule's (the live page and the report both say so).
+    evidence_in_time = True
     title_zh = "指示方向时手指并拢、掌心向上，不用手指指点他人"
     title_en = "Point with an open hand, not a finger"
     clause = "seed 001 §4.5.7 手势"
@@ -384,6 +387,9 @@ class GestureFaceTouching(_EventRule):
     id = "gesture.face_touching"
     event = "face_touch"
     judged_on_close = False  # hands away from the face pass on every frame
+    # Its score is a share of the frames judged, so a score from a moment seen rests on
+    # little evidence, as a frame rule's (the live page and the report both say so).
+    evidence_in_time = True
     title_zh = "不搔头、掏耳、抠鼻、揉眼、剔牙、咬手指"
     title_en = "Keep the hands away from the face"
     clause = "seed 001 §4.5.6 举止禁忌"
