@@ -172,12 +172,17 @@ def test_what_a_trainer_added_shows_in_the_rules_table_and_on_the_timeline(tmp_p
     data = rep.report_from_session(db, sid)
     legs = next(r for r in data["rules"] if r["rule_id"] == "sitting.legs_crossed")
     assert legs["score"] is None and legs["score_reviewed"] is not None and legs["score_reviewed"] < 1.0
-    for lang, judged, whole in (("zh", "培训师判断", "整段录像"), ("en", "judged by a trainer", "the whole recording")):
+    for lang, judged, whole in (("zh", "培训师补充", "整段录像"), ("en", "judged by a trainer", "the whole recording")):
         page = rep.render_html(data, lang)  # type: ignore[arg-type]
         row = re.search(r'<tr class="rule" data-rule="sitting.legs_crossed">.*?</tr>', page, re.S)
         assert row and "—" in row.group(0) and judged in row.group(0)
         assert re.search(r'<path class="missed" data-rule="sitting.legs_crossed"', page)  # on the timeline
         assert whole in page
+        # Judged by the trainer, so no longer listed as "could not be assessed", and the
+        # score's arithmetic is said (a moment costs missed_violation_s of the recording).
+        assert 'class="na-rule" data-rule="sitting.legs_crossed"' not in page
+        assert ("由培训师判定（系统无法评估）" if lang == "zh" else "the coach could not assess it") in row.group(0)
+        assert ("按 3.0 秒未做到计入" if lang == "zh" else "counts as 3.0 s of the rule not kept") in page
 
 
 def test_peak_values_carry_their_rules_unit() -> None:
@@ -197,7 +202,7 @@ def test_peak_values_carry_their_rules_unit() -> None:
     assert rep.value_text("handover.two_hands", 1.0, "en") == "1 hand"
     assert rep.value_text("handover.two_hands", 2.0, "en") == "2 hands"
     page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
-    assert "Peak value" in page
+    assert "Measured then" in page
 
 
 def _with_handshake_lean(judged_frames: int | None) -> repo.AnalysisResult:
@@ -206,7 +211,7 @@ def _with_handshake_lean(judged_frames: int | None) -> repo.AnalysisResult:
     return dataclasses.replace(r, rules=[*r.rules, lean])
 
 
-@pytest.mark.parametrize(("lang", "n", "text"), [("en", 2, "2 events"), ("en", 1, "1 event<"), ("zh", 2, "2 次事件")])
+@pytest.mark.parametrize(("lang", "n", "text"), [("en", 2, "2 events"), ("en", 1, "1 event<"), ("zh", 2, "2 次<")])
 def test_an_event_rule_counts_its_events_not_its_seconds(lang: str, n: int, text: str) -> None:
     # An event rule judges each handshake on one frame: "0.067 s assessable" for two
     # handshakes would read as a broken measurement to a trainer.
@@ -335,10 +340,20 @@ def test_the_analysis_time_is_written_for_people_in_local_time(value: str, tz: d
     assert rep.analysed_at_text(value, tz) == text
 
 
+@pytest.mark.parametrize(("value", "tz", "text"), [
+    ("2026-11-25T03:41:50+08:00", BEIJING, "2026年11月25日 03:41（北京时间）"),
+    ("2026-11-24T19:41:50+00:00", dt.timezone(dt.timedelta(hours=-5, minutes=-30)),
+     "2026年11月24日 14:11（UTC-05:30）"),
+    ("2026-11-24T19:41:50", BEIJING, "2026年11月24日 19:41"),
+])
+def test_a_chinese_report_writes_the_time_as_chinese_readers_do(value: str, tz: dt.tzinfo, text: str) -> None:
+    assert rep.analysed_at_text(value, tz, "zh") == text
+
+
 @pytest.mark.parametrize(("tz", "lang", "line"), ids=["zh-utc", "en-utc", "zh-beijing"], argvalues=[
-    ("UTC", "zh", "<span>分析时间: 2026-11-24 19:41 UTC</span>"),
+    ("UTC", "zh", "<span>分析时间：2026年11月24日 19:41（UTC）</span>"),
     ("UTC", "en", "<span>Analysed: 2026-11-24 19:41 UTC</span>"),
-    ("CST-8", "zh", "<span>分析时间: 2026-11-25 03:41 UTC+08:00</span>"),
+    ("CST-8", "zh", "<span>分析时间：2026年11月25日 03:41（北京时间）</span>"),
 ])
 def test_the_report_header_shows_the_analysis_time_for_people(tz: str, lang: str, line: str,
                                                                machine_tz: Callable[[str], None]) -> None:
@@ -356,11 +371,11 @@ def test_the_report_shows_the_time_where_its_reader_is_when_the_page_says(machin
     data = rep.report_from_result(fake_result(), source="v.mp4")
     data["session"]["analysed_at"] = "2026-11-24T19:41:50+00:00"
     page = rep.render_html(data, "zh", tz=rep.reader_time_zone("Asia/Shanghai"))
-    assert "<span>分析时间: 2026-11-25 03:41 UTC+08:00</span>" in page
+    assert "<span>分析时间：2026年11月25日 03:41（北京时间）</span>" in page
     for bad in ("Mars/Olympus", "../../etc/passwd", "/usr/share/zoneinfo/UTC", "", None, "A" * 80):
         assert rep.reader_time_zone(bad) is None
         page = rep.render_html(data, "zh", tz=rep.reader_time_zone(bad))
-        assert "<span>分析时间: 2026-11-24 19:41 UTC</span>" in page
+        assert "<span>分析时间：2026年11月24日 19:41（UTC）</span>" in page
 
 
 @pytest.mark.parametrize(("lang", "words"), ids=["zh", "en"], argvalues=[
@@ -395,7 +410,7 @@ def test_a_finding_without_a_peak_time_shows_none() -> None:
     result = fake_result({})
     result = dataclasses.replace(result, findings=[dataclasses.replace(result.findings[0], peak_ms=None)])
     page = rep.render_html(rep.report_from_result(result, source="live"), "en")
-    assert "Peak at — s" not in page and "— s" not in page
+    assert "Clearest at — s" not in page and "— s" not in page
 
 
 @pytest.mark.parametrize(("lang", "text"), [("zh", "0.4 秒（时间太短，仅供参考）"),
@@ -420,9 +435,9 @@ def test_an_event_is_never_too_short_to_rely_on() -> None:
 
 
 @pytest.mark.parametrize(("lang", "text"), ids=["zh", "en"], argvalues=[
-    ("zh", ["72% 的时间无法评估，总分只反映看得清的部分。主要原因：", "需要从正侧面拍摄两人"]),
+    ("zh", ["72% 的时间无法评估，总分只反映看得清的部分。主要原因：", "与客户的距离需从正侧面拍摄才能测量"]),
     ("en", ["72% of the time could not be assessed: the score covers only what could be seen. Main reasons: ",
-            "a side-on view of the two people is needed"]),
+            "the distance to the customer can only be measured filmed side-on"]),
 ])
 def test_a_score_mostly_unassessed_says_what_it_covers(lang: str, text: list[str]) -> None:
     # An oblique role-play: 99 beside "72 % not assessable" read as a near-perfect run.
@@ -465,8 +480,27 @@ def test_a_self_check_report_says_the_result_and_the_rules_short_of_the_mark(
     assert [c["result"] for c in data["self_check"]] == ["incomplete"]
     assert [m["id"] for m in data["self_check"][0]["missing_steps"]] == [
         "bow_greet", "handshake", "card_exchange", "sit_talk"]
-    said = {"zh": "没有看到这些步骤：鞠躬问候、握手、交换名片、坐下交谈。",
+    said = {"zh": "缺少以下步骤：鞠躬问候、握手、交换名片、坐下交谈。",
             "en": "these steps were not seen: Bow and greet, Handshake, Card exchange, Sit and talk."}
     assert said[lang] in rep.render_html(data, lang)  # type: ignore[arg-type]
     other = store_result(db, fake_result(), person_id=person_id)  # not the self-check: nothing said
     assert rep.report_from_session(db, other)["self_check"] == []
+
+
+def test_rules_with_nothing_to_judge_are_named_apart_from_what_the_coach_could_not_see() -> None:
+    # A solo self-check: no handshake happened and no customer stood in view. Listed as
+    # "could not be assessed" beside a face too far to read, they read as faults of the
+    # recording; they are one line of rules this recording had nothing for.
+    r = fake_result()
+    idle = [repo.RuleOutcome("handshake.lean", None, 1.0, 0.0, 0.0, 0.0, "no_event_yet", {}, judged_frames=0),
+            repo.RuleOutcome("distance.customer", None, 1.0, 0.0, 0.0, 0.0, "no_customer_in_view", {},
+                             judged_frames=0),
+            repo.RuleOutcome("face.smile", None, 1.0, 0.0, 0.0, 1.0, "face_not_read", {"face_not_read": 1.0},
+                             judged_frames=0)]
+    result = dataclasses.replace(r, rules=[*[x for x in r.rules if x.rule_id != "face.smile"], *idle])
+    page = rep.render_html(rep.report_from_result(result, source="v.mp4"), "zh")
+    assert 'class="na-rule" data-rule="face.smile"' in page
+    line = re.search(r'<p class="not-applied">.*?</p>', page, re.S)
+    assert line and "本次未涉及的规则" in line.group(0)
+    assert 'data-rule="handshake.lean"' in line.group(0) and 'data-rule="distance.customer"' in line.group(0)
+    assert 'class="na-rule" data-rule="handshake.lean"' not in page

@@ -97,6 +97,21 @@ def test_time_a_rule_did_not_apply_is_not_called_unassessable() -> None:
     assert s.rules["stand"].to_dict()["not_applied"] is False
 
 
+def test_practice_alone_has_no_customer_so_the_customer_rules_did_not_apply() -> None:
+    # A self-check done alone: the distance and three-metre smile rules had no customer to
+    # be judged against. That is not time the coach failed to see (HR read "58 % not
+    # assessable" beside a pass); a face the coach could not read is.
+    tl = Timeline(["smile", "distance"], warn_credit=0.5, unit="ms")
+    for i in range(100):
+        tl.tick(0)
+        tl.record("smile", "unknown" if i < 10 else "pass", "face_not_read" if i < 10 else None, 100.0)  # type: ignore[arg-type]
+        tl.record("distance", "unknown", "no_customer_in_view", 100.0)
+    s = summarise(tl, {}, "video")
+    assert s.unknown_share == pytest.approx(0.1)
+    assert [r for r, _ in s.top_reasons] == ["face_not_read"]
+    assert s.rules["distance"].to_dict()["not_applied"] is True
+
+
 def test_a_check_that_ran_only_in_its_step_is_summarised_by_what_it_saw_there() -> None:
     # A scenario: the nails are checked in its 8 s grooming step (hands not shown for 2 s of
     # it) and not at all in the other 56 s. The summary says why they were not judged in

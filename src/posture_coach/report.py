@@ -34,7 +34,7 @@ STATUS_COLOURS = {"pass": "#4caf50", "warn": "#ff9800", "fail": "#e53935", "unkn
 
 T: dict[str, tuple[str, str]] = {
     "title": ("服务礼仪评估报告", "Etiquette assessment report"),
-    "source": ("视频", "Video"),
+    "source": ("录像", "Video"),
     "source_live": ("实时练习（摄像头画面未保存）", "Live practice (no camera frames kept)"),
     "person": ("学员", "Trainee"),
     "duration": ("时长", "Duration"),
@@ -42,15 +42,15 @@ T: dict[str, tuple[str, str]] = {
     "analysed": ("分析时间", "Analysed"),
     "overall": ("总分", "Overall score"),
     "overall_reviewed": ("培训师复核后总分", "Score after trainer review"),
-    "unknown_share": ("无法评估的时间占比", "Share of time not assessable"),
+    "unknown_share": ("无法评估占比", "Not assessable"),
     "timeline": ("时间轴：发现的问题与事件", "Timeline: findings and events"),
     "rules": ("各项规则得分（对照手册条款）", "Scores per rule (against the handbook clauses)"),
     "rule": ("规则", "Rule"),
     "clause": ("手册条款", "Handbook clause (quoted from the Chinese original)"),
     "score": ("得分", "Score"),
     "assessable": ("可评估时长 / 事件数", "Assessable time / events"),
-    "event_one": ("{n} 次事件", "{n} event"),
-    "event_many": ("{n} 次事件", "{n} events"),
+    "event_one": ("{n} 次", "{n} event"),
+    "event_many": ("{n} 次", "{n} events"),
     "thin_evidence": ("（时间太短，仅供参考）", " (too short to rely on)"),
     "not_assessable": ("无法评估", "Not assessable"),
     "why": ("原因", "Why"),
@@ -59,8 +59,8 @@ T: dict[str, tuple[str, str]] = {
     "pending": ("分析尚未完成，请稍后刷新本页。", "The analysis has not finished yet; reload this page later."),
     "failed": ("分析失败", "The analysis failed"),
     "not_analysed": ("—（未分析）", "— (not analysed)"),
-    "peak": ("最严重时刻", "Peak at"),
-    "value": ("峰值", "Peak value"),
+    "peak": ("最明显时刻", "Clearest at"),
+    "value": ("最明显时测得", "Measured then"),
     "steps": ("场景步骤", "Scenario steps"),
     "step": ("步骤", "Step"),
     "step_result": ("结果", "Result"),
@@ -68,7 +68,7 @@ T: dict[str, tuple[str, str]] = {
     "outcome_pass": ("通过", "pass"),
     "outcome_warn": ("注意", "warning"),
     "outcome_fail": ("未通过", "fail"),
-    "outcome_not_assessable": ("无法判断", "cannot judge"),
+    "outcome_not_assessable": ("无法评估", "not assessable"),
     "outcome_not_yet_assessable": ("暂不可评估", "not assessable yet"),
     "outcome_pending": ("未进行", "not reached"),
     "missing_event": ("未检测到动作：", "No action detected: "),
@@ -78,18 +78,27 @@ T: dict[str, tuple[str, str]] = {
                      "{rule}: never happened (needs to start within {within} s)"),
     "no_evidence_live": ("实时练习不保存画面，因此没有证据截图。",
                          "A live practice keeps no frames, so there is no evidence picture."),
-    "no_evidence": ("未保存证据截图（默认不保存画面；上传时勾选“保存证据”即可保存）。",
+    "no_evidence": ("未保存证据截图（默认不保存画面；上传时勾选“保留证据截图”即可保存）。",
                     "No evidence snapshot kept (frames are not stored unless asked; tick "
                     "\u201ckeep evidence\u201d when uploading)."),
     "teeth": ("露齿检测截图", "Teeth crop"),
     "review": ("培训师复核", "Trainer review"),
-    "missed": ("培训师补充的问题（系统未标出）", "Added by a trainer (not flagged by the coach)"),
+    "missed": ("培训师补充的问题（系统未检出）", "Added by a trainer (not flagged by the coach)"),
     "missed_mark": ("培训师补充", "added by a trainer"),
-    "by_trainer": ("培训师判断", "judged by a trainer"),
+    "by_trainer": ("培训师补充", "judged by a trainer"),
+    "signed": ("培训师（签字）", "Trainer (signature)"),
+    "signed_date": ("日期", "Date"),
+    "trainer_judged": ("由培训师判定（系统无法评估）", "judged by a trainer (the coach could not assess it)"),
+    "missed_how": ("每处补充的问题按 {s} 秒未做到计入该规则（标为“整段录像”的按全程计），按录像时长折算扣分。",
+                   "Each added moment counts as {s} s of the rule not kept (one marked \u201cthe whole "
+                   "recording\u201d as all of it), taken off in proportion to the recording's length."),
     "whole_recording": ("整段录像", "the whole recording"),
     "agree": ("同意", "agrees"),
     "disagree": ("不同意（不计分）", "disagrees (not counted)"),
     "not_assessable_list": ("无法评估的规则及原因", "Rules that could not be assessed, and why"),
+    "not_applied_list": ("本次未涉及的规则（录像中没有相应的动作或情境，如握手、递名片、客户、坐姿）",
+                         "Rules with nothing to judge here (the recording holds no such action or situation: "
+                         "a handshake, a card, a customer, sitting)"),
     "time_s": ("时间（秒）", "time (s)"),
     "event": ("动作", "Action"),
     "self_check_passed": ("入职自检（{cohort}）：通过——每条必做规则都达到 {mark} 分。",
@@ -98,7 +107,7 @@ T: dict[str, tuple[str, str]] = {
                           "Onboarding self-check ({cohort}): not passed — each required rule needs {mark}."),
     "self_check_incomplete": ("入职自检（{cohort}）：未完成——练习在结束前停止了，需完整做一遍。",
                               "Onboarding self-check ({cohort}): incomplete — the run stopped before the end."),
-    "self_check_not_shown": ("入职自检（{cohort}）：未完成——没有看到这些步骤：{steps}。需把整个场景做完整。",
+    "self_check_not_shown": ("入职自检（{cohort}）：未完成——缺少以下步骤：{steps}。需把整个场景做完整。",
                              "Onboarding self-check ({cohort}): incomplete — these steps were not seen: {steps}. "
                              "Do the whole scenario again."),
     "self_check_not_assessable": ("入职自检（{cohort}）：无法评估——画面中无法判断必做规则，需重做。",
@@ -111,19 +120,19 @@ T: dict[str, tuple[str, str]] = {
                             "{pct}% of the time could not be assessed: the score covers only what could be seen."),
     "main_reasons": ("主要原因：{why}。", " Main reasons: {why}."),
     "measured": ("测量结果", "Measured"),
-    # One word per status on every page, report and CSV: 通过 / 注意 / 未通过 / 无法判断.
+    # One word per status on every page, report and CSV: 通过 / 注意 / 未通过 / 无法评估.
     "status_warn": ("注意", "warning"),
     "status_fail": ("未通过", "fail"),
     "none": ("无", "none"),
     "seconds": ("秒", "s"),
     "reasons_share": ("无法评估时间中各原因占比", "share of the unassessable time per reason"),
-    "generated": ("由 posture-coach 生成", "Generated by posture-coach"),
+    "generated": ("由服务礼仪教练 posture-coach 生成", "Generated by posture-coach"),
     "stride": ("抽帧间隔", "Frame stride"),
-    "role_play_left": ("角色扮演（两人）：学员在画面左侧",
+    "role_play_left": ("两人角色扮演：学员在画面左侧",
                        "Role-play (two people): the trainee is on the left of the image"),
-    "role_play_right": ("角色扮演（两人）：学员在画面右侧",
+    "role_play_right": ("两人角色扮演：学员在画面右侧",
                         "Role-play (two people): the trainee is on the right of the image"),
-    "role_play_profile": ("角色扮演（两人）：学员按校准时的服装颜色识别",
+    "role_play_profile": ("两人角色扮演：学员按校准时的服装颜色识别",
                           "Role-play (two people): the trainee is found by the clothes worn at calibration"),
 }
 
@@ -234,25 +243,32 @@ def reader_time_zone(name: str | None) -> dt.tzinfo | None:
         return None
 
 
-def analysed_at_text(value: str, tz: dt.tzinfo | None = None) -> str:
+def analysed_at_text(value: str, tz: dt.tzinfo | None = None, lang: Lang = "en") -> str:
     """An ISO analysis time for people, in the local time of the machine that shows it
     (``tz`` in tests): ``"2026-11-25 03:41 UTC+08:00"`` on a Beijing machine,
-    ``"2026-11-24 19:41 UTC"`` where local time is UTC; a time without an offset is printed
+    ``"2026-11-24 19:41 UTC"`` where local time is UTC; in Chinese ``"2026年11月25日 03:41（北京时间）"``
+    (another offset in brackets as ``UTC+05:30``); a time without an offset is printed
     as given (none is made up); a value that is not an ISO time is returned as given."""
     try:
         when = dt.datetime.fromisoformat(value.strip())
     except (TypeError, ValueError):
         return value
+    zh = lang == "zh"
+    fmt = "%Y年%m月%d日 %H:%M" if zh else "%Y-%m-%d %H:%M"
     if when.utcoffset() is None:
-        return when.strftime("%Y-%m-%d %H:%M")
+        return when.strftime(fmt)
     when = when.astimezone(tz)
-    text = when.strftime("%Y-%m-%d %H:%M")
+    text = when.strftime(fmt)
     offset = when.utcoffset() or dt.timedelta(0)
+    if zh and offset == dt.timedelta(hours=8):
+        return f"{text}（北京时间）"
     if not offset:
-        return f"{text} UTC"
-    sign = "-" if offset < dt.timedelta(0) else "+"
-    minutes = abs(offset) // dt.timedelta(minutes=1)
-    return f"{text} UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+        zone = "UTC"
+    else:
+        sign = "-" if offset < dt.timedelta(0) else "+"
+        minutes = abs(offset) // dt.timedelta(minutes=1)
+        zone = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return f"{text}（{zone}）" if zh else f"{text} {zone}"
 
 
 def _rule_meta(rule_id: str) -> dict[str, str]:
@@ -275,6 +291,13 @@ def events_judged(rule_id: str, judged_frames: int | None, assessable_s: float |
 
 
 @functools.cache
+def _missed_violation_s() -> float:
+    from .calibration import load_calibration
+
+    return load_calibration().missed_violation_s
+
+
+@functools.cache
 def _thin_evidence_s() -> float:
     from .calibration import load_calibration
 
@@ -294,6 +317,20 @@ def _assessable_cell(r: Mapping[str, Any], lang: Lang) -> str:
         return tr("event_one" if n == 1 else "event_many", lang).format(n=n)
     text = f'{_secs_text(r.get("assessable_s"))} {tr("seconds", lang)}'
     return text + tr("thin_evidence", lang) if r.get("thin_evidence") else text
+
+
+def _colon(lang: Lang) -> str:
+    """A label's colon: full-width in Chinese text."""
+    return "：" if lang == "zh" else ": "
+
+
+def _semi(lang: Lang) -> str:
+    return "；" if lang == "zh" else "; "
+
+
+def _paren(text: str, lang: Lang) -> str:
+    """An aside in brackets: full-width in Chinese text (escaped)."""
+    return f"（{_e(text)}）" if lang == "zh" else f" ({_e(text)})"
 
 
 def _secs_text(x: Any) -> str:
@@ -693,8 +730,9 @@ h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;border-bot
 .card .big{font-size:30px;font-weight:700}.card .lbl{font-size:12px;color:#666}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:6px 8px;
 text-align:left;vertical-align:top}th{background:#fafafa}td.num{text-align:right;white-space:nowrap}
-.na{color:#777;font-style:italic}.clause{color:#666;font-size:12px}td.clause{min-width:11em}
+.na{color:#777}.clause{color:#666;font-size:12px}td.clause{min-width:11em}
 td.num .clause{display:block;white-space:normal}
+table.rules td:first-child{min-width:8em}td.barcell{width:1%}table.rules th:last-child{white-space:nowrap}
 table.steps td:nth-child(-n+2){white-space:nowrap}
 table.events{width:auto;min-width:50%}table.events td{padding-right:28px}table.events td.num{text-align:left}
 .finding{display:grid;grid-template-columns:minmax(0,1fr) 300px;gap:14px;border:1px solid #ddd;border-radius:8px;
@@ -722,13 +760,30 @@ html,body{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{margin:0;padding:0;max-width:none;font-size:13px}
 h1{margin-top:0}h2{break-after:avoid;page-break-after:avoid}
 thead{display:table-header-group}th.score{white-space:nowrap}
-tr,.card,.scores,div.finding,svg.timeline,.keep{break-inside:avoid;page-break-inside:avoid}
+tr,.card,.scores,div.finding,svg.timeline{break-inside:avoid;page-break-inside:avoid}
 div.finding.long{break-inside:auto;page-break-inside:auto}
 div.finding{grid-template-columns:minmax(0,1fr) 240px}
+svg.bar{width:72px}
 .no-print,button,input,select,textarea,nav{display:none!important}
 footer{break-before:avoid}
+.signoff{display:flex!important}
 }
+.signoff{display:none;gap:48px;margin-top:28px;font-size:13px;break-inside:avoid}
 """
+
+
+def _running_head_css(report: Mapping[str, Any], lang: Lang, tz: dt.tzinfo | None) -> str:
+    """Printed pages after the first carry the report's title, the trainee and the analysis
+    time at the top (a page pulled from a file still says whose it is)."""
+    sess = report.get("session") or {}
+    when = analysed_at_text(str(sess["analysed_at"]), tz, lang) if sess.get("analysed_at") else ""
+    parts = [tr("title", lang), str(sess.get("person") or ""), when]
+    text = " · ".join(p for p in parts if p)
+    # A CSS string inside <style>: quotes and backslashes escaped, and no "<" (a name
+    # holding "</style>" must not end the style sheet).
+    quoted = "".join(f"\\{ord(c):x} " if c in '\\"<>\n\r' else c for c in text)
+    return ('@media print{@page{@top-left{content:"' + quoted + '";font-size:9px;color:#888}}'
+            '@page:first{@top-left{content:none}}}')
 
 
 def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width: int = 1000,
@@ -750,25 +805,26 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{_e(tr('title', lang))} — {_e(source_name)}</title>",
-        f"<style>{CSS}{PRINT_CSS}</style></head><body>",
+        f"<style>{CSS}{PRINT_CSS}{_running_head_css(report, lang, tz)}</style></head><body>",
         f"<h1>{_e(tr('title', lang))}</h1>",
         '<div class="meta">',
         f"<span>{_e(tr('source_live', lang))}</span>" if live
-        else f"<span>{_e(tr('source', lang))}: {_e(source_name)}</span>",
+        else f"<span>{_e(tr('source', lang))}{_colon(lang)}{_e(source_name)}</span>",
     ]
     if sess.get("person"):
-        h.append(f"<span>{_e(tr('person', lang))}: {_e(sess['person'])}</span>")
-    dur, frames = sess.get("duration_s"), sess.get("frames")
-    h.append(f"<span>{_e(tr('duration', lang))}: "
+        h.append(f"<span>{_e(tr('person', lang))}{_colon(lang)}{_e(sess['person'])}</span>")
+    dur = sess.get("duration_s")
+    h.append(f"<span>{_e(tr('duration', lang))}{_colon(lang)}"
              f"{'—' if dur is None else _e(_secs_text(dur)) + ' ' + _e(tr('seconds', lang))}</span>")
-    h.append(f"<span>{_e(tr('frames', lang))}: {'—' if frames is None else _e(frames)}</span>")
+    # The frame count is for whoever checks the analysis (the JSON keeps it), not for the
+    # trainee's file; a coarse stride is said, as it thins the evidence.
     if (sess.get("stride") or 1) > 1:
-        h.append(f"<span>{_e(tr('stride', lang))}: {_e(sess.get('stride'))}</span>")
+        h.append(f"<span>{_e(tr('stride', lang))}{_colon(lang)}{_e(sess.get('stride'))}</span>")
     if sess.get("role_play") in ("left", "right", "profile"):
         h.append(f"<span>{_e(tr('role_play_' + str(sess['role_play']), lang))}</span>")
     if sess.get("analysed_at"):
-        when = analysed_at_text(str(sess["analysed_at"]), tz)
-        h.append(f"<span>{_e(tr('analysed', lang))}: {_e(when)}</span>")
+        when = analysed_at_text(str(sess["analysed_at"]), tz, lang)
+        h.append(f"<span>{_e(tr('analysed', lang))}{_colon(lang)}{_e(when)}</span>")
     h.append("</div>")
     analysed = sess.get("status") in (None, "done")  # a report made from a result, or a finished job
     if sess.get("status") in ("queued", "running"):
@@ -809,28 +865,31 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
 
     # rules table (assessable ones)
     h.append(f"<h2>{_e(tr('rules', lang))}</h2>")
-    h.append(f"<table><thead><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('clause', lang))}</th>"
+    h.append(f"<table class=\"rules\"><thead><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('clause', lang))}</th>"
              f"<th class=\"score\">{_e(tr('score', lang))}</th><th></th><th>{_e(tr('assessable', lang))}</th>"
              f"<th>{_e(tr('unknown_share', lang))}</th></tr></thead><tbody>")
     not_assessable: list[Mapping[str, Any]] = []
     for r in rules:
         reviewed = r.get("score_reviewed")
-        if r.get("score") is None:
+        by_trainer = r.get("score") is None and reviewed is not None
+        if r.get("score") is None and not by_trainer:
             not_assessable.append(r)
-            if reviewed is None:
-                continue
-        # A rule the coach could not judge but a trainer found broken: the trainer's score.
+            continue
+        # A rule the coach could not judge but a trainer found broken: the trainer's score,
+        # said as such (not also listed as not assessable).
         score_txt = _pct(r.get("score")) if r.get("score") is not None else "—"
         if reviewed is not None and reviewed != r.get("score"):
             score_txt += f" → {_pct(reviewed)}"
-            if r.get("score") is None:
-                score_txt += f' <span class="clause">({_e(tr("by_trainer", lang))})</span>'
-        h.append(f'<tr class="rule" data-rule="{_e(r["rule_id"])}"><td>{_e(_title(r, lang))}<br>'
-                 f'<span class="clause">{_e(r["rule_id"])}</span></td>'
+            if by_trainer:
+                score_txt += f'<span class="clause">{_paren(tr("by_trainer", lang), lang)}</span>'
+        judged = tr("trainer_judged", lang) if by_trainer else _assessable_cell(r, lang)
+        # The rule id stays in the markup (data-rule, a tooltip), not in the trainee's file.
+        h.append(f'<tr class="rule" data-rule="{_e(r["rule_id"])}"><td title="{_e(r["rule_id"])}">'
+                 f'{_e(_title(r, lang))}</td>'
                  f'<td class="clause">{_e(handbook_clause(str(r.get("clause") or ""), lang))}</td>'
                  f'<td class="num">{score_txt}</td>'
-                 f'<td>{_score_bar(reviewed if reviewed is not None else r.get("score"), r.get("unknown_share"))}</td>'
-                 f'<td class="num">{_e(_assessable_cell(r, lang))}</td>'
+                 f'<td class="barcell">{_score_bar(reviewed if reviewed is not None else r.get("score"), None)}</td>'
+                 f'<td class="num">{_e(judged)}</td>'
                  f'<td class="num">{_pct(r.get("unknown_share"))}%</td></tr>')
     h.append("</tbody></table>")
 
@@ -854,15 +913,15 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         if explain:
             h.append(f"<p>{_e(explain)}</p>")
         # A live run keeps no frames, so its findings have no peak time: say none, not "— s".
-        peak_at = (f"; {_e(tr('peak', lang))} {_sec(f.get('peak_ms'))} {_e(tr('seconds', lang))}"
+        peak_at = (f"{_semi(lang)}{_e(tr('peak', lang))} {_sec(f.get('peak_ms'))} {_e(tr('seconds', lang))}"
                    if f.get("peak_ms") is not None else "")
         h.append(f"<div>{_sec(f['start_ms'])}–{_sec(f.get('end_ms'))} {_e(tr('seconds', lang))}"
                  + peak_at
-                 + (f"; {_e(tr('value', lang))} {_e(value_text(str(f['rule_id']), f.get('peak'), lang))}"
+                 + (f"{_semi(lang)}{_e(tr('value', lang))} {_e(value_text(str(f['rule_id']), f.get('peak'), lang))}"
                     if f.get("peak") is not None else "")
                  + "</div>")
         if rv:
-            h.append(f'<div class="review">{_e(tr("review", lang))}: {_e(rv.get("trainer"))} '
+            h.append(f'<div class="review">{_e(tr("review", lang))}{_colon(lang)}{_e(rv.get("trainer"))} '
                      f'{_e(tr("agree" if rv.get("decision") == "agree" else "disagree", lang))}'
                      + (f" — {_e(rv.get('comment'))}" if rv.get("comment") else "") + "</div>")
         h.append("</div><div>")
@@ -881,22 +940,28 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     # violations a trainer saw and the coach did not flag
     missed: Sequence[Mapping[str, Any]] = report.get("missed") or []
     if missed:
-        h.append(f"<h2>{_e(tr('missed', lang))}</h2><ul class=\"missed\">")
+        h.append(f"<h2>{_e(tr('missed', lang))}</h2>")
+        h.append(f'<p class="hint">{_e(tr("missed_how", lang).format(s=_secs_text(_missed_violation_s())))}</p>')
+        h.append('<ul class="missed">')
         for m in missed:
             meta = titles.get(m["rule_id"], {"rule_id": m["rule_id"]})
             at = (f" · {_sec(m.get('at_ms'))} {_e(tr('seconds', lang))}" if m.get("at_ms") is not None
                   else f" · {_e(tr('whole_recording', lang))}")
             note = f" — {_e(m.get('comment'))}" if m.get("comment") else ""
-            h.append(f"<li><b>{_e(_title(meta, lang))}</b>{at}{note} ({_e(m.get('trainer'))})</li>")
+            h.append(f"<li><b>{_e(_title(meta, lang))}</b>{at}{note}{_paren(str(m.get('trainer')), lang)}</li>")
         h.append("</ul>")
 
-    # not assessable, honestly (kept on one printed page with its heading when it fits)
+    # Rules that had nothing to judge here (no handshake in the recording, no customer in
+    # view, not sitting): one line, apart from what the coach could not see.
+    not_applied = [r for r in not_assessable if r.get("top_reason") in NOT_APPLICABLE_REASONS]
+    not_assessable = [r for r in not_assessable if r.get("top_reason") not in NOT_APPLICABLE_REASONS]
+    # not assessable, honestly
     h.append(f'<div class="keep"><h2>{_e(tr("not_assessable_list", lang))}</h2>')
     if not not_assessable:
         h.append(f"<p>{_e(tr('none', lang))}</p>")
     else:
-        h.append(f"<table><thead><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('why', lang))} "
-                 f"<span class=\"clause\">({_e(tr('reasons_share', lang))})</span></th></tr></thead><tbody>")
+        h.append(f"<table><thead><tr><th>{_e(tr('rule', lang))}</th><th>{_e(tr('why', lang))}"
+                 f"<span class=\"clause\">{_paren(tr('reasons_share', lang), lang)}</span></th></tr></thead><tbody>")
         for r in not_assessable:
             reasons: Mapping[str, float] = r.get("reasons") or {}
             top = r.get("top_reason")
@@ -905,16 +970,28 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
                                   for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
             else:
                 why = _e(reason_text(str(top), lang) if top else tr("not_assessable", lang))
-            h.append(f'<tr class="na-rule" data-rule="{_e(r["rule_id"])}"><td>{_e(_title(r, lang))}<br>'
-                     f'<span class="clause">{_e(r["rule_id"])}</span></td><td class="na">{why}</td></tr>')
+            h.append(f'<tr class="na-rule" data-rule="{_e(r["rule_id"])}"><td title="{_e(r["rule_id"])}">'
+                     f'{_e(_title(r, lang))}</td><td class="na">{why}</td></tr>')
         h.append("</tbody></table>")
+    if not_applied:
+        sep = "、" if lang == "zh" else "; "
+        names = sep.join(f'<span data-rule="{_e(r["rule_id"])}">{_e(_title(r, lang))}</span>' for r in not_applied)
+        h.append(f'<p class="not-applied"><b>{_e(tr("not_applied_list", lang))}</b>{_colon(lang)}{names}</p>')
     h.append("</div>")
+    h.append(_signoff(lang))
     h.append(_footer(report, lang))
     return "\n".join(h)
 
 
+def _signoff(lang: Lang) -> str:
+    """Printed only: where the trainer signs the report for the trainee's file."""
+    return (f'<div class="signoff"><span>{_e(tr("signed", lang))}{_colon(lang)}____________</span>'
+            f'<span>{_e(tr("signed_date", lang))}{_colon(lang)}____________</span></div>')
+
+
 def _footer(report: Mapping[str, Any], lang: Lang) -> str:
-    return f"<footer>{_e(tr('generated', lang))} · {_e(report.get('schema'))}</footer></body></html>"
+    # The schema id is for programs reading the JSON; a printed report names the product.
+    return f'<footer data-schema="{_e(report.get("schema"))}">{_e(tr("generated", lang))}</footer></body></html>'
 
 
 def write_html(report: Mapping[str, Any], path: Path, lang: Lang = "zh") -> Path:

@@ -110,8 +110,10 @@ WAITING_REASONS = frozenset({"no_event_yet", "event_in_progress"})
 #: A check that only runs when asked for (the grooming measure runs in a grooming drill step)
 #: did not run: it did not apply then, and says less than why it could not judge when it ran.
 NOT_RUN_REASONS = frozenset({"grooming_not_measured"})
+#: No customer in view (practice alone, where the camera is no customer; a role-play's
+#: customer out of the picture): a rule about the customer had nobody to be judged against.
 NOT_APPLICABLE_REASONS = WAITING_REASONS | NOT_RUN_REASONS | {"not_standing", "not_sitting", "hands_in_use",
-                                                              "courtesy_lean"}
+                                                              "courtesy_lean", "no_customer_in_view"}
 
 
 #: From this share of the time not assessable, a score says more about what could be seen

@@ -370,6 +370,11 @@ def test_upload_analyse_review_report_end_to_end(tmp_path: Path, real_video: Pat
         agree_csv = client.get("/api/agreement?format=csv")
         assert agree_csv.headers["content-type"].startswith("text/csv")
         assert agree_csv.text.startswith("rule_id,findings_reviewed,agreed,agree_pct")
+        # For a spreadsheet in Chinese: titles and column names in Chinese, a byte-order mark.
+        zh_csv = client.get("/api/agreement?format=csv&lang=zh")
+        assert zh_csv.text.startswith("\ufeff规则,复核条数,同意条数,同意率（%）,培训师补充条数")
+        assert "standing." not in zh_csv.text and "一致性系数（Kappa）" in zh_csv.text
+        assert "filename*=UTF-8''%E5%9F%B9" in zh_csv.headers["content-disposition"]  # 培训师…
         table = client.get(f"/api/cohorts/{ids['c1']}/table?format=csv").text
         assert "李雷" in table
         # A violation the trainer saw and the coach missed: a known rule, a time within the clip.
@@ -514,5 +519,6 @@ def test_who_is_signed_in_is_answered_200_for_nobody_too(api: tuple[TestClient, 
     login(client, "lilei")
     me = client.get("/api/auth/me").json()
     assert client.get("/api/auth/status").json() == me  # the same user and CSRF token
+    assert me["user"]["person_name"] == "李雷"  # the pages greet the person, not the login
     client.post("/api/auth/logout", headers={"X-CSRF-Token": me["csrf_token"]})
     assert client.get("/api/auth/status").json() == {"user": None}

@@ -234,16 +234,20 @@ def test_the_cohort_csv_for_people_speaks_their_language(db: Database) -> None:
     with db.session() as s:
         table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
     zh = repo.cohort_csv(table, "zh").strip().splitlines()
-    assert zh[0].startswith("学员编号,姓名,会话编号,总分,结果,日期,")
+    assert zh[0].startswith("学员编号,姓名,记录编号,总分（含培训师复核）,结果,日期,")
     assert "抬头挺胸，不弯腰驼背" in zh[0] and "standing.upright" not in zh[0]
     person = dict(zip(next(csv.reader([zh[0]])), next(csv.reader([zh[1]])), strict=True))
-    assert person["姓名"] == "李雷" and person["结果"] == "未通过" and person["总分"] == "85"
+    assert person["姓名"] == "李雷" and person["结果"] == "未通过" and person["总分（含培训师复核）"] == "85"
     assert person["无法评估的时间（%）"] == "33"  # what the page says beside the score
     assert person["抬头挺胸，不弯腰驼背"] == "未通过" and person["不跷二郎腿"] == "无法评估"
     rates = dict(zip(next(csv.reader([zh[0]])), next(csv.reader([zh[-1]])), strict=True))
     assert rates["姓名"] == "各规则通过率（%）" and rates["抬头挺胸，不弯腰驼背"] == "0" and rates["面带微笑"] == "100"
     en = repo.cohort_csv(table, "en").splitlines()
-    assert en[0].startswith("person id,name,session id,overall score,result,date,") and "not passed" in en[1]
+    assert en[0].startswith("person id,name,session id,overall score (after trainer review),result,date,")
+    assert "not passed" in en[1]
+    # Rules in the handbook's order (standing before sitting before the face), as on the page.
+    titles = next(csv.reader([zh[0]]))
+    assert titles.index("抬头挺胸，不弯腰驼背") < titles.index("不跷二郎腿") < titles.index("面带微笑")
     # For programs (no language): ids, codes and fractions, as before.
     raw = repo.cohort_csv(table).splitlines()
     assert raw[0].startswith("person_id,name,session_id,overall,passed,date,") and ",0.85," in raw[1]
@@ -377,7 +381,7 @@ def test_a_clip_uploaded_as_the_self_check_that_does_not_show_it_is_incomplete(d
         assert repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])["rules"] == {}
     with db.session() as s:
         table = repo.cohort_table(s, repo.get_user(s, ids["hr"]), ids["c1"])
-    assert "未完成（没有看到这些步骤：鞠躬问候、握手、交换名片、坐下交谈）" in repo.cohort_csv(table, "zh")
+    assert "未完成（缺少以下步骤：鞠躬问候、握手、交换名片、坐下交谈）" in repo.cohort_csv(table, "zh")
     assert "incomplete (these steps were not seen: Bow and greet, Handshake" in repo.cohort_csv(table, "en")
     with db.session() as s:  # the whole scenario recorded again: counted, and it passes
         again = repo.create_job(s, repo.create_session(s, source="full.mp4", person_id=ids["a"],

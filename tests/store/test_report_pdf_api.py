@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -81,5 +82,9 @@ def test_pdf_report_is_served(api: tuple[TestClient, int], monkeypatch: pytest.M
         r = client.get(url)
         assert r.status_code == 200, r.text
         assert r.headers["content-type"] == "application/pdf"
-        assert f'filename="session-{sid}-{url[-2:]}.pdf"' in r.headers["content-disposition"]
+        disposition = r.headers["content-disposition"]
+        assert f'filename="session-{sid}-{url[-2:]}.pdf"' in disposition  # old browsers
+        # A downloaded report says what it is and whose: 服务礼仪评估报告_李雷_<date>.pdf.
+        title = "服务礼仪评估报告_李雷_" if url.endswith("zh") else "Etiquette_assessment_report_李雷_"
+        assert "filename*=UTF-8''" + quote(title) in disposition and disposition.endswith(".pdf")
         assert r.content.startswith(b"%PDF-") and b"/Type /Page" in r.content

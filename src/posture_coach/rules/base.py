@@ -54,9 +54,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "facing_unknown": ("侧面拍摄但无法判断人朝向哪一侧，上身前倾还是后仰无从区分",
                        "side view, but which way the person faces is unclear: a forward "
                        "and a backward lean look alike"),
-    "view_turned_calibrate": ("身体斜对镜头时，肩线的倾斜也可能来自拍摄角度：请先做个人校准，或正对镜头",
-                              "at an angle the camera's perspective tilts the shoulder line too: "
-                              "calibrate first, or face the camera"),
+    "view_turned_calibrate": ("身体斜对镜头，肩线倾斜可能是拍摄角度造成的（建议正对镜头拍摄，或先做个人校准）",
+                              "turned from the camera, the shoulder line's tilt may come from the camera angle "
+                              "(film facing the camera, or calibrate first)"),
     "baseline_needed": ("需要先做个人校准（正面端正姿势）",
                         "a personal baseline is needed (calibrate in a neutral pose)"),
     "not_standing": ("当前不是站姿", "the person is not standing"),

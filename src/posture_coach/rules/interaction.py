@@ -27,13 +27,16 @@ INTERACTION_REASONS: dict[str, tuple[str, str]] = {
     "event_in_progress": ("动作进行中，结束后判断", "in progress: judged when it ends"),
     "hands_not_visible": ("手部不在画面内或未检测到", "hands out of frame or not detected"),
     "not_in_smile_range": ("对方不在三米范围内", "the other person is not within 3 m"),
-    "smile_not_measured": ("未测得微笑（需要面部检测）", "smile not measured (needs the face)"),
+    "smile_not_measured": ("无法判断是否微笑（未检测到面部）", "smile not measured (the face was not detected)"),
     "no_customer_in_view": ("画面中没有客户（仅在两人同框或“客户走近”练习中判断）",
                             "no customer in view (judged with two people in frame, or in an approach drill)"),
     "distance_unknown": ("无法估计距离（需要面部或两人同框）",
                          "distance unknown (needs the face, or both people in view)"),
-    "side_on_view_needed": ("需要从正侧面拍摄两人（两人左右并排于画面中）",
-                            "a side-on view of the two people is needed (side by side across the image)"),
+    # Said of the distance only (a role-play filmed at about 45°, as advised, judges the
+    # other rules): the trainer must not read it as a fault of the whole recording.
+    "side_on_view_needed": ("与客户的距离需从正侧面拍摄才能测量（两人左右并排于画面中；其他规则斜 45° 拍摄即可）",
+                            "the distance to the customer can only be measured filmed side-on (the two side "
+                            "by side across the image; the other rules are fine at about 45°)"),
 }
 for _code, _text in INTERACTION_REASONS.items():
     REASONS.setdefault(_code, _text)

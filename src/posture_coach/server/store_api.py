@@ -225,6 +225,17 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     router = APIRouter(prefix="/api", lifespan=lifespan)
     router.state = state  # type: ignore[attr-defined]  # tests reach the runner through this
 
+    def signed_in(user: User) -> dict[str, Any]:
+        """The signed-in user with their person's name (``user`` is detached: looked up)."""
+        name = None
+        if user.person_id is not None:
+            with get_db().session() as s:
+                try:
+                    name = repo.get_person(s, user.person_id).name
+                except repo.NotFound:
+                    name = None
+        return _user(user, name)
+
     def get_db() -> Database:
         if state.db is None:
             state.ensure_open()
@@ -288,7 +299,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             raise Refused(401, "wrong_login", "wrong user name or password")
         state.throttle.succeeded(body.username)
         csrf = auth.login(db, response, request, user)
-        return {"user": _user(user), "csrf_token": csrf}
+        return {"user": signed_in(user), "csrf_token": csrf}
 
     @router.post("/auth/logout")
     def logout(request: Request, response: Response, user: UserDep) -> dict[str, str]:
@@ -297,7 +308,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.get("/auth/me")
     def me(request: Request, user: UserDep) -> dict[str, Any]:
-        return {"user": _user(user), "csrf_token": request.state.csrf_token}
+        return {"user": signed_in(user), "csrf_token": request.state.csrf_token}
 
     @router.get("/auth/status")
     def auth_status(request: Request) -> dict[str, Any]:
@@ -308,7 +319,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         if found is None:
             return {"user": None}
         user, csrf = found
-        return {"user": _user(user), "csrf_token": csrf}
+        return {"user": signed_in(user), "csrf_token": csrf}
 
     # -- uploads and jobs -------------------------------------------------------------------
 
@@ -532,7 +543,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
             return JSONResponse({"detail": str(exc), "error": "pdf_failed", "reason": "pdf_failed",
                                  "reason_text": reason_texts("pdf_failed")}, status_code=500)
         return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="session-{session_id}-{lang}.pdf"'})
+                        headers={"Content-Disposition": _pdf_disposition(data, session_id, lang)})
 
     @router.get("/sessions/{session_id}/timeline", response_class=HTMLResponse)
     def session_timeline(session_id: int, user: UserDep, lang: Literal["zh", "en"] = "zh") -> HTMLResponse:
@@ -651,14 +662,21 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
     @router.get("/agreement", response_model=None)
     def agreement(user: UserDep, format: Literal["json", "csv"] = "json",
-                  trainer_id: int | None = None) -> dict[str, Any] | PlainTextResponse:
+                  trainer_id: int | None = None,
+                  lang: Literal["zh", "en"] | None = None) -> dict[str, Any] | PlainTextResponse:
+        """Trainer–coach agreement per rule. CSV without ``lang``: ids and codes, for
+        programs; with ``lang``: for a spreadsheet (rule titles and column names in that
+        language, a byte-order mark so that Excel and WPS read the Chinese)."""
         auth.require_role(user, "trainer", "hr_admin")
         if user.role == "trainer":
             trainer_id = user.id
         with get_db().session() as s:
             rows = [a.to_dict() for a in repo.agreement(s, trainer_id=trainer_id)]
         if format == "csv":
-            return _csv(repo.to_csv(rows, AGREEMENT_COLUMNS), "agreement.csv")
+            if lang is None:
+                return _csv(repo.to_csv(rows, AGREEMENT_COLUMNS), "agreement.csv")
+            return _csv("\ufeff" + agreement_csv_for_people(rows, lang), "agreement.csv",
+                        AGREEMENT_FILE_NAMES[lang])
         return {"rules": rows}
 
     # -- people, cohorts, HR ----------------------------------------------------------------
@@ -800,6 +818,33 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
 
 AGREEMENT_COLUMNS = ("rule_id", "findings_reviewed", "agreed", "agree_pct", "missed", "units", "both_yes",
                      "coach_only", "trainer_only", "both_no", "kappa")
+#: The agreement CSV's columns for people (``lang``), in the rules' catalogue order.
+AGREEMENT_HEADERS: dict[str, dict[str, str]] = {
+    "zh": {"rule_id": "规则", "findings_reviewed": "复核条数", "agreed": "同意条数", "agree_pct": "同意率（%）",
+           "missed": "培训师补充条数", "units": "判定单位数", "both_yes": "双方都判有问题",
+           "coach_only": "仅系统判有问题", "trainer_only": "仅培训师判有问题", "both_no": "双方都判没问题",
+           "coach_could_not_judge": "系统无法评估、培训师补充", "kappa": "一致性系数（Kappa）"},
+    "en": {"rule_id": "rule", "findings_reviewed": "findings reviewed", "agreed": "agreed", "agree_pct": "agreed (%)",
+           "missed": "added by trainers", "units": "units judged", "both_yes": "both flagged",
+           "coach_only": "coach only", "trainer_only": "trainer only", "both_no": "neither flagged",
+           "coach_could_not_judge": "coach could not judge, trainer added", "kappa": "agreement (Cohen's kappa)"},
+}
+AGREEMENT_FILE_NAMES = {"zh": "培训师与系统判定一致性.csv", "en": "trainer_coach_agreement.csv"}
+
+
+def agreement_csv_for_people(rows: list[dict[str, Any]], lang: Literal["zh", "en"]) -> str:
+    """The agreement rows as a spreadsheet reads them: each rule by its title, columns named
+    in ``lang``, rules in the catalogue's order (standing first)."""
+    from ..rules import RULES_BY_ID
+
+    order = {rid: i for i, rid in enumerate(RULES_BY_ID)}
+    heads = AGREEMENT_HEADERS[lang]
+    out = []
+    for r in sorted(rows, key=lambda r: (order.get(str(r["rule_id"]), len(order)), str(r["rule_id"]))):
+        cls = RULES_BY_ID.get(str(r["rule_id"]))
+        title = (cls.title_zh if lang == "zh" else cls.title_en) if cls is not None else str(r["rule_id"])
+        out.append({heads[k]: (title if k == "rule_id" else r.get(k)) for k in heads})
+    return repo.to_csv(out, list(heads.values()))
 
 
 def _review_extras(report: dict[str, Any], gap: dict[str, Any]) -> dict[str, Any]:
@@ -829,13 +874,31 @@ def _with_evidence_urls(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "findings": findings}
 
 
-def _user(u: User) -> dict[str, Any]:
-    return {"id": u.id, "username": u.username, "role": u.role, "person_id": u.person_id}
+def _user(u: User, person_name: str | None = None) -> dict[str, Any]:
+    """A login as pages show it; ``person_name``: the trainee's own name (the pages greet
+    张小红, not ``xiaohong``)."""
+    return {"id": u.id, "username": u.username, "role": u.role, "person_id": u.person_id,
+            "person_name": person_name}
 
 
 def _login(u: User) -> dict[str, Any]:
-    """A login as HR's list shows it."""
-    return {**_user(u), "disabled": u.disabled}
+    """A login as HR's list shows it (inside a database session: its person is loaded)."""
+    return {**_user(u, u.person.name if u.person is not None else None), "disabled": u.disabled}
+
+
+def _pdf_disposition(report: dict[str, Any], session_id: int, lang: str) -> str:
+    """A report PDF's file name: what it is, whose and when (服务礼仪评估报告_张小红_2026-11-25.pdf,
+    RFC 5987), with an ASCII fallback for old browsers (session-7-zh.pdf)."""
+    from urllib.parse import quote
+
+    from ..report import tr
+
+    sess = report.get("session") or {}
+    parts = [tr("title", "zh" if lang == "zh" else "en"), str(sess.get("person") or ""),
+             str(sess.get("analysed_at") or "")[:10]]
+    name = "_".join(p for p in parts if p).replace(" ", "_")
+    name = "".join(c for c in name if c not in '\\/:*?"<>|\r\n;') or f"session-{session_id}"
+    return f"inline; filename=\"session-{session_id}-{lang}.pdf\"; filename*=UTF-8''{quote(name + '.pdf')}"
 
 
 def _csv(text: str, name: str, display_name: str | None = None) -> PlainTextResponse:

@@ -1252,14 +1252,15 @@ def _recommended(rule_id: str) -> bool:
 
 #: The cohort CSV for people (``lang`` given): column names and values in that language.
 _CSV_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"person_id": "学员编号", "name": "姓名", "session_id": "会话编号", "overall": "总分",
+    "zh": {"person_id": "学员编号", "name": "姓名", "session_id": "记录编号", "overall": "总分（含培训师复核）",
            "passed": "结果", "date": "日期",
            "unknown_share": "无法评估的时间（%）", "pass": "通过", "fail": "未通过", "warn": "注意",
            "not_assessable": "无法评估", "yes": "通过", "no": "未通过", "pass_rate": "各规则通过率（%）",
            "incomplete": "未完成（中途停止）", "result_not_assessable": "无法评估（需重做）",
-           "incomplete_not_shown": "未完成（没有看到这些步骤：{steps}）",
+           "incomplete_not_shown": "未完成（缺少以下步骤：{steps}）",
            "not_done": "尚未完成自检"},
-    "en": {"person_id": "person id", "name": "name", "session_id": "session id", "overall": "overall score",
+    "en": {"person_id": "person id", "name": "name", "session_id": "session id",
+           "overall": "overall score (after trainer review)",
            "passed": "result", "date": "date",
            "unknown_share": "not assessable (% of the time)", "pass": "passed", "fail": "not passed", "warn": "warning",
            "not_assessable": "not assessable", "yes": "passed", "no": "not passed",
@@ -1294,7 +1295,11 @@ def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
     values in that language, scores and rates in percent."""
     from ..rules import RULES_BY_ID
 
-    rule_ids = sorted({rid for p in table["people"] for rid in p["rules"]} | set(table["rules"]))
+    # The handbook's order (standing, sitting, face, hands and interaction, distance), as
+    # the page and the report list the rules; ids the catalogue no longer has go last.
+    order = {rid: i for i, rid in enumerate(RULES_BY_ID)}
+    rule_ids = sorted({rid for p in table["people"] for rid in p["rules"]} | set(table["rules"]),
+                      key=lambda rid: (order.get(rid, len(order)), rid))
     words = _CSV_WORDS.get(lang or "")
 
     def word(code: str) -> str:
