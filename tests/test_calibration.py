@@ -152,6 +152,22 @@ def test_profile_from_observations_save_load(tmp_path: Path) -> None:
     assert Profile.load(path) == prof
 
 
+def test_a_profile_saved_again_by_windows_tools_is_read_or_refused_clearly(tmp_path: Path) -> None:
+    j = front_standing()
+    prof = Profile.from_observations([observation(j, t_ms=i * 33) for i in range(5)], load_calibration(),
+                                     name="张小红")
+    text = prof.save(tmp_path / "p.json").read_text(encoding="utf-8")
+    bom = tmp_path / "bom.json"  # Notepad's "UTF-8" adds a byte-order mark
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert Profile.load(bom) == prof
+    gbk = tmp_path / "gbk.json"  # saved as ANSI on a Chinese Windows
+    gbk.write_bytes(text.encode("gbk"))
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        Profile.load(gbk)
+    with pytest.raises(ConfigError, match="a folder, not a profile"):
+        Profile.load(tmp_path)
+
+
 def _walking(j: dict[str, tuple[float, float]], dx: float) -> dict[str, tuple[float, float]]:
     return {k: (x + dx, y) for k, (x, y) in j.items()}
 

@@ -199,6 +199,20 @@ def test_batch_lists_each_failure_once_with_why(tmp_path: Path) -> None:
     assert line.count("photo.mp4") == 1 and "not a video" in line and "This file is not a video" in line
 
 
+def test_batch_refuses_a_damaged_profile_once_before_any_video(tmp_path: Path, person_clip: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.avi", "b.avi"):
+        (folder / name).write_bytes(person_clip.read_bytes())
+    gbk = tmp_path / "me.json"
+    gbk.write_bytes('{"name": "张小红"}'.encode("gbk"))  # saved as ANSI on a Chinese Windows
+    r = run_cli("batch", str(folder), "--out", str(tmp_path / "out"), "--role-play", "profile",
+                "--profile", str(gbk), "--lang", "en")
+    assert r.returncode == 2, r.stderr
+    assert "not UTF-8 text" in r.stderr and "a.avi" not in r.stderr + r.stdout  # no video was tried
+    assert not (tmp_path / "out" / "summary.csv").exists()
+
+
 def test_score_says_what_went_wrong_in_the_reports_language(tmp_path: Path, model_dir: Path) -> None:
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000)  # an MP4 header and nothing to decode

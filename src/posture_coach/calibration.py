@@ -700,9 +700,16 @@ class Profile:
     @classmethod
     def load(cls, path: Path) -> Profile:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            # utf-8-sig: a profile re-saved by Windows Notepad starts with a byte-order mark.
+            data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"{path}: profile not found") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{path}: a folder, not a profile file (give the .json file "
+                              "`posture-coach calibrate` wrote)") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: the profile is not UTF-8 text (saved in another encoding, such as "
+                              "GBK?); save it again as UTF-8, or calibrate again") from None
         except json.JSONDecodeError as err:
             raise ConfigError(f"{path}: profile is not valid JSON: {err}") from None
         if not isinstance(data, dict):

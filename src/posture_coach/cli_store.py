@@ -184,17 +184,23 @@ def _store_errors() -> Iterator[None]:
     """The store's refusals as one line each (a name taken, an id that does not exist)."""
     from sqlalchemy.exc import IntegrityError
 
+    from .errors import reason_texts
     from .store.repo import Forbidden, NotFound
+
+    def both(exc: Exception, reason: str) -> str:
+        """HR reads these in Chinese or English: the reason's texts, then the detail."""
+        texts = reason_texts(getattr(exc, "reason", None) or reason) or reason_texts(reason)
+        return f"{texts['zh']} / {texts['en']} ({exc})" if texts else str(exc)
 
     try:
         yield
     except (NotFound, Forbidden) as exc:
-        raise _fail(str(exc), 4) from None
+        raise _fail(both(exc, "not_found" if isinstance(exc, NotFound) else "forbidden"), 4) from None
     except IntegrityError:
-        raise _fail("conflicts with existing data (a name already in use, or an id that does not exist)",
-                    2) from None
+        raise _fail("与已有数据冲突（名称或邮箱已被使用，或编号不存在） / conflicts with existing data (a name or "
+                    "e-mail already in use, or an id that does not exist)", 2) from None
     except ValueError as exc:
-        raise _fail(str(exc), 2) from None
+        raise _fail(both(exc, "bad_request"), 2) from None
 
 
 @people_app.command("add")
@@ -509,9 +515,13 @@ def batch(
 
     videos = collect_videos(inputs)
     if not videos:
-        raise _fail("no videos found in the inputs", 2)
+        raise _fail("no videos found in the inputs / 输入中没有找到视频文件", 2)
     try:
         ensure_writable(out, folder=True)
+        if profile is not None:  # a damaged profile is refused once, before any video
+            from .calibration import Profile
+
+            Profile.load(profile)
     except CoachError as exc:
         raise _fail_in(exc, (lang or [Lang.zh])[0].value) from None
     opts = _analysis_options(role_play, posture=posture, stride=stride, model_dir=model_dir,

@@ -172,6 +172,22 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                   "en": "You cannot disable your own login (so that HR is never locked out); "
                         "another HR admin can."},
     "cohort_name_empty": {"zh": "培训班名称不能为空。", "en": "A cohort's name cannot be empty."},
+    "cohort_name_control": {"zh": "培训班名称不能包含换行、制表符等控制字符。",
+                            "en": "A cohort's name cannot hold control characters (a line break, a tab…)."},
+    "person_name_empty": {"zh": "学员姓名不能为空。", "en": "A person's name cannot be empty."},
+    "person_name_control": {"zh": "学员姓名不能包含换行、制表符等控制字符。",
+                            "en": "A person's name cannot hold control characters (a line break, a tab…)."},
+    "not_a_trainer": {"zh": "所选账号不是培训师账号：培训班的负责人必须是培训师（请先添加培训师账号）。",
+                      "en": "That login is not a trainer's: a cohort's trainer must have a trainer login "
+                            "(add one first)."},
+    "consent_not_yours": {"zh": "只有学员本人或人力资源管理员可以更改录像同意。",
+                          "en": "Only the person themself or HR can change their consent."},
+    "cross_site_login": {"zh": "登录被拒绝：请直接在本系统的页面上登录（不接受来自其他网站的登录请求）。",
+                         "en": "Sign-in refused: sign in on this system's own page (a sign-in sent from "
+                               "another site is not accepted)."},
+    "one_file_per_upload": {"zh": "一次只能上传一个录像文件。", "en": "Upload one video file at a time."},
+    "unknown_scenario": {"zh": "没有这个练习场景，请从列表中选择。",
+                         "en": "There is no such scenario; choose one from the list."},
     "cohort_name_too_long": {"zh": "培训班名称太长：最多 200 个字符。",
                              "en": "The cohort's name is too long: at most 200 characters."},
     "cohort_name_taken": {"zh": "已有培训班使用这个名称，请换一个名称。",

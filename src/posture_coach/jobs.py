@@ -670,10 +670,11 @@ def summary_csv(items: Sequence[Mapping[str, Any]]) -> str:
         notes = " ".join(str(n.get("code")) for n in i.get("notices") or () if isinstance(n, Mapping))
         why = i.get("not_assessable_reason")
         texts = reason_text_both(why) if why else ""
-        w.writerow([i.get("name"), i.get("video"), "yes" if i.get("ok") else "no", pct(i.get("overall_score")),
-                    pct(i.get("unknown_share")), texts, i.get("findings", ""),
-                    "" if i.get("duration_s") is None else f"{float(i['duration_s']):.1f}",
-                    i.get("role_play") or "", notes, "" if i.get("ok") else i.get("reason") or ""])
+        w.writerow([repo.spreadsheet_safe(c) for c in (
+            i.get("name"), i.get("video"), "yes" if i.get("ok") else "no", pct(i.get("overall_score")),
+            pct(i.get("unknown_share")), texts, i.get("findings", ""),
+            "" if i.get("duration_s") is None else f"{float(i['duration_s']):.1f}",
+            i.get("role_play") or "", notes, "" if i.get("ok") else i.get("reason") or "")])
     return buf.getvalue()
 
 

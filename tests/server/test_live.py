@@ -197,7 +197,8 @@ def test_calibrating_during_a_run_is_refused_and_the_run_goes_on(live_client: Te
         for i in range(1, 11):
             ws.send_bytes(frame_message(person_jpeg, i))
             receive_until(ws)
-        for kind in ({"type": "calibrate_start", "phase": "neutral"}, {"type": "calibrate_finish"}):
+        for kind in ({"type": "calibrate_start", "phase": "neutral"}, {"type": "calibrate_finish"},
+                     {"type": "start"}, {"type": "drill_start", "id": "onboarding"}):  # a second start too
             ws.send_json(kind)
             err = receive_until(ws, "error")
             assert err["code"] == "busy_running" and err["text"]["zh"], err

@@ -258,3 +258,58 @@ def test_hr_disables_a_login_and_renames_a_cohort_from_the_command_line(tmp_path
     assert "already called '2025年4月'" in run("cohorts", "rename", "1", "2025年4月", code=2)
     assert "no cohort 9" in run("cohorts", "rename", "9", "x", code=4)
     assert "Traceback" not in run("cohorts", "rename", "1", "x" * 201, code=2)
+
+
+def test_names_that_show_nothing_or_break_lines_and_a_trainee_as_trainer_are_refused_with_why(
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:  # noqa: F811
+    # A tester's round: a blank person, a zero-width cohort name (an empty choice on the page),
+    # a newline (it broke `cohorts list`), NUL (PostgreSQL refuses it), and a trainee's login
+    # made a cohort's trainer (nobody could then review it).
+    client, _cfg, ids = api
+    csrf = login(client, "hr")
+    hdr = {"X-CSRF-Token": csrf}
+    for body, reason in (({"name": "   "}, "person_name_empty"), ({"name": "\u200b "}, "person_name_empty"),
+                         ({"name": "张\n小红"}, "person_name_control")):
+        r = client.post("/api/people", json=body, headers=hdr)
+        assert r.status_code == 400 and r.json()["reason"] == reason, r.text
+        assert r.json()["reason_text"]["zh"].startswith("学员姓名不能")
+    for name, reason in (("\u200b", "cohort_name_empty"), ("x\u0000y", "cohort_name_control"),
+                         ("line1\nline2", "cohort_name_control")):
+        r = client.post("/api/cohorts", json={"name": name}, headers=hdr)
+        assert r.status_code == 400 and r.json()["reason"] == reason, (name, r.text)
+    trainee = client.get("/api/users").json()["users"]
+    lilei = next(u for u in trainee if u["username"] == "lilei")
+    assert lilei["person_name"] == "李雷"  # HR's list says whose login it is
+    for tid in (lilei["id"], 999):
+        r = client.post("/api/cohorts", json={"name": f"T-{tid}", "trainer_id": tid}, headers=hdr)
+        assert r.status_code == 400 and r.json()["reason"] == "not_a_trainer", r.text
+        assert "培训师" in r.json()["reason_text"]["zh"]
+    # A pass mark in points (as the command line takes it) is told it is a fraction here.
+    r = client.post("/api/cohorts", json={"name": "P", "pass_score": 80}, headers=hdr)
+    assert r.status_code == 422 and "80 分即 0.8" in r.json()["reason_text"]["zh"], r.text
+    assert "80 points is 0.8" in r.json()["reason_text"]["en"]
+    r = client.post("/api/cohorts", content='{"name": "P", "pass_score": NaN}',
+                    headers={**hdr, "Content-Type": "application/json"})
+    assert r.status_code == 422 and "有限的数字" in r.json()["reason_text"]["zh"], r.text
+    assert {c["name"] for c in client.get("/api/cohorts").json()["cohorts"]} == {"2026-A"}  # nothing made
+
+
+def test_refusals_name_why_in_both_languages_for_consent_cross_site_and_two_files(
+        api: tuple[TestClient, StoreConfig, dict[str, int]]) -> None:  # noqa: F811
+    client, _cfg, ids = api
+    r = client.post("/api/auth/login", json={"username": "hr", "password": PASSWORDS["hr"]},
+                    headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and r.json()["reason"] == "cross_site_login" and r.json()["reason_text"]["zh"]
+    csrf = login(client, "trainer1")
+    r = client.post(f"/api/people/{ids['a']}/consent", json={"consent_media": False},
+                    headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 403 and r.json()["reason"] == "consent_not_yours", r.text
+    assert "人力资源" in r.json()["reason_text"]["zh"]
+    two = [("file", ("a.mp4", b"\x00" * 64, "video/mp4")), ("file", ("b.mp4", b"\x00" * 64, "video/mp4"))]
+    r = client.post("/api/uploads", files=two, data={"person_id": str(ids["a"]), "consent": "true"},
+                    headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 400 and r.json()["reason"] == "one_file_per_upload", r.text
+    r = client.post("/api/uploads", files={"file": ("a.mp4", b"\x00" * 64, "video/mp4")},
+                    data={"person_id": str(ids["a"]), "consent": "true", "scenario": "no_such_scenario"},
+                    headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 400 and r.json()["reason"] == "unknown_scenario", r.text

@@ -459,3 +459,15 @@ def test_a_violation_the_trainer_adds_counts_against_the_rule_and_the_self_check
     assert length and after.rules["sitting.legs_crossed"] == pytest.approx(1.0 - 3.0 / length)  # not 0
     assert row["result"] == "failed"
     assert row["rules"]["standing.upright"] == "fail" and row["rules"]["sitting.legs_crossed"] == "fail"
+
+
+def test_a_name_that_looks_like_a_formula_is_text_in_every_csv(db: Database) -> None:
+    # HR opens the cohort export in Excel or WPS: a person named "=HYPERLINK(…)" must not run.
+    rows = [{"name": '=HYPERLINK("http://x","y")', "n": -3, "c": "+1", "d": "@SUM(A1)", "ok": "张小红"}]
+    text = repo.to_csv(rows)
+    row = next(csv.reader(text.splitlines()[1:]))
+    assert row == ["'=HYPERLINK(\"http://x\",\"y\")", "-3", "'+1", "'@SUM(A1)", "张小红"]
+    from posture_coach.jobs import summary_csv
+
+    line = summary_csv([{"name": "-cmd|' /C calc'!A0", "video": "=x.mp4", "ok": True}]).splitlines()[1]
+    assert line.startswith("'-cmd|' /C calc'!A0,'=x.mp4,yes")

@@ -537,6 +537,10 @@ class LiveSession:
             self.posture = str(posture)
             self._reset_engine()
             return [{"type": "posture", "posture": self.posture}]
+        if kind in ("start", "drill_start") and self.running:
+            # A second start would throw the running practice away unscored (the page's Start
+            # is disabled while one runs; another client is refused, as calibrating is).
+            return [_error("busy_running", "a practice is running: stop it first")]
         if kind == "start":
             self._reset_engine()
             self.running = True

@@ -69,9 +69,20 @@ def validation_texts(errors: list[dict[str, object]]) -> dict[str, str]:
         out = dict(generic)
         if field:
             out = {"zh": f"“{field}”有误。" + generic["zh"], "en": f"\"{field}\" is not valid. " + generic["en"]}
+    hint = FIELD_HINTS.get(field)
+    if hint is not None:
+        out = {"zh": out["zh"] + hint[0], "en": out["en"] + hint[1]}
     if len(errors) > 1:
         out = {"zh": out["zh"] + f"（另有 {len(errors) - 1} 处）", "en": out["en"] + f" ({len(errors) - 1} more)"}
     return out
+
+
+#: What a field takes, where its name alone does not say (the command line takes the pass
+#: mark in points; the API a fraction).
+FIELD_HINTS: dict[str, tuple[str, str]] = {
+    "pass_score": ("（及格线填 0 到 1 之间的小数：80 分即 0.8）",
+                   " (the pass mark as a fraction 0-1: 80 points is 0.8)"),
+}
 
 
 class Refused(HTTPException):

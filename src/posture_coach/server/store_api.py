@@ -10,6 +10,7 @@ defined inside :func:`store_router` as real objects.
 """
 
 
+import functools
 import logging
 import os
 import shutil
@@ -24,6 +25,8 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from ..errors import ConfigError, reason_texts
 from ..jobs import AnalysisOptions, JobRunner
@@ -180,7 +183,7 @@ class ConsentBody(BaseModel):
 class CohortBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     trainer_id: int | None = None
-    pass_score: float = Field(0.8, ge=0.0, le=1.0)
+    pass_score: float = Field(0.8, ge=0.0, le=1.0, allow_inf_nan=False)
 
 
 class CohortRenameBody(BaseModel):
@@ -267,7 +270,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     async def login(request: Request, response: Response) -> dict[str, Any]:
         """Sign in with JSON ``{username, password}`` or a form post; sets the session cookie."""
         if not auth.same_origin(request):
-            raise HTTPException(403, "cross-site login refused")
+            raise Refused(403, "cross_site_login", "cross-site login refused")
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("application/json"):
             try:
@@ -343,6 +346,13 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
         try:
             user = await check_user(capped)  # cookie + CSRF (header, or the form field)
             form = await capped.form(max_files=1, max_fields=20)
+        except (MultiPartException, StarletteHTTPException) as exc:
+            # The form parser's own refusals (two files in one upload, too many fields) come
+            # as a bare 400: said with a reason, as every refusal. Sign-in refusals pass on.
+            if isinstance(exc, Refused) or (isinstance(exc, StarletteHTTPException) and exc.status_code != 400):
+                raise
+            said = str(exc.detail if isinstance(exc, StarletteHTTPException) else exc)
+            raise Refused(400, "one_file_per_upload" if "files" in said.lower() else "bad_request", said) from None
         except UploadRejected as exc:  # refused part-way through the body
             refusal = Refused(exc.status, exc.code, exc.message, exc.texts)
             # Hang up after the answer: else the server would go on reading the rest of the
@@ -375,6 +385,8 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                               "the person or HR must record their consent first")
             if user.role == "trainee" and user.person_id != person.id:
                 raise Refused(403, "not_own_recording", "trainees upload their own recordings only")
+            if fields.scenario and fields.scenario not in _scenario_ids():
+                raise Refused(400, "unknown_scenario", f"no scenario {fields.scenario!r}")
             if user.role == "trainee" and fields.scenario == "onboarding":
                 # The self-check counts in the cohort only as the live scenario run by the
                 # trainee (or a recording a trainer or HR uploads for them).
@@ -699,7 +711,7 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
     @router.post("/people/{person_id}/consent")
     def consent(person_id: int, body: ConsentBody, user: UserDep) -> dict[str, Any]:
         if not (user.role == "hr_admin" or (user.role == "trainee" and user.person_id == person_id)):
-            raise HTTPException(403, "only the person or HR can change consent")
+            raise Refused(403, "consent_not_yours", "only the person or HR can change consent")
         p, removed = guard(repo.set_consent, get_db(), person_id, body.consent_media)
         return {"id": p.id, "consent_media": p.consent_media, "files_removed": removed}
 
@@ -884,6 +896,14 @@ def _user(u: User, person_name: str | None = None) -> dict[str, Any]:
 def _login(u: User) -> dict[str, Any]:
     """A login as HR's list shows it (inside a database session: its person is loaded)."""
     return {**_user(u, u.person.name if u.person is not None else None), "disabled": u.disabled}
+
+
+@functools.cache
+def _scenario_ids() -> frozenset[str]:
+    """The scenarios (drills) an upload may be scored as."""
+    from ..drills import load_drills
+
+    return frozenset(load_drills())
 
 
 def _pdf_disposition(report: dict[str, Any], session_id: int, lang: str) -> str:

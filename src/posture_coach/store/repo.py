@@ -14,11 +14,12 @@ import functools
 import io
 import math
 import shutil
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
@@ -131,8 +132,26 @@ class AnalysisResult:
 # -- people, users, cohorts ---------------------------------------------------------------
 
 
+#: Characters no name may hold: C0/C1 controls (a newline broke `cohorts list`; PostgreSQL
+#: refuses NUL) and, counted as nothing when checking a name is not blank, the invisible
+#: format characters (a zero-width space made a blank-looking choice on the page).
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+
+
+def clean_name(name: str, what: Literal["person", "cohort"]) -> str:
+    """``name`` without the spaces around it, refused (:class:`Invalid`) when it holds a
+    control character or shows nothing (empty, spaces, zero-width characters only)."""
+    clean = name.strip()
+    if any(unicodedata.category(c) == "Cc" for c in clean):
+        raise Invalid(f"a {what}'s name cannot hold control characters (a line break, a tab…)",
+                      reason=f"{what}_name_control")
+    if not "".join(c for c in clean if c not in _INVISIBLE).strip():
+        raise Invalid(f"a {what}'s name cannot be empty", reason=f"{what}_name_empty")
+    return clean
+
+
 def create_person(s: OrmSession, name: str, *, email: str | None = None, consent_media: bool = False) -> Person:
-    p = Person(name=name, email=email, consent_media=consent_media,
+    p = Person(name=clean_name(name, "person"), email=email, consent_media=consent_media,
                consent_at=utcnow() if consent_media else None)
     s.add(p)
     s.flush()
@@ -243,6 +262,13 @@ def create_cohort(s: OrmSession, name: str, *, trainer_id: int | None = None, pa
     """A new cohort; its name is checked as a rename checks it (:func:`cohort_name`)."""
     if not 0.0 <= pass_score <= 1.0:
         raise ValueError("pass_score must be within 0..1")
+    if trainer_id is not None:
+        # Only a trainer can see and review a cohort: a trainee's login (or none) would leave
+        # the cohort with nobody to review it, and HR without a word about it.
+        t = s.get(User, trainer_id)
+        if t is None or t.role != "trainer":
+            raise Invalid(f"user {trainer_id} is not a trainer's login" if t is not None
+                          else f"no user {trainer_id}", reason="not_a_trainer")
     c = Cohort(name=cohort_name(s, name), trainer_id=trainer_id, pass_score=pass_score)
     s.add(c)
     s.flush()
@@ -274,9 +300,7 @@ def rename_cohort(s: OrmSession, cohort_id: int, name: str) -> Cohort:
 def cohort_name(s: OrmSession, name: str, cohort_id: int | None = None) -> str:
     """``name`` without the spaces around it, as a cohort (``cohort_id``, or a new one) may
     be called: refused when empty, too long or another cohort's."""
-    clean = name.strip()
-    if not clean:
-        raise Invalid("a cohort's name cannot be empty", reason="cohort_name_empty")
+    clean = clean_name(name, "cohort")
     if len(clean) > COHORT_NAME_MAX:
         raise Invalid(f"a cohort's name is at most {COHORT_NAME_MAX} characters", reason="cohort_name_too_long")
     taken = s.scalars(select(Cohort.id).where(Cohort.name == clean, Cohort.id != (cohort_id or -1))).first()
@@ -1081,13 +1105,26 @@ def agreement(s: OrmSession, *, trainer_id: int | None = None) -> list[RuleAgree
     return [stats[k] for k in sorted(stats)]
 
 
+#: A text cell starting with one of these is a formula to Excel, WPS and LibreOffice (a
+#: person named "=HYPERLINK(…)" would run when HR opens the export).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never runs: a text starting like a
+    formula gets a leading apostrophe (OWASP's advice); numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
     cols = list(columns or (rows[0].keys() if rows else []))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+        w.writerow({k: ("" if r.get(k) is None else spreadsheet_safe(r.get(k))) for k in cols})
     return buf.getvalue()
 
 
