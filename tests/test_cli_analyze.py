@@ -136,6 +136,35 @@ def test_a_video_cut_off_late_is_scored_on_the_part_that_decodes_and_says_so(
     assert "stops part-way" in res.stderr  # said on the terminal too
 
 
+def test_a_clip_filmed_turned_on_its_side_says_so_instead_of_scoring_a_lying_body(tmp_path: Path,
+                                                                                  model_dir: Path) -> None:
+    # A phone clip turned 90° with no rotation tag: the standing trainee read as sitting with
+    # crossed legs (score 62), and nothing said why.
+    clip = Path(__file__).resolve().parents[1] / "sample_videos" / "stance_men.mp4"
+    cap = cv2.VideoCapture(str(clip))
+    turned = tmp_path / "turned.avi"
+    wr = None
+    for _ in range(45):
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        img = cv2.rotate(bgr, cv2.ROTATE_90_CLOCKWISE)
+        if wr is None:
+            wr = cv2.VideoWriter(str(turned), cv2.VideoWriter_fourcc(*"MJPG"), 15.0,  # type: ignore[attr-defined]
+                                 (img.shape[1], img.shape[0]))
+        wr.write(img)
+    cap.release()
+    assert wr is not None
+    wr.release()
+    r = run_cli("analyze", str(turned), "-f", "json", "--no-face", "--model-dir", str(model_dir))
+    assert r.returncode == 0, r.stderr
+    notes = {n["code"]: n for n in json.loads(r.stdout)["notices"]}
+    assert "video_sideways" in notes and "转了 90°" in notes["video_sideways"]["text"]["zh"]
+    assert "Rotate the video upright" in notes["video_sideways"]["text"]["en"]
+    upright = run_cli("analyze", str(clip), "-f", "json", "--no-face", "--stride", "3", "--model-dir", str(model_dir))
+    assert "video_sideways" not in {n["code"] for n in json.loads(upright.stdout)["notices"]}
+
+
 def test_missing_models_name_the_file_and_the_fix(tmp_path: Path, person_photo: Path) -> None:
     empty = tmp_path / "models"
     empty.mkdir()

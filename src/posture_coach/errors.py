@@ -226,6 +226,14 @@ NOTICE_TEXTS: dict[str, dict[str, str]] = {
               "{read_s} s, the part that could be read, were scored, nothing after it. For a complete result, "
               "export or upload the whole video again.",
     },
+    "video_sideways": {
+        "zh": "画面中的人是横着的（抽查的 {checks} 帧中有 {found} 帧身体横躺在画面里）：这段视频很可能被转了 90°"
+              "（例如手机竖拍但没有记录方向）。按这样的画面评分，站姿会被误判为坐姿等，结果不可信。请把视频转正后重新分析。",
+        "en": "The person lies across the picture (the trunk was sideways on {found} of {checks} frames): the video "
+              "was most likely turned 90° (e.g. filmed on a phone that did not record its orientation). Scored "
+              "this way, standing reads as sitting and the like: the results cannot be trusted. Rotate the "
+              "video upright and analyse it again.",
+    },
     "two_people_in_view": {
         "zh": "画面里有两个人（抽查的 {checks} 帧中有 {found} 帧）：这像是一段角色扮演，却按一个人练习来分析了——"
               "只跟踪了姿态模型选中的那一个人，并把镜头当作顾客。请重新作为角色扮演分析，并指明学员站在画面哪一侧"

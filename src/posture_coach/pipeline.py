@@ -7,6 +7,7 @@ imported lazily so that replaying a recording never loads MediaPipe.
 from __future__ import annotations
 
 import dataclasses
+import math
 import queue
 import threading
 import time
@@ -151,6 +152,15 @@ ROLE_PLAY_MIN_FRAMES = 10
 TRUNCATED_MIN_READ_S = 3.0
 
 
+#: A video whose trunk lies across the picture (more than SIDEWAYS_MIN_DEG from vertical: a
+#: person leaning back in a chair stays under 45°, a bow passes in a second or two) on at
+#: least SIDEWAYS_MIN_SHARE of SIDEWAYS_MIN_FRAMES or more frames gets the notice
+#: ``video_sideways``: the clip was most likely filmed turned, with no rotation tag.
+SIDEWAYS_MIN_DEG = 60.0
+SIDEWAYS_MIN_SHARE = 0.6
+SIDEWAYS_MIN_FRAMES = 10
+
+
 class ObservationStream:
     """Iterate ``(frame | None, observation)`` pairs; frame is None when replaying."""
 
@@ -198,6 +208,10 @@ class ObservationStream:
             self._picker = TraineePicker(list(trainee_colours))
         self._two_person: object | None = None
         self._role_play_people = (0, 0)  # role-play frames with someone in view, and with two
+        #: Video frames whose trunk was seen, and those where it lay across the picture (a
+        #: clip filmed turned 90° with no rotation tag: judged upright, it read as sitting
+        #: with crossed legs). Its notice is ``video_sideways``.
+        self._trunk_axis = (0, 0)
         #: A one-person analysis of a video file: is a second person in view (a role-play
         #: analysed as practice alone)? Its notice is :meth:`notices`.
         self._people_probe: SecondPersonProbe | None = None
@@ -320,6 +334,9 @@ class ObservationStream:
         seen, two = self._role_play_people
         if self.role_play is not None and seen >= ROLE_PLAY_MIN_FRAMES and two < ROLE_PLAY_MIN_SHARE * seen:
             notes.append({"code": "one_person_in_role_play", "checks": seen, "found": two})
+        trunks, across = self._trunk_axis
+        if trunks >= SIDEWAYS_MIN_FRAMES and across >= SIDEWAYS_MIN_SHARE * trunks:
+            notes.append({"code": "video_sideways", "checks": trunks, "found": across})
         return notes
 
     @property
@@ -330,6 +347,7 @@ class ObservationStream:
         if self._replay is not None:
             for obs in self._replay:
                 self.times.frames += 1
+                self._count_trunk_axis(obs)
                 yield None, obs
             return
         assert self._source is not None and self._landmarkers is not None
@@ -397,10 +415,28 @@ class ObservationStream:
             # Waiting for the landmarkers (in the pipelined case: what is left after overlap).
             self.times.add("landmarks", (t2 - t1) * 1000)
             self.times.frames += 1
+            self._count_trunk_axis(obs)
             if self._writer is not None:
                 self._writer.write(obs)
             yield frame, obs
             t1 = time.perf_counter()
+
+    def _count_trunk_axis(self, obs: Observation) -> None:
+        """Count a video frame whose shoulders and hips are seen, and whether the trunk lies
+        more than :data:`SIDEWAYS_MIN_DEG` from the picture's vertical."""
+        if self.info.mode != "video" or obs.pose is None:
+            return
+        lm, vis = obs.pose.landmarks, obs.pose.visibility
+        if min(float(vis[i]) for i in (11, 12, 23, 24)) < 0.5:
+            return
+        w, h = obs.image_size
+        dx = (float(lm[11][0] + lm[12][0]) - float(lm[23][0] + lm[24][0])) * w / 2.0
+        dy = (float(lm[11][1] + lm[12][1]) - float(lm[23][1] + lm[24][1])) * h / 2.0
+        if dx == 0.0 and dy == 0.0:
+            return
+        trunks, across = self._trunk_axis
+        lying = math.degrees(math.atan2(abs(dx), abs(dy))) > SIDEWAYS_MIN_DEG
+        self._trunk_axis = (trunks + 1, across + int(lying))
 
     def undecided_by_clothes(self) -> str:
         """Role-play by profile: on how many two-person frames the clothes worn at
