@@ -88,7 +88,7 @@ class _Signals:
                want_hands: bool, posture: str = "unknown") -> dict[str, float | None]:
         out: dict[str, float | None] = {
             "sway_sw": None, "leg_osc_tl": None, "leg_osc_hz": None, "fidget_sw": None,
-            "camera_roll_est_deg": None,
+            "camera_roll_est_deg": None, "walking": None,
         }
         if posture != self.posture:
             # Sitting down or standing up moves the hips, the legs and the hands: none of
@@ -119,7 +119,9 @@ class _Signals:
         if f.view.hips_visible and bs:
             hip = midpoint(px(PoseLm.LEFT_HIP), px(PoseLm.RIGHT_HIP))
             self.walk.push(t, hip[0])
-            if abs(self.walk.x[-1] - self.walk.x[0]) >= self.p["walk_min_sw"] * bs:
+            walking = abs(self.walk.x[-1] - self.walk.x[0]) >= self.p["walk_min_sw"] * bs
+            out["walking"] = 1.0 if walking else 0.0
+            if walking:
                 # Walking up to the customer is not swaying: the hips crossed the picture in
                 # the last second. The sway of standing starts once they have stopped.
                 self.sway.clear()

@@ -60,6 +60,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 #: Features added by the engine from a time window (video only); ``None`` per image.
 WINDOW_FEATURE_NAMES: tuple[str, ...] = (
     "sway_sw", "leg_osc_tl", "leg_osc_hz", "fidget_sw",
+    "walking",  # 1.0 while the hips cross the picture ([signals] walk_min_sw in the last second)
 )
 
 

@@ -113,7 +113,7 @@ NOT_RUN_REASONS = frozenset({"grooming_not_measured"})
 #: No customer in view (practice alone, where the camera is no customer; a role-play's
 #: customer out of the picture): a rule about the customer had nobody to be judged against.
 NOT_APPLICABLE_REASONS = WAITING_REASONS | NOT_RUN_REASONS | {"not_standing", "not_sitting", "hands_in_use",
-                                                              "courtesy_lean", "no_customer_in_view"}
+                                                              "courtesy_lean", "no_customer_in_view", "walking"}
 
 
 #: From this share of the time not assessable, a score says more about what could be seen

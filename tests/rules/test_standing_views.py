@@ -103,7 +103,7 @@ def test_hands_at_the_sides_are_not_clasped_in_front(cal: CalibrationSet) -> Non
     assert (status, states["hands_front"]) == ("warn", False)
 
 
-@pytest.mark.parametrize("kind", ["handover", "handshake", "pointing"])
+@pytest.mark.parametrize("kind", ["handover", "handshake", "pointing", "bow"])
 def test_hands_busy_with_the_handbooks_own_gestures_are_not_asked_to_be_clasped(
     cal: CalibrationSet, kind: str
 ) -> None:
@@ -119,6 +119,24 @@ def test_hands_busy_with_the_handbooks_own_gestures_are_not_asked_to_be_clasped(
     busy = f.with_values({f"ev_{kind}_active": 1.0})
     v = rule.judge(busy, params)
     assert (v.status, v.reason) == ("unknown", "hands_in_use")
+
+
+def test_showing_the_way_with_an_open_palm_or_walking_up_is_no_resting_stance(cal: CalibrationSet) -> None:
+    # A Chinese trainer disagreed with "clasp your hands" over a see-off (an open palm showing
+    # the way, read as no pointing event) and over the walk up to the customer.
+    from posture_coach.features import compute_features
+    from posture_coach.rules import RULES_BY_ID
+
+    rule = RULES_BY_ID["standing.hands_front"]()
+    f = compute_features(observation(front_standing()), cal.features)
+    params = cal.rules["standing.hands_front"]
+    showing = f.with_values({"open_palm_r": 1.0, "wrist_above_hip_r_sw": 0.4})
+    assert (rule.judge(showing, params).status, rule.judge(showing, params).reason) == ("unknown", "hands_in_use")
+    hanging_open = f.with_values({"open_palm_r": 1.0, "wrist_above_hip_r_sw": -0.5})  # at the side: nothing shown
+    assert rule.judge(hanging_open, params).status == "warn"
+    walking = f.with_values({"walking": 1.0})
+    assert (rule.judge(walking, params).status, rule.judge(walking, params).reason) == ("unknown", "walking")
+    assert rule.judge(f.with_values({"walking": 0.0}), params).status == "warn"
 
 
 @pytest.mark.parametrize("kind", ["handshake", "bow", "handover"])

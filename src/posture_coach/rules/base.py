@@ -68,7 +68,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "needs_video": ("需要连续视频才能判断", "needs video: cannot be judged from one image"),
     "warming_up": ("需要先累积几秒画面才能判断（如开始时、换姿势后）",
                    "needs a few seconds of frames before it can judge (at the start, after a change of posture)"),
-    "hands_in_use": ("双手正在递物、握手或指引方向，此时不要求双手交叠",
+    "walking": ("正在走动，站立时再判断", "walking: judged once standing"),
+    "hands_in_use": ("双手正在递物、握手、指引方向或鞠躬问候，此时不要求双手交叠",
                      "the hands are busy (a handover, a handshake, showing the way): "
                      "no clasped hands expected"),
     "courtesy_lean": ("握手、鞠躬或递物时身体前倾、手臂前伸是礼节，此时不判断姿势",
@@ -124,6 +125,17 @@ def grade(value: float, warn: float | None, fail: float) -> Status:
     if warn is not None and value >= warn:
         return "warn"
     return "pass"
+
+
+def showing_the_way(f: Features, sfx: str) -> bool:
+    """Is this hand (``sfx`` l or r) raised to show the way: at the hip line or above, not
+    folded in crossed arms or clasped with the other hand? With an open palm it is the
+    handbook's way-showing gesture. A hand hanging open at the side, or one of a pair
+    crossed on the chest, shows nothing: a practice of crossed arms read "point with an
+    open hand: 100, judged over 3.4 s" without any gesture made."""
+    above = f.get(f"wrist_above_hip_{sfx}_sw")
+    return (above is not None and above >= 0.0
+            and f.get("arms_folded") != 1.0 and f.get("hands_together") != 1.0)
 
 
 def event_active(f: Features, *kinds: str) -> bool:

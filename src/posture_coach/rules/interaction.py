@@ -19,7 +19,18 @@ from typing import ClassVar
 
 from posture_coach.features import Features, Posture
 from posture_coach.interaction_features import partner_in_view
-from posture_coach.rules.base import REASONS, Param, Params, Rule, Status, Verdict, event_active, grade, num
+from posture_coach.rules.base import (
+    REASONS,
+    Param,
+    Params,
+    Rule,
+    Status,
+    Verdict,
+    event_active,
+    grade,
+    num,
+    showing_the_way,
+)
 
 #: Reasons these rules add (registered at import; the lead may move them into base.REASONS).
 INTERACTION_REASONS: dict[str, tuple[str, str]] = {
@@ -368,13 +379,7 @@ class GestureOpenPalm(_EventRule):
 
 
 def _showing(f: Features, sfx: str) -> bool:
-    """Is this open hand showing the way: raised to the hip line or above, not folded in
-    crossed arms or clasped with the other hand? A hand hanging open at the side, or one of
-    a pair crossed on the chest, shows nothing: a practice of crossed arms read "point with
-    an open hand: 100, judged over 3.4 s" without any gesture made."""
-    above = f.get(f"wrist_above_hip_{sfx}_sw")
-    return (above is not None and above >= 0.0
-            and f.get("arms_folded") != 1.0 and f.get("hands_together") != 1.0)
+    return showing_the_way(f, sfx)
 
 
 _REGIONS = ("scalp", "ear", "eye", "nose", "mouth")

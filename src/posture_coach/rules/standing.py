@@ -10,7 +10,7 @@ import math
 from typing import ClassVar
 
 from posture_coach.features import Features, Posture, ViewName
-from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, event_active, grade, num
+from posture_coach.rules.base import Param, Params, Rule, Status, Verdict, event_active, grade, num, showing_the_way
 
 _FRONTISH: frozenset[ViewName] = frozenset({"front", "oblique"})
 _SIDEISH: frozenset[ViewName] = frozenset({"side", "oblique"})
@@ -444,10 +444,14 @@ class HandsFront(Rule):
     def judge(self, f: Features, p: Params) -> Verdict:
         if not f.view.hips_visible:
             return self.unknown("hips_not_visible")
-        # The resting stance: while the hands hand something over, shake hands or show the
-        # way (the handbook's own gestures) they cannot be clasped, and are not asked to be.
-        if event_active(f, "handover", "handshake", "pointing"):
+        # The resting stance: while the hands hand something over, shake hands, show the way
+        # with an open palm or greet with a bow (the handbook's own gestures) it is not asked
+        # for (a trainer disagreed with "clasp your hands" over every greeting and see-off).
+        if event_active(f, "handover", "handshake", "pointing", "bow") or any(
+                f.get(f"open_palm_{s}") == 1.0 and showing_the_way(f, s) for s in ("l", "r")):
             return self.unknown("hands_in_use")
+        if f.get("walking") == 1.0:  # walking up to the customer: the arms swing, no stance yet
+            return self.unknown("walking")
         need = ("wrists_gap_sw", "wrists_mid_offset_sw", "wrist_height_l", "wrist_height_r")
         vals = [f.get(k) for k in need]
         if any(v is None for v in vals):
