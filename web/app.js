@@ -1,7 +1,7 @@
 // posture-coach live page: camera → JPEG frames over /ws/live → overlay, cards, cues.
 // Plain ES module, no build step. Frames are sent un-mirrored; only the preview is
 // mirrored (CSS). At most MAX_IN_FLIGHT frames are unanswered at any time.
-import { initialLang, lang, pick, setLang, t } from "./i18n.js";
+import { colon, initialLang, lang, paren, pick, setLang, t } from "./i18n.js";
 import { createGroomingPanel } from "./grooming.js"; // grooming (issue 9)
 
 const MAX_IN_FLIGHT = 2;
@@ -223,7 +223,7 @@ function showCameraHelp(titleKey, textKey, extra = "") {
   el.helpTitle.dataset.i18n = titleKey;
   el.helpText.dataset.i18n = textKey;
   el.helpTitle.textContent = t(titleKey);
-  el.helpText.textContent = t(textKey) + (extra ? ` (${extra})` : "");
+  el.helpText.textContent = t(textKey) + (extra ? paren(extra) : "");
 }
 
 // ---------------------------------------------------------------- WebSocket
@@ -1061,9 +1061,15 @@ function renderDrillOptions() {
     const o = document.createElement("option");
     o.value = d.id;
     const title = pick(d, "title");
-    // "坐姿 20 秒" already says how long: no "(20 秒)" after it.
-    const long = /\d\s*(秒|s\b|seconds?)/.test(title) ? "" : ` (${Math.round(d.duration_s)} ${t("sec")})`;
-    o.textContent = `${title}${long}${d.id === "onboarding" ? ` — ${t("drill_counts")}` : ""}`;
+    // "坐姿 20 秒" already says how long: no "（20 秒）" after it. In Chinese, full-width
+    // brackets: "入职自检场景（64 秒）——计入培训班结果".
+    const secs = `${Math.round(d.duration_s)} ${t("sec")}`;
+    const said = /\d\s*(秒|s\b|seconds?)/.test(title);
+    // A title already in brackets takes the length inside them: "微笑练习（三米六齿，15 秒）".
+    const named = said ? title : /[)）]$/.test(title)
+      ? `${title.slice(0, -1)}${lang() === "zh" ? "，" : ", "}${secs}${title.slice(-1)}` : `${title}${paren(secs)}`;
+    const counts = d.id === "onboarding" ? `${lang() === "zh" ? "——" : " — "}${t("drill_counts")}` : "";
+    o.textContent = `${named}${counts}`;
     opts.push(o);
   }
   el.drill.replaceChildren(...opts);
@@ -1091,7 +1097,7 @@ function renderDrillBox() {
     const inStep = step.duration_s ? step.duration_s - st.step_left_s : 0;
     const wait = inStep > tm.within_s ? t("timing_late", { within: tm.within_s, hold: tm.hold_s })
       : t("timing_wait", { within: tm.within_s });
-    text += ` · ${ruleTitle(tm.rule)}: ${tm.onset_s === null
+    text += ` · ${ruleTitle(tm.rule)}${colon()}${tm.onset_s === null
       ? wait
       : t("timing_live", { held: Math.max(tm.holding_s, tm.held_s).toFixed(1), hold: tm.hold_s })}`;
   }
@@ -1245,7 +1251,7 @@ function showSummary(msg) {
   if (state.drillResult) {
     const outcome = drillOutcome(state.drillResult);
     const drill = state.drills.get(state.drillResult.id);
-    add("p", `${drill ? pick(drill, "title") + (lang() === "zh" ? "：" : ": ") : ""}${t(`drill_outcome_${outcome}`)}`,
+    add("p", `${drill ? pick(drill, "title") + colon() : ""}${t(`drill_outcome_${outcome}`)}`,
       `drill-outcome ${outcome}`);
     const why = drillWhy(state.drillResult, outcome);
     if (why.length) {
@@ -1260,7 +1266,7 @@ function showSummary(msg) {
   if (typeof msg.score === "number") {
     // The live score beside it ends on the run's own score (it was up to a second old).
     setText(el.score, formatScore(msg.score));
-    add("p", `${t("summary_overall")}: `).append(Object.assign(document.createElement("span"), {
+    add("p", `${t("summary_overall")}${colon()}`).append(Object.assign(document.createElement("span"), {
       className: "summary-score", textContent: formatScore(msg.score),
     }));
     add("p", t("summary_score_explain"), "score-explain");
@@ -1273,7 +1279,7 @@ function showSummary(msg) {
     add("p", nobody ? t("summary_nothing_judged_nobody")
       : t("summary_nothing_judged", { reason: topReason ? reasonText(topReason.reason) : "" }), "notice");
   }
-  add("p", `${t("summary_duration")}: ${msg.elapsed_s} ${t("sec")}`);
+  add("p", `${t("summary_duration")}${colon()}${msg.elapsed_s} ${t("sec")}`);
 
   if (perRule.length) {
     add("h3", t("summary_rules"));
@@ -1528,7 +1534,7 @@ function drillWhy(result, outcome) {
       const blind = rules.filter(([, r]) => r.outcome === "not_assessable");
       const reasons = [...new Set(blind.map(([, r]) => r.reason).filter(Boolean))].map(reasonText);
       if (blind.length) parts.push(t("why_rules_unjudged", { rules: list(blind.map(([id]) => whyTitle(id))) })
-        + (reasons.length ? (lang() === "zh" ? `（${reasons[0]}）` : ` (${reasons[0]})`) : ""));
+        + (reasons.length ? paren(reasons[0]) : ""));
     } else {
       // Required rules first: a recommended one only warns on its own, said as such.
       const bad = rules.filter(([, r]) => r.outcome === outcome)
@@ -1541,7 +1547,7 @@ function drillWhy(result, outcome) {
     }
     const tm = step.timing;
     if (tm && tm.outcome === outcome && outcome !== "not_assessable") {
-      parts.push(`${timingTitle(tm.rule)}${lang() === "zh" ? "：" : ": "}${tm.onset_s === null ? t("timing_never", { within: tm.within_s })
+      parts.push(`${timingTitle(tm.rule)}${colon()}${tm.onset_s === null ? t("timing_never", { within: tm.within_s })
         : t("timing_note", { onset: tm.onset_s.toFixed(1), within: tm.within_s, held: tm.held_s.toFixed(1), hold: tm.hold_s })}`);
     }
     if (parts.length) lines.push(t("why_step", { step: pick(step, "title"), why: parts.join(lang() === "zh" ? "；" : "; ") }));
@@ -1627,11 +1633,11 @@ function renderDrillResult(add, result) {
     }
     const d = tr.insertCell();
     const notes = Object.entries(step.rules)
-      .map(([id, r]) => `${ruleTitle(id)}: ${t(`outcome_${r.outcome}`)}`);
+      .map(([id, r]) => `${ruleTitle(id)}${colon()}${t(`outcome_${r.outcome}`)}`);
     if (step.missing_events && step.missing_events.length) notes.push(t("missing_events") + step.missing_events.map((e) => t(`event_${e}`)).join(lang() === "zh" ? "、" : ", "));
     const tm = step.timing;  // "smile within 2 s, hold it 3 s": when it started, how long it held
     if (tm && tm.outcome !== "not_assessable") {
-      notes.push(`${timingTitle(tm.rule)}${lang() === "zh" ? "：" : ": "}${tm.onset_s === null
+      notes.push(`${timingTitle(tm.rule)}${colon()}${tm.onset_s === null
         ? t("timing_never", { within: tm.within_s })
         : t("timing_note", { onset: tm.onset_s.toFixed(1), within: tm.within_s, held: tm.held_s.toFixed(1), hold: tm.hold_s })}`);
     }
@@ -1660,7 +1666,8 @@ function practiseNext(perRule) {
     const rule = state.rules.get(id);
     const explain = rule ? pick(rule, "explain") || pick(rule, "cue") : "";
     const drill = bestDrillFor(id);
-    out.push(`${ruleTitle(id)}${explain ? ` — ${explain}` : ""}${drill ? ` (${t("practise_drill")}${pick(drill, "title")})` : ""}`);
+    const dash = lang() === "zh" ? "——" : " — ";
+    out.push(`${ruleTitle(id)}${explain ? `${dash}${explain}` : ""}${drill ? paren(t("practise_drill") + pick(drill, "title")) : ""}`);
   }
   return out;
 }

@@ -22,11 +22,12 @@ const CROP_W = 150;
 const STRINGS = {
   zh: {
     title: "仪容自查（仅供参考）",
+    colon: "：",
     privacy: "截图只在本机生成，不会上传或保存；点击“保存”才会下载到您的电脑。",
     save: "保存这次自查图片",
     hide: "收起",
     show: "展开",
-    status: { pass: "看起来没问题", warn: "建议留意", fail: "建议整理", unknown: "无法判断" },
+    status: { pass: "看起来没问题", warn: "建议留意", fail: "建议整理", unknown: "无法评估" },
     checks: {
       facial_hair: "胡须（上唇、下巴）",
       hair_over_face: "头发是否遮挡眉眼",
@@ -77,15 +78,16 @@ const STRINGS = {
       chest_out_of_frame: "胸前不在画面内，请后退一点。",
     },
     advisory: "这是自动判断，可能出错：请以您看到的画面为准。",
-    no_verdict: "已截取画面，但本次练习的规则包没有这项检查。",
+    no_verdict: "已截取画面，但本次练习的检查项目不包括这一项。",
   },
   en: {
     title: "Grooming self-check (advice only)",
+    colon: ": ",
     privacy: "These pictures are made on this device and are not uploaded or stored; \"Save\" downloads them to your computer.",
     save: "Save these pictures",
     hide: "Hide",
     show: "Show",
-    status: { pass: "Looks fine", warn: "Worth a look", fail: "Consider tidying", unknown: "Can't tell" },
+    status: { pass: "Looks fine", warn: "Worth a look", fail: "Consider tidying", unknown: "Not assessable" },
     checks: {
       facial_hair: "Facial hair (upper lip, chin)",
       hair_over_face: "Hair over brows and eyes",
@@ -136,7 +138,7 @@ const STRINGS = {
       chest_out_of_frame: "Your chest is out of the picture: step back a little.",
     },
     advisory: "This is an automatic check and can be wrong: trust what you see in the picture.",
-    no_verdict: "Measured, but this session's rule pack does not include this check.",
+    no_verdict: "Measured, but this practice's checks do not include this one.",
   },
 };
 
@@ -278,7 +280,7 @@ export function createGroomingPanel({ parent = document.body, lang = () => "zh",
     const t = document.createElement("div");
     const h = document.createElement("div");
     h.style.cssText = `font-weight:600;color:${COLOURS[status] || COLOURS.unknown};`;
-    h.textContent = `${s.checks[key] || key}: ${s.status[status] || status}`;
+    h.textContent = `${s.checks[key] || key}${s.colon}${s.status[status] || status}`;
     const p = document.createElement("div");
     p.style.cssText = "font-size:0.9em;";
     p.textContent = text;

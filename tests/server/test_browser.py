@@ -747,7 +747,7 @@ def test_a_drill_stopped_early_says_so_above_the_score_and_fits_a_laptop_window(
             assert "incomplete" in (headline.get_attribute("class") or "")
             body = page.inner_text("#summary-body")
             assert body.index("Incomplete (stopped early)") < body.index("Overall score")
-            assert "rules that could not be judged do not count" in body
+            assert "rules that were not assessable do not count" in body
             page.screenshot(path=str(shots / "26-drill-outcome-en.png"))
         finally:
             browser.close()

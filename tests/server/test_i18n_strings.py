@@ -48,3 +48,38 @@ def test_the_chinese_text_addresses_the_user_politely_everywhere() -> None:
     informal = [f"{p.relative_to(root)}:{n}" for p in sources
                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "你" in line]
     assert len(sources) > 50 and not informal, informal
+
+
+def _zh_literals(path: Path) -> list[str]:
+    """Every string literal of a page script's Chinese table (from ``zh: {`` to ``en: {``)
+    that holds some Chinese."""
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r"^  zh: \{(.*?)^  en: \{", text, re.S | re.M)
+    assert m, path
+    return [s for s in re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)) if re.search(r"[\u4e00-\u9fff]", s)]
+
+
+def test_the_chinese_texts_use_chinese_punctuation_and_one_word_per_concept() -> None:
+    """A bank's training manager read the pages in Chinese: half-width brackets, colons and
+    semicolons stood out in Chinese text, "100 %" and "面带微笑 （推荐做到）" carried stray
+    spaces, and one concept had several names (无法评估 / 无法判断, 会话, 漏标, HR, 琥珀色, 规则包)."""
+    files = [WEB / "i18n.js", WEB / "grooming.js", WEB / "review" / "review.js"]
+    texts = [(p.name, s) for p in files for s in _zh_literals(p)]
+    assert len(texts) > 300, len(texts)
+    # URLs keep their colons and slashes; "p50 / p95" is a technical label.
+    plain = [(n, re.sub(r"https?://\S+", "", s)) for n, s in texts]
+    half_width = [f"{n}: {s}" for n, s in plain if re.search(r"[():;]", s)]
+    assert not half_width, half_width
+    spaced = [f"{n}: {s}" for n, s in texts if re.search(r"\d %|\s（", s)]
+    assert not spaced, spaced
+    jargon = [f"{n}: {s}" for n, s in texts if re.search(r"HR|会话|漏标|琥珀色|规则包|峰值", s)]
+    assert not jargon, jargon
+    # "Not assessable" is 无法评估 wherever it is the status word (a sentence saying why
+    # something cannot be judged, "无法判断发色", may say so).
+    zh = _blocks((WEB / "i18n.js").read_text(encoding="utf-8"))["zh"]
+    assert zh["status_unknown"] == zh["outcome_not_assessable"] == "无法评估"
+    assert "灰色 = 无法评估" in zh["legend"] and "橙色 = 注意" in zh["legend"]
+    assert zh["drill_outcome_not_assessable"].startswith("无法评估") and "无法评估" in zh["n_unjudged"]
+    assert 'unknown: "无法评估"' in (WEB / "grooming.js").read_text(encoding="utf-8")
+    status_words = [f"{n}: {s}" for n, s in texts if re.fullmatch(r"[（(]?(\{\w+\} )?无法判断[）)]?", s)]
+    assert not status_words, status_words

@@ -111,7 +111,8 @@ def test_a_drill_summary_says_why_folds_other_rules_labels_the_timing_and_tries_
         assert "微笑露齿不超过六颗 未通过" in why, why
         assert len(main_rules) == 3 and "面带微笑" in main_rules, main_rules
         assert other_label.startswith("其他规则（"), other_label
-        assert "微笑时机：1.4 秒开始" in steps and "面带微笑: 1.4 秒开始" not in steps, steps
+        assert "微笑时机：1.4 秒开始" in steps and "面带微笑：1.4 秒开始" not in steps, steps
+        assert "总得分：" in steps and "练习时长：" in steps, steps  # full-width colons in Chinese
         assert restarted.startswith("步骤 1/"), restarted
     assert body.index(why.splitlines()[0]) < body.index("Overall score" if lang == "en" else "总得分")
 
@@ -130,7 +131,7 @@ def test_a_first_visit_shows_three_steps_once_and_folds_the_other_postures_rules
             assert page.is_visible("#first-hint")
             steps = page.locator("#first-hint li").all_inner_texts()
             assert len(steps) == 3, steps
-            assert "“规则包”" in steps[0] and "“站姿”" in steps[0] and "“练习项目”" in steps[0], steps
+            assert "“检查项目”" in steps[0] and "“站姿”" in steps[0] and "“练习项目”" in steps[0], steps
             assert "“个人校准”" in steps[1] and "“开始练习”" in steps[2], steps
             page.wait_for_selector("#cards .off-posture", timeout=20_000)
             line = page.inner_text("#cards .off-posture")

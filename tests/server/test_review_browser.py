@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,24 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.click("#up-go")  # without consent the browser refuses the form
             assert page.evaluate("document.querySelector('#up-consent').validity.valid") is False
             page.check("#up-consent")
+            # Every status the sessions list shows for it, from the click on.
+            page.evaluate("""() => { window.seenStatus = []; new MutationObserver(() => {
+                for (const td of document.querySelectorAll('#sessions td.status'))
+                  window.seenStatus.push(td.textContent);
+              }).observe(document.getElementById('sessions'),
+                         { subtree: true, childList: true, characterData: true }); }""")
             page.click("#up-go")
             page.wait_for_function("document.querySelector('#up-status').textContent.startsWith('Done')"
                                    " || document.querySelector('#up-status').textContent.startsWith('Failed')",
                                    timeout=180_000)
             assert page.inner_text("#up-status").startswith("Done"), page.inner_text("#up-status")
+            # The new session was listed while it was analysed (with how far), not only once done.
+            seen = page.evaluate("window.seenStatus")
+            assert any(re.fullmatch(r"queued|analysing \d{1,3}%", s) for s in seen), seen
             page.wait_for_selector("#detail h3", timeout=10_000)
+            # Whose session, of what, when, and as what: the number last.
+            assert re.fullmatch(r"李雷 · roleplay_side\.mp4 · \d{4}-\d\d-\d\d \d\d:\d\d \(onboarding self-check\) #1",
+                                page.inner_text("#detail h3")), page.inner_text("#detail h3")
             # Each finding says how bad and how much, and shows the frame kept as evidence.
             page.wait_for_function("[...document.querySelectorAll('#detail .shots img')].length > 0 && "
                                    "[...document.querySelectorAll('#detail .shots img')].every(i => i.complete)",
@@ -109,11 +122,11 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             # The cohort view now has the member's onboarding result: a side-on role-play is
             # not the whole scenario, and the table says what the recording does not show.
             page.wait_for_function("document.querySelector('#cohort-people').textContent"
-                                   ".includes('Incomplete (these steps were not seen: ')")
+                                   ".includes('Incomplete (steps missing: ')")
             assert "Sit and talk" in page.inner_text("#cohort-people")
             # ...and so does the session itself, not only its score.
             assert page.inner_text("#detail .self-check").startswith(
-                "Onboarding self-check (2026-A): incomplete — these steps were not seen: ")
+                "Onboarding self-check (2026-A): incomplete — steps missing: ")
             assert "not done yet" not in page.inner_text("#cohort-people")
             # A violation the coach missed: picked from the catalogue, at a time, with a note.
             page.select_option("#missed-rule", "handshake.lean")
@@ -147,6 +160,11 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert "完成" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
             assert page.title() == "服务礼仪教练 · 复核" and page.inner_text("h1") == "培训师复核"
             assert page.inner_text("#who") == "trainer1（培训师）"
+            assert re.fullmatch(r"李雷 · roleplay_side\.mp4 · \d{4}-\d\d-\d\d \d\d:\d\d（入职自检） #1",
+                                page.inner_text("#detail h3")), page.inner_text("#detail h3")
+            # The agreement export: what it compares, in the page's language.
+            assert page.inner_text("#agreement-link a") == "导出培训师与系统判定一致性（CSV）"
+            assert page.get_attribute("#agreement-link a", "href") == "/api/agreement?format=csv&lang=zh"
             page.screenshot(path=str(shots_dir / "review-upload-zh.png"), full_page=True)
             # A refused upload says why in the page's language, the technical line below it.
             fake = shots_dir / "photo_renamed.mp4"
@@ -186,7 +204,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.click("#sessions tr:has(td):has-text('roleplay_side') button")
             page.wait_for_selector("#detail .finding .review", timeout=10_000)
             review = page.inner_text("#detail .finding .review")
-            assert review == "(不同意：the camera angle hides the lean — 复核人 trainer1)"
+            assert review == "（不同意：the camera angle hides the lean · 复核人：trainer1）"
             assert page.input_value("#detail .finding .comment") == "the camera angle hides the lean"
             # A failed analysis offers no report to open.
             failed_row = page.locator("#sessions tr:has(td):has-text('cut.avi')")
@@ -223,7 +241,7 @@ def test_a_role_play_uploaded_as_practice_alone_is_said_and_scored_again(review_
             assert page.get_attribute("#session-row-1 a[href^='#session']", "href") == "#session=2"
             # When the analysis ends the new session opens by itself, scored as a role-play
             # (trainee on the right), without the notice, and says what it scores again.
-            page.wait_for_function("document.querySelector('#detail h3')?.textContent.startsWith('#2')",
+            page.wait_for_function("document.querySelector('#detail h3')?.textContent.endsWith('#2')",
                                    timeout=180_000)
             assert page.url.endswith("#session=2")
             assert page.locator("#detail .notice", has_text="Two people").count() == 0
@@ -236,12 +254,12 @@ def test_a_role_play_uploaded_as_practice_alone_is_said_and_scored_again(review_
             assert "the trainee is on the right of the image" in report
             # The first session keeps its notice, in the page's language, and says it was scored again.
             page.click("#lang")
-            page.wait_for_function("document.querySelector('#detail h3')?.textContent.startsWith('#2') && "
+            page.wait_for_function("document.querySelector('#detail h3')?.textContent.endsWith('#2') && "
                                    "document.querySelector('#upload-title').textContent === '上传录像评分'")
             page.click("#session-row-1 button")
             page.wait_for_function("[...document.querySelectorAll('#detail .notice')]"
                                    ".some((n) => n.textContent.startsWith('画面里有两个人'))")
-            assert page.inner_text("#detail .superseded") == "这段录像已重新评分为会话 #2，请以新会话为准：查看 #2"
+            assert page.inner_text("#detail .superseded") == "这段录像已重新评分为评分记录 #2，请以新记录为准：查看 #2"
             assert "已由 #2 取代" in page.inner_text("#session-row-1")
             assert "重新作为两人角色扮演评分" in page.inner_text("#detail .rescore")
             page.screenshot(path=str(shots_dir / "review-two-people-zh.png"), full_page=True)
@@ -294,6 +312,13 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             assert dt.date.today().isoformat()[:4] in rows[1], rows[1]  # the result's date
             rates = page.locator("#cohort-rules tr").all_inner_texts()
             assert any("Stand upright" in r and "0 / 1" in r for r in rates), rates
+            # The rules the cohort misses most first; "0%", not "0 %".
+            shares = [r.split("\t")[2] for r in rates[1:]]
+            assert all(re.fullmatch(r"\d{1,3}%", x) for x in shares), shares
+            assert [int(x[:-1]) for x in shares] == sorted(int(x[:-1]) for x in shares), rates
+            assert rates[1].startswith("Stand upright"), rates
+            assert page.locator("#cohort-people th").all_inner_texts()[3] == "Rules failed or to watch"
+            assert page.inner_text("#cohort-sel option") == "2026-A (1 person)"
             assert "at least 80" in page.inner_text("#cohort-note")  # what "passed" means
             # The export for people: titles and words in the page's language, readable by spreadsheets.
             href = page.get_attribute("#cohort-csv", "href")
@@ -301,7 +326,8 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             csv_en = page.context.request.get(url + href.lstrip("/"))
             assert csv_en.body().startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
             text_en = csv_en.body().decode("utf-8-sig")
-            assert text_en.splitlines()[0].startswith("person id,name,session id,overall score,result,date,")
+            assert text_en.splitlines()[0].startswith(
+                "person id,name,session id,overall score (after trainer review),result,date,")
             assert "Stand upright: head up, no hunching" in text_en.splitlines()[0]
             assert "李雷" in text_en and "not passed" in text_en
             assert "filename*=UTF-8''" in csv_en.headers["content-disposition"]
@@ -310,7 +336,13 @@ def test_hr_reads_the_cohort_table_in_both_languages(tmp_path: Path, shots_dir: 
             page.wait_for_function("document.querySelector('#cohort-people').textContent.includes('未通过')")
             assert "抬头挺胸" in page.inner_text("#cohort-people")
             assert "&lang=zh&tz=" in page.get_attribute("#cohort-csv", "href")
-            assert page.inner_text("h1") == "HR：入职自检与复核"
+            assert page.inner_text("h1") == "人力资源：入职自检与复核"
+            assert page.locator("#cohort-people th").all_inner_texts()[3] == "未通过 / 需注意的规则"
+            assert page.inner_text("#cohort-sel option") == "2026-A（1 人）"
+            rates_zh = page.locator("#cohort-rules tr:has(td)").all_inner_texts()
+            assert rates_zh[0].startswith("抬头挺胸") and not any(" （" in r or " %" in r for r in rates_zh), rates_zh
+            # A recommended rule is marked without a space before the full-width bracket.
+            assert any(r.split("\t")[0].endswith("（推荐做到）") for r in rates_zh), rates_zh
             page.screenshot(path=str(shots_dir / "review-cohort-zh.png"), full_page=True)
         finally:
             browser.close()
@@ -356,7 +388,11 @@ def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tm
             page.click("#login button[type=submit]")
             page.wait_for_selector("#sessions tr:has(td) button", timeout=10_000)
             assert page.inner_text("h1") == "我的练习记录"
-            assert page.inner_text("#who") == "lilei（学员）"
+            # The trainee's own name (their record), the login name in the tooltip.
+            page.wait_for_function("document.querySelector('#who').textContent === '李雷（学员）'")
+            assert page.get_attribute("#who", "title") == "lilei"
+            # They agree to their own video being stored, in their own words.
+            assert page.inner_text("label:has(#up-consent)").strip() == "我同意保存此录像"
             assert not page.is_visible("#agreement-link")  # trainers' and HR's
             # A trainee uploads their own practice only, never as the onboarding self-check:
             # no trainee to pick and no scenario; the rest of the form is theirs.
@@ -377,7 +413,7 @@ def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tm
             page.click("#sessions tr:has(td) button")
             page.wait_for_selector("#detail .load-failed")
             assert (page.inner_text("#detail .load-failed")
-                    == f"无法加载会话 #{sid}：尚未登录，或登录已过期，请重新登录。")
+                    == f"无法加载评分记录 #{sid}：尚未登录，或登录已过期，请重新登录。")
             # The language chosen last is kept on this browser.
             page.evaluate("localStorage.setItem('pc.lang', 'en')")
             page.reload()
@@ -412,7 +448,9 @@ def _stored_sessions(cfg: Any) -> dict[str, int]:
 def test_the_detail_says_what_could_not_be_assessed_rule_by_rule_and_the_address_keeps_it(
         tmp_path: Path, shots_dir: Path) -> None:
     sync_api = _needs_chromium()
+    import posture_coach.rules  # noqa: F401  (every rule module's reasons in REASONS)
     from posture_coach.errors import REASON_TEXTS
+    from posture_coach.rules.base import REASONS
     cfg = _store_cfg(tmp_path)
     ids = _stored_sessions(cfg)
     one, two, three = ids["oblique"], ids["plain"], ids["again"]
@@ -420,23 +458,32 @@ def test_the_detail_says_what_could_not_be_assessed_rule_by_rule_and_the_address
     with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
         browser, page = _signed_in_trainer(p, url + "review/", errors)
         try:
-            opened = "(n) => document.querySelector('#detail h3')?.textContent.startsWith('#' + n)"
+            opened = "(n) => document.querySelector('#detail h3')?.textContent.endsWith('#' + n)"
             # The list: the score after review beside the share not assessable, high ones marked,
             # and the session scored again marked as superseded.
             page.wait_for_selector(f"#session-row-{one}")
             row = page.locator(f"#session-row-{one} td").all_inner_texts()
-            assert row[4:6] == ["97", "72%"], row
+            # Mostly not assessable: the score in the normal colour (red reads "failed"), marked
+            # "for reference only" in words, the reason in its tooltip.
+            assert row[4:6] == ["97 ⚠ for reference only", "72%"], row
             assert page.get_attribute(f"#session-row-{one} td.unknown", "class") == "unknown high"
+            colour = "(sel) => getComputedStyle(document.querySelector(sel)).color"
+            assert (page.evaluate(colour, f"#session-row-{one} td:nth-child(5)")
+                    == page.evaluate(colour, f"#session-row-{one} td:nth-child(3)"))
+            assert page.get_attribute(f"#session-row-{one} td:nth-child(5)", "title").startswith("More than half")
+            assert page.locator(f"#session-row-{two} .ref-only").count() == 0  # 33%: no mark
             assert "superseded by #3" in row[3] and "scored again from #1" in page.inner_text(f"#session-row-{three}")
             assert page.locator(f"#session-row-{two} td").all_inner_texts()[4:6] == ["90", "33%"]
             page.click(f"#session-row-{one} button")
             page.wait_for_function(opened, arg=one)
             assert page.url.endswith(f"#session={one}")
-            # Most of the time not assessable: said plainly, with the main reasons, never "No findings" alone.
+            # Most of the time not assessable: said plainly, with the main reasons (the rules' own
+            # words for them), never "No findings" alone.
+            side_on = REASONS["side_on_view_needed"][1]
             assert page.inner_text("#unassessable") == (
                 "72% of the time could not be assessed: face in view but not readable (too far from the camera, "
-                "too dark, or turned away); a side-on view of the two people is needed (side by side across the "
-                "image). The score covers only what could be seen; do not rely on it alone.")
+                f"too dark, or turned away); {side_on}. The score covers only what could be seen; "
+                "do not rely on it alone.")
             assert page.inner_text("#score-line") == "Score 97 · time not assessable 72%"
             # The rules: score (→ after review), what they were judged on, why not assessable.
             rules = {r.get_attribute("data-rule"): r.locator("td").all_inner_texts()
@@ -444,8 +491,7 @@ def test_the_detail_says_what_could_not_be_assessed_rule_by_rule_and_the_address
             assert rules["standing.upright"] == ["Stand upright: head up, no hunching", "90", "9.7 s", ""]
             assert rules["standing.hands_front"][2:] == ["2.4 s", "too short to rely on"]
             assert rules["handshake.lean"][1:3] == ["100", "1 event"]
-            assert rules["distance.customer"][1:] == [
-                "—", "—", "Not assessable: a side-on view of the two people is needed (side by side across the image)"]
+            assert rules["distance.customer"][1:] == ["—", "—", f"Not assessable: {side_on}"]
             assert "sitting.upright" not in rules  # it did not apply: folded below, not a gap
             assert "Rules that did not apply (1" in page.inner_text("#rules-not-applied")
             # The report and its PDF open in a new tab; the comment is a box for sentences.
@@ -686,7 +732,8 @@ def test_signing_out_of_the_review_page_leaves_nothing_of_the_user(tmp_path: Pat
             # Someone else signs in on the same page: their page, nothing of trainer1's.
             _sign_in(page, "lilei")
             page.wait_for_selector(f"#session-row-{ids['session']}")
-            assert page.inner_text("#who") == "lilei (trainee)" and page.inner_text("h1") == "My practice record"
+            page.wait_for_function("document.querySelector('#who').textContent === '李雷 (trainee)'")
+            assert page.inner_text("h1") == "My practice record"
             assert not page.is_visible("#cohorts-box") and page.inner_text("#detail") == ""
         finally:
             browser.close()
@@ -751,7 +798,8 @@ def test_hr_records_and_withdraws_consent_and_the_upload_form_follows(tmp_path: 
             assert "done\t95" in page.inner_text("#sessions")
             page.screenshot(path=str(shots_dir / "review-consent-en.png"), full_page=True)
             page.click("#lang")
-            page.wait_for_function("document.querySelector('#consent-box h2').textContent === '学员与录像同意'")
+            page.wait_for_function(
+                "document.querySelector('#consent-box h2').textContent === '学员录像授权（知情同意）'")
             assert page.inner_text("#consent-said") == "已撤回李雷的同意：删除了 2 个文件（录像和证据截图）；得分保留。"
             assert page.locator(f"#consent-row-{ids['a']} td").all_inner_texts() == ["李雷", "未同意", "登记同意"]
             page.click(f"#consent-row-{wang} button")
@@ -878,11 +926,14 @@ def test_the_upload_hint_recommends_filming_role_plays_at_about_45_degrees(tmp_p
             hint = "#upload [data-t=upload_hint]"
             en = page.inner_text(hint)
             assert en.startswith("Videos stay on this server.") and "about 45°" in en, en
-            assert "from the side." not in en and "arms, hands, stance, shoulders" in en
+            assert "from the side." not in en and "arms, hands, feet, shoulders" in en
+            assert "Only the distance to the customer needs a straight side-on view" in en
             page.click("#lang")
             page.wait_for_function(f"document.querySelector('{hint}').textContent.startsWith('录像只保存在本机服务器上')")
             zh = page.inner_text(hint)
             assert "45°" in zh and "握手前倾" in zh and "最好从侧面拍摄" not in zh, zh
+            assert "大多数站姿规则（手臂、双手、脚位、肩部）无法判断" in zh, zh
+            assert "只有与客户的距离需要从正侧面拍摄" in zh, zh
         finally:
             browser.close()
     assert not errors, errors
@@ -950,7 +1001,7 @@ def test_hr_renames_a_cohort_in_the_cohort_view_without_a_reload(tmp_path: Path,
             page.fill("#cohort-name", "2026年春季入职班")
             page.press("#cohort-name", "Enter")
             page.wait_for_function("document.querySelector('#cohort-sel option').textContent"
-                                   " === '2026年春季入职班 · 1'")
+                                   " === '2026年春季入职班（1 人）'")
             assert not page.is_visible("#cohort-rename-form") and page.is_visible("#cohort-rename")
             assert page.inner_text("#cohort-rename-err") == "" and not page.is_disabled("#cohort-sel")
             assert "李雷" in page.inner_text("#cohort-people")  # the table is there, of the same cohort
@@ -964,7 +1015,7 @@ def test_hr_renames_a_cohort_in_the_cohort_view_without_a_reload(tmp_path: Path,
             page.wait_for_selector("#login", state="visible")
             _sign_in(page, "trainer1")
             page.wait_for_selector("#cohort-people td")
-            assert page.inner_text("#cohort-sel option") == "2026年春季入职班 · 1"
+            assert page.inner_text("#cohort-sel option") == "2026年春季入职班（1 人）"
             assert not page.is_visible("#cohort-rename") and not page.is_visible("#cohort-rename-form")
         finally:
             browser.close()
@@ -988,10 +1039,11 @@ def test_hr_disables_a_login_on_the_review_page_and_it_is_signed_out(tmp_path: P
             _sign_in(trainee, "lilei")
             page.wait_for_selector("#logins-box:not(.hidden) #logins td")
             assert page.inner_text("#logins-box h2") == "Logins"
-            rows = {r.split("\t")[0]: r.split("\t")[1:3] for r in page.locator("#logins tr:has(td)").all_inner_texts()}
-            assert rows == {"hanmm": ["trainee", "Active"], "hr (you)": ["HR", "Active"],
-                            "lilei": ["trainee", "Active"], "trainer1": ["trainer", "Active"],
-                            "trainer2": ["trainer", "Active"]}, rows
+            # Each login with the trainee it belongs to (staff logins are nobody's record).
+            rows = {r.split("\t")[0]: r.split("\t")[1:4] for r in page.locator("#logins tr:has(td)").all_inner_texts()}
+            assert rows == {"hanmm": ["Han Meimei", "trainee", "Active"], "hr (you)": ["—", "HR", "Active"],
+                            "lilei": ["李雷", "trainee", "Active"], "trainer1": ["—", "trainer", "Active"],
+                            "trainer2": ["—", "trainer", "Active"]}, rows
             own = page.locator("#logins tr:has-text('hr (you)') button")
             assert own.inner_text() == "Disable" and own.is_disabled()  # nobody locks HR out
             assert own.get_attribute("title") == "You cannot disable your own login"
@@ -1000,7 +1052,7 @@ def test_hr_disables_a_login_on_the_review_page_and_it_is_signed_out(tmp_path: P
             page.wait_for_function("document.querySelector('#logins-said').textContent !== ''")
             assert page.inner_text("#logins-said") == (
                 "lilei's login is disabled: signed out everywhere; their records stay.")
-            assert lilei.locator("td").all_inner_texts()[1:] == ["trainee", "Disabled", "Enable"]
+            assert lilei.locator("td").all_inner_texts()[1:] == ["李雷", "trainee", "Disabled", "Enable"]
             page.screenshot(path=str(shots_dir / "review-logins-en.png"), full_page=True)
             # The trainee's open page is signed out; signing in again says why it cannot.
             assert trainee.context.request.get(url + "api/auth/me").status == 401
@@ -1016,15 +1068,15 @@ def test_hr_disables_a_login_on_the_review_page_and_it_is_signed_out(tmp_path: P
             trainee.wait_for_function("document.querySelector('#error').textContent === 'Wrong user name or password.'")
             page.click("#lang")
             page.wait_for_function("document.querySelector('#logins-box h2').textContent === '登录账号'")
-            assert lilei.locator("td").all_inner_texts()[1:] == ["学员", "已停用", "启用"]
+            assert lilei.locator("td").all_inner_texts()[1:] == ["李雷", "学员", "已停用", "启用"]
             assert page.inner_text("#logins-said") == "已停用 lilei 的账号：已在所有设备上退出登录，其记录保留。"
             own_zh = page.locator("#logins tr:has-text('hr（您）') td").all_inner_texts()
-            assert own_zh[1:] == ["人力资源", "可以登录", "停用"]
+            assert own_zh[1:] == ["—", "人力资源", "正常", "停用"]
             page.screenshot(path=str(shots_dir / "review-logins-zh.png"), full_page=True)
             lilei.locator("button").click()
             page.wait_for_function("document.querySelector('#logins-said').textContent.startsWith('已启用')")
             assert page.inner_text("#logins-said") == "已启用 lilei 的账号：可以重新登录。"
-            assert lilei.locator("td").all_inner_texts()[1:] == ["学员", "可以登录", "停用"]
+            assert lilei.locator("td").all_inner_texts()[1:] == ["李雷", "学员", "正常", "停用"]
             _sign_in(trainee, "lilei")  # back in
             assert not trainee.is_visible("#logins-box")  # a trainee sees no logins
         finally:
@@ -1057,7 +1109,7 @@ def _store_cfg(tmp_path: Path) -> Any:
 
 def _opened(page: Any, sid: int) -> None:
     page.click(f"#session-row-{sid} button")
-    page.wait_for_function("(n) => document.querySelector('#detail h3')?.textContent.startsWith('#' + n + ' ')",
+    page.wait_for_function("(n) => document.querySelector('#detail h3')?.textContent.endsWith('#' + n)",
                            arg=sid)
 
 
@@ -1100,7 +1152,7 @@ def test_a_role_play_scored_with_the_wrong_side_is_scored_again_with_the_other_o
             assert page.inner_text(line) == "两人角色扮演：学员在画面右侧。学员其实在左侧？ 重新评分"
             page.dblclick(f"{line} button")  # a double click: one new session all the same
             page.wait_for_function("document.querySelector('#detail .rescore-said')?.textContent"
-                                   ".includes('已排队为新的会话 #2')")
+                                   ".includes('已排队为新的评分记录 #2')")
             assert bodies and all(b == '{"role_play":"left"}' for b in bodies), bodies
             page.wait_for_function("document.querySelectorAll('#sessions tr:has(td)').length === 2")
             assert page.is_disabled(f"{line} button")
@@ -1154,6 +1206,11 @@ def test_violations_a_trainer_added_on_rules_the_coach_could_not_judge_show_in_t
         browser, page = _signed_in_trainer(p, url + "review/", errors)
         try:
             _opened(page, ids["session"])
+            # Whose session, of what, when (the number last); the finding's measure where it was clearest.
+            assert re.fullmatch(rf"李雷 · side\.mp4 · \d{{4}}-\d\d-\d\d \d\d:\d\d #{ids['session']}",
+                                page.inner_text("#detail h3")), page.inner_text("#detail h3")
+            assert "0.0–1.3 s · at its clearest: 83 cm" in page.inner_text("#detail .finding")
+            assert page.inner_text("#detail .missed h4") == "Added by a trainer (not flagged by the coach)"
             cells = ("(rid) => [...document.querySelectorAll(`#rule-table tr[data-rule='${rid}'] td`)]"
                      ".map(c => c.textContent)")
             assert page.evaluate(cells, "face.smile")[1:3] == ["—", "—"]
@@ -1166,15 +1223,21 @@ def test_violations_a_trainer_added_on_rules_the_coach_could_not_judge_show_in_t
             reviewed = {r["rule_id"]: r["score_reviewed"] for r in detail["rules"]}
             assert reviewed["face.smile"] == 0.0 and reviewed["standing.arms_crossed"] is not None
             arms = str(round(100 * reviewed["standing.arms_crossed"]))
+            # Scored by the trainer: said so, not "not assessable" beside the trainer's score.
             assert page.evaluate(cells, "face.smile") == [
-                "Smile", "0 (added by trainer)", "—",
-                "Not assessable: face in view but not readable (too far from the camera, too dark, or turned away)"]
+                "Smile", "0 (added by trainer)", "—", "Judged by a trainer (the coach could not assess it)"]
             assert page.evaluate(cells, "standing.arms_crossed")[1] == f"{arms} (added by trainer)"
             assert page.inner_text("#score-line").startswith("Score 95 → ")
             page.screenshot(path=str(shots_dir / "review-added-rules-en.png"), full_page=True)
             _to_language(page, "zh")
-            assert page.evaluate(cells, "face.smile")[1] == "0（培训师补充）"
+            assert page.evaluate(cells, "face.smile")[1:] == ["0（培训师补充）", "—", "由培训师判定（系统无法评估）"]
             assert page.evaluate(cells, "standing.arms_crossed")[1] == f"{arms}（培训师补充）"
+            assert page.inner_text("#detail .missed h4") == "培训师补充的问题（系统未检出）"
+            entry = page.locator(".missed-entry").all_inner_texts()[0]
+            assert entry.startswith("不双手抱胸 · 6.5 秒（复核人：trainer1）"), entry
+            assert "0.0–1.3 秒 · 最明显时 83 厘米" in page.inner_text("#detail .finding")
+            assert re.fullmatch(rf"李雷 · side\.mp4 · \d{{4}}-\d\d-\d\d \d\d:\d\d #{ids['session']}",
+                                page.inner_text("#detail h3"))
             page.screenshot(path=str(shots_dir / "review-added-rules-zh.png"), full_page=True)
         finally:
             browser.close()

@@ -265,7 +265,7 @@ def test_names_that_show_nothing_or_break_lines_and_a_trainee_as_trainer_are_ref
     # A tester's round: a blank person, a zero-width cohort name (an empty choice on the page),
     # a newline (it broke `cohorts list`), NUL (PostgreSQL refuses it), and a trainee's login
     # made a cohort's trainer (nobody could then review it).
-    client, _cfg, ids = api
+    client, _cfg, _ids = api
     csrf = login(client, "hr")
     hdr = {"X-CSRF-Token": csrf}
     for body, reason in (({"name": "   "}, "person_name_empty"), ({"name": "\u200b "}, "person_name_empty"),

@@ -2,9 +2,9 @@
 // Plain ES module, no build step. All state-changing requests send the CSRF token.
 const T = {
   zh: { side_left: "学员在画面左侧", side_right: "学员在画面右侧", rescore_as: "重新作为两人角色扮演评分：", rescore_go: "重新评分", rescore_sending: "正在提交…",
-        rescore_queued: "已排队为新的会话 #{id}，正在分析（原会话保留），完成后自动打开。",
-        superseded: "这段录像已重新评分为会话 #{id}，请以新会话为准：", superseded_pending: "这段录像正在重新评分为会话 #{id}：",
-        superseded_open: "查看 #{id}", superseded_short: "已由 #{id} 取代", rescored_from: "由会话 #{id} 的同一段录像重新评分而来。",
+        rescore_queued: "已排队为新的评分记录 #{id}，正在分析（原记录保留），完成后自动打开。",
+        superseded: "这段录像已重新评分为评分记录 #{id}，请以新记录为准：", superseded_pending: "这段录像正在重新评分为评分记录 #{id}：",
+        superseded_open: "查看 #{id}", superseded_short: "已由 #{id} 取代", rescored_from: "由评分记录 #{id} 的同一段录像重新评分而来。",
         rescored_from_short: "由 #{id} 重新评分",
         rescore_alone: "作为个人练习重新评分", role_play_line: "两人角色扮演：{side}。", other_side_left: "学员其实在左侧？", other_side_right: "学员其实在右侧？",
         other_side_go_left: "重新评分", other_side_go_right: "重新评分",
@@ -18,54 +18,54 @@ const T = {
         unassessable_high: "{p}% 的时间无法评估：{why}。得分只反映能看清的部分，仅供参考。",
         unassessable_some: "{p}% 的时间无法评估：{why}。得分只反映能看清的部分。",
         none_with_gap: "在可评估的时间里没有发现问题（{p}% 的时间无法评估）。",
-        findings_title: "发现的问题", rules_title: "各项规则", r_rule: "规则", r_score: "得分（→ 复核后）",
-        r_judged: "可评估时长 / 事件数", r_note: "说明", r_event_one: "{n} 次事件", r_event_many: "{n} 次事件",
-        r_thin: "时间太短，仅供参考", r_not_assessable: "无法评估：{why}", r_partly: "{p}% 的时间无法评估：{why}",
+        findings_title: "发现的问题", rules_title: "各项规则", r_rule: "规则", r_score: "得分（系统 → 复核后）",
+        r_judged: "可评估时长 / 事件数", r_note: "说明", r_event_one: "{n} 次", r_event_many: "{n} 次",
+        r_thin: "时间太短，仅供参考", r_not_assessable: "无法评估：{why}", r_trainer_judged: "由培训师判定（系统无法评估）", r_partly: "{p}% 的时间无法评估：{why}",
         r_not_applied: "未涉及的规则（{n} 条，展开查看原因）", r_sep: "；",
-        load_failed: "无法加载会话 #{id}", server_error: "服务器出错，页面无法加载这些内容。请刷新页面重试；如仍出错，请联系管理员。",
+        load_failed: "无法加载评分记录 #{id}", server_error: "服务器出错，页面无法加载这些内容。请刷新页面重试；如仍出错，请联系管理员。",
         network_error: "无法连接服务器，请检查网络后刷新页面。",
-        poll_failed: "已上传，但无法获取分析进度", missed_at_ph: "时间（秒，0–{d}）", missed_whole: "整段录像", missed_delete: "删除",
+        poll_failed: "已上传，但无法获取分析进度", missed_at_ph: "时间（秒，0–{d}）", missed_at_range: "请填写 0 到 {d} 秒之间的时间（留空表示整段录像）。", missed_whole: "整段录像", missed_delete: "删除",
         missed_at_hint: "时间留空表示问题不在某一时刻（例如全程没有微笑），记为整段录像。",
         upload_title_trainee: "上传我的练习录像评分",
         title: "培训师复核", title_signin: "服务礼仪教练：登录", title_trainer: "培训师复核",
-        title_hr_admin: "HR：入职自检与复核", title_trainee: "我的练习记录", doc_title: "服务礼仪教练 · 复核",
+        title_hr_admin: "人力资源：入职自检与复核", title_trainee: "我的练习记录", doc_title: "服务礼仪教练 · 复核",
         role_trainer: "培训师", role_hr_admin: "人力资源", role_trainee: "学员", sec: "秒",
         s_id: "编号", s_person: "学员", s_source: "来源", s_date: "日期", s_actions: "",
-        no_sessions: "还没有会话：上传一段录像开始评分。", no_sessions_trainee: "还没有练习记录。",
+        no_sessions: "还没有评分记录：请上传一段录像开始评分。", no_sessions_trainee: "还没有练习记录。",
         details: "技术信息（供支持人员查看）", zoom: "点击查看原图", reviewed_by: "复核人",
-        c_warn: "注意", c_rule_note: "通过 = 每条可评估的必做规则得分都不低于 {p} 分；推荐做到的规则（如微笑、点头、鞠躬）未达到只记“注意”，不影响通过。",
-        c_sep: "；", user: "用户名", password: "密码", signin: "登录", sessions: "会话",
-        report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "一致性 (CSV)",
+        c_warn: "需注意", c_rule_note: "通过 = 每条可评估的必做规则得分都不低于 {p} 分；推荐做到的规则（如微笑、点头、鞠躬）未达到只记“需注意”，不影响通过。",
+        c_sep: "；", user: "用户名", password: "密码", signin: "登录", sessions: "评分记录",
+        report: "报告", pdf: "PDF", agree: "同意", disagree: "不同意", comment: "备注", agreement_csv: "导出培训师与系统判定一致性（CSV）",
         score: "得分", status: "状态", none: "没有发现问题", open: "查看",
         cohorts_title: "培训班：入职自检结果", cohort_csv: "导出 CSV", cohort_rules: "各规则通过率",
-        c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过的规则", c_report: "报告", c_date: "日期",
+        c_person: "学员", c_result: "结果", c_score: "得分", c_failed: "未通过 / 需注意的规则", c_report: "报告", c_date: "日期",
         c_passed: "通过", c_not_passed: "未通过", c_not_done: "尚未完成自检",
         c_mostly_unassessable: "（{n}% 的时间无法评估）",
         sc_passed: "入职自检（{cohort}）：通过", sc_failed: "入职自检（{cohort}）：未通过——{detail}",
         sc_incomplete: "入职自检（{cohort}）：未完成（中途停止，需重做）",
-        sc_not_shown: "入职自检（{cohort}）：未完成——没有看到这些步骤：{detail}",
+        sc_not_shown: "入职自检（{cohort}）：未完成——缺少以下步骤：{detail}",
         sc_not_assessable: "入职自检（{cohort}）：无法评估（画面中无法判断，需重做）",
         sc_not_counted: "（培训班结果以之前完整完成的一次为准）",
-        c_incomplete: "未完成（中途停止，需重做）", c_not_shown: "未完成（没有看到这些步骤：{steps}）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
+        c_incomplete: "未完成（中途停止，需重做）", c_not_shown: "未完成（缺少以下步骤：{steps}）", c_recommended: "（推荐做到）", c_not_assessable: "无法评估（画面中无法判断，需重做）", c_rule: "规则",
         c_assessed: "通过 / 可评估人数", c_rate: "通过率",
         scenario: "场景", scenario_free: "练习或角色扮演", onboarding_tag: "入职自检", live_source: "实时练习", scenario_onboarding: "入职自检（计入培训班结果）",
-        missed_title: "补充系统漏标的问题", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
-        f_warn: "注意", f_fail: "未通过", peak: "峰值", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
+        missed_title: "培训师补充的问题（系统未检出）", missed_rule: "规则", missed_at: "时间（秒）", missed_add: "添加",
+        f_warn: "注意", f_fail: "未通过", peak: "最明显时 {v}", for_reference: "⚠ 仅供参考", cohort_option: "{name}（{n} 人）", cohort_option_one: "{name}（{n} 人）", l_person: "对应学员", evidence_alt: "证据截图", teeth_alt: "露齿检测截图",
         upload_title: "上传录像评分", person: "学员", video: "录像文件", people_in_view: "画面中的人",
         one_person: "一人（学员独自练习）", trainee_left: "两人角色扮演：学员在画面左侧",
         trainee_right: "两人角色扮演：学员在画面右侧", posture: "姿势", posture_auto: "自动判断",
         posture_standing: "站姿", posture_sitting: "坐姿", keep_evidence: "保留证据截图（供复核）",
-        consent: "被拍摄者已同意保存此录像", upload_go: "上传并评分", uploading: "正在上传…",
+        consent: "被拍摄者已同意保存此录像", consent_self: "我同意保存此录像", upload_go: "上传并评分", uploading: "正在上传…",
         queued: "排队中…", analysing: "正在分析", done: "完成", failed: "失败",
         st_queued: "排队中", st_running: "分析中", st_done: "完成", st_failed: "失败",
-        no_people: "没有可上传的学员（请HR把学员加入您的培训班）",
+        no_people: "没有可上传的学员（请人力资源部把学员加入您的培训班）",
         no_consent_person: "（未同意保存录像）",
-        no_consented_people: "没有同意保存录像的学员：请由本人或HR先登记同意",
+        no_consented_people: "没有同意保存录像的学员：请由本人或人力资源部先登记同意",
         no_consent_self: "要上传录像，请先在上方勾选“我同意保存我的练习录像”。",
-        upload_hint: "录像只保存在本机服务器上。两人角色扮演请从与两人约成 45° 的斜角拍摄：从正侧面拍摄时，手臂、双手、站姿、肩部等多数站姿规则无法判断；斜 45° 时这些规则和握手前倾都能评估。",
+        upload_hint: "录像只保存在本机服务器上。两人角色扮演请从与两人约成 45° 的斜角拍摄：从正侧面拍摄时，大多数站姿规则（手臂、双手、脚位、肩部）无法判断；斜 45° 拍摄时这些规则和握手前倾都能评估。只有与客户的距离需要从正侧面拍摄才能测量。",
         sign_out: "退出",
-        consent_title: "学员与录像同意", consent_hint: "上传录像前，须登记本人同意保存录像。撤回同意会删除此人已保存的录像和证据截图（得分和复核保留）。",
-        consent_state: "录像同意", consent_yes: "已同意", consent_no: "未同意",
+        consent_title: "学员录像授权（知情同意）", consent_hint: "上传录像前，须登记本人同意保存录像。撤回同意会删除此人已保存的录像和证据截图（得分和复核保留）。",
+        consent_state: "是否同意保存录像", consent_yes: "已同意", consent_no: "未同意",
         consent_record: "登记同意", consent_withdraw: "撤回同意", consent_nobody: "还没有学员。",
         consent_confirm: "撤回{name}的同意后，其已保存的录像和证据截图将被删除，无法恢复（得分和复核保留）。确定撤回吗？",
         my_consent: "我同意保存我的练习录像",
@@ -78,7 +78,7 @@ const T = {
         rename: "重命名", rename_save: "保存", rename_cancel: "取消", rename_label: "培训班的新名称",
         logins_title: "登录账号",
         logins_hint: "学员或培训师离职时，请停用其账号：该账号会立即在所有设备上退出，不能再登录；其记录、得分和复核都会保留。",
-        l_login: "登录名", l_role: "角色", l_state: "状态", l_active: "可以登录", l_disabled: "已停用",
+        l_login: "登录名", l_role: "角色", l_state: "状态", l_active: "正常", l_disabled: "已停用",
         l_disable: "停用", l_enable: "启用", l_you: "（您）", l_own: "不能停用您自己的账号",
         l_disabled_said: "已停用 {name} 的账号：已在所有设备上退出登录，其记录保留。",
         l_enabled_said: "已启用 {name} 的账号：可以重新登录。" },
@@ -104,14 +104,14 @@ const T = {
         unassessable_high: "{p}% of the time could not be assessed: {why}. The score covers only what could be seen; do not rely on it alone.",
         unassessable_some: "{p}% of the time could not be assessed: {why}. The score covers only what could be seen.",
         none_with_gap: "No findings in the time that could be assessed ({p}% of the time could not be).",
-        findings_title: "Findings", rules_title: "Rules", r_rule: "Rule", r_score: "Score (→ after review)",
+        findings_title: "Findings", rules_title: "Rules", r_rule: "Rule", r_score: "Score (coach → after review)",
         r_judged: "Assessable time / events", r_note: "Note", r_event_one: "{n} event", r_event_many: "{n} events",
-        r_thin: "too short to rely on", r_not_assessable: "Not assessable: {why}", r_partly: "{p}% of its time not assessable: {why}",
+        r_thin: "too short to rely on", r_not_assessable: "Not assessable: {why}", r_trainer_judged: "Judged by a trainer (the coach could not assess it)", r_partly: "{p}% of its time not assessable: {why}",
         r_not_applied: "Rules that did not apply ({n}; open to see why)", r_sep: "; ",
         load_failed: "Session #{id} could not be loaded",
         server_error: "The server had an error and the page could not load this. Reload the page; if it keeps happening, tell your administrator.",
         network_error: "The server could not be reached; check the connection and reload the page.",
-        poll_failed: "Uploaded, but the analysis progress could not be read", missed_at_ph: "At (s, 0–{d})", missed_whole: "whole recording", missed_delete: "Delete",
+        poll_failed: "Uploaded, but the analysis progress could not be read", missed_at_ph: "At (s, 0–{d})", missed_at_range: "Enter a time from 0 to {d} s (leave it empty for the whole recording).", missed_whole: "whole recording", missed_delete: "Delete",
         missed_at_hint: "Leave the time empty for a violation that is not at one moment (e.g. never smiled): it counts for the whole recording.",
         upload_title_trainee: "Score a recording of my practice",
         title: "Trainer review", title_signin: "Etiquette coach: sign in", title_trainer: "Trainer review",
@@ -119,33 +119,33 @@ const T = {
         doc_title: "Etiquette coach · review",
         role_trainer: "trainer", role_hr_admin: "HR", role_trainee: "trainee", sec: "s",
         s_id: "No.", s_person: "Trainee", s_source: "Source", s_date: "Date", s_actions: "",
-        no_sessions: "No sessions yet: upload a recording to score it.", no_sessions_trainee: "No practice saved yet.",
+        no_sessions: "No sessions yet: please upload a recording to score it.", no_sessions_trainee: "No practice saved yet.",
         details: "Technical details (for support)", zoom: "Click for the full-size frame", reviewed_by: "reviewer",
-        c_warn: "warning", c_rule_note: "Passed = every assessable required rule scored at least {p}. A recommended behaviour (a smile, a nod, a bow) missed is only a warning and does not fail the check.",
+        c_warn: "to watch", c_rule_note: "Passed = every assessable required rule scored at least {p}. A recommended behaviour (a smile, a nod, a bow) missed is only marked “to watch” and does not fail the check.",
         c_sep: "; ", user: "User name", password: "Password", signin: "Sign in", sessions: "Sessions",
-        report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Agreement (CSV)",
+        report: "Report", pdf: "PDF", agree: "Agree", disagree: "Disagree", comment: "Comment", agreement_csv: "Export trainer–coach agreement (CSV)",
         score: "Score", status: "Status", none: "No findings", open: "Open",
         cohorts_title: "Cohorts: onboarding self-check", cohort_csv: "Export CSV", cohort_rules: "Pass rate per rule",
-        c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules not passed", c_report: "Report", c_date: "Date",
+        c_person: "Trainee", c_result: "Result", c_score: "Score", c_failed: "Rules failed or to watch", c_report: "Report", c_date: "Date",
         c_passed: "Passed", c_not_passed: "Not passed", c_not_done: "Self-check not done yet",
         c_mostly_unassessable: "({n}% of the time not assessable)",
         sc_passed: "Onboarding self-check ({cohort}): passed", sc_failed: "Onboarding self-check ({cohort}): not passed — {detail}",
         sc_incomplete: "Onboarding self-check ({cohort}): incomplete (stopped part-way: do it again)",
-        sc_not_shown: "Onboarding self-check ({cohort}): incomplete — these steps were not seen: {detail}",
+        sc_not_shown: "Onboarding self-check ({cohort}): incomplete — steps missing: {detail}",
         sc_not_assessable: "Onboarding self-check ({cohort}): not assessable (do it again)",
         sc_not_counted: " (the cohort counts an earlier finished attempt)",
-        c_incomplete: "Incomplete (stopped part-way: do it again)", c_not_shown: "Incomplete (these steps were not seen: {steps})", c_recommended: "(recommended)",
+        c_incomplete: "Incomplete (stopped part-way: do it again)", c_not_shown: "Incomplete (steps missing: {steps})", c_recommended: "(recommended)",
         c_not_assessable: "Not assessable (nothing could be judged: do it again)", c_rule: "Rule",
         c_assessed: "Passed / assessed", c_rate: "Pass rate",
         scenario: "Scenario", scenario_free: "Practice or role-play", onboarding_tag: "onboarding self-check", live_source: "live practice",
         scenario_onboarding: "Onboarding self-check (counts in the cohort view)",
-        missed_title: "Add a violation the coach missed", missed_rule: "Rule", missed_at: "At (s)", missed_add: "Add",
-        f_warn: "Warning", f_fail: "Fail", peak: "peak", evidence_alt: "Evidence frame", teeth_alt: "Teeth crop",
+        missed_title: "Added by a trainer (not flagged by the coach)", missed_rule: "Rule", missed_at: "At (s)", missed_add: "Add",
+        f_warn: "Warning", f_fail: "Fail", peak: "at its clearest: {v}", for_reference: "⚠ for reference only", cohort_option: "{name} ({n} people)", cohort_option_one: "{name} ({n} person)", l_person: "Trainee", evidence_alt: "Evidence frame", teeth_alt: "Teeth crop",
         upload_title: "Score a recording", person: "Trainee", video: "Video file", people_in_view: "People in view",
         one_person: "One person (the trainee practising alone)", trainee_left: "Two-person role-play: the trainee is on the left",
         trainee_right: "Two-person role-play: the trainee is on the right", posture: "Posture", posture_auto: "Decide automatically",
         posture_standing: "Standing", posture_sitting: "Sitting", keep_evidence: "Keep evidence snapshots (for review)",
-        consent: "The person filmed agreed to this video being stored", upload_go: "Upload and score", uploading: "Uploading…",
+        consent: "The person filmed agreed to this video being stored", consent_self: "I agree to this video being stored", upload_go: "Upload and score", uploading: "Uploading…",
         queued: "Queued…", analysing: "Analysing", done: "Done", failed: "Failed",
         st_queued: "queued", st_running: "analysing", st_done: "done", st_failed: "failed",
         no_people: "No trainees to upload for (HR adds trainees to your cohort)",
@@ -153,8 +153,9 @@ const T = {
         no_consented_people: "No trainee has consented to videos being stored: the person or HR must record it first",
         no_consent_self: "To upload a recording, first tick “I agree to my practice videos being stored” above.",
         upload_hint: "Videos stay on this server. Film two-person role-plays at an angle of about 45° to the pair: "
-          + "from straight at the side most standing rules (arms, hands, stance, shoulders) cannot be judged; "
-          + "at about 45° the handshake lean and those rules both can.",
+          + "from straight at the side most standing rules (arms, hands, feet, shoulders) cannot be judged; "
+          + "at about 45° those rules and the handshake lean can all be assessed. Only the distance to the "
+          + "customer needs a straight side-on view to be measured.",
         sign_out: "Sign out",
         consent_title: "People and consent",
         consent_hint: "A person's consent must be recorded before videos of them are stored. Withdrawing it deletes "
@@ -201,6 +202,8 @@ let renameErr = null;  // why the last rename was refused
 let loginList = null;  // GET /api/users (HR): every login, its role, whether it is disabled
 let loginSaid = null;  // the last login disabled or enabled ({key, name}), said again in the other language
 let loginErr = null;  // why the last change of a login was refused
+let listed = {};  // session id -> its row of GET /api/sessions (its date for the detail's heading)
+const jobsOf = {};  // session id -> the last state of its analysis polled by this page ({status, progress})
 const $ = (id) => document.getElementById(id);
 // The reader's time zone for report times (a server in UTC would print UTC otherwise).
 const tzq = (() => {
@@ -213,6 +216,8 @@ const t = (k, vars = {}) => (T[lang][k] ?? k).replace(/\{(\w+)\}/g, (_, v) => va
 const canReview = () => me !== null && (me.role === "trainer" || me.role === "hr_admin");
 const pct = (x) => (x == null ? "—" : String(Math.round(100 * x)));  // as the reports round (scoring.points)
 const both = (k) => ({ zh: T.zh[k], en: T.en[k] });  // a text of this page in both languages
+// "（x）" in Chinese (full-width, no space before it), " (x)" in English.
+const paren = (x) => (lang === "zh" ? `（${x}）` : ` (${x})`);
 
 function paint() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -221,13 +226,28 @@ function paint() {
   // The heading says what this page is for whoever signed in.
   $("page-title").textContent = t(me ? `title_${me.role}` : "title_signin");
   $("upload-title").textContent = t(me && me.role === "trainee" ? "upload_title_trainee" : "upload_title");
-  $("who").textContent = me ? `${me.username}${lang === "zh" ? "（" : " ("}${t(`role_${me.role}`)}${lang === "zh" ? "）" : ")"}` : "";
+  drawWho();
+  // The agreement export in the page's language (its columns and rule titles).
+  document.querySelector("#agreement-link a").href = `/api/agreement?format=csv&lang=${lang}`;
+  // A trainee uploads their own practice: they agree themself; a trainer confirms the person filmed did.
+  $("up-consent-text").textContent = t(me && me.role === "trainee" ? "consent_self" : "consent");
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
   if (upState) drawStatus();
   labelPeople();
   drawConsent();
   drawRename();
   drawLogins();
+}
+
+// Who is signed in: the person's name where the login is a person's (a trainee), else the
+// login name; the login name in the tooltip. "张小红（学员）".
+function drawWho() {
+  const who = $("who");
+  if (!me) { who.textContent = ""; who.removeAttribute("title"); return; }
+  const person = me.person_id != null && peopleList ? peopleList.find((p) => p.id === me.person_id) : null;
+  const name = me.person_name || (person ? person.name : null) || me.username;
+  who.textContent = name + paren(t(`role_${me.role}`));
+  if (name !== me.username) who.title = me.username; else who.removeAttribute("title");
 }
 
 // "(no consent to store videos)" after the greyed-out people, in the page's language.
@@ -387,6 +407,7 @@ async function showSessions() {
   const table = $("sessions");
   table.replaceChildren();
   failures = {};
+  listed = Object.fromEntries(sessions.map((s) => [s.id, s]));
   if (!sessions.length) {
     table.append(row([t(me && me.role === "trainee" ? "no_sessions_trainee" : "no_sessions")]));
     return;
@@ -403,8 +424,8 @@ async function showSessions() {
     if (s.rescored_from != null) source += ` · ${t("rescored_from_short", { id: s.rescored_from })}`;
     // Done, but nobody could be judged (no score, all of the time not assessable): said, not "done · —".
     const nobody = s.status === "done" && s.overall_score == null && (s.unknown_share == null || s.unknown_share >= 0.995);
-    const status = text("td", nobody ? t("nobody_judged") : (t(`st_${s.status}`) || s.status) + because(s.failure_text));
-    if (nobody) status.className = "nobody";
+    const status = text("td", nobody ? t("nobody_judged") : analysisText(s.id, s.status) + because(s.failure_text));
+    status.className = nobody ? "status nobody" : "status";
     if (s.superseded_by) {  // its video was scored again: the newer session is the one to go by
       tr.classList.add("superseded");
       status.append(" · ", sessionLink(s.superseded_by.id, t("superseded_short", { id: s.superseded_by.id })));
@@ -419,8 +440,14 @@ async function showSessions() {
     if (s.status === "done" && s.unassessable_high) {
       unknown.classList.add("high");
       unknown.title = t("unknown_high_title");
-      score.classList.add("doubtful");
-      score.title = t("unknown_high_title");
+      // Not red (red reads "failed"): the score in its normal colour, marked "for reference only".
+      if (s.overall_score != null) {
+        score.classList.add("doubtful");
+        score.title = t("unknown_high_title");
+        const mark = text("span", t("for_reference"));
+        mark.className = "ref-only";
+        score.append(" ", mark);
+      }
     }
     tr.append(text("td", `#${s.id}`), text("td", s.person_name || "—"), text("td", source), status, score, unknown,
               text("td", when(s.created_at)));
@@ -434,6 +461,25 @@ async function showSessions() {
     }
     tr.append(td);
     table.append(tr);
+  }
+}
+
+// A session's analysis as the list says it: "分析中 32%" while this page follows its job
+// (its own upload, a scoring again), else the status the server gave.
+function analysisText(id, status) {
+  const job = jobsOf[id];
+  const live = (status === "queued" || status === "running") && job && (job.status === "queued" || job.status === "running");
+  const st = live ? job.status : status;
+  const pctText = live && st === "running" ? ` ${Math.round(100 * (job.progress || 0))}%` : "";
+  return (t(`st_${st}`) || st) + pctText;
+}
+
+// A job polled: its session's row (listed at once, before the analysis ends) says how far it is.
+function followJob(id, job) {
+  jobsOf[id] = { status: job.status, progress: job.progress };
+  const cell = document.querySelector(`#session-row-${id} td.status`);
+  if (cell && (job.status === "queued" || job.status === "running")) {
+    cell.textContent = analysisText(id, job.status);
   }
 }
 
@@ -472,7 +518,7 @@ function rescoreControls(id, form, go, side, inputs = []) {
     busy(r.session_id);
     try {
       await showSessions();  // the new session, and this one marked as scored again
-      await finishedJob(r.job_id);
+      await finishedJob(r.job_id, (j) => followJob(r.session_id, j));
     } catch (e) {
       showError(err, e);
     } finally {
@@ -538,13 +584,29 @@ function sideLine(id, rep) {
 function loadFailed(box, id, e) {
   const p = text("p", t("load_failed", { id }) + because(e.reasonText || both("server_error")));
   p.className = "err load-failed";
-  box.replaceChildren(text("h3", `#${id}`), p);
+  const h = text("h3", `#${id}`);
+  h.dataset.session = id;
+  box.replaceChildren(h, p);
   if (e.message) {
     const d = document.createElement("details");
     d.className = "detail";
     d.append(text("summary", t("details")), text("small", e.message));
     box.append(d);
   }
+}
+
+// Whose session, of what, when: "张小红 · onboarding.mp4 · 2026-11-25 16:39（入职自检） #1"
+// (the trainer scrolling through the findings sees whose they are; the number, grey, last).
+function sessionHeading(id, sess) {
+  const row = listed[id] || {};
+  const date = row.created_at || sess.created_at || sess.analysed_at;
+  const parts = [sess.person || row.person_name, sourceName(sess), date ? when(date) : null].filter(Boolean);
+  const h = text("h3", parts.join(" · ") + (sess.scenario === "onboarding" ? paren(t("onboarding_tag")) : ""));
+  h.dataset.session = id;
+  const num = text("span", ` #${id}`);
+  num.className = "sid";
+  h.append(num);
+  return h;
 }
 
 async function showSession(id) {
@@ -562,7 +624,7 @@ async function showSession(id) {
     return;
   }
   if (openSession !== id || mine !== signedIn) return;  // another session was opened, or signed out, meanwhile
-  box.replaceChildren(text("h3", `#${id} ${sourceName(rep.session)}`));
+  box.replaceChildren(sessionHeading(id, rep.session));
   const status = rep.session.status;
   if (status === "done") {
     const links = document.createElement("p");
@@ -679,7 +741,8 @@ function findingCard(id, rep, f) {
   const badge = text("span", t(`f_${f.status}`) || f.status);
   badge.className = `badge ${f.status}`;
   const decided = f.review ? f.review.decision : null;
-  const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak")} ${f.peak_text[lang]}` : "";
+  // The measured value where the finding was clearest ("最明显时 1.32 倍肩宽"), not a "peak".
+  const peak = f.peak_text && f.peak_text[lang] ? ` · ${t("peak", { v: f.peak_text[lang] })}` : "";
   const secs = `${(f.start_ms / 1000).toFixed(1)}–${((f.end_ms ?? f.start_ms) / 1000).toFixed(1)} ${t("sec")}`;
   div.append(text("b", ruleTitle(rep.rules, f.rule_id)), " ", badge);
   if (decided === "disagree") {  // the trainer disagrees: it costs nothing, and looks it
@@ -689,12 +752,13 @@ function findingCard(id, rep, f) {
     off.className = "not-counted";
     div.append(" ", off);
   }
-  div.append(text("span", ` ${secs}${peak} `));
+  div.append(text("span", ` ${secs}${peak}${lang === "zh" && f.review ? "" : " "}`));  // no space before "（"
   if (f.review) {  // the decision, with the reviewer's comment and name
-    const colon = lang === "zh" ? "：" : ": ";
-    const said = f.review.comment ? `${colon}${f.review.comment}` : "";
-    const by = f.review.trainer ? ` — ${t("reviewed_by")} ${f.review.trainer}` : "";
-    const rv = text("span", `(${t(f.review.decision)}${said}${by})`);
+    // "（不同意：… · 复核人：zhuguan）" in Chinese, "(Disagree: … — reviewer zhuguan)" in English.
+    const zh = lang === "zh";
+    const said = f.review.comment ? `${zh ? "：" : ": "}${f.review.comment}` : "";
+    const by = f.review.trainer ? (zh ? ` · ${t("reviewed_by")}：${f.review.trainer}` : ` — ${t("reviewed_by")} ${f.review.trainer}`) : "";
+    const rv = text("span", zh ? `（${t(f.review.decision)}${said}${by}）` : `(${t(f.review.decision)}${said}${by})`);
     rv.className = "review";
     div.append(rv);
   }
@@ -791,7 +855,8 @@ function rulesTable(rep) {
     table.append(tr);
   }
   for (const r of added) {
-    const tr = row([title(r), t("r_added", { s: pct(r.score_reviewed) }), "—", t("r_not_assessable", { why: why(r) })]);
+    // Scored by the trainer: not "not assessable" beside the trainer's score.
+    const tr = row([title(r), t("r_added", { s: pct(r.score_reviewed) }), "—", t("r_trainer_judged")]);
     tr.dataset.rule = r.rule_id;
     tr.className = "added";
     table.append(tr);
@@ -862,7 +927,8 @@ function missedForm(id, rep) {
   err.className = "err";
   for (const m of rep.missed || []) {
     const at = ` · ${m.at_ms == null ? t("missed_whole") : `${(m.at_ms / 1000).toFixed(1)} ${t("sec")}`}`;
-    const p = text("p", `${title(m.rule_id)}${at}${m.comment ? " — " + m.comment : ""} (${m.trainer})`);
+    const said = m.comment ? (lang === "zh" ? "——" : " — ") + m.comment : "";
+    const p = text("p", `${title(m.rule_id)}${at}${said}${paren(lang === "zh" ? `${t("reviewed_by")}：${m.trainer}` : m.trainer)}`);
     p.className = "missed-entry";
     if (m.can_delete) {  // the trainer who added it may take it back
       const del = text("button", t("missed_delete"));
@@ -899,12 +965,20 @@ function missedForm(id, rep) {
     rule.append(og);
   }
   const at = document.createElement("input");
-  const dur = rep.session.duration_s;
+  // The recording's length to 0.1 s, down (28.133 → 28.1): the box's limit and its hint agree,
+  // and the limit stays inside the recording.
+  const dur = rep.session.duration_s == null ? null : Math.floor(rep.session.duration_s * 10 + 1e-6) / 10;
   Object.assign(at, { id: "missed-at", type: "number", min: "0", step: "0.1",
                       placeholder: dur == null ? t("missed_at") : t("missed_at_ph", { d: dur.toFixed(1) }) });
   at.setAttribute("aria-label", t("missed_at"));
   at.style.width = "10em";
-  if (dur != null) at.max = String(dur);
+  if (dur != null) at.max = dur.toFixed(1);
+  // Out of the recording: the page's own words (the browser's bubble follows the browser's language).
+  at.addEventListener("input", () => {
+    const v = at.valueAsNumber;
+    const out = dur != null && Number.isFinite(v) && (v < 0 || v > dur);
+    at.setCustomValidity(out ? t("missed_at_range", { d: dur.toFixed(1) }) : "");
+  });
   const note = document.createElement("textarea");
   Object.assign(note, { id: "missed-comment", placeholder: t("comment"), rows: 1, maxLength: 4000 });
   note.className = "comment";
@@ -951,7 +1025,7 @@ async function showCohorts(role) {
   if (!cohorts.length) return;
   const sel = $("cohort-sel");
   sel.replaceChildren(...cohorts.map((c) => {
-    const o = text("option", `${c.name} · ${c.members}`);  // the same in either language
+    const o = text("option", t(c.members === 1 ? "cohort_option_one" : "cohort_option", { name: c.name, n: c.members }));  // "2025年3月（3 人）"
     o.value = c.id;
     return o;
   }));
@@ -1008,15 +1082,25 @@ async function showCohort(id) {
     return;
   }
   rules.replaceChildren(row(["c_rule", "c_assessed", "c_rate"].map(t), "th"));
-  // The rules most people miss first.
-  // Required rules first (they decide the result), worst pass rate first; then the
-  // recommended ones, marked: missed, they only warn.
+  // The rules the cohort misses most first (lowest pass rate first, whatever kind); at the
+  // same rate, required before recommended (marked: missed, they only warn), then by group
+  // (standing, sitting, face, handshake and handover, distance, grooming).
   const rec = (rid) => Boolean(tb.rule_titles && tb.rule_titles[rid] && tb.rule_titles[rid].recommended);
-  const byRate = Object.entries(tb.rules).sort(([a, x], [b, y]) => rec(a) - rec(b) || x.pass_rate - y.pass_rate
-                                                 || title(a).localeCompare(title(b), lang));
+  const GROUPS = ["standing", "sitting", "face", "interaction", "distance", "grooming"];
+  const group = (rid) => {
+    const g = GROUPS.indexOf(RULE_GROUP[rid.split(".")[0]]);
+    return g < 0 ? GROUPS.length : g;
+  };
+  const rate = (r) => (r.pass_rate == null ? Infinity : r.pass_rate);
+  const byRate = Object.entries(tb.rules).sort(([a, x], [b, y]) => rate(x) - rate(y) || rec(a) - rec(b)
+                                                 || group(a) - group(b) || title(a).localeCompare(title(b), lang));
   for (const [rid, r] of byRate) {
-    const name = rec(rid) && !/recommended/i.test(title(rid)) ? `${title(rid)} ${t("c_recommended")}` : title(rid);
-    rules.append(row([name, `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)} %`]));
+    // "面带微笑（推荐做到）": no space before the full-width bracket.
+    const marked = `${title(rid)}${lang === "zh" ? "" : " "}${t("c_recommended")}`;
+    const name = rec(rid) && !/recommended|推荐/i.test(title(rid)) ? marked : title(rid);
+    const tr = row([name, `${r.passed} / ${r.assessed}`, `${pct(r.pass_rate)}%`]);
+    tr.dataset.rule = rid;
+    rules.append(tr);
   }
 }
 
@@ -1089,6 +1173,7 @@ async function showPeople() {
   const { people } = await api("/api/people");
   if (mine !== signedIn) return;
   peopleList = people;
+  drawWho();  // a trainee's own name, from their record
   drawConsent();
   const sel = $("up-person");
   const keep = sel.value;
@@ -1267,7 +1352,10 @@ function drawLogins() {
   if (!hr) { $("logins").replaceChildren(); return; }
   if (loginErr) showError($("logins-err"), loginErr);
   const table = $("logins");
-  table.replaceChildren(row([t("l_login"), t("l_role"), t("l_state"), ""], "th"));
+  table.replaceChildren(row([t("l_login"), t("l_person"), t("l_role"), t("l_state"), ""], "th"));
+  // Which trainee a login is (HR's people list has everyone): "xiaohong · 张小红".
+  const personOf = (u) => u.person_name
+    || (u.person_id != null && peopleList ? (peopleList.find((p) => p.id === u.person_id) || {}).name : null) || "—";
   for (const u of loginList) {
     const own = u.id === me.id;  // HR cannot lock themself out
     const state = text("td", t(u.disabled ? "l_disabled" : "l_active"));
@@ -1278,7 +1366,8 @@ function drawLogins() {
     if (own) Object.assign(b, { disabled: true, title: t("l_own") });
     b.onclick = () => setLoginDisabled(u, !u.disabled);
     act.append(b);
-    const tr = row([text("td", u.username + (own ? t("l_you") : "")), text("td", t(`role_${u.role}`)), state, act]);
+    const tr = row([text("td", u.username + (own ? t("l_you") : "")), text("td", personOf(u)),
+                    text("td", t(`role_${u.role}`)), state, act]);
     tr.id = `login-row-${u.id}`;
     if (u.disabled) tr.className = "off";
     table.append(tr);
@@ -1343,8 +1432,12 @@ async function upload(ev) {
     if (!r.ok) throw new ApiError(body, r.statusText || `HTTP ${r.status}`, r.status);
     sessionId = body.session_id;
     bar.classList.remove("hidden");
+    // The new session is listed at once ("排队中", then "分析中 32%"), not only when it is done.
+    jobsOf[sessionId] = { status: "queued", progress: 0 };
+    try { await showSessions(); } catch { /* listed when it is done */ }
     const job = await finishedJob(body.job_id, (j) => {
       if (mine !== signedIn) throw new Error("signed out");  // the next user's page is not told
+      followJob(sessionId, j);
       bar.value = j.progress || 0;
       if (j.status === "queued") setStatus("queued");
       else if (j.status === "running") setStatus("analysing", ` ${Math.round(100 * (j.progress || 0))}%`);
@@ -1419,6 +1512,8 @@ function clearPage() {
   me = csrf = openSession = openCohort = upState = peopleList = consentPending = consentSaid = consentErr = null;
   renameErr = loginList = loginSaid = loginErr = null;
   cohortList = [];
+  listed = {};
+  for (const k of Object.keys(jobsOf)) delete jobsOf[k];
   renaming = false;
   $("cohort-name").value = "";
   failures = {};

@@ -62,7 +62,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "not_standing": ("当前不是站姿", "the person is not standing"),
     "not_sitting": ("当前不是坐姿", "the person is not sitting"),
     "posture_unknown": ("无法判断站姿或坐姿（腿部不在画面内）：请选择“站姿”或“坐姿”"
-                        "（练习页面的“规则包”，上传录像时的“姿势”）",
+                        "（练习页面的“检查项目”，上传录像时的“姿势”）",
                         "standing or sitting could not be told (legs out of frame): choose Standing or "
                         "Sitting (Rule pack on the practice page, Posture when uploading)"),
     "needs_video": ("需要连续视频才能判断", "needs video: cannot be judged from one image"),
