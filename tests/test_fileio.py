@@ -65,7 +65,11 @@ def test_an_output_folder_is_checked_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="cannot write here") as err:
         ensure_writable(blocker / "r.html")
     assert err.value.reason == "output_not_writable" and err.value.exit_code == 5
-    with pytest.raises(OutputError):
-        ensure_writable(blocker, folder=True)  # a file is no folder
-    with pytest.raises(OutputError, match="is a folder"):
-        ensure_writable(tmp_path / "reports")  # a folder is no file
+    # A file given for a folder, or a folder for a file, is the user's slip, not a read-only
+    # disk (score --report sc/ was told "read-only, no permission or disk full").
+    with pytest.raises(OutputError, match="a file, not a folder") as err:
+        ensure_writable(blocker, folder=True)
+    assert err.value.reason == "output_not_folder"
+    with pytest.raises(OutputError, match="give a file name inside it") as err:
+        ensure_writable(tmp_path / "reports")
+    assert err.value.reason == "output_is_folder"

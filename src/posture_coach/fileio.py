@@ -56,15 +56,19 @@ def ensure_writable(path: Path, *, folder: bool = False) -> None:
     if not folder and is_special(path):
         return  # /dev/null, a pipe: written directly
     where = path if folder else path.parent
+    # A file where a folder is wanted, or the other way round, is the user's slip, not a
+    # read-only disk: said as such.
+    if folder and where.exists() and not where.is_dir():
+        raise OutputError(f"{path}: a file, not a folder; give a folder for this output",
+                          reason="output_not_folder")
+    if not folder and path.is_dir():
+        raise OutputError(f"{path}: a folder; give a file name inside it (e.g. {path / 'report.html'})",
+                          reason="output_is_folder")
     try:
-        if folder and where.exists() and not where.is_dir():
-            raise NotADirectoryError(20, "not a folder", str(where))
         where.mkdir(parents=True, exist_ok=True)
         fd, scratch = tempfile.mkstemp(prefix=".posture-coach-write-check-", dir=where)
         os.close(fd)
         os.unlink(scratch)
-        if not folder and path.is_dir():
-            raise IsADirectoryError(21, "is a folder", str(path))
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
         raise OutputError(f"{path}: cannot write here ({why})") from None

@@ -667,7 +667,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
             dash = ' stroke-dasharray="4 2" fill-opacity="0.35"' if rv.get("decision") == "disagree" else ""
             out.append(f'<rect class="finding" data-rule="{_e(rid)}" x="{x0:.1f}" y="{y + 3}" '
                        f'width="{max(x1 - x0, 3):.1f}" height="{row_h - 8}" rx="3" fill="{colour}" '
-                       f'stroke="#333"{dash}><title>{_e(titles.get(rid, rid))}: {_sec(f["start_ms"])}–'
+                       f'stroke="#333"{dash}><title>{_e(titles.get(rid, rid))}{_colon(lang)}{_sec(f["start_ms"])}–'
                        f'{_sec(f.get("end_ms"))} {secs}</title></rect>')
             if f.get("peak_ms") is not None:
                 px = x(f["peak_ms"])
@@ -677,7 +677,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
                 continue
             mx = x(float(m["at_ms"]))
             out.append(f'<path class="missed" data-rule="{_e(rid)}" d="M{mx:.1f},{y + 2} l8,9 l-8,9 l-8,-9 z" '
-                       f'fill="#8e24aa" stroke="#333"><title>{_e(tr("missed_mark", lang))}: '
+                       f'fill="#8e24aa" stroke="#333"><title>{_e(tr("missed_mark", lang))}{_colon(lang)}'
                        f'{_sec(m["at_ms"])} {secs}</title></path>')
     for j, kind in enumerate(kinds):
         y = 36 + (len(rows) + j) * row_h
@@ -697,7 +697,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
             x0, x1 = x(float(start)), x(float(end))
             out.append(f'<rect class="event" data-kind="{_e(kind)}" x="{x0:.1f}" y="{y + 5}" '
                        f'width="{max(x1 - x0, 3):.1f}" height="{row_h - 12}" rx="3" fill="#1e88e5" '
-                       f'fill-opacity="0.75"><title>{_e(names[kind])}: {_sec(start)}–{_sec(end)} {secs}'
+                       f'fill-opacity="0.75"><title>{_e(names[kind])}{_colon(lang)}{_sec(start)}–{_sec(end)} {secs}'
                        f'{_e(_event_details(ev, lang))}</title></rect>')
     if not rows and not kinds:
         done = report["session"].get("status") in (None, "done")

@@ -66,6 +66,19 @@ def test_malformed_frames_answer_errors(offline_client: TestClient) -> None:
         # Every error also says what it means in both languages, for clients other than the page.
         assert bad["text"] == {"zh": "控制消息格式不正确。", "en": "The control message is not valid."}
         assert msg["text"]["zh"].startswith("收到的画面不是有效的")
+        # A valid JPEG whose header declares 8000x8000: refused before decoding, and said so.
+        import cv2
+        import numpy as np
+
+        ok, buf = cv2.imencode(".jpg", np.zeros((16, 16, 3), np.uint8))
+        assert ok
+        jpeg = bytearray(buf.tobytes())
+        sof = jpeg.index(b"\xff\xc0")
+        jpeg[sof + 5:sof + 9] = (8000).to_bytes(2, "big") * 2  # height, width
+        ws.send_bytes(frame_message(bytes(jpeg), 8, 13.0))
+        big = ws.receive_json()
+        assert big["code"] == "frame_too_many_pixels" and "8000x8000" in big["message"], big
+        assert "640×480" in big["text"]["zh"]
         ws.send_json({"type": "teleport"})
         assert ws.receive_json()["code"] == "bad_message"
         ws.send_json({"type": "ping", "t": 1})

@@ -46,7 +46,7 @@ from ..errors import CoachError
 from ..grooming_features import tasks_for_rules  # grooming (issue 9): per-session measure option
 from ..landmarker import Landmarkers
 from ..pixels import measure
-from ..sources import decode_jpeg
+from ..sources import MAX_DECODE_PIXELS, decode_jpeg, image_header_size
 from ..types import Frame, Observation
 from .coach import EngineFactory, RuleInfo
 from .pool import AffinityPool
@@ -386,6 +386,12 @@ class LiveSession:
         rgb = decode_jpeg(item.jpeg)
         if rgb is None:
             self._bad_frames += 1
+            size = image_header_size(item.jpeg)
+            if size is not None and size[0] * size[1] > MAX_DECODE_PIXELS:
+                # A valid picture, refused before decoding for its size: say that, not "not a JPEG".
+                return {"type": "error", "code": "frame_too_many_pixels", **echo,
+                        "message": f"frame of {size[0]}x{size[1]} pixels: at most {MAX_DECODE_PIXELS} pixels "
+                                   "(send 640x480, as the page does)"}
             return {"type": "error", "code": "bad_frame", **echo,
                     "message": "not a JPEG image" if self.lang == "en" else "不是有效的 JPEG 图像"}
         t_dec = time.perf_counter()
