@@ -408,12 +408,13 @@ def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tm
             assert page.locator("#missed-add").count() == 0
             assert " 秒" in page.inner_text("#detail .finding")
             page.screenshot(path=str(shots_dir / "review-trainee-zh.png"), full_page=True)
-            # Signed out meanwhile (the cookie gone): opening a session says so in the page's language.
+            # Signed out meanwhile (the cookie gone): opening a session goes back to the sign-in
+            # form, saying why in the page's language.
             page.context.clear_cookies()
             page.click("#sessions tr:has(td) button")
-            page.wait_for_selector("#detail .load-failed")
-            assert (page.inner_text("#detail .load-failed")
-                    == f"无法加载评分记录 #{sid}：尚未登录，或登录已过期，请重新登录。")
+            page.wait_for_selector("#login:not(.hidden)")
+            assert page.inner_text("#error") == "您已退出登录（登录已过期，或账号已被人力资源部停用），请重新登录。"
+            assert not page.is_visible("#main") and sid
             # The language chosen last is kept on this browser.
             page.evaluate("localStorage.setItem('pc.lang', 'en')")
             page.reload()
@@ -1456,3 +1457,52 @@ def test_the_session_shows_the_timeline_with_the_actions_and_what_was_measured(t
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_people_of_one_name_are_told_apart_and_a_login_disabled_under_the_page_is_sent_to_sign_in(
+        tmp_path: Path, shots_dir: Path) -> None:
+    """From a tester's round: two 张小红 were two identical choices in the upload form and the
+    consent list (a video stored for the wrong one); a 200-letter name stretched the page to
+    2,920 px; a trainee disabled by HR while their page was open was told "sign in again"
+    beside a page that still said who was signed in, with no form to do it."""
+    from posture_coach.store import Database, repo
+
+    sync_api = _needs_chromium()
+    cfg = _store_cfg(tmp_path)
+    ids = _stored(cfg, _blind_result())
+    db = Database(cfg.db_url, cfg.data_dir)
+    with db.session() as s:
+        twin_a = repo.create_person(s, "张小红", consent_media=True).id
+        twin_b = repo.create_person(s, "张小红", consent_media=True).id
+        repo.create_person(s, "a" * 200, consent_media=True)
+    db.dispose()
+    errors: list[str] = []
+    with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
+        browser, page = _signed_in(p, url, "hr", errors)
+        trainee = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-US")
+        try:
+            page.wait_for_selector("#consent-box:not(.hidden) td")
+            options = page.locator("#up-person option").all_inner_texts()
+            assert f"张小红 (#{twin_a})" in options and f"张小红 (#{twin_b})" in options, options
+            assert "李雷" in options  # a name nobody shares stays as it is
+            assert page.inner_text(f"#consent-row-{twin_b} td") == f"张小红 (#{twin_b})"
+            width = page.evaluate("document.documentElement.scrollWidth")
+            wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+                .filter((e) => e.getBoundingClientRect().right > 1100)
+                .map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)""")
+            assert width <= 1100, (width, wide)  # the long name wraps; the page keeps its width
+            trainee.goto(url + "review/")
+            _sign_in(trainee, "lilei")
+            trainee.wait_for_selector(f"#session-row-{ids['session']} button")
+            # HR disables the trainee's login while their page is open.
+            token = page.context.request.get(url + "api/auth/me").json()["csrf_token"]
+            r = page.context.request.post(url + "api/users/lilei/disable", headers={"X-CSRF-Token": token})
+            assert r.status == 200, r.text()
+            trainee.click(f"#session-row-{ids['session']} button")
+            trainee.wait_for_selector("#login:not(.hidden)")
+            assert "HR disabled this login" in trainee.inner_text("#error")
+            assert not trainee.is_visible("#main") and not trainee.is_visible("#signout")
+            trainee.screenshot(path=str(shots_dir / "review-disabled-under-page.png"))
+        finally:
+            browser.close()
+    assert not [e for e in errors if "401" not in e], errors

@@ -63,7 +63,7 @@ const T = {
         no_consented_people: "没有同意保存录像的学员：请由本人或人力资源部先登记同意",
         no_consent_self: "要上传录像，请先在上方勾选“我同意保存我的练习录像”。",
         upload_hint: "录像只保存在本机服务器上。两人角色扮演请从与两人约成 45° 的斜角拍摄：从正侧面拍摄时，大多数站姿规则（手臂、双手、脚位、肩部）无法判断；斜 45° 拍摄时这些规则和握手前倾都能评估。只有与客户的距离需要从正侧面拍摄才能测量。",
-        sign_out: "退出",
+        sign_out: "退出", signed_out_under_page: "您已退出登录（登录已过期，或账号已被人力资源部停用），请重新登录。",
         consent_title: "学员录像授权（知情同意）", consent_hint: "上传录像前，须登记本人同意保存录像。撤回同意会删除此人已保存的录像和证据截图（得分和复核保留）。",
         consent_state: "是否同意保存录像", consent_yes: "已同意", consent_no: "未同意",
         consent_record: "登记同意", consent_withdraw: "撤回同意", consent_nobody: "还没有学员。",
@@ -156,7 +156,7 @@ const T = {
           + "from straight at the side most standing rules (arms, hands, feet, shoulders) cannot be judged; "
           + "at about 45° those rules and the handshake lean can all be assessed. Only the distance to the "
           + "customer needs a straight side-on view to be measured.",
-        sign_out: "Sign out",
+        sign_out: "Sign out", signed_out_under_page: "You are signed out (the session expired, or HR disabled this login); sign in again.",
         consent_title: "People and consent",
         consent_hint: "A person's consent must be recorded before videos of them are stored. Withdrawing it deletes "
           + "their stored videos and evidence pictures (scores and reviews are kept).",
@@ -251,6 +251,13 @@ function drawWho() {
 }
 
 // "(no consent to store videos)" after the greyed-out people, in the page's language.
+// A person as lists show them: two people of one name (two 张小红) are told apart by their
+// number, so that nobody stores a video or changes consent for the wrong one.
+function personLabel(p) {
+  const twins = (peopleList || []).filter((q) => q.name === p.name).length > 1;
+  return twins ? `${p.name}${lang === "zh" ? "（#" + p.id + "）" : " (#" + p.id + ")"}` : p.name;
+}
+
 function labelPeople() {
   for (const o of $("up-person").options) {
     o.textContent = o.disabled ? o.dataset.name + t("no_consent_person") : o.dataset.name;
@@ -315,6 +322,13 @@ async function api(path, opts = {}) {
   try {
     r = await fetch(path, { credentials: "same-origin", ...opts, headers });
   } catch (e) { throw new ApiError({}, e.message || "network error", 0); }
+  if (r.status === 401 && me && !path.startsWith("/api/auth/")) {
+    // Signed out under the page (the session expired, or HR disabled this login): back to
+    // the sign-in form with why, not an inline "sign in again" beside a page that still
+    // says who is signed in.
+    clearPage();
+    $("error").textContent = t("signed_out_under_page");
+  }
   if (!r.ok) throw new ApiError(await r.json().catch(() => ({})), r.statusText || `HTTP ${r.status}`, r.status);
   return r.json();
 }
@@ -1180,9 +1194,9 @@ async function showPeople() {
   // A person whose record says "no consent" is listed, greyed out, so nobody wonders
   // where they went; the server refuses their recordings too.
   sel.replaceChildren(...people.map((p) => {
-    const o = text("option", p.name);
+    const o = text("option", personLabel(p));
     o.value = p.id;
-    o.dataset.name = p.name;
+    o.dataset.name = personLabel(p);
     o.disabled = !p.consent_media;
     return o;
   }));
@@ -1258,7 +1272,7 @@ function drawConsentTable() {
       drawConsent();
     };
     act.append(b);
-    const tr = row([text("td", p.name), state, act]);
+    const tr = row([text("td", personLabel(p)), state, act]);
     tr.id = `consent-row-${p.id}`;
     table.append(tr);
     if (consentPending === p.id) {
