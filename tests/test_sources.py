@@ -280,3 +280,32 @@ def test_a_small_file_claiming_a_huge_picture_is_not_decoded() -> None:
     assert ok and len(big) < 2_000_000 and MAX_DECODE_PIXELS < 4097 * 4096
     assert decode_jpeg(big.tobytes()) is None
     assert image_header_size(b"\xff\xd8\xff") is None and image_header_size(b"GIF89a") is None
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+
+def test_a_recording_with_sound_only_is_named_as_such_not_a_damaged_video(tmp_path: Path) -> None:
+    # A phone's voice memo saved as .mp4 was told "damaged or unsupported codec: re-export
+    # as H.264", which no re-export can fix: it holds no picture at all.
+    import pytest
+
+    from posture_coach.errors import SourceError
+    from posture_coach.server.uploads import UploadRejected, check_video
+    from posture_coach.sources import VideoSource, sound_only
+
+    hdlr = _box(b"hdlr", b"\x00" * 8 + b"soun" + b"\x00" * 12 + b"SoundHandler\x00")
+    moov = _box(b"moov", _box(b"trak", _box(b"mdia", hdlr)))
+    audio = tmp_path / "memo.mp4"
+    audio.write_bytes(_box(b"ftyp", b"M4A \x00\x00\x00\x00isomM4A ") + moov + _box(b"mdat", b"\x00" * 2048))
+    assert sound_only(audio)
+    with pytest.raises(SourceError, match="sound only") as err:
+        VideoSource(audio)
+    assert err.value.reason == "sound_only"
+    with pytest.raises(UploadRejected) as refused:
+        check_video(audio, audio.stat().st_size)
+    assert refused.value.code == "sound_only"
+    video = tmp_path / "video.mp4"  # a picture track too: a video, whatever else it holds
+    video.write_bytes(audio.read_bytes().replace(b"soun", b"vide", 1) + moov)
+    assert not sound_only(video)

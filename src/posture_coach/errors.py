@@ -72,6 +72,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                            "en": "A recognition model is missing or damaged; tell your administrator."},
     "video_unreadable": {"zh": "视频无法读取：文件可能已损坏，或格式不受支持。",
                          "en": "The video cannot be read: the file may be damaged or in an unsupported format."},
+    "sound_only": {"zh": "这个文件只有声音，没有画面（是录音，不是录像），请上传录像文件。",
+                   "en": "This file has sound only, no picture (an audio recording, not a video); "
+                         "upload the video recording."},
     "not_a_video": {"zh": "这个文件不是视频，请上传 MP4、MOV、WebM 等视频文件。",
                     "en": "This file is not a video; upload an MP4, MOV, WebM or similar video file."},
     "video_truncated": {"zh": "视频在中途中断（文件不完整或已损坏），请重新导出或上传完整的视频。",

@@ -9,6 +9,8 @@ durations; where a container gives none that increase, the nominal frame interva
 from __future__ import annotations
 
 import math
+import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,6 +107,26 @@ def decode_jpeg(payload: bytes, max_pixels: int = MAX_DECODE_PIXELS) -> np.ndarr
     return None if bgr is None else _rgb(bgr)
 
 
+_MP4_HANDLER = re.compile(rb"hdlr.{8}(vide|soun)", re.S)
+
+
+def sound_only(path: Path, window: int = 4 << 20) -> bool:
+    """An MP4/MOV/M4A whose tracks are sound only (no picture): its track handlers
+    (``hdlr`` boxes) read ``soun`` and never ``vide``. The header (``moov``) sits at the
+    start or the end of the file: both ends are read, ``window`` bytes each."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(window)
+            fh.seek(0, os.SEEK_END)
+            end = fh.tell()
+            fh.seek(max(0, end - window))
+            tail = fh.read(window)
+    except OSError:
+        return False
+    kinds = {m.group(1) for m in _MP4_HANDLER.finditer(head + tail)}
+    return kinds == {b"soun"}
+
+
 class FrameSource:
     """Base class: iterate to get frames; ``info`` describes the source."""
 
@@ -154,6 +176,9 @@ class VideoSource(FrameSource):
         ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
         if not ok or first is None:
             self._cap.release()
+            if sound_only(path):
+                raise SourceError(f"{path}: sound only, no picture (an audio recording, not a video)",
+                                  reason="sound_only")
             raise SourceError(
                 f"{path}: not a readable video (OpenCV could not decode a frame); "
                 "convert it to H.264 MP4, e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`"

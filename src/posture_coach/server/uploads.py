@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..sources import image_kind
+from ..sources import image_kind, sound_only
 
 CHUNK = 1 << 20
 MIN_FRAMES = 2
@@ -154,6 +154,8 @@ def check_video(path: Path, size: int) -> CheckedVideo:
     if frames == 1:  # it decodes: a one-frame clip (a photo saved as a video) is too short to score
         raise UploadRejected(422, "video_too_short",
                              f"the {sniffed[0]} file holds a single frame: record at least a few seconds")
+    if frames == 0 and sound_only(path):  # an audio recording: re-exporting will not help
+        raise UploadRejected(415, "sound_only", "the file holds sound only, no picture")
     if frames < MIN_FRAMES:
         raise UploadRejected(422, "corrupt_video",
                              f"the {sniffed[0]} file cannot be decoded (corrupt, truncated or an unsupported "
