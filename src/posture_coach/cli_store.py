@@ -89,6 +89,23 @@ def _fail_in(exc: CoachError, lang: str) -> typer.Exit:
     return _fail(f"{why['zh' if lang == 'zh' else 'en']} ({exc})" if why else str(exc), exc.exit_code)
 
 
+def _say(en: str, zh: str) -> None:
+    """A confirmation in the user's language: Chinese where the locale says so
+    (``POSTURE_COACH_LANG``, else ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG`` starting with zh),
+    else English. Lists (tab-separated, for scripts) are not translated."""
+    typer.echo(zh if _locale_is_zh() else en)
+
+
+def _locale_is_zh() -> bool:
+    import os
+
+    for var in ("POSTURE_COACH_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return value.lower().startswith("zh")
+    return False
+
+
 def _err(line: str) -> None:
     """One line to stderr, flushed at once. Not through click's echo: inside
     quiet_native_stderr (fd 2 redirected) click wraps a piped stderr in a buffer of its own
@@ -127,7 +144,8 @@ def users_add(
                     "then `users add USER --role trainee --person ID`", 2)
     with _store_errors(), db.session() as s:
         u = repo.create_user(s, username, password, role, person_id=person)
-        typer.echo(f"user {u.id} {u.username} ({u.role})")
+        roles_zh = {"trainer": "培训师", "hr_admin": "人力资源", "trainee": "学员"}
+        _say(f"user {u.id} {u.username} ({u.role})", f"已添加账号 {u.id} {u.username}（{roles_zh.get(u.role, u.role)}）")
 
 
 @users_app.command("list")
@@ -152,7 +170,8 @@ def users_disable(username: str, db_url: DbUrlOpt = None) -> None:
 
     with _store_errors(), _db(db_url, ready=True).session() as s:
         u = repo.set_disabled(s, username, True)
-        typer.echo(f"user {u.id} {u.username}: disabled, signed out everywhere (their records stay)")
+        _say(f"user {u.id} {u.username}: disabled, signed out everywhere (their records stay)",
+             f"已停用账号 {u.id} {u.username}：已在所有设备上退出登录（其记录保留）")
 
 
 @users_app.command("enable")
@@ -162,7 +181,7 @@ def users_enable(username: str, db_url: DbUrlOpt = None) -> None:
 
     with _store_errors(), _db(db_url, ready=True).session() as s:
         u = repo.set_disabled(s, username, False)
-        typer.echo(f"user {u.id} {u.username}: enabled, can sign in again")
+        _say(f"user {u.id} {u.username}: enabled, can sign in again", f"已启用账号 {u.id} {u.username}：可以重新登录")
 
 
 @users_app.command("password")
@@ -176,7 +195,8 @@ def users_password(
 
     with _store_errors(), _db(db_url, ready=True).session() as s:
         u = repo.set_password(s, username, password)
-        typer.echo(f"user {u.id} {u.username}: new password set, signed out everywhere")
+        _say(f"user {u.id} {u.username}: new password set, signed out everywhere",
+             f"账号 {u.id} {u.username} 已设置新密码，并已在所有设备上退出登录")
 
 
 @contextlib.contextmanager
@@ -216,7 +236,8 @@ def people_add(
 
     with _store_errors(), _db(db_url, ready=True).session() as s:
         p = repo.create_person(s, name, email=email, consent_media=consent)
-        typer.echo(f"person {p.id} {p.name}" + (" (consent to store videos)" if consent else ""))
+        _say(f"person {p.id} {p.name}" + (" (consent to store videos)" if consent else ""),
+             f"已添加学员 {p.id} {p.name}" + ("（已同意保存录像）" if consent else ""))
 
 
 @people_app.command("consent")
@@ -232,8 +253,9 @@ def people_consent(
 
     with _store_errors():
         p, removed = repo.set_consent(_db(db_url, ready=True), person_id, consent)
-    typer.echo(f"person {p.id} {p.name}: " + ("consent to store videos recorded" if consent else
-                                              f"consent withdrawn, {removed} stored file(s) deleted"))
+    _say(f"person {p.id} {p.name}: " + ("consent to store videos recorded" if consent else
+                                        f"consent withdrawn, {removed} stored file(s) deleted"),
+         f"学员 {p.id} {p.name}：" + ("已登记同意保存录像" if consent else f"已撤回同意，删除了 {removed} 个已保存的文件"))
 
 
 @people_app.command("delete")
@@ -254,7 +276,8 @@ def people_delete(
             raise _fail(f"deleting person {person_id} {name} removes their sessions, scores, reviews, videos "
                         "and login for good: run again with --yes", 2)
         removed = repo.delete_person(db, person_id)
-    typer.echo(f"person {person_id} {name} deleted, with {removed} stored file(s)")
+    _say(f"person {person_id} {name} deleted, with {removed} stored file(s)",
+         f"已删除学员 {person_id} {name} 及其 {removed} 个已保存的文件")
 
 
 @people_app.command("list")
@@ -295,7 +318,7 @@ def cohorts_add(
                 raise repo.NotFound(f"no trainer called {trainer!r} (add one with `users add NAME --role trainer`)")
             trainer_id = u.id
         c = repo.create_cohort(s, name, trainer_id=trainer_id, pass_score=pass_score / 100.0)
-        typer.echo(f"cohort {c.id} {c.name} (pass mark {pass_score:g})")
+        _say(f"cohort {c.id} {c.name} (pass mark {pass_score:g})", f"已添加培训班 {c.id} {c.name}（及格线 {pass_score:g} 分）")
 
 
 @cohorts_app.command("add-member")
@@ -307,7 +330,7 @@ def cohorts_add_member(cohort: int, person: list[int], db_url: DbUrlOpt = None) 
         for pid in person:
             repo.add_member(s, cohort, pid)
         c = repo.get_cohort(s, cohort)
-        typer.echo(f"cohort {c.id} {c.name}: {len(c.members)} member(s)")
+        _say(f"cohort {c.id} {c.name}: {len(c.members)} member(s)", f"培训班 {c.id} {c.name}：共 {len(c.members)} 名学员")
 
 
 @cohorts_app.command("remove-member")
@@ -320,8 +343,10 @@ def cohorts_remove_member(cohort: int, person: list[int], db_url: DbUrlOpt = Non
         c = repo.get_cohort(s, cohort)
         s.refresh(c)
         not_in = [str(pid) for pid in person if pid not in gone]
-        typer.echo(f"cohort {c.id} {c.name}: {len(c.members)} member(s)"
-                   + (f" (not in it: {', '.join(not_in)})" if not_in else ""))
+        _say(f"cohort {c.id} {c.name}: {len(c.members)} member(s)"
+             + (f" (not in it: {', '.join(not_in)})" if not_in else ""),
+             f"培训班 {c.id} {c.name}：共 {len(c.members)} 名学员"
+             + (f"（不在班内：{'、'.join(not_in)}）" if not_in else ""))
 
 
 @cohorts_app.command("rename")
@@ -332,7 +357,7 @@ def cohorts_rename(cohort: int, name: str, db_url: DbUrlOpt = None) -> None:
     with _store_errors(), _db(db_url, ready=True).session() as s:
         old = repo.get_cohort(s, cohort).name
         c = repo.rename_cohort(s, cohort, name)
-        typer.echo(f"cohort {c.id} {c.name} (was {old})")
+        _say(f"cohort {c.id} {c.name} (was {old})", f"培训班 {c.id} 已改名为 {c.name}（原名 {old}）")
 
 
 @cohorts_app.command("list")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -13,6 +14,29 @@ from posture_coach.store import Database, repo
 runner = CliRunner()
 app = typer.Typer()
 cli_store.register(app)  # as `posture-coach` mounts them
+
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Confirmations follow the locale; these specs read the English ones."""
+    monkeypatch.setenv("POSTURE_COACH_LANG", "en")
+
+
+def test_hr_on_a_chinese_system_reads_the_confirmations_in_chinese(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POSTURE_COACH_LANG")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    db = ["--db", f"sqlite:///{tmp_path / 'pc.db'}"]
+    assert runner.invoke(app, ["db", "upgrade", *db]).exit_code == 0
+    out = runner.invoke(app, ["people", "add", "张小红", "--consent", *db]).output
+    assert out == "已添加学员 1 张小红（已同意保存录像）\n"
+    out = runner.invoke(app, ["cohorts", "add", "2025年3月", "--pass-score", "80", *db]).output
+    assert out == "已添加培训班 1 2025年3月（及格线 80 分）\n"
+    assert runner.invoke(app, ["cohorts", "add-member", "1", "1", *db]).output == "培训班 1 2025年3月：共 1 名学员\n"
+    listed = runner.invoke(app, ["people", "list", *db]).output  # lists stay as scripts read them
+    assert listed.startswith("1\t张小红\tconsent")
 
 
 def test_hr_sets_up_a_cohort_without_the_api(tmp_path: Path) -> None:
