@@ -261,6 +261,7 @@ def test_a_role_play_analysed_as_one_person_gets_a_note(model_dir: Path) -> None
     assert [n["code"] for n in notices] == ["two_people_in_view"]
     assert "--role-play" in notices[0]["text"]["zh"] and "--role-play" in notices[0]["text"]["en"]
     assert "note: Two people are in view" in " ".join(r.stderr.split())
+    assert "画面里有两个人" in "".join(r.stderr.split())  # and in Chinese
 
 
 def test_an_output_that_cannot_be_written_stops_before_the_analysis(tmp_path: Path, model_dir: Path,

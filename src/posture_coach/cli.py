@@ -267,8 +267,9 @@ def _analyze(
         if errors:
             for line in errors:
                 err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
-        for n in notices:
+        for n in notices:  # in both languages, as analyze's errors (it has no --lang)
             err_console.print(f"[yellow]note:[/] {escape(notice_text(n, 'en') or '')}", highlight=False)
+            err_console.print(f"      {escape(notice_text(n, 'zh') or '')}", highlight=False)
         if role_play is Side.profile and stream.trainee_by["default_side"]:
             err_console.print(f"[yellow]role-play:[/] {stream.undecided_by_clothes()}; the person on the left "
                               "was judged there (measures.two_person.trainee_by)", highlight=False)
