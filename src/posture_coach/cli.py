@@ -201,7 +201,7 @@ def _analyze(
     cal = _load_calibration(calibration)
     prof = _load_profile(profile)
     if role_play is Side.profile and prof is None:
-        raise CoachError("--role-play profile needs --profile (the trainee's calibration)")
+        raise CoachError("--role-play profile needs --profile (the trainee's calibration)", reason="profile_needed")
     engine_kwargs: dict[str, Any] = {"posture": posture.value}
     if pack is not None:
         if pack not in cal.rule_packs:

@@ -444,7 +444,7 @@ def _analysis_options(role_play: TraineeSide | None, **kw: Any) -> Any:
     try:
         return AnalysisOptions(role_play=None if role_play is None else role_play.value, **kw)
     except ValueError as exc:
-        raise _fail(f"--role-play: {exc}", 2) from None
+        raise _fail(f"--role-play: {exc} / 按服装识别学员（--role-play profile）需要该学员的个人校准文件（--profile）", 2) from None
 
 
 def score(

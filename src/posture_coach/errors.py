@@ -72,6 +72,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                            "en": "A recognition model is missing or damaged; tell your administrator."},
     "video_unreadable": {"zh": "视频无法读取：文件可能已损坏，或格式不受支持。",
                          "en": "The video cannot be read: the file may be damaged or in an unsupported format."},
+    "profile_needed": {"zh": "按服装识别学员（--role-play profile）需要该学员的个人校准文件（--profile）。",
+                       "en": "Finding the trainee by their clothes (--role-play profile) needs their "
+                             "calibration file (--profile)."},
     "sound_only": {"zh": "这个文件只有声音，没有画面（是录音，不是录像），请上传录像文件。",
                    "en": "This file has sound only, no picture (an audio recording, not a video); "
                          "upload the video recording."},
