@@ -172,7 +172,7 @@ def test_what_a_trainer_added_shows_in_the_rules_table_and_on_the_timeline(tmp_p
     data = rep.report_from_session(db, sid)
     legs = next(r for r in data["rules"] if r["rule_id"] == "sitting.legs_crossed")
     assert legs["score"] is None and legs["score_reviewed"] is not None and legs["score_reviewed"] < 1.0
-    for lang, judged, whole in (("zh", "培训师补充", "整段录像"), ("en", "judged by a trainer", "the whole recording")):
+    for lang, judged, whole in (("zh", "培训师补充", "整段录像"), ("en", "added by a trainer", "the whole recording")):
         page = rep.render_html(data, lang)  # type: ignore[arg-type]
         row = re.search(r'<tr class="rule" data-rule="sitting.legs_crossed">.*?</tr>', page, re.S)
         assert row and "—" in row.group(0) and judged in row.group(0)
@@ -202,7 +202,7 @@ def test_peak_values_carry_their_rules_unit() -> None:
     assert rep.value_text("handover.two_hands", 1.0, "en") == "1 hand"
     assert rep.value_text("handover.two_hands", 2.0, "en") == "2 hands"
     page = rep.render_html(rep.report_from_result(fake_result(), source="v.mp4"), "en")
-    assert "Measured then" in page
+    assert "; measured " in page
 
 
 def _with_handshake_lean(judged_frames: int | None) -> repo.AnalysisResult:
@@ -410,7 +410,7 @@ def test_a_finding_without_a_peak_time_shows_none() -> None:
     result = fake_result({})
     result = dataclasses.replace(result, findings=[dataclasses.replace(result.findings[0], peak_ms=None)])
     page = rep.render_html(rep.report_from_result(result, source="live"), "en")
-    assert "Clearest at — s" not in page and "— s" not in page
+    assert "clearest at — s" not in page and "— s" not in page
 
 
 @pytest.mark.parametrize(("lang", "text"), [("zh", "0.4 秒（时间太短，仅供参考）"),
@@ -504,3 +504,14 @@ def test_rules_with_nothing_to_judge_are_named_apart_from_what_the_coach_could_n
     assert line and "本次未涉及的规则" in line.group(0)
     assert 'data-rule="handshake.lean"' in line.group(0) and 'data-rule="distance.customer"' in line.group(0)
     assert 'class="na-rule" data-rule="handshake.lean"' not in page
+
+
+def test_a_chinese_report_quotes_the_handbook_clauses_with_full_width_punctuation() -> None:
+    # "表情 (微笑, 三米六齿)" and "握手: 注视对方" stood out in the Chinese report and PDF.
+    from posture_coach.rules import RULES_BY_ID
+
+    for cls in RULES_BY_ID.values():
+        zh = rep.handbook_clause(cls.clause, "zh")
+        assert not any(c in zh for c in "(),:;"), (cls.id, zh)
+    assert rep.handbook_clause("seed 003 表情 (微笑, 三米六齿)", "zh").endswith("表情（微笑，三米六齿）")
+    assert rep.handbook_clause("seed 003 表情 (微笑, 三米六齿)", "en").endswith("表情 (微笑, 三米六齿)")

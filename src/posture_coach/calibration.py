@@ -709,7 +709,7 @@ class Profile:
                               "`posture-coach calibrate` wrote)") from None
         except UnicodeDecodeError:
             raise ConfigError(f"{path}: the profile is not UTF-8 text (saved in another encoding, such as "
-                              "GBK?); save it again as UTF-8, or calibrate again") from None
+                              "GBK?); save it again as UTF-8, or calibrate again", reason="profile_not_utf8") from None
         except json.JSONDecodeError as err:
             raise ConfigError(f"{path}: profile is not valid JSON: {err}") from None
         if not isinstance(data, dict):

@@ -309,13 +309,16 @@ def cohorts_add(
     if 0.0 <= pass_score <= 1.0:
         # The API takes a fraction (0.8); here it is points. 0.8 points would pass everyone.
         raise _fail(f"the pass mark is in points, 0-100 (e.g. 80): {pass_score:g} would pass everyone; "
-                    f"did you mean {pass_score * 100:g}?", 2)
+                    f"did you mean {pass_score * 100:g}? / 及格线按分数填写（0–100，例如 80）："
+                    f"{pass_score:g} 分会让所有人通过，是否应为 {pass_score * 100:g}？", 2)
     with _store_errors(), _db(db_url, ready=True).session() as s:
         trainer_id = None
         if trainer is not None:
             u = s.scalars(select(User).where(User.username == trainer)).first()
             if u is None or u.role != "trainer":
-                raise repo.NotFound(f"no trainer called {trainer!r} (add one with `users add NAME --role trainer`)")
+                raise repo.Invalid(f"no trainer called {trainer!r}" + ("" if u is None else f" ({trainer!r} is "
+                                   f"a {u.role} login)") + " (add one with `users add NAME --role trainer`)",
+                                   reason="not_a_trainer")
             trainer_id = u.id
         c = repo.create_cohort(s, name, trainer_id=trainer_id, pass_score=pass_score / 100.0)
         _say(f"cohort {c.id} {c.name} (pass mark {pass_score:g})", f"已添加培训班 {c.id} {c.name}（及格线 {pass_score:g} 分）")
@@ -388,7 +391,10 @@ def report(
     try:
         data = rep.report_from_session(_db(db_url, ready=True), session_id)
     except NotFound as exc:
-        raise _fail(str(exc), 4) from None
+        from .errors import reason_texts
+
+        texts = reason_texts("not_found") or {}
+        raise _fail(f"{texts.get(lang.value, '')} ({exc})" if texts else str(exc), 4) from None
     _write_report(data, out, kind, lang)
     typer.echo(str(out))
 

@@ -72,6 +72,9 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                            "en": "A recognition model is missing or damaged; tell your administrator."},
     "video_unreadable": {"zh": "视频无法读取：文件可能已损坏，或格式不受支持。",
                          "en": "The video cannot be read: the file may be damaged or in an unsupported format."},
+    "profile_not_utf8": {"zh": "个人校准文件不是 UTF-8 编码（可能被另存为 GBK/ANSI）：请另存为 UTF-8，或重新校准。",
+                         "en": "The calibration file is not UTF-8 text (saved as GBK/ANSI?): save it as UTF-8, "
+                               "or calibrate again."},
     "profile_needed": {"zh": "按服装识别学员（--role-play profile）需要该学员的个人校准文件（--profile）。",
                        "en": "Finding the trainee by their clothes (--role-play profile) needs their "
                              "calibration file (--profile)."},

@@ -59,8 +59,8 @@ T: dict[str, tuple[str, str]] = {
     "pending": ("分析尚未完成，请稍后刷新本页。", "The analysis has not finished yet; reload this page later."),
     "failed": ("分析失败", "The analysis failed"),
     "not_analysed": ("—（未分析）", "— (not analysed)"),
-    "peak": ("最明显时刻", "Clearest at"),
-    "value": ("最明显时测得", "Measured then"),
+    "peak": ("最明显时刻", "clearest at"),
+    "value": ("最明显时测得", "measured"),
     "steps": ("场景步骤", "Scenario steps"),
     "step": ("步骤", "Step"),
     "step_result": ("结果", "Result"),
@@ -85,7 +85,7 @@ T: dict[str, tuple[str, str]] = {
     "review": ("培训师复核", "Trainer review"),
     "missed": ("培训师补充的问题（系统未检出）", "Added by a trainer (not flagged by the coach)"),
     "missed_mark": ("培训师补充", "added by a trainer"),
-    "by_trainer": ("培训师补充", "judged by a trainer"),
+    "by_trainer": ("培训师补充", "added by a trainer"),
     "signed": ("培训师（签字）", "Trainer (signature)"),
     "signed_date": ("日期", "Date"),
     "trainer_judged": ("由培训师判定（系统无法评估）", "judged by a trainer (the coach could not assess it)"),
@@ -227,6 +227,9 @@ def handbook_clause(clause: str, lang: Lang) -> str:
         return f"《{book[0]}》" if lang == "zh" else book[1] + rest  # 《》 needs no space
 
     parts = [_SEED.sub(name, p.strip()) for p in re.split(r"[;；]", clause) if p.strip()]
+    if lang == "zh":  # the quoted sections' own brackets and commas, full-width in Chinese text
+        parts = [p.replace(" (", "（").replace("(", "（").replace(")", "）").replace(", ", "，")
+                 .replace(": ", "：") for p in parts]
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
@@ -731,7 +734,7 @@ h1{font-size:24px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 10px;border-bot
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:6px 8px;
 text-align:left;vertical-align:top}th{background:#fafafa}td.num{text-align:right;white-space:nowrap}
 .na{color:#777}.clause{color:#666;font-size:12px}td.clause{min-width:11em}
-td.num .clause{display:block;white-space:normal}
+td.num .clause{display:block;white-space:nowrap}
 table.rules td:first-child{min-width:8em}td.barcell{width:1%}table.rules th:last-child{white-space:nowrap}
 table.steps td:nth-child(-n+2){white-space:nowrap}
 table.events{width:auto;min-width:50%}table.events td{padding-right:28px}table.events td.num{text-align:left}
@@ -782,7 +785,8 @@ def _running_head_css(report: Mapping[str, Any], lang: Lang, tz: dt.tzinfo | Non
     # A CSS string inside <style>: quotes and backslashes escaped, and no "<" (a name
     # holding "</style>" must not end the style sheet).
     quoted = "".join(f"\\{ord(c):x} " if c in '\\"<>\n\r' else c for c in text)
-    return ('@media print{@page{@top-left{content:"' + quoted + '";font-size:9px;color:#888}}'
+    return ('@media print{@page{@top-left{content:"' + quoted + '";font-size:9px;color:#888;'
+            'font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif}}'
             '@page:first{@top-left{content:none}}}')
 
 
@@ -890,7 +894,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
                  f'<td class="num">{score_txt}</td>'
                  f'<td class="barcell">{_score_bar(reviewed if reviewed is not None else r.get("score"), None)}</td>'
                  f'<td class="num">{_e(judged)}</td>'
-                 f'<td class="num">{_pct(r.get("unknown_share"))}%</td></tr>')
+                 f'<td class="num">{"—" if by_trainer else str(_pct(r.get("unknown_share"))) + "%"}</td></tr>')
     h.append("</tbody></table>")
 
     # findings
@@ -966,15 +970,17 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
             reasons: Mapping[str, float] = r.get("reasons") or {}
             top = r.get("top_reason")
             if reasons:
-                why = "<br>".join(f"{_e(reason_text(k, lang))} — {points(v)}%"
-                                  for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+                ranked = sorted(reasons.items(), key=lambda kv: -kv[1])
+                # A reason under half a percent of the time says nothing a reader can act on.
+                shown = [kv for kv in ranked if points(kv[1]) > 0] or ranked[:1]
+                why = "<br>".join(f"{_e(reason_text(k, lang))} — {points(v)}%" for k, v in shown)
             else:
                 why = _e(reason_text(str(top), lang) if top else tr("not_assessable", lang))
             h.append(f'<tr class="na-rule" data-rule="{_e(r["rule_id"])}"><td title="{_e(r["rule_id"])}">'
                      f'{_e(_title(r, lang))}</td><td class="na">{why}</td></tr>')
         h.append("</tbody></table>")
     if not_applied:
-        sep = "、" if lang == "zh" else "; "
+        sep = "；" if lang == "zh" else "; "  # titles hold "、" and "，" themselves
         names = sep.join(f'<span data-rule="{_e(r["rule_id"])}">{_e(_title(r, lang))}</span>' for r in not_applied)
         h.append(f'<p class="not-applied"><b>{_e(tr("not_applied_list", lang))}</b>{_colon(lang)}{names}</p>')
     h.append("</div>")

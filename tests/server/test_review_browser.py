@@ -933,7 +933,7 @@ def test_the_upload_hint_recommends_filming_role_plays_at_about_45_degrees(tmp_p
             page.wait_for_function(f"document.querySelector('{hint}').textContent.startsWith('录像只保存在本机服务器上')")
             zh = page.inner_text(hint)
             assert "45°" in zh and "握手前倾" in zh and "最好从侧面拍摄" not in zh, zh
-            assert "大多数站姿规则（手臂、双手、脚位、肩部）无法判断" in zh, zh
+            assert "大多数站姿规则（手臂、双手、脚位、肩部）无法评估" in zh, zh
             assert "只有与客户的距离需要从正侧面拍摄" in zh, zh
         finally:
             browser.close()
@@ -1475,6 +1475,8 @@ def test_people_of_one_name_are_told_apart_and_a_login_disabled_under_the_page_i
         twin_a = repo.create_person(s, "张小红", consent_media=True).id
         twin_b = repo.create_person(s, "张小红", consent_media=True).id
         repo.create_person(s, "a" * 200, consent_media=True)
+        for twin in (twin_a, twin_b):  # HR's cohort table tells them apart too
+            repo.add_member(s, ids["c1"], twin)
     db.dispose()
     errors: list[str] = []
     with serving(_store_app(cfg), _free_port()) as url, sync_api.sync_playwright() as p:
@@ -1486,6 +1488,9 @@ def test_people_of_one_name_are_told_apart_and_a_login_disabled_under_the_page_i
             assert f"张小红 (#{twin_a})" in options and f"张小红 (#{twin_b})" in options, options
             assert "李雷" in options  # a name nobody shares stays as it is
             assert page.inner_text(f"#consent-row-{twin_b} td") == f"张小红 (#{twin_b})"
+            page.wait_for_selector("#cohort-people td")
+            cohort = page.locator("#cohort-people tr:has(td) td:first-child").all_inner_texts()
+            assert f"张小红 (#{twin_a})" in cohort and f"张小红 (#{twin_b})" in cohort, cohort
             width = page.evaluate("document.documentElement.scrollWidth")
             wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
                 .filter((e) => e.getBoundingClientRect().right > 1100)

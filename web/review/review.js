@@ -62,7 +62,7 @@ const T = {
         no_consent_person: "（未同意保存录像）",
         no_consented_people: "没有同意保存录像的学员：请由本人或人力资源部先登记同意",
         no_consent_self: "要上传录像，请先在上方勾选“我同意保存我的练习录像”。",
-        upload_hint: "录像只保存在本机服务器上。两人角色扮演请从与两人约成 45° 的斜角拍摄：从正侧面拍摄时，大多数站姿规则（手臂、双手、脚位、肩部）无法判断；斜 45° 拍摄时这些规则和握手前倾都能评估。只有与客户的距离需要从正侧面拍摄才能测量。",
+        upload_hint: "录像只保存在本机服务器上。两人角色扮演请从与两人约成 45° 的斜角拍摄：从正侧面拍摄时，大多数站姿规则（手臂、双手、脚位、肩部）无法评估；斜 45° 拍摄时这些规则和握手前倾都能评估。只有与客户的距离需要从正侧面拍摄才能测量。",
         sign_out: "退出", signed_out_under_page: "您已退出登录（登录已过期，或账号已被人力资源部停用），请重新登录。",
         consent_title: "学员录像授权（知情同意）", consent_hint: "上传录像前，须登记本人同意保存录像。撤回同意会删除此人已保存的录像和证据截图（得分和复核保留）。",
         consent_state: "是否同意保存录像", consent_yes: "已同意", consent_no: "未同意",
@@ -463,7 +463,7 @@ async function showSessions() {
         score.append(" ", mark);
       }
     }
-    tr.append(text("td", `#${s.id}`), text("td", s.person_name || "—"), text("td", source), status, score, unknown,
+    tr.append(text("td", `#${s.id}`), text("td", s.person_name ? personLabel({ id: s.person_id, name: s.person_name }) : "—"), text("td", source), status, score, unknown,
               text("td", when(s.created_at)));
     const td = document.createElement("td");
     const open = text("button", t("open") + " ›");
@@ -614,7 +614,9 @@ function loadFailed(box, id, e) {
 function sessionHeading(id, sess) {
   const row = listed[id] || {};
   const date = row.created_at || sess.created_at || sess.analysed_at;
-  const parts = [sess.person || row.person_name, sourceName(sess), date ? when(date) : null].filter(Boolean);
+  const who = row.person_name && row.person_id != null ? personLabel({ id: row.person_id, name: row.person_name })
+    : sess.person;
+  const parts = [who, sourceName(sess), date ? when(date) : null].filter(Boolean);
   const h = text("h3", parts.join(" · ") + (sess.scenario === "onboarding" ? paren(t("onboarding_tag")) : ""));
   h.dataset.session = id;
   const num = text("span", ` #${id}`);
@@ -1086,7 +1088,7 @@ async function showCohort(id) {
     }
     // A score over what could be seen: say so when half the time or more could not be.
     const blind = p.unassessable_high ? `${lang === "zh" ? "" : " "}${t("c_mostly_unassessable", { n: pct(p.unknown_share) })}` : "";
-    people.append(row([text("td", p.name), result, text("td", pct(p.overall) + blind),
+    people.append(row([text("td", personLabel({ id: p.person_id, name: p.name })), result, text("td", pct(p.overall) + blind),
                        text("td", [...failedRules, ...warned].join(t("c_sep")) || "—"), text("td", p.date || "—"), link]));
   }
   $("cohort-note").textContent = t("c_rule_note", { p: pct(tb.cohort.pass_score) });
@@ -1368,8 +1370,11 @@ function drawLogins() {
   const table = $("logins");
   table.replaceChildren(row([t("l_login"), t("l_person"), t("l_role"), t("l_state"), ""], "th"));
   // Which trainee a login is (HR's people list has everyone): "xiaohong · 张小红".
-  const personOf = (u) => u.person_name
-    || (u.person_id != null && peopleList ? (peopleList.find((p) => p.id === u.person_id) || {}).name : null) || "—";
+  const personOf = (u) => {
+    const name = u.person_name
+      || (u.person_id != null && peopleList ? (peopleList.find((p) => p.id === u.person_id) || {}).name : null);
+    return name ? personLabel({ id: u.person_id, name }) : "—";
+  };
   for (const u of loginList) {
     const own = u.id === me.id;  // HR cannot lock themself out
     const state = text("td", t(u.disabled ? "l_disabled" : "l_active"));
