@@ -1469,7 +1469,10 @@ def test_people_of_one_name_are_told_apart_and_a_login_disabled_under_the_page_i
 
     sync_api = _needs_chromium()
     cfg = _store_cfg(tmp_path)
-    ids = _stored(cfg, _blind_result())
+    # Its video was filmed turned on its side: the sessions list marks the score too.
+    sideways = dataclasses.replace(_blind_result(), summary={
+        "frames": 146, "notices": [{"code": "video_sideways", "checks": 40, "found": 38}]})
+    ids = _stored(cfg, sideways)
     db = Database(cfg.db_url, cfg.data_dir)
     with db.session() as s:
         twin_a = repo.create_person(s, "张小红", consent_media=True).id
@@ -1491,6 +1494,8 @@ def test_people_of_one_name_are_told_apart_and_a_login_disabled_under_the_page_i
             page.wait_for_selector("#cohort-people td")
             cohort = page.locator("#cohort-people tr:has(td) td:first-child").all_inner_texts()
             assert f"张小红 (#{twin_a})" in cohort and f"张小红 (#{twin_b})" in cohort, cohort
+            mark = page.locator(f"#session-row-{ids['session']} .noticed")
+            assert mark.inner_text().strip() == "⚠" and "Rotate the video upright" in mark.get_attribute("title")
             width = page.evaluate("document.documentElement.scrollWidth")
             wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
                 .filter((e) => e.getBoundingClientRect().right > 1100)

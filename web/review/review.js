@@ -463,6 +463,15 @@ async function showSessions() {
         score.append(" ", mark);
       }
     }
+    // What the analysis noticed (a video turned sideways, cut off part-way, a role-play with
+    // nobody else in it) marks the score here too, not only on the session's own page.
+    const noted = (s.notices || []).filter((n) => n.text);
+    if (noted.length && s.overall_score != null) {
+      const mark = text("span", " ⚠");
+      mark.className = "noticed";
+      mark.title = noted.map((n) => n.text[lang]).join("\n");
+      score.append(mark);
+    }
     tr.append(text("td", `#${s.id}`), text("td", s.person_name ? personLabel({ id: s.person_id, name: s.person_name }) : "—"), text("td", source), status, score, unknown,
               text("td", when(s.created_at)));
     const td = document.createElement("td");

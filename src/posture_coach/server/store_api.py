@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from ..errors import ConfigError, reason_texts
+from ..errors import ConfigError, notices_with_texts, reason_texts
 from ..jobs import AnalysisOptions, JobRunner
 from ..store import repo
 from ..store.db import Database
@@ -498,6 +498,9 @@ def store_router(cfg: StoreConfig | None = None) -> APIRouter:
                             "unknown_share": gap["share"], "unassessable_high": gap["high"],
                             **links[r.id],
                             "created_at": r.created_at.isoformat(timespec="seconds"),
+                            # What the analysis noticed about the video (turned sideways, cut
+                            # off, a role-play alone), with its texts: the list marks the score.
+                            "notices": notices_with_texts((r.summary or {}).get("notices")),
                             # Why its analysis failed, in both languages (None otherwise).
                             "failure_text": reason_texts(r.failure_reason)})
             return {"sessions": out}
