@@ -253,10 +253,10 @@ def test_an_event_rule_judged_between_its_events_keeps_its_seconds(rule_id: str)
 
 
 @pytest.mark.parametrize(("lang", "texts"), [
-    ("zh", ["场景步骤", "迎客", "注意", "面带微笑：2.6 秒开始（要求 2 秒内），保持 3.1 秒（要求至少 3 秒）",
+    ("zh", ["场景步骤", "迎客", "注意", "微笑时机：2.6 秒开始（要求 2 秒内），保持 3.1 秒（要求至少 3 秒）",
             "未检测到动作：握手"]),
     ("en", ["Scenario steps", "Approach", "warning",
-            "Smile: started at 2.6 s (needs ≤ 2 s), held 3.1 s (needs ≥ 3 s)", "No action detected: Handshake"]),
+            "Smile timing: started at 2.6 s (needs ≤ 2 s), held 3.1 s (needs ≥ 3 s)", "No action detected: Handshake"]),
 ])
 def test_a_saved_scenario_shows_its_steps(lang: str, texts: list[str]) -> None:
     # HR reads the onboarding self-check step by step, as the trainee saw it on the page.

@@ -72,6 +72,8 @@ T: dict[str, tuple[str, str]] = {
     "outcome_not_yet_assessable": ("暂不可评估", "not assessable yet"),
     "outcome_pending": ("未进行", "not reached"),
     "missing_event": ("未检测到动作：", "No action detected: "),
+    "seen_elsewhere": ("{event}出现在第 {at} 秒，不在本步骤时间内，请在提示该步骤时再做",
+                       "{event} came at {at} s, outside this step: do it when the step asks for it"),
     "timing_note": ("{rule}：{onset} 秒开始（要求 {within} 秒内），保持 {held} 秒（要求至少 {hold} 秒）",
                     "{rule}: started at {onset} s (needs ≤ {within} s), held {held} s (needs ≥ {hold} s)"),
     "timing_never": ("{rule}：始终没有做到（要求 {within} 秒内开始）",
@@ -136,6 +138,9 @@ T: dict[str, tuple[str, str]] = {
                           "Role-play (two people): the trainee is found by the clothes worn at calibration"),
 }
 
+
+#: A timed step's rule as the live page names its timing ("微笑时机", not the rule's title).
+TIMING_NAMES: dict[str, tuple[str, str]] = {"face.smile": ("微笑时机", "Smile timing")}
 
 #: The timeline's event rows: interaction events (a span each) and posture changes.
 EVENT_NAMES: dict[str, tuple[str, str]] = {
@@ -580,13 +585,21 @@ def _steps_html(steps: Sequence[Mapping[str, Any]], lang: Lang) -> str:
         for rid, r in (st.get("rules") or {}).items():
             rk = f"outcome_{r.get('outcome')}"
             if rk in T:
-                notes.append(f"{_title(_rule_meta(rid), lang)}: {tr(rk, lang)}")
+                notes.append(f"{_title(_rule_meta(rid), lang)}{_colon(lang)}{tr(rk, lang)}")
         missing = [EVENT_NAMES.get(e, (e, e))[0 if lang == "zh" else 1] for e in st.get("missing_events") or ()]
         if missing:
             notes.append(tr("missing_event", lang) + sep.join(missing))
+        # The action was made, at another time: said, so that the rule table's "judged on
+        # 2 handshakes" and this step's "no handshake" do not read as a contradiction.
+        for ev, times in (st.get("missing_seen_at") or {}).items():
+            if times:
+                when = sep.join(f"{float(t):.1f}" for t in times[:3])
+                notes.append(tr("seen_elsewhere", lang).format(
+                    event=EVENT_NAMES.get(ev, (ev, ev))[0 if lang == "zh" else 1], at=when))
         tm = st.get("timing")
         if isinstance(tm, Mapping) and tm.get("outcome") in ("pass", "warn", "fail"):
-            rule = _title(_rule_meta(str(tm.get("rule"))), lang)
+            rule = TIMING_NAMES.get(str(tm.get("rule")), ("", ""))[0 if lang == "zh" else 1] or \
+                _title(_rule_meta(str(tm.get("rule"))), lang)
             if tm.get("onset_s") is None:
                 notes.append(tr("timing_never", lang).format(rule=rule, within=f"{tm.get('within_s'):g}"))
             else:

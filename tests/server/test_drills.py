@@ -210,3 +210,33 @@ def test_an_action_that_ran_over_a_steps_end_belongs_to_that_step() -> None:
     steps = {st["id"]: st for st in runner.result()["steps"]}
     assert steps["handshake"]["missing_events"] == []
     assert steps["card_exchange"]["missing_events"] == []  # began 0.7 s before its step: within the grace
+
+
+def test_an_action_made_outside_its_step_is_said_with_its_time() -> None:
+    # The self-check said "no handshake" in the handshake step while the rule table above
+    # judged two handshakes: they came at other times. The step now says when.
+    at = _step_starts_ms()
+    drill = load_drills()["onboarding"]
+    runner = DrillRunner(drill, known_rules={r for st in drill.steps for r in st.rules})
+    runner.start(0)
+    shake = {"type": "handshake", "start_ms": 7_700, "end_ms": 9_700}  # long before its step
+    for t in range(0, at["sit_talk"] + 200, 200):
+        runner.update(t, {"handshake.lean": {"status": "pass"}}, [shake] if t == 10_000 else [])
+    assert at["handshake"] > 9_700 + 1_000  # the handshake step comes well after it
+    steps = {st["id"]: st for st in runner.result()["steps"]}
+    assert steps["handshake"]["missing_events"] == ["handshake"]
+    assert steps["handshake"]["missing_seen_at"] == {"handshake": [7.7]}
+    from posture_coach import report as rep
+
+    html = rep._steps_html(runner.result()["steps"], "zh")
+    assert "握手出现在第 7.7 秒，不在本步骤时间内" in html
+
+
+def test_a_timed_step_cut_off_by_a_stop_is_no_pass() -> None:
+    # Stopped 0.6 s into the smile step: "微笑 通过" beside "held 0.6 of the 3 s asked".
+    runner = DrillRunner(load_drills()["smile"], known_rules={"face.smile"})
+    runner.start(0)
+    for t in range(0, 3_700, 100):  # smile_1 starts at 3 s
+        runner.update(t, {"face.smile": {"status": "pass"}})
+    step = {s["id"]: s for s in runner.result()["steps"]}["smile_1"]
+    assert step["timing"]["outcome"] == "warn" and step["outcome"] == "warn"

@@ -137,7 +137,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             assert "Lean in slightly when shaking hands · 2.5 s — leaned back (trainer1)" in page.inner_text(".missed")
             page.screenshot(path=str(shots_dir / "review-upload-en.png"), full_page=True)
             rows = page.locator("#sessions tr:has(td)").all_inner_texts()
-            assert len(rows) == 1 and "roleplay_side.mp4 · onboarding self-check" in rows[0] and "done" in rows[0]
+            assert len(rows) == 1 and "roleplay_side.mp4 · onboarding self-check" in rows[0] and "analysed" in rows[0]
             assert "李雷" in rows[0], rows[0]  # who the session is of
             # Disagreeing, with a comment: the decision and the comment stay, after a reload too.
             page.fill("#detail .finding .comment", "the camera angle hides the lean")
@@ -157,7 +157,9 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.wait_for_function("document.querySelector('#detail .finding button') !== null"
                                    " && document.querySelector('#detail .finding button').textContent === '同意'")
             assert page.inner_text("#up-status") == "完成"
-            assert "完成" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
+            # The analysis' state, not the self-check's outcome (a trainee read "完成" beside an
+            # incomplete self-check as "done").
+            assert "已分析" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
             assert page.title() == "服务礼仪教练 · 复核" and page.inner_text("h1") == "培训师复核"
             assert page.inner_text("#who") == "trainer1（培训师）"
             assert re.fullmatch(r"李雷 · roleplay_side\.mp4 · \d{4}-\d\d-\d\d \d\d:\d\d（入职自检） #1",
@@ -178,7 +180,7 @@ def test_trainer_uploads_a_role_play_and_reads_its_report(review_url: str, shots
             page.click("#lang")  # the same failure, re-drawn in English
             page.wait_for_function("document.querySelector('#detail .finding button').textContent === 'Agree'")
             assert page.inner_text("#up-status").startswith("Failed: This file is not a video")
-            assert "done" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
+            assert "analysed" in page.locator("#sessions tr:has(td)").all_inner_texts()[0]
             # A video cut off half-way is accepted, then its analysis fails: the status line
             # and the sessions table say why, in English now and in Chinese after switching.
             whole = make_pan_video(person_photo, shots_dir / "pan.avi").read_bytes()
@@ -247,7 +249,7 @@ def test_a_role_play_uploaded_as_practice_alone_is_said_and_scored_again(review_
             assert page.locator("#detail .notice", has_text="Two people").count() == 0
             assert page.inner_text("#detail .rescored-from") == "Scored again from the same video as session #1."
             assert len(page.locator("#sessions tr:has(td)").all_inner_texts()) == 2  # no third session
-            assert "done" in page.inner_text("#session-row-2")
+            assert "analysed" in page.inner_text("#session-row-2")
             href = page.get_attribute("#session-row-2 a", "href")
             assert href is not None
             report = page.context.request.get(review_url.replace("/review/", href)).text()
@@ -796,7 +798,7 @@ def test_hr_records_and_withdraws_consent_and_the_upload_form_follows(tmp_path: 
             page.wait_for_function(f"document.querySelector(\"#up-person option[value='{ids['a']}']\").disabled")
             assert page.input_value("#up-person") != str(ids["a"])
             # The session stays, with its score.
-            assert "done\t95" in page.inner_text("#sessions")
+            assert "analysed\t95" in page.inner_text("#sessions")
             page.screenshot(path=str(shots_dir / "review-consent-en.png"), full_page=True)
             page.click("#lang")
             page.wait_for_function(
@@ -855,7 +857,7 @@ def test_a_trainee_records_and_withdraws_their_own_consent(tmp_path: Path, shots
             assert not page.is_checked("#my-consent-check") and not any(f.exists() for f in files)
             page.wait_for_function("document.querySelector('#up-go').disabled")
             assert page.inner_text("#up-status") == "要上传录像，请先在上方勾选“我同意保存我的练习录像”。"
-            assert "完成\t95" in page.inner_text("#sessions")  # the score stays
+            assert "已分析\t95" in page.inner_text("#sessions")  # the score stays
             page.screenshot(path=str(shots_dir / "review-my-consent-zh.png"))
             page.click("#lang")
             page.wait_for_function("document.querySelector('#my-consent label').textContent"
