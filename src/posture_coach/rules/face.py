@@ -155,7 +155,7 @@ class Gaze(FaceRule):
         Param("window_s", "s", "window for the shift rate"),
         Param("min_window_s", "s", "video needed before the rate is judged"),
     )
-    cue_zh = "看着对方"
+    cue_zh = "请看着对方"
     cue_en = "Look at the customer"
     explain_zh = "交谈时目光应落在对方眼睛至唇部之间，东张西望显得心不在焉。"
     explain_en = ("While talking, look at the area between the customer's eyes and mouth; "
@@ -220,7 +220,7 @@ class BlinkRate(FaceRule):
         Param("window_s", "s", "window for the rate"),
         Param("min_window_s", "s", "video needed before the rate is judged"),
     )
-    cue_zh = "放松，别频繁眨眼"
+    cue_zh = "请放松，减少眨眼"
     cue_en = "Relax your eyes"
     explain_zh = "频繁急速地眨眼显得紧张或不耐烦；正常约每分钟 15–20 次。"
     explain_en = "Rapid, frequent blinking looks nervous or impatient; about 15-20 a minute is normal."
@@ -250,7 +250,7 @@ class Yawn(FaceRule):
         Param("max_smile", "ratio", "a smile above this is a laugh, not a yawn"),
         Param("min_yawn_s", "s", "video: the mouth must stay open this long"),
     )
-    cue_zh = "别打哈欠"
+    cue_zh = "请避免打哈欠"
     cue_en = "Don't yawn"
     explain_zh = "当着客户打哈欠显得疲惫、怠慢；确需时应侧身并用手遮掩。"
     explain_en = "Yawning in front of a customer looks tired and dismissive; turn away and cover it if you must."

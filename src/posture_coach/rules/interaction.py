@@ -39,8 +39,8 @@ INTERACTION_REASONS: dict[str, tuple[str, str]] = {
     "hands_not_visible": ("手部不在画面内或未检测到", "hands out of frame or not detected"),
     "not_in_smile_range": ("对方不在三米范围内", "the other person is not within 3 m"),
     "smile_not_measured": ("无法判断是否微笑（未检测到面部）", "smile not measured (the face was not detected)"),
-    "no_customer_in_view": ("画面中没有客户（仅在两人同框或“客户走近”练习中判断）",
-                            "no customer in view (judged with two people in frame, or in an approach drill)"),
+    "no_customer_in_view": ("画面中没有客户（在两人同框的角色扮演中判断）",
+                            "no customer in view (judged in a two-person role-play)"),
     "distance_unknown": ("无法估计距离（需要面部或两人同框）",
                          "distance unknown (needs the face, or both people in view)"),
     # Said of the distance only (a role-play filmed at about 45°, as advised, judges the
@@ -152,7 +152,7 @@ class HandoverLookAtCard(_EventRule):
         Param("warn_below_s", "s", "viewing shorter than this warns"),
         Param("warn_above_s", "s", "viewing longer than this warns"),
     )
-    cue_zh = "看一看名片"
+    cue_zh = "请认真看一下名片"
     cue_en = "Take a moment to read the card"
     explain_zh = "接过名片后应认真看 3–5 秒，可轻声读出对方姓名职务，再妥善收好，以示重视。"
     explain_en = ("After receiving a card, read it for 3–5 seconds before putting it away: it shows "
@@ -402,7 +402,7 @@ class GestureFaceTouching(_EventRule):
     title_en = "Keep the hands away from the face"
     clause = "seed 001 §4.5.6 举止禁忌"
     states = ("face_touch_region",)
-    cue_zh = "手离开面部"
+    cue_zh = "请把手从面部移开"
     cue_en = "Hands away from your face"
     explain_zh = "在客户面前搔头、掏耳、抠鼻、揉眼、剔牙、咬手指等小动作显得不雅、不卫生。"
     explain_en = ("Scratching the head, touching the ears, nose or eyes, picking teeth or biting nails "
@@ -530,7 +530,7 @@ class DistanceSmileRange(Rule):
     states = ("smiling", "distance_m")
     params = (Param("smile_within_m", "m", "distance at or below which a smile is expected"),
               Param("camera_is_customer", "", "alone: the camera stands in for the customer (drills set it)", bool))
-    cue_zh = "对方走近了，微笑"
+    cue_zh = "客户走近了，请微笑"
     cue_en = "They are close: smile"
     explain_zh = "客户进入三米范围时应面带微笑、目光相迎。"
     explain_en = "When a customer comes within three metres, greet them with a smile."

@@ -87,7 +87,7 @@ class SittingUpright(Rule):
         Param("warn_neck_drop_ratio", "ratio", "neck shorter than baseline by this warns"),
         Param("fail_neck_drop_ratio", "ratio", "neck shorter than baseline by this fails"),
     )
-    cue_zh = "坐直，别后仰"
+    cue_zh = "请坐直，不要后仰"
     cue_en = "Sit up straight"
     explain_zh = ("坐时上身挺直、略向前倾以示专注；后仰或瘫坐显得懒散、不尊重客户。")
     explain_en = ("Sit with the back straight, leaning slightly towards the customer to "
@@ -234,7 +234,7 @@ class LegsCrossed(Rule):
         Param("max_ankle_own_side_hw", "hw", "3-D (front/oblique): an ankle this close to the "
               "midline, or past it, in hip half-widths"),
     )
-    cue_zh = "双腿放平，别跷腿"
+    cue_zh = "请把双腿放平，不要跷腿"
     cue_en = "Uncross your legs"
     explain_zh = "与客户交谈时跷二郎腿显得傲慢、随意。双膝应并拢或自然平放。"
     explain_en = ("Crossing the legs in front of a customer looks arrogant and casual; "
@@ -273,7 +273,7 @@ class LegShaking(Rule):
     posture: ClassVar[Posture | None] = "sitting"
     needs_video = True
     params = (Param("fail_amp_tl", "tl", "2–8 Hz oscillation amplitude that fails"),)
-    cue_zh = "腿别抖"
+    cue_zh = "请不要抖腿"
     cue_en = "Keep your legs still"
     explain_zh = "抖腿显得紧张、不耐烦，也会分散客户的注意力。"
     explain_en = "A jiggling leg looks nervous or impatient and distracts the customer."
@@ -305,7 +305,7 @@ class ChinOnHand(Rule):
         Param("max_chin_hand_sw", "sw", "hand this close to the chin"),
         Param("min_elbow_drop_sw", "sw", "elbow at least this far below the hand"),
     )
-    cue_zh = "手从下巴拿开"
+    cue_zh = "请把手从下巴移开"
     cue_en = "Hand away from your chin"
     explain_zh = "用手托腮显得疲倦、无聊，对客户不够尊重。"
     explain_en = "Resting the chin on a hand looks bored or tired to the customer."

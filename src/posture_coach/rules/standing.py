@@ -187,7 +187,7 @@ class ArmsCrossed(Rule):
         Param("max_wrist_height", "torso", "wrists above this (0 = shoulders, 1 = hips)"),
     )
     lower_is_worse = True  # the value is the elbow span: arms drawn in = worse
-    cue_zh = "放下双臂"
+    cue_zh = "请放下双臂"
     cue_en = "Uncross your arms"
     explain_zh = "双手抱胸给人防备、冷漠、居高临下的感觉，服务中应避免。"
     explain_en = ("Folded arms read as defensive or aloof to a customer; keep the hands "
@@ -291,7 +291,7 @@ class HandsOnHips(Rule):
               "(also alone, when that hand is hidden)"),
         Param("far_max_elbow_angle_deg", "deg", "oblique view, the far arm: elbow bent more than this"),
     )
-    cue_zh = "手从腰间放下"
+    cue_zh = "请把手从腰间放下"
     cue_en = "Take your hands off your hips"
     explain_zh = "叉腰显得傲慢、不耐烦，是站姿禁忌。双手应自然下垂或交叠于身前。"
     explain_en = ("Hands on the hips look impatient or arrogant; let the arms hang "
@@ -371,7 +371,7 @@ class HandsInPockets(Rule):
         Param("near_min_hand_hidden", "ratio", "at an angle, a hidden far hand counts only with the near hand "
               "at the hip hidden at least this much"),
     )
-    cue_zh = "手从口袋拿出"
+    cue_zh = "请把手从口袋里拿出来"
     cue_en = "Hands out of your pockets"
     explain_zh = "手插口袋显得随意、不尊重客户。双手应自然下垂或交叠于身前。"
     explain_en = ("Hands in the pockets look casual and disrespectful; let them hang "
@@ -537,7 +537,7 @@ class Steady(Rule):
         Param("fail_sway_sw", "sw", "hip sway (std over the window) that fails"),
         Param("fail_leg_osc_tl", "tl", "2–8 Hz knee/ankle amplitude that fails"),
     )
-    cue_zh = "站稳，别晃动"
+    cue_zh = "请站稳，不要晃动"
     cue_en = "Stand still"
     explain_zh = "站立时身体晃动或抖腿显得紧张、不稳重。"
     explain_en = "Swaying or jiggling a leg while standing looks nervous and restless."
