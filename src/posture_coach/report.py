@@ -820,7 +820,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     source_name = tr("source_live", lang) if live else Path(str(sess.get("source") or "")).name
     h: list[str] = [
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">',
         f"<title>{_e(tr('title', lang))} — {_e(source_name)}</title>",
         f"<style>{CSS}{PRINT_CSS}{_running_head_css(report, lang, tz)}</style></head><body>",
         f"<h1>{_e(tr('title', lang))}</h1>",
