@@ -301,6 +301,11 @@ function updateButtons() {
   el.summaryAgain.disabled = state.running || !ready;
   el.stop.disabled = !state.running;
   el.calibrate.disabled = !ready || state.running || calibrating;  // a new baseline mid-run would restart its scores
+  // The rule pack too: switching it mid-run restarted the scores without a word (the
+  // summary's rules rested on the second half only). The standing-or-sitting question on
+  // the picture still answers it (choosePosture), as the person is asked to.
+  el.posture.disabled = state.running;
+  el.posture.title = state.running ? t("posture_locked") : "";
   renderCalibKept();  // its "calibrate again" and "forget it" follow the same state
 }
 
@@ -655,7 +660,9 @@ function onFeedback(msg) {
   if (msg.calibration) onCalibration({ type: "calibration", ...msg.calibration });
   for (const cue of msg.cues || []) showCue(cue);
   dropPassedCue();
-  if (typeof msg.score === "number") setText(el.score, formatScore(msg.score));
+  // The server repeats the last run's score on every frame after it; the meter is live
+  // only while a run goes (after "Retry" a lost camera's ended run showed its score again).
+  if (typeof msg.score === "number" && state.running) setText(el.score, formatScore(msg.score));
   updateFraming(msg);
   askPosture();
   renderCards();
@@ -732,6 +739,12 @@ function updateFraming(msg) {
   // No face while the nose is hidden: turned away. (A far full-body view may lack a
   // face too; the face detector is short-range, so that alone is no reason to nag.)
   else if (!msg.face && pose && pose[0][2] < 0.5) key = "frame_face";
+  // Calibrating: the face steps want the person close, and "step back until the hips show"
+  // said the opposite. The panel under the picture says what each step needs.
+  if (el.calibDialog.open && (key === "frame_hips" || key === "frame_hips_sitting")) {
+    el.framing.hidden = true;
+    return;
+  }
   if (el.framing.hidden) el.framing.hidden = false;
   // Guarded: an unguarded toggle measured slower in the 4-tab page bench (browser 23-27 vs 21-23 ms/frame).
   if (el.framing.classList.contains("ok") === Boolean(key)) el.framing.classList.toggle("ok", !key);
@@ -920,6 +933,15 @@ function renderCards() {
   // round). A dozen grey cards saying so hid the ones that matter: one line says how many.
   const offPosture = [...ids].filter((id) => notThisPosture(id) && !(focus && focus.has(id)));
   for (const id of offPosture) ids.delete(id);
+  // At a laptop (legs out of view) "Detect automatically" cannot tell standing from sitting:
+  // a dozen cards repeated the same long reason. One line at the top says what to do; the
+  // cards are folded as the other posture's are (a drill step's own rules stay).
+  const blind = [...ids].filter((id) => postureUnknown(id) && !(focus && focus.has(id)));
+  const foldBlind = blind.length >= 3;
+  if (foldBlind) for (const id of blind) ids.delete(id);
+  // Before any practice starts the cards are a preview: nothing is scored yet.
+  const preview = !state.running && Boolean(state.last);
+  el.cards.classList.toggle("preview", preview);
   // During a drill step, its rules come first (the rest are dimmed below them).
   const ordered = focus ? [...ids].sort((a, b) => Number(focus.has(b)) - Number(focus.has(a))) : [...ids];
   // Feedback arrives up to 30 times a second but cards rarely change: rebuild the list
@@ -929,14 +951,33 @@ function renderCards() {
     const v = state.statuses[id];
     shown.push(id, v ? v.status : "-", v && v.status === "unknown" ? v.reason : "");
   }
-  shown.push(offPosture.join());
+  shown.push(offPosture.join(), foldBlind ? blind.join() : "", preview);
   const key = shown.join("|");
   if (key === renderCards.lastKey) return;
   renderCards.lastKey = key;
   const frag = document.createDocumentFragment();
+  if (preview) {
+    frag.append(Object.assign(document.createElement("li"), {
+      className: "cards-preview", textContent: t("cards_preview"),
+    }));
+  }
+  const blindLine = () => {
+    const li = document.createElement("li");
+    li.className = "card unknown posture-unknown";
+    li.textContent = t("cards_posture_unknown") + t("cards_posture_unknown_n", { n: blind.length });
+    li.title = blind.map(ruleTitle).join(lang() === "zh" ? "、" : ", ");
+    return li;
+  };
+  // At the top; in a drill step its own cards come first (a smile step minds no posture).
+  if (foldBlind && !focus) frag.append(blindLine());
   for (const id of ordered) {
     const v = state.statuses[id];
     const known = state.rules.has(id);
+    // A grooming rule is judged only in a grooming step: outside one it has no verdict, and
+    // "等待画面" beside a good picture read as a fault. It says where it is judged instead.
+    // In the grooming step itself a rule without a verdict yet is just not assessable (yet).
+    const groomingIdle = !v && Boolean(state.last) && id.startsWith("grooming.");
+    const groomingStep = Boolean(focus) && [...focus].some((f) => f.startsWith("grooming."));
     const status = v ? v.status : "unknown";
     const li = document.createElement("li");
     li.className = `card ${status}`;
@@ -947,12 +988,13 @@ function renderCards() {
     title.textContent = ruleTitle(id);
     const badge = document.createElement("span");
     badge.className = "badge";
-    badge.textContent = t(v ? `status_${status}` : "status_idle");
+    badge.textContent = t(v || groomingIdle ? `status_${status}` : "status_idle");
     li.append(title, badge);
     let reason = "";
     if (!known) reason = t("not_assessable_yet");
     else if (v && status === "unknown") reason = reasonText(v.reason);
     else if (!v && state.last && !state.engineOk) reason = t("engine_missing");
+    else if (groomingIdle && !groomingStep) reason = t("grooming_step_only");
     if (reason) {
       const r = document.createElement("span");
       r.className = "reason";
@@ -961,6 +1003,7 @@ function renderCards() {
     }
     frag.append(li);
   }
+  if (foldBlind && focus) frag.append(blindLine());
   if (offPosture.length) {
     const li = document.createElement("li");
     li.className = "card unknown off-posture";
@@ -989,6 +1032,13 @@ function renderAlerts(ids) {
   }
   el.alerts.replaceChildren(frag);
   el.alerts.hidden = !bad.length;
+}
+
+/** A standing or sitting rule that cannot judge because the posture cannot be told (now). */
+function postureUnknown(id) {
+  const v = state.statuses[id];
+  return el.posture.value === "auto" && isPostureRule(id) && Boolean(v) && v.status === "unknown"
+    && v.reason === "posture_unknown";
 }
 
 /** A rule the automatic posture detection says is for the other posture (now). */
@@ -1089,7 +1139,7 @@ function renderDrillBox() {
   el.drillbox.hidden = false;
   $("drill-step").textContent = `${t("step")} ${st.step + 1}/${st.steps} · ${pick(step, "title")}`;
   $("drill-instr").textContent = pick(step, "instruction");
-  let text = t("seconds_left", { s: Math.ceil(st.step_left_s) });
+  let text = t("seconds_left", { s: Math.max(1, Math.ceil(st.step_left_s)) });  // never "剩余 0 秒"
   const unassessable = step.rules.filter((r) => !state.rules.has(r));
   if (step.rules.length && unassessable.length === step.rules.length) text += ` · ${t("not_assessable_yet")}`;
   const tm = st.timing;  // "smile within 2 s, hold it": live progress of the timed rule
@@ -1163,8 +1213,32 @@ function stopCountdown() {
 function closeCalibration() {
   stopCountdown();
   state.calibPhase = -1;
+  const wasOpen = el.calibDialog.open;
   el.calibDialog.close();
   updateButtons();
+  if (wasOpen) showStageTop();
+}
+
+/** The calibration status changed (a failure, a result): its buttons ("准备好了", "跳过面部
+ * 步骤", "关闭") stay in view; at 1366×768 the grown panel pushed them under the window's edge. */
+function setCalibStatus(text) {
+  el.calibStatus.textContent = text;
+  if (!el.calibDialog.open) return;
+  requestAnimationFrame(() => {
+    // The panel's bottom edge (its buttons) in view with a small margin, never further.
+    const r = el.calibDialog.getBoundingClientRect();
+    const over = r.bottom + 12 - window.innerHeight;
+    if (over > 0) window.scrollBy({ top: Math.min(over, Math.max(0, r.top)) });
+  });
+}
+
+/** After the calibration panel closes: back to the top of the picture (the page stayed
+ * scrolled down to the panel, the title clipped), the whole page top when it fits. */
+function showStageTop() {
+  const r = el.stage.getBoundingClientRect();
+  const top = r.top + window.scrollY;
+  const bottom = r.bottom + window.scrollY;
+  window.scrollTo({ top: bottom <= window.innerHeight ? 0 : Math.max(0, top - 8) });
 }
 
 function onCalibration(msg) {
@@ -1186,14 +1260,20 @@ function onCalibration(msg) {
       send({ type: "calibrate_finish" });
     } else {
       el.calibStep.textContent = t(`calib_step_${CALIB_PHASES[state.calibPhase]}`);
-      el.calibStatus.textContent = "";
+      setCalibStatus("");
       el.calibProgress.value = 0;
       el.calibGo.disabled = false;
+      // The intro says a full-body stance may stop after step 1: the way to do so is there.
+      el.calibSkip.hidden = false;
     }
   } else if (msg.status === "done") {
     // What the smile step gave: a gentle natural smile now counts, or no smile was read.
-    const smile = !state.calibSkipped && ["personal", "not_seen"].includes(msg.smile) ? ` ${t(`calib_smile_${msg.smile}`)}` : "";
-    el.calibStatus.textContent = t(state.calibSkipped ? "calib_done_body" : "calib_done") + smile;
+    // Sentences joined without a space in Chinese ("…个人基准。您自然的微笑…").
+    const gap = lang() === "zh" ? "" : " ";
+    const smile = !state.calibSkipped && ["personal", "not_seen"].includes(msg.smile) ? `${gap}${t(`calib_smile_${msg.smile}`)}` : "";
+    // The step line said "第 3 步：…" under "校准完成": it now says the steps are done.
+    el.calibStep.textContent = t(state.calibSkipped ? "calib_body_done" : "calib_all_done");
+    setCalibStatus(t(state.calibSkipped ? "calib_done_body" : "calib_done") + smile);
     el.calibGo.hidden = true;  // nothing more to do here: the one button left closes it
     el.calibSkip.hidden = true;
     $("calib-close").textContent = t("close");
@@ -1201,12 +1281,12 @@ function onCalibration(msg) {
     keepProfile(msg.profile);
   } else if (msg.status === "failed") {
     const why = { moving: "calib_failed_moving", not_neutral: "calib_failed_not_neutral", no_face: "calib_failed_no_face" };
-    el.calibStatus.textContent = t(why[msg.reason] || "calib_failed");
+    setCalibStatus(t(why[msg.reason] || "calib_failed"));
     el.calibProgress.value = 0;  // the step starts again from nothing: a full bar said "done"
     state.calibPhase = Math.min(state.calibPhase, CALIB_PHASES.length - 1);
     // Standing back for the whole body leaves the face too small to read: the body's
     // baseline (the neutral step) can still be had without the face steps.
-    el.calibSkip.hidden = !(msg.reason === "no_face" && state.calibPhase > 0);
+    el.calibSkip.hidden = !(state.calibPhase > 0);
     el.calibGo.disabled = false;
   }
 }
@@ -1243,15 +1323,22 @@ function showSummary(msg) {
     return n;
   };
   if (msg.recovered) add("p", t(state.recoverCause === "reload" ? "summary_reloaded" : "summary_recovered"), "notice");
-  if (state.cameraLostRun) add("p", t("summary_camera_lost"), "notice");
+  const cameraLost = state.cameraLostRun;
+  if (cameraLost) add("p", t("summary_camera_lost"), "notice");
   state.cameraLostRun = false;
   // A drill or scenario is passed or not: that comes first, the score after it, and a
   // "not passed" says why (which step, which rule) before an "overall 90" puzzles anyone.
   const drillId = state.drillResult ? state.drillResult.id : state.drillDef ? state.drillDef.id : null;
+  // Ended before its end (Stop, a lost camera, a reload or a dropped connection): not the
+  // same as a run that went to its end with steps that showed nothing.
+  const stoppedEarly = state.drillResult ? !state.drillResult.done : cameraLost || Boolean(msg.recovered);
+  // Not finished either way (stopped early, or a scenario step that showed nothing): no praise.
+  const unfinished = stoppedEarly || Boolean(state.drillResult && drillOutcome(state.drillResult) === "incomplete");
   if (state.drillResult) {
     const outcome = drillOutcome(state.drillResult);
     const drill = state.drills.get(state.drillResult.id);
-    add("p", `${drill ? pick(drill, "title") + colon() : ""}${t(`drill_outcome_${outcome}`)}`,
+    const word = outcome === "incomplete" && !stoppedEarly ? "incomplete_not_seen" : outcome;
+    add("p", `${drill ? pick(drill, "title") + colon() : ""}${t(`drill_outcome_${word}`)}`,
       `drill-outcome ${outcome}`);
     const why = drillWhy(state.drillResult, outcome);
     if (why.length) {
@@ -1270,6 +1357,8 @@ function showSummary(msg) {
       className: "summary-score", textContent: formatScore(msg.score),
     }));
     add("p", t("summary_score_explain"), "score-explain");
+    // "未通过" above "总得分：90": why both hold.
+    if (state.drillResult && drillOutcome(state.drillResult) === "fail") add("p", t("summary_fail_explain"), "score-explain");
   } else if (!msg.engine) {
     add("p", t("summary_engine_missing"));
   }
@@ -1287,16 +1376,22 @@ function showSummary(msg) {
     // folded list: they are not failures to see, and a long "can't judge" list hides
     // the results that matter. In a drill, the drill's own rules are the table and every
     // other rule is folded ("Other rules (N)"): face rules "can't judge" in a stance drill.
+    // A rule outside the drill that failed stays in the table, marked as outside it: folded,
+    // the run read as clean while the saved record called it the main problem.
     const own = drillRuleIds(drillId);
-    const idle = perRule.filter((r) => (own ? !own.has(r.id) : r.notApplied));
+    const outside = (r) => Boolean(own) && !own.has(r.id);
+    const idle = perRule.filter((r) => (own ? outside(r) && r.status !== "fail" : r.notApplied));
     const shown = perRule.filter((r) => !idle.includes(r));
+    const drillKind = drillId && state.drills.get(drillId) ? state.drills.get(drillId).kind : null;
     const fill = (table, rows) => {
       for (const r of rows) {
         const tr = table.insertRow();
-        tr.insertCell().textContent = ruleTitle(r.id);
+        tr.insertCell().textContent = ruleTitle(r.id)
+          + (outside(r) && !idle.includes(r) ? t(drillKind === "scenario" ? "outside_scenario" : "outside_drill") : "");
         const c = tr.insertCell();
         c.className = `outcome ${r.status}`;
-        c.textContent = r.score !== null ? `${formatScore(r.score)}` : t(`status_${r.status}`);
+        // The word with the number ("未通过 · 54"): a red 54 alone never said "not passed".
+        c.textContent = r.score !== null ? `${t(`status_${r.status}`)} · ${formatScore(r.score)}` : t(`status_${r.status}`);
         // A score says how long it rests on: 100 from two seconds seen is not 100 from a minute.
         tr.insertCell().textContent = r.score === null ? (r.reason ? reasonText(r.reason) : "") : judgedOn(r);
       }
@@ -1329,7 +1424,9 @@ function showSummary(msg) {
       const text = pick(s.cue, "text") || s.cue.text; // in the page's language now
       img.alt = `${ruleTitle(id)} – ${text}`;
       const cap = document.createElement("figcaption");
-      cap.textContent = `${ruleTitle(id)} · ${s.at.toFixed(1)} ${t("sec")} · ${text}`;
+      // The cue only where it says more than the rule's name ("面带微笑 · 5.0 秒 · 面带微笑").
+      const says = text && text.replace(/[。.！!]$/, "") !== ruleTitle(id) ? ` · ${text}` : "";
+      cap.textContent = `${ruleTitle(id)} · ${s.at.toFixed(1)} ${t("sec")}${says}`;
       fig.append(img, cap);
       grid.append(fig);
     }
@@ -1338,7 +1435,9 @@ function showSummary(msg) {
     // (or judged only at the drill's end) leave no snapshot, but they are not "none".
     const weak = perRule.some((r) => r.status === "fail" || r.status === "warn")
       || (state.drillResult && state.drillResult.steps.some((st) => st.outcome === "fail" || st.outcome === "warn"));
-    add("p", t(!judged ? "summary_worst_unjudged" : weak ? "summary_worst_no_snap" : "summary_worst_none"));
+    // No praise for a run that did not finish (a camera lost at 4 s is no "well done").
+    add("p", t(!judged ? "summary_worst_unjudged" : weak ? "summary_worst_no_snap"
+      : unfinished ? "summary_incomplete_no_praise" : "summary_worst_none"));
   }
 
   add("h3", t("summary_next"));
@@ -1350,13 +1449,20 @@ function showSummary(msg) {
       li.textContent = n;
       ul.append(li);
     }
+  } else if (unfinished && judged) {
+    // Not "move on to the self-check" after a run cut short: the same practice again.
+    const d = drillId ? state.drills.get(drillId) : null;
+    const name = d ? quoteTitle(pick(d, "title")) : "";
+    const again = cameraLost ? "summary_next_again_camera" : stoppedEarly ? "summary_next_again" : "summary_next_again_not_seen";
+    add("p", d ? t(again, { drill: name })
+      : t(cameraLost ? "summary_next_again_free_camera" : "summary_next_again_free"));
   } else {
     add("p", t(judged ? "summary_next_none" : nobody ? "summary_next_nobody" : "summary_next_framing"));
   }
   // A recovered run is saved under the connection that ran it.
   const liveId = msg.recovered ? msg.live_id : state.liveId;
   const token = msg.recovered ? msg.save_token : state.saveToken;
-  if (msg.can_save && token) addSaveBox(add, liveId, token);
+  if (msg.can_save && token) addSaveBox(add, liveId, token, stoppedEarly);
   // "Try again": the same drill once more, straight from its summary.
   el.summaryAgain.hidden = !(drillId && state.drills.has(drillId));
   el.summaryAgain.dataset.drill = drillId || "";
@@ -1395,7 +1501,7 @@ function signInForm(row, status, retry) {
         body: JSON.stringify({ username: user.value, password: pass.value }),
       });
       if (!r.ok) {
-        status.textContent = t(r.status === 401 ? "save_login_wrong" : "save_unavailable");
+        status.textContent = await refusalText(r);
         return;
       }
       form.remove();
@@ -1412,8 +1518,21 @@ function signInForm(row, status, retry) {
   user.focus();
 }
 
+/** What a refused sign-in or save says: the server's own reason (too many sign-ins, a
+ * disabled login…); "no record store" only when that is the reason (no store: 503, or the
+ * routes missing: 404); a wrong password in the page's words. */
+async function refusalText(r) {
+  const body = await r.json().catch(() => ({}));
+  if (r.status === 401 && (!body.reason || body.reason === "wrong_login")) return t("save_login_wrong");
+  const text = body.reason_text && (body.reason_text[lang()] || body.reason_text.en);
+  if (text) return text;
+  if (r.status === 503 || r.status === 404) return t("save_unavailable");
+  const detail = typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`;
+  return t("save_failed", { reason: detail });
+}
+
 /** "Save to my record": a signed-in trainee keeps this run's results (never frames). */
-function addSaveBox(add, liveId, token) {
+function addSaveBox(add, liveId, token, stoppedEarly = false) {
   add("h3", t("save_heading"));
   add("p", t("save_note"), "save-note");
   const row = add("div", undefined, "save-row");
@@ -1432,7 +1551,7 @@ function addSaveBox(add, liveId, token) {
       // Who is signed in, 200 either way (no 401 logged): nobody gets the sign-in form.
       const me = await fetch("/api/auth/status", { credentials: "same-origin" });
       if (!me.ok) {
-        status.textContent = t("save_unavailable");
+        status.textContent = await refusalText(me);
         return;
       }
       const who = await me.json();
@@ -1456,15 +1575,21 @@ function addSaveBox(add, liveId, token) {
         status.textContent = t("save_failed", { reason: why });
         return;
       }
-      status.textContent = `${t("save_done")} `;
+      const gap = lang() === "zh" ? "" : " ";  // Chinese sentences follow each other without a space
+      status.textContent = `${t("save_done")}${gap}`;
       status.append(link(`/api/sessions/${body.session_id}/report?lang=${lang()}&tz=${encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone || "")}`, "save_open_report"));
       // The onboarding self-check: the result HR sees in the cohort, said to the trainee too.
       for (const c of body.self_check || []) {
         const line = document.createElement("span");
         line.className = `self-check ${c.result}`;
-        line.textContent = t(`self_check_${c.result}`, { cohort: c.cohort, mark: Math.round(100 * c.pass_score) })
-          + (c.result === "failed" && c.not_passed.length ? ` ${t("self_check_rules", { n: c.not_passed.length })}` : "")
-          + (c.counted ? "" : ` ${t("self_check_not_counted")}`);
+        // Incomplete says why: stopped before the end, or steps that showed nothing (the
+        // run went to its end: "stopped early" told a trainee who did all 64 s they quit).
+        const missing = (c.missing_steps || []).map((st) => pick(st, "title")).filter(Boolean);
+        const notSeen = c.result === "incomplete" && missing.length && !stoppedEarly;
+        line.textContent = t(notSeen ? "self_check_incomplete_not_seen" : `self_check_${c.result}`,
+          { cohort: c.cohort, mark: Math.round(100 * c.pass_score), steps: missing.join(lang() === "zh" ? "、" : ", ") })
+          + (c.result === "failed" && c.not_passed.length ? `${gap}${t("self_check_rules", { n: c.not_passed.length })}` : "")
+          + (c.counted ? "" : `${gap}${t("self_check_not_counted")}`);
         status.append(line);
       }
       btn.hidden = true;
@@ -1658,6 +1783,12 @@ function bestDrillFor(id) {
   return best;
 }
 
+/** A drill's name to quote inside Chinese brackets: "微笑练习（三米六齿）" reads
+ * "微笑练习·三米六齿" (no brackets inside brackets). */
+function quoteTitle(title) {
+  return lang() === "zh" ? title.replace(/（([^（）]+)）$/, "·$1") : title;
+}
+
 function practiseNext(perRule) {
   const weak = perRule.filter((r) => r.status === "fail" || r.status === "warn").slice(0, 3);
   const snapRules = [...state.snapshots.keys()].filter((id) => !weak.some((w) => w.id === id));
@@ -1667,7 +1798,7 @@ function practiseNext(perRule) {
     const explain = rule ? pick(rule, "explain") || pick(rule, "cue") : "";
     const drill = bestDrillFor(id);
     const dash = lang() === "zh" ? "——" : " — ";
-    out.push(`${ruleTitle(id)}${explain ? `${dash}${explain}` : ""}${drill ? paren(t("practise_drill") + pick(drill, "title")) : ""}`);
+    out.push(`${ruleTitle(id)}${explain ? `${dash}${explain}` : ""}${drill ? paren(`${t("practise_drill")}“${quoteTitle(pick(drill, "title"))}”`) : ""}`);
   }
   return out;
 }

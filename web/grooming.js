@@ -221,7 +221,7 @@ export function createGroomingPanel({ parent = document.body, lang = () => "zh",
   function labels() {
     const s = L();
     title.textContent = s.title;
-    note.textContent = `${s.privacy} ${s.advisory}`;
+    note.textContent = `${s.privacy}${lang() === "en" ? " " : ""}${s.advisory}`;  // no space between Chinese sentences
     save.textContent = s.save;
     toggle.textContent = open ? s.hide : s.show;
   }
@@ -284,7 +284,8 @@ export function createGroomingPanel({ parent = document.body, lang = () => "zh",
     const p = document.createElement("div");
     p.style.cssText = "font-size:0.9em;";
     p.textContent = text;
-    t.append(h, p);
+    t.append(h);
+    if (text) t.append(p);
     r.append(t);
     return r;
   }
@@ -326,7 +327,8 @@ export function createGroomingPanel({ parent = document.body, lang = () => "zh",
       let text;
       if (status === "unknown") {
         const reason = (verdict && verdict.reason) || m.reason;
-        text = s.reasons[reason] || (m.judged && !verdict ? s.no_verdict : s.status.unknown);
+        // No reason to give: nothing under the heading (it said "无法评估" twice).
+        text = s.reasons[reason] || (m.judged && !verdict ? s.no_verdict : "");
       } else {
         text = (s.explain[key] || {})[status] || "";
       }

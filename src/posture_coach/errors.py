@@ -155,7 +155,7 @@ REASON_TEXTS: dict[str, dict[str, str]] = {
                       "en": "Only a trainee saves a practice result, to their own record."},
     "saved_by_other": {"zh": "这次练习已由另一位学员保存。", "en": "Another trainee has already saved this practice."},
     # Sign-in and access (server/auth.py, server/store_api.py).
-    "wrong_login": {"zh": "用户名或密码不正确。", "en": "Wrong user name or password."},
+    "wrong_login": {"zh": "用户名或密码错误，请重新输入。", "en": "Wrong user name or password."},
     "too_many_logins": {"zh": "密码错误次数过多，该账号暂时锁定，请几分钟后再试。",
                         "en": "Too many wrong passwords: this account is locked for a few minutes; try again later."},
     "login_disabled": {"zh": "此账号已停用，不能再登录。如有疑问，请联系人力资源部门。",

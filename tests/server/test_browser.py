@@ -8,6 +8,7 @@ Needs ``apt-get install chromium`` and ``pip install playwright`` (never
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -377,8 +378,9 @@ def test_a_trainee_saves_the_live_self_check_from_the_summary(
             summary = page.locator("#summary-dialog").inner_text()
             assert "时间太短，仅供参考" in summary, summary
             _sign_in_in_summary(page, "wrong-password")
-            page.wait_for_function("document.querySelector('.save-status').textContent.includes('不对')",
+            page.wait_for_function("document.querySelector('.save-status').textContent.includes('错误')",
                                    timeout=10_000)
+            assert page.inner_text(".save-status") == "用户名或密码错误，请重新输入。"
             page.locator(".save-login").scroll_into_view_if_needed()
             page.screenshot(path=str(shots / "12-save-sign-in-zh.png"))
             _sign_in_in_summary(page, TRAINEE[1])  # signs in, then saves
@@ -422,6 +424,9 @@ def test_a_self_check_saved_part_way_tells_the_trainee_it_does_not_count(
             page.wait_for_selector(".save-status .self-check", timeout=10_000)
             line = page.locator(".save-status .self-check").inner_text()
             assert line.startswith("入职自检（2025年3月）：未完成"), line
+            # Stopped by the trainee: "stopped early" is the true reason here (and only here).
+            assert "练习在结束前停止了" in line, line
+            assert page.inner_text(".drill-outcome").endswith("未完成（提前结束）")
             page.locator(".save-status").scroll_into_view_if_needed()
             page.screenshot(path=str(shots / "15-self-check-incomplete-zh.png"))
         finally:
@@ -445,7 +450,7 @@ def test_the_smile_drill_times_the_smile_live(server_url: str, tmp_path: Path, s
                 "/Smile: (start within 2 s|held [0-9.]+ \\/ 3 s)/"
                 ".test(document.getElementById('drill-left').textContent)",
                 timeout=15_000)
-            first = page.locator("#cards li").first.get_attribute("data-rule")
+            first = page.locator("#cards li[data-rule]").first.get_attribute("data-rule")
             framing = page.locator("#framing").inner_text()
             page.screenshot(path=str(shots / "15-smile-drill-timed-en.png"))
         finally:
@@ -513,6 +518,11 @@ def test_at_a_laptop_the_page_asks_standing_or_sitting_and_judges_the_answer(
         try:
             page.wait_for_selector("#posture-ask:not([hidden])", timeout=20_000)
             assert "Standing or sitting?" in page.inner_text("#posture-ask")
+            # The cards that cannot judge for it: one line at the top, not a dozen repeats.
+            folded = page.inner_text("#cards li.posture-unknown")
+            assert folded.startswith("Standing or sitting? It cannot be told: choose “Standing” or “Sitting”"), folded
+            assert page.locator('#cards li[data-rule="sitting.upright"]').count() == 0
+            assert page.locator("#cards li[data-rule]").first.get_attribute("data-rule") is not None
             page.screenshot(path=str(shots / "17-posture-ask-en.png"))
             page.locator("#posture-sitting").click()
             assert page.input_value("#posture") == "sitting"
@@ -600,7 +610,9 @@ def test_a_camera_lost_mid_practice_ends_the_run_and_says_so(
             assert after == before, f"frames still sent after the camera was lost: {before} -> {after}"
             # The run ended the way Stop ends it: the summary, saying why it came.
             page.wait_for_selector("#summary-dialog[open]", timeout=10_000)
-            assert "camera was disconnected" in page.locator("#summary-body").inner_text()
+            lost_body = page.locator("#summary-body").inner_text()
+            assert "camera was disconnected" in lost_body
+            assert "Well done" not in lost_body and "onboarding self-check next" not in lost_body, lost_body
             page.screenshot(path=str(shots / "19-camera-lost-summary-en.png"))
             page.locator("#summary-close").click()
             assert page.is_visible("#camera-help")
@@ -645,13 +657,21 @@ def test_a_face_too_small_to_calibrate_can_skip_the_face_steps_and_the_calibrati
         try:
             page.locator("#calibrate").click()
             page.locator("#calib-go").click()
+            intro = page.inner_text(".calib-intro")
+            assert "面部步骤需要靠近摄像头" in intro and "“跳过面部步骤”" in intro, intro
+            assert "双手自然交叠于身前" in page.inner_text("#calib-step")
             page.wait_for_function("document.getElementById('calib-step').textContent.startsWith('第 2 步')",
                                    timeout=15_000)
+            # After step 1 the way to stop there (a full-body stance) is offered at once.
+            assert page.is_visible("#calib-skip")
             page.locator("#calib-go").click()
-            page.wait_for_function("document.getElementById('calib-status').textContent.includes('失败')",
+            page.wait_for_function("document.getElementById('calib-status').textContent.includes('没有看清')",
                                    timeout=15_000)
             status = page.inner_text("#calib-status")
-            assert "走近摄像头，让脸部更大" in status and "跳过面部步骤" in status, status
+            assert status == "没有看清您的面部：请靠近摄像头再试一次，或跳过面部步骤（只校准身体姿势）。", status
+            # The panel's buttons stay in the window once the status text grows it.
+            assert page.evaluate("document.getElementById('calib-skip').getBoundingClientRect().bottom"
+                                 " <= window.innerHeight")
             assert page.eval_on_selector("#calib-progress", "e => e.value") == 0
             assert page.is_visible("#calib-skip") and page.inner_text("#calib-skip") == "跳过面部步骤"
             page.screenshot(path=str(shots / "22-calibration-face-too-small-zh.png"))
@@ -659,17 +679,19 @@ def test_a_face_too_small_to_calibrate_can_skip_the_face_steps_and_the_calibrati
             page.wait_for_function("document.getElementById('calib-status').textContent.includes('校准完成')",
                                    timeout=10_000)
             assert "跳过了面部步骤" in page.inner_text("#calib-status")
+            assert page.inner_text("#calib-step") == "第 1 步已完成（已跳过面部步骤）"  # not "第 2 步：…"
             kept = page.evaluate("JSON.parse(localStorage.getItem('posture-coach.profile'))")
             assert kept and kept["profile"] and kept["saved_at"], kept
             assert "data:image" not in str(kept)  # numbers only, never a picture
             page.locator("#calib-close").click()
-            assert page.inner_text("#calib-kept").startswith("已使用 ")
+            kept_line = page.inner_text("#calib-kept")
+            assert re.match(r"已使用\d+月\d+日的个人校准 · ", kept_line), kept_line
 
             page.reload()
             page.wait_for_function("window.__coachStats && window.__coachStats.processed > 10", timeout=30_000)
             page.wait_for_selector("#calib-kept:not([hidden])", timeout=10_000)
             line = page.inner_text("#calib-kept")
-            assert line.startswith("已使用 ") and "的个人校准" in line and "重新校准" in line, line
+            assert re.match(r"已使用\d+月\d+日的个人校准", line) and "重新校准" in line, line
             page.screenshot(path=str(shots / "23-calibration-restored-zh.png"))
             # A kept copy whose date cannot be read says so without one (not "已使用  的个人校准").
             page.evaluate("""() => { const k = JSON.parse(localStorage.getItem('posture-coach.profile'));
@@ -734,6 +756,10 @@ def test_a_drill_stopped_early_says_so_above_the_score_and_fits_a_laptop_window(
             page.select_option("#drill", "standing_15s")
             page.locator("#drill-start").click()
             page.wait_for_selector("#drillbox:not([hidden])", timeout=10_000)
+            # The rule pack cannot change mid-run (it restarted the scores without a word).
+            assert page.is_disabled("#posture")
+            assert page.get_attribute("#posture", "title") == (
+                "Cannot be changed during a practice: stop the practice first")
             page.wait_for_timeout(2000)
             boxes = page.evaluate("""() => Object.fromEntries(['stage', 'drillbox', 'stop', 'drill-start'].map(
                 (id) => [id, document.getElementById(id).getBoundingClientRect().bottom]))""")
@@ -748,7 +774,11 @@ def test_a_drill_stopped_early_says_so_above_the_score_and_fits_a_laptop_window(
             body = page.inner_text("#summary-body")
             assert body.index("Incomplete (stopped early)") < body.index("Overall score")
             assert "rules that were not assessable do not count" in body
+            # Stopped after 2 s: no praise, no "move on to the self-check".
+            assert "Well done" not in body and "onboarding self-check next" not in body, body
             page.screenshot(path=str(shots / "26-drill-outcome-en.png"))
+            page.locator("#summary-close").click()
+            assert not page.is_disabled("#posture") and not page.get_attribute("#posture", "title")
         finally:
             browser.close()
 

@@ -380,7 +380,7 @@ def test_a_trainee_reads_their_own_record_and_errors_speak_the_pages_language(tm
             page.fill("input[name=password]", "not-the-password")
             page.click("#login button[type=submit]")
             page.wait_for_function("document.querySelector('#error').textContent !== ''")
-            assert page.inner_text("#error") == "用户名或密码不正确。"
+            assert page.inner_text("#error") == "用户名或密码错误，请重新输入。"
             page.click("#lang")  # the refusal is said again in the other language, not dropped
             page.wait_for_function("document.querySelector('#error').textContent.startsWith('Wrong')")
             assert page.inner_text("#error") == "Wrong user name or password."

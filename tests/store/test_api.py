@@ -98,7 +98,7 @@ def test_refusals_carry_a_reason_a_page_can_show_in_its_language(
     r = client.get("/api/sessions")
     assert r.status_code == 401 and r.json()["reason"] == "signed_out"
     r = client.post("/api/auth/login", json={"username": "hr", "password": "nope-nope"})
-    assert r.status_code == 401 and r.json()["reason_text"] == {"zh": "用户名或密码不正确。",
+    assert r.status_code == 401 and r.json()["reason_text"] == {"zh": "用户名或密码错误，请重新输入。",
                                                                 "en": "Wrong user name or password."}
     csrf = login(client, "lilei")
     r = client.post("/api/findings/1/review", json={"decision": "disagree"}, headers={"X-CSRF-Token": csrf})
