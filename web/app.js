@@ -1463,8 +1463,9 @@ function showSummary(msg) {
   const liveId = msg.recovered ? msg.live_id : state.liveId;
   const token = msg.recovered ? msg.save_token : state.saveToken;
   if (msg.can_save && token) addSaveBox(add, liveId, token, stoppedEarly);
-  // "Try again": the same drill once more, straight from its summary.
-  el.summaryAgain.hidden = !(drillId && state.drills.has(drillId));
+  // "Try again": the same drill once more, straight from its summary; after free practice,
+  // another free practice (a run recovered after a reload has nothing to repeat here).
+  el.summaryAgain.hidden = drillId ? !state.drills.has(drillId) : Boolean(msg.recovered);
   el.summaryAgain.dataset.drill = drillId || "";
   updateButtons();
   state.drillDef = null;
@@ -1826,7 +1827,14 @@ function wire() {
   $("summary-close").addEventListener("click", () => el.summaryDialog.close());
   el.summaryAgain.addEventListener("click", () => {
     const id = el.summaryAgain.dataset.drill;
-    if (!id || !state.drills.has(id)) return;
+    if (!id) {  // free practice once more, as "Start practice" would
+      el.summaryDialog.close();
+      state.drillDef = null;
+      state.drillResult = null;
+      send({ type: "start" });
+      return;
+    }
+    if (!state.drills.has(id)) return;
     el.summaryDialog.close();
     el.drill.value = id;
     renderDrillOptions();

@@ -211,6 +211,12 @@ def test_live_page_in_chromium(
             # The live score behind the summary ends on the run's own score (it lagged by up to
             # a second, and read 77 beside a summary of 82).
             assert page.inner_text("#score") == page.inner_text(".summary-score")
+            # Free practice can be run again from its summary, as a drill can.
+            assert page.is_visible("#summary-again") and page.inner_text("#summary-again") == "Try again"
+            page.locator("#summary-again").click()
+            page.wait_for_function("document.getElementById('stop').disabled === false", timeout=10_000)
+            page.locator("#stop").click()
+            page.wait_for_selector("#summary-dialog[open]", timeout=10_000)
             page.locator("#summary-close").click()
 
             page.select_option("#drill", "standing_15s")
