@@ -445,12 +445,14 @@ def _format_from_suffix(out: Path) -> ReportFormat:
 def _analysis_options(role_play: TraineeSide | None, **kw: Any) -> Any:
     """``score``/``batch``'s :class:`~posture_coach.jobs.AnalysisOptions`; a role-play setting
     it refuses (``profile`` without ``--profile``) is a usage error, exit 2."""
+    from .errors import reason_texts
     from .jobs import AnalysisOptions
 
     try:
         return AnalysisOptions(role_play=None if role_play is None else role_play.value, **kw)
     except ValueError as exc:
-        raise _fail(f"--role-play: {exc} / 按服装识别学员（--role-play profile）需要该学员的个人校准文件（--profile）", 2) from None
+        texts = reason_texts("profile_needed") if role_play is TraineeSide.profile else None
+        raise _fail(f"--role-play: {exc}" + (f" / {texts['zh']}" if texts else ""), 2) from None
 
 
 def score(

@@ -20,7 +20,7 @@ from .errors import ConfigError, SourceError
 from .pixels import measure
 from .recording import RecordingHeader, RecordingWriter, read_recording
 from .sources import FrameSource, is_recording, open_source
-from .types import Frame, Observation
+from .types import Frame, Observation, PoseLm
 
 if TYPE_CHECKING:
     from .appearance import TraineePicker
@@ -427,11 +427,12 @@ class ObservationStream:
         if self.info.mode != "video" or obs.pose is None:
             return
         lm, vis = obs.pose.landmarks, obs.pose.visibility
-        if min(float(vis[i]) for i in (11, 12, 23, 24)) < 0.5:
+        ls, rs, lh, rh = PoseLm.LEFT_SHOULDER, PoseLm.RIGHT_SHOULDER, PoseLm.LEFT_HIP, PoseLm.RIGHT_HIP
+        if min(float(vis[i]) for i in (ls, rs, lh, rh)) < 0.5:
             return
         w, h = obs.image_size
-        dx = (float(lm[11][0] + lm[12][0]) - float(lm[23][0] + lm[24][0])) * w / 2.0
-        dy = (float(lm[11][1] + lm[12][1]) - float(lm[23][1] + lm[24][1])) * h / 2.0
+        dx = (float(lm[ls][0] + lm[rs][0]) - float(lm[lh][0] + lm[rh][0])) * w / 2.0
+        dy = (float(lm[ls][1] + lm[rs][1]) - float(lm[lh][1] + lm[rh][1])) * h / 2.0
         if dx == 0.0 and dy == 0.0:
             return
         trunks, across = self._trunk_axis

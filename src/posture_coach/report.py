@@ -38,7 +38,6 @@ T: dict[str, tuple[str, str]] = {
     "source_live": ("实时练习（摄像头画面未保存）", "Live practice (no camera frames kept)"),
     "person": ("学员", "Trainee"),
     "duration": ("时长", "Duration"),
-    "frames": ("分析帧数", "Frames analysed"),
     "analysed": ("分析时间", "Analysed"),
     "overall": ("总分", "Overall score"),
     "overall_reviewed": ("培训师复核后总分", "Score after trainer review"),
@@ -87,7 +86,6 @@ T: dict[str, tuple[str, str]] = {
     "review": ("培训师复核", "Trainer review"),
     "missed": ("培训师补充的问题（系统未检出）", "Added by a trainer (not flagged by the coach)"),
     "missed_mark": ("培训师补充", "added by a trainer"),
-    "by_trainer": ("培训师补充", "added by a trainer"),
     "signed": ("培训师（签字）", "Trainer (signature)"),
     "signed_date": ("日期", "Date"),
     "trainer_judged": ("由培训师判定（系统无法评估）", "judged by a trainer (the coach could not assess it)"),
@@ -723,7 +721,7 @@ def timeline_svg(report: Mapping[str, Any], lang: Lang, width: int = 1000) -> st
     return "".join(out)
 
 
-def _score_bar(score: float | None, unknown: float | None) -> str:
+def _score_bar(score: float | None) -> str:
     if score is None:
         return ""
     w = 120
@@ -788,11 +786,11 @@ footer{break-before:avoid}
 """
 
 
-def _running_head_css(report: Mapping[str, Any], lang: Lang, tz: dt.tzinfo | None) -> str:
+def _running_head_css(report: Mapping[str, Any], lang: Lang, when: str) -> str:
     """Printed pages after the first carry the report's title, the trainee and the analysis
-    time at the top (a page pulled from a file still says whose it is)."""
+    time (``when``, as the header says it) at the top: a page pulled from a file still says
+    whose it is."""
     sess = report.get("session") or {}
-    when = analysed_at_text(str(sess["analysed_at"]), tz, lang) if sess.get("analysed_at") else ""
     parts = [tr("title", lang), str(sess.get("person") or ""), when]
     text = " · ".join(p for p in parts if p)
     # A CSS string inside <style>: quotes and backslashes escaped, and no "<" (a name
@@ -818,11 +816,12 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
     titles = {r["rule_id"]: r for r in rules}
     live = sess.get("kind") == "live"  # a saved live practice: no video behind it
     source_name = tr("source_live", lang) if live else Path(str(sess.get("source") or "")).name
+    when = analysed_at_text(str(sess["analysed_at"]), tz, lang) if sess.get("analysed_at") else ""
     h: list[str] = [
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">',
         f"<title>{_e(tr('title', lang))} — {_e(source_name)}</title>",
-        f"<style>{CSS}{PRINT_CSS}{_running_head_css(report, lang, tz)}</style></head><body>",
+        f"<style>{CSS}{PRINT_CSS}{_running_head_css(report, lang, when)}</style></head><body>",
         f"<h1>{_e(tr('title', lang))}</h1>",
         '<div class="meta">',
         f"<span>{_e(tr('source_live', lang))}</span>" if live
@@ -839,8 +838,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         h.append(f"<span>{_e(tr('stride', lang))}{_colon(lang)}{_e(sess.get('stride'))}</span>")
     if sess.get("role_play") in ("left", "right", "profile"):
         h.append(f"<span>{_e(tr('role_play_' + str(sess['role_play']), lang))}</span>")
-    if sess.get("analysed_at"):
-        when = analysed_at_text(str(sess["analysed_at"]), tz, lang)
+    if when:
         h.append(f"<span>{_e(tr('analysed', lang))}{_colon(lang)}{_e(when)}</span>")
     h.append("</div>")
     analysed = sess.get("status") in (None, "done")  # a report made from a result, or a finished job
@@ -848,7 +846,7 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         h.append(f'<p class="notice" id="not-analysed">{_e(tr("pending", lang))}</p>')
     elif not analysed:
         texts = reason_texts(sess.get("failure_reason"))
-        why = f"{'：' if lang == 'zh' else ': '}{texts[lang]}" if texts else ""
+        why = f"{_colon(lang)}{texts[lang]}" if texts else ""
         h.append(f'<p class="notice" id="not-analysed">{_e(tr("failed", lang) + why)}</p>')
     for note in report.get("notices") or ():
         text = notice_text(note, lang)
@@ -898,14 +896,14 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
         if reviewed is not None and reviewed != r.get("score"):
             score_txt += f" → {_pct(reviewed)}"
             if by_trainer:
-                score_txt += f'<span class="clause">{_paren(tr("by_trainer", lang), lang)}</span>'
+                score_txt += f'<span class="clause">{_paren(tr("missed_mark", lang), lang)}</span>'
         judged = tr("trainer_judged", lang) if by_trainer else _assessable_cell(r, lang)
         # The rule id stays in the markup (data-rule, a tooltip), not in the trainee's file.
         h.append(f'<tr class="rule" data-rule="{_e(r["rule_id"])}"><td title="{_e(r["rule_id"])}">'
                  f'{_e(_title(r, lang))}</td>'
                  f'<td class="clause">{_e(handbook_clause(str(r.get("clause") or ""), lang))}</td>'
                  f'<td class="num">{score_txt}</td>'
-                 f'<td class="barcell">{_score_bar(reviewed if reviewed is not None else r.get("score"), None)}</td>'
+                 f'<td class="barcell">{_score_bar(reviewed if reviewed is not None else r.get("score"))}</td>'
                  f'<td class="num">{_e(judged)}</td>'
                  f'<td class="num">{"—" if by_trainer else str(_pct(r.get("unknown_share"))) + "%"}</td></tr>')
     h.append("</tbody></table>")
@@ -993,8 +991,9 @@ def render_html(report: Mapping[str, Any], lang: Lang = "zh", *, timeline_width:
                      f'{_e(_title(r, lang))}</td><td class="na">{why}</td></tr>')
         h.append("</tbody></table>")
     if not_applied:
-        sep = "；" if lang == "zh" else "; "  # titles hold "、" and "，" themselves
-        names = sep.join(f'<span data-rule="{_e(r["rule_id"])}">{_e(_title(r, lang))}</span>' for r in not_applied)
+        # "；" between them: the titles hold "、" and "，" themselves.
+        names = _semi(lang).join(f'<span data-rule="{_e(r["rule_id"])}">{_e(_title(r, lang))}</span>'
+                                 for r in not_applied)
         h.append(f'<p class="not-applied"><b>{_e(tr("not_applied_list", lang))}</b>{_colon(lang)}{names}</p>')
     h.append("</div>")
     h.append(_signoff(lang))

@@ -31,6 +31,14 @@ DEFAULT_RULE_IDS: tuple[str, ...] = tuple(r.id for r in ALL_RULES if r.default_e
 #: Rule classes by id.
 RULES_BY_ID: dict[str, type[Rule]] = {r.id: r for r in ALL_RULES}
 assert len(RULES_BY_ID) == len(ALL_RULES), "duplicate rule id"
+_CATALOGUE_INDEX = {rid: i for i, rid in enumerate(RULES_BY_ID)}
+
+
+def catalogue_order(rule_id: str) -> tuple[int, str]:
+    """A sort key: the handbook's order of the catalogue (standing, sitting, face, hands and
+    interaction, distance, grooming), as pages, reports and exports list rules; ids the
+    catalogue no longer has go last."""
+    return _CATALOGUE_INDEX.get(rule_id, len(_CATALOGUE_INDEX)), rule_id
 
 __all__ = [
     "ALL_RULES",
@@ -42,5 +50,6 @@ __all__ = [
     "Rule",
     "Status",
     "Verdict",
+    "catalogue_order",
     "reason_text",
 ]

@@ -371,15 +371,11 @@ class GestureOpenPalm(_EventRule):
             return self.unknown("hands_not_visible")
         if not f.video and f.get("pointing_shown") == 1.0:  # one photo: the frame's reading
             return self.verdict("fail", 1.0, None, pointing_finger=True)
-        if any(x == 1.0 and _showing(f, sfx) for x, sfx in zip(palms, ("l", "r"), strict=True)):
+        if any(x == 1.0 and showing_the_way(f, sfx) for x, sfx in zip(palms, ("l", "r"), strict=True)):
             return self.verdict("pass", 0.0, None, pointing_finger=False)
         if f.video:
             return self.waiting(f, pointing_finger=event_active(f, self.event))
         return self.unknown("no_event_yet", pointing_finger=False)
-
-
-def _showing(f: Features, sfx: str) -> bool:
-    return showing_the_way(f, sfx)
 
 
 _REGIONS = ("scalp", "ear", "eye", "nose", "mouth")

@@ -850,12 +850,11 @@ AGREEMENT_FILE_NAMES = {"zh": "培训师与系统判定一致性.csv", "en": "tr
 def agreement_csv_for_people(rows: list[dict[str, Any]], lang: Literal["zh", "en"]) -> str:
     """The agreement rows as a spreadsheet reads them: each rule by its title, columns named
     in ``lang``, rules in the catalogue's order (standing first)."""
-    from ..rules import RULES_BY_ID
+    from ..rules import RULES_BY_ID, catalogue_order
 
-    order = {rid: i for i, rid in enumerate(RULES_BY_ID)}
     heads = AGREEMENT_HEADERS[lang]
     out = []
-    for r in sorted(rows, key=lambda r: (order.get(str(r["rule_id"]), len(order)), str(r["rule_id"]))):
+    for r in sorted(rows, key=lambda r: catalogue_order(str(r["rule_id"]))):
         cls = RULES_BY_ID.get(str(r["rule_id"]))
         title = (cls.title_zh if lang == "zh" else cls.title_en) if cls is not None else str(r["rule_id"])
         out.append({heads[k]: (title if k == "rule_id" else r.get(k)) for k in heads})

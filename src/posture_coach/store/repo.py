@@ -1330,13 +1330,10 @@ def cohort_csv(table: dict[str, Any], lang: str | None = None) -> str:
     codes (pass / fail / warn / not_assessable, yes / no) and fractions. With ``lang``
     ("zh" or "en"), for people opening it in a spreadsheet: the rule titles and the
     values in that language, scores and rates in percent."""
-    from ..rules import RULES_BY_ID
+    from ..rules import RULES_BY_ID, catalogue_order
 
-    # The handbook's order (standing, sitting, face, hands and interaction, distance), as
-    # the page and the report list the rules; ids the catalogue no longer has go last.
-    order = {rid: i for i, rid in enumerate(RULES_BY_ID)}
     rule_ids = sorted({rid for p in table["people"] for rid in p["rules"]} | set(table["rules"]),
-                      key=lambda rid: (order.get(rid, len(order)), rid))
+                      key=catalogue_order)
     words = _CSV_WORDS.get(lang or "")
 
     def word(code: str) -> str:
