@@ -255,7 +255,7 @@ function drawWho() {
 // number, so that nobody stores a video or changes consent for the wrong one.
 function personLabel(p) {
   const twins = (peopleList || []).filter((q) => q.name === p.name).length > 1;
-  return twins ? `${p.name}${lang === "zh" ? "（#" + p.id + "）" : " (#" + p.id + ")"}` : p.name;
+  return twins ? p.name + paren(`#${p.id}`) : p.name;
 }
 
 function labelPeople() {
